@@ -1,0 +1,118 @@
+//! The one place that decides how a session's status changes. Routes and providers describe what
+//! happened (an event); this module answers which status follows, or why nothing may change.
+
+use super::UnixMillis;
+use wallet_checkout_contract::SessionStatus;
+
+/// Something that happened to a payment session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionEvent {
+    /// The shopper approved the payment in the wallet.
+    Approved,
+    /// The wallet confirmed that the money moved.
+    Confirmed,
+    /// The shopper or the wallet declined.
+    Declined,
+    /// The shop or the shopper gave up on this session.
+    Canceled,
+    /// The session's time ran out.
+    ExpiryReached,
+}
+
+impl SessionEvent {
+    /// Short reason recorded in the status history.
+    pub fn reason(self) -> &'static str {
+        match self {
+            SessionEvent::Approved => "approved",
+            SessionEvent::Confirmed => "confirmed",
+            SessionEvent::Declined => "declined",
+            SessionEvent::Canceled => "canceled",
+            SessionEvent::ExpiryReached => "expired",
+        }
+    }
+}
+
+/// Why an event cannot change the session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// The session is already final (or the event does not apply to its status).
+    NotAllowed(SessionStatus),
+    /// The session is past its expiry; only expiring it is still possible.
+    Expired,
+    /// The expiry event came before the session's time was up.
+    NotYetExpired,
+}
+
+/// Decides the status that follows `event`, given where the session stands and the time.
+pub fn decide(
+    current: SessionStatus,
+    expires_at: UnixMillis,
+    now: UnixMillis,
+    event: SessionEvent,
+) -> Result<SessionStatus, Refusal> {
+    let past_expiry = now >= expires_at;
+    let next = match event {
+        SessionEvent::Approved => SessionStatus::Processing,
+        SessionEvent::Confirmed => SessionStatus::Succeeded,
+        SessionEvent::Declined => SessionStatus::Failed,
+        SessionEvent::Canceled => SessionStatus::Canceled,
+        SessionEvent::ExpiryReached => SessionStatus::Expired,
+    };
+    if !current.can_transition_to(next) {
+        return Err(Refusal::NotAllowed(current));
+    }
+    match event {
+        SessionEvent::ExpiryReached if !past_expiry => Err(Refusal::NotYetExpired),
+        SessionEvent::Approved if past_expiry => Err(Refusal::Expired),
+        _ => Ok(next),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use SessionStatus::*;
+
+    const EXPIRES: UnixMillis = 10_000;
+    const BEFORE: UnixMillis = 9_999;
+    const AFTER: UnixMillis = 10_000;
+
+    #[test]
+    fn approval_then_confirmation_succeeds() {
+        let processing = decide(Pending, EXPIRES, BEFORE, SessionEvent::Approved).unwrap();
+        assert_eq!(processing, Processing);
+        assert_eq!(decide(processing, EXPIRES, BEFORE, SessionEvent::Confirmed), Ok(Succeeded));
+    }
+
+    #[test]
+    fn expired_session_refuses_approval() {
+        assert_eq!(decide(Pending, EXPIRES, AFTER, SessionEvent::Approved), Err(Refusal::Expired));
+    }
+
+    #[test]
+    fn expiry_waits_for_the_deadline() {
+        assert_eq!(decide(Pending, EXPIRES, BEFORE, SessionEvent::ExpiryReached), Err(Refusal::NotYetExpired));
+        assert_eq!(decide(Pending, EXPIRES, AFTER, SessionEvent::ExpiryReached), Ok(Expired));
+    }
+
+    #[test]
+    fn final_sessions_refuse_every_event() {
+        for status in [Succeeded, Failed, Expired, Canceled] {
+            for event in [
+                SessionEvent::Approved,
+                SessionEvent::Confirmed,
+                SessionEvent::Declined,
+                SessionEvent::Canceled,
+                SessionEvent::ExpiryReached,
+            ] {
+                assert_eq!(decide(status, EXPIRES, BEFORE, event), Err(Refusal::NotAllowed(status)));
+            }
+        }
+    }
+
+    #[test]
+    fn an_approved_session_is_not_canceled_or_expired() {
+        assert_eq!(decide(Processing, EXPIRES, AFTER, SessionEvent::Canceled), Err(Refusal::NotAllowed(Processing)));
+        assert_eq!(decide(Processing, EXPIRES, AFTER, SessionEvent::ExpiryReached), Err(Refusal::NotAllowed(Processing)));
+    }
+}

@@ -1,0 +1,28 @@
+//! `GET /orders/{id}`: what the widget shows before the shopper picks a wallet.
+
+use super::AppState;
+use crate::error::{ApiError, PathId};
+use axum::{extract::State, Json};
+use wallet_checkout_contract::{Order, OrderId, OrderResponse};
+
+pub async fn get_order(
+    State(state): State<AppState>,
+    PathId(id): PathId<OrderId>,
+) -> Result<Json<OrderResponse>, ApiError> {
+    let order = state
+        .store
+        .order(&id)
+        .await
+        .map_err(ApiError::internal)?
+        .ok_or_else(|| ApiError::not_found("order"))?;
+    Ok(Json(OrderResponse {
+        order: Order {
+            id: order.id,
+            description: order.description,
+            amount: order.amount,
+            status: order.status,
+        },
+        wallets: state.providers.wallets(),
+        livemode: state.config.livemode(),
+    }))
+}

@@ -1,0 +1,222 @@
+//! Payment sessions: create (idempotent), read, cancel.
+
+use super::AppState;
+use crate::{
+    domain::{now_millis, rfc3339, IdempotencyKey, ReturnUrl, SessionEvent, UnixMillis},
+    error::{ApiError, JsonBody, PathId},
+    providers::PaymentRequest,
+    store::{NewSession, Reservation, SessionRecord, Transition},
+};
+use axum::{
+    extract::State,
+    http::{HeaderMap, HeaderName, HeaderValue, StatusCode},
+    response::{IntoResponse, Response},
+    Json,
+};
+use sha2::{Digest, Sha256};
+use std::time::Duration;
+use wallet_checkout_contract::{
+    CreateSessionRequest, ErrorCode, OrderStatus, Session, SessionId, SessionStatus, IDEMPOTENCY_KEY_HEADER,
+};
+
+/// Header set on a replayed answer to a reused idempotency key.
+const REPLAYED_HEADER: HeaderName = HeaderName::from_static("idempotent-replayed");
+
+/// How long a request waits for a concurrent request with the same key to finish.
+const CONCURRENT_KEY_WAIT_MS: u64 = 5_000;
+const CONCURRENT_KEY_POLL_MS: u64 = 25;
+
+pub async fn create_session(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    JsonBody(request): JsonBody<CreateSessionRequest>,
+) -> Result<Response, ApiError> {
+    let key = headers
+        .get(IDEMPOTENCY_KEY_HEADER)
+        .map(|value| value.to_str().unwrap_or("\u{0}"))
+        .unwrap_or("");
+    let key = IdempotencyKey::parse(key).map_err(|e| ApiError::invalid_request(e.to_string()))?;
+    let return_url =
+        ReturnUrl::parse(&request.return_url).map_err(|e| ApiError::invalid_request(e.to_string()))?;
+    let request_hash = request_hash(&request);
+
+    if let Some(existing) = state.store.session_by_idempotency_key(&key).await.map_err(ApiError::internal)? {
+        return replay(&state, existing, &request_hash).await;
+    }
+
+    let order = state
+        .store
+        .order(&request.order_id)
+        .await
+        .map_err(ApiError::internal)?
+        .ok_or_else(|| ApiError::not_found("order"))?;
+    if order.status != OrderStatus::Open {
+        return Err(ApiError::new(ErrorCode::OrderNotPayable, "the order is already paid or canceled"));
+    }
+    let provider = state.providers.provider_for(&request.wallet_id).cloned().ok_or_else(|| {
+        ApiError::new(ErrorCode::WalletUnavailable, format!("wallet {} is not offered", request.wallet_id))
+    })?;
+
+    let now = now_millis();
+    let new = NewSession {
+        id: crate::domain::new_session_id(),
+        order_id: order.id,
+        wallet_id: request.wallet_id.clone(),
+        amount: order.amount,
+        return_url,
+        device: request.device,
+        idempotency_key: key,
+        request_hash: request_hash.clone(),
+        created_at: now,
+        expires_at: now + (state.config.session_ttl_secs as i64) * 1000,
+    };
+    let session = match state.store.reserve_session(&new).await.map_err(ApiError::internal)? {
+        Reservation::Existing(existing) => return replay(&state, existing, &request_hash).await,
+        Reservation::Reserved(session) => session,
+    };
+
+    let public_base = state.public_base(&headers);
+    let payment = provider
+        .create_payment(PaymentRequest {
+            session_id: &session.id,
+            wallet_id: &session.wallet_id,
+            amount: session.amount,
+            device: session.device,
+            public_base: &public_base,
+        })
+        .await;
+    let payment = match payment {
+        Ok(payment) => payment,
+        Err(error) => {
+            tracing::error!(session_id = %session.id, %error, "provider could not create the payment");
+            if let Err(error) = state.store.discard_reservation(&session.id).await {
+                tracing::error!(session_id = %session.id, %error, "could not discard the reservation");
+            }
+            return Err(ApiError::new(ErrorCode::ProviderError, "the wallet provider could not start the payment"));
+        }
+    };
+    state
+        .store
+        .attach_action(&session.id, &payment.next_action, &payment.reference, now_millis())
+        .await
+        .map_err(ApiError::internal)?;
+    tracing::info!(session_id = %session.id, order_id = %session.order_id, wallet = %session.wallet_id, "session created");
+    let session = load(&state, &session.id).await?;
+    Ok((StatusCode::CREATED, Json(session_view(&session, now_millis()))).into_response())
+}
+
+/// The answer to a reused idempotency key: the same session, once its creator has finished.
+async fn replay(state: &AppState, existing: SessionRecord, request_hash: &str) -> Result<Response, ApiError> {
+    if existing.request_hash != request_hash {
+        return Err(ApiError::new(
+            ErrorCode::IdempotencyConflict,
+            "this Idempotency-Key was used with a different request",
+        ));
+    }
+    let mut session = existing;
+    let mut waited = 0;
+    while session.next_action.is_none() {
+        if waited >= CONCURRENT_KEY_WAIT_MS {
+            return Err(ApiError::new(
+                ErrorCode::IdempotencyKeyInUse,
+                "a request with this Idempotency-Key is still in progress",
+            ));
+        }
+        tokio::time::sleep(Duration::from_millis(CONCURRENT_KEY_POLL_MS)).await;
+        waited += CONCURRENT_KEY_POLL_MS;
+        session = match state.store.session(&session.id).await.map_err(ApiError::internal)? {
+            Some(session) => session,
+            // The first request failed and released the key: the client may retry.
+            None => return Err(ApiError::new(ErrorCode::ProviderError, "the wallet provider could not start the payment")),
+        };
+    }
+    let mut response = (StatusCode::CREATED, Json(session_view(&session, now_millis()))).into_response();
+    response.headers_mut().insert(REPLAYED_HEADER, HeaderValue::from_static("true"));
+    Ok(response)
+}
+
+pub async fn get_session(
+    State(state): State<AppState>,
+    PathId(id): PathId<SessionId>,
+) -> Result<Json<Session>, ApiError> {
+    let session = current(&state, &id).await?;
+    Ok(Json(session_view(&session, now_millis())))
+}
+
+pub async fn cancel_session(
+    State(state): State<AppState>,
+    PathId(id): PathId<SessionId>,
+) -> Result<Json<Session>, ApiError> {
+    let session = current(&state, &id).await?;
+    let session = match state.store.apply(&session.id, SessionEvent::Canceled, now_millis()).await {
+        Ok(Transition::Applied(session)) => {
+            tracing::info!(session_id = %session.id, "session canceled");
+            session
+        }
+        Ok(Transition::Refused(_, session)) if session.status == SessionStatus::Canceled => session,
+        Ok(Transition::Refused(_, session)) => {
+            return Err(ApiError::new(
+                ErrorCode::SessionFinal,
+                format!("the session is {} and can no longer be canceled", session.status),
+            ))
+        }
+        Err(error) => return Err(ApiError::internal(error)),
+    };
+    Ok(Json(session_view(&session, now_millis())))
+}
+
+async fn load(state: &AppState, id: &SessionId) -> Result<SessionRecord, ApiError> {
+    state
+        .store
+        .session(id)
+        .await
+        .map_err(ApiError::internal)?
+        .ok_or_else(|| ApiError::not_found("session"))
+}
+
+/// The session as it stands now, expiring it first if its time is up.
+pub async fn current(state: &AppState, id: &SessionId) -> Result<SessionRecord, ApiError> {
+    let session = load(state, id).await?;
+    let now = now_millis();
+    if session.status == SessionStatus::Pending && now >= session.expires_at {
+        return match state.store.apply(id, SessionEvent::ExpiryReached, now).await {
+            Ok(Transition::Applied(session) | Transition::Refused(_, session)) => Ok(session),
+            Err(error) => Err(ApiError::internal(error)),
+        };
+    }
+    Ok(session)
+}
+
+/// The contract's view of a stored session at time `now`.
+pub fn session_view(session: &SessionRecord, now: UnixMillis) -> Session {
+    let millis_left = (session.expires_at - now).max(0);
+    Session {
+        id: session.id.clone(),
+        order_id: session.order_id.clone(),
+        wallet_id: session.wallet_id.clone(),
+        status: session.status,
+        amount: session.amount,
+        expires_at: rfc3339(session.expires_at),
+        // Rounded up, so that a session with time left never reads as 0.
+        expires_in_secs: ((millis_left + 999) / 1000) as u64,
+        next_action: if session.status == SessionStatus::Pending { session.next_action.clone() } else { None },
+    }
+}
+
+/// Digest of everything in a create request, to tell a retry from a reused key.
+fn request_hash(request: &CreateSessionRequest) -> String {
+    let mut hasher = Sha256::new();
+    for part in [
+        request.order_id.as_str(),
+        request.wallet_id.as_str(),
+        request.return_url.as_str(),
+        match request.device {
+            wallet_checkout_contract::DeviceKind::Desktop => "desktop",
+            wallet_checkout_contract::DeviceKind::Mobile => "mobile",
+        },
+    ] {
+        hasher.update(part.as_bytes());
+        hasher.update([0]);
+    }
+    hasher.finalize().iter().map(|byte| format!("{byte:02x}")).collect()
+}

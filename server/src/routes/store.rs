@@ -1,0 +1,79 @@
+//! The demo store: a product page with a `<wallet-checkout>` element for a fresh order, the way a
+//! merchant's own site would embed the widget.
+
+use super::AppState;
+use crate::{
+    domain::{new_order_id, now_millis},
+    error::ApiError,
+    html::{escape, page},
+    store::NewOrder,
+};
+use axum::{
+    extract::{Path, State},
+    http::{header, StatusCode},
+    response::{Html, IntoResponse, Redirect, Response},
+};
+use rand::seq::SliceRandom;
+use wallet_checkout_contract::{Amount, Currency, OrderId};
+
+/// What the demo store sells: description, price in minor units, currency.
+const CATALOG: [(&str, u64, &str); 3] = [
+    ("Jasmine green tea, 250 g", 6800, "CNY"),
+    ("Celadon tea cup", 12900, "CNY"),
+    ("Oolong sampler, 4 × 50 g", 9900, "CNY"),
+];
+
+/// `GET /`: starts a fresh order and shows its checkout page.
+pub async fn new_order(State(state): State<AppState>) -> Result<Redirect, ApiError> {
+    let (description, minor_units, currency) =
+        *CATALOG.choose(&mut rand::thread_rng()).expect("the catalog is not empty");
+    let currency = Currency::parse(currency).expect("catalog currencies are valid");
+    let order = NewOrder {
+        id: new_order_id(),
+        description: description.to_owned(),
+        amount: Amount::new(minor_units, currency).expect("catalog prices are valid"),
+        created_at: now_millis(),
+    };
+    let order = state.store.insert_order(&order).await.map_err(ApiError::internal)?;
+    tracing::info!(order_id = %order.id, "demo order created");
+    Ok(Redirect::to(&format!("/store/orders/{}", order.id)))
+}
+
+/// `GET /store/orders/{id}`: the checkout page for one order.
+pub async fn order_page(State(state): State<AppState>, Path(id): Path<String>) -> Response {
+    let order = match OrderId::parse(id) {
+        Ok(id) => state.store.order(&id).await.ok().flatten(),
+        Err(_) => None,
+    };
+    let Some(order) = order else {
+        let body = "<main class=\"store\"><h1>Order not found</h1><p><a href=\"/\">Start a new order</a></p></main>";
+        return (StatusCode::NOT_FOUND, Html(page("Tea House", "/static/store.css", "", body))).into_response();
+    };
+    let head = "<script type=\"module\" src=\"/wallet-checkout/wallet-checkout.js\"></script>\n\
+                <script type=\"module\" src=\"/static/store.js\"></script>\n";
+    let body = format!(
+        "<header class=\"store__header\"><a class=\"store__brand\" href=\"/\">Tea House</a>\
+         <span class=\"store__note\">Demo store: payments go to the sandbox wallet</span></header>\n\
+         <main class=\"store\">\n<section class=\"store__product\">\n<h1>{description}</h1>\n\
+         <p class=\"store__order\">Order <code>{id}</code></p>\n</section>\n\
+         <section class=\"store__checkout\" aria-label=\"Checkout\">\n\
+         <wallet-checkout endpoint=\"/api/checkout\" order=\"{id}\"></wallet-checkout>\n\
+         <p class=\"store__message\" id=\"store-message\" role=\"status\"></p>\n</section>\n\
+         <section class=\"store__events\"><h2>Events received by this page</h2><ol id=\"store-events\"></ol></section>\n\
+         </main>",
+        description = escape(&order.description),
+        id = escape(order.id.as_str()),
+    );
+    Html(page("Tea House: checkout", "/static/store.css", head, &body)).into_response()
+}
+
+/// `GET /static/{file}`: the demo pages' own styles and script, built into the binary.
+pub async fn static_file(Path(file): Path<String>) -> Response {
+    let (content_type, body) = match file.as_str() {
+        "store.css" => ("text/css; charset=utf-8", include_str!("../../static/store.css")),
+        "store.js" => ("text/javascript; charset=utf-8", include_str!("../../static/store.js")),
+        "sandbox.css" => ("text/css; charset=utf-8", include_str!("../../static/sandbox.css")),
+        _ => return StatusCode::NOT_FOUND.into_response(),
+    };
+    ([(header::CONTENT_TYPE, content_type), (header::CACHE_CONTROL, "no-cache")], body).into_response()
+}

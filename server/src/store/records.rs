@@ -1,0 +1,211 @@
+//! What the store reads and writes, and the checked conversion from database rows.
+
+use super::StoreError;
+use crate::domain::{IdempotencyKey, ReturnUrl, UnixMillis};
+use wallet_checkout_contract::{
+    Amount, Currency, DeviceKind, NextAction, OrderId, OrderStatus, SessionId, SessionStatus, WalletId,
+};
+
+pub(super) const SESSION_SELECT: &str = "SELECT id, order_id, wallet_id, status, amount_minor, currency, \
+     return_url, device, request_hash, action_type, action_value, provider_reference, flag, created_at, \
+     expires_at, updated_at FROM sessions";
+
+#[derive(Debug, Clone)]
+pub struct NewOrder {
+    pub id: OrderId,
+    pub description: String,
+    pub amount: Amount,
+    pub created_at: UnixMillis,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrderRecord {
+    pub id: OrderId,
+    pub description: String,
+    pub amount: Amount,
+    pub status: OrderStatus,
+    pub paid_session_id: Option<SessionId>,
+    pub created_at: UnixMillis,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewSession {
+    pub id: SessionId,
+    pub order_id: OrderId,
+    pub wallet_id: WalletId,
+    pub amount: Amount,
+    pub return_url: ReturnUrl,
+    pub device: DeviceKind,
+    pub idempotency_key: IdempotencyKey,
+    /// Digest of the request that made the session, to recognise a reused key.
+    pub request_hash: String,
+    pub created_at: UnixMillis,
+    pub expires_at: UnixMillis,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionRecord {
+    pub id: SessionId,
+    pub order_id: OrderId,
+    pub wallet_id: WalletId,
+    pub status: SessionStatus,
+    pub amount: Amount,
+    pub return_url: ReturnUrl,
+    pub device: DeviceKind,
+    pub request_hash: String,
+    /// `None` until the provider has answered.
+    pub next_action: Option<NextAction>,
+    pub provider_reference: Option<String>,
+    /// A note for the merchant, such as `refund_due`.
+    pub flag: Option<String>,
+    pub created_at: UnixMillis,
+    pub expires_at: UnixMillis,
+    pub updated_at: UnixMillis,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatusChange {
+    pub from: Option<SessionStatus>,
+    pub to: SessionStatus,
+    pub reason: String,
+    pub at: UnixMillis,
+}
+
+#[derive(sqlx::FromRow)]
+pub(super) struct OrderRow {
+    id: String,
+    description: String,
+    amount_minor: i64,
+    currency: String,
+    status: String,
+    paid_session_id: Option<String>,
+    created_at: i64,
+}
+
+#[derive(sqlx::FromRow)]
+pub(super) struct SessionRow {
+    id: String,
+    order_id: String,
+    wallet_id: String,
+    status: String,
+    amount_minor: i64,
+    currency: String,
+    return_url: String,
+    device: String,
+    request_hash: String,
+    action_type: Option<String>,
+    action_value: Option<String>,
+    provider_reference: Option<String>,
+    flag: Option<String>,
+    created_at: i64,
+    expires_at: i64,
+    updated_at: i64,
+}
+
+#[derive(sqlx::FromRow)]
+pub(super) struct StatusChangeRow {
+    from_status: Option<String>,
+    to_status: String,
+    reason: String,
+    at: i64,
+}
+
+fn corrupt(what: &str, value: impl std::fmt::Debug) -> StoreError {
+    StoreError::Corrupt(format!("{what}: {value:?}"))
+}
+
+fn amount(minor: i64, currency: &str) -> Result<Amount, StoreError> {
+    let currency = Currency::parse(currency).map_err(|_| corrupt("currency", currency))?;
+    let minor = u64::try_from(minor).map_err(|_| corrupt("amount", minor))?;
+    Amount::new(minor, currency).map_err(|_| corrupt("amount", minor))
+}
+
+fn status(value: &str) -> Result<SessionStatus, StoreError> {
+    SessionStatus::parse(value).ok_or_else(|| corrupt("session status", value))
+}
+
+pub(super) fn device_name(device: DeviceKind) -> &'static str {
+    match device {
+        DeviceKind::Desktop => "desktop",
+        DeviceKind::Mobile => "mobile",
+    }
+}
+
+pub(super) fn action_columns(action: &NextAction) -> (&'static str, Option<&str>) {
+    match action {
+        NextAction::Qr { payload } => ("qr", Some(payload)),
+        NextAction::Redirect { url } => ("redirect", Some(url)),
+        NextAction::Unsupported => ("unsupported", None),
+    }
+}
+
+impl TryFrom<OrderRow> for OrderRecord {
+    type Error = StoreError;
+
+    fn try_from(row: OrderRow) -> Result<Self, StoreError> {
+        Ok(Self {
+            id: OrderId::parse(row.id).map_err(|e| corrupt("order id", e))?,
+            description: row.description,
+            amount: amount(row.amount_minor, &row.currency)?,
+            status: match row.status.as_str() {
+                "open" => OrderStatus::Open,
+                "paid" => OrderStatus::Paid,
+                "canceled" => OrderStatus::Canceled,
+                other => return Err(corrupt("order status", other)),
+            },
+            paid_session_id: row
+                .paid_session_id
+                .map(SessionId::parse)
+                .transpose()
+                .map_err(|e| corrupt("paid session id", e))?,
+            created_at: row.created_at,
+        })
+    }
+}
+
+impl TryFrom<SessionRow> for SessionRecord {
+    type Error = StoreError;
+
+    fn try_from(row: SessionRow) -> Result<Self, StoreError> {
+        let next_action = match (row.action_type.as_deref(), row.action_value) {
+            (None, _) => None,
+            (Some("qr"), Some(payload)) => Some(NextAction::Qr { payload }),
+            (Some("redirect"), Some(url)) => Some(NextAction::Redirect { url }),
+            (Some("unsupported"), _) => Some(NextAction::Unsupported),
+            (Some(other), _) => return Err(corrupt("action type", other)),
+        };
+        Ok(Self {
+            id: SessionId::parse(row.id).map_err(|e| corrupt("session id", e))?,
+            order_id: OrderId::parse(row.order_id).map_err(|e| corrupt("order id", e))?,
+            wallet_id: WalletId::parse(row.wallet_id).map_err(|e| corrupt("wallet id", e))?,
+            status: status(&row.status)?,
+            amount: amount(row.amount_minor, &row.currency)?,
+            return_url: ReturnUrl::parse(&row.return_url).map_err(|e| corrupt("return url", e))?,
+            device: match row.device.as_str() {
+                "desktop" => DeviceKind::Desktop,
+                "mobile" => DeviceKind::Mobile,
+                other => return Err(corrupt("device", other)),
+            },
+            request_hash: row.request_hash,
+            next_action,
+            provider_reference: row.provider_reference,
+            flag: row.flag,
+            created_at: row.created_at,
+            expires_at: row.expires_at,
+            updated_at: row.updated_at,
+        })
+    }
+}
+
+impl TryFrom<StatusChangeRow> for StatusChange {
+    type Error = StoreError;
+
+    fn try_from(row: StatusChangeRow) -> Result<Self, StoreError> {
+        Ok(Self {
+            from: row.from_status.as_deref().map(status).transpose()?,
+            to: status(&row.to_status)?,
+            reason: row.reason,
+            at: row.at,
+        })
+    }
+}
