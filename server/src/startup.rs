@@ -80,6 +80,7 @@ pub fn router(state: AppState) -> Router {
         .route("/", get(routes::store::new_order))
         .route("/store/orders/{id}", get(routes::store::order_page))
         .route("/static/{file}", get(routes::store::static_file))
+        .route("/favicon.ico", get(|| async { axum::http::StatusCode::NO_CONTENT }))
         .nest("/api/checkout", checkout_api)
         .nest_service(
             "/wallet-checkout",

@@ -1,0 +1,172 @@
+//! Small, panic-free wrappers over the browser APIs the widget needs. Every call that can throw
+//! is caught; a missing API degrades to a sensible default.
+
+use js_sys::{Math, Promise};
+use wasm_bindgen::{prelude::*, JsCast};
+use wasm_bindgen_futures::JsFuture;
+use wallet_checkout_contract::{DeviceKind, RETURN_SESSION_PARAM};
+
+#[wasm_bindgen]
+extern "C" {
+    /// `Intl.NumberFormat`, bound here with `catch` so that a bad currency cannot throw past us.
+    #[wasm_bindgen(js_namespace = Intl, js_name = NumberFormat)]
+    type NumberFormat;
+
+    #[wasm_bindgen(constructor, js_namespace = Intl, js_class = "NumberFormat", catch)]
+    fn new(locale: &str, options: &js_sys::Object) -> Result<NumberFormat, JsValue>;
+
+    #[wasm_bindgen(method, js_class = "NumberFormat")]
+    fn format(this: &NumberFormat, value: f64) -> String;
+
+    #[wasm_bindgen(method, js_class = "NumberFormat", js_name = resolvedOptions)]
+    fn resolved_options(this: &NumberFormat) -> js_sys::Object;
+}
+
+pub fn window() -> Option<web_sys::Window> {
+    web_sys::window()
+}
+
+/// `amount` (integer minor units) as the locale writes money, by the browser's `Intl`.
+/// The number of minor digits comes from `Intl` too, so no currency table lives here.
+pub fn format_money(minor_units: u64, currency: &str, locale: &str) -> String {
+    let options = js_sys::Object::new();
+    let set = |key: &str, value: &JsValue| {
+        let _ = js_sys::Reflect::set(&options, &JsValue::from_str(key), value);
+    };
+    set("style", &JsValue::from_str("currency"));
+    set("currency", &JsValue::from_str(currency));
+    match NumberFormat::new(locale, &options) {
+        Ok(formatter) => {
+            let digits = js_sys::Reflect::get(&formatter.resolved_options(), &JsValue::from_str("maximumFractionDigits"))
+                .ok()
+                .and_then(|value| value.as_f64())
+                .unwrap_or(2.0);
+            formatter.format(minor_units as f64 / 10f64.powf(digits))
+        }
+        Err(_) => format!("{minor_units} {currency}"),
+    }
+}
+
+/// Resolves after `ms` milliseconds.
+pub async fn sleep(ms: u32) {
+    let promise = Promise::new(&mut |resolve, _| {
+        if let Some(window) = window() {
+            let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms as i32);
+        }
+    });
+    let _ = JsFuture::from(promise).await;
+}
+
+/// A random number in `[0, 1)`.
+pub fn random() -> f64 {
+    Math::random()
+}
+
+/// A fresh random idempotency key (128 bits, hex). `crypto.getRandomValues` works on plain
+/// http pages too, unlike `crypto.randomUUID`.
+pub fn new_idempotency_key() -> String {
+    let mut bytes = [0u8; 16];
+    let filled = window()
+        .and_then(|w| w.crypto().ok())
+        .map(|crypto| crypto.get_random_values_with_u8_array(&mut bytes).is_ok())
+        .unwrap_or(false);
+    if !filled {
+        for byte in &mut bytes {
+            *byte = (Math::random() * 256.0) as u8;
+        }
+    }
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Whether the shopper is on a phone or tablet, where a QR code on the same screen cannot be
+/// scanned.
+pub fn device_kind() -> DeviceKind {
+    let user_agent = window().and_then(|w| w.navigator().user_agent().ok()).unwrap_or_default();
+    if ["Mobi", "Android", "iPhone", "iPad"].iter().any(|marker| user_agent.contains(marker)) {
+        DeviceKind::Mobile
+    } else {
+        DeviceKind::Desktop
+    }
+}
+
+/// The browser's preferred languages, most preferred first.
+pub fn languages() -> Vec<String> {
+    let Some(navigator) = window().map(|w| w.navigator()) else { return Vec::new() };
+    let list: Vec<String> = navigator.languages().iter().filter_map(|v| v.as_string()).collect();
+    if list.is_empty() {
+        navigator.language().into_iter().collect()
+    } else {
+        list
+    }
+}
+
+/// Resolves `raw` against the document's base URL: `(protocol, href)`.
+pub fn resolve_url(raw: &str) -> Option<(String, String)> {
+    let base = window()?.document()?.base_uri().ok().flatten()?;
+    let url = web_sys::Url::new_with_base(raw, &base).ok()?;
+    Some((url.protocol(), url.href()))
+}
+
+/// The page's URL without the widget's own return parameter: where redirect flows come back to.
+pub fn return_url() -> String {
+    let Some(href) = window().and_then(|w| w.location().href().ok()) else { return String::new() };
+    match web_sys::Url::new(&href) {
+        Ok(url) => {
+            url.search_params().delete(RETURN_SESSION_PARAM);
+            url.set_hash("");
+            url.href()
+        }
+        Err(_) => href,
+    }
+}
+
+/// The session id a redirect flow brought back in the page URL, if any.
+pub fn returned_session_param() -> Option<String> {
+    let href = window()?.location().href().ok()?;
+    web_sys::Url::new(&href).ok()?.search_params().get(RETURN_SESSION_PARAM)
+}
+
+/// Removes the return parameter from the address bar, so a shared or bookmarked link does not
+/// carry it.
+pub fn forget_returned_session_param() {
+    let Some(window) = window() else { return };
+    let Ok(href) = window.location().href() else { return };
+    let Ok(url) = web_sys::Url::new(&href) else { return };
+    if url.search_params().get(RETURN_SESSION_PARAM).is_none() {
+        return;
+    }
+    url.search_params().delete(RETURN_SESSION_PARAM);
+    if let Ok(history) = window.history() {
+        let _ = history.replace_state_with_url(&JsValue::NULL, "", Some(&url.href()));
+    }
+}
+
+/// Sends the browser to `url`.
+pub fn navigate(url: &str) -> bool {
+    window().map(|w| w.location().assign(url).is_ok()).unwrap_or(false)
+}
+
+/// Whether the widget may send the shopper to `url`: an https URL, or an http URL on the page's
+/// own origin or the endpoint's origin (a local sandbox). Anything else (`javascript:`, `data:`,
+/// plain http elsewhere) is refused.
+pub fn is_trusted_redirect(url: &str, endpoint: &str) -> bool {
+    let Ok(target) = web_sys::Url::new(url) else { return false };
+    let page_origin = window().and_then(|w| w.location().origin().ok());
+    let endpoint_origin = web_sys::Url::new(endpoint).ok().map(|u| u.origin());
+    crate::trust::is_trusted(&target.protocol(), &target.origin(), &[page_origin, endpoint_origin])
+}
+
+/// Writes an error to the browser console for the page's developer.
+pub fn console_error(message: &str) {
+    web_sys::console::error_1(&JsValue::from_str(message));
+}
+
+/// A `performance.now()` reading in milliseconds (monotonic, unlike the shopper's clock).
+pub fn now_ms() -> f64 {
+    window().and_then(|w| w.performance()).map(|p| p.now()).unwrap_or(0.0)
+}
+
+/// Cast helper kept in one place.
+pub fn as_html_element(value: &JsValue) -> Option<web_sys::HtmlElement> {
+    value.dyn_ref::<web_sys::HtmlElement>().cloned()
+}

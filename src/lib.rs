@@ -1,0 +1,26 @@
+//! wallet-checkout: an embeddable wallet checkout widget, the `<wallet-checkout>` custom element.
+//!
+//! The shopper picks a wallet the merchant's backend offers, pays by QR code or by a redirect to
+//! the wallet, and the widget tracks the session's status through the backend until it is final.
+//! The backend contract lives in the `wallet-checkout-contract` crate.
+
+pub mod api;
+pub mod browser;
+pub mod checkout;
+pub mod components;
+pub mod config;
+pub mod element;
+pub mod error;
+pub mod events;
+pub mod i18n;
+pub mod qr;
+pub mod storage;
+pub mod tracker;
+pub mod trust;
+
+pub use element::Widget;
+
+/// Prepares the module: panics (which should never happen) are reported on the console.
+pub fn start() {
+    console_error_panic_hook::set_once();
+}

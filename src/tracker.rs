@@ -1,0 +1,151 @@
+//! Status tracking as a pure state-transition function: given what the last poll observed,
+//! decide the status to show and when to poll next. No browser, no clock: natively tested.
+//!
+//! The rules the widget keeps: it shows `succeeded` only when the backend said so, it never
+//! leaves a final status, and it never moves a status backwards.
+
+use wallet_checkout_contract::SessionStatus;
+
+/// Pause between status polls while everything is fine.
+pub const POLL_INTERVAL_MS: u32 = 2_000;
+/// Longest pause between polls while the backend cannot be reached.
+pub const MAX_BACKOFF_MS: u32 = 30_000;
+
+/// What one poll of the backend produced.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Observation {
+    /// The backend answered with this status.
+    Status(SessionStatus),
+    /// No answer: offline, timeout, or a server error.
+    Unreachable,
+    /// An answer that could not be read as a session.
+    Unreadable,
+}
+
+/// What the widget does after an observation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Next {
+    PollAfter { delay_ms: u32 },
+    Finished(SessionStatus),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Tracker {
+    status: SessionStatus,
+    failures: u32,
+}
+
+impl Tracker {
+    pub fn new(status: SessionStatus) -> Self {
+        Self { status, failures: 0 }
+    }
+
+    /// The status the widget shows.
+    pub fn status(&self) -> SessionStatus {
+        self.status
+    }
+
+    /// Whether the last polls failed (the widget shows a reconnecting notice).
+    pub fn is_struggling(&self) -> bool {
+        self.failures > 0
+    }
+
+    /// Takes in one observation. `jitter` is a random number in `[0, 1)` that spreads retries.
+    pub fn observe(&mut self, observation: Observation, jitter: f64) -> Next {
+        match observation {
+            Observation::Status(status) => {
+                self.failures = 0;
+                if self.status.can_transition_to(status) {
+                    self.status = status;
+                }
+            }
+            Observation::Unreachable | Observation::Unreadable => {
+                self.failures = self.failures.saturating_add(1);
+            }
+        }
+        if self.status.is_final() {
+            return Next::Finished(self.status);
+        }
+        Next::PollAfter { delay_ms: self.delay_ms(jitter) }
+    }
+
+    /// The regular interval, or after failures an exponential backoff with jitter: a random
+    /// delay between half and all of `POLL_INTERVAL_MS * 2^failures`, capped.
+    fn delay_ms(&self, jitter: f64) -> u32 {
+        if self.failures == 0 {
+            return POLL_INTERVAL_MS;
+        }
+        let exponent = self.failures.min(16);
+        let ceiling = (POLL_INTERVAL_MS as u64) << exponent;
+        let ceiling = ceiling.min(MAX_BACKOFF_MS as u64) as f64;
+        let jitter = jitter.clamp(0.0, 1.0);
+        (ceiling / 2.0 + ceiling / 2.0 * jitter) as u32
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use SessionStatus::*;
+
+    #[test]
+    fn pending_keeps_polling_at_the_regular_interval() {
+        let mut tracker = Tracker::new(Pending);
+        assert_eq!(tracker.observe(Observation::Status(Pending), 0.5), Next::PollAfter { delay_ms: POLL_INTERVAL_MS });
+    }
+
+    #[test]
+    fn succeeded_from_the_backend_finishes_as_paid() {
+        let mut tracker = Tracker::new(Pending);
+        assert_eq!(tracker.observe(Observation::Status(Processing), 0.0), Next::PollAfter { delay_ms: POLL_INTERVAL_MS });
+        assert_eq!(tracker.observe(Observation::Status(Succeeded), 0.0), Next::Finished(Succeeded));
+    }
+
+    #[test]
+    fn errors_never_finish_the_tracking() {
+        let mut tracker = Tracker::new(Pending);
+        for _ in 0..50 {
+            assert!(matches!(tracker.observe(Observation::Unreachable, 0.9), Next::PollAfter { .. }));
+            assert!(matches!(tracker.observe(Observation::Unreadable, 0.1), Next::PollAfter { .. }));
+        }
+        assert_eq!(tracker.status(), Pending);
+        assert!(tracker.is_struggling());
+    }
+
+    #[test]
+    fn failures_back_off_exponentially_with_jitter_up_to_the_cap() {
+        let mut tracker = Tracker::new(Pending);
+        let delays: Vec<u32> = (0..6)
+            .map(|_| match tracker.observe(Observation::Unreachable, 1.0) {
+                Next::PollAfter { delay_ms } => delay_ms,
+                Next::Finished(_) => unreachable!(),
+            })
+            .collect();
+        assert_eq!(delays, [4_000, 8_000, 16_000, 30_000, 30_000, 30_000]);
+        let mut low = Tracker::new(Pending);
+        assert_eq!(low.observe(Observation::Unreachable, 0.0), Next::PollAfter { delay_ms: 2_000 });
+    }
+
+    #[test]
+    fn a_good_answer_resets_the_backoff() {
+        let mut tracker = Tracker::new(Pending);
+        tracker.observe(Observation::Unreachable, 0.5);
+        tracker.observe(Observation::Unreachable, 0.5);
+        assert_eq!(tracker.observe(Observation::Status(Pending), 0.5), Next::PollAfter { delay_ms: POLL_INTERVAL_MS });
+        assert!(!tracker.is_struggling());
+    }
+
+    #[test]
+    fn status_never_moves_backwards() {
+        let mut tracker = Tracker::new(Processing);
+        tracker.observe(Observation::Status(Pending), 0.0);
+        assert_eq!(tracker.status(), Processing);
+    }
+
+    #[test]
+    fn final_status_is_never_left() {
+        let mut tracker = Tracker::new(Failed);
+        assert_eq!(tracker.observe(Observation::Status(Succeeded), 0.0), Next::Finished(Failed));
+        assert_eq!(tracker.observe(Observation::Status(Pending), 0.0), Next::Finished(Failed));
+    }
+}

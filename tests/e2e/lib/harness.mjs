@@ -1,0 +1,94 @@
+// Starts the real reference server on a free port with a fresh data directory, and headless
+// Chromium (Debian's) through playwright-core.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { chromium } from 'playwright-core';
+
+const ROOT = resolve(import.meta.dirname, '../../..');
+const SERVER_BIN = resolve(process.env.SERVER_BIN ?? join(ROOT, 'target/release/wallet-checkout-server'));
+
+/** Starts the server; resolves once it listens. `env` adds environment variables. */
+export async function startServer(env = {}) {
+  const dataDir = env.WC_DATA_DIR ?? mkdtempSync(join(tmpdir(), 'wc-e2e-'));
+  const child = spawn(SERVER_BIN, [], {
+    cwd: ROOT,
+    env: {
+      ...process.env,
+      WC_BIND: '127.0.0.1:0',
+      WC_DATA_DIR: dataDir,
+      WC_WIDGET_DIR: join(ROOT, 'dist/wallet-checkout'),
+      NO_COLOR: '1',
+      RUST_LOG: process.env.RUST_LOG ?? 'info',
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let log = '';
+  const base = await new Promise((resolveBase, reject) => {
+    const onData = (chunk) => {
+      log += chunk;
+      const match = /listening address=(\S+)/.exec(log.replace(/\x1b\[[0-9;]*m/g, ''));
+      if (match) resolveBase(`http://${match[1]}`);
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    child.on('exit', (code) => reject(new Error(`server exited with ${code}:\n${log}`)));
+    setTimeout(() => reject(new Error(`server did not start:\n${log}`)), 20_000);
+  });
+  return {
+    base,
+    dataDir,
+    log: () => log,
+    async stop({ keepData = false } = {}) {
+      if (child.exitCode === null) {
+        const exited = new Promise((r) => child.once('exit', r));
+        child.kill('SIGTERM');
+        await exited;
+      }
+      if (!keepData && !env.WC_DATA_DIR) rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Launches headless Chromium with the flags this machine's closed network needs. */
+export async function launchBrowser() {
+  const userDataDir = mkdtempSync(join(tmpdir(), 'wc-chromium-'));
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    headless: true,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+      '--disable-quic',
+    ],
+  });
+  const close = browser.close.bind(browser);
+  browser.close = async () => {
+    await close();
+    rmSync(userDataDir, { recursive: true, force: true });
+  };
+  return browser;
+}
+
+/** Records every `wallet-checkout:*` event the page receives, in `window.__walletCheckoutEvents`. */
+export async function recordEvents(context) {
+  await context.addInitScript(() => {
+    window.__walletCheckoutEvents = [];
+    const names = ['ready', 'wallet-selected', 'session-created', 'status', 'paid', 'failed', 'expired', 'canceled', 'error'];
+    for (const name of names) {
+      document.addEventListener(`wallet-checkout:${name}`, (event) => {
+        window.__walletCheckoutEvents.push({ type: event.type, detail: event.detail, composed: event.composed, bubbles: event.bubbles });
+      });
+    }
+  });
+}
+
+export function recordedEvents(page) {
+  return page.evaluate(() => window.__walletCheckoutEvents);
+}
