@@ -5,11 +5,11 @@
 use gloo_net::http::{Request, RequestBuilder};
 use serde::de::DeserializeOwned;
 use std::{cell::Cell, rc::Rc};
-use wasm_bindgen::{closure::Closure, JsCast};
 use wallet_checkout_contract::{
     paths, CreateSessionRequest, ErrorBody, ErrorCode, OrderId, OrderResponse, Session, SessionId,
     IDEMPOTENCY_KEY_HEADER,
 };
+use wasm_bindgen::{closure::Closure, JsCast};
 
 /// A request that has not answered after this long is abandoned.
 pub const REQUEST_TIMEOUT_MS: u32 = 10_000;
@@ -32,7 +32,9 @@ impl ApiError {
         match self {
             ApiError::Network | ApiError::Timeout => true,
             ApiError::Backend { status, code } => {
-                status >= 500 || code == ErrorCode::RateLimited || code == ErrorCode::IdempotencyKeyInUse
+                status >= 500
+                    || code == ErrorCode::RateLimited
+                    || code == ErrorCode::IdempotencyKeyInUse
             }
             ApiError::BadAnswer => false,
         }
@@ -47,7 +49,9 @@ pub struct Api {
 impl Api {
     /// `endpoint` is absolute and has no trailing slash (see `config::parse`).
     pub fn new(endpoint: impl Into<String>) -> Self {
-        Self { endpoint: endpoint.into() }
+        Self {
+            endpoint: endpoint.into(),
+        }
     }
 
     pub fn endpoint(&self) -> &str {
@@ -83,7 +87,10 @@ impl Api {
     }
 }
 
-async fn send<T: DeserializeOwned>(builder: RequestBuilder, body: Option<String>) -> Result<T, ApiError> {
+async fn send<T: DeserializeOwned>(
+    builder: RequestBuilder,
+    body: Option<String>,
+) -> Result<T, ApiError> {
     let controller = web_sys::AbortController::new().ok();
     let timed_out = Rc::new(Cell::new(false));
     let timer = controller.as_ref().and_then(|controller| {
@@ -100,7 +107,9 @@ async fn send<T: DeserializeOwned>(builder: RequestBuilder, body: Option<String>
             )
             .ok()
     });
-    let builder = builder.header("Accept", "application/json").abort_signal(controller.as_ref().map(|c| c.signal()).as_ref());
+    let builder = builder
+        .header("Accept", "application/json")
+        .abort_signal(controller.as_ref().map(|c| c.signal()).as_ref());
     let request = match body {
         Some(body) => builder.body(body),
         None => builder.build(),
@@ -131,7 +140,9 @@ pub fn decode<T: DeserializeOwned>(status: u16, body: &str) -> Result<T, ApiErro
     if (200..300).contains(&status) {
         return serde_json::from_str(body).map_err(|_| ApiError::BadAnswer);
     }
-    let code = serde_json::from_str::<ErrorBody>(body).map(|b| b.error.code).unwrap_or(ErrorCode::Unknown);
+    let code = serde_json::from_str::<ErrorBody>(body)
+        .map(|b| b.error.code)
+        .unwrap_or(ErrorCode::Unknown);
     Err(ApiError::Backend { status, code })
 }
 
@@ -150,7 +161,10 @@ mod tests {
     #[test]
     fn malformed_success_bodies_are_bad_answers() {
         assert_eq!(decode::<Session>(200, "<html>"), Err(ApiError::BadAnswer));
-        assert_eq!(decode::<Session>(200, r#"{"id":"ses_1","status":"paid"}"#), Err(ApiError::BadAnswer));
+        assert_eq!(
+            decode::<Session>(200, r#"{"id":"ses_1","status":"paid"}"#),
+            Err(ApiError::BadAnswer)
+        );
     }
 
     #[test]
@@ -158,11 +172,17 @@ mod tests {
         let body = r#"{"error":{"code":"order_not_payable","message":"paid"}}"#;
         assert_eq!(
             decode::<Session>(409, body),
-            Err(ApiError::Backend { status: 409, code: ErrorCode::OrderNotPayable })
+            Err(ApiError::Backend {
+                status: 409,
+                code: ErrorCode::OrderNotPayable
+            })
         );
         assert_eq!(
             decode::<Session>(502, "Bad Gateway"),
-            Err(ApiError::Backend { status: 502, code: ErrorCode::Unknown })
+            Err(ApiError::Backend {
+                status: 502,
+                code: ErrorCode::Unknown
+            })
         );
     }
 
@@ -170,8 +190,16 @@ mod tests {
     fn only_network_trouble_and_server_errors_are_retried() {
         assert!(ApiError::Network.is_transient());
         assert!(ApiError::Timeout.is_transient());
-        assert!(ApiError::Backend { status: 503, code: ErrorCode::Unknown }.is_transient());
-        assert!(!ApiError::Backend { status: 404, code: ErrorCode::NotFound }.is_transient());
+        assert!(ApiError::Backend {
+            status: 503,
+            code: ErrorCode::Unknown
+        }
+        .is_transient());
+        assert!(!ApiError::Backend {
+            status: 404,
+            code: ErrorCode::NotFound
+        }
+        .is_transient());
         assert!(!ApiError::BadAnswer.is_transient());
     }
 }

@@ -2,9 +2,9 @@
 //! is caught; a missing API degrades to a sensible default.
 
 use js_sys::{Math, Promise};
+use wallet_checkout_contract::{DeviceKind, RETURN_SESSION_PARAM};
 use wasm_bindgen::{prelude::*, JsCast};
 use wasm_bindgen_futures::JsFuture;
-use wallet_checkout_contract::{DeviceKind, RETURN_SESSION_PARAM};
 
 #[wasm_bindgen]
 extern "C" {
@@ -37,10 +37,13 @@ pub fn format_money(minor_units: u64, currency: &str, locale: &str) -> String {
     set("currency", &JsValue::from_str(currency));
     match NumberFormat::new(locale, &options) {
         Ok(formatter) => {
-            let digits = js_sys::Reflect::get(&formatter.resolved_options(), &JsValue::from_str("maximumFractionDigits"))
-                .ok()
-                .and_then(|value| value.as_f64())
-                .unwrap_or(2.0);
+            let digits = js_sys::Reflect::get(
+                &formatter.resolved_options(),
+                &JsValue::from_str("maximumFractionDigits"),
+            )
+            .ok()
+            .and_then(|value| value.as_f64())
+            .unwrap_or(2.0);
             formatter.format(minor_units as f64 / 10f64.powf(digits))
         }
         Err(_) => format!("{minor_units} {currency}"),
@@ -51,7 +54,8 @@ pub fn format_money(minor_units: u64, currency: &str, locale: &str) -> String {
 pub async fn sleep(ms: u32) {
     let promise = Promise::new(&mut |resolve, _| {
         if let Some(window) = window() {
-            let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms as i32);
+            let _ =
+                window.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms as i32);
         }
     });
     let _ = JsFuture::from(promise).await;
@@ -81,8 +85,13 @@ pub fn new_idempotency_key() -> String {
 /// Whether the shopper is on a phone or tablet, where a QR code on the same screen cannot be
 /// scanned.
 pub fn device_kind() -> DeviceKind {
-    let user_agent = window().and_then(|w| w.navigator().user_agent().ok()).unwrap_or_default();
-    if ["Mobi", "Android", "iPhone", "iPad"].iter().any(|marker| user_agent.contains(marker)) {
+    let user_agent = window()
+        .and_then(|w| w.navigator().user_agent().ok())
+        .unwrap_or_default();
+    if ["Mobi", "Android", "iPhone", "iPad"]
+        .iter()
+        .any(|marker| user_agent.contains(marker))
+    {
         DeviceKind::Mobile
     } else {
         DeviceKind::Desktop
@@ -91,8 +100,14 @@ pub fn device_kind() -> DeviceKind {
 
 /// The browser's preferred languages, most preferred first.
 pub fn languages() -> Vec<String> {
-    let Some(navigator) = window().map(|w| w.navigator()) else { return Vec::new() };
-    let list: Vec<String> = navigator.languages().iter().filter_map(|v| v.as_string()).collect();
+    let Some(navigator) = window().map(|w| w.navigator()) else {
+        return Vec::new();
+    };
+    let list: Vec<String> = navigator
+        .languages()
+        .iter()
+        .filter_map(|v| v.as_string())
+        .collect();
     if list.is_empty() {
         navigator.language().into_iter().collect()
     } else {
@@ -109,7 +124,9 @@ pub fn resolve_url(raw: &str) -> Option<(String, String)> {
 
 /// The page's URL without the widget's own return parameter: where redirect flows come back to.
 pub fn return_url() -> String {
-    let Some(href) = window().and_then(|w| w.location().href().ok()) else { return String::new() };
+    let Some(href) = window().and_then(|w| w.location().href().ok()) else {
+        return String::new();
+    };
     match web_sys::Url::new(&href) {
         Ok(url) => {
             url.search_params().delete(RETURN_SESSION_PARAM);
@@ -123,15 +140,22 @@ pub fn return_url() -> String {
 /// The session id a redirect flow brought back in the page URL, if any.
 pub fn returned_session_param() -> Option<String> {
     let href = window()?.location().href().ok()?;
-    web_sys::Url::new(&href).ok()?.search_params().get(RETURN_SESSION_PARAM)
+    web_sys::Url::new(&href)
+        .ok()?
+        .search_params()
+        .get(RETURN_SESSION_PARAM)
 }
 
 /// Removes the return parameter from the address bar, so a shared or bookmarked link does not
 /// carry it.
 pub fn forget_returned_session_param() {
     let Some(window) = window() else { return };
-    let Ok(href) = window.location().href() else { return };
-    let Ok(url) = web_sys::Url::new(&href) else { return };
+    let Ok(href) = window.location().href() else {
+        return;
+    };
+    let Ok(url) = web_sys::Url::new(&href) else {
+        return;
+    };
     if url.search_params().get(RETURN_SESSION_PARAM).is_none() {
         return;
     }
@@ -143,17 +167,25 @@ pub fn forget_returned_session_param() {
 
 /// Sends the browser to `url`.
 pub fn navigate(url: &str) -> bool {
-    window().map(|w| w.location().assign(url).is_ok()).unwrap_or(false)
+    window()
+        .map(|w| w.location().assign(url).is_ok())
+        .unwrap_or(false)
 }
 
 /// Whether the widget may send the shopper to `url`: an https URL, or an http URL on the page's
 /// own origin or the endpoint's origin (a local sandbox). Anything else (`javascript:`, `data:`,
 /// plain http elsewhere) is refused.
 pub fn is_trusted_redirect(url: &str, endpoint: &str) -> bool {
-    let Ok(target) = web_sys::Url::new(url) else { return false };
+    let Ok(target) = web_sys::Url::new(url) else {
+        return false;
+    };
     let page_origin = window().and_then(|w| w.location().origin().ok());
     let endpoint_origin = web_sys::Url::new(endpoint).ok().map(|u| u.origin());
-    crate::trust::is_trusted(&target.protocol(), &target.origin(), &[page_origin, endpoint_origin])
+    crate::trust::is_trusted(
+        &target.protocol(),
+        &target.origin(),
+        &[page_origin, endpoint_origin],
+    )
 }
 
 /// Writes an error to the browser console for the page's developer.
@@ -163,7 +195,10 @@ pub fn console_error(message: &str) {
 
 /// A `performance.now()` reading in milliseconds (monotonic, unlike the shopper's clock).
 pub fn now_ms() -> f64 {
-    window().and_then(|w| w.performance()).map(|p| p.now()).unwrap_or(0.0)
+    window()
+        .and_then(|w| w.performance())
+        .map(|p| p.now())
+        .unwrap_or(0.0)
 }
 
 /// Cast helper kept in one place.

@@ -17,7 +17,8 @@ use crate::{
 use leptos::{prelude::*, task::spawn_local_scoped_with_cancellation};
 use std::future::Future;
 use wallet_checkout_contract::{
-    CreateSessionRequest, NextAction, OrderResponse, OrderStatus, Session, SessionId, SessionStatus, WalletOption,
+    CreateSessionRequest, NextAction, OrderResponse, OrderStatus, Session, SessionId,
+    SessionStatus, WalletOption,
 };
 
 /// Attempts at creating a session when the network fails, all with the same idempotency key.
@@ -130,7 +131,10 @@ impl Checkout {
 
     /// Sends the shopper to a redirect action's URL again (after coming back without paying).
     pub fn reopen(self, url: String) {
-        let endpoint = self.api().map(|api| api.endpoint().to_owned()).unwrap_or_default();
+        let endpoint = self
+            .api()
+            .map(|api| api.endpoint().to_owned())
+            .unwrap_or_default();
         if browser::is_trusted_redirect(&url, &endpoint) {
             browser::navigate(&url);
         }
@@ -140,14 +144,23 @@ impl Checkout {
     pub fn wallet_name(self, id: &str) -> String {
         self.order
             .with_untracked(|order| {
-                order.as_ref().and_then(|o| o.wallets.iter().find(|w| w.id.as_str() == id).map(|w| w.name.clone()))
+                order.as_ref().and_then(|o| {
+                    o.wallets
+                        .iter()
+                        .find(|w| w.id.as_str() == id)
+                        .map(|w| w.name.clone())
+                })
             })
             .unwrap_or_else(|| id.to_owned())
     }
 
     /// Money in the widget's locale.
     pub fn money(self, amount: &wallet_checkout_contract::Amount) -> String {
-        browser::format_money(amount.minor_units(), amount.currency().as_str(), self.locale.tag())
+        browser::format_money(
+            amount.minor_units(),
+            amount.currency().as_str(),
+            self.locale.tag(),
+        )
     }
 
     fn spawn(self, task: impl Future<Output = ()> + 'static) {
@@ -166,11 +179,12 @@ impl Checkout {
     }
 
     fn next_generation(self) -> u32 {
-        self.generation.try_update_value(|g| {
-            *g += 1;
-            *g
-        })
-        .unwrap_or(0)
+        self.generation
+            .try_update_value(|g| {
+                *g += 1;
+                *g
+            })
+            .unwrap_or(0)
     }
 
     fn is_current(self, generation: u32) -> bool {
@@ -186,12 +200,25 @@ impl Checkout {
     fn emit(self, kind: EventKind, detail: Detail<'_>) {
         let _ = self.env.try_with_value(|env| {
             let order = env.config.order.as_str();
-            dispatch(&env.host, kind, &Detail { order_id: Some(order), ..detail });
+            dispatch(
+                &env.host,
+                kind,
+                &Detail {
+                    order_id: Some(order),
+                    ..detail
+                },
+            );
         });
     }
 
     fn emit_error(self, error: &WidgetError) {
-        self.emit(EventKind::Error, Detail { code: Some(error.code()), ..Detail::default() });
+        self.emit(
+            EventKind::Error,
+            Detail {
+                code: Some(error.code()),
+                ..Detail::default()
+            },
+        );
     }
 
     fn forget_session(self) {
@@ -201,7 +228,9 @@ impl Checkout {
     }
 
     async fn load(self) {
-        let (Some(api), Some(config)) = (self.api(), self.config()) else { return };
+        let (Some(api), Some(config)) = (self.api(), self.config()) else {
+            return;
+        };
         let generation = self.generation.try_get_value().unwrap_or(0);
         let order = match with_retries(|| api.order(&config.order)).await {
             Ok(order) => order,
@@ -239,7 +268,9 @@ impl Checkout {
     }
 
     async fn create_session(self, wallet: WalletOption, generation: u32) {
-        let (Some(api), Some(config)) = (self.api(), self.config()) else { return };
+        let (Some(api), Some(config)) = (self.api(), self.config()) else {
+            return;
+        };
         let request = CreateSessionRequest {
             order_id: config.order.clone(),
             wallet_id: wallet.id.clone(),
@@ -282,7 +313,8 @@ impl Checkout {
                     self.set_stage(Stage::Redirecting(session));
                     browser::navigate(&url);
                 } else {
-                    self.abandon(&api, session, WidgetError::UntrustedRedirect).await;
+                    self.abandon(&api, session, WidgetError::UntrustedRedirect)
+                        .await;
                 }
             }
             Some(NextAction::Unsupported) | None if session.status == SessionStatus::Pending => {
@@ -334,7 +366,8 @@ impl Checkout {
                 return;
             }
             let next = tracker.observe(observation, browser::random());
-            self.notice.set(tracker.is_struggling().then_some(Key::Reconnecting));
+            self.notice
+                .set(tracker.is_struggling().then_some(Key::Reconnecting));
             match next {
                 Next::Finished(_) => {
                     self.finish(session);

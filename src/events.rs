@@ -56,7 +56,8 @@ pub fn dispatch(host: &web_sys::EventTarget, kind: EventKind, detail: &Detail<'_
         ("message", detail.message),
     ] {
         if let Some(value) = value {
-            let _ = js_sys::Reflect::set(&object, &JsValue::from_str(key), &JsValue::from_str(value));
+            let _ =
+                js_sys::Reflect::set(&object, &JsValue::from_str(key), &JsValue::from_str(value));
         }
     }
     let init = web_sys::CustomEventInit::new();

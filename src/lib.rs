@@ -20,7 +20,9 @@ pub mod trust;
 
 pub use element::Widget;
 
-/// Prepares the module: panics (which should never happen) are reported on the console.
-pub fn start() {
+/// Registers the `<wallet-checkout>` element. Panics (which should never happen) are reported on
+/// the console.
+pub fn register() {
     console_error_panic_hook::set_once();
+    element::define();
 }

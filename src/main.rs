@@ -1,6 +1,5 @@
-//! The shipped bundle: sets up the module when the page loads it. The `<wallet-checkout>` element
-//! class lives in `js/wallet-checkout.js`, which calls the exported `Widget`.
+//! The shipped bundle: registers the `<wallet-checkout>` element when the page loads the module.
 
 fn main() {
-    wallet_checkout::start();
+    wallet_checkout::register();
 }

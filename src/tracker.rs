@@ -37,7 +37,10 @@ pub struct Tracker {
 
 impl Tracker {
     pub fn new(status: SessionStatus) -> Self {
-        Self { status, failures: 0 }
+        Self {
+            status,
+            failures: 0,
+        }
     }
 
     /// The status the widget shows.
@@ -66,7 +69,9 @@ impl Tracker {
         if self.status.is_final() {
             return Next::Finished(self.status);
         }
-        Next::PollAfter { delay_ms: self.delay_ms(jitter) }
+        Next::PollAfter {
+            delay_ms: self.delay_ms(jitter),
+        }
     }
 
     /// The regular interval, or after failures an exponential backoff with jitter: a random
@@ -91,22 +96,41 @@ mod tests {
     #[test]
     fn pending_keeps_polling_at_the_regular_interval() {
         let mut tracker = Tracker::new(Pending);
-        assert_eq!(tracker.observe(Observation::Status(Pending), 0.5), Next::PollAfter { delay_ms: POLL_INTERVAL_MS });
+        assert_eq!(
+            tracker.observe(Observation::Status(Pending), 0.5),
+            Next::PollAfter {
+                delay_ms: POLL_INTERVAL_MS
+            }
+        );
     }
 
     #[test]
     fn succeeded_from_the_backend_finishes_as_paid() {
         let mut tracker = Tracker::new(Pending);
-        assert_eq!(tracker.observe(Observation::Status(Processing), 0.0), Next::PollAfter { delay_ms: POLL_INTERVAL_MS });
-        assert_eq!(tracker.observe(Observation::Status(Succeeded), 0.0), Next::Finished(Succeeded));
+        assert_eq!(
+            tracker.observe(Observation::Status(Processing), 0.0),
+            Next::PollAfter {
+                delay_ms: POLL_INTERVAL_MS
+            }
+        );
+        assert_eq!(
+            tracker.observe(Observation::Status(Succeeded), 0.0),
+            Next::Finished(Succeeded)
+        );
     }
 
     #[test]
     fn errors_never_finish_the_tracking() {
         let mut tracker = Tracker::new(Pending);
         for _ in 0..50 {
-            assert!(matches!(tracker.observe(Observation::Unreachable, 0.9), Next::PollAfter { .. }));
-            assert!(matches!(tracker.observe(Observation::Unreadable, 0.1), Next::PollAfter { .. }));
+            assert!(matches!(
+                tracker.observe(Observation::Unreachable, 0.9),
+                Next::PollAfter { .. }
+            ));
+            assert!(matches!(
+                tracker.observe(Observation::Unreadable, 0.1),
+                Next::PollAfter { .. }
+            ));
         }
         assert_eq!(tracker.status(), Pending);
         assert!(tracker.is_struggling());
@@ -123,7 +147,10 @@ mod tests {
             .collect();
         assert_eq!(delays, [4_000, 8_000, 16_000, 30_000, 30_000, 30_000]);
         let mut low = Tracker::new(Pending);
-        assert_eq!(low.observe(Observation::Unreachable, 0.0), Next::PollAfter { delay_ms: 2_000 });
+        assert_eq!(
+            low.observe(Observation::Unreachable, 0.0),
+            Next::PollAfter { delay_ms: 2_000 }
+        );
     }
 
     #[test]
@@ -131,7 +158,12 @@ mod tests {
         let mut tracker = Tracker::new(Pending);
         tracker.observe(Observation::Unreachable, 0.5);
         tracker.observe(Observation::Unreachable, 0.5);
-        assert_eq!(tracker.observe(Observation::Status(Pending), 0.5), Next::PollAfter { delay_ms: POLL_INTERVAL_MS });
+        assert_eq!(
+            tracker.observe(Observation::Status(Pending), 0.5),
+            Next::PollAfter {
+                delay_ms: POLL_INTERVAL_MS
+            }
+        );
         assert!(!tracker.is_struggling());
     }
 
@@ -145,7 +177,13 @@ mod tests {
     #[test]
     fn final_status_is_never_left() {
         let mut tracker = Tracker::new(Failed);
-        assert_eq!(tracker.observe(Observation::Status(Succeeded), 0.0), Next::Finished(Failed));
-        assert_eq!(tracker.observe(Observation::Status(Pending), 0.0), Next::Finished(Failed));
+        assert_eq!(
+            tracker.observe(Observation::Status(Succeeded), 0.0),
+            Next::Finished(Failed)
+        );
+        assert_eq!(
+            tracker.observe(Observation::Status(Pending), 0.0),
+            Next::Finished(Failed)
+        );
     }
 }

@@ -78,6 +78,7 @@ pub fn router(state: AppState) -> Router {
 
     let mut app = Router::new()
         .route("/", get(routes::store::new_order))
+        .route("/store/orders", post(routes::store::create_order))
         .route("/store/orders/{id}", get(routes::store::order_page))
         .route("/static/{file}", get(routes::store::static_file))
         .route("/favicon.ico", get(|| async { axum::http::StatusCode::NO_CONTENT }))

@@ -38,17 +38,24 @@ pub fn WalletCheckout(checkout: Checkout) -> impl IntoView {
             </ErrorNotice>
         }
         .into_any(),
-        Stage::Choosing(problem) => view! { <WalletPicker checkout=checkout problem=problem/> }.into_any(),
+        Stage::Choosing(problem) => {
+            view! { <WalletPicker checkout=checkout problem=problem/> }.into_any()
+        }
         Stage::Starting(wallet) => {
             let text = locale.format(Key::Starting, &[("wallet", &wallet.name)]);
             view! { <Spinner text=text/> }.into_any()
         }
         Stage::Paying(session) => view! { <Paying checkout=checkout session=session/> }.into_any(),
         Stage::Redirecting(session) => {
-            let text = locale.format(Key::Redirecting, &[("wallet", &checkout.wallet_name(session.wallet_id.as_str()))]);
+            let text = locale.format(
+                Key::Redirecting,
+                &[("wallet", &checkout.wallet_name(session.wallet_id.as_str()))],
+            );
             view! { <Spinner text=text/> }.into_any()
         }
-        Stage::Finished(session) => view! { <Outcome checkout=checkout session=session/> }.into_any(),
+        Stage::Finished(session) => {
+            view! { <Outcome checkout=checkout session=session/> }.into_any()
+        }
         Stage::OrderClosed(_) => view! {
             <div class="wc-outcome" data-testid="order-closed">
                 <p class="wc-outcome__title">{locale.text(Key::OrderPaid)}</p>
@@ -70,7 +77,11 @@ pub fn WalletCheckout(checkout: Checkout) -> impl IntoView {
 }
 
 fn direction(locale: Locale) -> &'static str {
-    if locale.is_rtl() { "rtl" } else { "ltr" }
+    if locale.is_rtl() {
+        "rtl"
+    } else {
+        "ltr"
+    }
 }
 
 /// The widget when its attributes are unusable: an explanation and nothing else, until the
@@ -92,12 +103,16 @@ fn announcement(checkout: Checkout) -> String {
         Stage::Paying(session) => {
             let wallet = checkout.wallet_name(session.wallet_id.as_str());
             match session.next_action {
-                Some(wallet_checkout_contract::NextAction::Qr { .. }) => locale.format(Key::ScanTitle, &[("wallet", &wallet)]),
+                Some(wallet_checkout_contract::NextAction::Qr { .. }) => {
+                    locale.format(Key::ScanTitle, &[("wallet", &wallet)])
+                }
                 _ => locale.format(Key::WaitingRedirect, &[("wallet", &wallet)]),
             }
         }
         Stage::Finished(session) => locale.text(outcome::title_key(session.status)).to_owned(),
-        Stage::Unavailable(error) | Stage::Choosing(Some(error)) => locale.text(error.key()).to_owned(),
+        Stage::Unavailable(error) | Stage::Choosing(Some(error)) => {
+            locale.text(error.key()).to_owned()
+        }
         _ => String::new(),
     }
 }

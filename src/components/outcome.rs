@@ -22,8 +22,14 @@ pub fn Outcome(checkout: Checkout, session: Session) -> impl IntoView {
     let amount = checkout.money(&session.amount);
     let status = session.status;
     let (body, modifier) = match status {
-        SessionStatus::Succeeded => (locale.format(Key::PaidBody, &[("amount", &amount), ("wallet", &wallet)]), "paid"),
-        SessionStatus::Failed => (locale.format(Key::FailedBody, &[("wallet", &wallet)]), "failed"),
+        SessionStatus::Succeeded => (
+            locale.format(Key::PaidBody, &[("amount", &amount), ("wallet", &wallet)]),
+            "paid",
+        ),
+        SessionStatus::Failed => (
+            locale.format(Key::FailedBody, &[("wallet", &wallet)]),
+            "failed",
+        ),
         SessionStatus::Expired => (locale.text(Key::ExpiredBody).to_owned(), "expired"),
         _ => (locale.text(Key::CanceledBody).to_owned(), "canceled"),
     };

@@ -15,7 +15,8 @@ pub fn Paying(checkout: Checkout, session: Session) -> impl IntoView {
             {locale.text(Key::ChooseAnother)}
         </button>
     };
-    let countdown = view! { <Countdown checkout=checkout expires_in_secs=session.expires_in_secs/> };
+    let countdown =
+        view! { <Countdown checkout=checkout expires_in_secs=session.expires_in_secs/> };
 
     if session.status == SessionStatus::Processing {
         let text = locale.format(Key::Confirming, &[("wallet", &wallet)]);
@@ -73,5 +74,7 @@ pub fn Paying(checkout: Checkout, session: Session) -> impl IntoView {
 /// A QR payload is also offered as a link only when it is a web address the shopper's browser
 /// can open (the sandbox pay page); wallet-specific schemes are for the wallet app alone.
 fn is_web_address(payload: &str) -> bool {
-    web_sys::Url::new(payload).map(|url| url.protocol() == "https:" || url.protocol() == "http:").unwrap_or(false)
+    web_sys::Url::new(payload)
+        .map(|url| url.protocol() == "https:" || url.protocol() == "http:")
+        .unwrap_or(false)
 }

@@ -6,7 +6,12 @@ use leptos::prelude::*;
 #[component]
 pub fn WalletPicker(checkout: Checkout, problem: Option<WidgetError>) -> impl IntoView {
     let locale = checkout.locale;
-    let wallets = checkout.order.with_untracked(|order| order.as_ref().map(|o| o.wallets.clone()).unwrap_or_default());
+    let wallets = checkout.order.with_untracked(|order| {
+        order
+            .as_ref()
+            .map(|o| o.wallets.clone())
+            .unwrap_or_default()
+    });
     let empty = wallets.is_empty();
     let buttons = wallets
         .into_iter()

@@ -12,6 +12,7 @@ use axum::{
     extract::{Path, State},
     http::{header, StatusCode},
     response::{Html, IntoResponse, Redirect, Response},
+    Json,
 };
 use rand::seq::SliceRandom;
 use wallet_checkout_contract::{Amount, Currency, OrderId};
@@ -25,6 +26,18 @@ const CATALOG: [(&str, u64, &str); 3] = [
 
 /// `GET /`: starts a fresh order and shows its checkout page.
 pub async fn new_order(State(state): State<AppState>) -> Result<Redirect, ApiError> {
+    let order = create_demo_order(&state).await?;
+    Ok(Redirect::to(&format!("/store/orders/{}", order.id)))
+}
+
+/// `POST /store/orders`: starts a fresh order and answers `{"id": ...}` (for the widget's
+/// development page, `index.html`).
+pub async fn create_order(State(state): State<AppState>) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
+    let order = create_demo_order(&state).await?;
+    Ok((StatusCode::CREATED, Json(serde_json::json!({ "id": order.id }))))
+}
+
+async fn create_demo_order(state: &AppState) -> Result<crate::store::OrderRecord, ApiError> {
     let (description, minor_units, currency) =
         *CATALOG.choose(&mut rand::thread_rng()).expect("the catalog is not empty");
     let currency = Currency::parse(currency).expect("catalog currencies are valid");
@@ -36,7 +49,7 @@ pub async fn new_order(State(state): State<AppState>) -> Result<Redirect, ApiErr
     };
     let order = state.store.insert_order(&order).await.map_err(ApiError::internal)?;
     tracing::info!(order_id = %order.id, "demo order created");
-    Ok(Redirect::to(&format!("/store/orders/{}", order.id)))
+    Ok(order)
 }
 
 /// `GET /store/orders/{id}`: the checkout page for one order.

@@ -1,0 +1,147 @@
+// The whole payment in headless Chromium against the real reference server: the demo store, the
+// widget, the sandbox wallet's pay page, and the events the host page receives.
+import { after, afterEach, before, beforeEach, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { launchBrowser, recordEvents, recordedEvents, startServer } from './lib/harness.mjs';
+import { scanQr } from './lib/qr.mjs';
+
+let server;
+let browser;
+let context;
+let page;
+let problems;
+
+before(async () => {
+  server = await startServer();
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+beforeEach(async () => {
+  context = await browser.newContext({ locale: 'en-US' });
+  await recordEvents(context);
+  page = await context.newPage();
+  problems = [];
+  page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+  page.on('console', (message) => {
+    if (message.type() === 'error') problems.push(`console error: ${message.text()}`);
+  });
+});
+
+afterEach(async () => {
+  await context.close();
+  assert.deepEqual(problems, [], 'the page logged no errors');
+});
+
+async function openStore() {
+  await page.goto(`${server.base}/`);
+  await page.getByRole('button', { name: 'WeChat Pay' }).waitFor();
+  const orderId = new URL(page.url()).pathname.split('/').pop();
+  return orderId;
+}
+
+async function eventsOfType(type) {
+  return (await recordedEvents(page)).filter((event) => event.type === `wallet-checkout:${type}`);
+}
+
+test('the store shows the order amount for the locale and the sandbox wallets by name', async () => {
+  const orderId = await openStore();
+  const order = await (await fetch(`${server.base}/api/checkout/orders/${orderId}`)).json();
+  const expected = await page.evaluate(({ minor_units, currency }) => {
+    const format = new Intl.NumberFormat('en-US', { style: 'currency', currency });
+    return format.format(minor_units / 10 ** format.resolvedOptions().maximumFractionDigits);
+  }, order.order.amount);
+  assert.equal(await page.getByTestId('amount').textContent(), expected);
+  for (const name of ['WeChat Pay', 'Alipay', 'PayPal']) {
+    assert.equal(await page.getByRole('button', { name }).count(), 1, `${name} is a button named after the wallet`);
+  }
+  const [ready] = await eventsOfType('ready');
+  assert.equal(ready.detail.orderId, orderId);
+  assert.equal(ready.bubbles && ready.composed, true);
+});
+
+test('QR flow: the code scans to the pay page, approval there makes the widget say paid', async () => {
+  const orderId = await openStore();
+  await page.getByRole('button', { name: 'WeChat Pay' }).click();
+  const qr = page.getByRole('img', { name: /QR code to pay .* with WeChat Pay/ });
+  await qr.waitFor();
+  assert.match(await page.getByTestId('countdown').textContent(), /^Expires in 1[45]:\d\d$/);
+
+  const [created] = await eventsOfType('session-created');
+  const sessionId = created.detail.sessionId;
+  const scanned = await scanQr(page.locator('.wc-qr__frame'));
+  assert.equal(scanned, `${server.base}/sandbox/pay/${sessionId}`, 'the QR code carries the sandbox pay page URL');
+
+  const phone = await context.newPage();
+  await phone.goto(scanned);
+  const order = await (await fetch(`${server.base}/api/checkout/orders/${orderId}`)).json();
+  const { minor_units, currency } = order.order.amount;
+  assert.equal(await phone.getByTestId('amount').textContent(), `${currency} ${(minor_units / 100).toFixed(2)}`);
+  await phone.getByRole('button', { name: 'Approve payment' }).click();
+  await phone.getByText('Payment approved').waitFor();
+
+  await page.getByRole('heading', { name: 'Payment received' }).waitFor({ timeout: 10_000 });
+  const [paid] = await eventsOfType('paid');
+  assert.deepEqual(paid.detail, { orderId, sessionId, status: 'succeeded', walletId: 'wechat_pay' });
+  assert.equal(await page.locator('#store-message').textContent(), 'Thank you! Your order is confirmed.');
+});
+
+test('redirect flow: PayPal leaves for the pay page and the widget picks the same session up on return', async () => {
+  const orderId = await openStore();
+  await page.getByRole('button', { name: 'PayPal' }).click();
+  await page.waitForURL(/\/sandbox\/pay\/ses_/);
+  const sessionId = new URL(page.url()).pathname.split('/').pop();
+  await page.getByRole('button', { name: 'Approve payment' }).click();
+
+  await page.waitForURL(new RegExp(`/store/orders/${orderId}`));
+  await page.getByRole('heading', { name: 'Payment received' }).waitFor({ timeout: 10_000 });
+  const [paid] = await eventsOfType('paid');
+  assert.equal(paid.detail.sessionId, sessionId, 'the same session, not a new one');
+  assert.equal(await eventsOfType('session-created').then((e) => e.length), 0, 'no session was created on return');
+  assert.equal(new URL(page.url()).searchParams.has('wc_session'), false, 'the return parameter is cleaned from the address bar');
+});
+
+test('declining shows a failure and a way to choose another wallet', async () => {
+  await openStore();
+  await page.getByRole('button', { name: 'Alipay' }).click();
+  await page.getByTestId('qr').waitFor();
+  const phone = await context.newPage();
+  await phone.goto(await page.getByTestId('payment-link').getAttribute('href'));
+  await phone.getByRole('button', { name: 'Decline' }).click();
+
+  await page.getByRole('heading', { name: 'Payment not completed' }).waitFor({ timeout: 10_000 });
+  const [failed] = await eventsOfType('failed');
+  assert.equal(failed.detail.status, 'failed');
+  assert.equal((await eventsOfType('paid')).length, 0);
+  await page.getByRole('button', { name: 'Choose another wallet' }).click();
+  await page.getByRole('button', { name: 'WeChat Pay' }).click();
+  await page.getByTestId('qr').waitFor();
+});
+
+test('a reload in the middle of a payment shows the same QR code again', async () => {
+  await openStore();
+  await page.getByRole('button', { name: 'WeChat Pay' }).click();
+  await page.getByTestId('qr').waitFor();
+  const before = await scanQr(page.locator('.wc-qr__frame'));
+  await page.reload();
+  await page.getByTestId('qr').waitFor();
+  assert.equal(await scanQr(page.locator('.wc-qr__frame')), before);
+  assert.equal((await eventsOfType('session-created')).length, 0, 'no second session');
+});
+
+test('the widget files are served compressed with the right types', async () => {
+  for (const [file, type] of [
+    ['wallet-checkout.js', 'text/javascript'],
+    ['wallet-checkout-core.js', 'text/javascript'],
+    ['wallet-checkout-core_bg.wasm', 'application/wasm'],
+  ]) {
+    const response = await fetch(`${server.base}/wallet-checkout/${file}`, { headers: { 'accept-encoding': 'br, gzip' } });
+    assert.equal(response.status, 200, file);
+    assert.equal(response.headers.get('content-type'), type, file);
+    assert.equal(response.headers.get('content-encoding'), 'br', file);
+  }
+});

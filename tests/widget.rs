@@ -1,0 +1,528 @@
+//! The widget in headless Chromium: mounted into a real custom element's shadow root, talking to a
+//! fake backend that stands in for `fetch`. Queries go by role, `data-testid` and text.
+
+use js_sys::Array;
+use std::time::Duration;
+use wallet_checkout::Widget;
+use wasm_bindgen::{prelude::*, JsCast};
+use wasm_bindgen_test::*;
+use web_sys::{Element, HtmlElement, ShadowRoot};
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+#[wasm_bindgen(inline_js = r#"
+// Tests run concurrently in one page, so every test has its own path prefix and its own element.
+const routes = new Map();
+const calls = [];
+export function fake_install() {
+  if (globalThis.__fakeInstalled) return;
+  globalThis.__fakeInstalled = true;
+  globalThis.fetch = async (input, init) => {
+    const url = new URL(typeof input === 'string' ? input : input.url, location.href);
+    const method = (init && init.method) || (typeof input === 'string' ? 'GET' : input.method);
+    const key = `${method} ${url.pathname}`;
+    calls.push(key);
+    const answers = routes.get(key);
+    if (!answers) {
+      return new Response('{"error":{"code":"not_found","message":"no such route"}}', { status: 404 });
+    }
+    const [status, body] = answers.length > 1 ? answers.shift() : answers[0];
+    return new Response(body, { status, headers: { 'content-type': 'application/json' } });
+  };
+}
+export function fake_route(method, path, status, body) {
+  const key = `${method} ${path}`;
+  if (!routes.has(key)) routes.set(key, []);
+  routes.get(key).push([status, body]);
+}
+export function fake_calls(prefix) { return calls.filter((call) => call.split(' ')[1].startsWith(prefix + '/')); }
+export function listen_events(target) {
+  target.__events = [];
+  for (const name of ['ready', 'session-created', 'paid', 'failed', 'error']) {
+    target.addEventListener(`wallet-checkout:${name}`, (e) => target.__events.push({ type: e.type, detail: e.detail }));
+  }
+}
+export function event_types(target) { return target.__events.map((e) => e.type); }
+export function event_detail(target, type, key) {
+  const event = target.__events.find((e) => e.type === type);
+  return event && event.detail[key] !== undefined ? String(event.detail[key]) : undefined;
+}
+"#)]
+extern "C" {
+    fn fake_install();
+    fn fake_route(method: &str, path: &str, status: u16, body: &str);
+    fn fake_calls(prefix: &str) -> Array;
+    fn listen_events(target: &web_sys::EventTarget);
+    fn event_types(target: &web_sys::EventTarget) -> Array;
+    fn event_detail(target: &web_sys::EventTarget, kind: &str, key: &str) -> Option<String>;
+}
+
+/// A fake merchant backend under its own path prefix.
+struct Backend {
+    prefix: String,
+}
+
+impl Backend {
+    fn new(name: &str) -> Self {
+        fake_install();
+        Self {
+            prefix: format!("/fake-{name}"),
+        }
+    }
+
+    fn route(&self, method: &str, path: &str, status: u16, body: &str) {
+        fake_route(method, &format!("{}{path}", self.prefix), status, body);
+    }
+
+    fn calls(&self) -> Vec<String> {
+        fake_calls(&self.prefix)
+            .iter()
+            .filter_map(|v| v.as_string())
+            .map(|c| c.replace(&self.prefix, ""))
+            .collect()
+    }
+
+    fn count(&self, call: &str) -> usize {
+        self.calls().iter().filter(|c| *c == call).count()
+    }
+
+    fn mount(&self, locale: &str) -> Mounted {
+        mount(&[
+            ("endpoint", &self.prefix),
+            ("order", "ord_1"),
+            ("locale", locale),
+        ])
+    }
+}
+
+const ORDER: &str = r#"{"order":{"id":"ord_1","description":"Jasmine tea","amount":{"minor_units":6800,"currency":"CNY"},"status":"open"},
+  "wallets":[{"id":"wechat_pay","name":"WeChat Pay"},{"id":"alipay","name":"Alipay"},{"id":"paypal","name":"PayPal"}],"livemode":false}"#;
+
+fn session(status: &str, action: &str) -> String {
+    format!(
+        r#"{{"id":"ses_1","order_id":"ord_1","wallet_id":"wechat_pay","status":"{status}",
+        "amount":{{"minor_units":6800,"currency":"CNY"}},"expires_at":"2030-01-01T00:00:00Z","expires_in_secs":600,
+        "next_action":{action}}}"#
+    )
+}
+
+const QR_ACTION: &str = r#"{"type":"qr","payload":"https://pay.example/sandbox/pay/ses_1"}"#;
+
+struct Mounted {
+    host: HtmlElement,
+    widget: Option<Widget>,
+}
+
+impl Mounted {
+    fn root(&self) -> ShadowRoot {
+        self.host.shadow_root().expect("an open shadow root")
+    }
+
+    fn find(&self, selector: &str) -> Option<Element> {
+        self.root().query_selector(selector).ok().flatten()
+    }
+
+    fn all(&self, selector: &str) -> Vec<Element> {
+        let list = self.root().query_selector_all(selector).unwrap();
+        (0..list.length())
+            .filter_map(|i| list.item(i)?.dyn_into().ok())
+            .collect()
+    }
+
+    fn text(&self) -> String {
+        self.root().text_content().unwrap_or_default()
+    }
+
+    fn button(&self, name: &str) -> Option<HtmlElement> {
+        self.all("button")
+            .into_iter()
+            .find(|b| b.text_content().unwrap_or_default().trim() == name)
+            .map(|b| b.unchecked_into())
+    }
+
+    async fn wait_for(&self, what: &str, ready: impl Fn(&Self) -> bool) {
+        wait_until(what, || ready(self)).await
+    }
+}
+
+impl Drop for Mounted {
+    fn drop(&mut self) {
+        self.widget.take();
+        self.host.remove();
+    }
+}
+
+async fn wait_until(what: &str, ready: impl Fn() -> bool) {
+    for _ in 0..300 {
+        if ready() {
+            return;
+        }
+        sleep(Duration::from_millis(20)).await;
+    }
+    panic!("timed out waiting for {what}");
+}
+
+async fn sleep(duration: Duration) {
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        web_sys::window()
+            .unwrap()
+            .set_timeout_with_callback_and_timeout_and_arguments_0(
+                &resolve,
+                duration.as_millis() as i32,
+            )
+            .unwrap();
+    });
+    wasm_bindgen_futures::JsFuture::from(promise).await.unwrap();
+}
+
+fn mount(attributes: &[(&str, &str)]) -> Mounted {
+    let document = web_sys::window().unwrap().document().unwrap();
+    let host: HtmlElement = document
+        .create_element("wallet-checkout-test")
+        .unwrap()
+        .unchecked_into();
+    for (name, value) in attributes {
+        host.set_attribute(name, value).unwrap();
+    }
+    document.body().unwrap().append_child(&host).unwrap();
+    listen_events(&host);
+    let widget = Widget::connect(host.clone());
+    Mounted {
+        host,
+        widget: Some(widget),
+    }
+}
+
+impl Mounted {
+    fn events(&self) -> Vec<String> {
+        event_types(&self.host)
+            .iter()
+            .filter_map(|v| v.as_string())
+            .collect()
+    }
+
+    fn event(&self, kind: &str, key: &str) -> Option<String> {
+        event_detail(&self.host, &format!("wallet-checkout:{kind}"), key)
+    }
+}
+
+#[wasm_bindgen_test]
+async fn it_mounts_and_lists_the_offered_wallets_by_name() {
+    let backend = Backend::new("it_mounts_and_lists_the_offered_wallets_by_name");
+    backend.route("GET", "/orders/ord_1", 200, ORDER);
+    let widget = backend.mount("en");
+    widget
+        .wait_for("the wallet list", |w| w.all("button.wc-wallet").len() == 3)
+        .await;
+    let names: Vec<String> = widget
+        .all("button.wc-wallet")
+        .iter()
+        .map(|b| b.text_content().unwrap().trim().to_owned())
+        .collect();
+    // The accessible name is the wallet's name (the mark beside it is aria-hidden).
+    assert_eq!(names, ["WWeChat Pay", "AAlipay", "PPayPal"]);
+    for button in widget.all("button.wc-wallet") {
+        let mark = button.query_selector(".wc-wallet__mark").unwrap().unwrap();
+        assert_eq!(mark.get_attribute("aria-hidden").as_deref(), Some("true"));
+    }
+    assert_eq!(
+        widget
+            .find("[data-testid=amount]")
+            .unwrap()
+            .text_content()
+            .unwrap(),
+        "CN¥68.00"
+    );
+    assert!(widget.find("[data-testid=test-mode]").is_some());
+    assert_eq!(widget.events(), ["wallet-checkout:ready"]);
+    assert_eq!(widget.event("ready", "orderId").as_deref(), Some("ord_1"));
+}
+
+#[wasm_bindgen_test]
+async fn it_draws_a_qr_code_with_a_quiet_zone_for_a_qr_action() {
+    let backend = Backend::new("it_draws_a_qr_code_with_a_quiet_zone_for_a_qr_action");
+    backend.route("GET", "/orders/ord_1", 200, ORDER);
+    backend.route("POST", "/sessions", 201, &session("pending", QR_ACTION));
+    backend.route(
+        "GET",
+        "/sessions/ses_1",
+        200,
+        &session("pending", QR_ACTION),
+    );
+    let widget = backend.mount("en");
+    widget
+        .wait_for("the wallet list", |w| w.button("WWeChat Pay").is_some())
+        .await;
+    widget.button("WWeChat Pay").unwrap().click();
+    widget
+        .wait_for("the QR code", |w| w.find("[data-testid=qr]").is_some())
+        .await;
+
+    let svg = widget.find("[data-testid=qr]").unwrap();
+    assert_eq!(svg.get_attribute("role").as_deref(), Some("img"));
+    assert_eq!(
+        svg.get_attribute("aria-label").as_deref(),
+        Some("QR code to pay CN¥68.00 with WeChat Pay")
+    );
+    let modules: usize = svg.get_attribute("data-modules").unwrap().parse().unwrap();
+    let side = modules + 8;
+    assert_eq!(
+        svg.get_attribute("viewBox").unwrap(),
+        format!("0 0 {side} {side}")
+    );
+    let path = svg
+        .query_selector("path")
+        .unwrap()
+        .unwrap()
+        .get_attribute("d")
+        .unwrap();
+    assert!(
+        path.starts_with("M4 4h"),
+        "the code starts inside a four-module quiet zone: {path:.20}"
+    );
+    assert!(
+        widget.text().contains("Expires in 10:00") || widget.text().contains("Expires in 9:59")
+    );
+    assert_eq!(backend.count("POST /sessions"), 1);
+    assert_eq!(
+        widget.event("session-created", "sessionId").as_deref(),
+        Some("ses_1")
+    );
+}
+
+#[wasm_bindgen_test]
+async fn a_second_click_while_starting_creates_no_second_session() {
+    let backend = Backend::new("a_second_click_while_starting_creates_no_second_session");
+    backend.route("GET", "/orders/ord_1", 200, ORDER);
+    backend.route("POST", "/sessions", 201, &session("pending", QR_ACTION));
+    backend.route(
+        "GET",
+        "/sessions/ses_1",
+        200,
+        &session("pending", QR_ACTION),
+    );
+    let widget = backend.mount("en");
+    widget
+        .wait_for("the wallet list", |w| w.button("WWeChat Pay").is_some())
+        .await;
+    let button = widget.button("WWeChat Pay").unwrap();
+    button.click();
+    button.click();
+    widget
+        .wait_for("the QR code", |w| w.find("[data-testid=qr]").is_some())
+        .await;
+    assert_eq!(backend.count("POST /sessions"), 1);
+}
+
+#[wasm_bindgen_test]
+async fn it_says_paid_only_after_the_backend_says_succeeded() {
+    let backend = Backend::new("it_says_paid_only_after_the_backend_says_succeeded");
+    backend.route("GET", "/orders/ord_1", 200, ORDER);
+    backend.route("POST", "/sessions", 201, &session("pending", QR_ACTION));
+    backend.route(
+        "GET",
+        "/sessions/ses_1",
+        200,
+        &session("processing", "null"),
+    );
+    backend.route("GET", "/sessions/ses_1", 200, &session("succeeded", "null"));
+    let widget = backend.mount("en");
+    widget
+        .wait_for("the wallet list", |w| w.button("WWeChat Pay").is_some())
+        .await;
+    widget.button("WWeChat Pay").unwrap().click();
+    widget
+        .wait_for("the confirming state", |w| {
+            w.find("[data-testid=confirming]").is_some()
+        })
+        .await;
+    assert!(!widget.text().contains("Payment received"));
+    assert!(!widget.events().contains(&"wallet-checkout:paid".to_owned()));
+    widget
+        .wait_for("the paid state", |w| w.text().contains("Payment received"))
+        .await;
+    assert_eq!(widget.event("paid", "status").as_deref(), Some("succeeded"));
+    assert_eq!(widget.event("paid", "sessionId").as_deref(), Some("ses_1"));
+}
+
+#[wasm_bindgen_test]
+async fn a_missing_endpoint_is_explained_and_nothing_is_fetched() {
+    fake_install();
+    let widget = mount(&[("order", "ord_no_endpoint"), ("locale", "en")]);
+    widget
+        .wait_for("the configuration error", |w| {
+            w.find("[data-testid=config-error]").is_some()
+        })
+        .await;
+    let notice = widget.find("[data-testid=config-error]").unwrap();
+    assert_eq!(notice.get_attribute("role").as_deref(), Some("alert"));
+    assert!(notice
+        .text_content()
+        .unwrap()
+        .contains("The endpoint attribute is missing"));
+    assert_eq!(widget.event("error", "code").as_deref(), Some("config"));
+    let all_calls: Vec<String> = fake_calls("")
+        .iter()
+        .filter_map(|v| v.as_string())
+        .collect();
+    assert!(
+        !all_calls
+            .iter()
+            .any(|call| call.contains("ord_no_endpoint")),
+        "{all_calls:?}"
+    );
+}
+
+#[wasm_bindgen_test]
+async fn a_bad_order_attribute_is_explained_as_text() {
+    let widget = mount(&[
+        ("endpoint", "/fake-bad-order"),
+        ("order", "<img src=x>"),
+        ("locale", "en"),
+    ]);
+    widget
+        .wait_for("the configuration error", |w| {
+            w.find("[data-testid=config-error]").is_some()
+        })
+        .await;
+    assert!(widget
+        .text()
+        .contains("not a valid order id: “<img src=x>”"));
+    assert!(
+        widget.find("img").is_none(),
+        "attribute text is never parsed as HTML"
+    );
+}
+
+#[wasm_bindgen_test]
+async fn an_unusable_endpoint_is_explained() {
+    let widget = mount(&[
+        ("endpoint", "javascript:alert(1)"),
+        ("order", "ord_1"),
+        ("locale", "en"),
+    ]);
+    widget
+        .wait_for("the configuration error", |w| {
+            w.find("[data-testid=config-error]").is_some()
+        })
+        .await;
+    assert_eq!(
+        widget
+            .find("[data-testid=config-error]")
+            .unwrap()
+            .get_attribute("data-attribute")
+            .as_deref(),
+        Some("endpoint")
+    );
+}
+
+#[wasm_bindgen_test]
+async fn a_malformed_order_answer_is_an_error_with_a_retry() {
+    let backend = Backend::new("a_malformed_order_answer_is_an_error_with_a_retry");
+    backend.route("GET", "/orders/ord_1", 200, "{\"order\": 42");
+    backend.route("GET", "/orders/ord_1", 200, ORDER);
+    let widget = backend.mount("en");
+    widget
+        .wait_for("the error", |w| w.find("[data-testid=error]").is_some())
+        .await;
+    assert!(widget.text().contains("an answer that could not be read"));
+    assert_eq!(widget.event("error", "code").as_deref(), Some("bad_answer"));
+    widget.button("Try again").unwrap().click();
+    widget
+        .wait_for("the wallet list", |w| w.all("button.wc-wallet").len() == 3)
+        .await;
+}
+
+#[wasm_bindgen_test]
+async fn text_from_the_network_is_rendered_as_text() {
+    let backend = Backend::new("text_from_the_network_is_rendered_as_text");
+    let hostile = ORDER
+        .replace("Jasmine tea", "<img src=x onerror=alert(1)>")
+        .replace("\"WeChat Pay\"", "\"<b>WeChat</b>\"");
+    backend.route("GET", "/orders/ord_1", 200, &hostile);
+    let widget = backend.mount("en");
+    widget
+        .wait_for("the wallet list", |w| w.all("button.wc-wallet").len() == 3)
+        .await;
+    assert!(widget.text().contains("<img src=x onerror=alert(1)>"));
+    assert!(widget.text().contains("<b>WeChat</b>"));
+    assert!(widget.find("img").is_none() && widget.find("b").is_none());
+}
+
+#[wasm_bindgen_test]
+async fn the_locale_attribute_chooses_simplified_chinese() {
+    let backend = Backend::new("the_locale_attribute_chooses_simplified_chinese");
+    backend.route("GET", "/orders/ord_1", 200, ORDER);
+    let widget = backend.mount("zh-CN");
+    widget
+        .wait_for("the wallet list", |w| w.all("button.wc-wallet").len() == 3)
+        .await;
+    assert!(widget.text().contains("选择付款方式"));
+    assert_eq!(
+        widget
+            .find(".wc-root")
+            .unwrap()
+            .get_attribute("lang")
+            .as_deref(),
+        Some("zh-CN")
+    );
+    assert_eq!(
+        widget
+            .find("[data-testid=amount]")
+            .unwrap()
+            .text_content()
+            .unwrap(),
+        "¥68.00"
+    );
+}
+
+#[wasm_bindgen_test]
+async fn removing_the_widget_stops_tracking() {
+    let backend = Backend::new("removing_the_widget_stops_tracking");
+    backend.route("GET", "/orders/ord_1", 200, ORDER);
+    backend.route("POST", "/sessions", 201, &session("pending", QR_ACTION));
+    backend.route(
+        "GET",
+        "/sessions/ses_1",
+        200,
+        &session("pending", QR_ACTION),
+    );
+    let mut widget = backend.mount("en");
+    widget
+        .wait_for("the wallet list", |w| w.button("WWeChat Pay").is_some())
+        .await;
+    widget.button("WWeChat Pay").unwrap().click();
+    widget
+        .wait_for("the QR code", |w| w.find("[data-testid=qr]").is_some())
+        .await;
+    widget.widget.take();
+    let before = backend.calls().len();
+    sleep(Duration::from_millis(2_500)).await;
+    assert_eq!(backend.calls().len(), before, "no request after removal");
+    assert!(
+        widget.find("[data-testid=qr]").is_none(),
+        "the view is unmounted"
+    );
+}
+
+#[wasm_bindgen_test]
+async fn the_custom_element_mounts_from_its_attributes_and_follows_their_changes() {
+    let backend = Backend::new("the_custom_element");
+    backend.route("GET", "/orders/ord_1", 200, ORDER);
+    backend.route("GET", "/orders/ord_2", 200, &ORDER.replace("ord_1", "ord_2").replace("6800", "1200"));
+    wallet_checkout::element::define();
+    assert!(!wallet_checkout::element::define(), "a second definition is refused quietly");
+
+    let document = web_sys::window().unwrap().document().unwrap();
+    let host: HtmlElement = document.create_element("wallet-checkout").unwrap().unchecked_into();
+    host.set_attribute("endpoint", &backend.prefix).unwrap();
+    host.set_attribute("order", "ord_1").unwrap();
+    host.set_attribute("locale", "en").unwrap();
+    document.body().unwrap().append_child(&host).unwrap();
+    let element = Mounted { host: host.clone(), widget: None };
+    element.wait_for("the first order", |w| w.find("[data-testid=amount]").map(|a| a.text_content().unwrap()) == Some("CN¥68.00".into())).await;
+
+    host.set_attribute("order", "ord_2").unwrap();
+    element.wait_for("the second order", |w| w.find("[data-testid=amount]").map(|a| a.text_content().unwrap()) == Some("CN¥12.00".into())).await;
+    assert_eq!(backend.count("GET /orders/ord_2"), 1);
+}
