@@ -1,6 +1,8 @@
 //! The widget in headless Chromium: mounted into a real custom element's shadow root, talking to a
 //! fake backend that stands in for `fetch`. Queries go by role, `data-testid` and text.
 
+#![cfg(target_arch = "wasm32")]
+
 use js_sys::Array;
 use std::time::Duration;
 use wallet_checkout::Widget;

@@ -57,7 +57,8 @@ test('the store shows the order amount for the locale and the sandbox wallets by
   }, order.order.amount);
   assert.equal(await page.getByTestId('amount').textContent(), expected);
   for (const name of ['WeChat Pay', 'Alipay', 'PayPal']) {
-    assert.equal(await page.getByRole('button', { name }).count(), 1, `${name} is a button named after the wallet`);
+    const count = await page.getByRole('button', { name, exact: true }).count();
+    assert.equal(count, 1, `${name} is a button whose accessible name is the wallet's name`);
   }
   const [ready] = await eventsOfType('ready');
   assert.equal(ready.detail.orderId, orderId);
@@ -120,6 +121,17 @@ test('declining shows a failure and a way to choose another wallet', async () =>
   await page.getByRole('button', { name: 'Choose another wallet' }).click();
   await page.getByRole('button', { name: 'WeChat Pay' }).click();
   await page.getByTestId('qr').waitFor();
+});
+
+test('declining on the redirect flow returns to the store with a failure and a way forward', async () => {
+  await openStore();
+  await page.getByRole('button', { name: 'PayPal' }).click();
+  await page.waitForURL(/\/sandbox\/pay\/ses_/);
+  await page.getByRole('button', { name: 'Decline' }).click();
+  await page.getByRole('heading', { name: 'Payment not completed' }).waitFor({ timeout: 10_000 });
+  assert.equal((await eventsOfType('failed')).length, 1);
+  await page.getByRole('button', { name: 'Choose another wallet' }).click();
+  await page.getByRole('button', { name: 'WeChat Pay', exact: true }).waitFor();
 });
 
 test('a reload in the middle of a payment shows the same QR code again', async () => {
