@@ -7,7 +7,12 @@ SHELL := bash
 ADDR ?= 127.0.0.1:8080
 DIST := dist/wallet-checkout
 WASM := target/wasm32-unknown-unknown/wasm-release/wallet-checkout.wasm
+BINDGEN_OUT := target/wasm-bindgen
 SERVER := target/release/wallet-checkout-server
+CARGO_HOME ?= $(HOME)/.cargo
+# Build paths are kept out of the shipped module, so the same source gives the same bytes (and the
+# same SRI hashes) on every machine.
+WASM_RUSTFLAGS := --remap-path-prefix=$(CARGO_HOME)=/cargo --remap-path-prefix=$(CURDIR)=/wallet-checkout
 
 .PHONY: demo test setup widget server test-native test-widget test-e2e
 
@@ -25,13 +30,14 @@ test:
 setup:
 	scripts/setup.sh build
 
-## widget: the shipped bundle in dist/wallet-checkout (JS loader, wasm-bindgen glue, wasm; precompressed)
+## widget: the shipped bundle in dist/wallet-checkout (loader, glue and module with content hashes,
+## integrity.json, precompressed copies)
 widget:
-	cargo build --profile wasm-release --target wasm32-unknown-unknown --bin wallet-checkout
-	rm -rf $(DIST) && mkdir -p $(DIST)
+	RUSTFLAGS="$(WASM_RUSTFLAGS)" cargo build --profile wasm-release --target wasm32-unknown-unknown --bin wallet-checkout
+	rm -rf $(BINDGEN_OUT)
 	wasm-bindgen --target web --no-typescript --remove-name-section --remove-producers-section \
-		--out-dir $(DIST) --out-name wallet-checkout-core $(WASM)
-	cp js/wallet-checkout.js $(DIST)/
+		--out-dir $(BINDGEN_OUT) --out-name wallet-checkout-core $(WASM)
+	node scripts/bundle.mjs $(BINDGEN_OUT) $(DIST)
 	node scripts/precompress.mjs $(DIST)
 
 server:

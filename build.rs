@@ -67,27 +67,18 @@ fn main() {
     for tag in &tags {
         writeln!(out, "            Locale::{} => {:?},", camel(tag), tag).unwrap();
     }
-    out.push_str("        }\n    }\n\n    fn table(self) -> &'static [&'static str] {\n        match self {\n");
+    out.push_str(
+        "        }\n    }\n\n    fn table(self) -> &'static [&'static str] {\n        match self {\n",
+    );
     for tag in &tags {
-        writeln!(
-            out,
-            "            Locale::{} => &{},",
-            camel(tag),
-            tag.replace('-', "_").to_uppercase()
-        )
-        .unwrap();
+        writeln!(out, "            Locale::{} => &{},", camel(tag), tag.replace('-', "_").to_uppercase())
+            .unwrap();
     }
     out.push_str("        }\n    }\n}\n\n");
 
     for tag in &tags {
         let texts = read(&dir.join(format!("{tag}.json")));
-        writeln!(
-            out,
-            "static {}: [&str; {}] = [",
-            tag.replace('-', "_").to_uppercase(),
-            keys.len()
-        )
-        .unwrap();
+        writeln!(out, "static {}: [&str; {}] = [", tag.replace('-', "_").to_uppercase(), keys.len()).unwrap();
         for key in &keys {
             let text = texts.get(*key).unwrap_or(&english[*key]);
             writeln!(out, "    {text:?},").unwrap();

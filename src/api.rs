@@ -32,9 +32,7 @@ impl ApiError {
         match self {
             ApiError::Network | ApiError::Timeout => true,
             ApiError::Backend { status, code } => {
-                status >= 500
-                    || code == ErrorCode::RateLimited
-                    || code == ErrorCode::IdempotencyKeyInUse
+                status >= 500 || code == ErrorCode::RateLimited || code == ErrorCode::IdempotencyKeyInUse
             }
             ApiError::BadAnswer => false,
         }
@@ -49,9 +47,7 @@ pub struct Api {
 impl Api {
     /// `endpoint` is absolute and has no trailing slash (see `config::parse`).
     pub fn new(endpoint: impl Into<String>) -> Self {
-        Self {
-            endpoint: endpoint.into(),
-        }
+        Self { endpoint: endpoint.into() }
     }
 
     pub fn endpoint(&self) -> &str {
@@ -87,10 +83,7 @@ impl Api {
     }
 }
 
-async fn send<T: DeserializeOwned>(
-    builder: RequestBuilder,
-    body: Option<String>,
-) -> Result<T, ApiError> {
+async fn send<T: DeserializeOwned>(builder: RequestBuilder, body: Option<String>) -> Result<T, ApiError> {
     let controller = web_sys::AbortController::new().ok();
     let timed_out = Rc::new(Cell::new(false));
     let timer = controller.as_ref().and_then(|controller| {
@@ -140,9 +133,7 @@ pub fn decode<T: DeserializeOwned>(status: u16, body: &str) -> Result<T, ApiErro
     if (200..300).contains(&status) {
         return serde_json::from_str(body).map_err(|_| ApiError::BadAnswer);
     }
-    let code = serde_json::from_str::<ErrorBody>(body)
-        .map(|b| b.error.code)
-        .unwrap_or(ErrorCode::Unknown);
+    let code = serde_json::from_str::<ErrorBody>(body).map(|b| b.error.code).unwrap_or(ErrorCode::Unknown);
     Err(ApiError::Backend { status, code })
 }
 
@@ -161,10 +152,7 @@ mod tests {
     #[test]
     fn malformed_success_bodies_are_bad_answers() {
         assert_eq!(decode::<Session>(200, "<html>"), Err(ApiError::BadAnswer));
-        assert_eq!(
-            decode::<Session>(200, r#"{"id":"ses_1","status":"paid"}"#),
-            Err(ApiError::BadAnswer)
-        );
+        assert_eq!(decode::<Session>(200, r#"{"id":"ses_1","status":"paid"}"#), Err(ApiError::BadAnswer));
     }
 
     #[test]
@@ -172,17 +160,11 @@ mod tests {
         let body = r#"{"error":{"code":"order_not_payable","message":"paid"}}"#;
         assert_eq!(
             decode::<Session>(409, body),
-            Err(ApiError::Backend {
-                status: 409,
-                code: ErrorCode::OrderNotPayable
-            })
+            Err(ApiError::Backend { status: 409, code: ErrorCode::OrderNotPayable })
         );
         assert_eq!(
             decode::<Session>(502, "Bad Gateway"),
-            Err(ApiError::Backend {
-                status: 502,
-                code: ErrorCode::Unknown
-            })
+            Err(ApiError::Backend { status: 502, code: ErrorCode::Unknown })
         );
     }
 
@@ -190,16 +172,8 @@ mod tests {
     fn only_network_trouble_and_server_errors_are_retried() {
         assert!(ApiError::Network.is_transient());
         assert!(ApiError::Timeout.is_transient());
-        assert!(ApiError::Backend {
-            status: 503,
-            code: ErrorCode::Unknown
-        }
-        .is_transient());
-        assert!(!ApiError::Backend {
-            status: 404,
-            code: ErrorCode::NotFound
-        }
-        .is_transient());
+        assert!(ApiError::Backend { status: 503, code: ErrorCode::Unknown }.is_transient());
+        assert!(!ApiError::Backend { status: 404, code: ErrorCode::NotFound }.is_transient());
         assert!(!ApiError::BadAnswer.is_transient());
     }
 }

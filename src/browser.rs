@@ -54,8 +54,7 @@ pub fn format_money(minor_units: u64, currency: &str, locale: &str) -> String {
 pub async fn sleep(ms: u32) {
     let promise = Promise::new(&mut |resolve, _| {
         if let Some(window) = window() {
-            let _ =
-                window.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms as i32);
+            let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms as i32);
         }
     });
     let _ = JsFuture::from(promise).await;
@@ -85,13 +84,8 @@ pub fn new_idempotency_key() -> String {
 /// Whether the shopper is on a phone or tablet, where a QR code on the same screen cannot be
 /// scanned.
 pub fn device_kind() -> DeviceKind {
-    let user_agent = window()
-        .and_then(|w| w.navigator().user_agent().ok())
-        .unwrap_or_default();
-    if ["Mobi", "Android", "iPhone", "iPad"]
-        .iter()
-        .any(|marker| user_agent.contains(marker))
-    {
+    let user_agent = window().and_then(|w| w.navigator().user_agent().ok()).unwrap_or_default();
+    if ["Mobi", "Android", "iPhone", "iPad"].iter().any(|marker| user_agent.contains(marker)) {
         DeviceKind::Mobile
     } else {
         DeviceKind::Desktop
@@ -103,11 +97,7 @@ pub fn languages() -> Vec<String> {
     let Some(navigator) = window().map(|w| w.navigator()) else {
         return Vec::new();
     };
-    let list: Vec<String> = navigator
-        .languages()
-        .iter()
-        .filter_map(|v| v.as_string())
-        .collect();
+    let list: Vec<String> = navigator.languages().iter().filter_map(|v| v.as_string()).collect();
     if list.is_empty() {
         navigator.language().into_iter().collect()
     } else {
@@ -140,10 +130,7 @@ pub fn return_url() -> String {
 /// The session id a redirect flow brought back in the page URL, if any.
 pub fn returned_session_param() -> Option<String> {
     let href = window()?.location().href().ok()?;
-    web_sys::Url::new(&href)
-        .ok()?
-        .search_params()
-        .get(RETURN_SESSION_PARAM)
+    web_sys::Url::new(&href).ok()?.search_params().get(RETURN_SESSION_PARAM)
 }
 
 /// Removes the return parameter from the address bar, so a shared or bookmarked link does not
@@ -167,9 +154,7 @@ pub fn forget_returned_session_param() {
 
 /// Sends the browser to `url`.
 pub fn navigate(url: &str) -> bool {
-    window()
-        .map(|w| w.location().assign(url).is_ok())
-        .unwrap_or(false)
+    window().map(|w| w.location().assign(url).is_ok()).unwrap_or(false)
 }
 
 /// Whether the widget may send the shopper to `url`: an https URL, or an http URL on the page's
@@ -181,11 +166,15 @@ pub fn is_trusted_redirect(url: &str, endpoint: &str) -> bool {
     };
     let page_origin = window().and_then(|w| w.location().origin().ok());
     let endpoint_origin = web_sys::Url::new(endpoint).ok().map(|u| u.origin());
-    crate::trust::is_trusted(
-        &target.protocol(),
-        &target.origin(),
-        &[page_origin, endpoint_origin],
-    )
+    crate::trust::is_trusted(&target.protocol(), &target.origin(), &[page_origin, endpoint_origin])
+}
+
+/// Whether a QR payload may be offered as a link to open on this device (see `trust::is_openable`).
+pub fn is_openable(url: &str, endpoint: &str) -> bool {
+    let Ok(target) = web_sys::Url::new(url) else { return false };
+    let page_origin = window().and_then(|w| w.location().origin().ok());
+    let endpoint_origin = web_sys::Url::new(endpoint).ok().map(|u| u.origin());
+    crate::trust::is_openable(&target.protocol(), &target.origin(), &[page_origin, endpoint_origin])
 }
 
 /// Writes an error to the browser console for the page's developer.
@@ -195,13 +184,21 @@ pub fn console_error(message: &str) {
 
 /// A `performance.now()` reading in milliseconds (monotonic, unlike the shopper's clock).
 pub fn now_ms() -> f64 {
-    window()
-        .and_then(|w| w.performance())
-        .map(|p| p.now())
-        .unwrap_or(0.0)
+    window().and_then(|w| w.performance()).map(|p| p.now()).unwrap_or(0.0)
 }
 
 /// Cast helper kept in one place.
 pub fn as_html_element(value: &JsValue) -> Option<web_sys::HtmlElement> {
     value.dyn_ref::<web_sys::HtmlElement>().cloned()
+}
+
+/// Copies `text` to the clipboard; false where the browser refuses (for example on a page that
+/// is not a secure context).
+pub async fn copy_text(text: &str) -> bool {
+    let Some(window) = window() else { return false };
+    let clipboard = window.navigator().clipboard();
+    if clipboard.is_undefined() {
+        return false;
+    }
+    JsFuture::from(clipboard.write_text(text)).await.is_ok()
 }

@@ -12,17 +12,22 @@ use crate::{
     events::{dispatch, Detail, EventKind},
     i18n::{Key, Locale},
     storage,
-    tracker::{Next, Observation, Tracker, POLL_INTERVAL_MS},
+    tracker::{Next, Observation, Tracker, Trouble, POLL_INTERVAL_MS},
 };
 use leptos::{prelude::*, task::spawn_local_scoped_with_cancellation};
+use send_wrapper::SendWrapper;
 use std::future::Future;
 use wallet_checkout_contract::{
-    CreateSessionRequest, NextAction, OrderResponse, OrderStatus, Session, SessionId,
+    Amount, CreateSessionRequest, DeviceKind, NextAction, OrderResponse, OrderStatus, Session, SessionId,
     SessionStatus, WalletOption,
 };
+use wasm_bindgen::{closure::Closure, JsCast};
 
-/// Attempts at creating a session when the network fails, all with the same idempotency key.
-pub const CREATE_ATTEMPTS: u32 = 3;
+/// Attempts at one request while the network fails, all with the same idempotency key.
+pub const REQUEST_ATTEMPTS: u32 = 3;
+
+/// How often a waiting tracker checks whether it was asked to poll at once.
+const WAKE_CHECK_MS: u32 = 200;
 
 /// What the widget shows.
 #[derive(Debug, Clone, PartialEq)]
@@ -34,7 +39,7 @@ pub enum Stage {
     Choosing(Option<WidgetError>),
     /// A session is being created for this wallet.
     Starting(WalletOption),
-    /// The session is open: a QR code, or waiting for the wallet after a redirect.
+    /// The session is open: a QR code, a hand-off to the wallet app, or the wait after a redirect.
     Paying(Session),
     /// The browser is leaving for the wallet's page.
     Redirecting(Session),
@@ -44,27 +49,49 @@ pub enum Stage {
     OrderClosed(OrderStatus),
 }
 
+/// A passing notice shown while the widget keeps working.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Notice {
+    Offline,
+    Reconnecting,
+    UnexpectedAnswer,
+}
+
+impl Notice {
+    pub fn key(self) -> Key {
+        match self {
+            Notice::Offline => Key::Offline,
+            Notice::Reconnecting => Key::Reconnecting,
+            Notice::UnexpectedAnswer => Key::UnexpectedAnswer,
+        }
+    }
+}
+
 struct Env {
     api: Api,
     config: WidgetConfig,
     host: web_sys::HtmlElement,
     owner: Owner,
-    /// The last (session, status) announced by an event, so each is announced once.
+    /// The last (session, status) announced by a `status` event, so each is announced once.
     announced: Option<(SessionId, SessionStatus)>,
 }
 
 #[derive(Clone, Copy)]
 pub struct Checkout {
     pub locale: Locale,
+    pub device: DeviceKind,
     pub stage: RwSignal<Stage>,
     pub order: RwSignal<Option<OrderResponse>>,
-    /// A passing notice while tracking goes on (for example a lost connection).
-    pub notice: RwSignal<Option<Key>>,
+    pub notice: RwSignal<Option<Notice>>,
+    /// A sentence for screen readers that is not a stage change (time left, link copied).
+    pub announcement: RwSignal<String>,
     /// When the current session's `expires_in_secs` was read, by `performance.now()`.
     pub session_read_at: RwSignal<f64>,
     env: StoredValue<Env, LocalStorage>,
     /// Bumped whenever the shopper starts over; older tasks see it changed and stop.
     generation: StoredValue<u32>,
+    /// Set to make a waiting tracker poll at once (back online, countdown ran out).
+    poll_now: StoredValue<bool>,
 }
 
 impl Checkout {
@@ -77,15 +104,20 @@ impl Checkout {
             owner: Owner::current().unwrap_or_default(),
             announced: None,
         };
-        Self {
+        let checkout = Self {
             locale,
+            device: browser::device_kind(),
             stage: RwSignal::new(Stage::Loading),
             order: RwSignal::new(None),
             notice: RwSignal::new(None),
+            announcement: RwSignal::new(String::new()),
             session_read_at: RwSignal::new(0.0),
             env: StoredValue::new_local(env),
             generation: StoredValue::new(0),
-        }
+            poll_now: StoredValue::new(false),
+        };
+        checkout.watch_connectivity();
+        checkout
     }
 
     /// Loads the order and picks up this page's session if there is one.
@@ -98,27 +130,37 @@ impl Checkout {
         if !matches!(self.stage.get_untracked(), Stage::Choosing(_)) {
             return; // a second click while a session is being created
         }
-        let generation = self.next_generation();
-        self.set_stage(Stage::Starting(wallet.clone()));
-        self.spawn(async move { self.create_session(wallet, generation).await });
+        self.emit(
+            EventKind::WalletSelected,
+            Detail { wallet_id: Some(wallet.id.as_str()), ..Detail::default() },
+        );
+        self.start_session(wallet);
+    }
+
+    /// A new session for the same wallet, after the last one expired; the old one is canceled.
+    pub fn renew(self) {
+        let session = match self.stage.get_untracked() {
+            Stage::Finished(session) | Stage::Paying(session) => session,
+            _ => return,
+        };
+        let wallet = self.order.with_untracked(|order| {
+            order.as_ref().and_then(|o| o.wallets.iter().find(|w| w.id == session.wallet_id).cloned())
+        });
+        self.cancel_in_background(&session);
+        match wallet {
+            Some(wallet) => self.start_session(wallet),
+            None => self.set_stage(Stage::Choosing(None)),
+        }
     }
 
     /// Back to the wallet list; the open session, if any, is canceled on the server.
     pub fn choose_another(self) {
-        let open = match self.stage.get_untracked() {
-            Stage::Paying(session) | Stage::Redirecting(session) => Some(session.id),
-            _ => None,
-        };
+        if let Stage::Paying(session) | Stage::Redirecting(session) = self.stage.get_untracked() {
+            self.cancel_in_background(&session);
+        }
         self.next_generation();
         self.notice.set(None);
         self.forget_session();
-        if let Some(id) = open {
-            self.spawn(async move {
-                if let Some(api) = self.api() {
-                    let _ = api.cancel_session(&id).await;
-                }
-            });
-        }
         self.set_stage(Stage::Choosing(None));
     }
 
@@ -129,38 +171,36 @@ impl Checkout {
         self.start();
     }
 
-    /// Sends the shopper to a redirect action's URL again (after coming back without paying).
-    pub fn reopen(self, url: String) {
-        let endpoint = self
-            .api()
-            .map(|api| api.endpoint().to_owned())
-            .unwrap_or_default();
-        if browser::is_trusted_redirect(&url, &endpoint) {
-            browser::navigate(&url);
-        }
+    /// Makes a waiting tracker ask the backend now (the countdown ran out, the network is back).
+    pub fn poll_now(self) {
+        self.poll_now.set_value(true);
+    }
+
+    /// Whether `url` may be opened from the widget: a trusted web page, or a wallet deep link.
+    pub fn is_openable(self, url: &str) -> bool {
+        let endpoint = self.api().map(|api| api.endpoint().to_owned()).unwrap_or_default();
+        browser::is_openable(url, &endpoint)
     }
 
     /// The wallet's display name, from the order's wallet list.
     pub fn wallet_name(self, id: &str) -> String {
         self.order
             .with_untracked(|order| {
-                order.as_ref().and_then(|o| {
-                    o.wallets
-                        .iter()
-                        .find(|w| w.id.as_str() == id)
-                        .map(|w| w.name.clone())
-                })
+                order
+                    .as_ref()
+                    .and_then(|o| o.wallets.iter().find(|w| w.id.as_str() == id).map(|w| w.name.clone()))
             })
             .unwrap_or_else(|| id.to_owned())
     }
 
     /// Money in the widget's locale.
-    pub fn money(self, amount: &wallet_checkout_contract::Amount) -> String {
-        browser::format_money(
-            amount.minor_units(),
-            amount.currency().as_str(),
-            self.locale.tag(),
-        )
+    pub fn money(self, amount: &Amount) -> String {
+        browser::format_money(amount.minor_units(), amount.currency().as_str(), self.locale.tag())
+    }
+
+    /// The element the widget lives in.
+    pub fn host(self) -> Option<web_sys::HtmlElement> {
+        self.env.try_with_value(|env| env.host.clone())
     }
 
     fn spawn(self, task: impl Future<Output = ()> + 'static) {
@@ -200,25 +240,29 @@ impl Checkout {
     fn emit(self, kind: EventKind, detail: Detail<'_>) {
         let _ = self.env.try_with_value(|env| {
             let order = env.config.order.as_str();
-            dispatch(
-                &env.host,
-                kind,
-                &Detail {
-                    order_id: Some(order),
-                    ..detail
-                },
-            );
+            dispatch(&env.host, kind, &Detail { order_id: Some(order), ..detail });
         });
     }
 
     fn emit_error(self, error: &WidgetError) {
-        self.emit(
-            EventKind::Error,
-            Detail {
-                code: Some(error.code()),
-                ..Detail::default()
-            },
-        );
+        self.emit(EventKind::Error, Detail { code: Some(error.code()), ..Detail::default() });
+    }
+
+    /// `status` event for a status the page has not heard of yet; true if it was new.
+    fn announce_status(self, session: &Session) -> bool {
+        let new = self
+            .env
+            .try_update_value(|env| {
+                let key = (session.id.clone(), session.status);
+                let new = env.announced.as_ref() != Some(&key);
+                env.announced = Some(key);
+                new
+            })
+            .unwrap_or(false);
+        if new {
+            self.emit(EventKind::Status, session_detail(session));
+        }
+        new
     }
 
     fn forget_session(self) {
@@ -227,10 +271,42 @@ impl Checkout {
         }
     }
 
-    async fn load(self) {
-        let (Some(api), Some(config)) = (self.api(), self.config()) else {
+    fn cancel_in_background(self, session: &Session) {
+        if session.status != SessionStatus::Pending {
             return;
-        };
+        }
+        let id = session.id.clone();
+        let Some(api) = self.api() else { return };
+        // Not tied to the widget's owner: a cancel must reach the server even if the widget goes.
+        leptos::task::spawn_local(async move {
+            let _ = with_retries(|| api.cancel_session(&id)).await;
+        });
+    }
+
+    fn watch_connectivity(self) {
+        let Some(window) = browser::window() else { return };
+        if !window.navigator().on_line() {
+            self.notice.set(Some(Notice::Offline));
+        }
+        let offline = Closure::<dyn Fn()>::new(move || self.notice.set(Some(Notice::Offline)));
+        let online = Closure::<dyn Fn()>::new(move || {
+            if self.notice.get_untracked() == Some(Notice::Offline) {
+                self.notice.set(None);
+            }
+            self.poll_now();
+        });
+        let _ = window.add_event_listener_with_callback("offline", offline.as_ref().unchecked_ref());
+        let _ = window.add_event_listener_with_callback("online", online.as_ref().unchecked_ref());
+        let listeners = SendWrapper::new((window, offline, online));
+        on_cleanup(move || {
+            let (window, offline, online) = &*listeners;
+            let _ = window.remove_event_listener_with_callback("offline", offline.as_ref().unchecked_ref());
+            let _ = window.remove_event_listener_with_callback("online", online.as_ref().unchecked_ref());
+        });
+    }
+
+    async fn load(self) {
+        let (Some(api), Some(config)) = (self.api(), self.config()) else { return };
         let generation = self.generation.try_get_value().unwrap_or(0);
         let order = match with_retries(|| api.order(&config.order)).await {
             Ok(order) => order,
@@ -250,7 +326,7 @@ impl Checkout {
             .and_then(|id| SessionId::parse(id).ok())
             .or_else(|| storage::remembered_session(&config.endpoint, &config.order));
         if let Some(id) = known {
-            match api.session(&id).await {
+            match with_retries(|| api.session(&id)).await {
                 Ok(session) if session.order_id == config.order => {
                     storage::remember_session(&config.endpoint, &config.order, &session.id);
                     self.emit(EventKind::Ready, Detail::default());
@@ -267,15 +343,20 @@ impl Checkout {
         }
     }
 
+    fn start_session(self, wallet: WalletOption) {
+        let generation = self.next_generation();
+        self.notice.set(None);
+        self.set_stage(Stage::Starting(wallet.clone()));
+        self.spawn(async move { self.create_session(wallet, generation).await });
+    }
+
     async fn create_session(self, wallet: WalletOption, generation: u32) {
-        let (Some(api), Some(config)) = (self.api(), self.config()) else {
-            return;
-        };
+        let (Some(api), Some(config)) = (self.api(), self.config()) else { return };
         let request = CreateSessionRequest {
             order_id: config.order.clone(),
             wallet_id: wallet.id.clone(),
             return_url: browser::return_url(),
-            device: browser::device_kind(),
+            device: self.device,
         };
         // One key for this attempt: retries after a lost answer return the same session.
         let key = browser::new_idempotency_key();
@@ -283,7 +364,7 @@ impl Checkout {
         if !self.is_current(generation) {
             // The shopper went back meanwhile: the session is not wanted.
             if let Ok(session) = result {
-                let _ = api.cancel_session(&session.id).await;
+                self.cancel_in_background(&session);
             }
             return;
         }
@@ -297,36 +378,33 @@ impl Checkout {
             }
         };
         storage::remember_session(&config.endpoint, &config.order, &session.id);
-        self.emit(
-            EventKind::SessionCreated,
-            Detail {
-                session_id: Some(session.id.as_str()),
-                status: Some(session.status.as_str()),
-                wallet_id: Some(session.wallet_id.as_str()),
-                ..Detail::default()
-            },
-        );
-        match &session.next_action {
-            Some(NextAction::Redirect { url }) if session.status == SessionStatus::Pending => {
-                if browser::is_trusted_redirect(url, &config.endpoint) {
+        self.emit(EventKind::SessionCreated, session_detail(&session));
+        if session.status == SessionStatus::Pending {
+            match &session.next_action {
+                Some(NextAction::Redirect { url })
+                    if !browser::is_trusted_redirect(url, &config.endpoint) =>
+                {
+                    return self.abandon(session, WidgetError::UntrustedRedirect);
+                }
+                Some(NextAction::Redirect { url }) if self.device == DeviceKind::Desktop => {
                     let url = url.clone();
+                    self.announce_status(&session);
                     self.set_stage(Stage::Redirecting(session));
                     browser::navigate(&url);
-                } else {
-                    self.abandon(&api, session, WidgetError::UntrustedRedirect)
-                        .await;
+                    return;
                 }
+                Some(NextAction::Unsupported) | None => {
+                    return self.abandon(session, WidgetError::Unsupported)
+                }
+                _ => {}
             }
-            Some(NextAction::Unsupported) | None if session.status == SessionStatus::Pending => {
-                self.abandon(&api, session, WidgetError::Unsupported).await;
-            }
-            _ => self.show_session(session, generation),
         }
+        self.show_session(session, generation);
     }
 
     /// Cancels a session the widget cannot carry out and explains why.
-    async fn abandon(self, api: &Api, session: Session, error: WidgetError) {
-        let _ = api.cancel_session(&session.id).await;
+    fn abandon(self, session: Session, error: WidgetError) {
+        self.cancel_in_background(&session);
         self.forget_session();
         self.emit_error(&error);
         self.set_stage(Stage::Choosing(Some(error)));
@@ -339,8 +417,23 @@ impl Checkout {
             self.finish(session);
             return;
         }
+        self.announce_status(&session);
         self.set_stage(Stage::Paying(session.clone()));
         self.spawn(async move { self.track(session, generation).await });
+    }
+
+    /// Waits `ms`, or less if asked to poll at once.
+    async fn pause(self, ms: u32) {
+        let mut waited = 0;
+        while waited < ms {
+            if self.poll_now.try_get_value() == Some(true) {
+                break;
+            }
+            let step = WAKE_CHECK_MS.min(ms - waited);
+            browser::sleep(step).await;
+            waited += step;
+        }
+        self.poll_now.set_value(false);
     }
 
     async fn track(self, mut session: Session, generation: u32) {
@@ -348,15 +441,20 @@ impl Checkout {
         let mut tracker = Tracker::new(session.status);
         let mut delay = POLL_INTERVAL_MS;
         loop {
-            browser::sleep(delay).await;
+            self.pause(delay).await;
             if !self.is_current(generation) {
                 return;
             }
+            if self.notice.get_untracked() == Some(Notice::Offline) {
+                // No request while offline; the `online` event wakes the tracker.
+                delay = POLL_INTERVAL_MS;
+                continue;
+            }
             let observation = match api.session(&session.id).await {
                 Ok(latest) if latest.id == session.id => {
+                    self.session_read_at.set(browser::now_ms());
                     let status = latest.status;
                     session = latest;
-                    self.session_read_at.set(browser::now_ms());
                     Observation::Status(status)
                 }
                 Ok(_) | Err(ApiError::BadAnswer) => Observation::Unreadable,
@@ -366,8 +464,13 @@ impl Checkout {
                 return;
             }
             let next = tracker.observe(observation, browser::random());
-            self.notice
-                .set(tracker.is_struggling().then_some(Key::Reconnecting));
+            if self.notice.get_untracked() != Some(Notice::Offline) {
+                self.notice.set(match tracker.trouble() {
+                    Some(Trouble::Unreachable) => Some(Notice::Reconnecting),
+                    Some(Trouble::Unreadable) => Some(Notice::UnexpectedAnswer),
+                    None => None,
+                });
+            }
             match next {
                 Next::Finished(_) => {
                     self.finish(session);
@@ -375,7 +478,9 @@ impl Checkout {
                 }
                 Next::PollAfter { delay_ms } => {
                     delay = delay_ms;
+                    // Only what the tracker accepted is shown: never a step backwards.
                     if tracker.status() == session.status {
+                        self.announce_status(&session);
                         self.set_stage(Stage::Paying(session.clone()));
                     }
                 }
@@ -386,32 +491,30 @@ impl Checkout {
     fn finish(self, session: Session) {
         self.notice.set(None);
         let status = session.status;
-        let first_time = self
-            .env
-            .try_update_value(|env| {
-                let seen = env.announced.as_ref() == Some(&(session.id.clone(), status));
-                env.announced = Some((session.id.clone(), status));
-                !seen
-            })
-            .unwrap_or(false);
-        if first_time {
-            let detail = Detail {
-                session_id: Some(session.id.as_str()),
-                status: Some(status.as_str()),
-                wallet_id: Some(session.wallet_id.as_str()),
-                ..Detail::default()
-            };
+        let detail = session_detail(&session);
+        if self.announce_status(&session) {
             match status {
                 SessionStatus::Succeeded => self.emit(EventKind::Paid, detail),
                 SessionStatus::Failed => self.emit(EventKind::Failed, detail),
-                _ => {}
+                SessionStatus::Expired => self.emit(EventKind::Expired, detail),
+                SessionStatus::Canceled => self.emit(EventKind::Canceled, detail),
+                SessionStatus::Pending | SessionStatus::Processing => {}
             }
         }
         self.set_stage(Stage::Finished(session));
     }
 }
 
-/// Runs `call` up to `CREATE_ATTEMPTS` times while it fails transiently, with exponential
+fn session_detail(session: &Session) -> Detail<'_> {
+    Detail {
+        session_id: Some(session.id.as_str()),
+        status: Some(session.status.as_str()),
+        wallet_id: Some(session.wallet_id.as_str()),
+        ..Detail::default()
+    }
+}
+
+/// Runs `call` up to `REQUEST_ATTEMPTS` times while it fails transiently, with exponential
 /// backoff and jitter between attempts.
 async fn with_retries<T, F, Fut>(mut call: F) -> Result<T, ApiError>
 where
@@ -421,7 +524,7 @@ where
     let mut attempt = 0;
     loop {
         match call().await {
-            Err(error) if error.is_transient() && attempt + 1 < CREATE_ATTEMPTS => {
+            Err(error) if error.is_transient() && attempt + 1 < REQUEST_ATTEMPTS => {
                 let ceiling = 500.0 * f64::from(1u32 << attempt);
                 browser::sleep((ceiling / 2.0 + ceiling / 2.0 * browser::random()) as u32).await;
                 attempt += 1;

@@ -32,9 +32,7 @@ impl ConfigError {
     pub fn message(&self, locale: Locale) -> String {
         match self {
             ConfigError::MissingEndpoint => locale.text(Key::ConfigEndpointMissing).to_owned(),
-            ConfigError::BadEndpoint(value) => {
-                locale.format(Key::ConfigEndpointBad, &[("value", value)])
-            }
+            ConfigError::BadEndpoint(value) => locale.format(Key::ConfigEndpointBad, &[("value", value)]),
             ConfigError::MissingOrder => locale.text(Key::ConfigOrderMissing).to_owned(),
             ConfigError::BadOrder(value) => locale.format(Key::ConfigOrderBad, &[("value", value)]),
         }
@@ -52,11 +50,7 @@ impl ConfigError {
 /// The locale to speak: the `locale` attribute if it names a bundled locale, else the browser's
 /// languages, else English.
 pub fn choose_locale(attribute: Option<&str>, browser_languages: &[String]) -> Locale {
-    Locale::negotiate(
-        attribute
-            .into_iter()
-            .chain(browser_languages.iter().map(String::as_str)),
-    )
+    Locale::negotiate(attribute.into_iter().chain(browser_languages.iter().map(String::as_str)))
 }
 
 /// Checks the attributes. `resolve` turns the endpoint into an absolute URL against the page
@@ -100,11 +94,7 @@ mod tests {
     }
 
     fn attrs(endpoint: Option<&str>, order: Option<&str>) -> Attributes {
-        Attributes {
-            endpoint: endpoint.map(Into::into),
-            order: order.map(Into::into),
-            locale: None,
-        }
+        Attributes { endpoint: endpoint.map(Into::into), order: order.map(Into::into), locale: None }
     }
 
     #[test]
@@ -116,29 +106,14 @@ mod tests {
 
     #[test]
     fn missing_attributes_are_explained() {
-        assert_eq!(
-            parse(&attrs(None, Some("o")), resolve),
-            Err(ConfigError::MissingEndpoint)
-        );
-        assert_eq!(
-            parse(&attrs(Some("  "), Some("o")), resolve),
-            Err(ConfigError::MissingEndpoint)
-        );
-        assert_eq!(
-            parse(&attrs(Some("/api"), None), resolve),
-            Err(ConfigError::MissingOrder)
-        );
+        assert_eq!(parse(&attrs(None, Some("o")), resolve), Err(ConfigError::MissingEndpoint));
+        assert_eq!(parse(&attrs(Some("  "), Some("o")), resolve), Err(ConfigError::MissingEndpoint));
+        assert_eq!(parse(&attrs(Some("/api"), None), resolve), Err(ConfigError::MissingOrder));
     }
 
     #[test]
     fn unusable_endpoints_are_refused() {
-        for bad in [
-            "javascript:alert(1)",
-            "ftp://x.example/",
-            "/api?x=1",
-            "/a b",
-            "data:text/plain,hi",
-        ] {
+        for bad in ["javascript:alert(1)", "ftp://x.example/", "/api?x=1", "/a b", "data:text/plain,hi"] {
             assert_eq!(
                 parse(&attrs(Some(bad), Some("o")), resolve),
                 Err(ConfigError::BadEndpoint(bad.into())),

@@ -58,11 +58,7 @@ pub struct Widget {
 impl Widget {
     /// Mounts a widget into `host`'s shadow root, configured by `host`'s attributes.
     pub fn connect(host: web_sys::HtmlElement) -> Widget {
-        let mut widget = Widget {
-            host,
-            mounted: None,
-            owner: None,
-        };
+        let mut widget = Widget { host, mounted: None, owner: None };
         widget.render();
         widget
     }
@@ -140,8 +136,7 @@ fn shadow_root(host: &web_sys::HtmlElement) -> Option<web_sys::ShadowRoot> {
     if let Some(root) = host.shadow_root() {
         return Some(root);
     }
-    host.attach_shadow(&web_sys::ShadowRootInit::new(web_sys::ShadowRootMode::Open))
-        .ok()
+    host.attach_shadow(&web_sys::ShadowRootInit::new(web_sys::ShadowRootMode::Open)).ok()
 }
 
 /// Gives the shadow root the widget's stylesheet. A constructed stylesheet needs no inline

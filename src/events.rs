@@ -8,14 +8,22 @@ pub const EVENT_PREFIX: &str = "wallet-checkout:";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EventKind {
-    /// The order and its wallets are shown.
+    /// The order and its wallets are shown (or this page's session, picked up again).
     Ready,
+    /// The shopper chose a wallet.
+    WalletSelected,
     /// A payment session was created for the chosen wallet.
     SessionCreated,
+    /// The session's status changed (including its first status).
+    Status,
     /// The backend said the session succeeded.
     Paid,
     /// The session failed (declined by the shopper or the wallet).
     Failed,
+    /// The session ran out of time.
+    Expired,
+    /// The session was canceled.
+    Canceled,
     /// Something kept the widget from working: bad configuration or backend trouble.
     Error,
 }
@@ -24,9 +32,13 @@ impl EventKind {
     pub fn name(self) -> &'static str {
         match self {
             EventKind::Ready => "ready",
+            EventKind::WalletSelected => "wallet-selected",
             EventKind::SessionCreated => "session-created",
+            EventKind::Status => "status",
             EventKind::Paid => "paid",
             EventKind::Failed => "failed",
+            EventKind::Expired => "expired",
+            EventKind::Canceled => "canceled",
             EventKind::Error => "error",
         }
     }
@@ -56,8 +68,7 @@ pub fn dispatch(host: &web_sys::EventTarget, kind: EventKind, detail: &Detail<'_
         ("message", detail.message),
     ] {
         if let Some(value) = value {
-            let _ =
-                js_sys::Reflect::set(&object, &JsValue::from_str(key), &JsValue::from_str(value));
+            let _ = js_sys::Reflect::set(&object, &JsValue::from_str(key), &JsValue::from_str(value));
         }
     }
     let init = web_sys::CustomEventInit::new();

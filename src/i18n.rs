@@ -20,19 +20,13 @@ impl Locale {
 
     /// Whether text in this locale runs right to left.
     pub fn is_rtl(self) -> bool {
-        matches!(
-            self.tag().split('-').next(),
-            Some("ar" | "he" | "fa" | "ur")
-        )
+        matches!(self.tag().split('-').next(), Some("ar" | "he" | "fa" | "ur"))
     }
 
     /// The first bundled locale that serves one of `requested` (most preferred first), else
     /// English. Matches the exact tag, then a known regional or script variant, then the language.
     pub fn negotiate<'a>(requested: impl IntoIterator<Item = &'a str>) -> Locale {
-        requested
-            .into_iter()
-            .find_map(Self::serving)
-            .unwrap_or(Locale::En)
+        requested.into_iter().find_map(Self::serving).unwrap_or(Locale::En)
     }
 
     fn serving(tag: &str) -> Option<Locale> {
@@ -40,10 +34,7 @@ impl Locale {
         if tag.is_empty() {
             return None;
         }
-        if let Some(locale) = Self::ALL
-            .iter()
-            .find(|l| l.tag().eq_ignore_ascii_case(&tag))
-        {
+        if let Some(locale) = Self::ALL.iter().find(|l| l.tag().eq_ignore_ascii_case(&tag)) {
             return Some(*locale);
         }
         let mut parts = tag.split('-');
@@ -51,20 +42,13 @@ impl Locale {
         let rest: Vec<&str> = parts.collect();
         if language == "zh" {
             // Traditional script or its regions; else Simplified.
-            let traditional = rest
-                .iter()
-                .any(|p| matches!(*p, "hant" | "tw" | "hk" | "mo"));
+            let traditional = rest.iter().any(|p| matches!(*p, "hant" | "tw" | "hk" | "mo"));
             let wanted = if traditional { "zh-TW" } else { "zh-CN" };
             return Self::ALL.iter().find(|l| l.tag() == wanted).copied();
         }
         Self::ALL
             .iter()
-            .find(|l| {
-                l.tag()
-                    .split('-')
-                    .next()
-                    .is_some_and(|lang| lang.eq_ignore_ascii_case(language))
-            })
+            .find(|l| l.tag().split('-').next().is_some_and(|lang| lang.eq_ignore_ascii_case(language)))
             .copied()
     }
 }
@@ -106,11 +90,7 @@ mod tests {
                     "placeholders of {key} in {}",
                     locale.tag()
                 );
-                assert!(
-                    !texts[key].trim().is_empty(),
-                    "{key} is empty in {}",
-                    locale.tag()
-                );
+                assert!(!texts[key].trim().is_empty(), "{key} is empty in {}", locale.tag());
             }
         }
     }
@@ -123,10 +103,7 @@ mod tests {
 
     #[test]
     fn format_fills_named_placeholders() {
-        let text = Locale::En.format(
-            Key::PaidBody,
-            &[("amount", "¥68.00"), ("wallet", "WeChat Pay")],
-        );
+        let text = Locale::En.format(Key::PaidBody, &[("amount", "¥68.00"), ("wallet", "WeChat Pay")]);
         assert_eq!(text, "¥68.00 paid with WeChat Pay. Thank you!");
     }
 

@@ -18,11 +18,7 @@ impl QrMatrix {
     pub fn encode(payload: &str) -> Option<Self> {
         let code = QrCode::with_error_correction_level(payload.as_bytes(), EcLevel::M).ok()?;
         let width = code.width();
-        let dark = code
-            .to_colors()
-            .into_iter()
-            .map(|c| c == Color::Dark)
-            .collect();
+        let dark = code.to_colors().into_iter().map(|c| c == Color::Dark).collect();
         Some(Self { width, dark })
     }
 
@@ -55,11 +51,7 @@ impl QrMatrix {
                     x += 1;
                 }
                 let run = x - start;
-                path.push_str(&format!(
-                    "M{} {}h{run}v1h-{run}z",
-                    start + QUIET_ZONE,
-                    y + QUIET_ZONE
-                ));
+                path.push_str(&format!("M{} {}h{run}v1h-{run}z", start + QUIET_ZONE, y + QUIET_ZONE));
             }
         }
         path
@@ -86,16 +78,7 @@ mod tests {
         let drawn: usize = path
             .split('M')
             .skip(1)
-            .map(|sub| {
-                sub.split('h')
-                    .nth(1)
-                    .unwrap()
-                    .split('v')
-                    .next()
-                    .unwrap()
-                    .parse::<usize>()
-                    .unwrap()
-            })
+            .map(|sub| sub.split('h').nth(1).unwrap().split('v').next().unwrap().parse::<usize>().unwrap())
             .sum();
         let dark = (0..matrix.width())
             .flat_map(|y| (0..matrix.width()).map(move |x| (x, y)))

@@ -29,18 +29,23 @@ pub enum Next {
     Finished(SessionStatus),
 }
 
+/// Why the last polls failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Trouble {
+    Unreachable,
+    Unreadable,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Tracker {
     status: SessionStatus,
     failures: u32,
+    trouble: Option<Trouble>,
 }
 
 impl Tracker {
     pub fn new(status: SessionStatus) -> Self {
-        Self {
-            status,
-            failures: 0,
-        }
+        Self { status, failures: 0, trouble: None }
     }
 
     /// The status the widget shows.
@@ -48,9 +53,9 @@ impl Tracker {
         self.status
     }
 
-    /// Whether the last polls failed (the widget shows a reconnecting notice).
-    pub fn is_struggling(&self) -> bool {
-        self.failures > 0
+    /// Whether the last poll failed, and how (the widget shows a notice while it lasts).
+    pub fn trouble(&self) -> Option<Trouble> {
+        self.trouble
     }
 
     /// Takes in one observation. `jitter` is a random number in `[0, 1)` that spreads retries.
@@ -58,20 +63,24 @@ impl Tracker {
         match observation {
             Observation::Status(status) => {
                 self.failures = 0;
+                self.trouble = None;
                 if self.status.can_transition_to(status) {
                     self.status = status;
                 }
             }
-            Observation::Unreachable | Observation::Unreadable => {
+            Observation::Unreachable => {
                 self.failures = self.failures.saturating_add(1);
+                self.trouble = Some(Trouble::Unreachable);
+            }
+            Observation::Unreadable => {
+                self.failures = self.failures.saturating_add(1);
+                self.trouble = Some(Trouble::Unreadable);
             }
         }
         if self.status.is_final() {
             return Next::Finished(self.status);
         }
-        Next::PollAfter {
-            delay_ms: self.delay_ms(jitter),
-        }
+        Next::PollAfter { delay_ms: self.delay_ms(jitter) }
     }
 
     /// The regular interval, or after failures an exponential backoff with jitter: a random
@@ -98,9 +107,7 @@ mod tests {
         let mut tracker = Tracker::new(Pending);
         assert_eq!(
             tracker.observe(Observation::Status(Pending), 0.5),
-            Next::PollAfter {
-                delay_ms: POLL_INTERVAL_MS
-            }
+            Next::PollAfter { delay_ms: POLL_INTERVAL_MS }
         );
     }
 
@@ -109,31 +116,20 @@ mod tests {
         let mut tracker = Tracker::new(Pending);
         assert_eq!(
             tracker.observe(Observation::Status(Processing), 0.0),
-            Next::PollAfter {
-                delay_ms: POLL_INTERVAL_MS
-            }
+            Next::PollAfter { delay_ms: POLL_INTERVAL_MS }
         );
-        assert_eq!(
-            tracker.observe(Observation::Status(Succeeded), 0.0),
-            Next::Finished(Succeeded)
-        );
+        assert_eq!(tracker.observe(Observation::Status(Succeeded), 0.0), Next::Finished(Succeeded));
     }
 
     #[test]
     fn errors_never_finish_the_tracking() {
         let mut tracker = Tracker::new(Pending);
         for _ in 0..50 {
-            assert!(matches!(
-                tracker.observe(Observation::Unreachable, 0.9),
-                Next::PollAfter { .. }
-            ));
-            assert!(matches!(
-                tracker.observe(Observation::Unreadable, 0.1),
-                Next::PollAfter { .. }
-            ));
+            assert!(matches!(tracker.observe(Observation::Unreachable, 0.9), Next::PollAfter { .. }));
+            assert!(matches!(tracker.observe(Observation::Unreadable, 0.1), Next::PollAfter { .. }));
         }
         assert_eq!(tracker.status(), Pending);
-        assert!(tracker.is_struggling());
+        assert_eq!(tracker.trouble(), Some(Trouble::Unreadable));
     }
 
     #[test]
@@ -147,10 +143,7 @@ mod tests {
             .collect();
         assert_eq!(delays, [4_000, 8_000, 16_000, 30_000, 30_000, 30_000]);
         let mut low = Tracker::new(Pending);
-        assert_eq!(
-            low.observe(Observation::Unreachable, 0.0),
-            Next::PollAfter { delay_ms: 2_000 }
-        );
+        assert_eq!(low.observe(Observation::Unreachable, 0.0), Next::PollAfter { delay_ms: 2_000 });
     }
 
     #[test]
@@ -160,11 +153,9 @@ mod tests {
         tracker.observe(Observation::Unreachable, 0.5);
         assert_eq!(
             tracker.observe(Observation::Status(Pending), 0.5),
-            Next::PollAfter {
-                delay_ms: POLL_INTERVAL_MS
-            }
+            Next::PollAfter { delay_ms: POLL_INTERVAL_MS }
         );
-        assert!(!tracker.is_struggling());
+        assert_eq!(tracker.trouble(), None);
     }
 
     #[test]
@@ -177,13 +168,7 @@ mod tests {
     #[test]
     fn final_status_is_never_left() {
         let mut tracker = Tracker::new(Failed);
-        assert_eq!(
-            tracker.observe(Observation::Status(Succeeded), 0.0),
-            Next::Finished(Failed)
-        );
-        assert_eq!(
-            tracker.observe(Observation::Status(Pending), 0.0),
-            Next::Finished(Failed)
-        );
+        assert_eq!(tracker.observe(Observation::Status(Succeeded), 0.0), Next::Finished(Failed));
+        assert_eq!(tracker.observe(Observation::Status(Pending), 0.0), Next::Finished(Failed));
     }
 }

@@ -10,9 +10,27 @@ pub fn is_trusted(protocol: &str, origin: &str, known_origins: &[Option<String>]
     }
 }
 
+/// Schemes that run code or read local data: never opened, whatever the backend says.
+const DANGEROUS_SCHEMES: [&str; 7] =
+    ["javascript:", "data:", "vbscript:", "file:", "blob:", "about:", "filesystem:"];
+
+/// Whether a QR payload may also be offered as a link on the shopper's phone (a deep link into
+/// the wallet app, such as `weixin://...`, or a web page the redirect rule trusts).
+pub fn is_openable(protocol: &str, origin: &str, known_origins: &[Option<String>]) -> bool {
+    match protocol {
+        "https:" | "http:" => is_trusted(protocol, origin, known_origins),
+        scheme => {
+            let name = scheme.trim_end_matches(':');
+            !DANGEROUS_SCHEMES.contains(&scheme)
+                && !name.is_empty()
+                && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::is_trusted;
+    use super::{is_openable, is_trusted};
 
     const KNOWN: [Option<String>; 0] = [];
 
@@ -33,5 +51,15 @@ mod tests {
         let known = [Some("null".to_owned())];
         assert!(!is_trusted("javascript:", "null", &known));
         assert!(!is_trusted("data:", "null", &known));
+    }
+
+    #[test]
+    fn wallet_deep_links_are_openable_but_script_urls_are_not() {
+        assert!(is_openable("weixin:", "null", &KNOWN));
+        assert!(is_openable("alipays:", "null", &KNOWN));
+        assert!(is_openable("https:", "https://pay.example", &KNOWN));
+        assert!(!is_openable("javascript:", "null", &KNOWN));
+        assert!(!is_openable("data:", "null", &KNOWN));
+        assert!(!is_openable("http:", "http://evil.example", &KNOWN));
     }
 }

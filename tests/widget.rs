@@ -67,9 +67,7 @@ struct Backend {
 impl Backend {
     fn new(name: &str) -> Self {
         fake_install();
-        Self {
-            prefix: format!("/fake-{name}"),
-        }
+        Self { prefix: format!("/fake-{name}") }
     }
 
     fn route(&self, method: &str, path: &str, status: u16, body: &str) {
@@ -89,11 +87,7 @@ impl Backend {
     }
 
     fn mount(&self, locale: &str) -> Mounted {
-        mount(&[
-            ("endpoint", &self.prefix),
-            ("order", "ord_1"),
-            ("locale", locale),
-        ])
+        mount(&[("endpoint", &self.prefix), ("order", "ord_1"), ("locale", locale)])
     }
 }
 
@@ -126,9 +120,7 @@ impl Mounted {
 
     fn all(&self, selector: &str) -> Vec<Element> {
         let list = self.root().query_selector_all(selector).unwrap();
-        (0..list.length())
-            .filter_map(|i| list.item(i)?.dyn_into().ok())
-            .collect()
+        (0..list.length()).filter_map(|i| list.item(i)?.dyn_into().ok()).collect()
     }
 
     fn text(&self) -> String {
@@ -168,10 +160,7 @@ async fn sleep(duration: Duration) {
     let promise = js_sys::Promise::new(&mut |resolve, _| {
         web_sys::window()
             .unwrap()
-            .set_timeout_with_callback_and_timeout_and_arguments_0(
-                &resolve,
-                duration.as_millis() as i32,
-            )
+            .set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, duration.as_millis() as i32)
             .unwrap();
     });
     wasm_bindgen_futures::JsFuture::from(promise).await.unwrap();
@@ -179,28 +168,19 @@ async fn sleep(duration: Duration) {
 
 fn mount(attributes: &[(&str, &str)]) -> Mounted {
     let document = web_sys::window().unwrap().document().unwrap();
-    let host: HtmlElement = document
-        .create_element("wallet-checkout-test")
-        .unwrap()
-        .unchecked_into();
+    let host: HtmlElement = document.create_element("wallet-checkout-test").unwrap().unchecked_into();
     for (name, value) in attributes {
         host.set_attribute(name, value).unwrap();
     }
     document.body().unwrap().append_child(&host).unwrap();
     listen_events(&host);
     let widget = Widget::connect(host.clone());
-    Mounted {
-        host,
-        widget: Some(widget),
-    }
+    Mounted { host, widget: Some(widget) }
 }
 
 impl Mounted {
     fn events(&self) -> Vec<String> {
-        event_types(&self.host)
-            .iter()
-            .filter_map(|v| v.as_string())
-            .collect()
+        event_types(&self.host).iter().filter_map(|v| v.as_string()).collect()
     }
 
     fn event(&self, kind: &str, key: &str) -> Option<String> {
@@ -213,28 +193,16 @@ async fn it_mounts_and_lists_the_offered_wallets_by_name() {
     let backend = Backend::new("it_mounts_and_lists_the_offered_wallets_by_name");
     backend.route("GET", "/orders/ord_1", 200, ORDER);
     let widget = backend.mount("en");
-    widget
-        .wait_for("the wallet list", |w| w.all("button.wc-wallet").len() == 3)
-        .await;
-    let names: Vec<String> = widget
-        .all("button.wc-wallet")
-        .iter()
-        .map(|b| b.text_content().unwrap().trim().to_owned())
-        .collect();
+    widget.wait_for("the wallet list", |w| w.all("button.wc-wallet").len() == 3).await;
+    let names: Vec<String> =
+        widget.all("button.wc-wallet").iter().map(|b| b.text_content().unwrap().trim().to_owned()).collect();
     // The accessible name is the wallet's name (the mark beside it is aria-hidden).
     assert_eq!(names, ["WWeChat Pay", "AAlipay", "PPayPal"]);
     for button in widget.all("button.wc-wallet") {
         let mark = button.query_selector(".wc-wallet__mark").unwrap().unwrap();
         assert_eq!(mark.get_attribute("aria-hidden").as_deref(), Some("true"));
     }
-    assert_eq!(
-        widget
-            .find("[data-testid=amount]")
-            .unwrap()
-            .text_content()
-            .unwrap(),
-        "CN¥68.00"
-    );
+    assert_eq!(widget.find("[data-testid=amount]").unwrap().text_content().unwrap(), "CN¥68.00");
     assert!(widget.find("[data-testid=test-mode]").is_some());
     assert_eq!(widget.events(), ["wallet-checkout:ready"]);
     assert_eq!(widget.event("ready", "orderId").as_deref(), Some("ord_1"));
@@ -245,51 +213,23 @@ async fn it_draws_a_qr_code_with_a_quiet_zone_for_a_qr_action() {
     let backend = Backend::new("it_draws_a_qr_code_with_a_quiet_zone_for_a_qr_action");
     backend.route("GET", "/orders/ord_1", 200, ORDER);
     backend.route("POST", "/sessions", 201, &session("pending", QR_ACTION));
-    backend.route(
-        "GET",
-        "/sessions/ses_1",
-        200,
-        &session("pending", QR_ACTION),
-    );
+    backend.route("GET", "/sessions/ses_1", 200, &session("pending", QR_ACTION));
     let widget = backend.mount("en");
-    widget
-        .wait_for("the wallet list", |w| w.button("WWeChat Pay").is_some())
-        .await;
+    widget.wait_for("the wallet list", |w| w.button("WWeChat Pay").is_some()).await;
     widget.button("WWeChat Pay").unwrap().click();
-    widget
-        .wait_for("the QR code", |w| w.find("[data-testid=qr]").is_some())
-        .await;
+    widget.wait_for("the QR code", |w| w.find("[data-testid=qr]").is_some()).await;
 
     let svg = widget.find("[data-testid=qr]").unwrap();
     assert_eq!(svg.get_attribute("role").as_deref(), Some("img"));
-    assert_eq!(
-        svg.get_attribute("aria-label").as_deref(),
-        Some("QR code to pay CN¥68.00 with WeChat Pay")
-    );
+    assert_eq!(svg.get_attribute("aria-label").as_deref(), Some("QR code to pay CN¥68.00 with WeChat Pay"));
     let modules: usize = svg.get_attribute("data-modules").unwrap().parse().unwrap();
     let side = modules + 8;
-    assert_eq!(
-        svg.get_attribute("viewBox").unwrap(),
-        format!("0 0 {side} {side}")
-    );
-    let path = svg
-        .query_selector("path")
-        .unwrap()
-        .unwrap()
-        .get_attribute("d")
-        .unwrap();
-    assert!(
-        path.starts_with("M4 4h"),
-        "the code starts inside a four-module quiet zone: {path:.20}"
-    );
-    assert!(
-        widget.text().contains("Expires in 10:00") || widget.text().contains("Expires in 9:59")
-    );
+    assert_eq!(svg.get_attribute("viewBox").unwrap(), format!("0 0 {side} {side}"));
+    let path = svg.query_selector("path").unwrap().unwrap().get_attribute("d").unwrap();
+    assert!(path.starts_with("M4 4h"), "the code starts inside a four-module quiet zone: {path:.20}");
+    assert!(widget.text().contains("Expires in 10:00") || widget.text().contains("Expires in 9:59"));
     assert_eq!(backend.count("POST /sessions"), 1);
-    assert_eq!(
-        widget.event("session-created", "sessionId").as_deref(),
-        Some("ses_1")
-    );
+    assert_eq!(widget.event("session-created", "sessionId").as_deref(), Some("ses_1"));
 }
 
 #[wasm_bindgen_test]
@@ -297,22 +237,13 @@ async fn a_second_click_while_starting_creates_no_second_session() {
     let backend = Backend::new("a_second_click_while_starting_creates_no_second_session");
     backend.route("GET", "/orders/ord_1", 200, ORDER);
     backend.route("POST", "/sessions", 201, &session("pending", QR_ACTION));
-    backend.route(
-        "GET",
-        "/sessions/ses_1",
-        200,
-        &session("pending", QR_ACTION),
-    );
+    backend.route("GET", "/sessions/ses_1", 200, &session("pending", QR_ACTION));
     let widget = backend.mount("en");
-    widget
-        .wait_for("the wallet list", |w| w.button("WWeChat Pay").is_some())
-        .await;
+    widget.wait_for("the wallet list", |w| w.button("WWeChat Pay").is_some()).await;
     let button = widget.button("WWeChat Pay").unwrap();
     button.click();
     button.click();
-    widget
-        .wait_for("the QR code", |w| w.find("[data-testid=qr]").is_some())
-        .await;
+    widget.wait_for("the QR code", |w| w.find("[data-testid=qr]").is_some()).await;
     assert_eq!(backend.count("POST /sessions"), 1);
 }
 
@@ -321,28 +252,15 @@ async fn it_says_paid_only_after_the_backend_says_succeeded() {
     let backend = Backend::new("it_says_paid_only_after_the_backend_says_succeeded");
     backend.route("GET", "/orders/ord_1", 200, ORDER);
     backend.route("POST", "/sessions", 201, &session("pending", QR_ACTION));
-    backend.route(
-        "GET",
-        "/sessions/ses_1",
-        200,
-        &session("processing", "null"),
-    );
+    backend.route("GET", "/sessions/ses_1", 200, &session("processing", "null"));
     backend.route("GET", "/sessions/ses_1", 200, &session("succeeded", "null"));
     let widget = backend.mount("en");
-    widget
-        .wait_for("the wallet list", |w| w.button("WWeChat Pay").is_some())
-        .await;
+    widget.wait_for("the wallet list", |w| w.button("WWeChat Pay").is_some()).await;
     widget.button("WWeChat Pay").unwrap().click();
-    widget
-        .wait_for("the confirming state", |w| {
-            w.find("[data-testid=confirming]").is_some()
-        })
-        .await;
+    widget.wait_for("the confirming state", |w| w.find("[data-testid=confirming]").is_some()).await;
     assert!(!widget.text().contains("Payment received"));
     assert!(!widget.events().contains(&"wallet-checkout:paid".to_owned()));
-    widget
-        .wait_for("the paid state", |w| w.text().contains("Payment received"))
-        .await;
+    widget.wait_for("the paid state", |w| w.text().contains("Payment received")).await;
     assert_eq!(widget.event("paid", "status").as_deref(), Some("succeeded"));
     assert_eq!(widget.event("paid", "sessionId").as_deref(), Some("ses_1"));
 }
@@ -351,69 +269,29 @@ async fn it_says_paid_only_after_the_backend_says_succeeded() {
 async fn a_missing_endpoint_is_explained_and_nothing_is_fetched() {
     fake_install();
     let widget = mount(&[("order", "ord_no_endpoint"), ("locale", "en")]);
-    widget
-        .wait_for("the configuration error", |w| {
-            w.find("[data-testid=config-error]").is_some()
-        })
-        .await;
+    widget.wait_for("the configuration error", |w| w.find("[data-testid=config-error]").is_some()).await;
     let notice = widget.find("[data-testid=config-error]").unwrap();
     assert_eq!(notice.get_attribute("role").as_deref(), Some("alert"));
-    assert!(notice
-        .text_content()
-        .unwrap()
-        .contains("The endpoint attribute is missing"));
+    assert!(notice.text_content().unwrap().contains("The endpoint attribute is missing"));
     assert_eq!(widget.event("error", "code").as_deref(), Some("config"));
-    let all_calls: Vec<String> = fake_calls("")
-        .iter()
-        .filter_map(|v| v.as_string())
-        .collect();
-    assert!(
-        !all_calls
-            .iter()
-            .any(|call| call.contains("ord_no_endpoint")),
-        "{all_calls:?}"
-    );
+    let all_calls: Vec<String> = fake_calls("").iter().filter_map(|v| v.as_string()).collect();
+    assert!(!all_calls.iter().any(|call| call.contains("ord_no_endpoint")), "{all_calls:?}");
 }
 
 #[wasm_bindgen_test]
 async fn a_bad_order_attribute_is_explained_as_text() {
-    let widget = mount(&[
-        ("endpoint", "/fake-bad-order"),
-        ("order", "<img src=x>"),
-        ("locale", "en"),
-    ]);
-    widget
-        .wait_for("the configuration error", |w| {
-            w.find("[data-testid=config-error]").is_some()
-        })
-        .await;
-    assert!(widget
-        .text()
-        .contains("not a valid order id: “<img src=x>”"));
-    assert!(
-        widget.find("img").is_none(),
-        "attribute text is never parsed as HTML"
-    );
+    let widget = mount(&[("endpoint", "/fake-bad-order"), ("order", "<img src=x>"), ("locale", "en")]);
+    widget.wait_for("the configuration error", |w| w.find("[data-testid=config-error]").is_some()).await;
+    assert!(widget.text().contains("not a valid order id: “<img src=x>”"));
+    assert!(widget.find("img").is_none(), "attribute text is never parsed as HTML");
 }
 
 #[wasm_bindgen_test]
 async fn an_unusable_endpoint_is_explained() {
-    let widget = mount(&[
-        ("endpoint", "javascript:alert(1)"),
-        ("order", "ord_1"),
-        ("locale", "en"),
-    ]);
-    widget
-        .wait_for("the configuration error", |w| {
-            w.find("[data-testid=config-error]").is_some()
-        })
-        .await;
+    let widget = mount(&[("endpoint", "javascript:alert(1)"), ("order", "ord_1"), ("locale", "en")]);
+    widget.wait_for("the configuration error", |w| w.find("[data-testid=config-error]").is_some()).await;
     assert_eq!(
-        widget
-            .find("[data-testid=config-error]")
-            .unwrap()
-            .get_attribute("data-attribute")
-            .as_deref(),
+        widget.find("[data-testid=config-error]").unwrap().get_attribute("data-attribute").as_deref(),
         Some("endpoint")
     );
 }
@@ -424,15 +302,11 @@ async fn a_malformed_order_answer_is_an_error_with_a_retry() {
     backend.route("GET", "/orders/ord_1", 200, "{\"order\": 42");
     backend.route("GET", "/orders/ord_1", 200, ORDER);
     let widget = backend.mount("en");
-    widget
-        .wait_for("the error", |w| w.find("[data-testid=error]").is_some())
-        .await;
+    widget.wait_for("the error", |w| w.find("[data-testid=error]").is_some()).await;
     assert!(widget.text().contains("an answer that could not be read"));
     assert_eq!(widget.event("error", "code").as_deref(), Some("bad_answer"));
     widget.button("Try again").unwrap().click();
-    widget
-        .wait_for("the wallet list", |w| w.all("button.wc-wallet").len() == 3)
-        .await;
+    widget.wait_for("the wallet list", |w| w.all("button.wc-wallet").len() == 3).await;
 }
 
 #[wasm_bindgen_test]
@@ -443,9 +317,7 @@ async fn text_from_the_network_is_rendered_as_text() {
         .replace("\"WeChat Pay\"", "\"<b>WeChat</b>\"");
     backend.route("GET", "/orders/ord_1", 200, &hostile);
     let widget = backend.mount("en");
-    widget
-        .wait_for("the wallet list", |w| w.all("button.wc-wallet").len() == 3)
-        .await;
+    widget.wait_for("the wallet list", |w| w.all("button.wc-wallet").len() == 3).await;
     assert!(widget.text().contains("<img src=x onerror=alert(1)>"));
     assert!(widget.text().contains("<b>WeChat</b>"));
     assert!(widget.find("img").is_none() && widget.find("b").is_none());
@@ -456,26 +328,10 @@ async fn the_locale_attribute_chooses_simplified_chinese() {
     let backend = Backend::new("the_locale_attribute_chooses_simplified_chinese");
     backend.route("GET", "/orders/ord_1", 200, ORDER);
     let widget = backend.mount("zh-CN");
-    widget
-        .wait_for("the wallet list", |w| w.all("button.wc-wallet").len() == 3)
-        .await;
+    widget.wait_for("the wallet list", |w| w.all("button.wc-wallet").len() == 3).await;
     assert!(widget.text().contains("选择付款方式"));
-    assert_eq!(
-        widget
-            .find(".wc-root")
-            .unwrap()
-            .get_attribute("lang")
-            .as_deref(),
-        Some("zh-CN")
-    );
-    assert_eq!(
-        widget
-            .find("[data-testid=amount]")
-            .unwrap()
-            .text_content()
-            .unwrap(),
-        "¥68.00"
-    );
+    assert_eq!(widget.find(".wc-root").unwrap().get_attribute("lang").as_deref(), Some("zh-CN"));
+    assert_eq!(widget.find("[data-testid=amount]").unwrap().text_content().unwrap(), "¥68.00");
 }
 
 #[wasm_bindgen_test]
@@ -483,28 +339,16 @@ async fn removing_the_widget_stops_tracking() {
     let backend = Backend::new("removing_the_widget_stops_tracking");
     backend.route("GET", "/orders/ord_1", 200, ORDER);
     backend.route("POST", "/sessions", 201, &session("pending", QR_ACTION));
-    backend.route(
-        "GET",
-        "/sessions/ses_1",
-        200,
-        &session("pending", QR_ACTION),
-    );
+    backend.route("GET", "/sessions/ses_1", 200, &session("pending", QR_ACTION));
     let mut widget = backend.mount("en");
-    widget
-        .wait_for("the wallet list", |w| w.button("WWeChat Pay").is_some())
-        .await;
+    widget.wait_for("the wallet list", |w| w.button("WWeChat Pay").is_some()).await;
     widget.button("WWeChat Pay").unwrap().click();
-    widget
-        .wait_for("the QR code", |w| w.find("[data-testid=qr]").is_some())
-        .await;
+    widget.wait_for("the QR code", |w| w.find("[data-testid=qr]").is_some()).await;
     widget.widget.take();
     let before = backend.calls().len();
     sleep(Duration::from_millis(2_500)).await;
     assert_eq!(backend.calls().len(), before, "no request after removal");
-    assert!(
-        widget.find("[data-testid=qr]").is_none(),
-        "the view is unmounted"
-    );
+    assert!(widget.find("[data-testid=qr]").is_none(), "the view is unmounted");
 }
 
 #[wasm_bindgen_test]
@@ -522,9 +366,17 @@ async fn the_custom_element_mounts_from_its_attributes_and_follows_their_changes
     host.set_attribute("locale", "en").unwrap();
     document.body().unwrap().append_child(&host).unwrap();
     let element = Mounted { host: host.clone(), widget: None };
-    element.wait_for("the first order", |w| w.find("[data-testid=amount]").map(|a| a.text_content().unwrap()) == Some("CN¥68.00".into())).await;
+    element
+        .wait_for("the first order", |w| {
+            w.find("[data-testid=amount]").map(|a| a.text_content().unwrap()) == Some("CN¥68.00".into())
+        })
+        .await;
 
     host.set_attribute("order", "ord_2").unwrap();
-    element.wait_for("the second order", |w| w.find("[data-testid=amount]").map(|a| a.text_content().unwrap()) == Some("CN¥12.00".into())).await;
+    element
+        .wait_for("the second order", |w| {
+            w.find("[data-testid=amount]").map(|a| a.text_content().unwrap()) == Some("CN¥12.00".into())
+        })
+        .await;
     assert_eq!(backend.count("GET /orders/ord_2"), 1);
 }

@@ -240,8 +240,7 @@ mod tests {
 
     #[test]
     fn unknown_action_type_reads_as_unsupported() {
-        let action: NextAction =
-            serde_json::from_value(json!({"type": "voucher", "code": "123"})).unwrap();
+        let action: NextAction = serde_json::from_value(json!({"type": "voucher", "code": "123"})).unwrap();
         assert_eq!(action, NextAction::Unsupported);
     }
 
@@ -277,9 +276,8 @@ mod tests {
 
     #[test]
     fn error_body_has_code_and_message() {
-        let body = ErrorBody {
-            error: ErrorDetail { code: ErrorCode::NotFound, message: "no such order".into() },
-        };
+        let body =
+            ErrorBody { error: ErrorDetail { code: ErrorCode::NotFound, message: "no such order".into() } };
         assert_eq!(
             serde_json::to_value(&body).unwrap(),
             json!({"error": {"code": "not_found", "message": "no such order"}})

@@ -1,6 +1,27 @@
 //! The little HTML the server writes itself (demo store, sandbox pay pages): escaping and the
 //! shared page frame. Pages load their styles from files so that a strict CSP holds.
 
+/// The Content-Security-Policy of the server's own pages: the strict policy a store can use with
+/// the widget (no inline scripts or styles, WebAssembly allowed). The demo store proves it works.
+pub const CONTENT_SECURITY_POLICY: &str =
+    "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' data:; connect-src 'self'";
+
+/// An HTML answer with the strict policy and no framing by other sites.
+pub fn response(status: axum::http::StatusCode, html: String) -> axum::response::Response {
+    use axum::{http::header, response::IntoResponse};
+    (
+        status,
+        [
+            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+            (header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY),
+            (header::X_FRAME_OPTIONS, "DENY"),
+            (header::REFERRER_POLICY, "no-referrer"),
+        ],
+        html,
+    )
+        .into_response()
+}
+
 /// Escapes text for use in HTML content and double-quoted attribute values.
 pub fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
@@ -34,6 +55,9 @@ mod tests {
 
     #[test]
     fn escape_neutralises_markup_and_quotes() {
-        assert_eq!(escape(r#"<img src=x onerror="a('b')">&"#), "&lt;img src=x onerror=&quot;a(&#39;b&#39;)&quot;&gt;&amp;");
+        assert_eq!(
+            escape(r#"<img src=x onerror="a('b')">&"#),
+            "&lt;img src=x onerror=&quot;a(&#39;b&#39;)&quot;&gt;&amp;"
+        );
     }
 }

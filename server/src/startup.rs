@@ -10,13 +10,19 @@ use crate::{
 use anyhow::Context;
 use axum::{
     extract::DefaultBodyLimit,
-    http::{header, HeaderValue},
+    http::{header, HeaderName, HeaderValue, Method},
+    middleware,
     routing::{get, post},
     Router,
 };
-use std::{net::SocketAddr, sync::Arc};
+use std::{net::SocketAddr, sync::Arc, time::Duration};
 use tokio::net::TcpListener;
-use tower_http::{services::ServeDir, set_header::SetResponseHeaderLayer, trace::TraceLayer};
+use tower_http::{
+    cors::{AllowOrigin, CorsLayer},
+    services::ServeDir,
+    set_header::SetResponseHeaderLayer,
+    trace::TraceLayer,
+};
 
 /// Largest request body the API accepts, in bytes.
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
@@ -72,9 +78,18 @@ pub fn router(state: AppState) -> Router {
         .fallback(routes::api_not_found)
         .method_not_allowed_fallback(routes::api_method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .layer(SetResponseHeaderLayer::overriding(header::CACHE_CONTROL, HeaderValue::from_static("no-store")));
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
+        ));
 
-    let widget = ServeDir::new(&state.config.widget_dir).precompressed_br().precompressed_gzip();
+    let widget = Router::new()
+        .fallback_service(ServeDir::new(&state.config.widget_dir).precompressed_br().precompressed_gzip())
+        .layer(middleware::from_fn(routes::assets::widget_headers));
+    let checkout_api = match cors_layer(&state.config.allowed_origins) {
+        Some(cors) => checkout_api.layer(cors),
+        None => checkout_api,
+    };
 
     let mut app = Router::new()
         .route("/", get(routes::store::new_order))
@@ -83,12 +98,7 @@ pub fn router(state: AppState) -> Router {
         .route("/static/{file}", get(routes::store::static_file))
         .route("/favicon.ico", get(|| async { axum::http::StatusCode::NO_CONTENT }))
         .nest("/api/checkout", checkout_api)
-        .nest_service(
-            "/wallet-checkout",
-            tower::ServiceBuilder::new()
-                .layer(SetResponseHeaderLayer::if_not_present(header::CACHE_CONTROL, HeaderValue::from_static("no-cache")))
-                .service(widget),
-        );
+        .nest("/wallet-checkout", widget);
     if state.config.sandbox {
         app = app
             .route("/sandbox/pay/{id}", get(routes::sandbox::pay_page))
@@ -96,6 +106,22 @@ pub fn router(state: AppState) -> Router {
             .route("/sandbox/pay/{id}/decline", post(routes::sandbox::decline));
     }
     app.layer(TraceLayer::new_for_http()).with_state(state)
+}
+
+/// CORS for the widget-facing API: only the configured store origins, never a wildcard. The
+/// widget sends no credentials, so none are allowed.
+fn cors_layer(origins: &[HeaderValue]) -> Option<CorsLayer> {
+    if origins.is_empty() {
+        return None;
+    }
+    Some(
+        CorsLayer::new()
+            .allow_origin(AllowOrigin::list(origins.iter().cloned()))
+            .allow_methods([Method::GET, Method::POST])
+            .allow_headers([header::CONTENT_TYPE, header::ACCEPT, HeaderName::from_static("idempotency-key")])
+            .expose_headers([HeaderName::from_static("idempotent-replayed")])
+            .max_age(Duration::from_secs(600)),
+    )
 }
 
 async fn shutdown_signal() {

@@ -9,12 +9,14 @@ use serde_json::{json, Value};
 async fn order_lists_the_sandbox_wallets_in_test_mode() {
     let app = spawn().await;
     let order = app.new_order().await;
-    let body: Value = app.client.get(app.api(&format!("/orders/{order}"))).send().await.unwrap().json().await.unwrap();
+    let body: Value =
+        app.client.get(app.api(&format!("/orders/{order}"))).send().await.unwrap().json().await.unwrap();
     assert_eq!(body["order"]["id"], json!(order));
     assert_eq!(body["order"]["status"], json!("open"));
     assert!(body["order"]["amount"]["minor_units"].as_u64().unwrap() > 0);
     assert_eq!(body["livemode"], json!(false));
-    let names: Vec<&str> = body["wallets"].as_array().unwrap().iter().map(|w| w["name"].as_str().unwrap()).collect();
+    let names: Vec<&str> =
+        body["wallets"].as_array().unwrap().iter().map(|w| w["name"].as_str().unwrap()).collect();
     assert_eq!(names, ["WeChat Pay", "Alipay", "PayPal"]);
 }
 
@@ -50,7 +52,8 @@ async fn wechat_pay_session_shows_a_qr_code_of_the_sandbox_pay_page() {
 async fn session_amount_comes_from_the_order_not_the_request() {
     let app = spawn().await;
     let order_id = app.new_order().await;
-    let order: Value = app.client.get(app.api(&format!("/orders/{order_id}"))).send().await.unwrap().json().await.unwrap();
+    let order: Value =
+        app.client.get(app.api(&format!("/orders/{order_id}"))).send().await.unwrap().json().await.unwrap();
     let mut body = session_body(&order_id, "alipay");
     body["amount"] = json!({"minor_units": 1, "currency": "CNY"});
     let session: Value = app.create_session("amount-key", &body).await.json().await.unwrap();
@@ -105,7 +108,8 @@ async fn concurrent_creates_with_one_key_make_one_session() {
 async fn missing_idempotency_key_is_refused() {
     let app = spawn().await;
     let order = app.new_order().await;
-    let response = app.client.post(app.api("/sessions")).json(&session_body(&order, "paypal")).send().await.unwrap();
+    let response =
+        app.client.post(app.api("/sessions")).json(&session_body(&order, "paypal")).send().await.unwrap();
     assert_eq!(error_code(response, 400).await, "invalid_request");
 }
 
@@ -144,7 +148,8 @@ async fn wrong_shapes_and_values_get_the_error_body() {
 #[tokio::test]
 async fn body_without_json_content_type_gets_the_error_body() {
     let app = spawn().await;
-    let response = app.client.post(app.api("/sessions")).header("Idempotency-Key", "k").body("{}").send().await.unwrap();
+    let response =
+        app.client.post(app.api("/sessions")).header("Idempotency-Key", "k").body("{}").send().await.unwrap();
     assert_eq!(error_code(response, 400).await, "invalid_request");
 }
 

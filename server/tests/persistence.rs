@@ -22,9 +22,10 @@ async fn sessions_and_their_history_survive_a_restart() {
     assert_eq!(session["status"], json!("succeeded"));
     assert_eq!(session["order_id"], json!(order));
 
-    let store = Store::connect(&format!("sqlite://{}?mode=rwc", dir.path().join("wallet-checkout.db").display()))
-        .await
-        .unwrap();
+    let store =
+        Store::connect(&format!("sqlite://{}?mode=rwc", dir.path().join("wallet-checkout.db").display()))
+            .await
+            .unwrap();
     let history = store.history(&SessionId::parse(id).unwrap()).await.unwrap();
     let steps: Vec<(Option<SessionStatus>, SessionStatus, &str)> =
         history.iter().map(|change| (change.from, change.to, change.reason.as_str())).collect();

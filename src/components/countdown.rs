@@ -1,13 +1,22 @@
 //! The time left to pay, counted down from the seconds the backend reported (not from the
-//! shopper's clock, which may be wrong), using the browser's monotonic clock in between.
+//! shopper's clock, which may be wrong), using the browser's monotonic clock in between. Screen
+//! readers hear it at a few milestones, not every second; at zero the widget asks the backend.
 
 use crate::{browser, checkout::Checkout, i18n::Key};
 use leptos::prelude::*;
 use std::time::Duration;
 
+/// Seconds left at which the time is announced to screen readers.
+pub const ANNOUNCE_AT_SECS: [u64; 3] = [300, 60, 30];
+
 /// `m:ss` for a number of seconds.
 pub fn clock(secs: u64) -> String {
     format!("{}:{:02}", secs / 60, secs % 60)
+}
+
+/// The milestone crossed when the time left drops from `before` to `now`, if any.
+pub fn milestone(before: u64, now: u64) -> Option<u64> {
+    ANNOUNCE_AT_SECS.into_iter().find(|&mark| before > mark && now <= mark)
 }
 
 #[component]
@@ -17,9 +26,21 @@ pub fn Countdown(checkout: Checkout, expires_in_secs: u64) -> impl IntoView {
     let left = RwSignal::new(expires_in_secs);
     let tick = move || {
         let elapsed = ((browser::now_ms() - read_at) / 1000.0).max(0.0) as u64;
-        left.set(expires_in_secs.saturating_sub(elapsed));
+        let before = left.get_untracked();
+        let now = expires_in_secs.saturating_sub(elapsed);
+        if now == before {
+            return;
+        }
+        left.set(now);
+        if let Some(mark) = milestone(before, now) {
+            checkout.announcement.set(locale.format(Key::TimeLeft, &[("time", &clock(mark))]));
+        }
+        if now == 0 {
+            // The backend decides whether the session expired; ask it now.
+            checkout.poll_now();
+        }
     };
-    if let Ok(handle) = set_interval_with_handle(tick, Duration::from_millis(1000)) {
+    if let Ok(handle) = set_interval_with_handle(tick, Duration::from_millis(500)) {
         on_cleanup(move || handle.clear());
     }
     view! {
@@ -31,12 +52,21 @@ pub fn Countdown(checkout: Checkout, expires_in_secs: u64) -> impl IntoView {
 
 #[cfg(test)]
 mod tests {
-    use super::clock;
+    use super::{clock, milestone};
 
     #[test]
     fn clock_pads_seconds() {
         assert_eq!(clock(900), "15:00");
         assert_eq!(clock(61), "1:01");
         assert_eq!(clock(0), "0:00");
+    }
+
+    #[test]
+    fn milestones_are_announced_once_when_crossed() {
+        assert_eq!(milestone(301, 300), Some(300));
+        assert_eq!(milestone(300, 299), None);
+        assert_eq!(milestone(62, 59), Some(60));
+        assert_eq!(milestone(900, 899), None);
+        assert_eq!(milestone(31, 0), Some(30));
     }
 }

@@ -1,24 +1,20 @@
 //! The list of wallets the backend offers, one button each, named by the wallet's own name.
 
+use super::wallet_mark::WalletMark;
 use crate::{checkout::Checkout, error::WidgetError, i18n::Key};
 use leptos::prelude::*;
 
 #[component]
 pub fn WalletPicker(checkout: Checkout, problem: Option<WidgetError>) -> impl IntoView {
     let locale = checkout.locale;
-    let wallets = checkout.order.with_untracked(|order| {
-        order
-            .as_ref()
-            .map(|o| o.wallets.clone())
-            .unwrap_or_default()
-    });
+    let wallets =
+        checkout.order.with_untracked(|order| order.as_ref().map(|o| o.wallets.clone()).unwrap_or_default());
     let empty = wallets.is_empty();
     let buttons = wallets
         .into_iter()
         .map(|wallet| {
             let name = wallet.name.clone();
             let id = wallet.id.to_string();
-            let mark = name.chars().next().map(String::from).unwrap_or_default();
             view! {
                 <li class="wc-wallets__item">
                     <button
@@ -27,7 +23,7 @@ pub fn WalletPicker(checkout: Checkout, problem: Option<WidgetError>) -> impl In
                         data-wallet=id.clone()
                         on:click=move |_| checkout.pick(wallet.clone())
                     >
-                        <span class=format!("wc-wallet__mark wc-wallet__mark--{id}") aria-hidden="true">{mark}</span>
+                        <WalletMark wallet_id=id.clone() name=name.clone()/>
                         <span class="wc-wallet__name">{name}</span>
                     </button>
                 </li>
@@ -36,7 +32,7 @@ pub fn WalletPicker(checkout: Checkout, problem: Option<WidgetError>) -> impl In
         .collect_view();
     view! {
         <section class="wc-wallets" aria-labelledby="wc-wallets-title">
-            <h2 class="wc-heading" id="wc-wallets-title">{locale.text(Key::ChooseWallet)}</h2>
+            <h2 class="wc-heading" id="wc-wallets-title" tabindex="-1" data-focus>{locale.text(Key::ChooseWallet)}</h2>
             {problem.map(|problem| view! {
                 <p class="wc-error wc-error--inline" role="alert" data-testid="error">{locale.text(problem.key())}</p>
             })}

@@ -145,15 +145,19 @@ test('a reload in the middle of a payment shows the same QR code again', async (
   assert.equal((await eventsOfType('session-created')).length, 0, 'no second session');
 });
 
-test('the widget files are served compressed with the right types', async () => {
-  for (const [file, type] of [
-    ['wallet-checkout.js', 'text/javascript'],
-    ['wallet-checkout-core.js', 'text/javascript'],
-    ['wallet-checkout-core_bg.wasm', 'application/wasm'],
-  ]) {
+test('the widget files are served compressed, with the right types and cache lifetimes', async () => {
+  const integrity = await (await fetch(`${server.base}/wallet-checkout/integrity.json`)).json();
+  const files = Object.keys(integrity);
+  assert.equal(files.length, 3, 'a loader, a glue file and a module');
+  for (const file of files) {
     const response = await fetch(`${server.base}/wallet-checkout/${file}`, { headers: { 'accept-encoding': 'br, gzip' } });
     assert.equal(response.status, 200, file);
-    assert.equal(response.headers.get('content-type'), type, file);
+    assert.equal(response.headers.get('content-type'), file.endsWith('.wasm') ? 'application/wasm' : 'text/javascript', file);
     assert.equal(response.headers.get('content-encoding'), 'br', file);
+    const hashed = /\.[0-9a-f]{12}\.(js|wasm)$/.test(file);
+    assert.equal(response.headers.get('cache-control'), hashed ? 'public, max-age=31536000, immutable' : 'no-cache', file);
+    assert.equal(response.headers.get('access-control-allow-origin'), '*', file);
   }
+  const gzip = await fetch(`${server.base}/wallet-checkout/wallet-checkout.js`, { headers: { 'accept-encoding': 'gzip' } });
+  assert.equal(gzip.headers.get('content-encoding'), 'gzip');
 });

@@ -18,8 +18,12 @@ impl fmt::Display for IdempotencyKeyError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Missing => write!(f, "the Idempotency-Key header is required"),
-            Self::TooLong => write!(f, "the Idempotency-Key header must be at most {IDEMPOTENCY_KEY_MAX_LEN} characters"),
-            Self::BadCharacter => write!(f, "the Idempotency-Key header may only contain visible ASCII characters"),
+            Self::TooLong => {
+                write!(f, "the Idempotency-Key header must be at most {IDEMPOTENCY_KEY_MAX_LEN} characters")
+            }
+            Self::BadCharacter => {
+                write!(f, "the Idempotency-Key header may only contain visible ASCII characters")
+            }
         }
     }
 }

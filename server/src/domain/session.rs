@@ -91,7 +91,10 @@ mod tests {
 
     #[test]
     fn expiry_waits_for_the_deadline() {
-        assert_eq!(decide(Pending, EXPIRES, BEFORE, SessionEvent::ExpiryReached), Err(Refusal::NotYetExpired));
+        assert_eq!(
+            decide(Pending, EXPIRES, BEFORE, SessionEvent::ExpiryReached),
+            Err(Refusal::NotYetExpired)
+        );
         assert_eq!(decide(Pending, EXPIRES, AFTER, SessionEvent::ExpiryReached), Ok(Expired));
     }
 
@@ -112,7 +115,13 @@ mod tests {
 
     #[test]
     fn an_approved_session_is_not_canceled_or_expired() {
-        assert_eq!(decide(Processing, EXPIRES, AFTER, SessionEvent::Canceled), Err(Refusal::NotAllowed(Processing)));
-        assert_eq!(decide(Processing, EXPIRES, AFTER, SessionEvent::ExpiryReached), Err(Refusal::NotAllowed(Processing)));
+        assert_eq!(
+            decide(Processing, EXPIRES, AFTER, SessionEvent::Canceled),
+            Err(Refusal::NotAllowed(Processing))
+        );
+        assert_eq!(
+            decide(Processing, EXPIRES, AFTER, SessionEvent::ExpiryReached),
+            Err(Refusal::NotAllowed(Processing))
+        );
     }
 }

@@ -1,5 +1,6 @@
 //! HTTP routes, one file per resource, and the state they share.
 
+pub mod assets;
 pub mod orders;
 pub mod sandbox;
 pub mod sessions;

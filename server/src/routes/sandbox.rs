@@ -6,14 +6,14 @@ use super::{sessions::current, AppState};
 use crate::{
     domain::{now_millis, SessionEvent},
     error::ApiError,
-    html::{escape, page},
+    html::{self, escape, page},
     providers::sandbox::SandboxProvider,
     store::{SessionRecord, Transition},
 };
 use axum::{
     extract::{Path, State},
     http::{header, StatusCode},
-    response::{Html, IntoResponse, Response},
+    response::{IntoResponse, Response},
 };
 use wallet_checkout_contract::{NextAction, SessionId, SessionStatus, RETURN_SESSION_PARAM};
 
@@ -43,7 +43,7 @@ pub async fn pay_page(State(state): State<AppState>, Path(id): Path<String>) -> 
     } else {
         outcome_body(&session)
     };
-    Html(page("Sandbox wallet", STYLESHEET, "", &body)).into_response()
+    html::response(StatusCode::OK, page("Sandbox wallet", STYLESHEET, "", &body))
 }
 
 pub async fn approve(State(state): State<AppState>, Path(id): Path<String>) -> Response {
@@ -76,13 +76,14 @@ async fn decide_page(state: AppState, id: String, event: SessionEvent) -> Respon
         let back = session.return_url.with_param(RETURN_SESSION_PARAM, session.id.as_str());
         return (StatusCode::SEE_OTHER, [(header::LOCATION, back)]).into_response();
     }
-    Html(page("Sandbox wallet", STYLESHEET, "", &outcome_body(&session))).into_response()
+    html::response(StatusCode::OK, page("Sandbox wallet", STYLESHEET, "", &outcome_body(&session)))
 }
 
 async fn find(state: &AppState, id: &str) -> Result<SessionRecord, Response> {
     let not_found = || {
-        let body = "<main class=\"sbx\"><h1>No such payment</h1><p>This payment link is not valid.</p></main>";
-        (StatusCode::NOT_FOUND, Html(page("Sandbox wallet", STYLESHEET, "", body))).into_response()
+        let body =
+            "<main class=\"sbx\"><h1>No such payment</h1><p>This payment link is not valid.</p></main>";
+        html::response(StatusCode::NOT_FOUND, page("Sandbox wallet", STYLESHEET, "", body))
     };
     let id = SessionId::parse(id).map_err(|_| not_found())?;
     match current(state, &id).await {
@@ -106,18 +107,21 @@ fn outcome_body(session: &SessionRecord) -> String {
             ("Payment approved", "You can close this page and return to the store.")
         }
         SessionStatus::Failed => ("Payment declined", "No money was taken. You can return to the store."),
-        SessionStatus::Expired => ("Payment expired", "This payment can no longer be made. Return to the store to start again."),
+        SessionStatus::Expired => {
+            ("Payment expired", "This payment can no longer be made. Return to the store to start again.")
+        }
         SessionStatus::Canceled => ("Payment canceled", "The store canceled this payment."),
         SessionStatus::Pending => ("Payment pending", ""),
     };
-    let back = if matches!(session.next_action, Some(NextAction::Redirect { .. })) || session.status.is_final() {
-        format!(
-            "<p><a class=\"sbx__back\" href=\"{}\">Return to the store</a></p>",
-            escape(&session.return_url.with_param(RETURN_SESSION_PARAM, session.id.as_str()))
-        )
-    } else {
-        String::new()
-    };
+    let back =
+        if matches!(session.next_action, Some(NextAction::Redirect { .. })) || session.status.is_final() {
+            format!(
+                "<p><a class=\"sbx__back\" href=\"{}\">Return to the store</a></p>",
+                escape(&session.return_url.with_param(RETURN_SESSION_PARAM, session.id.as_str()))
+            )
+        } else {
+            String::new()
+        };
     format!(
         "<main class=\"sbx\">\n<p class=\"sbx__badge\">Sandbox wallet: no real money moves</p>\n\
          <h1 class=\"sbx__result sbx__result--{status}\" data-testid=\"result\">{title}</h1>\n\

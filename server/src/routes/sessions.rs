@@ -31,10 +31,8 @@ pub async fn create_session(
     headers: HeaderMap,
     JsonBody(request): JsonBody<CreateSessionRequest>,
 ) -> Result<Response, ApiError> {
-    let key = headers
-        .get(IDEMPOTENCY_KEY_HEADER)
-        .map(|value| value.to_str().unwrap_or("\u{0}"))
-        .unwrap_or("");
+    let key =
+        headers.get(IDEMPOTENCY_KEY_HEADER).map(|value| value.to_str().unwrap_or("\u{0}")).unwrap_or("");
     let key = IdempotencyKey::parse(key).map_err(|e| ApiError::invalid_request(e.to_string()))?;
     let return_url =
         ReturnUrl::parse(&request.return_url).map_err(|e| ApiError::invalid_request(e.to_string()))?;
@@ -92,7 +90,10 @@ pub async fn create_session(
             if let Err(error) = state.store.discard_reservation(&session.id).await {
                 tracing::error!(session_id = %session.id, %error, "could not discard the reservation");
             }
-            return Err(ApiError::new(ErrorCode::ProviderError, "the wallet provider could not start the payment"));
+            return Err(ApiError::new(
+                ErrorCode::ProviderError,
+                "the wallet provider could not start the payment",
+            ));
         }
     };
     state
@@ -127,7 +128,12 @@ async fn replay(state: &AppState, existing: SessionRecord, request_hash: &str) -
         session = match state.store.session(&session.id).await.map_err(ApiError::internal)? {
             Some(session) => session,
             // The first request failed and released the key: the client may retry.
-            None => return Err(ApiError::new(ErrorCode::ProviderError, "the wallet provider could not start the payment")),
+            None => {
+                return Err(ApiError::new(
+                    ErrorCode::ProviderError,
+                    "the wallet provider could not start the payment",
+                ))
+            }
         };
     }
     let mut response = (StatusCode::CREATED, Json(session_view(&session, now_millis()))).into_response();
@@ -166,12 +172,7 @@ pub async fn cancel_session(
 }
 
 async fn load(state: &AppState, id: &SessionId) -> Result<SessionRecord, ApiError> {
-    state
-        .store
-        .session(id)
-        .await
-        .map_err(ApiError::internal)?
-        .ok_or_else(|| ApiError::not_found("session"))
+    state.store.session(id).await.map_err(ApiError::internal)?.ok_or_else(|| ApiError::not_found("session"))
 }
 
 /// The session as it stands now, expiring it first if its time is up.
@@ -199,7 +200,11 @@ pub fn session_view(session: &SessionRecord, now: UnixMillis) -> Session {
         expires_at: rfc3339(session.expires_at),
         // Rounded up, so that a session with time left never reads as 0.
         expires_in_secs: ((millis_left + 999) / 1000) as u64,
-        next_action: if session.status == SessionStatus::Pending { session.next_action.clone() } else { None },
+        next_action: if session.status == SessionStatus::Pending {
+            session.next_action.clone()
+        } else {
+            None
+        },
     }
 }
 

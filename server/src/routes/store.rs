@@ -5,16 +5,17 @@ use super::AppState;
 use crate::{
     domain::{new_order_id, now_millis},
     error::ApiError,
-    html::{escape, page},
+    html::{self, escape, page},
     store::NewOrder,
 };
 use axum::{
-    extract::{Path, State},
+    extract::{Path, Query, State},
     http::{header, StatusCode},
-    response::{Html, IntoResponse, Redirect, Response},
+    response::{IntoResponse, Redirect, Response},
     Json,
 };
 use rand::seq::SliceRandom;
+use serde::Deserialize;
 use wallet_checkout_contract::{Amount, Currency, OrderId};
 
 /// What the demo store sells: description, price in minor units, currency.
@@ -26,20 +27,37 @@ const CATALOG: [(&str, u64, &str); 3] = [
 
 /// `GET /`: starts a fresh order and shows its checkout page.
 pub async fn new_order(State(state): State<AppState>) -> Result<Redirect, ApiError> {
-    let order = create_demo_order(&state).await?;
+    let order = create_demo_order(&state, None).await?;
     Ok(Redirect::to(&format!("/store/orders/{}", order.id)))
 }
 
-/// `POST /store/orders`: starts a fresh order and answers `{"id": ...}` (for the widget's
-/// development page, `index.html`).
-pub async fn create_order(State(state): State<AppState>) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
-    let order = create_demo_order(&state).await?;
+#[derive(Debug, Deserialize)]
+pub struct NewOrderQuery {
+    /// Which catalog item to order (0-based); a random one if absent.
+    item: Option<usize>,
+}
+
+/// `POST /store/orders[?item=N]`: starts a fresh order and answers `{"id": ...}` (for the
+/// widget's development page, `index.html`, and for tests that need a known order).
+pub async fn create_order(
+    State(state): State<AppState>,
+    Query(query): Query<NewOrderQuery>,
+) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
+    if query.item.is_some_and(|item| item >= CATALOG.len()) {
+        return Err(ApiError::invalid_request(format!("item must be below {}", CATALOG.len())));
+    }
+    let order = create_demo_order(&state, query.item).await?;
     Ok((StatusCode::CREATED, Json(serde_json::json!({ "id": order.id }))))
 }
 
-async fn create_demo_order(state: &AppState) -> Result<crate::store::OrderRecord, ApiError> {
-    let (description, minor_units, currency) =
-        *CATALOG.choose(&mut rand::thread_rng()).expect("the catalog is not empty");
+async fn create_demo_order(
+    state: &AppState,
+    item: Option<usize>,
+) -> Result<crate::store::OrderRecord, ApiError> {
+    let (description, minor_units, currency) = match item {
+        Some(item) => CATALOG[item],
+        None => *CATALOG.choose(&mut rand::thread_rng()).expect("the catalog is not empty"),
+    };
     let currency = Currency::parse(currency).expect("catalog currencies are valid");
     let order = NewOrder {
         id: new_order_id(),
@@ -59,8 +77,9 @@ pub async fn order_page(State(state): State<AppState>, Path(id): Path<String>) -
         Err(_) => None,
     };
     let Some(order) = order else {
-        let body = "<main class=\"store\"><h1>Order not found</h1><p><a href=\"/\">Start a new order</a></p></main>";
-        return (StatusCode::NOT_FOUND, Html(page("Tea House", "/static/store.css", "", body))).into_response();
+        let body =
+            "<main class=\"store\"><h1>Order not found</h1><p><a href=\"/\">Start a new order</a></p></main>";
+        return html::response(StatusCode::NOT_FOUND, page("Tea House", "/static/store.css", "", body));
     };
     let head = "<script type=\"module\" src=\"/wallet-checkout/wallet-checkout.js\"></script>\n\
                 <script type=\"module\" src=\"/static/store.js\"></script>\n";
@@ -77,7 +96,7 @@ pub async fn order_page(State(state): State<AppState>, Path(id): Path<String>) -
         description = escape(&order.description),
         id = escape(order.id.as_str()),
     );
-    Html(page("Tea House: checkout", "/static/store.css", head, &body)).into_response()
+    html::response(StatusCode::OK, page("Tea House: checkout", "/static/store.css", head, &body))
 }
 
 /// `GET /static/{file}`: the demo pages' own styles and script, built into the binary.

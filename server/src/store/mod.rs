@@ -186,7 +186,10 @@ impl Store {
     /// Removes a reserved session whose provider call failed, so the key can be retried.
     pub async fn discard_reservation(&self, id: &SessionId) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
-        sqlx::query("DELETE FROM session_events WHERE session_id = $1").bind(id.as_str()).execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM session_events WHERE session_id = $1")
+            .bind(id.as_str())
+            .execute(&mut *tx)
+            .await?;
         sqlx::query("DELETE FROM sessions WHERE id = $1 AND action_type IS NULL")
             .bind(id.as_str())
             .execute(&mut *tx)
@@ -196,11 +199,10 @@ impl Store {
     }
 
     pub async fn session(&self, id: &SessionId) -> Result<Option<SessionRecord>, StoreError> {
-        let row: Option<SessionRow> =
-            sqlx::query_as(&format!("{} WHERE id = $1", records::SESSION_SELECT))
-                .bind(id.as_str())
-                .fetch_optional(&self.pool)
-                .await?;
+        let row: Option<SessionRow> = sqlx::query_as(&format!("{} WHERE id = $1", records::SESSION_SELECT))
+            .bind(id.as_str())
+            .fetch_optional(&self.pool)
+            .await?;
         row.map(SessionRecord::try_from).transpose()
     }
 
@@ -232,16 +234,15 @@ impl Store {
             };
             let mut tx = self.pool.begin().await?;
             // The write comes first so that SQLite takes its write lock at once.
-            let changed = sqlx::query(
-                "UPDATE sessions SET status = $1, updated_at = $2 WHERE id = $3 AND status = $4",
-            )
-            .bind(next.as_str())
-            .bind(now)
-            .bind(id.as_str())
-            .bind(current.status.as_str())
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
+            let changed =
+                sqlx::query("UPDATE sessions SET status = $1, updated_at = $2 WHERE id = $3 AND status = $4")
+                    .bind(next.as_str())
+                    .bind(now)
+                    .bind(id.as_str())
+                    .bind(current.status.as_str())
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
             if changed == 0 {
                 tx.rollback().await?;
                 continue;

@@ -90,11 +90,7 @@ impl TestApp {
 
     /// Presses a button on the sandbox pay page.
     pub async fn sandbox(&self, session_id: &str, decision: &str) -> Response {
-        self.client
-            .post(self.url(&format!("/sandbox/pay/{session_id}/{decision}")))
-            .send()
-            .await
-            .unwrap()
+        self.client.post(self.url(&format!("/sandbox/pay/{session_id}/{decision}"))).send().await.unwrap()
     }
 }
 

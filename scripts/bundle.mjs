@@ -1,0 +1,72 @@
+// Turns wasm-bindgen's output into the shipped bundle in DIST:
+//   wallet-checkout.js              the loader a page includes (short cache; its SRI hash is in integrity.json)
+//   wallet-checkout.<hash>.js       the wasm-bindgen glue with the element class inlined (immutable)
+//   wallet-checkout.<hash>.wasm     the module (immutable)
+//   integrity.json                  SRI hashes of every file
+// The loader fetches the glue and the module in parallel and checks both against their SHA-384
+// hashes (a modulepreload with `integrity` for the glue, `fetch(..., { integrity })` for the
+// module), so the one hash on the page's script tag covers the whole chain.
+// usage: node scripts/bundle.mjs WASM_BINDGEN_OUT_DIR DIST_DIR
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
+
+const [outDir, dist] = process.argv.slice(2);
+if (!outDir || !dist) {
+  console.error('usage: node scripts/bundle.mjs WASM_BINDGEN_OUT_DIR DIST_DIR');
+  process.exit(2);
+}
+const root = resolve(import.meta.dirname, '..');
+
+const sri = (bytes) => `sha384-${createHash('sha384').update(bytes).digest('base64')}`;
+const shortHash = (bytes) => createHash('sha256').update(bytes).digest('hex').slice(0, 12);
+
+function findFiles(dir) {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    return statSync(path).isDirectory() ? findFiles(path) : [path];
+  });
+}
+
+// The glue imports each JS snippet (`#[wasm_bindgen(module = ...)]`) from ./snippets/...; inline
+// them so the page makes one request for JS before the module.
+let glue = readFileSync(join(outDir, 'wallet-checkout-core.js'), 'utf8');
+for (const snippet of findFiles(outDir).filter((path) => path.includes('/snippets/'))) {
+  const specifier = `./${relative(outDir, snippet)}`;
+  const pattern = new RegExp(`import \\{([^}]*)\\} from '${specifier.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}';\\n`);
+  const match = pattern.exec(glue);
+  if (!match) throw new Error(`the glue does not import ${specifier} in the expected form`);
+  const exported = match[1].split(',').map((name) => name.trim()).filter(Boolean);
+  const body = readFileSync(snippet, 'utf8').replace(/^export (function|const|class) /gm, '$1 ');
+  for (const name of exported) {
+    if (!new RegExp(`\\b(function|const|class) ${name}\\b`).test(body)) {
+      throw new Error(`${specifier} does not define ${name}`);
+    }
+  }
+  glue = glue.replace(match[0], `${body}\n`);
+}
+
+const wasm = readFileSync(join(outDir, 'wallet-checkout-core_bg.wasm'));
+const wasmName = `wallet-checkout.${shortHash(wasm)}.wasm`;
+glue = glue.replaceAll('wallet-checkout-core_bg.wasm', wasmName);
+const coreName = `wallet-checkout.${shortHash(glue)}.js`;
+
+const loader = readFileSync(join(root, 'js/wallet-checkout.js'), 'utf8')
+  .replace('__CORE_FILE__', coreName)
+  .replace('__CORE_INTEGRITY__', sri(glue))
+  .replace('__WASM_FILE__', wasmName)
+  .replace('__WASM_INTEGRITY__', sri(wasm));
+if (/__[A-Z_]+__/.test(loader)) throw new Error('a placeholder in js/wallet-checkout.js was not filled');
+
+rmSync(dist, { recursive: true, force: true });
+mkdirSync(dist, { recursive: true });
+writeFileSync(join(dist, coreName), glue);
+writeFileSync(join(dist, wasmName), wasm);
+writeFileSync(join(dist, 'wallet-checkout.js'), loader);
+const integrity = {
+  'wallet-checkout.js': sri(loader),
+  [coreName]: sri(glue),
+  [wasmName]: sri(wasm),
+};
+writeFileSync(join(dist, 'integrity.json'), `${JSON.stringify(integrity, null, 2)}\n`);
+for (const [name, hash] of Object.entries(integrity)) console.log(`${hash}  ${name}`);
