@@ -1,6 +1,7 @@
 //! Turns `locales/*.json` into Rust: a `Key` enum with one variant per English key, a `Locale`
-//! enum with one variant per file, and a table of texts per locale. A key missing from a locale
-//! falls back to English here; the locale test reports it.
+//! enum with one variant per file, and the English texts. English is compiled in; the other
+//! locales ship as files next to the bundle and are fetched when a shopper needs one
+//! (`scripts/bundle.mjs` copies them, `i18n` loads them).
 
 use std::{collections::BTreeMap, env, fmt::Write as _, fs, path::Path};
 
@@ -67,25 +68,62 @@ fn main() {
     for tag in &tags {
         writeln!(out, "            Locale::{} => {:?},", camel(tag), tag).unwrap();
     }
-    out.push_str(
-        "        }\n    }\n\n    fn table(self) -> &'static [&'static str] {\n        match self {\n",
-    );
-    for tag in &tags {
-        writeln!(out, "            Locale::{} => &{},", camel(tag), tag.replace('-', "_").to_uppercase())
-            .unwrap();
-    }
     out.push_str("        }\n    }\n}\n\n");
 
-    for tag in &tags {
-        let texts = read(&dir.join(format!("{tag}.json")));
-        writeln!(out, "static {}: [&str; {}] = [", tag.replace('-', "_").to_uppercase(), keys.len()).unwrap();
-        for key in &keys {
-            let text = texts.get(*key).unwrap_or(&english[*key]);
-            writeln!(out, "    {text:?},").unwrap();
-        }
-        out.push_str("];\n\n");
+    writeln!(out, "/// The English texts, in `Key` order.\nstatic ENGLISH: [&str; {}] = [", keys.len())
+        .unwrap();
+    for key in &keys {
+        writeln!(out, "    {:?},", english[*key]).unwrap();
     }
+    out.push_str("];\n");
 
-    let path = Path::new(&env::var("OUT_DIR").unwrap()).join("locales.rs");
-    fs::write(path, out).unwrap();
+    let out_dir = env::var("OUT_DIR").unwrap();
+    fs::write(Path::new(&out_dir).join("locales.rs"), out).unwrap();
+
+    println!("cargo:rerun-if-changed=style/wallet-checkout.css");
+    let css = fs::read_to_string("style/wallet-checkout.css").expect("style/wallet-checkout.css exists");
+    fs::write(Path::new(&out_dir).join("wallet-checkout.min.css"), minify_css(&css)).unwrap();
+}
+
+/// Drops comments and needless white space from the stylesheet (it ships inside the module).
+/// Space goes only where it cannot matter: before `{ } ; , >` and after `{ } ; , : >`. Quoted
+/// strings (font names) are kept as they are.
+fn minify_css(css: &str) -> String {
+    let mut out = String::with_capacity(css.len());
+    let mut chars = css.chars().peekable();
+    let mut pending_space = false;
+    while let Some(c) = chars.next() {
+        if c == '/' && chars.peek() == Some(&'*') {
+            chars.next();
+            let mut last = ' ';
+            for c in chars.by_ref() {
+                if last == '*' && c == '/' {
+                    break;
+                }
+                last = c;
+            }
+            pending_space = true;
+            continue;
+        }
+        if c.is_whitespace() {
+            pending_space = true;
+            continue;
+        }
+        let drops_space_before = matches!(c, '{' | '}' | ';' | ',' | '>');
+        let drops_space_after = out.ends_with(['{', '}', ';', ',', ':', '>']);
+        if pending_space && !out.is_empty() && !drops_space_before && !drops_space_after {
+            out.push(' ');
+        }
+        pending_space = false;
+        out.push(c);
+        if c == '"' || c == '\'' {
+            for inner in chars.by_ref() {
+                out.push(inner);
+                if inner == c {
+                    break;
+                }
+            }
+        }
+    }
+    out.replace(";}", "}")
 }

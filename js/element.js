@@ -29,3 +29,16 @@ export function defineElement(name, observed, connect) {
   });
   return true;
 }
+
+// Locale tag -> [file next to this script, its SRI hash], filled in by scripts/bundle.mjs. Empty
+// in a development build, where every locale but English falls back to English.
+const LOCALE_FILES = {/* LOCALE_FILES */};
+
+export function localeUrl(tag) {
+  const entry = LOCALE_FILES[tag];
+  return entry ? new URL(entry[0], import.meta.url).href : undefined;
+}
+
+export function localeIntegrity(tag) {
+  return LOCALE_FILES[tag]?.[1];
+}

@@ -2,6 +2,7 @@
 //   wallet-checkout.js              the loader a page includes (short cache; its SRI hash is in integrity.json)
 //   wallet-checkout.<hash>.js       the wasm-bindgen glue with the element class inlined (immutable)
 //   wallet-checkout.<hash>.wasm     the module (immutable)
+//   wallet-checkout.<tag>.<hash>.json  each locale but English (compiled in), fetched when needed
 //   integrity.json                  SRI hashes of every file
 // The loader fetches the glue and the module in parallel and checks both against their SHA-384
 // hashes (a modulepreload with `integrity` for the glue, `fetch(..., { integrity })` for the
@@ -46,6 +47,18 @@ for (const snippet of findFiles(outDir).filter((path) => path.includes('/snippet
   glue = glue.replace(match[0], `${body}\n`);
 }
 
+// Every locale but English becomes a file; the glue learns their names and hashes.
+const locales = {};
+for (const name of readdirSync(join(root, 'locales')).sort()) {
+  const tag = name.replace(/\.json$/, '');
+  if (tag === 'en' || tag === name) continue;
+  const text = JSON.stringify(JSON.parse(readFileSync(join(root, 'locales', name), 'utf8')));
+  locales[tag] = { name: `wallet-checkout.${tag}.${shortHash(text)}.json`, text };
+}
+const manifest = Object.fromEntries(Object.entries(locales).map(([tag, { name, text }]) => [tag, [name, sri(text)]]));
+if (!glue.includes('{/* LOCALE_FILES */}')) throw new Error('the glue has no LOCALE_FILES placeholder');
+glue = glue.replace('{/* LOCALE_FILES */}', JSON.stringify(manifest));
+
 const wasm = readFileSync(join(outDir, 'wallet-checkout-core_bg.wasm'));
 const wasmName = `wallet-checkout.${shortHash(wasm)}.wasm`;
 glue = glue.replaceAll('wallet-checkout-core_bg.wasm', wasmName);
@@ -63,10 +76,12 @@ mkdirSync(dist, { recursive: true });
 writeFileSync(join(dist, coreName), glue);
 writeFileSync(join(dist, wasmName), wasm);
 writeFileSync(join(dist, 'wallet-checkout.js'), loader);
+for (const { name, text } of Object.values(locales)) writeFileSync(join(dist, name), text);
 const integrity = {
   'wallet-checkout.js': sri(loader),
   [coreName]: sri(glue),
   [wasmName]: sri(wasm),
+  ...Object.fromEntries(Object.values(locales).map(({ name, text }) => [name, sri(text)])),
 };
 writeFileSync(join(dist, 'integrity.json'), `${JSON.stringify(integrity, null, 2)}\n`);
 for (const [name, hash] of Object.entries(integrity)) console.log(`${hash}  ${name}`);

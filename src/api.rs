@@ -1,18 +1,22 @@
 //! Calls to the merchant backend's checkout endpoint (contract version 1), each with a timeout,
-//! every failure mapped to one small error type. Answers are read as text and then decoded, so a
-//! malformed answer is an error value, never a panic.
+//! every failure mapped to one small error type. Answers are read as text, parsed by the browser
+//! and checked field by field (`json`), so a malformed answer is an error value, never a panic.
 
-use gloo_net::http::{Request, RequestBuilder};
-use serde::de::DeserializeOwned;
+use crate::json::{self, Decode, JsonValue};
 use std::{cell::Cell, rc::Rc};
 use wallet_checkout_contract::{
-    paths, CreateSessionRequest, ErrorBody, ErrorCode, OrderId, OrderResponse, Session, SessionId,
+    paths, CreateSessionRequest, ErrorCode, OrderId, OrderResponse, Session, SessionId,
     IDEMPOTENCY_KEY_HEADER,
 };
-use wasm_bindgen::{closure::Closure, JsCast};
+use wasm_bindgen::{closure::Closure, JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
 
 /// A request that has not answered after this long is abandoned.
 pub const REQUEST_TIMEOUT_MS: u32 = 10_000;
+
+/// Attempts at one request while it fails transiently (the tracker has its own backoff and
+/// makes one attempt per poll).
+pub const REQUEST_ATTEMPTS: u32 = 3;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ApiError {
@@ -54,92 +58,164 @@ impl Api {
         &self.endpoint
     }
 
-    fn url(&self, path: &str) -> String {
-        format!("{}{}", self.endpoint, path)
-    }
-
     pub async fn order(&self, id: &OrderId) -> Result<OrderResponse, ApiError> {
-        send(Request::get(&self.url(&paths::order(id))), None).await
+        decode(self.call("GET", &paths::order(id), None, None, REQUEST_ATTEMPTS).await)
     }
 
+    /// Creates a session. Retries after a lost answer carry the same key, so they return the
+    /// same session.
     pub async fn create_session(
         &self,
         request: &CreateSessionRequest,
         idempotency_key: &str,
     ) -> Result<Session, ApiError> {
-        let body = serde_json::to_string(request).map_err(|_| ApiError::BadAnswer)?;
-        let builder = Request::post(&self.url(paths::sessions()))
-            .header("Content-Type", "application/json")
-            .header(IDEMPOTENCY_KEY_HEADER, idempotency_key);
-        send(builder, Some(body)).await
+        let body = create_session_body(request);
+        decode(
+            self.call("POST", paths::sessions(), Some(&body), Some(idempotency_key), REQUEST_ATTEMPTS).await,
+        )
     }
 
+    /// Reads a session, retrying transient failures.
     pub async fn session(&self, id: &SessionId) -> Result<Session, ApiError> {
-        send(Request::get(&self.url(&paths::session(id))), None).await
+        decode(self.call("GET", &paths::session(id), None, None, REQUEST_ATTEMPTS).await)
+    }
+
+    /// Reads a session once (the tracker decides when to try again).
+    pub async fn poll_session(&self, id: &SessionId) -> Result<Session, ApiError> {
+        decode(self.call("GET", &paths::session(id), None, None, 1).await)
     }
 
     pub async fn cancel_session(&self, id: &SessionId) -> Result<Session, ApiError> {
-        send(Request::post(&self.url(&paths::cancel_session(id))), None).await
+        decode(self.call("POST", &paths::cancel_session(id), None, None, REQUEST_ATTEMPTS).await)
+    }
+
+    /// One request, tried up to `attempts` times while it fails transiently, with exponential
+    /// backoff and jitter in between. Answers the parsed JSON of a success.
+    async fn call(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<&str>,
+        idempotency_key: Option<&str>,
+        attempts: u32,
+    ) -> Result<JsValue, ApiError> {
+        let mut url = String::with_capacity(self.endpoint.len() + path.len());
+        url.push_str(&self.endpoint);
+        url.push_str(path);
+        let mut attempt = 0;
+        loop {
+            let result = match fetch(method, &url, body, idempotency_key, None).await {
+                Ok((status, text)) => classify(status, json::parse(&text)),
+                Err(error) => Err(error),
+            };
+            match result {
+                Err(error) if error.is_transient() && attempt + 1 < attempts => {
+                    let ceiling = 500.0 * f64::from(1u32 << attempt);
+                    crate::browser::sleep((ceiling / 2.0 + ceiling / 2.0 * crate::browser::random()) as u32)
+                        .await;
+                    attempt += 1;
+                }
+                result => return result,
+            }
+        }
     }
 }
 
-async fn send<T: DeserializeOwned>(builder: RequestBuilder, body: Option<String>) -> Result<T, ApiError> {
+fn decode<T: Decode>(answer: Result<JsValue, ApiError>) -> Result<T, ApiError> {
+    T::decode(&answer?).ok_or(ApiError::BadAnswer)
+}
+
+/// Sorts an answer: the JSON of a 2xx, or the error (with the contract's code when the body
+/// has one). `parsed` is `None` when the body is not JSON at all.
+pub fn classify<J: JsonValue>(status: u16, parsed: Option<J>) -> Result<J, ApiError> {
+    if (200..300).contains(&status) {
+        return parsed.ok_or(ApiError::BadAnswer);
+    }
+    let code = parsed.as_ref().and_then(json::error_code).unwrap_or(ErrorCode::Unknown);
+    Err(ApiError::Backend { status, code })
+}
+
+/// The request body as JSON, written by the browser's `JSON.stringify`.
+fn create_session_body(request: &CreateSessionRequest) -> String {
+    let object = js_sys::Object::new();
+    for (key, value) in [
+        ("order_id", request.order_id.as_str()),
+        ("wallet_id", request.wallet_id.as_str()),
+        ("return_url", request.return_url.as_str()),
+        ("device", request.device.as_str()),
+    ] {
+        let _ = js_sys::Reflect::set(&object, &JsValue::from_str(key), &JsValue::from_str(value));
+    }
+    js_sys::JSON::stringify(&object).map(String::from).unwrap_or_default()
+}
+
+/// `fetch` with a timeout: the status and the body text, or why there is none. `integrity` is
+/// an SRI hash the body must match.
+pub async fn fetch(
+    method: &str,
+    url: &str,
+    body: Option<&str>,
+    idempotency_key: Option<&str>,
+    integrity: Option<&str>,
+) -> Result<(u16, String), ApiError> {
+    let window = web_sys::window().ok_or(ApiError::Network)?;
+    let init = web_sys::RequestInit::new();
+    init.set_method(method);
+    let headers = web_sys::Headers::new().map_err(|_| ApiError::Network)?;
+    let _ = headers.set("Accept", "application/json");
+    if let Some(body) = body {
+        let _ = headers.set("Content-Type", "application/json");
+        init.set_body(&JsValue::from_str(body));
+    }
+    if let Some(key) = idempotency_key {
+        let _ = headers.set(IDEMPOTENCY_KEY_HEADER, key);
+    }
+    init.set_headers(&headers);
+    if let Some(integrity) = integrity {
+        init.set_integrity(integrity);
+    }
     let controller = web_sys::AbortController::new().ok();
+    if let Some(controller) = &controller {
+        init.set_signal(Some(&controller.signal()));
+    }
     let timed_out = Rc::new(Cell::new(false));
-    let timer = controller.as_ref().and_then(|controller| {
-        let controller = controller.clone();
+    let timer = controller.and_then(|controller| {
         let timed_out = timed_out.clone();
         let on_timeout = Closure::once_into_js(move || {
             timed_out.set(true);
             controller.abort();
         });
-        web_sys::window()?
+        window
             .set_timeout_with_callback_and_timeout_and_arguments_0(
                 on_timeout.unchecked_ref(),
                 REQUEST_TIMEOUT_MS as i32,
             )
             .ok()
     });
-    let builder = builder
-        .header("Accept", "application/json")
-        .abort_signal(controller.as_ref().map(|c| c.signal()).as_ref());
-    let request = match body {
-        Some(body) => builder.body(body),
-        None => builder.build(),
-    };
-    let result = match request {
-        Ok(request) => request.send().await,
-        Err(_) => return Err(ApiError::Network),
-    };
-    if let (Some(timer), Some(window)) = (timer, web_sys::window()) {
+    let failure =
+        |timed_out: &Cell<bool>| if timed_out.get() { ApiError::Timeout } else { ApiError::Network };
+    let outcome = async {
+        let response: web_sys::Response =
+            JsFuture::from(window.fetch_with_str_and_init(url, &init)).await.ok()?.dyn_into().ok()?;
+        let text = JsFuture::from(response.text().ok()?).await.ok()?.as_string()?;
+        Some((response.status(), text))
+    }
+    .await;
+    if let Some(timer) = timer {
         window.clear_timeout_with_handle(timer);
     }
-    let response = match result {
-        Ok(response) => response,
-        Err(_) if timed_out.get() => return Err(ApiError::Timeout),
-        Err(_) => return Err(ApiError::Network),
-    };
-    let status = response.status();
-    let text = match response.text().await {
-        Ok(text) => text,
-        Err(_) if timed_out.get() => return Err(ApiError::Timeout),
-        Err(_) => return Err(ApiError::Network),
-    };
-    decode(status, &text)
-}
-
-/// Reads an answer: a 2xx body as `T`, anything else as the contract's error body.
-pub fn decode<T: DeserializeOwned>(status: u16, body: &str) -> Result<T, ApiError> {
-    if (200..300).contains(&status) {
-        return serde_json::from_str(body).map_err(|_| ApiError::BadAnswer);
-    }
-    let code = serde_json::from_str::<ErrorBody>(body).map(|b| b.error.code).unwrap_or(ErrorCode::Unknown);
-    Err(ApiError::Backend { status, code })
+    outcome.ok_or_else(|| failure(&timed_out))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::Value;
+
+    fn decode<T: Decode>(status: u16, body: &str) -> Result<T, ApiError> {
+        let value = classify(status, serde_json::from_str::<Value>(body).ok())?;
+        T::decode(&value).ok_or(ApiError::BadAnswer)
+    }
 
     #[test]
     fn success_bodies_decode_into_contract_types() {

@@ -44,7 +44,11 @@ pub fn format_money(minor_units: u64, currency: &str, locale: &str) -> String {
             .ok()
             .and_then(|value| value.as_f64())
             .unwrap_or(2.0);
-            formatter.format(minor_units as f64 / 10f64.powf(digits))
+            let mut scale = 1.0;
+            for _ in 0..(digits as u32).min(6) {
+                scale *= 10.0;
+            }
+            formatter.format(minor_units as f64 / scale)
         }
         Err(_) => format!("{minor_units} {currency}"),
     }
@@ -167,6 +171,11 @@ pub fn is_trusted_redirect(url: &str, endpoint: &str) -> bool {
     let page_origin = window().and_then(|w| w.location().origin().ok());
     let endpoint_origin = web_sys::Url::new(endpoint).ok().map(|u| u.origin());
     crate::trust::is_trusted(&target.protocol(), &target.origin(), &[page_origin, endpoint_origin])
+}
+
+/// Whether `url` is an http(s) web address.
+pub fn is_web_address(url: &str) -> bool {
+    web_sys::Url::new(url).map(|url| matches!(url.protocol().as_str(), "http:" | "https:")).unwrap_or(false)
 }
 
 /// Whether a QR payload may be offered as a link to open on this device (see `trust::is_openable`).

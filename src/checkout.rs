@@ -11,6 +11,7 @@ use crate::{
     error::WidgetError,
     events::{dispatch, Detail, EventKind},
     i18n::{Key, Locale},
+    screen::Act,
     storage,
     tracker::{Next, Observation, Tracker, Trouble, POLL_INTERVAL_MS},
 };
@@ -22,9 +23,6 @@ use wallet_checkout_contract::{
     SessionStatus, WalletOption,
 };
 use wasm_bindgen::{closure::Closure, JsCast};
-
-/// Attempts at one request while the network fails, all with the same idempotency key.
-pub const REQUEST_ATTEMPTS: u32 = 3;
 
 /// How often a waiting tracker checks whether it was asked to poll at once.
 const WAKE_CHECK_MS: u32 = 200;
@@ -49,24 +47,6 @@ pub enum Stage {
     OrderClosed(OrderStatus),
 }
 
-/// A passing notice shown while the widget keeps working.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Notice {
-    Offline,
-    Reconnecting,
-    UnexpectedAnswer,
-}
-
-impl Notice {
-    pub fn key(self) -> Key {
-        match self {
-            Notice::Offline => Key::Offline,
-            Notice::Reconnecting => Key::Reconnecting,
-            Notice::UnexpectedAnswer => Key::UnexpectedAnswer,
-        }
-    }
-}
-
 struct Env {
     api: Api,
     config: WidgetConfig,
@@ -82,11 +62,16 @@ pub struct Checkout {
     pub device: DeviceKind,
     pub stage: RwSignal<Stage>,
     pub order: RwSignal<Option<OrderResponse>>,
-    pub notice: RwSignal<Option<Notice>>,
+    /// A passing notice shown while the widget keeps working (offline, reconnecting).
+    pub notice: RwSignal<Option<Key>>,
     /// A sentence for screen readers that is not a stage change (time left, link copied).
     pub announcement: RwSignal<String>,
     /// When the current session's `expires_in_secs` was read, by `performance.now()`.
     pub session_read_at: RwSignal<f64>,
+    /// On a phone, whether the shopper asked for the QR code (to scan with another device).
+    pub qr_requested: RwSignal<bool>,
+    /// The result of the last "copy payment link".
+    pub copied: RwSignal<Option<Key>>,
     env: StoredValue<Env, LocalStorage>,
     /// Bumped whenever the shopper starts over; older tasks see it changed and stop.
     generation: StoredValue<u32>,
@@ -112,6 +97,8 @@ impl Checkout {
             notice: RwSignal::new(None),
             announcement: RwSignal::new(String::new()),
             session_read_at: RwSignal::new(0.0),
+            qr_requested: RwSignal::new(false),
+            copied: RwSignal::new(None),
             env: StoredValue::new_local(env),
             generation: StoredValue::new(0),
             poll_now: StoredValue::new(false),
@@ -150,6 +137,23 @@ impl Checkout {
         match wallet {
             Some(wallet) => self.start_session(wallet),
             None => self.set_stage(Stage::Choosing(None)),
+        }
+    }
+
+    /// Carries out a screen's action.
+    pub fn act(self, act: Act) {
+        match act {
+            Act::Pick(wallet) => self.pick(wallet),
+            Act::ChooseAnother => self.choose_another(),
+            Act::Retry => self.retry(),
+            Act::Renew => self.renew(),
+            Act::ToggleQr => self.qr_requested.update(|shown| *shown = !*shown),
+            Act::Copy(text) => self.spawn(async move {
+                let key = if browser::copy_text(&text).await { Key::LinkCopied } else { Key::CopyFailed };
+                self.copied.try_set(Some(key));
+                self.announcement.try_set(self.locale.text(key).to_owned());
+            }),
+            Act::Open { .. } => {}
         }
     }
 
@@ -232,9 +236,16 @@ impl Checkout {
     }
 
     fn set_stage(self, stage: Stage) {
-        if self.stage.try_get_untracked().as_ref() != Some(&stage) {
-            self.stage.set(stage);
+        let Some(current) = self.stage.try_get_untracked() else { return };
+        if current == stage {
+            return;
         }
+        let same_session = matches!((&current, &stage), (Stage::Paying(a), Stage::Paying(b)) if a.id == b.id);
+        if !same_session {
+            self.qr_requested.set(false);
+            self.copied.set(None);
+        }
+        self.stage.set(stage);
     }
 
     fn emit(self, kind: EventKind, detail: Detail<'_>) {
@@ -279,18 +290,18 @@ impl Checkout {
         let Some(api) = self.api() else { return };
         // Not tied to the widget's owner: a cancel must reach the server even if the widget goes.
         leptos::task::spawn_local(async move {
-            let _ = with_retries(|| api.cancel_session(&id)).await;
+            let _ = api.cancel_session(&id).await;
         });
     }
 
     fn watch_connectivity(self) {
         let Some(window) = browser::window() else { return };
         if !window.navigator().on_line() {
-            self.notice.set(Some(Notice::Offline));
+            self.notice.set(Some(Key::Offline));
         }
-        let offline = Closure::<dyn Fn()>::new(move || self.notice.set(Some(Notice::Offline)));
+        let offline = Closure::<dyn Fn()>::new(move || self.notice.set(Some(Key::Offline)));
         let online = Closure::<dyn Fn()>::new(move || {
-            if self.notice.get_untracked() == Some(Notice::Offline) {
+            if self.notice.get_untracked() == Some(Key::Offline) {
                 self.notice.set(None);
             }
             self.poll_now();
@@ -308,7 +319,7 @@ impl Checkout {
     async fn load(self) {
         let (Some(api), Some(config)) = (self.api(), self.config()) else { return };
         let generation = self.generation.try_get_value().unwrap_or(0);
-        let order = match with_retries(|| api.order(&config.order)).await {
+        let order = match api.order(&config.order).await {
             Ok(order) => order,
             Err(error) => {
                 let error = WidgetError::from(error);
@@ -326,7 +337,7 @@ impl Checkout {
             .and_then(|id| SessionId::parse(id).ok())
             .or_else(|| storage::remembered_session(&config.endpoint, &config.order));
         if let Some(id) = known {
-            match with_retries(|| api.session(&id)).await {
+            match api.session(&id).await {
                 Ok(session) if session.order_id == config.order => {
                     storage::remember_session(&config.endpoint, &config.order, &session.id);
                     self.emit(EventKind::Ready, Detail::default());
@@ -360,7 +371,7 @@ impl Checkout {
         };
         // One key for this attempt: retries after a lost answer return the same session.
         let key = browser::new_idempotency_key();
-        let result = with_retries(|| api.create_session(&request, &key)).await;
+        let result = api.create_session(&request, &key).await;
         if !self.is_current(generation) {
             // The shopper went back meanwhile: the session is not wanted.
             if let Ok(session) = result {
@@ -445,14 +456,13 @@ impl Checkout {
             if !self.is_current(generation) {
                 return;
             }
-            if self.notice.get_untracked() == Some(Notice::Offline) {
+            if self.notice.get_untracked() == Some(Key::Offline) {
                 // No request while offline; the `online` event wakes the tracker.
                 delay = POLL_INTERVAL_MS;
                 continue;
             }
-            let observation = match api.session(&session.id).await {
+            let observation = match api.poll_session(&session.id).await {
                 Ok(latest) if latest.id == session.id => {
-                    self.session_read_at.set(browser::now_ms());
                     let status = latest.status;
                     session = latest;
                     Observation::Status(status)
@@ -464,10 +474,10 @@ impl Checkout {
                 return;
             }
             let next = tracker.observe(observation, browser::random());
-            if self.notice.get_untracked() != Some(Notice::Offline) {
+            if self.notice.get_untracked() != Some(Key::Offline) {
                 self.notice.set(match tracker.trouble() {
-                    Some(Trouble::Unreachable) => Some(Notice::Reconnecting),
-                    Some(Trouble::Unreadable) => Some(Notice::UnexpectedAnswer),
+                    Some(Trouble::Unreachable) => Some(Key::Reconnecting),
+                    Some(Trouble::Unreadable) => Some(Key::UnexpectedAnswer),
                     None => None,
                 });
             }
@@ -478,9 +488,10 @@ impl Checkout {
                 }
                 Next::PollAfter { delay_ms } => {
                     delay = delay_ms;
-                    // Only what the tracker accepted is shown: never a step backwards.
-                    if tracker.status() == session.status {
-                        self.announce_status(&session);
+                    // Only what the tracker accepted is shown, never a step backwards; and the
+                    // screen changes only with the status (the countdown keeps its own time).
+                    if tracker.status() == session.status && self.announce_status(&session) {
+                        self.session_read_at.set(browser::now_ms());
                         self.set_stage(Stage::Paying(session.clone()));
                     }
                 }
@@ -511,25 +522,5 @@ fn session_detail(session: &Session) -> Detail<'_> {
         status: Some(session.status.as_str()),
         wallet_id: Some(session.wallet_id.as_str()),
         ..Detail::default()
-    }
-}
-
-/// Runs `call` up to `REQUEST_ATTEMPTS` times while it fails transiently, with exponential
-/// backoff and jitter between attempts.
-async fn with_retries<T, F, Fut>(mut call: F) -> Result<T, ApiError>
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = Result<T, ApiError>>,
-{
-    let mut attempt = 0;
-    loop {
-        match call().await {
-            Err(error) if error.is_transient() && attempt + 1 < REQUEST_ATTEMPTS => {
-                let ceiling = 500.0 * f64::from(1u32 << attempt);
-                browser::sleep((ceiling / 2.0 + ceiling / 2.0 * browser::random()) as u32).await;
-                attempt += 1;
-            }
-            result => return result,
-        }
     }
 }

@@ -1,21 +1,45 @@
-//! Every user-visible string, from `locales/<tag>.json` (compiled in by `build.rs`), and the
-//! choice of locale from the `locale` attribute and the browser's languages.
+//! Every user-visible string, from `locales/<tag>.json`, and the choice of locale from the
+//! `locale` attribute and the browser's languages.
+//!
+//! English is compiled in (`build.rs`). Another locale is fetched once per page from the file the
+//! bundle ships next to the script, then kept for the life of the page; until it arrives, or if
+//! it cannot be had, English is used.
+
+use std::cell::RefCell;
 
 include!(concat!(env!("OUT_DIR"), "/locales.rs"));
 
+thread_local! {
+    /// Loaded locales (by `Locale` index): their texts in `Key` order, kept for the page's life.
+    static LOADED: RefCell<Vec<Option<&'static [&'static str]>>> = const { RefCell::new(Vec::new()) };
+}
+
+fn loaded(locale: Locale) -> Option<&'static [&'static str]> {
+    LOADED.with(|loaded| loaded.borrow().get(locale as usize).copied().flatten())
+}
+
 impl Locale {
-    /// The text for `key` in this locale (English where the locale lacks it).
+    /// The text for `key` in this locale (English until the locale is loaded).
     pub fn text(self, key: Key) -> &'static str {
-        self.table()[key as usize]
+        loaded(self).unwrap_or(&ENGLISH)[key as usize]
     }
 
     /// The text for `key` with each `{name}` placeholder replaced by its value.
     pub fn format(self, key: Key, args: &[(&str, &str)]) -> String {
         let mut text = self.text(key).to_owned();
         for (name, value) in args {
-            text = text.replace(&format!("{{{name}}}"), value);
+            let mut placeholder = String::with_capacity(name.len() + 2);
+            placeholder.push('{');
+            placeholder.push_str(name);
+            placeholder.push('}');
+            text = text.replace(&placeholder, value);
         }
         text
+    }
+
+    /// Whether this locale's texts are at hand (English always is).
+    pub fn is_ready(self) -> bool {
+        self == Locale::En || loaded(self).is_some()
     }
 
     /// Whether text in this locale runs right to left.
@@ -53,6 +77,50 @@ impl Locale {
     }
 }
 
+/// Installs a locale's texts, given `lookup` from key name to text. A key the locale lacks keeps
+/// its English text. Installing a locale twice keeps the first.
+pub fn install(locale: Locale, lookup: impl Fn(&str) -> Option<String>) {
+    if locale.is_ready() {
+        return;
+    }
+    let table: Vec<&'static str> = Key::ALL
+        .iter()
+        .map(|key| {
+            lookup(key.name()).map_or(ENGLISH[*key as usize], |text| &*Box::leak(text.into_boxed_str()))
+        })
+        .collect();
+    let table: &'static [&'static str] = Box::leak(table.into_boxed_slice());
+    LOADED.with(|loaded| {
+        let mut loaded = loaded.borrow_mut();
+        if loaded.len() <= locale as usize {
+            loaded.resize(locale as usize + 1, None);
+        }
+        loaded[locale as usize] = Some(table);
+    });
+}
+
+/// Installs a locale from the JSON text of its file.
+pub fn install_json(locale: Locale, json: &str) -> bool {
+    let Some(object) = crate::json::parse(json).filter(|value| value.is_object()) else { return false };
+    install(locale, |key| {
+        js_sys::Reflect::get(&object, &key.into()).ok().and_then(|value| value.as_string())
+    });
+    true
+}
+
+/// Makes `locale` ready: fetches its file if it is not loaded yet. Returns whether its own texts
+/// (rather than English) are now in use.
+pub async fn load(locale: Locale) -> bool {
+    if locale.is_ready() {
+        return true;
+    }
+    let Some((url, integrity)) = crate::element::locale_file(locale.tag()) else { return false };
+    match crate::api::fetch("GET", &url, None, None, integrity.as_deref()).await {
+        Ok((200, text)) => install_json(locale, &text),
+        _ => false,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -70,16 +138,16 @@ mod tests {
         names
     }
 
-    fn load(tag: &str) -> BTreeMap<String, String> {
+    fn load_file(tag: &str) -> BTreeMap<String, String> {
         let path = format!("{}/locales/{tag}.json", env!("CARGO_MANIFEST_DIR"));
         serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap()
     }
 
     #[test]
     fn every_locale_has_exactly_the_english_keys_and_placeholders() {
-        let english = load("en");
+        let english = load_file("en");
         for locale in Locale::ALL {
-            let texts = load(locale.tag());
+            let texts = load_file(locale.tag());
             let keys: BTreeSet<_> = texts.keys().collect();
             let expected: BTreeSet<_> = english.keys().collect();
             assert_eq!(keys, expected, "keys of {}", locale.tag());
@@ -96,9 +164,23 @@ mod tests {
     }
 
     #[test]
-    fn every_key_is_compiled_in() {
-        assert_eq!(Key::ALL.len(), load("en").len());
+    fn at_least_the_twelve_promised_locales_are_bundled() {
+        for tag in ["en", "zh-CN", "zh-TW", "ja", "ko", "es", "fr", "de", "pt-BR", "ru", "ar", "th"] {
+            assert!(Locale::ALL.iter().any(|l| l.tag() == tag), "{tag} is missing");
+        }
+    }
+
+    #[test]
+    fn english_is_compiled_in_and_other_locales_are_installed() {
+        assert_eq!(Key::ALL.len(), load_file("en").len());
         assert_eq!(Locale::En.text(Key::PaidTitle), "Payment received");
+        let japanese = Locale::negotiate(["ja"]);
+        assert!(!japanese.is_ready());
+        assert_eq!(japanese.text(Key::PaidTitle), "Payment received", "English until loaded");
+        let file = load_file("ja");
+        install(japanese, |key| file.get(key).cloned());
+        assert!(japanese.is_ready());
+        assert_eq!(japanese.text(Key::PaidTitle), file["paid_title"]);
     }
 
     #[test]
@@ -108,10 +190,19 @@ mod tests {
     }
 
     #[test]
+    fn arabic_runs_right_to_left() {
+        assert!(Locale::negotiate(["ar-EG"]).is_rtl());
+        assert!(!Locale::ZhTw.is_rtl());
+    }
+
+    #[test]
     fn negotiation_prefers_the_first_served_language() {
         assert_eq!(Locale::negotiate(["xx", "zh-CN", "en"]), Locale::ZhCn);
         assert_eq!(Locale::negotiate(["zh"]), Locale::ZhCn);
         assert_eq!(Locale::negotiate(["zh-Hans-CN"]), Locale::ZhCn);
+        assert_eq!(Locale::negotiate(["zh-HK"]), Locale::ZhTw);
+        assert_eq!(Locale::negotiate(["pt"]), Locale::PtBr);
+        assert_eq!(Locale::negotiate(["fr-CA", "en"]), Locale::Fr);
         assert_eq!(Locale::negotiate(["en-GB"]), Locale::En);
         assert_eq!(Locale::negotiate(["", "tlh"]), Locale::En);
         assert_eq!(Locale::negotiate([]), Locale::En);

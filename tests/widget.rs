@@ -197,9 +197,9 @@ async fn it_mounts_and_lists_the_offered_wallets_by_name() {
     let names: Vec<String> =
         widget.all("button.wc-wallet").iter().map(|b| b.text_content().unwrap().trim().to_owned()).collect();
     // The accessible name is the wallet's name (the mark beside it is aria-hidden).
-    assert_eq!(names, ["WWeChat Pay", "AAlipay", "PPayPal"]);
+    assert_eq!(names, ["WeChat Pay", "Alipay", "PayPal"]);
     for button in widget.all("button.wc-wallet") {
-        let mark = button.query_selector(".wc-wallet__mark").unwrap().unwrap();
+        let mark = button.query_selector(".wc-mark").unwrap().unwrap();
         assert_eq!(mark.get_attribute("aria-hidden").as_deref(), Some("true"));
     }
     assert_eq!(widget.find("[data-testid=amount]").unwrap().text_content().unwrap(), "CN¥68.00");
@@ -215,8 +215,8 @@ async fn it_draws_a_qr_code_with_a_quiet_zone_for_a_qr_action() {
     backend.route("POST", "/sessions", 201, &session("pending", QR_ACTION));
     backend.route("GET", "/sessions/ses_1", 200, &session("pending", QR_ACTION));
     let widget = backend.mount("en");
-    widget.wait_for("the wallet list", |w| w.button("WWeChat Pay").is_some()).await;
-    widget.button("WWeChat Pay").unwrap().click();
+    widget.wait_for("the wallet list", |w| w.button("WeChat Pay").is_some()).await;
+    widget.button("WeChat Pay").unwrap().click();
     widget.wait_for("the QR code", |w| w.find("[data-testid=qr]").is_some()).await;
 
     let svg = widget.find("[data-testid=qr]").unwrap();
@@ -239,8 +239,8 @@ async fn a_second_click_while_starting_creates_no_second_session() {
     backend.route("POST", "/sessions", 201, &session("pending", QR_ACTION));
     backend.route("GET", "/sessions/ses_1", 200, &session("pending", QR_ACTION));
     let widget = backend.mount("en");
-    widget.wait_for("the wallet list", |w| w.button("WWeChat Pay").is_some()).await;
-    let button = widget.button("WWeChat Pay").unwrap();
+    widget.wait_for("the wallet list", |w| w.button("WeChat Pay").is_some()).await;
+    let button = widget.button("WeChat Pay").unwrap();
     button.click();
     button.click();
     widget.wait_for("the QR code", |w| w.find("[data-testid=qr]").is_some()).await;
@@ -255,8 +255,8 @@ async fn it_says_paid_only_after_the_backend_says_succeeded() {
     backend.route("GET", "/sessions/ses_1", 200, &session("processing", "null"));
     backend.route("GET", "/sessions/ses_1", 200, &session("succeeded", "null"));
     let widget = backend.mount("en");
-    widget.wait_for("the wallet list", |w| w.button("WWeChat Pay").is_some()).await;
-    widget.button("WWeChat Pay").unwrap().click();
+    widget.wait_for("the wallet list", |w| w.button("WeChat Pay").is_some()).await;
+    widget.button("WeChat Pay").unwrap().click();
     widget.wait_for("the confirming state", |w| w.find("[data-testid=confirming]").is_some()).await;
     assert!(!widget.text().contains("Payment received"));
     assert!(!widget.events().contains(&"wallet-checkout:paid".to_owned()));
@@ -327,6 +327,8 @@ async fn text_from_the_network_is_rendered_as_text() {
 async fn the_locale_attribute_chooses_simplified_chinese() {
     let backend = Backend::new("the_locale_attribute_chooses_simplified_chinese");
     backend.route("GET", "/orders/ord_1", 200, ORDER);
+    let file = include_str!("../locales/zh-CN.json");
+    assert!(wallet_checkout::i18n::install_json(wallet_checkout::i18n::Locale::ZhCn, file));
     let widget = backend.mount("zh-CN");
     widget.wait_for("the wallet list", |w| w.all("button.wc-wallet").len() == 3).await;
     assert!(widget.text().contains("选择付款方式"));
@@ -341,8 +343,8 @@ async fn removing_the_widget_stops_tracking() {
     backend.route("POST", "/sessions", 201, &session("pending", QR_ACTION));
     backend.route("GET", "/sessions/ses_1", 200, &session("pending", QR_ACTION));
     let mut widget = backend.mount("en");
-    widget.wait_for("the wallet list", |w| w.button("WWeChat Pay").is_some()).await;
-    widget.button("WWeChat Pay").unwrap().click();
+    widget.wait_for("the wallet list", |w| w.button("WeChat Pay").is_some()).await;
+    widget.button("WeChat Pay").unwrap().click();
     widget.wait_for("the QR code", |w| w.find("[data-testid=qr]").is_some()).await;
     widget.widget.take();
     let before = backend.calls().len();

@@ -74,6 +74,28 @@ pub enum OrderStatus {
     Canceled,
 }
 
+/// Wire names of simple enums, for clients that read JSON without serde (the widget).
+macro_rules! wire_names {
+    ($type:ident { $($variant:ident => $name:literal),+ $(,)? }) => {
+        impl $type {
+            pub const ALL: &'static [$type] = &[$($type::$variant),+];
+
+            /// The name on the wire.
+            pub fn as_str(self) -> &'static str {
+                match self { $($type::$variant => $name),+ }
+            }
+
+            /// The variant with this wire name.
+            pub fn parse(name: &str) -> Option<Self> {
+                match name { $($name => Some($type::$variant),)+ _ => None }
+            }
+        }
+    };
+}
+
+wire_names!(OrderStatus { Open => "open", Paid => "paid", Canceled => "canceled" });
+wire_names!(DeviceKind { Desktop => "desktop", Mobile => "mobile" });
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WalletOption {
     pub id: WalletId,
@@ -174,6 +196,22 @@ pub enum ErrorCode {
     #[serde(other)]
     Unknown,
 }
+
+wire_names!(ErrorCode {
+    InvalidRequest => "invalid_request",
+    NotFound => "not_found",
+    OrderNotPayable => "order_not_payable",
+    WalletUnavailable => "wallet_unavailable",
+    SessionFinal => "session_final",
+    IdempotencyConflict => "idempotency_conflict",
+    IdempotencyKeyInUse => "idempotency_key_in_use",
+    RateLimited => "rate_limited",
+    Unauthorized => "unauthorized",
+    Forbidden => "forbidden",
+    ProviderError => "provider_error",
+    Internal => "internal",
+    Unknown => "unknown",
+});
 
 impl ErrorCode {
     /// The HTTP status that goes with this code.
@@ -298,6 +336,20 @@ mod tests {
         assert!(serde_json::from_value::<Amount>(json!({"minor_units": -1, "currency": "USD"})).is_err());
         assert!(serde_json::from_value::<Amount>(json!({"minor_units": 1.5, "currency": "USD"})).is_err());
         assert!(serde_json::from_value::<Amount>(json!({"minor_units": 1, "currency": "usd"})).is_err());
+    }
+
+    #[test]
+    fn wire_names_agree_with_serde() {
+        for code in ErrorCode::ALL {
+            assert_eq!(serde_json::to_value(code).unwrap(), json!(code.as_str()));
+            assert_eq!(ErrorCode::parse(code.as_str()), Some(*code));
+        }
+        for status in OrderStatus::ALL {
+            assert_eq!(serde_json::to_value(status).unwrap(), json!(status.as_str()));
+        }
+        for device in DeviceKind::ALL {
+            assert_eq!(serde_json::to_value(device).unwrap(), json!(device.as_str()));
+        }
     }
 
     #[test]
