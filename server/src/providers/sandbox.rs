@@ -11,13 +11,16 @@ use wallet_checkout_contract::{DeviceKind, NextAction, WalletId, WalletOption};
 enum Flow {
     /// A QR code on desktop; a redirect on mobile (the shopper cannot scan their own screen).
     QrOrRedirectOnMobile,
+    /// A QR code everywhere; its payload is a link a phone can open (the widget offers it as an
+    /// "Open <wallet>" button there), as wallets with app links do.
+    QrWithAppLink,
     /// Always a redirect to the wallet's page.
     Redirect,
 }
 
 const WALLETS: [(&str, &str, Flow); 3] = [
     ("wechat_pay", "WeChat Pay", Flow::QrOrRedirectOnMobile),
-    ("alipay", "Alipay", Flow::QrOrRedirectOnMobile),
+    ("alipay", "Alipay", Flow::QrWithAppLink),
     ("paypal", "PayPal", Flow::Redirect),
 ];
 
@@ -59,7 +62,9 @@ impl WalletProvider for SandboxProvider {
             .map_err(|e| ProviderError(format!("cannot build the pay page URL: {e}")))?
             .to_string();
         let next_action = match (flow, request.device) {
-            (Flow::QrOrRedirectOnMobile, DeviceKind::Desktop) => NextAction::Qr { payload: pay_url },
+            (Flow::QrOrRedirectOnMobile, DeviceKind::Desktop) | (Flow::QrWithAppLink, _) => {
+                NextAction::Qr { payload: pay_url }
+            }
             _ => NextAction::Redirect { url: pay_url },
         };
         Ok(ProviderPayment { reference: format!("sbx_{}", request.session_id), next_action })
@@ -102,7 +107,14 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn qr_wallets_redirect_on_mobile() {
-        assert!(matches!(action("alipay", DeviceKind::Mobile).await, NextAction::Redirect { .. }));
+    async fn wechat_pay_redirects_on_mobile() {
+        assert!(matches!(action("wechat_pay", DeviceKind::Mobile).await, NextAction::Redirect { .. }));
+    }
+
+    #[tokio::test]
+    async fn alipay_is_a_qr_code_with_an_app_link_everywhere() {
+        for device in [DeviceKind::Desktop, DeviceKind::Mobile] {
+            assert!(matches!(action("alipay", device).await, NextAction::Qr { .. }));
+        }
     }
 }

@@ -70,8 +70,19 @@ async fn create_demo_order(
     Ok(order)
 }
 
-/// `GET /store/orders/{id}`: the checkout page for one order.
-pub async fn order_page(State(state): State<AppState>, Path(id): Path<String>) -> Response {
+/// Presentation options of the demo page, passed on to the widget's attributes.
+#[derive(Debug, Deserialize)]
+pub struct PageQuery {
+    locale: Option<String>,
+    theme: Option<String>,
+}
+
+/// `GET /store/orders/{id}[?locale=..&theme=..]`: the checkout page for one order.
+pub async fn order_page(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Query(query): Query<PageQuery>,
+) -> Response {
     let order = match OrderId::parse(id) {
         Ok(id) => state.store.order(&id).await.ok().flatten(),
         Err(_) => None,
@@ -89,14 +100,29 @@ pub async fn order_page(State(state): State<AppState>, Path(id): Path<String>) -
          <main class=\"store\">\n<section class=\"store__product\">\n<h1>{description}</h1>\n\
          <p class=\"store__order\">Order <code>{id}</code></p>\n</section>\n\
          <section class=\"store__checkout\" aria-label=\"Checkout\">\n\
-         <wallet-checkout endpoint=\"/api/checkout\" order=\"{id}\"></wallet-checkout>\n\
+         <wallet-checkout endpoint=\"/api/checkout\" order=\"{id}\"{extra}></wallet-checkout>\n\
          <p class=\"store__message\" id=\"store-message\" role=\"status\"></p>\n</section>\n\
          <section class=\"store__events\"><h2>Events received by this page</h2><ol id=\"store-events\"></ol></section>\n\
          </main>",
         description = escape(&order.description),
         id = escape(order.id.as_str()),
+        extra = widget_attributes(&query),
     );
     html::response(StatusCode::OK, page("Tea House: checkout", "/static/store.css", head, &body))
+}
+
+/// Extra widget attributes from the page's query: a language tag and a theme, checked.
+fn widget_attributes(query: &PageQuery) -> String {
+    let mut extra = String::new();
+    if let Some(locale) = query.locale.as_deref().filter(|tag| {
+        !tag.is_empty() && tag.len() <= 35 && tag.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+    }) {
+        extra.push_str(&format!(" locale=\"{}\"", escape(locale)));
+    }
+    if let Some(theme) = query.theme.as_deref().filter(|t| matches!(*t, "light" | "dark" | "auto")) {
+        extra.push_str(&format!(" theme=\"{theme}\""));
+    }
+    extra
 }
 
 /// `GET /static/{file}`: the demo pages' own styles and script, built into the binary.

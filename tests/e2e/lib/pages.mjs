@@ -1,0 +1,74 @@
+// A small web server for host pages the tests write themselves (a store on another origin, a page
+// with hostile CSS, the JS API). With `proxyTo`, the checkout API, the widget's files and the
+// sandbox pay pages are passed through to the reference server, so the page is their origin too.
+import { createServer, request as httpRequest } from 'node:http';
+
+const PROXIED = ['/api/', '/wallet-checkout/', '/sandbox/', '/static/', '/favicon.ico'];
+
+/**
+ * `pages` maps a path to `{ html, headers }` (or to HTML alone). Answers `{ base, requests, close }`;
+ * `requests` lists every proxied request as `METHOD path`.
+ */
+export async function startPages(pages, { proxyTo } = {}) {
+  const requests = [];
+  const server = createServer((req, res) => {
+    const path = req.url.split('?')[0];
+    if (proxyTo && PROXIED.some((prefix) => path.startsWith(prefix))) {
+      requests.push(`${req.method} ${path}`);
+      const target = new URL(req.url, proxyTo);
+      const upstream = httpRequest(target, { method: req.method, headers: { ...req.headers, host: target.host } }, (answer) => {
+        res.writeHead(answer.statusCode, answer.headers);
+        answer.pipe(res);
+      });
+      upstream.on('error', () => {
+        res.writeHead(502);
+        res.end();
+      });
+      req.pipe(upstream);
+      return;
+    }
+    const page = pages[path];
+    if (path === '/favicon.ico') {
+      res.writeHead(204);
+      res.end();
+      return;
+    }
+    if (!page) {
+      res.writeHead(404, { 'content-type': 'text/plain' });
+      res.end('not found');
+      return;
+    }
+    const { html, headers = {} } = typeof page === 'string' ? { html: page } : page;
+    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', ...headers });
+    res.end(html);
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    base: `http://127.0.0.1:${server.address().port}`,
+    requests,
+    close: () => new Promise((resolve) => server.close(resolve)),
+  };
+}
+
+/** A page with `body` and the widget's script from `scriptBase`. */
+export function page(body, { scriptBase = '', head = '' } = {}) {
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Host page</title>${head}
+<script type="module" src="${scriptBase}/wallet-checkout/wallet-checkout.js"></script></head>
+<body>${body}</body></html>`;
+}
+
+/** Creates an order on the reference server (the demo store's JSON route) and returns its id. */
+export async function createOrder(base, item = 0) {
+  const response = await fetch(`${base}/store/orders?item=${item}`, { method: 'POST' });
+  if (response.status !== 201) throw new Error(`order creation failed: ${response.status}`);
+  return (await response.json()).id;
+}
+
+/** Approves or declines a session on the sandbox pay page, as a shopper's phone would. */
+export async function sandboxDecide(base, sessionId, decision = 'approve') {
+  await fetch(`${base}/sandbox/pay/${sessionId}/${decision}`, { method: 'POST', redirect: 'manual' });
+}
+
+export async function sessionStatus(base, sessionId) {
+  return (await (await fetch(`${base}/api/checkout/sessions/${sessionId}`)).json()).status;
+}
