@@ -14,7 +14,7 @@ CARGO_HOME ?= $(HOME)/.cargo
 # same SRI hashes) on every machine.
 WASM_RUSTFLAGS := --remap-path-prefix=$(CARGO_HOME)=/cargo --remap-path-prefix=$(CURDIR)=/wallet-checkout
 
-.PHONY: demo test setup widget server test-native test-widget test-e2e
+.PHONY: demo test setup widget server bench test-native test-widget test-e2e
 
 ## demo: build the widget and the server, then serve the demo store at http://$(ADDR)
 demo: setup widget server
@@ -43,11 +43,16 @@ widget:
 server:
 	cargo build --release -p wallet-checkout-server
 
+## bench: sizes, widget timings and server benchmarks (results go to docs/benchmarks.md by hand)
+bench: widget server
+	scripts/setup.sh test
+	node bench/widget.mjs 15
+
 test-native:
 	cargo test --workspace
 
 test-widget:
-	CHROMEDRIVER=$$(command -v chromedriver) cargo test --target wasm32-unknown-unknown -p wallet-checkout --test widget
+	CHROMEDRIVER=$$(command -v chromedriver) WASM_BINDGEN_TEST_TIMEOUT=180 cargo test --target wasm32-unknown-unknown -p wallet-checkout --test widget
 
 test-e2e:
 	cd tests/e2e && SERVER_BIN=../../$(SERVER) npm test

@@ -16,6 +16,7 @@ wasm_bindgen_test_configure!(run_in_browser);
 // Tests run concurrently in one page, so every test has its own path prefix and its own element.
 const routes = new Map();
 const calls = [];
+const keys = [];
 export function fake_install() {
   if (globalThis.__fakeInstalled) return;
   globalThis.__fakeInstalled = true;
@@ -23,12 +24,19 @@ export function fake_install() {
     const url = new URL(typeof input === 'string' ? input : input.url, location.href);
     const method = (init && init.method) || (typeof input === 'string' ? 'GET' : input.method);
     const key = `${method} ${url.pathname}`;
+    const headers = new Headers((init && init.headers) || (typeof input === 'string' ? undefined : input.headers));
     calls.push(key);
+    keys.push(`${key} ${headers.get('idempotency-key')}`);
     const answers = routes.get(key);
     if (!answers) {
       return new Response('{"error":{"code":"not_found","message":"no such route"}}', { status: 404 });
     }
     const [status, body] = answers.length > 1 ? answers.shift() : answers[0];
+    // Status 0: the network fails. Status 1: no answer ever, until the request is aborted.
+    if (status === 0) throw new TypeError('Failed to fetch');
+    if (status === 1) {
+      return new Promise((_, reject) => init.signal.addEventListener('abort', () => reject(new DOMException('aborted', 'AbortError'))));
+    }
     return new Response(body, { status, headers: { 'content-type': 'application/json' } });
   };
 }
@@ -38,6 +46,7 @@ export function fake_route(method, path, status, body) {
   routes.get(key).push([status, body]);
 }
 export function fake_calls(prefix) { return calls.filter((call) => call.split(' ')[1].startsWith(prefix + '/')); }
+export function fake_keys(prefix) { return keys.filter((call) => call.split(' ')[1].startsWith(prefix + '/')); }
 export function listen_events(target) {
   target.__events = [];
   for (const name of ['ready', 'session-created', 'paid', 'failed', 'error']) {
@@ -54,6 +63,7 @@ extern "C" {
     fn fake_install();
     fn fake_route(method: &str, path: &str, status: u16, body: &str);
     fn fake_calls(prefix: &str) -> Array;
+    fn fake_keys(prefix: &str) -> Array;
     fn listen_events(target: &web_sys::EventTarget);
     fn event_types(target: &web_sys::EventTarget) -> Array;
     fn event_detail(target: &web_sys::EventTarget, kind: &str, key: &str) -> Option<String>;
@@ -79,6 +89,16 @@ impl Backend {
             .iter()
             .filter_map(|v| v.as_string())
             .map(|c| c.replace(&self.prefix, ""))
+            .collect()
+    }
+
+    /// The Idempotency-Key of every `POST /sessions`.
+    fn session_keys(&self) -> Vec<String> {
+        fake_keys(&self.prefix)
+            .iter()
+            .filter_map(|v| v.as_string())
+            .filter(|c| c.starts_with(&format!("POST {}/sessions ", self.prefix)))
+            .map(|c| c.rsplit(' ').next().unwrap_or_default().to_owned())
             .collect()
     }
 
@@ -136,6 +156,16 @@ impl Mounted {
 
     async fn wait_for(&self, what: &str, ready: impl Fn(&Self) -> bool) {
         wait_until(what, || ready(self)).await
+    }
+
+    async fn wait_long(&self, what: &str, ready: impl Fn(&Self) -> bool) {
+        for _ in 0..1_000 {
+            if ready(self) {
+                return;
+            }
+            sleep(Duration::from_millis(20)).await;
+        }
+        panic!("timed out waiting for {what}");
     }
 }
 
@@ -381,4 +411,56 @@ async fn the_custom_element_mounts_from_its_attributes_and_follows_their_changes
         })
         .await;
     assert_eq!(backend.count("GET /orders/ord_2"), 1);
+}
+
+#[wasm_bindgen_test]
+async fn a_retry_after_a_lost_answer_reuses_the_idempotency_key() {
+    let backend = Backend::new("retry_reuses_key");
+    backend.route("GET", "/orders/ord_1", 200, ORDER);
+    backend.route("POST", "/sessions", 0, "");
+    backend.route("POST", "/sessions", 201, &session("pending", QR_ACTION));
+    backend.route("GET", "/sessions/ses_1", 200, &session("pending", QR_ACTION));
+    let widget = backend.mount("en");
+    widget.wait_for("the wallet list", |w| w.button("WeChat Pay").is_some()).await;
+    widget.button("WeChat Pay").unwrap().click();
+    widget.wait_for("the QR code", |w| w.find("[data-testid=qr]").is_some()).await;
+    let keys = backend.session_keys();
+    assert_eq!(keys.len(), 2, "one failed attempt, one retry: {keys:?}");
+    assert_eq!(keys[0], keys[1], "the retry carries the same key");
+    assert_eq!(keys[0].len(), 32, "a 128-bit random key");
+}
+
+#[wasm_bindgen_test]
+async fn a_request_without_an_answer_times_out_and_is_retried() {
+    let backend = Backend::new("timeout");
+    backend.route("GET", "/orders/ord_1", 1, "");
+    backend.route("GET", "/orders/ord_1", 200, ORDER);
+    let widget = backend.mount("en");
+    widget.wait_long("the wallet list after the timeout", |w| w.all("button.wc-wallet").len() == 3).await;
+    assert_eq!(backend.count("GET /orders/ord_1"), 2);
+}
+
+#[wasm_bindgen_test]
+async fn malformed_status_answers_show_a_notice_while_tracking_goes_on() {
+    let backend = Backend::new("malformed_status");
+    backend.route("GET", "/orders/ord_1", 200, ORDER);
+    backend.route("POST", "/sessions", 201, &session("pending", QR_ACTION));
+    backend.route("GET", "/sessions/ses_1", 200, "<html>oops</html>");
+    backend.route("GET", "/sessions/ses_1", 200, r#"{"id":"ses_1","status":"paid"}"#);
+    backend.route("GET", "/sessions/ses_1", 200, &session("succeeded", "null"));
+    let widget = backend.mount("en");
+    widget.wait_for("the wallet list", |w| w.button("WeChat Pay").is_some()).await;
+    widget.button("WeChat Pay").unwrap().click();
+    widget
+        .wait_long("the unexpected-answer notice", |w| {
+            w.find("[data-testid=notice]")
+                .and_then(|n| n.text_content())
+                .unwrap_or_default()
+                .contains("unexpected answer")
+        })
+        .await;
+    assert!(widget.find("[data-testid=qr]").is_some(), "the QR code stays while tracking goes on");
+    widget.wait_long("the paid state", |w| w.text().contains("Payment received")).await;
+    let notice = widget.find("[data-testid=notice]").and_then(|n| n.text_content()).unwrap_or_default();
+    assert_eq!(notice, "", "the notice clears");
 }

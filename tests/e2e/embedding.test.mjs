@@ -295,3 +295,38 @@ test("the page's CSS cannot restyle the widget", async () => {
     await pages.close();
   }
 });
+
+test('the integrity hash from integrity.json loads the widget, and a tampered module is refused', async () => {
+  const integrity = await (await fetch(`${server.base}/wallet-checkout/integrity.json`)).json();
+  const order = await createOrder(server.base);
+  const pages = await startPages({
+    '/': `<!doctype html><html><head><meta charset="utf-8"><title>SRI</title>
+      <script type="module" src="/wallet-checkout/wallet-checkout.js" integrity="${integrity['wallet-checkout.js']}" crossorigin="anonymous"></script>
+      </head><body><wallet-checkout endpoint="/api/checkout" order="${order}" locale="en"></wallet-checkout></body></html>`,
+  }, { proxyTo: server.base });
+  try {
+    const page = await newPage();
+    await page.goto(`${pages.base}/`);
+    await page.getByRole('button', { name: 'PayPal' }).waitFor();
+    assert.deepEqual(problems, []);
+
+    for (const kind of ['wasm', 'js']) {
+      const tampered = await newPage({ allowErrors: true });
+      const errors = [];
+      tampered.on('console', (message) => message.type() === 'error' && errors.push(message.text()));
+      await tampered.route(new RegExp(`/wallet-checkout\\.[0-9a-f]{12}\\.${kind}$`), async (route) => {
+        const original = await route.fetch();
+        const body = Buffer.from(await original.body());
+        body[body.length - 2] ^= 0x20;
+        await route.fulfill({ response: original, body });
+      });
+      await tampered.goto(`${pages.base}/`);
+      await tampered.waitForTimeout(1_500);
+      assert.equal(await tampered.locator('.wc-root').count(), 0, `a tampered ${kind} file never runs`);
+      assert.ok(errors.some((e) => /integrity|wallet-checkout/i.test(e)), `${kind}: ${errors.join(' | ')}`);
+      await tampered.close();
+    }
+  } finally {
+    await pages.close();
+  }
+});
