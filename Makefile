@@ -48,8 +48,10 @@ bench: widget server
 	scripts/setup.sh test
 	node bench/widget.mjs 15
 
+## test-native: unit tests and the server's black-box suite, on SQLite and again on PostgreSQL
 test-native:
 	cargo test --workspace
+	WC_TEST_POSTGRES=$$(scripts/postgres.sh start) cargo test -p wallet-checkout-server
 
 test-widget:
 	CHROMEDRIVER=$$(command -v chromedriver) WASM_BINDGEN_TEST_TIMEOUT=180 cargo test --target wasm32-unknown-unknown -p wallet-checkout --test widget

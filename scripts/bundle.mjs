@@ -60,6 +60,14 @@ if (!glue.includes('{/* LOCALE_FILES */}')) throw new Error('the glue has no LOC
 glue = glue.replace('{/* LOCALE_FILES */}', JSON.stringify(manifest));
 
 const wasm = readFileSync(join(outDir, 'wallet-checkout-core_bg.wasm'));
+// Leptos's wasm-split support stamps the module with a hash of the path leptos was built from
+// (its place in CARGO_HOME). The widget does not split its module; a fixed stamp of the same
+// length keeps the build reproducible across machines.
+const STAMP = Buffer.from('_WASM_SPLIT_MARKER_');
+for (let at = wasm.indexOf(STAMP); at !== -1; at = wasm.indexOf(STAMP, at + 1)) {
+  const digits = wasm.subarray(at + STAMP.length, at + STAMP.length + 16);
+  if (/^[0-9a-f]{16}$/.test(digits.toString('latin1'))) digits.fill('0'.charCodeAt(0));
+}
 const wasmName = `wallet-checkout.${shortHash(wasm)}.wasm`;
 glue = glue.replaceAll('wallet-checkout-core_bg.wasm', wasmName);
 const coreName = `wallet-checkout.${shortHash(glue)}.js`;

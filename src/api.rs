@@ -5,7 +5,7 @@
 use crate::json::{self, Decode, JsonValue};
 use std::{cell::Cell, rc::Rc};
 use wallet_checkout_contract::{
-    paths, CreateSessionRequest, ErrorCode, OrderId, OrderResponse, Session, SessionId,
+    paths, CreateSessionRequest, ErrorCode, OrderId, OrderResponse, Session, SessionId, SessionStatus,
     IDEMPOTENCY_KEY_HEADER,
 };
 use wasm_bindgen::{closure::Closure, JsCast, JsValue};
@@ -80,9 +80,12 @@ impl Api {
         decode(self.call("GET", &paths::session(id), None, None, REQUEST_ATTEMPTS).await)
     }
 
-    /// Reads a session once (the tracker decides when to try again).
-    pub async fn poll_session(&self, id: &SessionId) -> Result<Session, ApiError> {
-        decode(self.call("GET", &paths::session(id), None, None, 1).await)
+    /// Reads a session once, asking the backend to answer only when its status differs from
+    /// `known` or after `wait_secs` (a backend may ignore this and answer at once). The tracker
+    /// decides when to try again.
+    pub async fn wait_for_session(&self, id: &SessionId, known: SessionStatus, wait_secs: u64) -> Result<Session, ApiError> {
+        let path = paths::wait_for_session(id, known, wait_secs);
+        decode(self.call_with_timeout("GET", &path, None, None, 1, REQUEST_TIMEOUT_MS + wait_secs as u32 * 1000).await)
     }
 
     pub async fn cancel_session(&self, id: &SessionId) -> Result<Session, ApiError> {
@@ -99,12 +102,24 @@ impl Api {
         idempotency_key: Option<&str>,
         attempts: u32,
     ) -> Result<JsValue, ApiError> {
+        self.call_with_timeout(method, path, body, idempotency_key, attempts, REQUEST_TIMEOUT_MS).await
+    }
+
+    async fn call_with_timeout(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<&str>,
+        idempotency_key: Option<&str>,
+        attempts: u32,
+        timeout_ms: u32,
+    ) -> Result<JsValue, ApiError> {
         let mut url = String::with_capacity(self.endpoint.len() + path.len());
         url.push_str(&self.endpoint);
         url.push_str(path);
         let mut attempt = 0;
         loop {
-            let result = match fetch(method, &url, body, idempotency_key, None).await {
+            let result = match fetch(method, &url, body, idempotency_key, None, timeout_ms).await {
                 Ok((status, text)) => classify(status, json::parse(&text)),
                 Err(error) => Err(error),
             };
@@ -149,6 +164,14 @@ fn create_session_body(request: &CreateSessionRequest) -> String {
     js_sys::JSON::stringify(&object).map(String::from).unwrap_or_default()
 }
 
+struct AbortOnDrop(web_sys::AbortController);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
 /// `fetch` with a timeout: the status and the body text, or why there is none. `integrity` is
 /// an SRI hash the body must match.
 pub async fn fetch(
@@ -157,6 +180,7 @@ pub async fn fetch(
     body: Option<&str>,
     idempotency_key: Option<&str>,
     integrity: Option<&str>,
+    timeout_ms: u32,
 ) -> Result<(u16, String), ApiError> {
     let window = web_sys::window().ok_or(ApiError::Network)?;
     let init = web_sys::RequestInit::new();
@@ -178,6 +202,9 @@ pub async fn fetch(
     if let Some(controller) = &controller {
         init.set_signal(Some(&controller.signal()));
     }
+    // A request whose future is dropped (the widget was removed) is aborted in the browser too,
+    // so no waiting read stays open on the server.
+    let _abort_on_drop = controller.clone().map(AbortOnDrop);
     let timed_out = Rc::new(Cell::new(false));
     let timer = controller.and_then(|controller| {
         let timed_out = timed_out.clone();
@@ -188,7 +215,7 @@ pub async fn fetch(
         window
             .set_timeout_with_callback_and_timeout_and_arguments_0(
                 on_timeout.unchecked_ref(),
-                REQUEST_TIMEOUT_MS as i32,
+                timeout_ms as i32,
             )
             .ok()
     });

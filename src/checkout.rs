@@ -13,7 +13,7 @@ use crate::{
     i18n::{Key, Locale},
     screen::Act,
     storage,
-    tracker::{Next, Observation, Tracker, Trouble, POLL_INTERVAL_MS},
+    tracker::{Next, Observation, Tracker, Trouble, POLL_INTERVAL_MS, WAIT_SECS},
 };
 use leptos::{prelude::*, task::spawn_local_scoped_with_cancellation};
 use send_wrapper::SendWrapper;
@@ -450,9 +450,12 @@ impl Checkout {
     async fn track(self, mut session: Session, generation: u32) {
         let Some(api) = self.api() else { return };
         let mut tracker = Tracker::new(session.status);
-        let mut delay = POLL_INTERVAL_MS;
+        // A waiting read goes out at once: the backend answers when the status changes.
+        let mut delay = 0;
         loop {
-            self.pause(delay).await;
+            if delay > 0 {
+                self.pause(delay).await;
+            }
             if !self.is_current(generation) {
                 return;
             }
@@ -461,7 +464,8 @@ impl Checkout {
                 delay = POLL_INTERVAL_MS;
                 continue;
             }
-            let observation = match api.poll_session(&session.id).await {
+            let asked_at = browser::now_ms();
+            let observation = match api.wait_for_session(&session.id, tracker.status(), WAIT_SECS).await {
                 Ok(latest) if latest.id == session.id => {
                     let status = latest.status;
                     session = latest;
@@ -473,7 +477,7 @@ impl Checkout {
             if !self.is_current(generation) {
                 return;
             }
-            let next = tracker.observe(observation, browser::random());
+            let next = tracker.observe_wait(observation, browser::random(), browser::now_ms() - asked_at);
             if self.notice.get_untracked() != Some(Key::Offline) {
                 self.notice.set(match tracker.trouble() {
                     Some(Trouble::Unreachable) => Some(Key::Reconnecting),

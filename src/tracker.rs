@@ -6,10 +6,14 @@
 
 use wallet_checkout_contract::SessionStatus;
 
-/// Pause between status polls while everything is fine.
+/// Pause between status polls when the backend answers at once (it does not support waiting).
 pub const POLL_INTERVAL_MS: u32 = 2_000;
 /// Longest pause between polls while the backend cannot be reached.
 pub const MAX_BACKOFF_MS: u32 = 30_000;
+/// How long each status read asks the backend to wait for a change (the contract's maximum).
+pub const WAIT_SECS: u64 = wallet_checkout_contract::MAX_WAIT_SECS;
+/// An unchanged answer after at least this long means the backend waited: ask again at once.
+pub const WAITED_MS: f64 = 15_000.0;
 
 /// What one poll of the backend produced.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -56,6 +60,22 @@ impl Tracker {
     /// Whether the last poll failed, and how (the widget shows a notice while it lasts).
     pub fn trouble(&self) -> Option<Trouble> {
         self.trouble
+    }
+
+    /// Takes in one answer to a waiting read that took `answered_after_ms`. A backend that held
+    /// the request until its wait ran out is asked again at once; one that answered at once does
+    /// not support waiting, and is polled every `POLL_INTERVAL_MS`.
+    pub fn observe_wait(&mut self, observation: Observation, jitter: f64, answered_after_ms: f64) -> Next {
+        let before = self.status;
+        match self.observe(observation, jitter) {
+            Next::PollAfter { .. }
+                if matches!(observation, Observation::Status(_))
+                    && (self.status != before || answered_after_ms >= WAITED_MS) =>
+            {
+                Next::PollAfter { delay_ms: 0 }
+            }
+            next => next,
+        }
     }
 
     /// Takes in one observation. `jitter` is a random number in `[0, 1)` that spreads retries.
@@ -163,6 +183,34 @@ mod tests {
         let mut tracker = Tracker::new(Processing);
         tracker.observe(Observation::Status(Pending), 0.0);
         assert_eq!(tracker.status(), Processing);
+    }
+
+    #[test]
+    fn a_backend_that_waited_is_asked_again_at_once() {
+        let mut tracker = Tracker::new(Pending);
+        assert_eq!(tracker.observe_wait(Observation::Status(Pending), 0.5, 25_010.0), Next::PollAfter { delay_ms: 0 });
+    }
+
+    #[test]
+    fn a_backend_that_answers_at_once_is_polled_at_the_interval() {
+        let mut tracker = Tracker::new(Pending);
+        assert_eq!(
+            tracker.observe_wait(Observation::Status(Pending), 0.5, 40.0),
+            Next::PollAfter { delay_ms: POLL_INTERVAL_MS }
+        );
+    }
+
+    #[test]
+    fn a_change_is_followed_by_an_immediate_waiting_read() {
+        let mut tracker = Tracker::new(Pending);
+        assert_eq!(tracker.observe_wait(Observation::Status(Processing), 0.5, 30.0), Next::PollAfter { delay_ms: 0 });
+        assert_eq!(tracker.observe_wait(Observation::Status(Succeeded), 0.5, 30.0), Next::Finished(Succeeded));
+    }
+
+    #[test]
+    fn failed_waiting_reads_still_back_off() {
+        let mut tracker = Tracker::new(Pending);
+        assert_eq!(tracker.observe_wait(Observation::Unreachable, 1.0, 25_000.0), Next::PollAfter { delay_ms: 4_000 });
     }
 
     #[test]

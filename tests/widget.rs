@@ -282,6 +282,8 @@ async fn it_says_paid_only_after_the_backend_says_succeeded() {
     let backend = Backend::new("it_says_paid_only_after_the_backend_says_succeeded");
     backend.route("GET", "/orders/ord_1", 200, ORDER);
     backend.route("POST", "/sessions", 201, &session("pending", QR_ACTION));
+    // A backend that does not wait answers at once: the widget reads again at its interval.
+    backend.route("GET", "/sessions/ses_1", 200, &session("processing", "null"));
     backend.route("GET", "/sessions/ses_1", 200, &session("processing", "null"));
     backend.route("GET", "/sessions/ses_1", 200, &session("succeeded", "null"));
     let widget = backend.mount("en");

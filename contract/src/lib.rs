@@ -26,6 +26,10 @@ pub const IDEMPOTENCY_KEY_MAX_LEN: usize = 255;
 /// Query parameter a backend appends to `return_url` when a redirect flow sends the shopper back.
 pub const RETURN_SESSION_PARAM: &str = "wc_session";
 
+/// Longest wait, in seconds, a client may ask `GET /sessions/{id}?wait=` for. Waiting is optional
+/// for a backend: one that ignores `wait` answers at once, and clients then poll.
+pub const MAX_WAIT_SECS: u64 = 25;
+
 /// Paths relative to the merchant's `endpoint`, shared so that both sides spell them alike.
 pub mod paths {
     use super::{OrderId, SessionId};
@@ -40,6 +44,11 @@ pub mod paths {
 
     pub fn session(id: &SessionId) -> String {
         format!("/sessions/{id}")
+    }
+
+    /// The session, answered once its status differs from `known` or after `wait_secs`.
+    pub fn wait_for_session(id: &SessionId, known: super::SessionStatus, wait_secs: u64) -> String {
+        format!("/sessions/{id}?wait={wait_secs}&status={known}")
     }
 
     pub fn cancel_session(id: &SessionId) -> String {

@@ -85,6 +85,24 @@ fn json_rejection(rejection: JsonRejection) -> ApiError {
     ApiError::invalid_request(message)
 }
 
+/// Query parameters whose every rejection answers with the contract's error body.
+pub struct QueryParams<T>(pub T);
+
+impl<S, T> FromRequestParts<S> for QueryParams<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        axum::extract::Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Query(value)| Self(value))
+            .map_err(|rejection| ApiError::invalid_request(rejection.body_text()))
+    }
+}
+
 /// One path segment parsed into a checked id; a malformed id is a 400 with the error body.
 pub struct PathId<T>(pub T);
 

@@ -5,6 +5,7 @@ pub mod config;
 pub mod domain;
 pub mod error;
 pub mod html;
+pub mod notify;
 pub mod providers;
 pub mod routes;
 pub mod startup;

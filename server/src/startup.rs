@@ -3,7 +3,8 @@
 
 use crate::{
     config::Config,
-    providers::{sandbox::SandboxProvider, Providers},
+    domain::SessionEvent,
+    providers::{sandbox::SandboxProvider, Providers, Verdict},
     routes::{self, AppState},
     store::Store,
 };
@@ -27,10 +28,17 @@ use tower_http::{
 /// Largest request body the API accepts, in bytes.
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
 
+/// How often the sweeper expires sessions whose time is up.
+pub const SWEEP_INTERVAL_MS: u64 = 500;
+
+/// How long an approved session waits for its confirmation before the wallet is asked.
+pub const CONFIRMATION_GRACE_MS: i64 = 2_000;
+
 pub struct Application {
     listener: TcpListener,
     router: Router,
     address: SocketAddr,
+    state: AppState,
 }
 
 impl Application {
@@ -43,17 +51,24 @@ impl Application {
             tracing::warn!(dir = %config.widget_dir.display(), "the built widget is missing: run `make widget`");
         }
         let store = Store::connect(&config.database_url).await?;
+        store.spawn_listener();
         let mut providers = Providers::default();
         if config.sandbox {
             providers.add(Arc::new(SandboxProvider));
         }
         let state = AppState { store, providers: Arc::new(providers), config: Arc::new(config) };
+        spawn_sweeper(state.clone());
         let router = router(state.clone());
         let listener = TcpListener::bind(state.config.bind)
             .await
             .with_context(|| format!("cannot listen on {}", state.config.bind))?;
         let address = listener.local_addr()?;
-        Ok(Self { listener, router, address })
+        Ok(Self { listener, router, address, state })
+    }
+
+    /// The state the routes share (for tests that look behind the API).
+    pub fn state(&self) -> &AppState {
+        &self.state
     }
 
     /// The address actually bound (useful with port 0).
@@ -61,9 +76,15 @@ impl Application {
         self.address
     }
 
+    /// Serves until SIGTERM or Ctrl-C, then stops taking connections, answers every waiting
+    /// reader at once and lets in-flight requests finish.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        let notifier = self.state.store.notifier().clone();
         axum::serve(self.listener, self.router)
-            .with_graceful_shutdown(shutdown_signal())
+            .with_graceful_shutdown(async move {
+                shutdown_signal().await;
+                notifier.shut_down();
+            })
             .await
             .context("server error")
     }
@@ -106,6 +127,48 @@ pub fn router(state: AppState) -> Router {
             .route("/sandbox/pay/{id}/decline", post(routes::sandbox::decline));
     }
     app.layer(TraceLayer::new_for_http()).with_state(state)
+}
+
+/// Expires sessions on time even when nobody reads them, and asks the wallet about approved
+/// sessions whose confirmation never came. Every instance sweeps; the state machine's
+/// compare-and-set makes each change happen once.
+fn spawn_sweeper(state: AppState) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_millis(SWEEP_INTERVAL_MS));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            let now = crate::domain::now_millis();
+            if let Err(error) = state.store.expire_due(now).await {
+                tracing::error!(%error, "expiry sweep failed");
+            }
+            if let Err(error) = reconcile(&state, now).await {
+                tracing::error!(%error, "confirmation sweep failed");
+            }
+        }
+    });
+}
+
+async fn reconcile(state: &AppState, now: crate::domain::UnixMillis) -> anyhow::Result<()> {
+    for session in state.store.unconfirmed(now - CONFIRMATION_GRACE_MS).await? {
+        let (Some(provider), Some(reference)) =
+            (state.providers.provider_for(&session.wallet_id), session.provider_reference.as_deref())
+        else {
+            continue;
+        };
+        let event = match provider.payment_verdict(reference).await {
+            Ok(Verdict::Succeeded) => SessionEvent::Confirmed,
+            Ok(Verdict::Failed) => SessionEvent::Declined,
+            Ok(Verdict::Pending) => continue,
+            Err(error) => {
+                tracing::warn!(session_id = %session.id, %error, "the wallet could not say how the payment ended");
+                continue;
+            }
+        };
+        state.store.apply(&session.id, event, now).await?;
+        tracing::info!(session_id = %session.id, ?event, "confirmation reconciled with the wallet");
+    }
+    Ok(())
 }
 
 /// CORS for the widget-facing API: only the configured store origins, never a wildcard. The

@@ -1,32 +1,27 @@
-//! Orders, sessions and status history live in the database file and survive a restart.
+//! Orders, sessions and status history live in the database and survive a restart.
 
 mod common;
 
-use common::{spawn_in, TestApp};
+use common::{spawn_on, test_db};
 use serde_json::json;
 use wallet_checkout_contract::{SessionId, SessionStatus};
-use wallet_checkout_server::store::Store;
 
 #[tokio::test]
 async fn sessions_and_their_history_survive_a_restart() {
-    let dir = tempfile::TempDir::new().unwrap();
+    let db = test_db().await;
     let (id, order) = {
-        let app: TestApp = spawn_in(dir.path().to_path_buf(), |_| {}).await;
+        let app = spawn_on(&db, |_| {}).await;
         let session = app.new_session("wechat_pay").await;
         let id = session["id"].as_str().unwrap().to_owned();
         app.sandbox(&id, "approve").await;
         (id, session["order_id"].as_str().unwrap().to_owned())
     };
-    let app = spawn_in(dir.path().to_path_buf(), |_| {}).await;
+    let app = spawn_on(&db, |_| {}).await;
     let session = app.get_session(&id).await;
     assert_eq!(session["status"], json!("succeeded"));
     assert_eq!(session["order_id"], json!(order));
 
-    let store =
-        Store::connect(&format!("sqlite://{}?mode=rwc", dir.path().join("wallet-checkout.db").display()))
-            .await
-            .unwrap();
-    let history = store.history(&SessionId::parse(id).unwrap()).await.unwrap();
+    let history = db.store().await.history(&SessionId::parse(id).unwrap()).await.unwrap();
     let steps: Vec<(Option<SessionStatus>, SessionStatus, &str)> =
         history.iter().map(|change| (change.from, change.to, change.reason.as_str())).collect();
     assert_eq!(

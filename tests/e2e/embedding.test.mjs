@@ -101,11 +101,15 @@ test('destroying a widget stops its requests', async () => {
     await page.getByRole('button', { name: 'WeChat Pay' }).click();
     await page.getByTestId('qr').waitFor();
     await page.waitForTimeout(2_500);
-    assert.ok(pages.requests.some((r) => r.startsWith('GET /api/checkout/sessions/')), 'the widget was polling');
+    const reads = pages.requests.filter((r) => r.startsWith('GET /api/checkout/sessions/'));
+    assert.ok(reads.length >= 1, 'the widget was tracking the session');
+    assert.match(reads[0], /\?wait=25&status=pending$/, 'with a waiting read, not a poll every few seconds');
+    assert.ok(reads.length <= 2, `${reads.length} reads in 2.5 s`);
     await page.evaluate(() => window.handle.destroy());
     const count = pages.requests.length;
     await page.waitForTimeout(4_500);
     assert.deepEqual(pages.requests.slice(count), [], 'no request after destroy()');
+    assert.equal(pages.open(), 0, 'the waiting read in flight was aborted, not left open');
   } finally {
     await pages.close();
   }

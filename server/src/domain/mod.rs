@@ -6,7 +6,7 @@ pub mod session;
 
 pub use idempotency::{IdempotencyKey, IdempotencyKeyError};
 pub use return_url::{ReturnUrl, ReturnUrlError};
-pub use session::{decide, Refusal, SessionEvent};
+pub use session::{decide, is_late_approval, Refusal, SessionEvent};
 
 use rand::{distributions::Alphanumeric, Rng};
 use time::{format_description::well_known::Rfc3339, OffsetDateTime};

@@ -68,6 +68,17 @@ pub fn decide(
     }
 }
 
+/// Whether a refused event is the wallet saying "paid" for a session that can no longer be paid:
+/// the merchant must hear of it (the money may have moved), though the status does not change.
+pub fn is_late_approval(event: SessionEvent, refusal: Refusal) -> bool {
+    matches!(event, SessionEvent::Approved | SessionEvent::Confirmed)
+        && matches!(
+            refusal,
+            Refusal::Expired
+                | Refusal::NotAllowed(SessionStatus::Expired | SessionStatus::Canceled | SessionStatus::Failed)
+        )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -123,5 +134,14 @@ mod tests {
             decide(Processing, EXPIRES, AFTER, SessionEvent::ExpiryReached),
             Err(Refusal::NotAllowed(Processing))
         );
+    }
+
+    #[test]
+    fn approvals_refused_for_a_dead_session_are_late_approvals() {
+        assert!(is_late_approval(SessionEvent::Approved, Refusal::Expired));
+        assert!(is_late_approval(SessionEvent::Approved, Refusal::NotAllowed(Canceled)));
+        assert!(is_late_approval(SessionEvent::Confirmed, Refusal::NotAllowed(Expired)));
+        assert!(!is_late_approval(SessionEvent::Approved, Refusal::NotAllowed(Succeeded)));
+        assert!(!is_late_approval(SessionEvent::Declined, Refusal::Expired));
     }
 }

@@ -31,12 +31,25 @@ pub struct ProviderPayment {
 #[error("wallet provider error: {0}")]
 pub struct ProviderError(pub String);
 
+/// What the wallet says about a payment the shopper approved.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// Not settled yet: ask again later.
+    Pending,
+    Succeeded,
+    Failed,
+}
+
 #[async_trait]
 pub trait WalletProvider: Send + Sync {
     /// The wallets this provider serves, in display order.
     fn wallets(&self) -> Vec<WalletOption>;
 
     async fn create_payment(&self, request: PaymentRequest<'_>) -> Result<ProviderPayment, ProviderError>;
+
+    /// Asks the wallet how an approved payment ended, for sessions whose confirmation did not
+    /// arrive (a crash between approval and confirmation, a lost notification).
+    async fn payment_verdict(&self, reference: &str) -> Result<Verdict, ProviderError>;
 }
 
 /// Every configured provider, looked up by wallet.

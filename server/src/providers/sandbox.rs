@@ -2,7 +2,7 @@
 //! Its pay page (see `routes::sandbox`) lets anyone approve or decline, so the whole flow runs on
 //! one machine with no accounts.
 
-use super::{PaymentRequest, ProviderError, ProviderPayment, WalletProvider};
+use super::{PaymentRequest, ProviderError, ProviderPayment, Verdict, WalletProvider};
 use async_trait::async_trait;
 use wallet_checkout_contract::{DeviceKind, NextAction, WalletId, WalletOption};
 
@@ -68,6 +68,11 @@ impl WalletProvider for SandboxProvider {
             _ => NextAction::Redirect { url: pay_url },
         };
         Ok(ProviderPayment { reference: format!("sbx_{}", request.session_id), next_action })
+    }
+
+    /// The sandbox settles every approved payment: an approval is a payment.
+    async fn payment_verdict(&self, _reference: &str) -> Result<Verdict, ProviderError> {
+        Ok(Verdict::Succeeded)
     }
 }
 

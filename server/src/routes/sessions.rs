@@ -3,7 +3,7 @@
 use super::AppState;
 use crate::{
     domain::{now_millis, rfc3339, IdempotencyKey, ReturnUrl, SessionEvent, UnixMillis},
-    error::{ApiError, JsonBody, PathId},
+    error::{ApiError, JsonBody, PathId, QueryParams},
     providers::PaymentRequest,
     store::{NewSession, Reservation, SessionRecord, Transition},
 };
@@ -13,6 +13,7 @@ use axum::{
     response::{IntoResponse, Response},
     Json,
 };
+use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use std::time::Duration;
 use wallet_checkout_contract::{
@@ -141,11 +142,57 @@ async fn replay(state: &AppState, existing: SessionRecord, request_hash: &str) -
     Ok(response)
 }
 
+use wallet_checkout_contract::MAX_WAIT_SECS;
+
+/// `GET /sessions/{id}?wait=N&status=S`: without `wait`, the session now. With `wait`, the answer
+/// comes as soon as the session's status differs from `status` (default: its status when the
+/// request arrives), or after `wait` seconds (at most 25) with the session as it is.
+#[derive(Debug, Deserialize)]
+pub struct WaitQuery {
+    wait: Option<String>,
+    status: Option<String>,
+}
+
 pub async fn get_session(
     State(state): State<AppState>,
     PathId(id): PathId<SessionId>,
+    QueryParams(query): QueryParams<WaitQuery>,
 ) -> Result<Json<Session>, ApiError> {
-    let session = current(&state, &id).await?;
+    let wait = match query.wait.as_deref() {
+        None => 0,
+        Some(raw) => raw
+            .parse::<u64>()
+            .map_err(|_| ApiError::invalid_request("wait must be a whole number of seconds"))?
+            .min(MAX_WAIT_SECS),
+    };
+    let known = match query.status.as_deref() {
+        None => None,
+        Some(raw) => Some(SessionStatus::parse(raw).ok_or_else(|| {
+            ApiError::invalid_request("status must be one of pending, processing, succeeded, failed, expired, canceled")
+        })?),
+    };
+    if wait == 0 {
+        let session = current(&state, &id).await?;
+        return Ok(Json(session_view(&session, now_millis())));
+    }
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(wait);
+    // Subscribe before reading, so a change between the read and the wait is not missed.
+    let notifier = state.store.notifier().clone();
+    let subscription = notifier.subscribe(id.as_str());
+    let mut changed = Box::pin(subscription.changed());
+    changed.as_mut().enable();
+    let mut session = current(&state, &id).await?;
+    let known = known.unwrap_or(session.status);
+    while session.status == known && !notifier.is_shutting_down() {
+        let now = tokio::time::Instant::now();
+        if now >= deadline {
+            break;
+        }
+        subscription.wait(changed.as_mut(), deadline - now).await;
+        changed.set(subscription.changed());
+        changed.as_mut().enable();
+        session = current(&state, &id).await?;
+    }
     Ok(Json(session_view(&session, now_millis())))
 }
 

@@ -2,22 +2,32 @@
 //!
 //! Every query goes through sqlx's `Any` driver with `$n` placeholders, so one code path serves
 //! the embedded SQLite default and PostgreSQL. Status changes are compare-and-set updates: the
-//! row only changes if it still has the status the decision was made on.
+//! row only changes if it still has the status the decision was made on. Each committed change is
+//! announced to waiting readers (`notify`): directly on SQLite, through `NOTIFY` on PostgreSQL so
+//! that every instance hears it.
 
 mod records;
 
 pub use records::{NewOrder, NewSession, OrderRecord, SessionRecord, StatusChange};
 
-use crate::domain::{decide, IdempotencyKey, Refusal, SessionEvent, UnixMillis};
+use crate::{
+    domain::{decide, is_late_approval, IdempotencyKey, Refusal, SessionEvent, UnixMillis},
+    notify::{Notifier, CHANNEL},
+};
 use anyhow::{bail, Context};
 use records::{OrderRow, SessionRow, StatusChangeRow};
 use sqlx::{
     any::{install_default_drivers, AnyPoolOptions},
     AnyPool, Executor,
 };
+use std::{sync::Arc, time::Duration};
 use wallet_checkout_contract::{NextAction, OrderId, SessionId, SessionStatus};
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// Sessions expired per sweep query.
+const SWEEP_BATCH: i64 = 200;
 
 /// Times a status change is retried when another writer changed the row first.
 const TRANSITION_ATTEMPTS: usize = 8;
@@ -25,6 +35,7 @@ const TRANSITION_ATTEMPTS: usize = 8;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
     Sqlite,
+    Postgres,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -61,19 +72,24 @@ pub enum Transition {
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
+    database_url: String,
+    notifier: Arc<Notifier>,
 }
 
 impl Store {
-    /// Connects to `database_url` and brings the schema up to date.
+    /// Connects to `database_url` (`sqlite:` or `postgres:`) and brings the schema up to date.
     pub async fn connect(database_url: &str) -> anyhow::Result<Self> {
         install_default_drivers();
         let backend = if database_url.starts_with("sqlite:") {
             Backend::Sqlite
+        } else if database_url.starts_with("postgres:") || database_url.starts_with("postgresql:") {
+            Backend::Postgres
         } else {
-            bail!("unsupported DATABASE_URL scheme (expected sqlite:)");
+            bail!("unsupported DATABASE_URL scheme (expected sqlite: or postgres:)");
         };
         let pool = AnyPoolOptions::new()
-            .max_connections(8)
+            .max_connections(if backend == Backend::Sqlite { 8 } else { 32 })
+            .acquire_timeout(Duration::from_secs(10))
             .after_connect(move |conn, _| {
                 Box::pin(async move {
                     if backend == Backend::Sqlite {
@@ -88,12 +104,70 @@ impl Store {
             .connect(database_url)
             .await
             .context("cannot open the database")?;
-        SQLITE_MIGRATIONS.run(&pool).await.context("cannot migrate the database")?;
-        Ok(Self { pool, backend })
+        let migrations = match backend {
+            Backend::Sqlite => &SQLITE_MIGRATIONS,
+            Backend::Postgres => &POSTGRES_MIGRATIONS,
+        };
+        migrations.run(&pool).await.context("cannot migrate the database")?;
+        Ok(Self { pool, backend, database_url: database_url.to_owned(), notifier: Arc::new(Notifier::default()) })
     }
 
     pub fn backend(&self) -> Backend {
         self.backend
+    }
+
+    /// Where committed status changes are announced.
+    pub fn notifier(&self) -> &Arc<Notifier> {
+        &self.notifier
+    }
+
+    /// On PostgreSQL, listens for status changes made by any instance and passes them to this
+    /// instance's waiters. Runs until the process ends; reconnects after a lost connection.
+    pub fn spawn_listener(&self) {
+        if self.backend != Backend::Postgres {
+            return;
+        }
+        let url = self.database_url.clone();
+        let notifier = self.notifier.clone();
+        tokio::spawn(async move {
+            loop {
+                let mut listener = match sqlx::postgres::PgListener::connect(&url).await {
+                    Ok(listener) => listener,
+                    Err(error) => {
+                        tracing::error!(%error, "cannot listen for status changes; retrying");
+                        tokio::time::sleep(Duration::from_secs(1)).await;
+                        continue;
+                    }
+                };
+                if let Err(error) = listener.listen(CHANNEL).await {
+                    tracing::error!(%error, "cannot listen for status changes; retrying");
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                    continue;
+                }
+                // Changes made while not listening may have been missed: everyone reads again.
+                notifier.publish_all();
+                loop {
+                    match listener.try_recv().await {
+                        Ok(Some(notification)) => notifier.publish(notification.payload()),
+                        Ok(None) => {
+                            tracing::warn!("lost the status change listener's connection; reconnecting");
+                            notifier.publish_all();
+                        }
+                        Err(error) => {
+                            tracing::error!(%error, "status change listener failed; reconnecting");
+                            notifier.publish_all();
+                            break;
+                        }
+                    }
+                }
+            }
+        });
+    }
+
+    /// Checks the database answers (for `/readyz`).
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
     }
 
     pub async fn insert_order(&self, order: &NewOrder) -> Result<OrderRecord, StoreError> {
@@ -230,6 +304,9 @@ impl Store {
             let current = self.session(id).await?.ok_or(StoreError::SessionNotFound)?;
             let next = match decide(current.status, current.expires_at, now, event) {
                 Ok(next) => next,
+                Err(refusal) if is_late_approval(event, refusal) => {
+                    return self.refuse_late_approval(current, refusal, event, now).await;
+                }
                 Err(refusal) => return Ok(Transition::Refused(refusal, current)),
             };
             let mut tx = self.pool.begin().await?;
@@ -268,11 +345,92 @@ impl Store {
                     tracing::warn!(session_id = %id, "order already paid; payment flagged for refund");
                 }
             }
+            self.announce(&mut tx, id).await?;
             tx.commit().await?;
+            self.announced(id);
             let session = self.session(id).await?.ok_or(StoreError::SessionNotFound)?;
             return Ok(Transition::Applied(session));
         }
         Err(StoreError::Contended)
+    }
+
+    /// An approval that came too late: the session expires if its time is up, and the approval is
+    /// written to its history and flagged for the merchant instead of turning into a payment.
+    async fn refuse_late_approval(
+        &self,
+        current: SessionRecord,
+        refusal: Refusal,
+        event: SessionEvent,
+        now: UnixMillis,
+    ) -> Result<Transition, StoreError> {
+        let current = match refusal {
+            Refusal::Expired => match Box::pin(self.apply(&current.id, SessionEvent::ExpiryReached, now)).await? {
+                Transition::Applied(session) | Transition::Refused(_, session) => session,
+            },
+            _ => current,
+        };
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("UPDATE sessions SET flag = 'late_approval', updated_at = $1 WHERE id = $2")
+            .bind(now)
+            .bind(current.id.as_str())
+            .execute(&mut *tx)
+            .await?;
+        let reason = if event == SessionEvent::Confirmed { "late_confirmation" } else { "late_approval" };
+        record_change(&mut tx, &current.id, Some(current.status), current.status, reason, now).await?;
+        tx.commit().await?;
+        tracing::warn!(session_id = %current.id, status = %current.status, "late approval recorded and flagged");
+        let session = self.session(&current.id).await?.ok_or(StoreError::SessionNotFound)?;
+        Ok(Transition::Refused(refusal, session))
+    }
+
+    /// Expires every pending session whose time is up (at most one batch), through the same
+    /// state machine as any other change, so several instances may sweep at once.
+    pub async fn expire_due(&self, now: UnixMillis) -> Result<usize, StoreError> {
+        let due: Vec<(String,)> = sqlx::query_as(
+            "SELECT id FROM sessions WHERE status = 'pending' AND expires_at <= $1 ORDER BY expires_at LIMIT $2",
+        )
+        .bind(now)
+        .bind(SWEEP_BATCH)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut expired = 0;
+        for (id,) in due {
+            let Ok(id) = SessionId::parse(id) else { continue };
+            if let Transition::Applied(session) = self.apply(&id, SessionEvent::ExpiryReached, now).await? {
+                tracing::info!(session_id = %session.id, "session expired");
+                expired += 1;
+            }
+        }
+        Ok(expired)
+    }
+
+    /// Sessions approved more than `older_than` ago whose confirmation has not arrived.
+    pub async fn unconfirmed(&self, older_than: UnixMillis) -> Result<Vec<SessionRecord>, StoreError> {
+        let rows: Vec<SessionRow> = sqlx::query_as(&format!(
+            "{} WHERE status = 'processing' AND updated_at <= $1 ORDER BY updated_at LIMIT $2",
+            records::SESSION_SELECT
+        ))
+        .bind(older_than)
+        .bind(SWEEP_BATCH)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter().map(SessionRecord::try_from).collect()
+    }
+
+    /// Tells every instance about a change, from inside its transaction (PostgreSQL delivers the
+    /// notification on commit).
+    async fn announce(&self, tx: &mut sqlx::Transaction<'_, sqlx::Any>, id: &SessionId) -> Result<(), sqlx::Error> {
+        if self.backend == Backend::Postgres {
+            sqlx::query("SELECT pg_notify($1, $2)").bind(CHANNEL).bind(id.as_str()).execute(&mut **tx).await?;
+        }
+        Ok(())
+    }
+
+    /// After commit: on SQLite, this process is the only one, so its waiters hear it directly.
+    fn announced(&self, id: &SessionId) {
+        if self.backend == Backend::Sqlite {
+            self.notifier.publish(id.as_str());
+        }
     }
 
     /// The session's status changes, oldest first.

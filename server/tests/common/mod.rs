@@ -1,18 +1,57 @@
-//! A real server on port 0 with a temporary database, and a plain HTTP client to talk to it.
+//! A real server on port 0 with a fresh database, and a plain HTTP client to talk to it.
+//!
+//! The database is SQLite in a temporary directory, or, when `WC_TEST_POSTGRES` holds the URL of
+//! a PostgreSQL server (`make test` starts one), a new PostgreSQL database per test: the whole
+//! suite runs against both.
 
 #![allow(dead_code)]
 
+use rand::{distributions::Alphanumeric, Rng};
 use reqwest::{redirect::Policy, Client, Response};
 use serde_json::{json, Value};
+use sqlx::{Connection, Executor};
 use std::path::PathBuf;
 use tempfile::TempDir;
-use wallet_checkout_server::{config::Config, startup::Application};
+use wallet_checkout_server::{config::Config, startup::Application, store::Store};
+
+/// A database for one test; it lives as long as this value.
+pub struct TestDb {
+    pub url: String,
+    pub data_dir: PathBuf,
+    _dir: TempDir,
+}
+
+pub async fn test_db() -> TestDb {
+    let dir = TempDir::new().expect("temporary directory");
+    let data_dir = dir.path().to_path_buf();
+    let url = match std::env::var("WC_TEST_POSTGRES") {
+        Ok(server) if !server.is_empty() => fresh_postgres_database(&server).await,
+        _ => Config::for_tests(data_dir.clone()).database_url,
+    };
+    TestDb { url, data_dir, _dir: dir }
+}
+
+async fn fresh_postgres_database(server: &str) -> String {
+    let name: String = rand::thread_rng().sample_iter(&Alphanumeric).take(16).map(char::from).collect();
+    let name = format!("wc_test_{}", name.to_ascii_lowercase());
+    let mut connection = sqlx::PgConnection::connect(server).await.expect("the test PostgreSQL server answers");
+    connection.execute(format!("CREATE DATABASE {name}").as_str()).await.expect("a test database");
+    let mut url = url::Url::parse(server).expect("WC_TEST_POSTGRES is a URL");
+    url.set_path(&name);
+    url.to_string()
+}
+
+impl TestDb {
+    /// The store behind the API, for tests that check what the API does not show.
+    pub async fn store(&self) -> Store {
+        Store::connect(&self.url).await.expect("the test database opens")
+    }
+}
 
 pub struct TestApp {
     pub base: String,
     pub client: Client,
-    pub data_dir: PathBuf,
-    _dir: Option<TempDir>,
+    pub db: Option<TestDb>,
     server: tokio::task::JoinHandle<()>,
 }
 
@@ -27,16 +66,17 @@ pub async fn spawn() -> TestApp {
 }
 
 pub async fn spawn_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
-    let dir = TempDir::new().expect("temporary directory");
-    let mut app = spawn_in(dir.path().to_path_buf(), adjust).await;
-    app._dir = Some(dir);
+    let db = test_db().await;
+    let mut app = spawn_on(&db, adjust).await;
+    app.db = Some(db);
     app
 }
 
-/// Starts a server on an existing data directory (to test restarts).
-pub async fn spawn_in(data_dir: PathBuf, adjust: impl FnOnce(&mut Config)) -> TestApp {
-    wallet_checkout_server::telemetry::init();
-    let mut config = Config::for_tests(data_dir.clone());
+/// Starts a server on an existing database (to test restarts or several instances).
+pub async fn spawn_on(db: &TestDb, adjust: impl FnOnce(&mut Config)) -> TestApp {
+    wallet_checkout_server::telemetry::init_for_tests();
+    let mut config = Config::for_tests(db.data_dir.clone());
+    config.database_url = db.url.clone();
     adjust(&mut config);
     let app = Application::build(config).await.expect("the app builds");
     let base = format!("http://{}", app.address());
@@ -44,7 +84,7 @@ pub async fn spawn_in(data_dir: PathBuf, adjust: impl FnOnce(&mut Config)) -> Te
         app.run_until_stopped().await.expect("the server runs");
     });
     let client = Client::builder().redirect(Policy::none()).build().unwrap();
-    TestApp { base, client, data_dir, _dir: None, server }
+    TestApp { base, client, db: None, server }
 }
 
 impl TestApp {
@@ -54,6 +94,10 @@ impl TestApp {
 
     pub fn api(&self, path: &str) -> String {
         format!("{}/api/checkout{}", self.base, path)
+    }
+
+    pub async fn store(&self) -> Store {
+        self.db.as_ref().expect("a test database").store().await
     }
 
     /// Creates an order through the demo store and returns its id.
@@ -74,12 +118,18 @@ impl TestApp {
             .unwrap()
     }
 
+    /// Creates a session for `order` and returns its JSON.
+    pub async fn session_for(&self, order: &str, wallet: &str) -> Value {
+        let key = format!("key-{order}-{wallet}");
+        let response = self.create_session(&key, &session_body(order, wallet)).await;
+        assert_eq!(response.status(), 201);
+        response.json().await.unwrap()
+    }
+
     /// Creates a session for a new order and returns its JSON.
     pub async fn new_session(&self, wallet: &str) -> Value {
         let order = self.new_order().await;
-        let response = self.create_session(&format!("key-{order}"), &session_body(&order, wallet)).await;
-        assert_eq!(response.status(), 201);
-        response.json().await.unwrap()
+        self.session_for(&order, wallet).await
     }
 
     pub async fn get_session(&self, id: &str) -> Value {
@@ -90,7 +140,11 @@ impl TestApp {
 
     /// Presses a button on the sandbox pay page.
     pub async fn sandbox(&self, session_id: &str, decision: &str) -> Response {
-        self.client.post(self.url(&format!("/sandbox/pay/{session_id}/{decision}"))).send().await.unwrap()
+        self.client
+            .post(self.url(&format!("/sandbox/pay/{session_id}/{decision}")))
+            .send()
+            .await
+            .unwrap()
     }
 }
 

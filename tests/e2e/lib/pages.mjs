@@ -6,15 +6,18 @@ import { createServer, request as httpRequest } from 'node:http';
 const PROXIED = ['/api/', '/wallet-checkout/', '/sandbox/', '/static/', '/favicon.ico'];
 
 /**
- * `pages` maps a path to `{ html, headers }` (or to HTML alone). Answers `{ base, requests, close }`;
- * `requests` lists every proxied request as `METHOD path`.
+ * `pages` maps a path to `{ html, headers }` (or to HTML alone). Answers `{ base, requests, open,
+ * close }`; `requests` lists every proxied request as `METHOD url`.
  */
 export async function startPages(pages, { proxyTo } = {}) {
   const requests = [];
+  let open = 0;
   const server = createServer((req, res) => {
     const path = req.url.split('?')[0];
     if (proxyTo && PROXIED.some((prefix) => path.startsWith(prefix))) {
-      requests.push(`${req.method} ${path}`);
+      requests.push(`${req.method} ${req.url}`);
+      open += 1;
+      res.on('close', () => { open -= 1; });
       const target = new URL(req.url, proxyTo);
       const upstream = httpRequest(target, { method: req.method, headers: { ...req.headers, host: target.host } }, (answer) => {
         res.writeHead(answer.statusCode, answer.headers);
@@ -46,6 +49,8 @@ export async function startPages(pages, { proxyTo } = {}) {
   return {
     base: `http://127.0.0.1:${server.address().port}`,
     requests,
+    /** Proxied requests still open. */
+    open: () => open,
     close: () => new Promise((resolve) => server.close(resolve)),
   };
 }

@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# A throwaway PostgreSQL on loopback for tests and benchmarks (Debian's package).
+#   scripts/postgres.sh start   installs the server if missing, starts it, prints its URL
+#   scripts/postgres.sh stop
+# Data lives in $WC_PG_DIR (default /tmp/wallet-checkout-pg); port $WC_PG_PORT (default 54329).
+set -euo pipefail
+
+PORT=${WC_PG_PORT:-54329}
+DIR=${WC_PG_DIR:-/tmp/wallet-checkout-pg}
+URL="postgres://postgres@127.0.0.1:${PORT}/postgres"
+
+as_root() {
+  if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+bin_dir() {
+  ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1
+}
+
+# PostgreSQL refuses to run as root: run it as the `postgres` user then.
+as_db_user() {
+  if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+start() {
+  if [ -z "$(bin_dir)" ]; then
+    echo "installing PostgreSQL (Debian package)" >&2
+    as_root apt-get update -qq >&2
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
+  fi
+  local bin
+  bin=$(bin_dir)
+  if as_db_user "$bin/pg_ctl" -D "$DIR" status >/dev/null 2>&1; then
+    echo "$URL"
+    return
+  fi
+  rm -rf "$DIR"
+  mkdir -p "$DIR"
+  if [ "$(id -u)" = 0 ]; then chown postgres: "$DIR"; fi
+  as_db_user "$bin/initdb" -D "$DIR" -U postgres --auth=trust --encoding=UTF8 --locale=C.UTF-8 >/dev/null
+  as_db_user "$bin/pg_ctl" -D "$DIR" -l "$DIR/server.log" -w \
+    -o "-p $PORT -k $DIR -c listen_addresses=127.0.0.1 -c max_connections=400 -c shared_buffers=256MB" start >&2
+  echo "$URL"
+}
+
+stop() {
+  local bin
+  bin=$(bin_dir)
+  [ -n "$bin" ] && as_db_user "$bin/pg_ctl" -D "$DIR" -m fast stop >&2 || true
+}
+
+case "${1:-start}" in
+  start) start ;;
+  stop) stop ;;
+  *) echo "usage: $0 start|stop" >&2; exit 2 ;;
+esac

@@ -1,0 +1,200 @@
+//! Nothing lost: the real server binary, killed with SIGKILL in the middle of payments or stopped
+//! with SIGTERM while readers wait, and (on PostgreSQL) two instances that behave as one.
+
+mod common;
+
+use common::{session_body, test_db, TestDb};
+use nix::{sys::signal, unistd::Pid};
+use reqwest::Client;
+use serde_json::{json, Value};
+use std::{
+    io::{BufRead, BufReader},
+    process::{Child, Command, Stdio},
+    time::{Duration, Instant},
+};
+use wallet_checkout_contract::SessionId;
+
+/// The server binary, running on a test database.
+struct Process {
+    child: Child,
+    base: String,
+}
+
+impl Process {
+    fn start(db: &TestDb) -> Self {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_wallet-checkout-server"))
+            .env("WC_BIND", "127.0.0.1:0")
+            .env("DATABASE_URL", &db.url)
+            .env("WC_DATA_DIR", &db.data_dir)
+            .env("NO_COLOR", "1")
+            .env("RUST_LOG", "info")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("the server starts");
+        let stdout = child.stdout.take().unwrap();
+        let (sender, receiver) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if let Some(address) = line.split("listening address=").nth(1) {
+                    let _ = sender.send(address.trim().to_owned());
+                }
+            }
+        });
+        let address = receiver.recv_timeout(Duration::from_secs(30)).expect("the server listens");
+        Self { child, base: format!("http://{address}") }
+    }
+
+    fn api(&self, path: &str) -> String {
+        format!("{}/api/checkout{path}", self.base)
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    fn terminate(&self) {
+        signal::kill(Pid::from_raw(self.child.id() as i32), signal::Signal::SIGTERM).unwrap();
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn client() -> Client {
+    Client::builder().redirect(reqwest::redirect::Policy::none()).timeout(Duration::from_secs(60)).build().unwrap()
+}
+
+async fn new_session(client: &Client, server: &Process, key: &str) -> String {
+    let order: Value =
+        client.post(server.url("/store/orders")).send().await.unwrap().json().await.unwrap();
+    let order = order["id"].as_str().unwrap();
+    let session: Value = client
+        .post(server.api("/sessions"))
+        .header("Idempotency-Key", key)
+        .json(&session_body(order, "wechat_pay"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    session["id"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn sigkill_in_the_middle_of_payments_loses_nothing() {
+    let db = test_db().await;
+    let client = client();
+    let mut server = Process::start(&db);
+    let mut sessions = Vec::new();
+    for i in 0..40 {
+        sessions.push(new_session(&client, &server, &format!("kill-{i}")).await);
+    }
+    // Approve them all at once and kill the server while the approvals are under way.
+    let approvals: Vec<_> = sessions
+        .iter()
+        .map(|id| {
+            let request = client.post(server.url(&format!("/sandbox/pay/{id}/approve"))).send();
+            let id = id.clone();
+            tokio::spawn(async move { (id, request.await.map(|r| r.status().as_u16()).ok()) })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(40)).await;
+    server.child.kill().unwrap();
+    server.child.wait().unwrap();
+    let mut confirmed = Vec::new();
+    for approval in approvals {
+        if let (id, Some(200)) = approval.await.unwrap() {
+            confirmed.push(id);
+        }
+    }
+
+    let server = Process::start(&db);
+    let store = db.store().await;
+    for id in &sessions {
+        let session_id = SessionId::parse(id.as_str()).unwrap();
+        let stored = store.session(&session_id).await.unwrap().expect("every created session is still there");
+        let history = store.history(&session_id).await.unwrap();
+        assert_eq!(history.first().unwrap().reason, "created");
+        assert_eq!(history.last().unwrap().to, stored.status, "history and status agree for {id}");
+        if confirmed.contains(id) {
+            assert_eq!(stored.status.as_str(), "succeeded", "an approval that was answered is kept: {id}");
+        }
+    }
+    // Tracking goes on: the sessions left pending can still be paid; the ones killed between
+    // approval and confirmation are confirmed with the wallet; a waiting reader sees both.
+    for id in &sessions {
+        let status = client.get(server.api(&format!("/sessions/{id}"))).send().await.unwrap().json::<Value>().await.unwrap()["status"].clone();
+        if status == json!("pending") {
+            client.post(server.url(&format!("/sandbox/pay/{id}/approve"))).send().await.unwrap();
+        }
+        let mut after: Value = client.get(server.api(&format!("/sessions/{id}"))).send().await.unwrap().json().await.unwrap();
+        if after["status"] == json!("processing") {
+            after = client
+                .get(server.api(&format!("/sessions/{id}?wait=10&status=processing")))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+        }
+        assert_eq!(after["status"], json!("succeeded"), "{id}");
+    }
+    eprintln!("{} of {} approvals were answered before the kill", confirmed.len(), sessions.len());
+}
+
+#[tokio::test]
+async fn sigterm_answers_waiting_readers_and_lets_requests_finish() {
+    let db = test_db().await;
+    let client = client();
+    let mut server = Process::start(&db);
+    let id = new_session(&client, &server, "term-1").await;
+    let waiting = {
+        let request = client.get(server.api(&format!("/sessions/{id}?wait=25"))).send();
+        tokio::spawn(async move {
+            let response = request.await.expect("the waiting read gets an answer");
+            (response.status().as_u16(), response.json::<Value>().await.unwrap(), Instant::now())
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let signalled = Instant::now();
+    server.terminate();
+    let (status, body, answered) = waiting.await.unwrap();
+    assert_eq!(status, 200);
+    assert_eq!(body["status"], json!("pending"));
+    assert!(answered.duration_since(signalled) < Duration::from_secs(3), "{:?}", answered.duration_since(signalled));
+    let exit = tokio::task::spawn_blocking(move || server.child.wait().unwrap()).await.unwrap();
+    assert!(exit.success(), "a clean exit: {exit:?}");
+}
+
+#[tokio::test]
+async fn two_instances_on_postgresql_behave_as_one() {
+    let db = test_db().await;
+    if !db.url.starts_with("postgres") {
+        eprintln!("SQLite is one process's database: this runs in the PostgreSQL pass");
+        return;
+    }
+    let client = client();
+    let first = Process::start(&db);
+    let second = Process::start(&db);
+    let id = new_session(&client, &first, "two-1").await;
+    let waiting = {
+        let request = client.get(first.api(&format!("/sessions/{id}?wait=25&status=pending"))).send();
+        tokio::spawn(async move { (request.await.unwrap().json::<Value>().await.unwrap(), Instant::now()) })
+    };
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let approved = Instant::now();
+    let answer = client.post(second.url(&format!("/sandbox/pay/{id}/approve"))).send().await.unwrap();
+    assert_eq!(answer.status(), 200);
+    let (seen, at) = waiting.await.unwrap();
+    assert_ne!(seen["status"], json!("pending"), "the reader on the first instance saw the change");
+    assert!(at.duration_since(approved) < Duration::from_secs(2));
+    let final_status: Value = client.get(first.api(&format!("/sessions/{id}"))).send().await.unwrap().json().await.unwrap();
+    assert_eq!(final_status["status"], json!("succeeded"));
+}
