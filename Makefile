@@ -47,6 +47,10 @@ server:
 bench: widget server
 	scripts/setup.sh test
 	node bench/widget.mjs 15
+	node bench/latency.mjs 50
+	node bench/latency.mjs 50 $$(scripts/postgres.sh start)
+	node bench/waits.mjs 10000
+	bench/server.sh 10
 
 ## test-native: unit tests and the server's black-box suite, on SQLite and again on PostgreSQL
 test-native:

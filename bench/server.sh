@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# `make bench` (throughput part): session reads and session creations per second on one server,
+# with wrk from Debian on the same 2-core machine (so wrk and the server share the cores), on the
+# embedded SQLite and on PostgreSQL.
+#   bench/server.sh [SECONDS]     (default 10 s per run)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SECONDS_PER_RUN=${1:-10}
+SERVER=target/release/wallet-checkout-server
+command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk" >&2; exit 2; }
+
+run() {
+  local label=$1 database_url=$2 data_dir
+  data_dir=$(mktemp -d)
+  local log="$data_dir/server.log"
+  WC_BIND=127.0.0.1:0 WC_DATA_DIR="$data_dir" DATABASE_URL="$database_url" RUST_LOG=warn,wallet_checkout_server=info \
+    NO_COLOR=1 "$SERVER" >"$log" 2>&1 &
+  local pid=$!
+  local address=""
+  for _ in $(seq 100); do
+    address=$(sed -n 's/.*listening address=\([0-9.:]*\).*/\1/p' "$log" | head -1)
+    [ -n "$address" ] && break
+    sleep 0.1
+  done
+  local base="http://$address"
+  local order session
+  order=$(curl -sf -X POST "$base/store/orders" | sed 's/.*"id":"\([^"]*\)".*/\1/')
+  session=$(curl -sf -X POST "$base/api/checkout/sessions" -H 'Content-Type: application/json' -H 'Idempotency-Key: bench-read' \
+    -d "{\"order_id\":\"$order\",\"wallet_id\":\"wechat_pay\",\"return_url\":\"http://127.0.0.1/\",\"device\":\"desktop\"}" \
+    | sed 's/.*"id":"\(ses_[^"]*\)".*/\1/')
+  local reads creates
+  reads=$(wrk -t1 -c64 -d"${SECONDS_PER_RUN}s" "$base/api/checkout/sessions/$session" | awk '/Requests\/sec/ {print $2}')
+  creates=$(ORDER=$order wrk -t1 -c32 -d"${SECONDS_PER_RUN}s" -s bench/create.lua "$base" 2>/dev/null | awk '/Requests\/sec/ {print $2}')
+  printf '| %s | %s | %s |\n' "$label" "$reads" "$creates"
+  kill -TERM "$pid"
+  wait "$pid" || true
+  rm -rf "$data_dir"
+}
+
+pg=$(scripts/postgres.sh start)
+database="wc_bench_$(date +%s)"
+psql -q "$pg" -c "CREATE DATABASE $database"
+echo "## Throughput (bench/server.sh $SECONDS_PER_RUN), $(date -u +%F)"
+echo
+echo "| database | session reads/s (wrk -t1 -c64) | session creations/s (wrk -t1 -c32) |"
+echo "|---|---:|---:|"
+run "SQLite (embedded)" ""
+run "PostgreSQL 15 (loopback)" "${pg%/*}/$database"
