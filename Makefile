@@ -39,6 +39,7 @@ widget:
 		--out-dir $(BINDGEN_OUT) --out-name wallet-checkout-core $(WASM)
 	node scripts/bundle.mjs $(BINDGEN_OUT) $(DIST)
 	node scripts/precompress.mjs $(DIST)
+	node scripts/integrity-readme.mjs
 
 server:
 	cargo build --release -p wallet-checkout-server

@@ -83,9 +83,17 @@ impl Api {
     /// Reads a session once, asking the backend to answer only when its status differs from
     /// `known` or after `wait_secs` (a backend may ignore this and answer at once). The tracker
     /// decides when to try again.
-    pub async fn wait_for_session(&self, id: &SessionId, known: SessionStatus, wait_secs: u64) -> Result<Session, ApiError> {
+    pub async fn wait_for_session(
+        &self,
+        id: &SessionId,
+        known: SessionStatus,
+        wait_secs: u64,
+    ) -> Result<Session, ApiError> {
         let path = paths::wait_for_session(id, known, wait_secs);
-        decode(self.call_with_timeout("GET", &path, None, None, 1, REQUEST_TIMEOUT_MS + wait_secs as u32 * 1000).await)
+        decode(
+            self.call_with_timeout("GET", &path, None, None, 1, REQUEST_TIMEOUT_MS + wait_secs as u32 * 1000)
+                .await,
+        )
     }
 
     pub async fn cancel_session(&self, id: &SessionId) -> Result<Session, ApiError> {

@@ -115,7 +115,9 @@ pub async fn load(locale: Locale) -> bool {
         return true;
     }
     let Some((url, integrity)) = crate::element::locale_file(locale.tag()) else { return false };
-    match crate::api::fetch("GET", &url, None, None, integrity.as_deref(), crate::api::REQUEST_TIMEOUT_MS).await {
+    match crate::api::fetch("GET", &url, None, None, integrity.as_deref(), crate::api::REQUEST_TIMEOUT_MS)
+        .await
+    {
         Ok((200, text)) => install_json(locale, &text),
         _ => false,
     }

@@ -188,7 +188,10 @@ mod tests {
     #[test]
     fn a_backend_that_waited_is_asked_again_at_once() {
         let mut tracker = Tracker::new(Pending);
-        assert_eq!(tracker.observe_wait(Observation::Status(Pending), 0.5, 25_010.0), Next::PollAfter { delay_ms: 0 });
+        assert_eq!(
+            tracker.observe_wait(Observation::Status(Pending), 0.5, 25_010.0),
+            Next::PollAfter { delay_ms: 0 }
+        );
     }
 
     #[test]
@@ -203,14 +206,23 @@ mod tests {
     #[test]
     fn a_change_is_followed_by_an_immediate_waiting_read() {
         let mut tracker = Tracker::new(Pending);
-        assert_eq!(tracker.observe_wait(Observation::Status(Processing), 0.5, 30.0), Next::PollAfter { delay_ms: 0 });
-        assert_eq!(tracker.observe_wait(Observation::Status(Succeeded), 0.5, 30.0), Next::Finished(Succeeded));
+        assert_eq!(
+            tracker.observe_wait(Observation::Status(Processing), 0.5, 30.0),
+            Next::PollAfter { delay_ms: 0 }
+        );
+        assert_eq!(
+            tracker.observe_wait(Observation::Status(Succeeded), 0.5, 30.0),
+            Next::Finished(Succeeded)
+        );
     }
 
     #[test]
     fn failed_waiting_reads_still_back_off() {
         let mut tracker = Tracker::new(Pending);
-        assert_eq!(tracker.observe_wait(Observation::Unreachable, 1.0, 25_000.0), Next::PollAfter { delay_ms: 4_000 });
+        assert_eq!(
+            tracker.observe_wait(Observation::Unreachable, 1.0, 25_000.0),
+            Next::PollAfter { delay_ms: 4_000 }
+        );
     }
 
     #[test]

@@ -81,7 +81,11 @@ impl Notifier {
 impl Subscription<'_> {
     /// Waits until the session may have changed, `timeout` passes, or the server stops.
     /// Call it with the future created before reading the session: see `changed`.
-    pub async fn wait(&self, changed: std::pin::Pin<&mut tokio::sync::futures::Notified<'_>>, timeout: std::time::Duration) {
+    pub async fn wait(
+        &self,
+        changed: std::pin::Pin<&mut tokio::sync::futures::Notified<'_>>,
+        timeout: std::time::Duration,
+    ) {
         let mut shutdown = self.notifier.shutdown.subscribe();
         if *shutdown.borrow_and_update() {
             return;

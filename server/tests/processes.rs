@@ -66,12 +66,15 @@ impl Drop for Process {
 }
 
 fn client() -> Client {
-    Client::builder().redirect(reqwest::redirect::Policy::none()).timeout(Duration::from_secs(60)).build().unwrap()
+    Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(Duration::from_secs(60))
+        .build()
+        .unwrap()
 }
 
 async fn new_session(client: &Client, server: &Process, key: &str) -> String {
-    let order: Value =
-        client.post(server.url("/store/orders")).send().await.unwrap().json().await.unwrap();
+    let order: Value = client.post(server.url("/store/orders")).send().await.unwrap().json().await.unwrap();
     let order = order["id"].as_str().unwrap();
     let session: Value = client
         .post(server.api("/sessions"))
@@ -129,11 +132,20 @@ async fn sigkill_in_the_middle_of_payments_loses_nothing() {
     // Tracking goes on: the sessions left pending can still be paid; the ones killed between
     // approval and confirmation are confirmed with the wallet; a waiting reader sees both.
     for id in &sessions {
-        let status = client.get(server.api(&format!("/sessions/{id}"))).send().await.unwrap().json::<Value>().await.unwrap()["status"].clone();
+        let status = client
+            .get(server.api(&format!("/sessions/{id}")))
+            .send()
+            .await
+            .unwrap()
+            .json::<Value>()
+            .await
+            .unwrap()["status"]
+            .clone();
         if status == json!("pending") {
             client.post(server.url(&format!("/sandbox/pay/{id}/approve"))).send().await.unwrap();
         }
-        let mut after: Value = client.get(server.api(&format!("/sessions/{id}"))).send().await.unwrap().json().await.unwrap();
+        let mut after: Value =
+            client.get(server.api(&format!("/sessions/{id}"))).send().await.unwrap().json().await.unwrap();
         if after["status"] == json!("processing") {
             after = client
                 .get(server.api(&format!("/sessions/{id}?wait=10&status=processing")))
@@ -168,7 +180,11 @@ async fn sigterm_answers_waiting_readers_and_lets_requests_finish() {
     let (status, body, answered) = waiting.await.unwrap();
     assert_eq!(status, 200);
     assert_eq!(body["status"], json!("pending"));
-    assert!(answered.duration_since(signalled) < Duration::from_secs(3), "{:?}", answered.duration_since(signalled));
+    assert!(
+        answered.duration_since(signalled) < Duration::from_secs(3),
+        "{:?}",
+        answered.duration_since(signalled)
+    );
     let exit = tokio::task::spawn_blocking(move || server.child.wait().unwrap()).await.unwrap();
     assert!(exit.success(), "a clean exit: {exit:?}");
 }
@@ -195,6 +211,7 @@ async fn two_instances_on_postgresql_behave_as_one() {
     let (seen, at) = waiting.await.unwrap();
     assert_ne!(seen["status"], json!("pending"), "the reader on the first instance saw the change");
     assert!(at.duration_since(approved) < Duration::from_secs(2));
-    let final_status: Value = client.get(first.api(&format!("/sessions/{id}"))).send().await.unwrap().json().await.unwrap();
+    let final_status: Value =
+        client.get(first.api(&format!("/sessions/{id}"))).send().await.unwrap().json().await.unwrap();
     assert_eq!(final_status["status"], json!("succeeded"));
 }

@@ -34,7 +34,15 @@ async fn a_waiting_read_without_a_change_answers_when_the_wait_is_over() {
     let session = app.new_session("wechat_pay").await;
     let id = session["id"].as_str().unwrap();
     let started = Instant::now();
-    let answer: Value = app.client.get(app.api(&format!("/sessions/{id}?wait=1"))).send().await.unwrap().json().await.unwrap();
+    let answer: Value = app
+        .client
+        .get(app.api(&format!("/sessions/{id}?wait=1")))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     let elapsed = started.elapsed();
     assert_eq!(answer["status"], json!("pending"));
     assert!(elapsed >= Duration::from_millis(950) && elapsed < Duration::from_secs(3), "{elapsed:?}");
@@ -91,7 +99,15 @@ async fn a_waiting_read_hears_the_expiry() {
     let session = app.new_session("wechat_pay").await;
     let id = session["id"].as_str().unwrap();
     let started = Instant::now();
-    let answer: Value = app.client.get(app.api(&format!("/sessions/{id}?wait=25"))).send().await.unwrap().json().await.unwrap();
+    let answer: Value = app
+        .client
+        .get(app.api(&format!("/sessions/{id}?wait=25")))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(answer["status"], json!("expired"));
     assert!(started.elapsed() < Duration::from_secs(5), "{:?}", started.elapsed());
 }
@@ -110,9 +126,11 @@ async fn a_late_approval_is_recorded_and_flagged_not_turned_into_a_payment() {
     let session_id = SessionId::parse(id).unwrap();
     let stored = store.session(&session_id).await.unwrap().unwrap();
     assert_eq!(stored.flag.as_deref(), Some("late_approval"));
-    let reasons: Vec<String> = store.history(&session_id).await.unwrap().into_iter().map(|c| c.reason).collect();
+    let reasons: Vec<String> =
+        store.history(&session_id).await.unwrap().into_iter().map(|c| c.reason).collect();
     assert_eq!(reasons, ["created", "expired", "late_approval"]);
-    let order = store.order(&OrderId::parse(session["order_id"].as_str().unwrap()).unwrap()).await.unwrap().unwrap();
+    let order =
+        store.order(&OrderId::parse(session["order_id"].as_str().unwrap()).unwrap()).await.unwrap().unwrap();
     assert_eq!(order.status, OrderStatus::Open);
 }
 

@@ -75,7 +75,9 @@ pub fn is_late_approval(event: SessionEvent, refusal: Refusal) -> bool {
         && matches!(
             refusal,
             Refusal::Expired
-                | Refusal::NotAllowed(SessionStatus::Expired | SessionStatus::Canceled | SessionStatus::Failed)
+                | Refusal::NotAllowed(
+                    SessionStatus::Expired | SessionStatus::Canceled | SessionStatus::Failed
+                )
         )
 }
 

@@ -168,7 +168,9 @@ pub async fn get_session(
     let known = match query.status.as_deref() {
         None => None,
         Some(raw) => Some(SessionStatus::parse(raw).ok_or_else(|| {
-            ApiError::invalid_request("status must be one of pending, processing, succeeded, failed, expired, canceled")
+            ApiError::invalid_request(
+                "status must be one of pending, processing, succeeded, failed, expired, canceled",
+            )
         })?),
     };
     if wait == 0 {

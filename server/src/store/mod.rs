@@ -109,7 +109,12 @@ impl Store {
             Backend::Postgres => &POSTGRES_MIGRATIONS,
         };
         migrations.run(&pool).await.context("cannot migrate the database")?;
-        Ok(Self { pool, backend, database_url: database_url.to_owned(), notifier: Arc::new(Notifier::default()) })
+        Ok(Self {
+            pool,
+            backend,
+            database_url: database_url.to_owned(),
+            notifier: Arc::new(Notifier::default()),
+        })
     }
 
     pub fn backend(&self) -> Backend {
@@ -364,9 +369,11 @@ impl Store {
         now: UnixMillis,
     ) -> Result<Transition, StoreError> {
         let current = match refusal {
-            Refusal::Expired => match Box::pin(self.apply(&current.id, SessionEvent::ExpiryReached, now)).await? {
-                Transition::Applied(session) | Transition::Refused(_, session) => session,
-            },
+            Refusal::Expired => {
+                match Box::pin(self.apply(&current.id, SessionEvent::ExpiryReached, now)).await? {
+                    Transition::Applied(session) | Transition::Refused(_, session) => session,
+                }
+            }
             _ => current,
         };
         let mut tx = self.pool.begin().await?;
@@ -419,9 +426,17 @@ impl Store {
 
     /// Tells every instance about a change, from inside its transaction (PostgreSQL delivers the
     /// notification on commit).
-    async fn announce(&self, tx: &mut sqlx::Transaction<'_, sqlx::Any>, id: &SessionId) -> Result<(), sqlx::Error> {
+    async fn announce(
+        &self,
+        tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+        id: &SessionId,
+    ) -> Result<(), sqlx::Error> {
         if self.backend == Backend::Postgres {
-            sqlx::query("SELECT pg_notify($1, $2)").bind(CHANNEL).bind(id.as_str()).execute(&mut **tx).await?;
+            sqlx::query("SELECT pg_notify($1, $2)")
+                .bind(CHANNEL)
+                .bind(id.as_str())
+                .execute(&mut **tx)
+                .await?;
         }
         Ok(())
     }

@@ -34,7 +34,8 @@ pub async fn test_db() -> TestDb {
 async fn fresh_postgres_database(server: &str) -> String {
     let name: String = rand::thread_rng().sample_iter(&Alphanumeric).take(16).map(char::from).collect();
     let name = format!("wc_test_{}", name.to_ascii_lowercase());
-    let mut connection = sqlx::PgConnection::connect(server).await.expect("the test PostgreSQL server answers");
+    let mut connection =
+        sqlx::PgConnection::connect(server).await.expect("the test PostgreSQL server answers");
     connection.execute(format!("CREATE DATABASE {name}").as_str()).await.expect("a test database");
     let mut url = url::Url::parse(server).expect("WC_TEST_POSTGRES is a URL");
     url.set_path(&name);
@@ -140,11 +141,7 @@ impl TestApp {
 
     /// Presses a button on the sandbox pay page.
     pub async fn sandbox(&self, session_id: &str, decision: &str) -> Response {
-        self.client
-            .post(self.url(&format!("/sandbox/pay/{session_id}/{decision}")))
-            .send()
-            .await
-            .unwrap()
+        self.client.post(self.url(&format!("/sandbox/pay/{session_id}/{decision}"))).send().await.unwrap()
     }
 }
 
