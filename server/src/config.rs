@@ -1,81 +1,208 @@
-//! Server configuration from environment variables, each with a default that runs the demo.
+//! Server configuration: a TOML file named by `WC_CONFIG` (optional), with every setting
+//! overridable by its environment variable, and a default for everything, so the demo needs none.
+//! README: "Configuration" lists every setting.
 
 use anyhow::{bail, Context};
 use axum::http::HeaderValue;
-use std::{net::SocketAddr, path::PathBuf};
+use std::{collections::HashMap, net::SocketAddr, path::PathBuf};
 use url::Url;
 
 /// Seconds a payment session stays payable.
 pub const DEFAULT_SESSION_TTL_SECS: u64 = 15 * 60;
 
+/// Every setting: its key in the file and its environment variable.
+pub const SETTINGS: [(&str, &str); 14] = [
+    ("bind", "WC_BIND"),
+    ("public_url", "WC_PUBLIC_URL"),
+    ("data_dir", "WC_DATA_DIR"),
+    ("database_url", "DATABASE_URL"),
+    ("widget_dir", "WC_WIDGET_DIR"),
+    ("sandbox", "WC_SANDBOX"),
+    ("session_ttl_secs", "WC_SESSION_TTL_SECS"),
+    ("allowed_origins", "WC_ALLOWED_ORIGINS"),
+    ("session_rate_per_minute", "WC_SESSION_RATE_PER_MINUTE"),
+    ("trust_proxy", "WC_TRUST_PROXY"),
+    ("webhook_retry_base_ms", "WC_WEBHOOK_RETRY_BASE_MS"),
+    ("webhook_max_attempts", "WC_WEBHOOK_MAX_ATTEMPTS"),
+    ("log_format", "WC_LOG_FORMAT"),
+    ("demo_store", "WC_DEMO_STORE"),
+];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
 #[derive(Debug, Clone)]
 pub struct Config {
-    /// `WC_BIND`: address to listen on. Default `127.0.0.1:8080`; port 0 picks a free port.
+    /// `bind`: address to listen on. Default `127.0.0.1:8080`; port 0 picks a free port.
     pub bind: SocketAddr,
-    /// `WC_PUBLIC_URL`: the base URL shoppers reach this server at (QR codes and redirects point
+    /// `public_url`: the base URL shoppers reach this server at (QR codes and redirects point
     /// there). Default: taken from each request's `Host` header, which suits a demo on a LAN.
     pub public_url: Option<Url>,
-    /// `WC_DATA_DIR`: where the embedded database lives. Default `./data`.
+    /// `data_dir`: where the embedded database lives. Default `./data`.
     pub data_dir: PathBuf,
-    /// `DATABASE_URL`: default `sqlite://<data_dir>/wallet-checkout.db`.
+    /// `database_url`: `sqlite://...` or `postgres://...`. Default `sqlite://<data_dir>/wallet-checkout.db`.
     pub database_url: String,
-    /// `WC_WIDGET_DIR`: the built widget (`make widget`). Default `./dist/wallet-checkout`.
+    /// `widget_dir`: the built widget (`make widget`). Default `./dist/wallet-checkout`.
     pub widget_dir: PathBuf,
-    /// `WC_SANDBOX`: offer the sandbox wallet (`true` by default; `false` means live mode).
+    /// `sandbox`: offer the sandbox wallet (`true` by default; `false` means live mode).
     pub sandbox: bool,
-    /// `WC_SESSION_TTL_SECS`: how long a payment session can be paid. Default 900.
+    /// `session_ttl_secs`: how long a payment session can be paid. Default 900.
     pub session_ttl_secs: u64,
-    /// `WC_ALLOWED_ORIGINS`: comma-separated store origins (`https://shop.example`) allowed to
-    /// call the checkout API from the browser. Default: none, same origin only.
+    /// `allowed_origins`: store origins (`https://shop.example`) allowed to call the checkout API
+    /// from the browser. Default: none, same origin only.
     pub allowed_origins: Vec<HeaderValue>,
+    /// `session_rate_per_minute`: session creations allowed per client address and minute
+    /// (bursts up to the same number). Default 60; 0 turns the limit off.
+    pub session_rate_per_minute: u32,
+    /// `trust_proxy`: take the client address from `X-Forwarded-For` (only behind a proxy that
+    /// sets it). Default `false`.
+    pub trust_proxy: bool,
+    /// `webhook_retry_base_ms`: the first retry of a failed webhook comes after this long, each
+    /// next one after twice as long, at most an hour. Default 10000.
+    pub webhook_retry_base_ms: i64,
+    /// `webhook_max_attempts`: attempts before an event is given up. Default 20 (about 12 hours).
+    pub webhook_max_attempts: i64,
+    /// `log_format`: `text` (default) or `json`, one object per line.
+    pub log_format: LogFormat,
+    /// `demo_store`: serve the demo store (default: when the sandbox is on).
+    pub demo_store: bool,
+}
+
+/// Where settings come from: the environment first, then the file.
+struct Source {
+    file: HashMap<String, String>,
+}
+
+impl Source {
+    fn get(&self, key: &str) -> Option<String> {
+        let env = SETTINGS.iter().find(|(k, _)| *k == key).map(|(_, env)| *env)?;
+        std::env::var(env).ok().filter(|v| !v.trim().is_empty()).or_else(|| self.file.get(key).cloned())
+    }
+}
+
+fn read_file(path: &str) -> anyhow::Result<HashMap<String, String>> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read the configuration file {path}"))?;
+    let table: toml::Table = text.parse().with_context(|| format!("{path} is not valid TOML"))?;
+    let mut settings = HashMap::new();
+    for (key, value) in table {
+        if !SETTINGS.iter().any(|(k, _)| *k == key) {
+            bail!("{path}: unknown setting {key:?} (README: Configuration)");
+        }
+        let value = match value {
+            toml::Value::String(s) => s,
+            toml::Value::Integer(n) => n.to_string(),
+            toml::Value::Boolean(b) => b.to_string(),
+            toml::Value::Array(items) => items
+                .into_iter()
+                .map(|item| {
+                    item.as_str()
+                        .map(str::to_owned)
+                        .with_context(|| format!("{path}: {key} must list strings"))
+                })
+                .collect::<anyhow::Result<Vec<_>>>()?
+                .join(","),
+            other => bail!("{path}: {key} has an unsupported value {other}"),
+        };
+        settings.insert(key, value);
+    }
+    Ok(settings)
+}
+
+fn flag(name: &str, value: Option<String>, default: bool) -> anyhow::Result<bool> {
+    match value.as_deref() {
+        None => Ok(default),
+        Some("true" | "1" | "yes") => Ok(true),
+        Some("false" | "0" | "no") => Ok(false),
+        Some(other) => bail!("{name}={other:?} must be true or false"),
+    }
+}
+
+fn number<T: std::str::FromStr + PartialOrd + Copy + std::fmt::Display>(
+    name: &str,
+    value: Option<String>,
+    default: T,
+    range: std::ops::RangeInclusive<T>,
+) -> anyhow::Result<T> {
+    match value {
+        None => Ok(default),
+        Some(raw) => raw.parse::<T>().ok().filter(|n| range.contains(n)).with_context(|| {
+            format!("{name}={raw:?} must be a number from {} to {}", range.start(), range.end())
+        }),
+    }
 }
 
 impl Config {
-    pub fn from_env() -> anyhow::Result<Self> {
-        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
-        let bind = match var("WC_BIND") {
+    /// Reads the file named by `WC_CONFIG` (if set) and the environment.
+    pub fn load() -> anyhow::Result<Self> {
+        let file = match std::env::var("WC_CONFIG").ok().filter(|p| !p.is_empty()) {
+            Some(path) => read_file(&path)?,
+            None => HashMap::new(),
+        };
+        Self::from_source(&Source { file })
+    }
+
+    fn from_source(source: &Source) -> anyhow::Result<Self> {
+        let bind = match source.get("bind") {
             Some(value) => value
                 .parse()
-                .with_context(|| format!("WC_BIND={value:?} is not an address like 127.0.0.1:8080"))?,
+                .with_context(|| format!("bind={value:?} is not an address like 127.0.0.1:8080"))?,
             None => SocketAddr::from(([127, 0, 0, 1], 8080)),
         };
-        let public_url = match var("WC_PUBLIC_URL") {
-            Some(value) => Some(parse_public_url(&value)?),
-            None => None,
-        };
-        let data_dir = PathBuf::from(var("WC_DATA_DIR").unwrap_or_else(|| "data".into()));
-        let database_url = var("DATABASE_URL").unwrap_or_else(|| sqlite_url(&data_dir));
-        let widget_dir = PathBuf::from(var("WC_WIDGET_DIR").unwrap_or_else(|| "dist/wallet-checkout".into()));
-        let sandbox = match var("WC_SANDBOX").as_deref() {
-            None | Some("true" | "1" | "yes") => true,
-            Some("false" | "0" | "no") => false,
-            Some(other) => bail!("WC_SANDBOX={other:?} must be true or false"),
-        };
-        let session_ttl_secs = match var("WC_SESSION_TTL_SECS") {
-            Some(value) => value
-                .parse()
-                .ok()
-                .filter(|secs| (1..=86_400).contains(secs))
-                .with_context(|| format!("WC_SESSION_TTL_SECS={value:?} must be 1 to 86400"))?,
-            None => DEFAULT_SESSION_TTL_SECS,
-        };
-        let allowed_origins = match var("WC_ALLOWED_ORIGINS") {
-            Some(list) => parse_origins(&list)?,
-            None => Vec::new(),
+        let public_url = source.get("public_url").map(|value| parse_public_url(&value)).transpose()?;
+        let data_dir = PathBuf::from(source.get("data_dir").unwrap_or_else(|| "data".into()));
+        let database_url = source.get("database_url").unwrap_or_else(|| sqlite_url(&data_dir));
+        let widget_dir =
+            PathBuf::from(source.get("widget_dir").unwrap_or_else(|| "dist/wallet-checkout".into()));
+        let sandbox = flag("sandbox", source.get("sandbox"), true)?;
+        let log_format = match source.get("log_format").as_deref() {
+            None | Some("text") => LogFormat::Text,
+            Some("json") => LogFormat::Json,
+            Some(other) => bail!("log_format={other:?} must be text or json"),
         };
         Ok(Self {
             bind,
             public_url,
-            data_dir,
             database_url,
             widget_dir,
             sandbox,
-            session_ttl_secs,
-            allowed_origins,
+            session_ttl_secs: number(
+                "session_ttl_secs",
+                source.get("session_ttl_secs"),
+                DEFAULT_SESSION_TTL_SECS,
+                1..=86_400,
+            )?,
+            allowed_origins: parse_origins(&source.get("allowed_origins").unwrap_or_default())?,
+            session_rate_per_minute: number(
+                "session_rate_per_minute",
+                source.get("session_rate_per_minute"),
+                60,
+                0..=1_000_000,
+            )?,
+            trust_proxy: flag("trust_proxy", source.get("trust_proxy"), false)?,
+            webhook_retry_base_ms: number(
+                "webhook_retry_base_ms",
+                source.get("webhook_retry_base_ms"),
+                10_000,
+                10..=3_600_000,
+            )?,
+            webhook_max_attempts: number(
+                "webhook_max_attempts",
+                source.get("webhook_max_attempts"),
+                20,
+                1..=100,
+            )?,
+            log_format,
+            demo_store: flag("demo_store", source.get("demo_store"), sandbox)?,
+            data_dir,
         })
     }
 
-    /// A configuration for tests: port 0, an embedded database in `data_dir`, sandbox on.
+    /// A configuration for tests: port 0, an embedded database in `data_dir`, sandbox on, no
+    /// rate limit, quick webhook retries.
     pub fn for_tests(data_dir: PathBuf) -> Self {
         Self {
             bind: SocketAddr::from(([127, 0, 0, 1], 0)),
@@ -86,6 +213,12 @@ impl Config {
             sandbox: true,
             session_ttl_secs: DEFAULT_SESSION_TTL_SECS,
             allowed_origins: Vec::new(),
+            session_rate_per_minute: 0,
+            trust_proxy: false,
+            webhook_retry_base_ms: 100,
+            webhook_max_attempts: 20,
+            log_format: LogFormat::Text,
+            demo_store: true,
         }
     }
 
@@ -106,11 +239,11 @@ pub fn parse_origins(list: &str) -> anyhow::Result<Vec<HeaderValue>> {
         .map(str::trim)
         .filter(|origin| !origin.is_empty())
         .map(|origin| {
-            let url = Url::parse(origin)
-                .with_context(|| format!("{origin:?} in WC_ALLOWED_ORIGINS is not a URL"))?;
+            let url =
+                Url::parse(origin).with_context(|| format!("{origin:?} in allowed_origins is not a URL"))?;
             let exact = url.origin().ascii_serialization();
             if !matches!(url.scheme(), "http" | "https") || exact != origin.trim_end_matches('/') {
-                bail!("{origin:?} in WC_ALLOWED_ORIGINS must be an origin such as https://shop.example");
+                bail!("{origin:?} in allowed_origins must be an origin such as https://shop.example");
             }
             Ok(HeaderValue::from_str(&exact)?)
         })
@@ -118,16 +251,20 @@ pub fn parse_origins(list: &str) -> anyhow::Result<Vec<HeaderValue>> {
 }
 
 fn parse_public_url(value: &str) -> anyhow::Result<Url> {
-    let url = Url::parse(value).with_context(|| format!("WC_PUBLIC_URL={value:?} is not a URL"))?;
+    let url = Url::parse(value).with_context(|| format!("public_url={value:?} is not a URL"))?;
     if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
-        bail!("WC_PUBLIC_URL={value:?} must be an http(s) URL with a host");
+        bail!("public_url={value:?} must be an http(s) URL with a host");
     }
     Ok(url)
 }
 
 #[cfg(test)]
 mod tests {
-    use super::parse_origins;
+    use super::*;
+
+    fn source(pairs: &[(&str, &str)]) -> Source {
+        Source { file: pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect() }
+    }
 
     #[test]
     fn allowed_origins_are_exact_origins() {
@@ -137,5 +274,39 @@ mod tests {
         assert!(parse_origins("https://shop.example/checkout").is_err());
         assert!(parse_origins("ftp://shop.example").is_err());
         assert!(parse_origins("").unwrap().is_empty());
+    }
+
+    #[test]
+    fn the_file_gives_settings_and_bad_values_are_explained() {
+        let config = Config::from_source(&source(&[
+            ("bind", "127.0.0.1:9000"),
+            ("sandbox", "false"),
+            ("session_ttl_secs", "60"),
+        ]))
+        .unwrap();
+        assert_eq!(config.bind.port(), 9000);
+        assert!(config.livemode());
+        assert!(!config.demo_store, "no demo store in live mode unless asked");
+        assert_eq!(config.session_ttl_secs, 60);
+        let error = Config::from_source(&source(&[("session_ttl_secs", "0")])).unwrap_err().to_string();
+        assert!(error.contains("session_ttl_secs"), "{error}");
+        assert!(Config::from_source(&source(&[("log_format", "xml")])).is_err());
+    }
+
+    #[test]
+    fn unknown_settings_in_the_file_are_refused() {
+        let dir = tempfile::TempDir::new().unwrap();
+        let path = dir.path().join("wallet-checkout.toml");
+        std::fs::write(&path, "bind = \"127.0.0.1:1\"\nsanbox = true\n").unwrap();
+        let error = read_file(path.to_str().unwrap()).unwrap_err().to_string();
+        assert!(error.contains("sanbox"), "{error}");
+        std::fs::write(
+            &path,
+            "allowed_origins = [\"https://a.example\", \"https://b.example\"]\nsession_rate_per_minute = 5\n",
+        )
+        .unwrap();
+        let file = read_file(path.to_str().unwrap()).unwrap();
+        assert_eq!(file["allowed_origins"], "https://a.example,https://b.example");
+        assert_eq!(file["session_rate_per_minute"], "5");
     }
 }

@@ -1,13 +1,17 @@
 //! The wallet-checkout reference backend: the widget-facing contract (`/api/checkout`), a sandbox
 //! wallet with its pay pages, a demo store, and the built widget's static files.
 
+pub mod auth;
+pub mod cli;
 pub mod config;
 pub mod domain;
 pub mod error;
 pub mod html;
 pub mod notify;
 pub mod providers;
+pub mod rate_limit;
 pub mod routes;
 pub mod startup;
 pub mod store;
 pub mod telemetry;
+pub mod webhooks;

@@ -1,11 +1,16 @@
-//! Reference merchant backend: reads configuration, sets up logging and serves until stopped.
+//! Reference merchant backend: reads configuration, sets up logging, and serves until stopped;
+//! or, with `keys ...`, manages API keys from the command line (the first admin key).
 
-use wallet_checkout_server::{config::Config, startup::Application, telemetry};
+use wallet_checkout_server::{cli, config::Config, startup::Application, telemetry};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    telemetry::init();
-    let config = Config::from_env()?;
+    let config = Config::load()?;
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if !args.is_empty() {
+        return cli::run(config, &args).await;
+    }
+    telemetry::init(config.log_format);
     let app = Application::build(config).await?;
     tracing::info!(address = %app.address(), "wallet-checkout server listening");
     app.run_until_stopped().await

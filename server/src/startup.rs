@@ -2,11 +2,14 @@
 //! signal, letting in-flight requests finish.
 
 use crate::{
+    auth::Role,
     config::Config,
     domain::SessionEvent,
     providers::{sandbox::SandboxProvider, Providers, Verdict},
-    routes::{self, AppState},
+    rate_limit::RateLimiter,
+    routes::{self, merchant::keys::make_key, AppState, DemoStore},
     store::Store,
+    webhooks::{self, DeliveryPolicy},
 };
 use anyhow::Context;
 use axum::{
@@ -50,25 +53,38 @@ impl Application {
         if !config.widget_dir.join("wallet-checkout.js").is_file() {
             tracing::warn!(dir = %config.widget_dir.display(), "the built widget is missing: run `make widget`");
         }
-        let store = Store::connect(&config.database_url).await?;
+        let listener = TcpListener::bind(config.bind)
+            .await
+            .with_context(|| format!("cannot listen on {}", config.bind))?;
+        let address = listener.local_addr()?;
+        let store = Store::connect(&config.database_url).await?.with_livemode(config.livemode());
         store.spawn_listener();
         let mut providers = Providers::default();
         if config.sandbox {
             providers.add(Arc::new(SandboxProvider));
         }
-        let state = AppState { store, providers: Arc::new(providers), config: Arc::new(config) };
+        let demo = if config.demo_store {
+            Some(Arc::new(demo_store(&store, &config, address).await?))
+        } else {
+            None
+        };
+        let state = AppState {
+            store,
+            providers: Arc::new(providers),
+            session_limiter: Arc::new(RateLimiter::new(config.session_rate_per_minute)),
+            demo,
+            config: Arc::new(config),
+        };
         spawn_sweeper(state.clone());
+        webhooks::spawn_worker(
+            state.store.clone(),
+            DeliveryPolicy {
+                retry_base_ms: state.config.webhook_retry_base_ms,
+                max_attempts: state.config.webhook_max_attempts,
+            },
+        );
         let router = router(state.clone());
-        let listener = TcpListener::bind(state.config.bind)
-            .await
-            .with_context(|| format!("cannot listen on {}", state.config.bind))?;
-        let address = listener.local_addr()?;
         Ok(Self { listener, router, address, state })
-    }
-
-    /// The state the routes share (for tests that look behind the API).
-    pub fn state(&self) -> &AppState {
-        &self.state
     }
 
     /// The address actually bound (useful with port 0).
@@ -76,11 +92,16 @@ impl Application {
         self.address
     }
 
+    /// The state the routes share (for tests that look behind the API).
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
     /// Serves until SIGTERM or Ctrl-C, then stops taking connections, answers every waiting
     /// reader at once and lets in-flight requests finish.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
         let notifier = self.state.store.notifier().clone();
-        axum::serve(self.listener, self.router)
+        axum::serve(self.listener, self.router.into_make_service_with_connect_info::<SocketAddr>())
             .with_graceful_shutdown(async move {
                 shutdown_signal().await;
                 notifier.shut_down();
@@ -90,7 +111,28 @@ impl Application {
     }
 }
 
+/// The demo store's operator key, made anew at every start (an earlier one is revoked).
+async fn demo_store(store: &Store, config: &Config, address: SocketAddr) -> anyhow::Result<DemoStore> {
+    const NAME: &str = "demo store";
+    store.revoke_api_keys_named(NAME, crate::domain::now_millis()).await?;
+    let (_, secret) = make_key(store, NAME, Role::Operator, config.livemode(), "server")
+        .await
+        .map_err(|e| anyhow::anyhow!(e.message))?;
+    let host = if address.ip().is_unspecified() {
+        SocketAddr::from(([127, 0, 0, 1], address.port()))
+    } else {
+        address
+    };
+    Ok(DemoStore {
+        api_base: format!("http://{host}"),
+        secret,
+        client: reqwest::Client::builder().timeout(Duration::from_secs(10)).build()?,
+    })
+}
+
 pub fn router(state: AppState) -> Router {
+    let api_headers =
+        SetResponseHeaderLayer::overriding(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     let checkout_api = Router::new()
         .route("/orders/{id}", get(routes::orders::get_order))
         .route("/sessions", post(routes::sessions::create_session))
@@ -99,34 +141,90 @@ pub fn router(state: AppState) -> Router {
         .fallback(routes::api_not_found)
         .method_not_allowed_fallback(routes::api_method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .layer(SetResponseHeaderLayer::overriding(
-            header::CACHE_CONTROL,
-            HeaderValue::from_static("no-store"),
-        ));
-
-    let widget = Router::new()
-        .fallback_service(ServeDir::new(&state.config.widget_dir).precompressed_br().precompressed_gzip())
-        .layer(middleware::from_fn(routes::assets::widget_headers));
+        .layer(api_headers.clone());
     let checkout_api = match cors_layer(&state.config.allowed_origins) {
         Some(cors) => checkout_api.layer(cors),
         None => checkout_api,
     };
 
+    use routes::merchant::{keys, orders, reports, webhooks as hooks};
+    let merchant_api = Router::new()
+        .route("/orders", post(orders::create_order).get(orders::list_orders))
+        .route("/orders/{id}", get(orders::get_order))
+        .route("/orders/{id}/cancel", post(orders::cancel_order))
+        .route("/keys", post(keys::create_key).get(keys::list_keys))
+        .route("/keys/{id}/revoke", post(keys::revoke_key))
+        .route("/webhook-endpoint", get(hooks::get_endpoint).put(hooks::set_endpoint))
+        .route("/webhook-endpoint/rotate-secret", post(hooks::rotate_secret))
+        .route("/events", get(hooks::list_events))
+        .route("/audit-log", get(hooks::audit_log))
+        .route("/reports/transactions", get(reports::transactions))
+        .route("/reports/daily-totals", get(reports::daily_totals))
+        .fallback(routes::api_not_found)
+        .method_not_allowed_fallback(routes::api_method_not_allowed)
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(api_headers);
+
+    let widget = Router::new()
+        .fallback_service(ServeDir::new(&state.config.widget_dir).precompressed_br().precompressed_gzip())
+        .layer(middleware::from_fn(routes::assets::widget_headers));
+
     let mut app = Router::new()
-        .route("/", get(routes::store::new_order))
-        .route("/store/orders", post(routes::store::create_order))
-        .route("/store/orders/{id}", get(routes::store::order_page))
+        .route("/healthz", get(routes::health::healthz))
+        .route("/readyz", get(routes::health::readyz))
+        .route("/openapi.json", get(routes::openapi::document))
+        .route("/dashboard", get(routes::dashboard::dashboard))
         .route("/static/{file}", get(routes::store::static_file))
         .route("/favicon.ico", get(|| async { axum::http::StatusCode::NO_CONTENT }))
         .nest("/api/checkout", checkout_api)
+        .nest("/api/v1", merchant_api)
         .nest("/wallet-checkout", widget);
+    if state.demo.is_some() {
+        app = app
+            .route("/", get(routes::store::new_order))
+            .route("/store/orders", post(routes::store::create_order))
+            .route("/store/orders/{id}", get(routes::store::order_page));
+    }
     if state.config.sandbox {
         app = app
             .route("/sandbox/pay/{id}", get(routes::sandbox::pay_page))
             .route("/sandbox/pay/{id}/approve", post(routes::sandbox::approve))
             .route("/sandbox/pay/{id}/decline", post(routes::sandbox::decline));
     }
-    app.layer(TraceLayer::new_for_http()).with_state(state)
+    let https = state.config.public_url.as_ref().is_some_and(|url| url.scheme() == "https");
+    app.layer(middleware::from_fn(move |request, next| security_headers(request, next, https)))
+        .layer(TraceLayer::new_for_http().make_span_with(request_span))
+        .with_state(state)
+}
+
+/// Headers every answer carries: no MIME sniffing, no referrer, no framing; HSTS over https.
+async fn security_headers(
+    request: axum::extract::Request,
+    next: middleware::Next,
+    https: bool,
+) -> axum::response::Response {
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    headers.entry(header::REFERRER_POLICY).or_insert(HeaderValue::from_static("no-referrer"));
+    headers.entry(header::X_FRAME_OPTIONS).or_insert(HeaderValue::from_static("DENY"));
+    headers
+        .insert("permissions-policy", HeaderValue::from_static("camera=(), microphone=(), geolocation=()"));
+    if https {
+        headers.insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static("max-age=31536000"));
+    }
+    response
+}
+
+/// The span of a request: method and path, and the session id when the path names one, so every
+/// line logged while serving it is about that session. Query strings are left out.
+fn request_span(request: &axum::http::Request<axum::body::Body>) -> tracing::Span {
+    let path = request.uri().path();
+    let session = path.split('/').find(|part| part.starts_with("ses_") && part.len() <= 64);
+    match session {
+        Some(session_id) => tracing::info_span!("request", method = %request.method(), path, session_id),
+        None => tracing::info_span!("request", method = %request.method(), path),
+    }
 }
 
 /// Expires sessions on time even when nobody reads them, and asks the wallet about approved

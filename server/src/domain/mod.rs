@@ -27,6 +27,22 @@ pub fn rfc3339(millis: UnixMillis) -> String {
         .unwrap_or_default()
 }
 
+/// An instant from an RFC 3339 time (`2026-11-26T10:00:00Z`) or a date (`2026-11-26`, midnight
+/// UTC), in Unix milliseconds.
+pub fn parse_instant(raw: &str) -> Option<UnixMillis> {
+    if let Ok(time) = OffsetDateTime::parse(raw, &Rfc3339) {
+        return i64::try_from(time.unix_timestamp_nanos() / 1_000_000).ok();
+    }
+    let mut parts = raw.splitn(3, '-');
+    let (year, month, day) = (parts.next()?, parts.next()?, parts.next()?);
+    if year.len() != 4 || month.len() != 2 || day.len() != 2 {
+        return None;
+    }
+    let month = time::Month::try_from(month.parse::<u8>().ok()?).ok()?;
+    let date = time::Date::from_calendar_date(year.parse().ok()?, month, day.parse().ok()?).ok()?;
+    Some(date.midnight().assume_utc().unix_timestamp() * 1000)
+}
+
 fn random_suffix() -> String {
     rand::thread_rng().sample_iter(&Alphanumeric).take(24).map(char::from).collect()
 }
@@ -39,6 +55,21 @@ pub fn new_order_id() -> OrderId {
     OrderId::parse(format!("ord_{}", random_suffix())).expect("generated ids are valid")
 }
 
+pub fn new_event_id() -> String {
+    format!("evt_{}", random_suffix())
+}
+
+/// A random id with a prefix (`key_`, `whe_`, ...).
+pub fn new_id(prefix: &str) -> String {
+    format!("{prefix}_{}", random_suffix())
+}
+
+/// A secret of `length` random alphanumeric characters after `prefix`.
+pub fn new_secret(prefix: &str, length: usize) -> String {
+    let secret: String = rand::thread_rng().sample_iter(&Alphanumeric).take(length).map(char::from).collect();
+    format!("{prefix}{secret}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -49,6 +80,15 @@ mod tests {
         assert!(a.as_str().starts_with("ses_"));
         assert_ne!(a, b);
         assert!(new_order_id().as_str().starts_with("ord_"));
+    }
+
+    #[test]
+    fn instants_are_read_from_times_and_dates() {
+        assert_eq!(parse_instant("1970-01-02"), Some(86_400_000));
+        assert_eq!(parse_instant("1970-01-01T00:00:01.5Z"), Some(1_500));
+        assert_eq!(parse_instant("1970-01-01T08:00:00+08:00"), Some(0));
+        assert_eq!(parse_instant("1970-13-01"), None);
+        assert_eq!(parse_instant("yesterday"), None);
     }
 
     #[test]

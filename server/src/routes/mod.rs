@@ -1,14 +1,18 @@
 //! HTTP routes, one file per resource, and the state they share.
 
 pub mod assets;
+pub mod dashboard;
+pub mod health;
+pub mod merchant;
+pub mod openapi;
 pub mod orders;
 pub mod sandbox;
 pub mod sessions;
 pub mod store;
 
-use crate::{config::Config, error::ApiError, providers::Providers, store::Store};
+use crate::{config::Config, error::ApiError, providers::Providers, rate_limit::RateLimiter, store::Store};
 use axum::http::{header, HeaderMap};
-use std::sync::Arc;
+use std::{net::SocketAddr, sync::Arc};
 use url::Url;
 
 #[derive(Clone)]
@@ -16,9 +20,36 @@ pub struct AppState {
     pub store: Store,
     pub providers: Arc<Providers>,
     pub config: Arc<Config>,
+    pub session_limiter: Arc<RateLimiter>,
+    /// How the demo store reaches this server's merchant API, and its key.
+    pub demo: Option<Arc<DemoStore>>,
+}
+
+/// The demo store's side of the merchant API: it creates orders over HTTP with its own key, the
+/// way a merchant's backend does.
+pub struct DemoStore {
+    pub api_base: String,
+    pub secret: String,
+    pub client: reqwest::Client,
 }
 
 impl AppState {
+    /// The client's address: the socket's, or the first `X-Forwarded-For` entry behind a
+    /// trusted proxy.
+    pub fn client_address(&self, headers: &HeaderMap, peer: SocketAddr) -> std::net::IpAddr {
+        if self.config.trust_proxy {
+            let forwarded = headers
+                .get("x-forwarded-for")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.split(',').next())
+                .and_then(|v| v.trim().parse().ok());
+            if let Some(address) = forwarded {
+                return address;
+            }
+        }
+        peer.ip()
+    }
+
     /// The base URL shoppers reach this server at: the configured one, else the request's host.
     pub fn public_base(&self, headers: &HeaderMap) -> Url {
         if let Some(url) = &self.config.public_url {

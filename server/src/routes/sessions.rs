@@ -2,20 +2,20 @@
 
 use super::AppState;
 use crate::{
-    domain::{now_millis, rfc3339, IdempotencyKey, ReturnUrl, SessionEvent, UnixMillis},
+    domain::{now_millis, IdempotencyKey, ReturnUrl, SessionEvent},
     error::{ApiError, JsonBody, PathId, QueryParams},
     providers::PaymentRequest,
     store::{NewSession, Reservation, SessionRecord, Transition},
 };
 use axum::{
-    extract::State,
+    extract::{ConnectInfo, State},
     http::{HeaderMap, HeaderName, HeaderValue, StatusCode},
     response::{IntoResponse, Response},
     Json,
 };
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
-use std::time::Duration;
+use std::{net::SocketAddr, time::Duration};
 use wallet_checkout_contract::{
     CreateSessionRequest, ErrorCode, OrderStatus, Session, SessionId, SessionStatus, IDEMPOTENCY_KEY_HEADER,
 };
@@ -29,9 +29,15 @@ const CONCURRENT_KEY_POLL_MS: u64 = 25;
 
 pub async fn create_session(
     State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     JsonBody(request): JsonBody<CreateSessionRequest>,
 ) -> Result<Response, ApiError> {
+    let client = state.client_address(&headers, peer);
+    if let Err(wait) = state.session_limiter.check(client, std::time::Instant::now()) {
+        tracing::warn!(%client, "session creation rate limited");
+        return Err(ApiError::rate_limited(wait));
+    }
     let key =
         headers.get(IDEMPOTENCY_KEY_HEADER).map(|value| value.to_str().unwrap_or("\u{0}")).unwrap_or("");
     let key = IdempotencyKey::parse(key).map_err(|e| ApiError::invalid_request(e.to_string()))?;
@@ -104,7 +110,7 @@ pub async fn create_session(
         .map_err(ApiError::internal)?;
     tracing::info!(session_id = %session.id, order_id = %session.order_id, wallet = %session.wallet_id, "session created");
     let session = load(&state, &session.id).await?;
-    Ok((StatusCode::CREATED, Json(session_view(&session, now_millis()))).into_response())
+    Ok((StatusCode::CREATED, Json(session.view(now_millis()))).into_response())
 }
 
 /// The answer to a reused idempotency key: the same session, once its creator has finished.
@@ -137,7 +143,7 @@ async fn replay(state: &AppState, existing: SessionRecord, request_hash: &str) -
             }
         };
     }
-    let mut response = (StatusCode::CREATED, Json(session_view(&session, now_millis()))).into_response();
+    let mut response = (StatusCode::CREATED, Json(session.view(now_millis()))).into_response();
     response.headers_mut().insert(REPLAYED_HEADER, HeaderValue::from_static("true"));
     Ok(response)
 }
@@ -175,7 +181,7 @@ pub async fn get_session(
     };
     if wait == 0 {
         let session = current(&state, &id).await?;
-        return Ok(Json(session_view(&session, now_millis())));
+        return Ok(Json(session.view(now_millis())));
     }
     let deadline = tokio::time::Instant::now() + Duration::from_secs(wait);
     // Subscribe before reading, so a change between the read and the wait is not missed.
@@ -195,7 +201,7 @@ pub async fn get_session(
         changed.as_mut().enable();
         session = current(&state, &id).await?;
     }
-    Ok(Json(session_view(&session, now_millis())))
+    Ok(Json(session.view(now_millis())))
 }
 
 pub async fn cancel_session(
@@ -217,7 +223,7 @@ pub async fn cancel_session(
         }
         Err(error) => return Err(ApiError::internal(error)),
     };
-    Ok(Json(session_view(&session, now_millis())))
+    Ok(Json(session.view(now_millis())))
 }
 
 async fn load(state: &AppState, id: &SessionId) -> Result<SessionRecord, ApiError> {
@@ -235,26 +241,6 @@ pub async fn current(state: &AppState, id: &SessionId) -> Result<SessionRecord, 
         };
     }
     Ok(session)
-}
-
-/// The contract's view of a stored session at time `now`.
-pub fn session_view(session: &SessionRecord, now: UnixMillis) -> Session {
-    let millis_left = (session.expires_at - now).max(0);
-    Session {
-        id: session.id.clone(),
-        order_id: session.order_id.clone(),
-        wallet_id: session.wallet_id.clone(),
-        status: session.status,
-        amount: session.amount,
-        expires_at: rfc3339(session.expires_at),
-        // Rounded up, so that a session with time left never reads as 0.
-        expires_in_secs: ((millis_left + 999) / 1000) as u64,
-        next_action: if session.status == SessionStatus::Pending {
-            session.next_action.clone()
-        } else {
-            None
-        },
-    }
 }
 
 /// Digest of everything in a create request, to tell a retry from a reused key.

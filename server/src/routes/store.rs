@@ -3,10 +3,8 @@
 
 use super::AppState;
 use crate::{
-    domain::{new_order_id, now_millis},
-    error::ApiError,
+    error::{ApiError, QueryParams},
     html::{self, escape, page},
-    store::NewOrder,
 };
 use axum::{
     extract::{Path, Query, State},
@@ -14,9 +12,9 @@ use axum::{
     response::{IntoResponse, Redirect, Response},
     Json,
 };
-use rand::seq::SliceRandom;
+use rand::{seq::SliceRandom, Rng};
 use serde::Deserialize;
-use wallet_checkout_contract::{Amount, Currency, OrderId};
+use wallet_checkout_contract::{OrderId, IDEMPOTENCY_KEY_HEADER};
 
 /// What the demo store sells: description, price in minor units, currency.
 const CATALOG: [(&str, u64, &str); 3] = [
@@ -28,46 +26,67 @@ const CATALOG: [(&str, u64, &str); 3] = [
 /// `GET /`: starts a fresh order and shows its checkout page.
 pub async fn new_order(State(state): State<AppState>) -> Result<Redirect, ApiError> {
     let order = create_demo_order(&state, None).await?;
-    Ok(Redirect::to(&format!("/store/orders/{}", order.id)))
+    Ok(Redirect::to(&format!("/store/orders/{order}")))
 }
 
 #[derive(Debug, Deserialize)]
 pub struct NewOrderQuery {
     /// Which catalog item to order (0-based); a random one if absent.
-    item: Option<usize>,
+    item: Option<String>,
 }
 
 /// `POST /store/orders[?item=N]`: starts a fresh order and answers `{"id": ...}` (for the
 /// widget's development page, `index.html`, and for tests that need a known order).
 pub async fn create_order(
     State(state): State<AppState>,
-    Query(query): Query<NewOrderQuery>,
+    QueryParams(query): QueryParams<NewOrderQuery>,
 ) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
-    if query.item.is_some_and(|item| item >= CATALOG.len()) {
-        return Err(ApiError::invalid_request(format!("item must be below {}", CATALOG.len())));
-    }
-    let order = create_demo_order(&state, query.item).await?;
-    Ok((StatusCode::CREATED, Json(serde_json::json!({ "id": order.id }))))
+    let item = match query.item.as_deref() {
+        None => None,
+        Some(raw) => {
+            Some(raw.parse::<usize>().ok().filter(|item| *item < CATALOG.len()).ok_or_else(|| {
+                ApiError::invalid_request(format!("item must be a whole number below {}", CATALOG.len()))
+            })?)
+        }
+    };
+    let order = create_demo_order(&state, item).await?;
+    Ok((StatusCode::CREATED, Json(serde_json::json!({ "id": order }))))
 }
 
-async fn create_demo_order(
-    state: &AppState,
-    item: Option<usize>,
-) -> Result<crate::store::OrderRecord, ApiError> {
+/// Creates the order the way a merchant's backend does: `POST /api/v1/orders` over HTTP, with
+/// the demo store's own operator key.
+async fn create_demo_order(state: &AppState, item: Option<usize>) -> Result<OrderId, ApiError> {
+    let demo = state.demo.as_ref().ok_or_else(|| ApiError::not_found("demo store"))?;
     let (description, minor_units, currency) = match item {
         Some(item) => CATALOG[item],
         None => *CATALOG.choose(&mut rand::thread_rng()).expect("the catalog is not empty"),
     };
-    let currency = Currency::parse(currency).expect("catalog currencies are valid");
-    let order = NewOrder {
-        id: new_order_id(),
-        description: description.to_owned(),
-        amount: Amount::new(minor_units, currency).expect("catalog prices are valid"),
-        created_at: now_millis(),
-    };
-    let order = state.store.insert_order(&order).await.map_err(ApiError::internal)?;
-    tracing::info!(order_id = %order.id, "demo order created");
-    Ok(order)
+    let reference = format!("TEA-{:06}", rand::thread_rng().gen_range(0..1_000_000));
+    let body = serde_json::json!({
+        "amount": { "minor_units": minor_units, "currency": currency },
+        "description": description,
+        "reference": reference,
+        "metadata": { "channel": "demo store" },
+    });
+    let response = demo
+        .client
+        .post(format!("{}/api/v1/orders", demo.api_base))
+        .bearer_auth(&demo.secret)
+        .header(IDEMPOTENCY_KEY_HEADER, crate::domain::new_id("demo"))
+        .json(&body)
+        .send()
+        .await
+        .map_err(ApiError::internal)?;
+    if response.status() != reqwest::StatusCode::CREATED {
+        return Err(ApiError::internal(format!("the merchant API answered {}", response.status())));
+    }
+    let order: serde_json::Value = response.json().await.map_err(ApiError::internal)?;
+    let id = order["id"]
+        .as_str()
+        .and_then(|id| OrderId::parse(id).ok())
+        .ok_or_else(|| ApiError::internal("the merchant API sent no order id"))?;
+    tracing::info!(order_id = %id, %reference, "demo order created through the merchant API");
+    Ok(id)
 }
 
 /// Presentation options of the demo page, passed on to the widget's attributes.
@@ -131,6 +150,7 @@ pub async fn static_file(Path(file): Path<String>) -> Response {
         "store.css" => ("text/css; charset=utf-8", include_str!("../../static/store.css")),
         "store.js" => ("text/javascript; charset=utf-8", include_str!("../../static/store.js")),
         "sandbox.css" => ("text/css; charset=utf-8", include_str!("../../static/sandbox.css")),
+        "dashboard.css" => ("text/css; charset=utf-8", include_str!("../../static/dashboard.css")),
         _ => return StatusCode::NOT_FOUND.into_response(),
     };
     ([(header::CONTENT_TYPE, content_type), (header::CACHE_CONTROL, "no-cache")], body).into_response()

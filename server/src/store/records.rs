@@ -1,9 +1,11 @@
 //! What the store reads and writes, and the checked conversion from database rows.
 
 use super::StoreError;
-use crate::domain::{IdempotencyKey, ReturnUrl, UnixMillis};
+use crate::domain::{rfc3339, IdempotencyKey, ReturnUrl, UnixMillis};
+use std::collections::BTreeMap;
 use wallet_checkout_contract::{
-    Amount, Currency, DeviceKind, NextAction, OrderId, OrderStatus, SessionId, SessionStatus, WalletId,
+    Amount, Currency, DeviceKind, NextAction, OrderId, OrderStatus, Session, SessionId, SessionStatus,
+    WalletId,
 };
 
 pub(super) const SESSION_SELECT: &str = "SELECT id, order_id, wallet_id, status, amount_minor, currency, \
@@ -15,6 +17,10 @@ pub struct NewOrder {
     pub id: OrderId,
     pub description: String,
     pub amount: Amount,
+    /// The merchant's own reference for the order (their order number).
+    pub reference: Option<String>,
+    /// The merchant's key-value notes, returned as given.
+    pub metadata: BTreeMap<String, String>,
     pub created_at: UnixMillis,
 }
 
@@ -25,7 +31,10 @@ pub struct OrderRecord {
     pub amount: Amount,
     pub status: OrderStatus,
     pub paid_session_id: Option<SessionId>,
+    pub reference: Option<String>,
+    pub metadata: BTreeMap<String, String>,
     pub created_at: UnixMillis,
+    pub updated_at: UnixMillis,
 }
 
 #[derive(Debug, Clone)]
@@ -63,6 +72,24 @@ pub struct SessionRecord {
     pub updated_at: UnixMillis,
 }
 
+impl SessionRecord {
+    /// The contract's view of this session at time `now`.
+    pub fn view(&self, now: UnixMillis) -> Session {
+        let millis_left = (self.expires_at - now).max(0);
+        Session {
+            id: self.id.clone(),
+            order_id: self.order_id.clone(),
+            wallet_id: self.wallet_id.clone(),
+            status: self.status,
+            amount: self.amount,
+            expires_at: rfc3339(self.expires_at),
+            // Rounded up, so that a session with time left never reads as 0.
+            expires_in_secs: ((millis_left + 999) / 1000) as u64,
+            next_action: if self.status == SessionStatus::Pending { self.next_action.clone() } else { None },
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StatusChange {
     pub from: Option<SessionStatus>,
@@ -70,6 +97,10 @@ pub struct StatusChange {
     pub reason: String,
     pub at: UnixMillis,
 }
+
+pub(super) const ORDER_SELECT: &str =
+    "SELECT id, description, amount_minor, currency, status, paid_session_id, \
+     reference, metadata, request_hash, created_at, updated_at FROM orders";
 
 #[derive(sqlx::FromRow)]
 pub(super) struct OrderRow {
@@ -79,7 +110,11 @@ pub(super) struct OrderRow {
     currency: String,
     status: String,
     paid_session_id: Option<String>,
+    reference: Option<String>,
+    metadata: String,
+    pub(super) request_hash: Option<String>,
     created_at: i64,
+    updated_at: i64,
 }
 
 #[derive(sqlx::FromRow)]
@@ -158,7 +193,10 @@ impl TryFrom<OrderRow> for OrderRecord {
                 .map(SessionId::parse)
                 .transpose()
                 .map_err(|e| corrupt("paid session id", e))?,
+            reference: row.reference,
+            metadata: serde_json::from_str(&row.metadata).map_err(|e| corrupt("metadata", e))?,
             created_at: row.created_at,
+            updated_at: row.updated_at,
         })
     }
 }

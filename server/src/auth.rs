@@ -1,0 +1,121 @@
+//! Who is calling the merchant API: a secret API key in `Authorization: Bearer`, and the role it
+//! carries. `admin` may do everything (keys and webhook settings included), `operator` creates
+//! and cancels orders and reads everything, `viewer` reads reports.
+
+use crate::{domain::now_millis, error::ApiError, routes::AppState, store::ApiKeyRecord};
+use axum::{
+    extract::FromRequestParts,
+    http::{header, request::Parts},
+};
+use std::fmt;
+use wallet_checkout_contract::ErrorCode;
+
+/// Secrets of keys start with this, in test mode (`sk_live_` in live mode).
+pub const TEST_KEY_PREFIX: &str = "sk_test_";
+pub const LIVE_KEY_PREFIX: &str = "sk_live_";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Role {
+    Viewer,
+    Operator,
+    Admin,
+}
+
+impl Role {
+    pub fn parse(name: &str) -> Option<Self> {
+        match name {
+            "viewer" => Some(Role::Viewer),
+            "operator" => Some(Role::Operator),
+            "admin" => Some(Role::Admin),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Viewer => "viewer",
+            Role::Operator => "operator",
+            Role::Admin => "admin",
+        }
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The key a request was made with.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub key: ApiKeyRecord,
+    pub role: Role,
+}
+
+impl Caller {
+    /// Refuses the request unless the key's role is at least `needed`.
+    pub fn require(&self, needed: Role) -> Result<(), ApiError> {
+        if self.role >= needed {
+            Ok(())
+        } else {
+            Err(ApiError::new(
+                ErrorCode::Forbidden,
+                format!("this needs a key with the {needed} role or higher"),
+            ))
+        }
+    }
+}
+
+/// The secret from an `Authorization` header value: `Bearer <secret>`.
+pub fn bearer_secret(value: &str) -> Option<&str> {
+    let (scheme, secret) = value.split_once(' ')?;
+    (scheme.eq_ignore_ascii_case("bearer") && !secret.trim().is_empty()).then(|| secret.trim())
+}
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let unauthorized = || {
+            ApiError::new(
+                ErrorCode::Unauthorized,
+                "a valid API key is required: Authorization: Bearer sk_...",
+            )
+        };
+        let value = parts.headers.get(header::AUTHORIZATION).ok_or_else(unauthorized)?;
+        let secret = value.to_str().ok().and_then(bearer_secret).ok_or_else(unauthorized)?;
+        if secret.len() > 200 {
+            return Err(unauthorized());
+        }
+        let key = state
+            .store
+            .authenticate(secret, now_millis())
+            .await
+            .map_err(ApiError::internal)?
+            .ok_or_else(unauthorized)?;
+        let role =
+            Role::parse(&key.role).ok_or_else(|| ApiError::internal("a stored key has an unknown role"))?;
+        Ok(Caller { key, role })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn roles_are_ordered_by_what_they_allow() {
+        assert!(Role::Admin > Role::Operator && Role::Operator > Role::Viewer);
+        assert_eq!(Role::parse("operator"), Some(Role::Operator));
+        assert_eq!(Role::parse("root"), None);
+    }
+
+    #[test]
+    fn bearer_secrets_are_read_from_the_header() {
+        assert_eq!(bearer_secret("Bearer sk_test_abc"), Some("sk_test_abc"));
+        assert_eq!(bearer_secret("bearer   sk_test_abc "), Some("sk_test_abc"));
+        assert_eq!(bearer_secret("Basic abc"), None);
+        assert_eq!(bearer_secret("Bearer "), None);
+    }
+}

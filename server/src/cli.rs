@@ -1,0 +1,82 @@
+//! The command line beside the server: API keys, for the first admin key above all.
+//!
+//! ```text
+//! wallet-checkout-server keys create --name "Shop owner" --role admin
+//! wallet-checkout-server keys list
+//! wallet-checkout-server keys revoke key_...
+//! ```
+
+use crate::{auth::Role, config::Config, domain::now_millis, routes::merchant::keys::make_key, store::Store};
+use anyhow::{bail, Context};
+
+const USAGE: &str = "usage:\n  wallet-checkout-server                      serve (configuration: README)\n  \
+wallet-checkout-server keys create --name NAME --role admin|operator|viewer\n  \
+wallet-checkout-server keys list\n  wallet-checkout-server keys revoke KEY_ID";
+
+pub async fn run(config: Config, args: &[String]) -> anyhow::Result<()> {
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    if matches!(args.as_slice(), ["--help" | "-h" | "help"]) {
+        println!("{USAGE}");
+        return Ok(());
+    }
+    if config.database_url.starts_with("sqlite:") {
+        std::fs::create_dir_all(&config.data_dir).context("cannot create the data directory")?;
+    }
+    let store = Store::connect(&config.database_url).await?;
+    match args.as_slice() {
+        ["keys", "create", rest @ ..] => {
+            let mut name = None;
+            let mut role = None;
+            let mut rest = rest.iter();
+            while let Some(flag) = rest.next() {
+                match *flag {
+                    "--name" => name = rest.next().copied(),
+                    "--role" => role = rest.next().copied(),
+                    other => bail!("unknown option {other}\n{USAGE}"),
+                }
+            }
+            let name = name.context("--name is required")?;
+            let role = Role::parse(role.context("--role is required")?)
+                .context("--role must be admin, operator or viewer")?;
+            let (key, secret) = make_key(&store, name, role, config.livemode(), "cli")
+                .await
+                .map_err(|e| anyhow::anyhow!(e.message))?;
+            store
+                .audit(
+                    "cli",
+                    "command line",
+                    "key.create",
+                    &key.id,
+                    &serde_json::json!({ "name": key.name, "role": key.role }),
+                    now_millis(),
+                )
+                .await?;
+            println!("Created {} key {} ({}).", key.role, key.id, key.name);
+            println!("Its secret is shown this once; store it safely:\n\n{secret}\n");
+        }
+        ["keys", "list"] => {
+            for key in store.api_keys().await? {
+                let state = if key.revoked_at.is_some() { "revoked" } else { "live" };
+                println!("{}  {:<8}  {:<7}  {}…  {}", key.id, key.role, state, key.prefix, key.name);
+            }
+        }
+        ["keys", "revoke", id] => match store.revoke_api_key(id, now_millis()).await? {
+            Some(key) => {
+                store
+                    .audit(
+                        "cli",
+                        "command line",
+                        "key.revoke",
+                        id,
+                        &serde_json::json!({ "name": key.name }),
+                        now_millis(),
+                    )
+                    .await?;
+                println!("Revoked {} ({}).", key.id, key.name);
+            }
+            None => bail!("no key {id}"),
+        },
+        _ => bail!("{USAGE}"),
+    }
+    Ok(())
+}

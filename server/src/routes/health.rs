@@ -1,0 +1,22 @@
+//! `/healthz`: the process answers. `/readyz`: it can serve requests (the database answers).
+
+use super::AppState;
+use axum::{extract::State, http::StatusCode, Json};
+use serde_json::{json, Value};
+
+pub async fn healthz() -> Json<Value> {
+    Json(json!({ "status": "ok" }))
+}
+
+pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
+    match state.store.ping().await {
+        Ok(()) => (StatusCode::OK, Json(json!({ "status": "ready", "database": "ok" }))),
+        Err(error) => {
+            tracing::error!(%error, "not ready: the database does not answer");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Json(json!({ "status": "not ready", "database": "unavailable" })),
+            )
+        }
+    }
+}

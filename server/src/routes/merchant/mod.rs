@@ -1,0 +1,58 @@
+//! The merchant API (`/api/v1`): the merchant's own backend, with a secret key, creates and reads
+//! orders, manages keys and the webhook endpoint, and reads reports. Every change is written to
+//! the audit log with the key that made it.
+
+pub mod keys;
+pub mod orders;
+pub mod reports;
+pub mod webhooks;
+
+use crate::{
+    auth::Caller,
+    domain::{now_millis, rfc3339, UnixMillis},
+    error::ApiError,
+    routes::AppState,
+};
+use serde::Serialize;
+
+/// Default and largest page sizes of lists.
+pub const DEFAULT_LIMIT: i64 = 20;
+pub const MAX_LIMIT: i64 = 100;
+
+/// A page of a list.
+#[derive(Debug, Serialize)]
+pub struct Page<T> {
+    pub data: Vec<T>,
+    pub has_more: bool,
+}
+
+/// `limit` from a query string: 1 to `MAX_LIMIT`, `DEFAULT_LIMIT` when absent.
+pub fn limit(raw: Option<&str>) -> Result<i64, ApiError> {
+    match raw {
+        None => Ok(DEFAULT_LIMIT),
+        Some(raw) => raw.parse::<i64>().ok().filter(|n| (1..=MAX_LIMIT).contains(n)).ok_or_else(|| {
+            ApiError::invalid_request(format!("limit must be a whole number from 1 to {MAX_LIMIT}"))
+        }),
+    }
+}
+
+/// RFC 3339 time of a stored timestamp, for answers.
+pub fn time(millis: UnixMillis) -> String {
+    rfc3339(millis)
+}
+
+/// Writes an audit entry for a change made with `caller`'s key; a failure to write it fails the
+/// request, so no change goes unrecorded unnoticed.
+pub async fn audit(
+    state: &AppState,
+    caller: &Caller,
+    action: &str,
+    target: &str,
+    detail: serde_json::Value,
+) -> Result<(), ApiError> {
+    state
+        .store
+        .audit(&caller.key.id, &caller.key.name, action, target, &detail, now_millis())
+        .await
+        .map_err(ApiError::internal)
+}

@@ -1,0 +1,312 @@
+//! `/api/v1/orders`: create (idempotently), list, read with sessions and their history, cancel.
+
+use super::{audit, limit, time, Page};
+use crate::{
+    auth::{Caller, Role},
+    domain::{new_order_id, now_millis, IdempotencyKey},
+    error::{ApiError, JsonBody, PathId, QueryParams},
+    routes::AppState,
+    store::{
+        NewMerchantOrder, NewOrder, OrderCreation, OrderRecord, SessionRecord, StatusChange, StoreError,
+    },
+};
+use axum::{
+    extract::State,
+    http::{HeaderMap, HeaderValue, StatusCode},
+    response::{IntoResponse, Response},
+    Json,
+};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
+use wallet_checkout_contract::{Amount, ErrorCode, OrderId, OrderStatus, Session, IDEMPOTENCY_KEY_HEADER};
+
+pub const MAX_DESCRIPTION_CHARS: usize = 200;
+pub const MAX_REFERENCE_CHARS: usize = 100;
+pub const MAX_METADATA_KEYS: usize = 20;
+pub const MAX_METADATA_KEY_CHARS: usize = 40;
+pub const MAX_METADATA_VALUE_CHARS: usize = 500;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateOrder {
+    pub amount: Amount,
+    pub description: String,
+    #[serde(default)]
+    pub reference: Option<String>,
+    #[serde(default)]
+    pub metadata: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct OrderView {
+    pub id: OrderId,
+    pub description: String,
+    pub amount: Amount,
+    pub status: OrderStatus,
+    pub reference: Option<String>,
+    pub metadata: BTreeMap<String, String>,
+    pub paid_session_id: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+impl From<OrderRecord> for OrderView {
+    fn from(order: OrderRecord) -> Self {
+        Self {
+            id: order.id,
+            description: order.description,
+            amount: order.amount,
+            status: order.status,
+            reference: order.reference,
+            metadata: order.metadata,
+            paid_session_id: order.paid_session_id.map(|id| id.to_string()),
+            created_at: time(order.created_at),
+            updated_at: time(order.updated_at),
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct StatusChangeView {
+    pub from: Option<&'static str>,
+    pub to: &'static str,
+    pub reason: String,
+    pub at: String,
+}
+
+impl From<StatusChange> for StatusChangeView {
+    fn from(change: StatusChange) -> Self {
+        Self {
+            from: change.from.map(|s| s.as_str()),
+            to: change.to.as_str(),
+            reason: change.reason,
+            at: time(change.at),
+        }
+    }
+}
+
+/// A session as the merchant sees it: the contract's view, the flag for the merchant, the times,
+/// and the history of its status.
+#[derive(Debug, Serialize)]
+pub struct MerchantSession {
+    #[serde(flatten)]
+    pub session: Session,
+    pub flag: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+    pub history: Vec<StatusChangeView>,
+}
+
+impl MerchantSession {
+    pub fn new(record: &SessionRecord, history: Vec<StatusChange>) -> Self {
+        Self {
+            session: record.view(now_millis()),
+            flag: record.flag.clone(),
+            created_at: time(record.created_at),
+            updated_at: time(record.updated_at),
+            history: history.into_iter().map(StatusChangeView::from).collect(),
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct OrderWithSessions {
+    #[serde(flatten)]
+    pub order: OrderView,
+    pub sessions: Vec<MerchantSession>,
+}
+
+fn check(request: &CreateOrder) -> Result<(), ApiError> {
+    let description = request.description.trim();
+    if description.is_empty() || description.chars().count() > MAX_DESCRIPTION_CHARS {
+        return Err(ApiError::invalid_request(format!(
+            "description must be 1 to {MAX_DESCRIPTION_CHARS} characters"
+        )));
+    }
+    if request.amount.minor_units() == 0 {
+        return Err(ApiError::invalid_request("amount.minor_units must be more than 0"));
+    }
+    if let Some(reference) = &request.reference {
+        if reference.trim().is_empty() || reference.chars().count() > MAX_REFERENCE_CHARS {
+            return Err(ApiError::invalid_request(format!(
+                "reference must be 1 to {MAX_REFERENCE_CHARS} characters"
+            )));
+        }
+    }
+    if request.metadata.len() > MAX_METADATA_KEYS {
+        return Err(ApiError::invalid_request(format!("metadata may have at most {MAX_METADATA_KEYS} keys")));
+    }
+    for (key, value) in &request.metadata {
+        if key.is_empty() || key.chars().count() > MAX_METADATA_KEY_CHARS {
+            return Err(ApiError::invalid_request(format!(
+                "metadata keys must be 1 to {MAX_METADATA_KEY_CHARS} characters"
+            )));
+        }
+        if value.chars().count() > MAX_METADATA_VALUE_CHARS {
+            return Err(ApiError::invalid_request(format!(
+                "metadata values must be at most {MAX_METADATA_VALUE_CHARS} characters"
+            )));
+        }
+    }
+    if std::iter::once(description)
+        .chain(request.reference.as_deref())
+        .any(|text| text.chars().any(char::is_control))
+    {
+        return Err(ApiError::invalid_request("description and reference must not hold control characters"));
+    }
+    Ok(())
+}
+
+fn request_hash(request: &CreateOrder) -> String {
+    let canonical = serde_json::json!({
+        "amount": request.amount,
+        "description": request.description,
+        "reference": request.reference,
+        "metadata": request.metadata,
+    });
+    Sha256::digest(canonical.to_string().as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// `POST /api/v1/orders` (operator): a new order. With an `Idempotency-Key`, the same request
+/// again returns the same order.
+pub async fn create_order(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    JsonBody(request): JsonBody<CreateOrder>,
+) -> Result<Response, ApiError> {
+    caller.require(Role::Operator)?;
+    let key = match headers.get(IDEMPOTENCY_KEY_HEADER) {
+        None => None,
+        Some(value) => Some(
+            IdempotencyKey::parse(value.to_str().unwrap_or("\u{0}"))
+                .map_err(|e| ApiError::invalid_request(e.to_string()))?,
+        ),
+    };
+    check(&request)?;
+    let new = NewMerchantOrder {
+        order: NewOrder {
+            id: new_order_id(),
+            description: request.description.trim().to_owned(),
+            amount: request.amount,
+            reference: request.reference.as_deref().map(|r| r.trim().to_owned()),
+            metadata: request.metadata.clone(),
+            created_at: now_millis(),
+        },
+        idempotency_key: key,
+        request_hash: request_hash(&request),
+    };
+    let (order, replayed) = match state.store.create_order(&new).await {
+        Ok(OrderCreation::Created(order)) => (order, false),
+        Ok(OrderCreation::Replayed(order)) => (order, true),
+        Err(StoreError::KeyReused) => {
+            return Err(ApiError::new(
+                ErrorCode::IdempotencyConflict,
+                "this Idempotency-Key was used with a different request",
+            ))
+        }
+        Err(error) => return Err(ApiError::internal(error)),
+    };
+    if !replayed {
+        audit(
+            &state,
+            &caller,
+            "order.create",
+            order.id.as_str(),
+            serde_json::json!({ "amount": order.amount, "reference": order.reference }),
+        )
+        .await?;
+        tracing::info!(order_id = %order.id, key_id = %caller.key.id, "order created");
+    }
+    let mut response = (StatusCode::CREATED, Json(OrderView::from(order))).into_response();
+    if replayed {
+        response.headers_mut().insert("idempotent-replayed", HeaderValue::from_static("true"));
+    }
+    Ok(response)
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ListQuery {
+    limit: Option<String>,
+    starting_after: Option<String>,
+}
+
+/// `GET /api/v1/orders` (operator): newest first; `starting_after` pages on.
+pub async fn list_orders(
+    State(state): State<AppState>,
+    caller: Caller,
+    QueryParams(query): QueryParams<ListQuery>,
+) -> Result<Json<Page<OrderView>>, ApiError> {
+    caller.require(Role::Operator)?;
+    let limit = limit(query.limit.as_deref())?;
+    let after = query
+        .starting_after
+        .map(OrderId::parse)
+        .transpose()
+        .map_err(|e| ApiError::invalid_request(format!("starting_after {e}")))?;
+    let mut orders = state.store.orders(limit + 1, after.as_ref()).await.map_err(ApiError::internal)?;
+    let has_more = orders.len() as i64 > limit;
+    orders.truncate(limit as usize);
+    Ok(Json(Page { data: orders.into_iter().map(OrderView::from).collect(), has_more }))
+}
+
+/// `GET /api/v1/orders/{id}` (operator): the order, its sessions and their status history.
+pub async fn get_order(
+    State(state): State<AppState>,
+    caller: Caller,
+    PathId(id): PathId<OrderId>,
+) -> Result<Json<OrderWithSessions>, ApiError> {
+    caller.require(Role::Operator)?;
+    let order = state
+        .store
+        .order(&id)
+        .await
+        .map_err(ApiError::internal)?
+        .ok_or_else(|| ApiError::not_found("order"))?;
+    Ok(Json(with_sessions(&state, order).await?))
+}
+
+pub async fn with_sessions(state: &AppState, order: OrderRecord) -> Result<OrderWithSessions, ApiError> {
+    let mut sessions = Vec::new();
+    for session in state.store.sessions_of(&order.id).await.map_err(ApiError::internal)? {
+        if session.next_action.is_none() && session.status.as_str() == "pending" {
+            continue; // a reservation whose provider call has not finished
+        }
+        let history = state.store.history(&session.id).await.map_err(ApiError::internal)?;
+        sessions.push(MerchantSession::new(&session, history));
+    }
+    Ok(OrderWithSessions { order: OrderView::from(order), sessions })
+}
+
+/// `POST /api/v1/orders/{id}/cancel` (operator): cancels an open order and its pending sessions.
+pub async fn cancel_order(
+    State(state): State<AppState>,
+    caller: Caller,
+    PathId(id): PathId<OrderId>,
+) -> Result<Json<OrderWithSessions>, ApiError> {
+    caller.require(Role::Operator)?;
+    let before = state
+        .store
+        .order(&id)
+        .await
+        .map_err(ApiError::internal)?
+        .ok_or_else(|| ApiError::not_found("order"))?;
+    if before.status == OrderStatus::Paid {
+        return Err(ApiError::new(
+            ErrorCode::OrderNotPayable,
+            "the order is paid and can no longer be canceled",
+        ));
+    }
+    let order = state
+        .store
+        .cancel_order(&id, now_millis())
+        .await
+        .map_err(ApiError::internal)?
+        .ok_or_else(|| ApiError::not_found("order"))?;
+    if before.status == OrderStatus::Open {
+        audit(&state, &caller, "order.cancel", id.as_str(), serde_json::json!({})).await?;
+        tracing::info!(order_id = %id, key_id = %caller.key.id, "order canceled");
+    }
+    Ok(Json(with_sessions(&state, order).await?))
+}

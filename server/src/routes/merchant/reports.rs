@@ -1,0 +1,241 @@
+//! `/api/v1/reports` (viewer): transactions filtered by time, status and wallet (JSON or CSV),
+//! and totals per day and wallet of what was paid.
+
+use super::{time, MAX_LIMIT};
+use crate::{
+    auth::{Caller, Role},
+    domain::{now_millis, parse_instant, UnixMillis},
+    error::{ApiError, QueryParams},
+    routes::AppState,
+    store::{DayTotal, TransactionFilter, TransactionRow},
+};
+use axum::{
+    extract::State,
+    http::header,
+    response::{IntoResponse, Response},
+    Json,
+};
+use serde::{Deserialize, Serialize};
+use wallet_checkout_contract::{Amount, Currency, SessionStatus, WalletId};
+
+/// Rows in one transactions report (JSON or CSV).
+pub const MAX_REPORT_ROWS: i64 = 10_000;
+const DAY_MS: i64 = 86_400_000;
+
+#[derive(Debug, Deserialize)]
+pub struct TransactionsQuery {
+    from: Option<String>,
+    to: Option<String>,
+    status: Option<String>,
+    wallet: Option<String>,
+    limit: Option<String>,
+    format: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct TransactionView {
+    pub session_id: String,
+    pub order_id: String,
+    pub reference: Option<String>,
+    pub wallet_id: String,
+    pub status: String,
+    pub amount: Amount,
+    pub flag: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Transactions {
+    pub data: Vec<TransactionView>,
+}
+
+fn amount(minor: i64, currency: &str) -> Result<Amount, ApiError> {
+    let currency = Currency::parse(currency).map_err(ApiError::internal)?;
+    Amount::new(u64::try_from(minor).map_err(ApiError::internal)?, currency).map_err(ApiError::internal)
+}
+
+fn range(
+    from: Option<&str>,
+    to: Option<&str>,
+    default_days: i64,
+) -> Result<(UnixMillis, UnixMillis), ApiError> {
+    let to = match to {
+        Some(raw) => parse_instant(raw)
+            .ok_or_else(|| ApiError::invalid_request("to must be an RFC 3339 time or a date (YYYY-MM-DD)"))?,
+        None => now_millis() + 1,
+    };
+    let from = match from {
+        Some(raw) => parse_instant(raw).ok_or_else(|| {
+            ApiError::invalid_request("from must be an RFC 3339 time or a date (YYYY-MM-DD)")
+        })?,
+        None => to - default_days * DAY_MS,
+    };
+    if from > to {
+        return Err(ApiError::invalid_request("from must not be after to"));
+    }
+    Ok((from, to))
+}
+
+/// `GET /api/v1/reports/transactions`: sessions newest first; `format=csv` for a spreadsheet.
+pub async fn transactions(
+    State(state): State<AppState>,
+    caller: Caller,
+    QueryParams(query): QueryParams<TransactionsQuery>,
+) -> Result<Response, ApiError> {
+    caller.require(Role::Viewer)?;
+    let (from, to) = range(query.from.as_deref(), query.to.as_deref(), 30)?;
+    if let Some(status) = &query.status {
+        SessionStatus::parse(status)
+            .ok_or_else(|| ApiError::invalid_request("status must be a session status"))?;
+    }
+    if let Some(wallet) = &query.wallet {
+        WalletId::parse(wallet.as_str()).map_err(|e| ApiError::invalid_request(format!("wallet {e}")))?;
+    }
+    let limit = match query.limit.as_deref() {
+        None => MAX_LIMIT,
+        Some(raw) => {
+            raw.parse::<i64>().ok().filter(|n| (1..=MAX_REPORT_ROWS).contains(n)).ok_or_else(|| {
+                ApiError::invalid_request(format!("limit must be a whole number from 1 to {MAX_REPORT_ROWS}"))
+            })?
+        }
+    };
+    let csv = match query.format.as_deref() {
+        None | Some("json") => false,
+        Some("csv") => true,
+        Some(_) => return Err(ApiError::invalid_request("format must be json or csv")),
+    };
+    let filter = TransactionFilter {
+        from: Some(from),
+        to: Some(to),
+        status: query.status,
+        wallet: query.wallet,
+        limit,
+    };
+    let rows = state.store.transactions(&filter).await.map_err(ApiError::internal)?;
+    if csv {
+        return Ok((
+            [
+                (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+                (header::CONTENT_DISPOSITION, "attachment; filename=\"transactions.csv\""),
+            ],
+            to_csv(&rows),
+        )
+            .into_response());
+    }
+    let data = rows
+        .into_iter()
+        .map(|row| {
+            Ok(TransactionView {
+                amount: amount(row.amount_minor, &row.currency)?,
+                session_id: row.session_id,
+                order_id: row.order_id,
+                reference: row.reference,
+                wallet_id: row.wallet_id,
+                status: row.status,
+                flag: row.flag,
+                created_at: time(row.created_at),
+                updated_at: time(row.updated_at),
+            })
+        })
+        .collect::<Result<_, ApiError>>()?;
+    Ok(Json(Transactions { data }).into_response())
+}
+
+/// One CSV field: quoted when needed, and a leading `=`, `+`, `-`, `@` neutralised so that a
+/// spreadsheet never runs a merchant's reference as a formula.
+fn csv_field(value: &str) -> String {
+    let value = if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{value}")
+    } else {
+        value.to_owned()
+    };
+    if value.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", value.replace('"', "\"\""))
+    } else {
+        value
+    }
+}
+
+pub fn to_csv(rows: &[TransactionRow]) -> String {
+    let mut out = String::from(
+        "session_id,order_id,reference,wallet_id,status,amount,currency,flag,created_at,updated_at\r\n",
+    );
+    for row in rows {
+        let decimal = Currency::parse(&row.currency)
+            .ok()
+            .and_then(|c| Amount::new(row.amount_minor.max(0) as u64, c).ok())
+            .map(|a| a.to_decimal_string())
+            .unwrap_or_default();
+        let fields = [
+            row.session_id.clone(),
+            row.order_id.clone(),
+            row.reference.clone().unwrap_or_default(),
+            row.wallet_id.clone(),
+            row.status.clone(),
+            decimal,
+            row.currency.clone(),
+            row.flag.clone().unwrap_or_default(),
+            time(row.created_at),
+            time(row.updated_at),
+        ];
+        out.push_str(&fields.iter().map(|f| csv_field(f)).collect::<Vec<_>>().join(","));
+        out.push_str("\r\n");
+    }
+    out
+}
+
+#[derive(Debug, Deserialize)]
+pub struct TotalsQuery {
+    from: Option<String>,
+    to: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct TotalView {
+    /// The day, in UTC.
+    pub date: String,
+    pub wallet_id: String,
+    pub payments: i64,
+    pub amount: Amount,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Totals {
+    pub data: Vec<TotalView>,
+}
+
+/// `GET /api/v1/reports/daily-totals`: succeeded payments per day and wallet (default: 30 days).
+pub async fn daily_totals(
+    State(state): State<AppState>,
+    caller: Caller,
+    QueryParams(query): QueryParams<TotalsQuery>,
+) -> Result<Json<Totals>, ApiError> {
+    caller.require(Role::Viewer)?;
+    let (from, to) = range(query.from.as_deref(), query.to.as_deref(), 30)?;
+    let totals = state.store.daily_totals(from, to).await.map_err(ApiError::internal)?;
+    Ok(Json(Totals { data: totals.into_iter().map(total_view).collect::<Result<_, _>>()? }))
+}
+
+pub fn total_view(total: DayTotal) -> Result<TotalView, ApiError> {
+    Ok(TotalView {
+        date: time(total.day * DAY_MS)[..10].to_owned(),
+        wallet_id: total.wallet_id,
+        payments: total.payments,
+        amount: amount(total.amount_minor, &total.currency)?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::csv_field;
+
+    #[test]
+    fn csv_fields_are_quoted_and_never_formulas() {
+        assert_eq!(csv_field("A-1001"), "A-1001");
+        assert_eq!(csv_field("a,b"), "\"a,b\"");
+        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(csv_field("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");
+        assert_eq!(csv_field("-1"), "'-1");
+    }
+}

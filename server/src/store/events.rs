@@ -1,0 +1,215 @@
+//! The webhook endpoint and the outbox of events. An event is written in the same transaction as
+//! the change it tells of; the delivery worker takes due events under a lease (so several
+//! instances never send one event at the same time), and records each attempt.
+
+use super::{Store, StoreError};
+use crate::domain::UnixMillis;
+
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct WebhookEndpoint {
+    pub id: String,
+    pub url: String,
+    pub secret: String,
+    pub enabled: i64,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct EventRecord {
+    pub id: String,
+    #[sqlx(rename = "type")]
+    pub kind: String,
+    pub session_id: String,
+    pub payload: String,
+    pub created_at: i64,
+    pub delivered_at: Option<i64>,
+    pub gave_up_at: Option<i64>,
+    pub attempts: i64,
+    pub next_attempt_at: i64,
+    pub last_error: Option<String>,
+}
+
+/// An event taken for delivery.
+#[derive(Debug, Clone)]
+pub struct DueEvent {
+    pub id: String,
+    pub payload: String,
+    pub attempts: i64,
+}
+
+const EVENT_SELECT: &str =
+    "SELECT id, type, session_id, payload, created_at, delivered_at, gave_up_at, attempts, \
+     next_attempt_at, last_error FROM events";
+
+impl Store {
+    pub async fn webhook_endpoint(&self) -> Result<Option<WebhookEndpoint>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT id, url, secret, enabled, created_at, updated_at FROM webhook_endpoints LIMIT 1",
+        )
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
+    /// Sets the one webhook endpoint (its URL and whether it is on); a new endpoint gets `secret`.
+    pub async fn set_webhook_endpoint(
+        &self,
+        id: &str,
+        url: &str,
+        enabled: bool,
+        secret: &str,
+        now: UnixMillis,
+    ) -> Result<WebhookEndpoint, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let updated = sqlx::query("UPDATE webhook_endpoints SET url = $1, enabled = $2, updated_at = $3")
+            .bind(url)
+            .bind(i64::from(enabled))
+            .bind(now)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        if updated == 0 {
+            sqlx::query(
+                "INSERT INTO webhook_endpoints (id, url, secret, enabled, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $5)",
+            )
+            .bind(id)
+            .bind(url)
+            .bind(secret)
+            .bind(i64::from(enabled))
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        self.webhook_endpoint().await?.ok_or_else(|| StoreError::Corrupt("webhook endpoint vanished".into()))
+    }
+
+    pub async fn rotate_webhook_secret(
+        &self,
+        secret: &str,
+        now: UnixMillis,
+    ) -> Result<Option<WebhookEndpoint>, StoreError> {
+        sqlx::query("UPDATE webhook_endpoints SET secret = $1, updated_at = $2")
+            .bind(secret)
+            .bind(now)
+            .execute(&self.pool)
+            .await?;
+        self.webhook_endpoint().await
+    }
+
+    /// Events newest first, optionally of one session.
+    pub async fn events(&self, session: Option<&str>, limit: i64) -> Result<Vec<EventRecord>, StoreError> {
+        Ok(match session {
+            Some(session) => {
+                sqlx::query_as(&format!(
+                    "{EVENT_SELECT} WHERE session_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2"
+                ))
+                .bind(session)
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await?
+            }
+            None => {
+                sqlx::query_as(&format!("{EVENT_SELECT} ORDER BY created_at DESC, id DESC LIMIT $1"))
+                    .bind(limit)
+                    .fetch_all(&self.pool)
+                    .await?
+            }
+        })
+    }
+
+    pub async fn event(&self, id: &str) -> Result<Option<EventRecord>, StoreError> {
+        Ok(sqlx::query_as(&format!("{EVENT_SELECT} WHERE id = $1"))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?)
+    }
+
+    /// Takes up to `limit` events that are due, each under a lease until `lease_until`.
+    pub async fn take_due_events(
+        &self,
+        now: UnixMillis,
+        lease_until: UnixMillis,
+        limit: i64,
+    ) -> Result<Vec<DueEvent>, StoreError> {
+        let candidates: Vec<(String, String, i64)> = sqlx::query_as(
+            "SELECT id, payload, attempts FROM events WHERE delivered_at IS NULL AND gave_up_at IS NULL \
+             AND next_attempt_at <= $1 AND (lease_until IS NULL OR lease_until < $1) ORDER BY next_attempt_at, created_at LIMIT $2",
+        )
+        .bind(now)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut taken = Vec::new();
+        for (id, payload, attempts) in candidates {
+            // Compare-and-set: only one worker gets the lease.
+            let won = sqlx::query(
+                "UPDATE events SET lease_until = $1 WHERE id = $2 AND delivered_at IS NULL AND gave_up_at IS NULL \
+                 AND (lease_until IS NULL OR lease_until < $3)",
+            )
+            .bind(lease_until)
+            .bind(&id)
+            .bind(now)
+            .execute(&self.pool)
+            .await?
+            .rows_affected();
+            if won == 1 {
+                taken.push(DueEvent { id, payload, attempts });
+            }
+        }
+        Ok(taken)
+    }
+
+    pub async fn mark_delivered(&self, id: &str, now: UnixMillis) -> Result<(), StoreError> {
+        sqlx::query("UPDATE events SET delivered_at = $1, attempts = attempts + 1, lease_until = NULL, last_error = NULL WHERE id = $2")
+            .bind(now)
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Records a failed attempt: tried again at `next_attempt_at`, or given up when that is `None`.
+    pub async fn mark_failed(
+        &self,
+        id: &str,
+        error: &str,
+        next_attempt_at: Option<UnixMillis>,
+        now: UnixMillis,
+    ) -> Result<(), StoreError> {
+        let error: String = error.chars().take(500).collect();
+        match next_attempt_at {
+            Some(next) => {
+                sqlx::query(
+                    "UPDATE events SET attempts = attempts + 1, next_attempt_at = $1, lease_until = NULL, last_error = $2 WHERE id = $3",
+                )
+                .bind(next)
+                .bind(error)
+                .bind(id)
+                .execute(&self.pool)
+                .await?;
+            }
+            None => {
+                sqlx::query(
+                    "UPDATE events SET attempts = attempts + 1, gave_up_at = $1, lease_until = NULL, last_error = $2 WHERE id = $3",
+                )
+                .bind(now)
+                .bind(error)
+                .bind(id)
+                .execute(&self.pool)
+                .await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Events that no endpoint can receive: not sent, marked so.
+    pub async fn skip_event(&self, id: &str, now: UnixMillis) -> Result<(), StoreError> {
+        sqlx::query("UPDATE events SET gave_up_at = $1, lease_until = NULL, last_error = 'no webhook endpoint is enabled' WHERE id = $2")
+            .bind(now)
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,154 @@
+//! API keys and the audit log. A key's secret is shown once, when it is made; only its SHA-256
+//! digest is stored (the secret is 32 random characters, so a fast digest is safe to compare).
+
+use super::{Store, StoreError};
+use crate::domain::UnixMillis;
+use sha2::{Digest, Sha256};
+
+#[derive(Debug, Clone)]
+pub struct NewApiKey {
+    pub id: String,
+    pub name: String,
+    pub role: String,
+    /// The start of the secret, kept to tell keys apart in lists (`sk_test_Ab12`).
+    pub prefix: String,
+    pub secret: String,
+    pub created_by: String,
+    pub created_at: UnixMillis,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct ApiKeyRecord {
+    pub id: String,
+    pub name: String,
+    pub role: String,
+    pub prefix: String,
+    pub created_at: i64,
+    pub created_by: String,
+    pub revoked_at: Option<i64>,
+    pub last_used_at: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct AuditEntry {
+    pub id: i64,
+    pub at: i64,
+    pub actor_id: String,
+    pub actor_name: String,
+    pub action: String,
+    pub target: String,
+    pub detail: String,
+}
+
+/// The stored digest of a secret.
+pub fn secret_digest(secret: &str) -> String {
+    Sha256::digest(secret.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+const KEY_SELECT: &str =
+    "SELECT id, name, role, prefix, created_at, created_by, revoked_at, last_used_at FROM api_keys";
+
+impl Store {
+    pub async fn insert_api_key(&self, key: &NewApiKey) -> Result<ApiKeyRecord, StoreError> {
+        sqlx::query(
+            "INSERT INTO api_keys (id, name, role, prefix, secret_hash, created_at, created_by) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(&key.id)
+        .bind(&key.name)
+        .bind(&key.role)
+        .bind(&key.prefix)
+        .bind(secret_digest(&key.secret))
+        .bind(key.created_at)
+        .bind(&key.created_by)
+        .execute(&self.pool)
+        .await?;
+        self.api_key(&key.id).await?.ok_or_else(|| StoreError::Corrupt("inserted key vanished".into()))
+    }
+
+    pub async fn api_key(&self, id: &str) -> Result<Option<ApiKeyRecord>, StoreError> {
+        Ok(sqlx::query_as(&format!("{KEY_SELECT} WHERE id = $1")).bind(id).fetch_optional(&self.pool).await?)
+    }
+
+    /// The live key with this secret, if any; notes its use.
+    pub async fn authenticate(
+        &self,
+        secret: &str,
+        now: UnixMillis,
+    ) -> Result<Option<ApiKeyRecord>, StoreError> {
+        let key: Option<ApiKeyRecord> =
+            sqlx::query_as(&format!("{KEY_SELECT} WHERE secret_hash = $1 AND revoked_at IS NULL"))
+                .bind(secret_digest(secret))
+                .fetch_optional(&self.pool)
+                .await?;
+        if let Some(key) = &key {
+            // At most one write a minute per key.
+            sqlx::query("UPDATE api_keys SET last_used_at = $1 WHERE id = $2 AND (last_used_at IS NULL OR last_used_at < $3)")
+                .bind(now)
+                .bind(&key.id)
+                .bind(now - 60_000)
+                .execute(&self.pool)
+                .await?;
+        }
+        Ok(key)
+    }
+
+    pub async fn api_keys(&self) -> Result<Vec<ApiKeyRecord>, StoreError> {
+        Ok(sqlx::query_as(&format!("{KEY_SELECT} ORDER BY created_at, id")).fetch_all(&self.pool).await?)
+    }
+
+    /// Revokes a key; `None` if there is no such key.
+    pub async fn revoke_api_key(
+        &self,
+        id: &str,
+        now: UnixMillis,
+    ) -> Result<Option<ApiKeyRecord>, StoreError> {
+        sqlx::query("UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
+            .bind(now)
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        self.api_key(id).await
+    }
+
+    /// Revokes every live key with this name (the demo store's key of an earlier start).
+    pub async fn revoke_api_keys_named(&self, name: &str, now: UnixMillis) -> Result<u64, StoreError> {
+        Ok(sqlx::query("UPDATE api_keys SET revoked_at = $1 WHERE name = $2 AND revoked_at IS NULL")
+            .bind(now)
+            .bind(name)
+            .execute(&self.pool)
+            .await?
+            .rows_affected())
+    }
+
+    pub async fn audit(
+        &self,
+        actor_id: &str,
+        actor_name: &str,
+        action: &str,
+        target: &str,
+        detail: &serde_json::Value,
+        now: UnixMillis,
+    ) -> Result<(), StoreError> {
+        sqlx::query("INSERT INTO audit_log (at, actor_id, actor_name, action, target, detail) VALUES ($1, $2, $3, $4, $5, $6)")
+            .bind(now)
+            .bind(actor_id)
+            .bind(actor_name)
+            .bind(action)
+            .bind(target)
+            .bind(detail.to_string())
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// The newest audit entries first, `limit` of them.
+    pub async fn audit_log(&self, limit: i64) -> Result<Vec<AuditEntry>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT id, at, actor_id, actor_name, action, target, detail FROM audit_log ORDER BY id DESC LIMIT $1",
+        )
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+}

@@ -1,0 +1,187 @@
+//! Orders: what a shopper pays for. Created by the merchant's backend (idempotently), read by the
+//! widget and the merchant, canceled by the merchant.
+
+use super::{
+    records::{self, OrderRow, SessionRow},
+    NewOrder, OrderRecord, SessionRecord, Store, StoreError, Transition,
+};
+use crate::domain::{IdempotencyKey, SessionEvent, UnixMillis};
+use wallet_checkout_contract::{OrderId, OrderStatus};
+
+/// An order the merchant API creates, with the idempotency key it came with.
+#[derive(Debug, Clone)]
+pub struct NewMerchantOrder {
+    pub order: NewOrder,
+    pub idempotency_key: Option<IdempotencyKey>,
+    /// Digest of the request, to tell a retry from a reused key.
+    pub request_hash: String,
+}
+
+#[derive(Debug)]
+pub enum OrderCreation {
+    Created(OrderRecord),
+    /// The idempotency key was used before, for this same request: its order.
+    Replayed(OrderRecord),
+}
+
+impl Store {
+    /// Creates an order (the demo store's own orders, and tests).
+    pub async fn insert_order(&self, order: &NewOrder) -> Result<OrderRecord, StoreError> {
+        let creation = self
+            .create_order(&NewMerchantOrder {
+                order: order.clone(),
+                idempotency_key: None,
+                request_hash: String::new(),
+            })
+            .await?;
+        match creation {
+            OrderCreation::Created(order) | OrderCreation::Replayed(order) => Ok(order),
+        }
+    }
+
+    /// Creates an order unless its idempotency key was used before: then the earlier order, if the
+    /// request was the same, or `KeyReused`.
+    pub async fn create_order(&self, new: &NewMerchantOrder) -> Result<OrderCreation, StoreError> {
+        let order = &new.order;
+        let metadata =
+            serde_json::to_string(&order.metadata).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let inserted = sqlx::query(
+            "INSERT INTO orders (id, description, amount_minor, currency, status, reference, metadata, idempotency_key, \
+             request_hash, created_at, updated_at) VALUES ($1, $2, $3, $4, 'open', $5, $6, $7, $8, $9, $9) \
+             ON CONFLICT (idempotency_key) DO NOTHING",
+        )
+        .bind(order.id.as_str())
+        .bind(&order.description)
+        .bind(order.amount.minor_units() as i64)
+        .bind(order.amount.currency().as_str())
+        .bind(order.reference.as_deref())
+        .bind(metadata)
+        .bind(new.idempotency_key.as_ref().map(IdempotencyKey::as_str))
+        .bind(&new.request_hash)
+        .bind(order.created_at)
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        if inserted == 1 {
+            let order = self
+                .order(&order.id)
+                .await?
+                .ok_or_else(|| StoreError::Corrupt("inserted order vanished".into()))?;
+            return Ok(OrderCreation::Created(order));
+        }
+        let key =
+            new.idempotency_key.as_ref().ok_or_else(|| StoreError::Corrupt("order id collision".into()))?;
+        let row: OrderRow = sqlx::query_as(&format!("{} WHERE idempotency_key = $1", records::ORDER_SELECT))
+            .bind(key.as_str())
+            .fetch_one(&self.pool)
+            .await?;
+        if row.request_hash.as_deref() != Some(new.request_hash.as_str()) {
+            return Err(StoreError::KeyReused);
+        }
+        Ok(OrderCreation::Replayed(OrderRecord::try_from(row)?))
+    }
+
+    pub async fn order(&self, id: &OrderId) -> Result<Option<OrderRecord>, StoreError> {
+        let row: Option<OrderRow> = sqlx::query_as(&format!("{} WHERE id = $1", records::ORDER_SELECT))
+            .bind(id.as_str())
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(OrderRecord::try_from).transpose()
+    }
+
+    /// Orders newest first, `limit` of them, older than the order `before` if given.
+    pub async fn orders(&self, limit: i64, before: Option<&OrderId>) -> Result<Vec<OrderRecord>, StoreError> {
+        let rows: Vec<OrderRow> = match before {
+            Some(before) => {
+                let Some(anchor) = self.order(before).await? else { return Ok(Vec::new()) };
+                sqlx::query_as(&format!(
+                    "{} WHERE created_at < $1 OR (created_at = $1 AND id < $2) ORDER BY created_at DESC, id DESC LIMIT $3",
+                    records::ORDER_SELECT
+                ))
+                .bind(anchor.created_at)
+                .bind(anchor.id.as_str())
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await?
+            }
+            None => {
+                sqlx::query_as(&format!(
+                    "{} ORDER BY created_at DESC, id DESC LIMIT $1",
+                    records::ORDER_SELECT
+                ))
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await?
+            }
+        };
+        rows.into_iter().map(OrderRecord::try_from).collect()
+    }
+
+    /// The order's sessions, oldest first.
+    pub async fn sessions_of(&self, order: &OrderId) -> Result<Vec<SessionRecord>, StoreError> {
+        let rows: Vec<SessionRow> = sqlx::query_as(&format!(
+            "{} WHERE order_id = $1 ORDER BY created_at, id",
+            records::SESSION_SELECT
+        ))
+        .bind(order.as_str())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter().map(SessionRecord::try_from).collect()
+    }
+
+    /// Cancels an open order and every pending session of it. `Ok(None)`: no such order; an order
+    /// that is paid is left as it is.
+    pub async fn cancel_order(
+        &self,
+        id: &OrderId,
+        now: UnixMillis,
+    ) -> Result<Option<OrderRecord>, StoreError> {
+        let changed = sqlx::query(
+            "UPDATE orders SET status = 'canceled', updated_at = $1 WHERE id = $2 AND status = 'open'",
+        )
+        .bind(now)
+        .bind(id.as_str())
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        if changed == 1 {
+            for session in self.sessions_of(id).await? {
+                if session.status.is_final() {
+                    continue;
+                }
+                if let Transition::Applied(canceled) =
+                    self.apply(&session.id, SessionEvent::Canceled, now).await?
+                {
+                    tracing::info!(session_id = %canceled.id, order_id = %id, "session canceled with its order");
+                }
+            }
+        }
+        self.order(id).await
+    }
+
+    /// Marks the order paid by `session` inside the session's transaction; false when another
+    /// session paid it first.
+    pub(super) async fn mark_paid(
+        &self,
+        tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+        session: &SessionRecord,
+        now: UnixMillis,
+    ) -> Result<bool, sqlx::Error> {
+        let paid = sqlx::query(
+            "UPDATE orders SET status = 'paid', paid_session_id = $1, updated_at = $2 WHERE id = $3 AND status = 'open'",
+        )
+        .bind(session.id.as_str())
+        .bind(now)
+        .bind(session.order_id.as_str())
+        .execute(&mut **tx)
+        .await?
+        .rows_affected();
+        Ok(paid == 1)
+    }
+}
+
+impl OrderRecord {
+    pub fn is_open(&self) -> bool {
+        self.status == OrderStatus::Open
+    }
+}

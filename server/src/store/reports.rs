@@ -1,0 +1,80 @@
+//! Reports for the merchant's staff: transactions by time, status and wallet; totals per day and
+//! wallet of what was paid.
+
+use super::{Store, StoreError};
+use crate::domain::UnixMillis;
+
+/// Which transactions a report covers.
+#[derive(Debug, Clone, Default)]
+pub struct TransactionFilter {
+    /// Sessions created at or after this time.
+    pub from: Option<UnixMillis>,
+    /// Sessions created before this time.
+    pub to: Option<UnixMillis>,
+    pub status: Option<String>,
+    pub wallet: Option<String>,
+    pub limit: i64,
+}
+
+/// One payment session, with its order's reference, as reports show it.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct TransactionRow {
+    pub session_id: String,
+    pub order_id: String,
+    pub reference: Option<String>,
+    pub wallet_id: String,
+    pub status: String,
+    pub amount_minor: i64,
+    pub currency: String,
+    pub flag: Option<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// What was paid on one day (UTC) with one wallet, in one currency.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct DayTotal {
+    /// Days since 1970-01-01 (UTC).
+    pub day: i64,
+    pub wallet_id: String,
+    pub currency: String,
+    pub payments: i64,
+    pub amount_minor: i64,
+}
+
+const DAY_MS: i64 = 86_400_000;
+
+impl Store {
+    pub async fn transactions(&self, filter: &TransactionFilter) -> Result<Vec<TransactionRow>, StoreError> {
+        // Every condition is always there, with a neutral value when unused, so one statement
+        // serves every filter on both databases.
+        Ok(sqlx::query_as(
+            "SELECT s.id AS session_id, s.order_id, o.reference, s.wallet_id, s.status, s.amount_minor, s.currency, \
+             s.flag, s.created_at, s.updated_at FROM sessions s JOIN orders o ON o.id = s.order_id \
+             WHERE s.action_type IS NOT NULL AND s.created_at >= $1 AND s.created_at < $2 \
+             AND ($3 = '' OR s.status = $3) AND ($4 = '' OR s.wallet_id = $4) \
+             ORDER BY s.created_at DESC, s.id DESC LIMIT $5",
+        )
+        .bind(filter.from.unwrap_or(i64::MIN / 2))
+        .bind(filter.to.unwrap_or(i64::MAX / 2))
+        .bind(filter.status.clone().unwrap_or_default())
+        .bind(filter.wallet.clone().unwrap_or_default())
+        .bind(filter.limit)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// Totals of succeeded payments per day (by the time they succeeded) and wallet.
+    pub async fn daily_totals(&self, from: UnixMillis, to: UnixMillis) -> Result<Vec<DayTotal>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT (updated_at / $1) AS day, wallet_id, currency, COUNT(*) AS payments, SUM(amount_minor) AS amount_minor \
+             FROM sessions WHERE status = 'succeeded' AND (flag IS NULL OR flag <> 'refund_due') \
+             AND updated_at >= $2 AND updated_at < $3 GROUP BY (updated_at / $1), wallet_id, currency ORDER BY day, wallet_id, currency",
+        )
+        .bind(DAY_MS)
+        .bind(from)
+        .bind(to)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+}

@@ -1,0 +1,257 @@
+//! Payment sessions: created once per idempotency key, changed only through the state machine,
+//! each change written with its history entry and its event in one transaction.
+
+use super::{
+    record_change,
+    records::{self, SessionRow, StatusChangeRow},
+    NewSession, Reservation, SessionRecord, StatusChange, Store, StoreError, Transition, SWEEP_BATCH,
+    TRANSITION_ATTEMPTS,
+};
+use crate::domain::{decide, is_late_approval, IdempotencyKey, Refusal, SessionEvent, UnixMillis};
+use wallet_checkout_contract::{NextAction, SessionId, SessionStatus};
+
+impl Store {
+    /// Creates the session unless its idempotency key was used before, in which case the
+    /// earlier session is returned. The unique key in the table settles races.
+    pub async fn reserve_session(&self, new: &NewSession) -> Result<Reservation, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let inserted = sqlx::query(
+            "INSERT INTO sessions (id, order_id, wallet_id, status, amount_minor, currency, return_url, \
+             device, idempotency_key, request_hash, created_at, expires_at, updated_at) \
+             VALUES ($1, $2, $3, 'pending', $4, $5, $6, $7, $8, $9, $10, $11, $10) \
+             ON CONFLICT (idempotency_key) DO NOTHING",
+        )
+        .bind(new.id.as_str())
+        .bind(new.order_id.as_str())
+        .bind(new.wallet_id.as_str())
+        .bind(new.amount.minor_units() as i64)
+        .bind(new.amount.currency().as_str())
+        .bind(new.return_url.as_str())
+        .bind(records::device_name(new.device))
+        .bind(new.idempotency_key.as_str())
+        .bind(&new.request_hash)
+        .bind(new.created_at)
+        .bind(new.expires_at)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if inserted == 1 {
+            record_change(&mut tx, &new.id, None, SessionStatus::Pending, "created", new.created_at).await?;
+            tx.commit().await?;
+            let session = self.session(&new.id).await?.ok_or(StoreError::SessionNotFound)?;
+            return Ok(Reservation::Reserved(session));
+        }
+        tx.rollback().await?;
+        let existing = self
+            .session_by_idempotency_key(&new.idempotency_key)
+            .await?
+            .ok_or_else(|| StoreError::Corrupt("idempotency key without a session".into()))?;
+        Ok(Reservation::Existing(existing))
+    }
+
+    /// Stores what the provider said the shopper must do next; from now on the session is in
+    /// use, and its `session.created` event goes out.
+    pub async fn attach_action(
+        &self,
+        id: &SessionId,
+        action: &NextAction,
+        provider_reference: &str,
+        now: UnixMillis,
+    ) -> Result<SessionRecord, StoreError> {
+        let (kind, value) = records::action_columns(action);
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "UPDATE sessions SET action_type = $1, action_value = $2, provider_reference = $3, updated_at = $4 \
+             WHERE id = $5",
+        )
+        .bind(kind)
+        .bind(value)
+        .bind(provider_reference)
+        .bind(now)
+        .bind(id.as_str())
+        .execute(&mut *tx)
+        .await?;
+        let session = self.session_in(&mut tx, id).await?;
+        self.record_event(&mut tx, "session.created", &session, now).await?;
+        tx.commit().await?;
+        Ok(session)
+    }
+
+    /// Removes a reserved session whose provider call failed, so the key can be retried.
+    pub async fn discard_reservation(&self, id: &SessionId) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("DELETE FROM session_events WHERE session_id = $1")
+            .bind(id.as_str())
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM sessions WHERE id = $1 AND action_type IS NULL")
+            .bind(id.as_str())
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn session(&self, id: &SessionId) -> Result<Option<SessionRecord>, StoreError> {
+        let row: Option<SessionRow> = sqlx::query_as(&format!("{} WHERE id = $1", records::SESSION_SELECT))
+            .bind(id.as_str())
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(SessionRecord::try_from).transpose()
+    }
+
+    async fn session_in(
+        &self,
+        tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+        id: &SessionId,
+    ) -> Result<SessionRecord, StoreError> {
+        let row: SessionRow = sqlx::query_as(&format!("{} WHERE id = $1", records::SESSION_SELECT))
+            .bind(id.as_str())
+            .fetch_one(&mut **tx)
+            .await?;
+        SessionRecord::try_from(row)
+    }
+
+    pub async fn session_by_idempotency_key(
+        &self,
+        key: &IdempotencyKey,
+    ) -> Result<Option<SessionRecord>, StoreError> {
+        let row: Option<SessionRow> =
+            sqlx::query_as(&format!("{} WHERE idempotency_key = $1", records::SESSION_SELECT))
+                .bind(key.as_str())
+                .fetch_optional(&self.pool)
+                .await?;
+        row.map(SessionRecord::try_from).transpose()
+    }
+
+    /// Applies `event` to the session: the status follows from [`decide`], and the change, its
+    /// history entry, its event and (on success) the order's new status are written in one
+    /// transaction.
+    pub async fn apply(
+        &self,
+        id: &SessionId,
+        event: SessionEvent,
+        now: UnixMillis,
+    ) -> Result<Transition, StoreError> {
+        for _ in 0..TRANSITION_ATTEMPTS {
+            let current = self.session(id).await?.ok_or(StoreError::SessionNotFound)?;
+            let next = match decide(current.status, current.expires_at, now, event) {
+                Ok(next) => next,
+                Err(refusal) if is_late_approval(event, refusal) => {
+                    return self.refuse_late_approval(current, refusal, event, now).await;
+                }
+                Err(refusal) => return Ok(Transition::Refused(refusal, current)),
+            };
+            let mut tx = self.pool.begin().await?;
+            // The write comes first so that SQLite takes its write lock at once.
+            let changed =
+                sqlx::query("UPDATE sessions SET status = $1, updated_at = $2 WHERE id = $3 AND status = $4")
+                    .bind(next.as_str())
+                    .bind(now)
+                    .bind(id.as_str())
+                    .bind(current.status.as_str())
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+            if changed == 0 {
+                tx.rollback().await?;
+                continue;
+            }
+            record_change(&mut tx, id, Some(current.status), next, event.reason(), now).await?;
+            let mut session = self.session_in(&mut tx, id).await?;
+            if next == SessionStatus::Succeeded && !self.mark_paid(&mut tx, &session, now).await? {
+                // The order was paid through another session: this money goes back.
+                sqlx::query("UPDATE sessions SET flag = 'refund_due' WHERE id = $1")
+                    .bind(id.as_str())
+                    .execute(&mut *tx)
+                    .await?;
+                record_change(&mut tx, id, Some(next), next, "refund_due", now).await?;
+                session.flag = Some("refund_due".into());
+                tracing::warn!(session_id = %id, "order already paid; payment flagged for refund");
+            }
+            self.record_event(&mut tx, &format!("session.{next}"), &session, now).await?;
+            self.announce(&mut tx, id).await?;
+            tx.commit().await?;
+            self.announced(id);
+            return Ok(Transition::Applied(session));
+        }
+        Err(StoreError::Contended)
+    }
+
+    /// An approval that came too late: the session expires if its time is up, and the approval is
+    /// written to its history and flagged for the merchant instead of turning into a payment.
+    async fn refuse_late_approval(
+        &self,
+        current: SessionRecord,
+        refusal: Refusal,
+        event: SessionEvent,
+        now: UnixMillis,
+    ) -> Result<Transition, StoreError> {
+        let current = match refusal {
+            Refusal::Expired => {
+                match Box::pin(self.apply(&current.id, SessionEvent::ExpiryReached, now)).await? {
+                    Transition::Applied(session) | Transition::Refused(_, session) => session,
+                }
+            }
+            _ => current,
+        };
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("UPDATE sessions SET flag = 'late_approval', updated_at = $1 WHERE id = $2")
+            .bind(now)
+            .bind(current.id.as_str())
+            .execute(&mut *tx)
+            .await?;
+        let reason = if event == SessionEvent::Confirmed { "late_confirmation" } else { "late_approval" };
+        record_change(&mut tx, &current.id, Some(current.status), current.status, reason, now).await?;
+        let session = self.session_in(&mut tx, &current.id).await?;
+        self.record_event(&mut tx, "session.late_approval", &session, now).await?;
+        tx.commit().await?;
+        tracing::warn!(session_id = %session.id, status = %session.status, "late approval recorded and flagged");
+        Ok(Transition::Refused(refusal, session))
+    }
+
+    /// Expires every pending session whose time is up (at most one batch), through the same
+    /// state machine as any other change, so several instances may sweep at once.
+    pub async fn expire_due(&self, now: UnixMillis) -> Result<usize, StoreError> {
+        let due: Vec<(String,)> = sqlx::query_as(
+            "SELECT id FROM sessions WHERE status = 'pending' AND expires_at <= $1 ORDER BY expires_at LIMIT $2",
+        )
+        .bind(now)
+        .bind(SWEEP_BATCH)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut expired = 0;
+        for (id,) in due {
+            let Ok(id) = SessionId::parse(id) else { continue };
+            if let Transition::Applied(session) = self.apply(&id, SessionEvent::ExpiryReached, now).await? {
+                tracing::info!(session_id = %session.id, "session expired");
+                expired += 1;
+            }
+        }
+        Ok(expired)
+    }
+
+    /// Sessions approved more than `older_than` ago whose confirmation has not arrived.
+    pub async fn unconfirmed(&self, older_than: UnixMillis) -> Result<Vec<SessionRecord>, StoreError> {
+        let rows: Vec<SessionRow> = sqlx::query_as(&format!(
+            "{} WHERE status = 'processing' AND updated_at <= $1 ORDER BY updated_at LIMIT $2",
+            records::SESSION_SELECT
+        ))
+        .bind(older_than)
+        .bind(SWEEP_BATCH)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter().map(SessionRecord::try_from).collect()
+    }
+
+    /// The session's status changes, oldest first.
+    pub async fn history(&self, id: &SessionId) -> Result<Vec<StatusChange>, StoreError> {
+        let rows: Vec<StatusChangeRow> = sqlx::query_as(
+            "SELECT from_status, to_status, reason, at FROM session_events WHERE session_id = $1 ORDER BY id",
+        )
+        .bind(id.as_str())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter().map(StatusChange::try_from).collect()
+    }
+}

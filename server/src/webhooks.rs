@@ -1,0 +1,219 @@
+//! Webhooks to the merchant: every event in the outbox is sent, signed, to the configured
+//! endpoint, at least once. A failed delivery is tried again with exponential backoff and
+//! jitter for about half a day; a crash loses nothing, because the outbox is in the database.
+//!
+//! The signature header is `Wallet-Checkout-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256>`
+//! over `"<t>.<raw body>"` with the endpoint's secret; receivers check it and the timestamp's age
+//! (README: Webhooks).
+
+use crate::{domain::now_millis, store::Store};
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+use std::time::Duration;
+
+pub const SIGNATURE_HEADER: &str = "Wallet-Checkout-Signature";
+pub const EVENT_ID_HEADER: &str = "Wallet-Checkout-Event-Id";
+
+/// Oldest signature timestamp a receiver should accept, in seconds.
+pub const SIGNATURE_TOLERANCE_SECS: i64 = 300;
+/// How long one delivery may take.
+pub const DELIVERY_TIMEOUT_MS: u64 = 10_000;
+/// How long a worker owns an event it took.
+const LEASE_MS: i64 = 60_000;
+const BATCH: i64 = 20;
+/// Longest pause between two attempts.
+const MAX_BACKOFF_MS: i64 = 3_600_000;
+
+/// `t=<timestamp>,v1=<signature>` for a body sent at `timestamp` (Unix seconds).
+pub fn signature_header(secret: &str, timestamp: i64, body: &str) -> String {
+    format!("t={timestamp},v1={}", sign(secret, timestamp, body))
+}
+
+fn sign(secret: &str, timestamp: i64, body: &str) -> String {
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes any key length");
+    mac.update(timestamp.to_string().as_bytes());
+    mac.update(b".");
+    mac.update(body.as_bytes());
+    mac.finalize().into_bytes().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VerifyError {
+    Malformed,
+    TooOld,
+    BadSignature,
+}
+
+/// What a receiver does: checks the header against the raw body, the secret and the time
+/// (`now` in Unix seconds). Comparison is constant-time.
+pub fn verify(secret: &str, header: &str, body: &str, now: i64) -> Result<(), VerifyError> {
+    let mut timestamp = None;
+    let mut signatures = Vec::new();
+    for part in header.split(',') {
+        match part.trim().split_once('=') {
+            Some(("t", value)) => timestamp = value.parse::<i64>().ok(),
+            Some(("v1", value)) => signatures.push(value),
+            _ => {}
+        }
+    }
+    let timestamp = timestamp.ok_or(VerifyError::Malformed)?;
+    if signatures.is_empty() {
+        return Err(VerifyError::Malformed);
+    }
+    if (now - timestamp).abs() > SIGNATURE_TOLERANCE_SECS {
+        return Err(VerifyError::TooOld);
+    }
+    for signature in signatures {
+        let Some(bytes) = decode_hex(signature) else { continue };
+        let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes any key length");
+        mac.update(timestamp.to_string().as_bytes());
+        mac.update(b".");
+        mac.update(body.as_bytes());
+        if mac.verify_slice(&bytes).is_ok() {
+            return Ok(());
+        }
+    }
+    Err(VerifyError::BadSignature)
+}
+
+fn decode_hex(text: &str) -> Option<Vec<u8>> {
+    if text.len() % 2 != 0 {
+        return None;
+    }
+    (0..text.len()).step_by(2).map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok()).collect()
+}
+
+/// Pause before attempt `attempts + 1`: `base * 2^attempts`, capped at an hour, with jitter
+/// (a random share of up to a fifth) so that many failed events do not come back at once.
+pub fn backoff_ms(attempts: i64, base_ms: i64, jitter: f64) -> i64 {
+    let exponential = base_ms.saturating_mul(1_i64 << attempts.clamp(0, 20)).min(MAX_BACKOFF_MS);
+    exponential + (exponential as f64 * 0.2 * jitter.clamp(0.0, 1.0)) as i64
+}
+
+/// How deliveries are tried.
+#[derive(Debug, Clone, Copy)]
+pub struct DeliveryPolicy {
+    /// The first retry comes after this long.
+    pub retry_base_ms: i64,
+    /// After this many failed attempts the event is given up.
+    pub max_attempts: i64,
+}
+
+/// Sends due events every half second, on every instance; leases keep two instances from
+/// sending one event at once.
+pub fn spawn_worker(store: Store, policy: DeliveryPolicy) {
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_millis(DELIVERY_TIMEOUT_MS))
+        .redirect(reqwest::redirect::Policy::none())
+        .user_agent("wallet-checkout-webhooks/1")
+        .build()
+        .expect("the HTTP client builds");
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_millis(500));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            if let Err(error) = deliver_due(&store, &client, policy).await {
+                tracing::error!(%error, "webhook delivery round failed");
+            }
+        }
+    });
+}
+
+async fn deliver_due(store: &Store, client: &reqwest::Client, policy: DeliveryPolicy) -> anyhow::Result<()> {
+    let now = now_millis();
+    let due = store.take_due_events(now, now + LEASE_MS, BATCH).await?;
+    if due.is_empty() {
+        return Ok(());
+    }
+    let endpoint = store.webhook_endpoint().await?.filter(|e| e.enabled != 0);
+    for event in due {
+        let Some(endpoint) = &endpoint else {
+            store.skip_event(&event.id, now).await?;
+            continue;
+        };
+        let timestamp = now_millis() / 1000;
+        let outcome = client
+            .post(&endpoint.url)
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .header(SIGNATURE_HEADER, signature_header(&endpoint.secret, timestamp, &event.payload))
+            .header(EVENT_ID_HEADER, &event.id)
+            .body(event.payload.clone())
+            .send()
+            .await;
+        let failure = match outcome {
+            Ok(response) if response.status().is_success() => None,
+            Ok(response) => Some(format!("the endpoint answered {}", response.status().as_u16())),
+            Err(error) => Some(format!("the endpoint could not be reached: {}", without_url(&error))),
+        };
+        let now = now_millis();
+        match failure {
+            None => {
+                store.mark_delivered(&event.id, now).await?;
+                tracing::info!(event_id = %event.id, "webhook delivered");
+            }
+            Some(error) => {
+                let attempts = event.attempts + 1;
+                let next = (attempts < policy.max_attempts)
+                    .then(|| now + backoff_ms(attempts - 1, policy.retry_base_ms, rand::random::<f64>()));
+                store.mark_failed(&event.id, &error, next, now).await?;
+                tracing::warn!(event_id = %event.id, attempts, %error, gave_up = next.is_none(), "webhook delivery failed");
+            }
+        }
+    }
+    Ok(())
+}
+
+/// What went wrong, without the endpoint's URL (it may carry credentials).
+fn without_url(error: &reqwest::Error) -> &'static str {
+    if error.is_timeout() {
+        "timed out"
+    } else if error.is_connect() {
+        "connection refused or failed"
+    } else {
+        "request failed"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_signature_verifies_and_a_changed_body_does_not() {
+        let header = signature_header("whsec_x", 1_700_000_000, r#"{"id":"evt_1"}"#);
+        assert_eq!(verify("whsec_x", &header, r#"{"id":"evt_1"}"#, 1_700_000_010), Ok(()));
+        assert_eq!(
+            verify("whsec_x", &header, r#"{"id":"evt_2"}"#, 1_700_000_010),
+            Err(VerifyError::BadSignature)
+        );
+        assert_eq!(
+            verify("whsec_y", &header, r#"{"id":"evt_1"}"#, 1_700_000_010),
+            Err(VerifyError::BadSignature)
+        );
+    }
+
+    #[test]
+    fn old_signatures_are_refused_as_replays() {
+        let header = signature_header("whsec_x", 1_700_000_000, "{}");
+        assert_eq!(verify("whsec_x", &header, "{}", 1_700_000_000 + 301), Err(VerifyError::TooOld));
+        assert_eq!(verify("whsec_x", "v1=abc", "{}", 1_700_000_000), Err(VerifyError::Malformed));
+    }
+
+    #[test]
+    fn the_signature_is_hmac_sha256_over_timestamp_dot_body() {
+        // Computed independently: printf '1700000000.{}' | openssl dgst -sha256 -hmac whsec_x
+        let header = signature_header("whsec_x", 1_700_000_000, "{}");
+        assert_eq!(header, format!("t=1700000000,v1={}", OPENSSL_SIGNATURE));
+    }
+
+    const OPENSSL_SIGNATURE: &str = "be8cb8325f2202445260a855532f967e30ad2a9394ce28da66ee02880ddcb661";
+
+    #[test]
+    fn retries_back_off_exponentially_up_to_an_hour() {
+        assert_eq!(backoff_ms(0, 10_000, 0.0), 10_000);
+        assert_eq!(backoff_ms(3, 10_000, 0.0), 80_000);
+        assert_eq!(backoff_ms(19, 10_000, 0.0), 3_600_000);
+        assert_eq!(backoff_ms(1, 10_000, 1.0), 24_000);
+    }
+}
