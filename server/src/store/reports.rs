@@ -67,7 +67,7 @@ impl Store {
     /// Totals of succeeded payments per day (by the time they succeeded) and wallet.
     pub async fn daily_totals(&self, from: UnixMillis, to: UnixMillis) -> Result<Vec<DayTotal>, StoreError> {
         Ok(sqlx::query_as(
-            "SELECT (updated_at / $1) AS day, wallet_id, currency, COUNT(*) AS payments, SUM(amount_minor) AS amount_minor \
+            "SELECT (updated_at / $1) AS day, wallet_id, currency, COUNT(*) AS payments, CAST(SUM(amount_minor) AS BIGINT) AS amount_minor \
              FROM sessions WHERE status = 'succeeded' AND (flag IS NULL OR flag <> 'refund_due') \
              AND updated_at >= $2 AND updated_at < $3 GROUP BY (updated_at / $1), wallet_id, currency ORDER BY day, wallet_id, currency",
         )
