@@ -10,39 +10,60 @@ use serde_json::{json, Value};
 use std::{
     io::{BufRead, BufReader},
     process::{Child, Command, Stdio},
+    sync::{Arc, Mutex},
     time::{Duration, Instant},
 };
 use wallet_checkout_contract::SessionId;
 
-/// The server binary, running on a test database.
+/// The server binary, running on a test database; everything it logs is kept.
 struct Process {
     child: Child,
     base: String,
+    log: Arc<Mutex<String>>,
+}
+
+fn server_command(db: &TestDb) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_wallet-checkout-server"));
+    command
+        .env("DATABASE_URL", &db.url)
+        .env("WC_DATA_DIR", &db.data_dir)
+        .env("WC_SESSION_RATE_PER_MINUTE", "0")
+        .env("WC_WEBHOOK_RETRY_BASE_MS", "50")
+        .env("NO_COLOR", "1")
+        .env("RUST_LOG", "debug,sqlx=info,hyper=info,reqwest=info,h2=info,rustls=info");
+    command
 }
 
 impl Process {
     fn start(db: &TestDb) -> Self {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_wallet-checkout-server"))
+        let mut child = server_command(db)
             .env("WC_BIND", "127.0.0.1:0")
-            .env("DATABASE_URL", &db.url)
-            .env("WC_DATA_DIR", &db.data_dir)
-            .env("NO_COLOR", "1")
-            .env("RUST_LOG", "info")
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
+            .stderr(Stdio::piped())
             .spawn()
             .expect("the server starts");
-        let stdout = child.stdout.take().unwrap();
+        let log = Arc::new(Mutex::new(String::new()));
         let (sender, receiver) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if let Some(address) = line.split("listening address=").nth(1) {
-                    let _ = sender.send(address.trim().to_owned());
+        for stream in [Box::new(child.stdout.take().unwrap()) as Box<dyn std::io::Read + Send>, Box::new(child.stderr.take().unwrap())] {
+            let log = log.clone();
+            let sender = sender.clone();
+            std::thread::spawn(move || {
+                for line in BufReader::new(stream).lines().map_while(Result::ok) {
+                    if let Some(address) = line.split("listening address=").nth(1) {
+                        let _ = sender.send(address.trim().to_owned());
+                    }
+                    let mut log = log.lock().unwrap();
+                    log.push_str(&line);
+                    log.push('\n');
                 }
-            }
-        });
+            });
+        }
         let address = receiver.recv_timeout(Duration::from_secs(30)).expect("the server listens");
-        Self { child, base: format!("http://{address}") }
+        Self { child, base: format!("http://{address}"), log }
+    }
+
+    fn log(&self) -> String {
+        self.log.lock().unwrap().clone()
     }
 
     fn api(&self, path: &str) -> String {
@@ -214,4 +235,127 @@ async fn two_instances_on_postgresql_behave_as_one() {
     let final_status: Value =
         client.get(first.api(&format!("/sessions/{id}"))).send().await.unwrap().json().await.unwrap();
     assert_eq!(final_status["status"], json!("succeeded"));
+}
+
+/// `wallet-checkout-server keys create ...`: the secret it prints.
+fn create_key_with_the_command_line(db: &TestDb, name: &str, role: &str) -> String {
+    let output = server_command(db).args(["keys", "create", "--name", name, "--role", role]).output().expect("the command runs");
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    stdout.lines().find(|line| line.starts_with("sk_test_")).expect("the secret is printed").to_owned()
+}
+
+#[tokio::test]
+async fn the_command_line_makes_the_first_admin_key_and_no_secret_reaches_the_log() {
+    let db = test_db().await;
+    let admin = create_key_with_the_command_line(&db, "Owner", "admin");
+    let server = Process::start(&db);
+    let client = client();
+    // The admin key works: it makes an operator key and a webhook endpoint, whose secrets come
+    // back in the answers only.
+    let operator: Value = client
+        .post(server.url("/api/v1/keys"))
+        .bearer_auth(&admin)
+        .json(&json!({ "name": "Shop backend", "role": "operator" }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let operator = operator["secret"].as_str().unwrap().to_owned();
+    let endpoint: Value = client
+        .put(server.url("/api/v1/webhook-endpoint"))
+        .bearer_auth(&admin)
+        .json(&json!({ "url": "http://127.0.0.1:9/unreachable" }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let webhook_secret = endpoint["secret"].as_str().unwrap().to_owned();
+    let order: Value = client
+        .post(server.url("/api/v1/orders"))
+        .bearer_auth(&operator)
+        .json(&json!({ "amount": { "minor_units": 500, "currency": "USD" }, "description": "Tea" }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(order["status"], "open");
+    let _ = client.get(server.url("/api/v1/orders")).bearer_auth("sk_test_a_wrong_guess").send().await.unwrap();
+    let log: Value = client.get(server.url("/api/v1/audit-log")).bearer_auth(&admin).send().await.unwrap().json().await.unwrap();
+    let actions: Vec<&str> = log["data"].as_array().unwrap().iter().rev().map(|e| e["action"].as_str().unwrap()).collect();
+    assert_eq!(actions, ["key.create", "key.create", "webhook_endpoint.update", "order.create"], "the command line's key too");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+
+    let lines = server.log();
+    assert!(lines.contains("order created"), "the log is being read");
+    for secret in [admin.as_str(), operator.as_str(), webhook_secret.as_str(), "sk_test_a_wrong_guess"] {
+        assert!(!lines.contains(secret), "a secret reached the log");
+    }
+    assert!(!lines.contains("sk_test_") && !lines.contains("whsec_") && !lines.to_ascii_lowercase().contains("authorization"));
+}
+
+#[tokio::test]
+async fn webhook_events_survive_a_sigkill_and_are_delivered_after_restart() {
+    use axum::{routing::post, Router};
+    let db = test_db().await;
+    let admin = create_key_with_the_command_line(&db, "Owner", "admin");
+    // A receiver that is down at first.
+    let up = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let received = Arc::new(Mutex::new(Vec::<String>::new()));
+    let app = {
+        let (up, received) = (up.clone(), received.clone());
+        Router::new().route(
+            "/hooks",
+            post(move |body: String| {
+                let (up, received) = (up.clone(), received.clone());
+                async move {
+                    if !up.load(std::sync::atomic::Ordering::SeqCst) {
+                        return axum::http::StatusCode::SERVICE_UNAVAILABLE;
+                    }
+                    let event: Value = serde_json::from_str(&body).unwrap();
+                    received.lock().unwrap().push(event["id"].as_str().unwrap().to_owned());
+                    axum::http::StatusCode::OK
+                }
+            }),
+        )
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let hook_url = format!("http://{}/hooks", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+
+    let client = client();
+    let mut server = Process::start(&db);
+    client.put(server.url("/api/v1/webhook-endpoint")).bearer_auth(&admin).json(&json!({ "url": hook_url })).send().await.unwrap();
+    let mut sessions = Vec::new();
+    for i in 0..5 {
+        let id = new_session(&client, &server, &format!("hook-{i}")).await;
+        client.post(server.url(&format!("/sandbox/pay/{id}/approve"))).send().await.unwrap();
+        sessions.push(id);
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    server.child.kill().unwrap();
+    server.child.wait().unwrap();
+    assert!(received.lock().unwrap().is_empty());
+
+    let server = Process::start(&db);
+    up.store(true, std::sync::atomic::Ordering::SeqCst);
+    let store = db.store().await;
+    let expected: usize = 5 * 3; // created, processing, succeeded
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while received.lock().unwrap().len() < expected && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let mut ids = received.lock().unwrap().clone();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), expected, "every event of every session, once each after dedup");
+    let events = store.events(None, 100).await.unwrap();
+    assert!(events.iter().all(|e| e.delivered_at.is_some()), "all marked delivered");
+    drop(server);
 }
