@@ -111,10 +111,12 @@ impl Application {
     }
 }
 
-/// The demo store's operator key, made anew at every start (an earlier one is revoked).
+/// The demo store's operator key, made anew at every start. Keys of earlier starts are revoked
+/// once unused for a day (several instances may share one database, each with its own key).
 async fn demo_store(store: &Store, config: &Config, address: SocketAddr) -> anyhow::Result<DemoStore> {
     const NAME: &str = "demo store";
-    store.revoke_api_keys_named(NAME, crate::domain::now_millis()).await?;
+    let now = crate::domain::now_millis();
+    store.revoke_stale_api_keys_named(NAME, now - 86_400_000, now).await?;
     let (_, secret) = make_key(store, NAME, Role::Operator, config.livemode(), "server")
         .await
         .map_err(|e| anyhow::anyhow!(e.message))?;

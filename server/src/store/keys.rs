@@ -111,14 +111,23 @@ impl Store {
         self.api_key(id).await
     }
 
-    /// Revokes every live key with this name (the demo store's key of an earlier start).
-    pub async fn revoke_api_keys_named(&self, name: &str, now: UnixMillis) -> Result<u64, StoreError> {
-        Ok(sqlx::query("UPDATE api_keys SET revoked_at = $1 WHERE name = $2 AND revoked_at IS NULL")
-            .bind(now)
-            .bind(name)
-            .execute(&self.pool)
-            .await?
-            .rows_affected())
+    /// Revokes the live keys with this name unused since `unused_since` (the demo store's keys of
+    /// earlier starts; another instance's live key stays).
+    pub async fn revoke_stale_api_keys_named(
+        &self,
+        name: &str,
+        unused_since: UnixMillis,
+        now: UnixMillis,
+    ) -> Result<u64, StoreError> {
+        Ok(sqlx::query(
+            "UPDATE api_keys SET revoked_at = $1 WHERE name = $2 AND revoked_at IS NULL              AND COALESCE(last_used_at, created_at) < $3",
+        )
+        .bind(now)
+        .bind(name)
+        .bind(unused_since)
+        .execute(&self.pool)
+        .await?
+        .rows_affected())
     }
 
     pub async fn audit(
