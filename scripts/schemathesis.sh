@@ -1,0 +1,134 @@
+#!/usr/bin/env bash
+# Property-based tests of the server's HTTP API against its OpenAPI document (server/openapi.json)
+# with schemathesis: the release server on a free port with a fresh database, an admin key made
+# with its command line, and schemathesis driving every documented operation. Exits non-zero when
+# schemathesis finds anything (or the server logs a panic); stops the server in every case.
+#
+#   scripts/schemathesis.sh            needs target/release/wallet-checkout-server (make server)
+#
+# Settings (environment): SERVER_BIN (default target/release/wallet-checkout-server),
+# SCHEMATHESIS_EXAMPLES (test cases per operation and phase, default 40), SCHEMATHESIS_SEED
+# (default 20261126), SCHEMATHESIS_REPORT_DIR (write a JUnit report there; default none).
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+VERSION=4.32.5
+VENV="$ROOT/target/schemathesis-venv"
+SERVER=${SERVER_BIN:-"$ROOT/target/release/wallet-checkout-server"}
+EXAMPLES=${SCHEMATHESIS_EXAMPLES:-40}
+SEED=${SCHEMATHESIS_SEED:-20261126}
+REPORT_DIR=${SCHEMATHESIS_REPORT_DIR:-}
+
+if [ ! -x "$SERVER" ]; then
+  echo "schemathesis.sh: $SERVER is missing: run \`make server\` first" >&2
+  exit 2
+fi
+
+# The virtualenv, made once; made again only when it does not hold this version.
+if [ "$("$VENV/bin/schemathesis" --version 2>/dev/null || true)" != "schemathesis, version $VERSION" ]; then
+  echo "schemathesis.sh: installing schemathesis $VERSION into $VENV" >&2
+  rm -rf "$VENV"
+  python3 -m venv "$VENV"
+  "$VENV/bin/pip" install --quiet --disable-pip-version-check "schemathesis==$VERSION"
+fi
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/wc-schemathesis.XXXXXX")
+SERVER_PID=
+
+stop_server() {
+  if [ -n "$SERVER_PID" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
+    kill -TERM "$SERVER_PID" 2>/dev/null || true
+    for _ in $(seq 50); do
+      kill -0 "$SERVER_PID" 2>/dev/null || break
+      sleep 0.1
+    done
+    kill -KILL "$SERVER_PID" 2>/dev/null || true
+    wait "$SERVER_PID" 2>/dev/null || true
+  fi
+  SERVER_PID=
+}
+
+cleanup() {
+  stop_server
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# A fresh SQLite database in a temporary data directory; nothing from the caller's configuration.
+unset WC_CONFIG WC_PUBLIC_URL WC_ALLOWED_ORIGINS WC_TRUST_PROXY WC_SESSION_RATE_PER_MINUTE WC_SESSION_TTL_SECS
+export NO_COLOR=1
+export RUST_LOG=info
+export WC_LOG_FORMAT=text
+export WC_BIND=127.0.0.1:0
+export WC_DATA_DIR="$WORK/data"
+export DATABASE_URL="sqlite://$WORK/data/wallet-checkout.db?mode=rwc"
+export WC_SANDBOX=true
+
+"$SERVER" >"$WORK/server.out" 2>"$WORK/server.err" &
+SERVER_PID=$!
+
+ADDRESS=
+for _ in $(seq 300); do
+  ADDRESS=$(sed -n 's/.*listening address=\([0-9.:]*\).*/\1/p' "$WORK/server.out" | head -n 1)
+  [ -n "$ADDRESS" ] && break
+  if ! kill -0 "$SERVER_PID" 2>/dev/null; then
+    echo "schemathesis.sh: the server did not start:" >&2
+    cat "$WORK/server.out" "$WORK/server.err" >&2
+    exit 1
+  fi
+  sleep 0.1
+done
+if [ -z "$ADDRESS" ]; then
+  echo "schemathesis.sh: the server did not say where it listens within 30 s" >&2
+  cat "$WORK/server.out" "$WORK/server.err" >&2
+  exit 1
+fi
+BASE="http://$ADDRESS"
+echo "schemathesis.sh: server at $BASE (data in $WC_DATA_DIR)" >&2
+
+SECRET=$("$SERVER" keys create --name schemathesis --role admin | grep -E '^sk_(test|live)_[A-Za-z0-9]+$' | head -n 1)
+if [ -z "$SECRET" ]; then
+  echo "schemathesis.sh: \`keys create\` printed no secret" >&2
+  exit 1
+fi
+
+REPORT_ARGS=()
+if [ -n "$REPORT_DIR" ]; then
+  mkdir -p "$REPORT_DIR"
+  REPORT_ARGS=(--report junit --report-junit-path "$(cd "$REPORT_DIR" && pwd)/schemathesis.xml")
+fi
+
+# Run from the temporary directory, so that no configuration file or example database of the
+# caller's directory takes part and nothing is written into the repository.
+status=0
+(
+  cd "$WORK"
+  "$VENV/bin/schemathesis" run "$BASE/openapi.json" \
+    --header "Authorization: Bearer $SECRET" \
+    --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance \
+    --max-examples "$EXAMPLES" \
+    --seed "$SEED" \
+    --generation-database none \
+    --workers 2 \
+    --request-timeout 40 \
+    --no-color \
+    "${REPORT_ARGS[@]}"
+) || status=$?
+
+if grep -q 'panicked' "$WORK/server.out" "$WORK/server.err"; then
+  echo "schemathesis.sh: the server panicked:" >&2
+  grep -h -A3 'panicked' "$WORK/server.out" "$WORK/server.err" >&2
+  [ "$status" -ne 0 ] || status=1
+fi
+if ! kill -0 "$SERVER_PID" 2>/dev/null; then
+  echo "schemathesis.sh: the server died during the run:" >&2
+  tail -n 20 "$WORK/server.err" >&2
+  [ "$status" -ne 0 ] || status=1
+fi
+if [ "$status" -ne 0 ]; then
+  echo "schemathesis.sh: schemathesis found problems (exit $status); server errors logged:" >&2
+  grep -E 'ERROR' "$WORK/server.out" | tail -n 20 >&2 || true
+fi
+exit "$status"
