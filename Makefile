@@ -25,7 +25,7 @@ demo: setup widget server
 test:
 	scripts/setup.sh test
 	$(MAKE) widget server
-	$(MAKE) test-native test-widget test-e2e
+	$(MAKE) test-native test-widget test-e2e test-schemathesis
 
 setup:
 	scripts/setup.sh build
@@ -43,6 +43,10 @@ widget:
 
 server:
 	cargo build --release -p wallet-checkout-server
+
+## test-schemathesis: schemathesis against the release server and server/openapi.json (after `make server`)
+test-schemathesis:
+	scripts/schemathesis.sh
 
 ## bench: sizes, widget timings and server benchmarks (results go to docs/benchmarks.md by hand)
 bench: widget server

@@ -53,8 +53,16 @@ async fn requests_without_a_valid_key_are_unauthorized() {
     // A revoked key stops working.
     let operator = key(&app, Role::Operator).await;
     let keys = json_of(call(&app, Method::GET, "/keys", &admin).send().await.unwrap(), 200).await;
-    let operator_id = keys["data"].as_array().unwrap().iter().find(|k| k["name"] == "operator key").unwrap()["id"].as_str().unwrap().to_owned();
-    json_of(call(&app, Method::POST, &format!("/keys/{operator_id}/revoke"), &admin).send().await.unwrap(), 200).await;
+    let operator_id = keys["data"].as_array().unwrap().iter().find(|k| k["name"] == "operator key").unwrap()
+        ["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    json_of(
+        call(&app, Method::POST, &format!("/keys/{operator_id}/revoke"), &admin).send().await.unwrap(),
+        200,
+    )
+    .await;
     let response = call(&app, Method::GET, "/orders", &operator).send().await.unwrap();
     assert_eq!(error_code(response, 401).await, "unauthorized");
 }
@@ -62,22 +70,52 @@ async fn requests_without_a_valid_key_are_unauthorized() {
 #[tokio::test]
 async fn roles_decide_what_a_key_may_do() {
     let app = spawn().await;
-    let (viewer, operator, admin) = (key(&app, Role::Viewer).await, key(&app, Role::Operator).await, key(&app, Role::Admin).await);
+    let (viewer, operator, admin) =
+        (key(&app, Role::Viewer).await, key(&app, Role::Operator).await, key(&app, Role::Admin).await);
     // viewer: reports only
     assert_eq!(call(&app, Method::GET, "/reports/transactions", &viewer).send().await.unwrap().status(), 200);
-    assert_eq!(error_code(call(&app, Method::GET, "/orders", &viewer).send().await.unwrap(), 403).await, "forbidden");
-    assert_eq!(error_code(call(&app, Method::POST, "/orders", &viewer).json(&order_body()).send().await.unwrap(), 403).await, "forbidden");
+    assert_eq!(
+        error_code(call(&app, Method::GET, "/orders", &viewer).send().await.unwrap(), 403).await,
+        "forbidden"
+    );
+    assert_eq!(
+        error_code(
+            call(&app, Method::POST, "/orders", &viewer).json(&order_body()).send().await.unwrap(),
+            403
+        )
+        .await,
+        "forbidden"
+    );
     // operator: orders and reading everything, not keys or webhooks
     create_order(&app, &operator).await;
     assert_eq!(call(&app, Method::GET, "/events", &operator).send().await.unwrap().status(), 200);
-    assert_eq!(call(&app, Method::GET, "/reports/daily-totals", &operator).send().await.unwrap().status(), 200);
-    assert_eq!(error_code(call(&app, Method::GET, "/keys", &operator).send().await.unwrap(), 403).await, "forbidden");
+    assert_eq!(
+        call(&app, Method::GET, "/reports/daily-totals", &operator).send().await.unwrap().status(),
+        200
+    );
+    assert_eq!(
+        error_code(call(&app, Method::GET, "/keys", &operator).send().await.unwrap(), 403).await,
+        "forbidden"
+    );
     let hook = json!({ "url": "http://127.0.0.1:9/hooks" });
-    assert_eq!(error_code(call(&app, Method::PUT, "/webhook-endpoint", &operator).json(&hook).send().await.unwrap(), 403).await, "forbidden");
-    assert_eq!(error_code(call(&app, Method::GET, "/audit-log", &operator).send().await.unwrap(), 403).await, "forbidden");
+    assert_eq!(
+        error_code(
+            call(&app, Method::PUT, "/webhook-endpoint", &operator).json(&hook).send().await.unwrap(),
+            403
+        )
+        .await,
+        "forbidden"
+    );
+    assert_eq!(
+        error_code(call(&app, Method::GET, "/audit-log", &operator).send().await.unwrap(), 403).await,
+        "forbidden"
+    );
     // admin: everything
     assert_eq!(call(&app, Method::GET, "/keys", &admin).send().await.unwrap().status(), 200);
-    assert_eq!(call(&app, Method::PUT, "/webhook-endpoint", &admin).json(&hook).send().await.unwrap().status(), 200);
+    assert_eq!(
+        call(&app, Method::PUT, "/webhook-endpoint", &admin).json(&hook).send().await.unwrap().status(),
+        200
+    );
     assert_eq!(call(&app, Method::GET, "/audit-log", &admin).send().await.unwrap().status(), 200);
 }
 
@@ -92,17 +130,21 @@ async fn an_order_made_through_the_api_is_paid_by_the_widget_and_read_back_with_
     assert_eq!(order["metadata"], json!({ "customer": "c_42", "gift": "yes" }));
 
     // The widget's side sees the same order and pays it.
-    let widget: Value = app.client.get(app.api(&format!("/orders/{id}"))).send().await.unwrap().json().await.unwrap();
+    let widget: Value =
+        app.client.get(app.api(&format!("/orders/{id}"))).send().await.unwrap().json().await.unwrap();
     assert_eq!(widget["order"]["amount"], json!({ "minor_units": 12900, "currency": "CNY" }));
     let session: Value = app.create_session("pay-1", &session_body(id, "alipay")).await.json().await.unwrap();
     app.sandbox(session["id"].as_str().unwrap(), "approve").await;
 
-    let read = json_of(call(&app, Method::GET, &format!("/orders/{id}"), &operator).send().await.unwrap(), 200).await;
+    let read =
+        json_of(call(&app, Method::GET, &format!("/orders/{id}"), &operator).send().await.unwrap(), 200)
+            .await;
     assert_eq!(read["status"], "paid");
     assert_eq!(read["paid_session_id"], session["id"]);
     let sessions = read["sessions"].as_array().unwrap();
     assert_eq!(sessions.len(), 1);
-    let reasons: Vec<&str> = sessions[0]["history"].as_array().unwrap().iter().map(|h| h["reason"].as_str().unwrap()).collect();
+    let reasons: Vec<&str> =
+        sessions[0]["history"].as_array().unwrap().iter().map(|h| h["reason"].as_str().unwrap()).collect();
     assert_eq!(reasons, ["created", "approved", "confirmed"]);
     assert_eq!(sessions[0]["status"], "succeeded");
 }
@@ -111,14 +153,29 @@ async fn an_order_made_through_the_api_is_paid_by_the_widget_and_read_back_with_
 async fn order_creation_is_idempotent() {
     let app = spawn().await;
     let operator = key(&app, Role::Operator).await;
-    let first = call(&app, Method::POST, "/orders", &operator).header("Idempotency-Key", "o-1").json(&order_body()).send().await.unwrap();
+    let first = call(&app, Method::POST, "/orders", &operator)
+        .header("Idempotency-Key", "o-1")
+        .json(&order_body())
+        .send()
+        .await
+        .unwrap();
     let first = json_of(first, 201).await;
-    let again = call(&app, Method::POST, "/orders", &operator).header("Idempotency-Key", "o-1").json(&order_body()).send().await.unwrap();
+    let again = call(&app, Method::POST, "/orders", &operator)
+        .header("Idempotency-Key", "o-1")
+        .json(&order_body())
+        .send()
+        .await
+        .unwrap();
     assert_eq!(again.headers()["idempotent-replayed"], "true");
     assert_eq!(json_of(again, 201).await["id"], first["id"]);
     let mut other = order_body();
     other["amount"]["minor_units"] = json!(1);
-    let conflict = call(&app, Method::POST, "/orders", &operator).header("Idempotency-Key", "o-1").json(&other).send().await.unwrap();
+    let conflict = call(&app, Method::POST, "/orders", &operator)
+        .header("Idempotency-Key", "o-1")
+        .json(&other)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(error_code(conflict, 422).await, "idempotency_conflict");
 }
 
@@ -143,7 +200,12 @@ async fn bad_order_requests_get_the_error_body() {
         let response = call(&app, Method::POST, "/orders", &operator).json(body).send().await.unwrap();
         assert_eq!(error_code(response, 400).await, "invalid_request", "case {i}: {body}");
     }
-    let response = call(&app, Method::POST, "/orders", &operator).header("Content-Type", "application/json").body("{").send().await.unwrap();
+    let response = call(&app, Method::POST, "/orders", &operator)
+        .header("Content-Type", "application/json")
+        .body("{")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(error_code(response, 400).await, "invalid_request");
     for query in ["limit=0", "limit=101", "limit=ten", "starting_after=../x"] {
         let response = call(&app, Method::GET, &format!("/orders?{query}"), &operator).send().await.unwrap();
@@ -157,8 +219,13 @@ async fn canceling_an_order_cancels_its_pending_sessions_and_refuses_new_ones() 
     let operator = key(&app, Role::Operator).await;
     let order = create_order(&app, &operator).await;
     let id = order["id"].as_str().unwrap();
-    let session: Value = app.create_session("c-1", &session_body(id, "wechat_pay")).await.json().await.unwrap();
-    let canceled = json_of(call(&app, Method::POST, &format!("/orders/{id}/cancel"), &operator).send().await.unwrap(), 200).await;
+    let session: Value =
+        app.create_session("c-1", &session_body(id, "wechat_pay")).await.json().await.unwrap();
+    let canceled = json_of(
+        call(&app, Method::POST, &format!("/orders/{id}/cancel"), &operator).send().await.unwrap(),
+        200,
+    )
+    .await;
     assert_eq!(canceled["status"], "canceled");
     assert_eq!(canceled["sessions"][0]["status"], "canceled");
     assert_eq!(app.get_session(session["id"].as_str().unwrap()).await["status"], "canceled");
@@ -167,9 +234,11 @@ async fn canceling_an_order_cancels_its_pending_sessions_and_refuses_new_ones() 
 
     let paid = create_order(&app, &operator).await;
     let paid_id = paid["id"].as_str().unwrap();
-    let session: Value = app.create_session("c-3", &session_body(paid_id, "alipay")).await.json().await.unwrap();
+    let session: Value =
+        app.create_session("c-3", &session_body(paid_id, "alipay")).await.json().await.unwrap();
     app.sandbox(session["id"].as_str().unwrap(), "approve").await;
-    let response = call(&app, Method::POST, &format!("/orders/{paid_id}/cancel"), &operator).send().await.unwrap();
+    let response =
+        call(&app, Method::POST, &format!("/orders/{paid_id}/cancel"), &operator).send().await.unwrap();
     assert_eq!(error_code(response, 409).await, "order_not_payable");
     let response = call(&app, Method::POST, "/orders/ord_nothing/cancel", &operator).send().await.unwrap();
     assert_eq!(error_code(response, 404).await, "not_found");
@@ -184,11 +253,20 @@ async fn orders_are_listed_newest_first_in_pages() {
         made.push(create_order(&app, &operator).await["id"].as_str().unwrap().to_owned());
         tokio::time::sleep(std::time::Duration::from_millis(3)).await;
     }
-    let first = json_of(call(&app, Method::GET, "/orders?limit=2", &operator).send().await.unwrap(), 200).await;
+    let first =
+        json_of(call(&app, Method::GET, "/orders?limit=2", &operator).send().await.unwrap(), 200).await;
     assert_eq!(first["has_more"], true);
-    let ids: Vec<&str> = first["data"].as_array().unwrap().iter().map(|o| o["id"].as_str().unwrap()).collect();
+    let ids: Vec<&str> =
+        first["data"].as_array().unwrap().iter().map(|o| o["id"].as_str().unwrap()).collect();
     assert_eq!(ids, [made[2].as_str(), made[1].as_str()]);
-    let rest = json_of(call(&app, Method::GET, &format!("/orders?limit=2&starting_after={}", ids[1]), &operator).send().await.unwrap(), 200).await;
+    let rest = json_of(
+        call(&app, Method::GET, &format!("/orders?limit=2&starting_after={}", ids[1]), &operator)
+            .send()
+            .await
+            .unwrap(),
+        200,
+    )
+    .await;
     assert_eq!(rest["has_more"], false);
     assert_eq!(rest["data"][0]["id"], made[0].as_str());
 }
@@ -199,18 +277,50 @@ async fn every_change_made_with_a_key_is_in_the_audit_log() {
     let admin = key(&app, Role::Admin).await;
     let order = create_order(&app, &admin).await;
     let id = order["id"].as_str().unwrap();
-    json_of(call(&app, Method::POST, &format!("/orders/{id}/cancel"), &admin).send().await.unwrap(), 200).await;
-    let made = json_of(call(&app, Method::POST, "/keys", &admin).json(&json!({ "name": "Till 2", "role": "viewer" })).send().await.unwrap(), 201).await;
+    json_of(call(&app, Method::POST, &format!("/orders/{id}/cancel"), &admin).send().await.unwrap(), 200)
+        .await;
+    let made = json_of(
+        call(&app, Method::POST, "/keys", &admin)
+            .json(&json!({ "name": "Till 2", "role": "viewer" }))
+            .send()
+            .await
+            .unwrap(),
+        201,
+    )
+    .await;
     let key_id = made["id"].as_str().unwrap();
-    json_of(call(&app, Method::POST, &format!("/keys/{key_id}/revoke"), &admin).send().await.unwrap(), 200).await;
-    json_of(call(&app, Method::PUT, "/webhook-endpoint", &admin).json(&json!({ "url": "http://127.0.0.1:9/h" })).send().await.unwrap(), 200).await;
-    json_of(call(&app, Method::POST, "/webhook-endpoint/rotate-secret", &admin).send().await.unwrap(), 200).await;
+    json_of(call(&app, Method::POST, &format!("/keys/{key_id}/revoke"), &admin).send().await.unwrap(), 200)
+        .await;
+    json_of(
+        call(&app, Method::PUT, "/webhook-endpoint", &admin)
+            .json(&json!({ "url": "http://127.0.0.1:9/h" }))
+            .send()
+            .await
+            .unwrap(),
+        200,
+    )
+    .await;
+    json_of(call(&app, Method::POST, "/webhook-endpoint/rotate-secret", &admin).send().await.unwrap(), 200)
+        .await;
 
     let log = json_of(call(&app, Method::GET, "/audit-log", &admin).send().await.unwrap(), 200).await;
     let entries = log["data"].as_array().unwrap();
     let actions: Vec<&str> = entries.iter().rev().map(|e| e["action"].as_str().unwrap()).collect();
-    assert_eq!(actions, ["order.create", "order.cancel", "key.create", "key.revoke", "webhook_endpoint.update", "webhook_endpoint.rotate_secret"]);
-    assert!(entries.iter().all(|e| e["actor"]["name"] == "admin key" && e["actor"]["key_id"].as_str().unwrap().starts_with("key_")));
+    assert_eq!(
+        actions,
+        [
+            "order.create",
+            "order.cancel",
+            "key.create",
+            "key.revoke",
+            "webhook_endpoint.update",
+            "webhook_endpoint.rotate_secret"
+        ]
+    );
+    assert!(entries
+        .iter()
+        .all(|e| e["actor"]["name"] == "admin key"
+            && e["actor"]["key_id"].as_str().unwrap().starts_with("key_")));
     assert_eq!(entries.last().unwrap()["target"], id);
     assert!(!log.to_string().contains("whsec_"), "no secret in the audit log");
 }
@@ -219,7 +329,15 @@ async fn every_change_made_with_a_key_is_in_the_audit_log() {
 async fn a_key_secret_is_shown_once_and_kept_only_as_a_digest() {
     let app = spawn().await;
     let admin = key(&app, Role::Admin).await;
-    let made = json_of(call(&app, Method::POST, "/keys", &admin).json(&json!({ "name": "Back office", "role": "operator" })).send().await.unwrap(), 201).await;
+    let made = json_of(
+        call(&app, Method::POST, "/keys", &admin)
+            .json(&json!({ "name": "Back office", "role": "operator" }))
+            .send()
+            .await
+            .unwrap(),
+        201,
+    )
+    .await;
     let secret = made["secret"].as_str().unwrap();
     assert!(secret.starts_with("sk_test_") && secret.len() == "sk_test_".len() + 32);
     assert_eq!(made["prefix"].as_str().unwrap(), &secret[..12]);
@@ -228,7 +346,11 @@ async fn a_key_secret_is_shown_once_and_kept_only_as_a_digest() {
     assert!(list["data"].as_array().unwrap().iter().all(|k| k.get("secret").is_none()));
     // It works.
     assert_eq!(call(&app, Method::GET, "/orders", secret).send().await.unwrap().status(), 200);
-    for bad in [json!({ "name": "x", "role": "root" }), json!({ "name": "", "role": "viewer" }), json!({ "role": "viewer" })] {
+    for bad in [
+        json!({ "name": "x", "role": "root" }),
+        json!({ "name": "", "role": "viewer" }),
+        json!({ "role": "viewer" }),
+    ] {
         let response = call(&app, Method::POST, "/keys", &admin).json(&bad).send().await.unwrap();
         assert_eq!(error_code(response, 400).await, "invalid_request", "{bad}");
     }
@@ -239,7 +361,10 @@ async fn the_last_admin_key_cannot_be_revoked() {
     let app = spawn().await;
     let admin = key(&app, Role::Admin).await;
     let list = json_of(call(&app, Method::GET, "/keys", &admin).send().await.unwrap(), 200).await;
-    let id = list["data"].as_array().unwrap().iter().find(|k| k["role"] == "admin").unwrap()["id"].as_str().unwrap().to_owned();
+    let id = list["data"].as_array().unwrap().iter().find(|k| k["role"] == "admin").unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let response = call(&app, Method::POST, &format!("/keys/{id}/revoke"), &admin).send().await.unwrap();
     assert_eq!(error_code(response, 403).await, "forbidden");
     let response = call(&app, Method::POST, "/keys/key_nothing/revoke", &admin).send().await.unwrap();
@@ -250,40 +375,80 @@ async fn the_last_admin_key_cannot_be_revoked() {
 async fn reports_filter_transactions_total_the_days_and_export_csv() {
     let app = spawn().await;
     let (operator, viewer) = (key(&app, Role::Operator).await, key(&app, Role::Viewer).await);
-    for (i, (wallet, decision)) in [("wechat_pay", "approve"), ("alipay", "approve"), ("alipay", "decline"), ("paypal", "")].iter().enumerate() {
+    for (i, (wallet, decision)) in
+        [("wechat_pay", "approve"), ("alipay", "approve"), ("alipay", "decline"), ("paypal", "")]
+            .iter()
+            .enumerate()
+    {
         let order = create_order(&app, &operator).await;
-        let session: Value = app.create_session(&format!("r-{i}"), &session_body(order["id"].as_str().unwrap(), wallet)).await.json().await.unwrap();
+        let session: Value = app
+            .create_session(&format!("r-{i}"), &session_body(order["id"].as_str().unwrap(), wallet))
+            .await
+            .json()
+            .await
+            .unwrap();
         if !decision.is_empty() {
             app.sandbox(session["id"].as_str().unwrap(), decision).await;
         }
     }
-    let all = json_of(call(&app, Method::GET, "/reports/transactions", &viewer).send().await.unwrap(), 200).await;
+    let all =
+        json_of(call(&app, Method::GET, "/reports/transactions", &viewer).send().await.unwrap(), 200).await;
     assert_eq!(all["data"].as_array().unwrap().len(), 4);
     assert_eq!(all["data"][0]["reference"], "A-1001");
-    let succeeded = json_of(call(&app, Method::GET, "/reports/transactions?status=succeeded", &viewer).send().await.unwrap(), 200).await;
+    let succeeded = json_of(
+        call(&app, Method::GET, "/reports/transactions?status=succeeded", &viewer).send().await.unwrap(),
+        200,
+    )
+    .await;
     assert_eq!(succeeded["data"].as_array().unwrap().len(), 2);
-    let alipay = json_of(call(&app, Method::GET, "/reports/transactions?wallet=alipay&status=failed", &viewer).send().await.unwrap(), 200).await;
+    let alipay = json_of(
+        call(&app, Method::GET, "/reports/transactions?wallet=alipay&status=failed", &viewer)
+            .send()
+            .await
+            .unwrap(),
+        200,
+    )
+    .await;
     assert_eq!(alipay["data"].as_array().unwrap().len(), 1);
-    let future = json_of(call(&app, Method::GET, "/reports/transactions?from=2099-01-01&to=2099-12-31", &viewer).send().await.unwrap(), 200).await;
+    let future = json_of(
+        call(&app, Method::GET, "/reports/transactions?from=2099-01-01&to=2099-12-31", &viewer)
+            .send()
+            .await
+            .unwrap(),
+        200,
+    )
+    .await;
     assert!(future["data"].as_array().unwrap().is_empty());
 
     let csv = call(&app, Method::GET, "/reports/transactions?format=csv", &viewer).send().await.unwrap();
     assert_eq!(csv.headers()["content-type"], "text/csv; charset=utf-8");
     let text = csv.text().await.unwrap();
     let lines: Vec<&str> = text.trim_end().split("\r\n").collect();
-    assert_eq!(lines[0], "session_id,order_id,reference,wallet_id,status,amount,currency,flag,created_at,updated_at");
+    assert_eq!(
+        lines[0],
+        "session_id,order_id,reference,wallet_id,status,amount,currency,flag,created_at,updated_at"
+    );
     assert_eq!(lines.len(), 5);
     assert!(lines[1..].iter().all(|line| line.contains(",A-1001,") && line.contains(",129.00,CNY,")));
 
-    let totals = json_of(call(&app, Method::GET, "/reports/daily-totals", &viewer).send().await.unwrap(), 200).await;
+    let totals =
+        json_of(call(&app, Method::GET, "/reports/daily-totals", &viewer).send().await.unwrap(), 200).await;
     let totals = totals["data"].as_array().unwrap();
     assert_eq!(totals.len(), 2, "{totals:?}");
     for total in totals {
         assert_eq!(total["payments"], 1);
         assert_eq!(total["amount"], json!({ "minor_units": 12900, "currency": "CNY" }));
     }
-    for query in ["status=paid", "wallet=a b", "from=yesterday", "format=xml", "from=2030-01-02&to=2030-01-01", "limit=0"] {
-        let response = call(&app, Method::GET, &format!("/reports/transactions?{query}"), &viewer).send().await.unwrap();
+    for query in [
+        "status=paid",
+        "wallet=a b",
+        "from=yesterday",
+        "format=xml",
+        "from=2030-01-02&to=2030-01-01",
+        "limit=0",
+    ] {
+        let response =
+            call(&app, Method::GET, &format!("/reports/transactions?{query}"), &viewer).send().await.unwrap();
         assert_eq!(error_code(response, 400).await, "invalid_request", "{query}");
     }
 }
@@ -293,13 +458,24 @@ async fn the_dashboard_needs_a_viewer_key_and_shows_takings_and_latest_sessions(
     let app = spawn().await;
     let (operator, viewer) = (key(&app, Role::Operator).await, key(&app, Role::Viewer).await);
     let order = create_order(&app, &operator).await;
-    let session: Value = app.create_session("d-1", &session_body(order["id"].as_str().unwrap(), "wechat_pay")).await.json().await.unwrap();
+    let session: Value = app
+        .create_session("d-1", &session_body(order["id"].as_str().unwrap(), "wechat_pay"))
+        .await
+        .json()
+        .await
+        .unwrap();
     app.sandbox(session["id"].as_str().unwrap(), "approve").await;
 
     let anonymous = app.client.get(app.url("/dashboard")).send().await.unwrap();
     assert_eq!(anonymous.status(), 401);
     assert!(anonymous.headers()["www-authenticate"].to_str().unwrap().starts_with("Basic"));
-    let wrong = app.client.get(app.url("/dashboard")).basic_auth("staff", Some("sk_test_wrong")).send().await.unwrap();
+    let wrong = app
+        .client
+        .get(app.url("/dashboard"))
+        .basic_auth("staff", Some("sk_test_wrong"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(wrong.status(), 401);
     let page = app.client.get(app.url("/dashboard")).basic_auth("staff", Some(&viewer)).send().await.unwrap();
     assert_eq!(page.status(), 200);
@@ -317,7 +493,10 @@ async fn session_creation_is_rate_limited_per_client_address() {
     let app = spawn_with(|config| config.session_rate_per_minute = 3).await;
     let order = app.new_order().await;
     for i in 0..3 {
-        assert_eq!(app.create_session(&format!("rl-{i}"), &session_body(&order, "wechat_pay")).await.status(), 201);
+        assert_eq!(
+            app.create_session(&format!("rl-{i}"), &session_body(&order, "wechat_pay")).await.status(),
+            201
+        );
     }
     let limited = app.create_session("rl-4", &session_body(&order, "wechat_pay")).await;
     let retry_after: u64 = limited.headers()["retry-after"].to_str().unwrap().parse().unwrap();
@@ -360,4 +539,39 @@ async fn the_demo_store_is_absent_in_live_mode() {
     let hook = json!({ "url": "http://127.0.0.1:9/h" });
     let response = call(&app, Method::PUT, "/webhook-endpoint", &admin).json(&hook).send().await.unwrap();
     assert_eq!(error_code(response, 400).await, "invalid_request", "live mode needs https webhooks");
+}
+
+/// Regression: two admin keys revoking each other at the same moment both succeeded, leaving no
+/// admin key at all.
+#[tokio::test]
+async fn two_admins_revoking_each_other_at_once_leave_one_admin() {
+    let app = spawn().await;
+    for _ in 0..5 {
+        let (first, second) = (key(&app, Role::Admin).await, key(&app, Role::Admin).await);
+        let live: Value =
+            call(&app, Method::GET, "/keys", &first).send().await.unwrap().json().await.unwrap();
+        let ids: Vec<String> = live["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|k| k["role"] == "admin" && k["revoked_at"].is_null())
+            .map(|k| k["id"].as_str().unwrap().to_owned())
+            .collect();
+        // Every live admin key revokes another one, all at once.
+        let requests = ids.iter().enumerate().map(|(i, _)| {
+            let target = &ids[(i + 1) % ids.len()];
+            let secret = if i % 2 == 0 { &first } else { &second };
+            call(&app, Method::POST, &format!("/keys/{target}/revoke"), secret).send()
+        });
+        futures::future::join_all(requests).await;
+        let store = app.store().await;
+        let admins = store
+            .api_keys()
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|k| k.role == "admin" && k.revoked_at.is_none())
+            .count();
+        assert!(admins >= 1, "an admin key is always left");
+    }
 }

@@ -44,7 +44,10 @@ impl Process {
             .expect("the server starts");
         let log = Arc::new(Mutex::new(String::new()));
         let (sender, receiver) = std::sync::mpsc::channel();
-        for stream in [Box::new(child.stdout.take().unwrap()) as Box<dyn std::io::Read + Send>, Box::new(child.stderr.take().unwrap())] {
+        for stream in [
+            Box::new(child.stdout.take().unwrap()) as Box<dyn std::io::Read + Send>,
+            Box::new(child.stderr.take().unwrap()),
+        ] {
             let log = log.clone();
             let sender = sender.clone();
             std::thread::spawn(move || {
@@ -239,7 +242,10 @@ async fn two_instances_on_postgresql_behave_as_one() {
 
 /// `wallet-checkout-server keys create ...`: the secret it prints.
 fn create_key_with_the_command_line(db: &TestDb, name: &str, role: &str) -> String {
-    let output = server_command(db).args(["keys", "create", "--name", name, "--role", role]).output().expect("the command runs");
+    let output = server_command(db)
+        .args(["keys", "create", "--name", name, "--role", role])
+        .output()
+        .expect("the command runs");
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     let stdout = String::from_utf8(output.stdout).unwrap();
     stdout.lines().find(|line| line.starts_with("sk_test_")).expect("the secret is printed").to_owned()
@@ -286,10 +292,24 @@ async fn the_command_line_makes_the_first_admin_key_and_no_secret_reaches_the_lo
         .await
         .unwrap();
     assert_eq!(order["status"], "open");
-    let _ = client.get(server.url("/api/v1/orders")).bearer_auth("sk_test_a_wrong_guess").send().await.unwrap();
-    let log: Value = client.get(server.url("/api/v1/audit-log")).bearer_auth(&admin).send().await.unwrap().json().await.unwrap();
-    let actions: Vec<&str> = log["data"].as_array().unwrap().iter().rev().map(|e| e["action"].as_str().unwrap()).collect();
-    assert_eq!(actions, ["key.create", "key.create", "webhook_endpoint.update", "order.create"], "the command line's key too");
+    let _ =
+        client.get(server.url("/api/v1/orders")).bearer_auth("sk_test_a_wrong_guess").send().await.unwrap();
+    let log: Value = client
+        .get(server.url("/api/v1/audit-log"))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let actions: Vec<&str> =
+        log["data"].as_array().unwrap().iter().rev().map(|e| e["action"].as_str().unwrap()).collect();
+    assert_eq!(
+        actions,
+        ["key.create", "key.create", "webhook_endpoint.update", "order.create"],
+        "the command line's key too"
+    );
     tokio::time::sleep(Duration::from_millis(500)).await;
 
     let lines = server.log();
@@ -297,7 +317,11 @@ async fn the_command_line_makes_the_first_admin_key_and_no_secret_reaches_the_lo
     for secret in [admin.as_str(), operator.as_str(), webhook_secret.as_str(), "sk_test_a_wrong_guess"] {
         assert!(!lines.contains(secret), "a secret reached the log");
     }
-    assert!(!lines.contains("sk_test_") && !lines.contains("whsec_") && !lines.to_ascii_lowercase().contains("authorization"));
+    assert!(
+        !lines.contains("sk_test_")
+            && !lines.contains("whsec_")
+            && !lines.to_ascii_lowercase().contains("authorization")
+    );
 }
 
 #[tokio::test]
@@ -331,7 +355,13 @@ async fn webhook_events_survive_a_sigkill_and_are_delivered_after_restart() {
 
     let client = client();
     let mut server = Process::start(&db);
-    client.put(server.url("/api/v1/webhook-endpoint")).bearer_auth(&admin).json(&json!({ "url": hook_url })).send().await.unwrap();
+    client
+        .put(server.url("/api/v1/webhook-endpoint"))
+        .bearer_auth(&admin)
+        .json(&json!({ "url": hook_url }))
+        .send()
+        .await
+        .unwrap();
     let mut sessions = Vec::new();
     for i in 0..5 {
         let id = new_session(&client, &server, &format!("hook-{i}")).await;

@@ -4,7 +4,7 @@
 mod common;
 
 use axum::{body::Bytes, extract::State, http::HeaderMap, routing::post, Router};
-use common::{session_body, spawn, spawn_with, TestApp};
+use common::{spawn, spawn_with, TestApp};
 use serde_json::{json, Value};
 use std::{
     collections::HashSet,
@@ -150,7 +150,8 @@ async fn an_event_no_endpoint_can_receive_is_kept_and_marked_skipped() {
     let url = app.url(&format!("/api/v1/events?session={}", session["id"].as_str().unwrap()));
     let deadline = Instant::now() + Duration::from_secs(5);
     loop {
-        let events: Value = app.client.get(&url).bearer_auth(&admin).send().await.unwrap().json().await.unwrap();
+        let events: Value =
+            app.client.get(&url).bearer_auth(&admin).send().await.unwrap().json().await.unwrap();
         if events["data"][0]["delivery"]["state"] == "skipped" {
             assert_eq!(events["data"][0]["type"], "session.created");
             break;
@@ -166,8 +167,15 @@ fn a_receiver_refuses_tampered_bodies_and_replayed_signatures() {
     let header = webhooks::signature_header("whsec_test", 1_700_000_000, body);
     assert_eq!(webhooks::verify("whsec_test", &header, body, 1_700_000_060), Ok(()));
     let tampered = body.replace("succeeded", "failed");
-    assert_eq!(webhooks::verify("whsec_test", &header, &tampered, 1_700_000_060), Err(VerifyError::BadSignature));
-    assert_eq!(webhooks::verify("whsec_test", &header, body, 1_700_003_600), Err(VerifyError::TooOld), "a replay an hour later");
+    assert_eq!(
+        webhooks::verify("whsec_test", &header, &tampered, 1_700_000_060),
+        Err(VerifyError::BadSignature)
+    );
+    assert_eq!(
+        webhooks::verify("whsec_test", &header, body, 1_700_003_600),
+        Err(VerifyError::TooOld),
+        "a replay an hour later"
+    );
 }
 
 #[tokio::test]
@@ -178,7 +186,10 @@ async fn a_late_approval_reaches_the_merchant_as_an_event() {
     let session = app.new_session("wechat_pay").await;
     tokio::time::sleep(Duration::from_millis(1_500)).await;
     app.sandbox(session["id"].as_str().unwrap(), "approve").await;
-    wait_for("the late approval", Duration::from_secs(10), || types(&inbox).contains(&"session.late_approval".to_owned())).await;
+    wait_for("the late approval", Duration::from_secs(10), || {
+        types(&inbox).contains(&"session.late_approval".to_owned())
+    })
+    .await;
     let inbox = inbox.lock().unwrap();
     let late = inbox.accepted.iter().find(|e| e["type"] == "session.late_approval").unwrap();
     assert_eq!(late["data"]["flag"], "late_approval");

@@ -29,6 +29,16 @@ pub struct ApiKeyRecord {
     pub last_used_at: Option<i64>,
 }
 
+/// What revoking a key did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Revocation {
+    Revoked(ApiKeyRecord),
+    AlreadyRevoked(ApiKeyRecord),
+    /// Refused: it is the last live admin key.
+    LastAdmin,
+    NotFound,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct AuditEntry {
     pub id: i64,
@@ -95,6 +105,56 @@ impl Store {
 
     pub async fn api_keys(&self) -> Result<Vec<ApiKeyRecord>, StoreError> {
         Ok(sqlx::query_as(&format!("{KEY_SELECT} ORDER BY created_at, id")).fetch_all(&self.pool).await?)
+    }
+
+    /// Revokes a key unless it is the last live admin key. Concurrent revocations cannot leave
+    /// no admin: the revocation and the count run in one transaction, serializable on PostgreSQL
+    /// (retried when it conflicts) and single-writer on SQLite.
+    pub async fn revoke_keeping_an_admin(&self, id: &str, now: UnixMillis) -> Result<Revocation, StoreError> {
+        for _ in 0..8 {
+            match self.try_revoke_keeping_an_admin(id, now).await {
+                Err(StoreError::Database(sqlx::Error::Database(error)))
+                    if error.code().as_deref() == Some("40001") =>
+                {
+                    continue
+                }
+                outcome => return outcome,
+            }
+        }
+        Err(StoreError::Contended)
+    }
+
+    async fn try_revoke_keeping_an_admin(&self, id: &str, now: UnixMillis) -> Result<Revocation, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        if self.backend == super::Backend::Postgres {
+            sqlx::query("SET TRANSACTION ISOLATION LEVEL SERIALIZABLE").execute(&mut *tx).await?;
+        }
+        let changed = sqlx::query("UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
+            .bind(now)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        let key: Option<ApiKeyRecord> =
+            sqlx::query_as(&format!("{KEY_SELECT} WHERE id = $1")).bind(id).fetch_optional(&mut *tx).await?;
+        let Some(key) = key else {
+            tx.rollback().await?;
+            return Ok(Revocation::NotFound);
+        };
+        if changed == 0 {
+            tx.rollback().await?;
+            return Ok(Revocation::AlreadyRevoked(key));
+        }
+        let (admins,): (i64,) =
+            sqlx::query_as("SELECT COUNT(*) FROM api_keys WHERE role = 'admin' AND revoked_at IS NULL")
+                .fetch_one(&mut *tx)
+                .await?;
+        if admins == 0 {
+            tx.rollback().await?;
+            return Ok(Revocation::LastAdmin);
+        }
+        tx.commit().await?;
+        Ok(Revocation::Revoked(key))
     }
 
     /// Revokes a key; `None` if there is no such key.

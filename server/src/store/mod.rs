@@ -14,7 +14,7 @@ mod reports;
 mod sessions;
 
 pub use events::{DueEvent, EventRecord, WebhookEndpoint};
-pub use keys::{ApiKeyRecord, AuditEntry, NewApiKey};
+pub use keys::{ApiKeyRecord, AuditEntry, NewApiKey, Revocation};
 pub use orders::{NewMerchantOrder, OrderCreation};
 pub use records::{NewOrder, NewSession, OrderRecord, SessionRecord, StatusChange};
 pub use reports::{DayTotal, TransactionFilter, TransactionRow};

@@ -129,13 +129,14 @@ impl Store {
         rows.into_iter().map(SessionRecord::try_from).collect()
     }
 
-    /// Cancels an open order and every pending session of it. `Ok(None)`: no such order; an order
-    /// that is paid is left as it is.
+    /// Cancels an open order and every pending session of it, as one compare-and-set: a payment
+    /// that lands first wins. `Ok(None)`: no such order; otherwise the order as it is now, and
+    /// whether this call canceled it.
     pub async fn cancel_order(
         &self,
         id: &OrderId,
         now: UnixMillis,
-    ) -> Result<Option<OrderRecord>, StoreError> {
+    ) -> Result<Option<(OrderRecord, bool)>, StoreError> {
         let changed = sqlx::query(
             "UPDATE orders SET status = 'canceled', updated_at = $1 WHERE id = $2 AND status = 'open'",
         )
@@ -156,7 +157,7 @@ impl Store {
                 }
             }
         }
-        self.order(id).await
+        Ok(self.order(id).await?.map(|order| (order, changed == 1)))
     }
 
     /// Marks the order paid by `session` inside the session's transaction; false when another

@@ -4,15 +4,11 @@ use super::{audit, time, Page};
 use crate::{
     auth::{Caller, Role, LIVE_KEY_PREFIX, TEST_KEY_PREFIX},
     domain::{new_id, new_secret, now_millis},
-    error::{ApiError, JsonBody},
+    error::{ApiError, JsonBody, PathId},
     routes::AppState,
-    store::{ApiKeyRecord, NewApiKey, Store},
+    store::{ApiKeyRecord, NewApiKey, Revocation, Store},
 };
-use axum::{
-    extract::{Path, State},
-    http::StatusCode,
-    Json,
-};
+use axum::{extract::State, http::StatusCode, Json};
 use serde::{Deserialize, Serialize};
 use wallet_checkout_contract::ErrorCode;
 
@@ -123,25 +119,19 @@ pub async fn list_keys(
 pub async fn revoke_key(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<String>,
+    PathId(id): PathId<String>,
 ) -> Result<Json<KeyView>, ApiError> {
     caller.require(Role::Admin)?;
-    let keys = state.store.api_keys().await.map_err(ApiError::internal)?;
-    let key = keys.iter().find(|k| k.id == id).ok_or_else(|| ApiError::not_found("key"))?;
-    let live_admins = keys.iter().filter(|k| k.role == "admin" && k.revoked_at.is_none()).count();
-    if key.role == "admin" && key.revoked_at.is_none() && live_admins == 1 {
-        return Err(ApiError::new(ErrorCode::Forbidden, "the last admin key cannot be revoked"));
+    match state.store.revoke_keeping_an_admin(&id, now_millis()).await.map_err(ApiError::internal)? {
+        Revocation::Revoked(record) => {
+            audit(&state, &caller, "key.revoke", &id, serde_json::json!({ "name": record.name })).await?;
+            tracing::info!(key_id = %id, by = %caller.key.id, "API key revoked");
+            Ok(Json(KeyView::from(record)))
+        }
+        Revocation::AlreadyRevoked(record) => Ok(Json(KeyView::from(record))),
+        Revocation::LastAdmin => {
+            Err(ApiError::new(ErrorCode::Forbidden, "the last admin key cannot be revoked"))
+        }
+        Revocation::NotFound => Err(ApiError::not_found("key")),
     }
-    let already = key.revoked_at.is_some();
-    let record = state
-        .store
-        .revoke_api_key(&id, now_millis())
-        .await
-        .map_err(ApiError::internal)?
-        .ok_or_else(|| ApiError::not_found("key"))?;
-    if !already {
-        audit(&state, &caller, "key.revoke", &id, serde_json::json!({ "name": record.name })).await?;
-        tracing::info!(key_id = %id, by = %caller.key.id, "API key revoked");
-    }
-    Ok(Json(KeyView::from(record)))
 }

@@ -286,25 +286,20 @@ pub async fn cancel_order(
     PathId(id): PathId<OrderId>,
 ) -> Result<Json<OrderWithSessions>, ApiError> {
     caller.require(Role::Operator)?;
-    let before = state
-        .store
-        .order(&id)
-        .await
-        .map_err(ApiError::internal)?
-        .ok_or_else(|| ApiError::not_found("order"))?;
-    if before.status == OrderStatus::Paid {
-        return Err(ApiError::new(
-            ErrorCode::OrderNotPayable,
-            "the order is paid and can no longer be canceled",
-        ));
-    }
-    let order = state
+    let (order, canceled) = state
         .store
         .cancel_order(&id, now_millis())
         .await
         .map_err(ApiError::internal)?
         .ok_or_else(|| ApiError::not_found("order"))?;
-    if before.status == OrderStatus::Open {
+    // Decided by the store's compare-and-set, so a payment landing meanwhile is seen here.
+    if order.status == OrderStatus::Paid {
+        return Err(ApiError::new(
+            ErrorCode::OrderNotPayable,
+            "the order is paid and can no longer be canceled",
+        ));
+    }
+    if canceled {
         audit(&state, &caller, "order.cancel", id.as_str(), serde_json::json!({})).await?;
         tracing::info!(order_id = %id, key_id = %caller.key.id, "order canceled");
     }
