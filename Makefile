@@ -14,7 +14,7 @@ CARGO_HOME ?= $(HOME)/.cargo
 # same SRI hashes) on every machine.
 WASM_RUSTFLAGS := --remap-path-prefix=$(CARGO_HOME)=/cargo --remap-path-prefix=$(CURDIR)=/wallet-checkout
 
-.PHONY: demo test setup widget server bench test-native test-widget test-e2e
+.PHONY: demo test setup widget server bench test-native test-widget test-e2e test-schemathesis
 
 ## demo: build the widget and the server, then serve the demo store at http://$(ADDR)
 demo: setup widget server
