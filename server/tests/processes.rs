@@ -34,9 +34,24 @@ fn server_command(db: &TestDb) -> Command {
     command
 }
 
+/// The address in the server's "listening" line, as text or as JSON.
+fn listening_address(line: &str) -> Option<String> {
+    if let Some(address) = line.split("listening address=").nth(1) {
+        return Some(address.trim().to_owned());
+    }
+    let entry: Value = serde_json::from_str(line).ok()?;
+    let fields = &entry["fields"];
+    (fields["message"].as_str()?.contains("listening"))
+        .then(|| fields["address"].as_str().map(str::to_owned))?
+}
+
 impl Process {
     fn start(db: &TestDb) -> Self {
-        let mut child = server_command(db)
+        Self::start_with(server_command(db))
+    }
+
+    fn start_with(mut command: Command) -> Self {
+        let mut child = command
             .env("WC_BIND", "127.0.0.1:0")
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -52,8 +67,8 @@ impl Process {
             let sender = sender.clone();
             std::thread::spawn(move || {
                 for line in BufReader::new(stream).lines().map_while(Result::ok) {
-                    if let Some(address) = line.split("listening address=").nth(1) {
-                        let _ = sender.send(address.trim().to_owned());
+                    if let Some(address) = listening_address(&line) {
+                        let _ = sender.send(address);
                     }
                     let mut log = log.lock().unwrap();
                     log.push_str(&line);
@@ -388,4 +403,31 @@ async fn webhook_events_survive_a_sigkill_and_are_delivered_after_restart() {
     let events = store.events(None, 100).await.unwrap();
     assert!(events.iter().all(|e| e.delivered_at.is_some()), "all marked delivered");
     drop(server);
+}
+
+#[tokio::test]
+async fn json_logs_carry_the_session_id_on_every_line_about_a_session() {
+    let db = test_db().await;
+    let mut command = server_command(&db);
+    command.env("WC_LOG_FORMAT", "json").env("RUST_LOG", "info");
+    let server = Process::start_with(command);
+    let client = client();
+    let id = new_session(&client, &server, "logs-1").await;
+    client.get(server.api(&format!("/sessions/{id}"))).send().await.unwrap();
+    client.post(server.url(&format!("/sandbox/pay/{id}/approve"))).send().await.unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    let log = server.log();
+    let mut about_the_session = 0;
+    for line in log.lines() {
+        let entry: Value = serde_json::from_str(line).unwrap_or_else(|_| panic!("not a JSON line: {line}"));
+        if !line.contains(&id) {
+            continue;
+        }
+        about_the_session += 1;
+        let in_fields = entry["fields"]["session_id"] == json!(id);
+        let in_span = entry["span"]["session_id"] == json!(id);
+        assert!(in_fields || in_span, "a line about the session without its session_id: {line}");
+    }
+    assert!(about_the_session >= 3, "{about_the_session} lines about the session:\n{log}");
 }
