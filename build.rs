@@ -6,7 +6,7 @@
 use std::{collections::BTreeMap, env, fmt::Write as _, fs, path::Path};
 
 fn camel(name: &str) -> String {
-    name.split(|c| c == '_' || c == '-')
+    name.split(['_', '-'])
         .filter(|part| !part.is_empty())
         .map(|part| {
             let mut chars = part.chars();

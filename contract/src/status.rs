@@ -38,11 +38,10 @@ impl SessionStatus {
     /// canceled by the shop: only the wallet's verdict ends it.
     pub fn can_transition_to(self, next: SessionStatus) -> bool {
         use SessionStatus::*;
-        match (self, next) {
-            (Pending, Processing | Succeeded | Failed | Expired | Canceled) => true,
-            (Processing, Succeeded | Failed) => true,
-            _ => false,
-        }
+        matches!(
+            (self, next),
+            (Pending, Processing | Succeeded | Failed | Expired | Canceled) | (Processing, Succeeded | Failed)
+        )
     }
 
     pub fn as_str(self) -> &'static str {
