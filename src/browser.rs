@@ -3,7 +3,7 @@
 
 use js_sys::{Math, Promise};
 use wallet_checkout_contract::{DeviceKind, RETURN_SESSION_PARAM};
-use wasm_bindgen::{prelude::*, JsCast};
+use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
 #[wasm_bindgen]
@@ -194,11 +194,6 @@ pub fn console_error(message: &str) {
 /// A `performance.now()` reading in milliseconds (monotonic, unlike the shopper's clock).
 pub fn now_ms() -> f64 {
     window().and_then(|w| w.performance()).map(|p| p.now()).unwrap_or(0.0)
-}
-
-/// Cast helper kept in one place.
-pub fn as_html_element(value: &JsValue) -> Option<web_sys::HtmlElement> {
-    value.dyn_ref::<web_sys::HtmlElement>().cloned()
 }
 
 /// Copies `text` to the clipboard; false where the browser refuses (for example on a page that

@@ -92,11 +92,6 @@ impl Application {
         self.address
     }
 
-    /// The state the routes share (for tests that look behind the API).
-    pub fn state(&self) -> &AppState {
-        &self.state
-    }
-
     /// Serves until SIGTERM or Ctrl-C, then stops taking connections, answers every waiting
     /// reader at once and lets in-flight requests finish.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {

@@ -6,7 +6,7 @@ use super::{
     NewOrder, OrderRecord, SessionRecord, Store, StoreError, Transition,
 };
 use crate::domain::{IdempotencyKey, SessionEvent, UnixMillis};
-use wallet_checkout_contract::{OrderId, OrderStatus};
+use wallet_checkout_contract::OrderId;
 
 /// An order the merchant API creates, with the idempotency key it came with.
 #[derive(Debug, Clone)]
@@ -25,20 +25,6 @@ pub enum OrderCreation {
 }
 
 impl Store {
-    /// Creates an order (the demo store's own orders, and tests).
-    pub async fn insert_order(&self, order: &NewOrder) -> Result<OrderRecord, StoreError> {
-        let creation = self
-            .create_order(&NewMerchantOrder {
-                order: order.clone(),
-                idempotency_key: None,
-                request_hash: String::new(),
-            })
-            .await?;
-        match creation {
-            OrderCreation::Created(order) | OrderCreation::Replayed(order) => Ok(order),
-        }
-    }
-
     /// Creates an order unless its idempotency key was used before: then the earlier order, if the
     /// request was the same, or `KeyReused`.
     pub async fn create_order(&self, new: &NewMerchantOrder) -> Result<OrderCreation, StoreError> {
@@ -178,11 +164,5 @@ impl Store {
         .await?
         .rows_affected();
         Ok(paid == 1)
-    }
-}
-
-impl OrderRecord {
-    pub fn is_open(&self) -> bool {
-        self.status == OrderStatus::Open
     }
 }
