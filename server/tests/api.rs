@@ -2,15 +2,14 @@
 
 mod common;
 
-use common::{error_code, session_body, spawn, spawn_with};
+use common::{error_code, session_body, spawn, spawn_with, JsonAnswer};
 use serde_json::{json, Value};
 
 #[tokio::test]
 async fn order_lists_the_sandbox_wallets_in_test_mode() {
     let app = spawn().await;
     let order = app.new_order().await;
-    let body: Value =
-        app.client.get(app.api(&format!("/orders/{order}"))).send().await.unwrap().json().await.unwrap();
+    let body: Value = app.client.get(app.api(&format!("/orders/{order}"))).json_answer().await;
     assert_eq!(body["order"]["id"], json!(order));
     assert_eq!(body["order"]["status"], json!("open"));
     assert!(body["order"]["amount"]["minor_units"].as_u64().unwrap() > 0);
@@ -52,8 +51,7 @@ async fn wechat_pay_session_shows_a_qr_code_of_the_sandbox_pay_page() {
 async fn session_amount_comes_from_the_order_not_the_request() {
     let app = spawn().await;
     let order_id = app.new_order().await;
-    let order: Value =
-        app.client.get(app.api(&format!("/orders/{order_id}"))).send().await.unwrap().json().await.unwrap();
+    let order: Value = app.client.get(app.api(&format!("/orders/{order_id}"))).json_answer().await;
     let mut body = session_body(&order_id, "alipay");
     body["amount"] = json!({"minor_units": 1, "currency": "CNY"});
     let session: Value = app.create_session("amount-key", &body).await.json().await.unwrap();
@@ -205,12 +203,8 @@ async fn approval_on_the_pay_page_makes_the_session_succeed_and_pays_the_order()
     let order: Value = app
         .client
         .get(app.api(&format!("/orders/{}", session["order_id"].as_str().unwrap())))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .json_answer()
+        .await;
     assert_eq!(order["order"]["status"], json!("paid"));
 }
 

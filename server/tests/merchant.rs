@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{error_code, session_body, spawn, spawn_with, TestApp};
+use common::{error_code, session_body, spawn, spawn_with, JsonAnswer, TestApp};
 use reqwest::{Method, RequestBuilder, Response};
 use serde_json::{json, Value};
 use wallet_checkout_server::{auth::Role, routes::merchant::keys::make_key};
@@ -130,8 +130,7 @@ async fn an_order_made_through_the_api_is_paid_by_the_widget_and_read_back_with_
     assert_eq!(order["metadata"], json!({ "customer": "c_42", "gift": "yes" }));
 
     // The widget's side sees the same order and pays it.
-    let widget: Value =
-        app.client.get(app.api(&format!("/orders/{id}"))).send().await.unwrap().json().await.unwrap();
+    let widget: Value = app.client.get(app.api(&format!("/orders/{id}"))).json_answer().await;
     assert_eq!(widget["order"]["amount"], json!({ "minor_units": 12900, "currency": "CNY" }));
     let session: Value = app.create_session("pay-1", &session_body(id, "alipay")).await.json().await.unwrap();
     app.sandbox(session["id"].as_str().unwrap(), "approve").await;
@@ -548,8 +547,7 @@ async fn two_admins_revoking_each_other_at_once_leave_one_admin() {
     let app = spawn().await;
     for _ in 0..5 {
         let (first, second) = (key(&app, Role::Admin).await, key(&app, Role::Admin).await);
-        let live: Value =
-            call(&app, Method::GET, "/keys", &first).send().await.unwrap().json().await.unwrap();
+        let live: Value = call(&app, Method::GET, "/keys", &first).json_answer().await;
         let ids: Vec<String> = live["data"]
             .as_array()
             .unwrap()

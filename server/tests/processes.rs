@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{session_body, test_db, TestDb};
+use common::{session_body, test_db, JsonAnswer, TestDb};
 use nix::{sys::signal, unistd::Pid};
 use reqwest::Client;
 use serde_json::{json, Value};
@@ -113,18 +113,14 @@ fn client() -> Client {
 }
 
 async fn new_session(client: &Client, server: &Process, key: &str) -> String {
-    let order: Value = client.post(server.url("/store/orders")).send().await.unwrap().json().await.unwrap();
+    let order: Value = client.post(server.url("/store/orders")).json_answer().await;
     let order = order["id"].as_str().unwrap();
     let session: Value = client
         .post(server.api("/sessions"))
         .header("Idempotency-Key", key)
         .json(&session_body(order, "wechat_pay"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .json_answer()
+        .await;
     session["id"].as_str().unwrap().to_owned()
 }
 
@@ -171,29 +167,16 @@ async fn sigkill_in_the_middle_of_payments_loses_nothing() {
     // Tracking goes on: the sessions left pending can still be paid; the ones killed between
     // approval and confirmation are confirmed with the wallet; a waiting reader sees both.
     for id in &sessions {
-        let status = client
-            .get(server.api(&format!("/sessions/{id}")))
-            .send()
-            .await
-            .unwrap()
-            .json::<Value>()
-            .await
-            .unwrap()["status"]
-            .clone();
+        let status = client.get(server.api(&format!("/sessions/{id}"))).json_answer().await["status"].clone();
         if status == json!("pending") {
             client.post(server.url(&format!("/sandbox/pay/{id}/approve"))).send().await.unwrap();
         }
-        let mut after: Value =
-            client.get(server.api(&format!("/sessions/{id}"))).send().await.unwrap().json().await.unwrap();
+        let mut after: Value = client.get(server.api(&format!("/sessions/{id}"))).json_answer().await;
         if after["status"] == json!("processing") {
             after = client
                 .get(server.api(&format!("/sessions/{id}?wait=10&status=processing")))
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
+                .json_answer()
+                .await;
         }
         assert_eq!(after["status"], json!("succeeded"), "{id}");
     }
@@ -250,8 +233,7 @@ async fn two_instances_on_postgresql_behave_as_one() {
     let (seen, at) = waiting.await.unwrap();
     assert_ne!(seen["status"], json!("pending"), "the reader on the first instance saw the change");
     assert!(at.duration_since(approved) < Duration::from_secs(2));
-    let final_status: Value =
-        client.get(first.api(&format!("/sessions/{id}"))).send().await.unwrap().json().await.unwrap();
+    let final_status: Value = client.get(first.api(&format!("/sessions/{id}"))).json_answer().await;
     assert_eq!(final_status["status"], json!("succeeded"));
 }
 
@@ -278,46 +260,26 @@ async fn the_command_line_makes_the_first_admin_key_and_no_secret_reaches_the_lo
         .post(server.url("/api/v1/keys"))
         .bearer_auth(&admin)
         .json(&json!({ "name": "Shop backend", "role": "operator" }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .json_answer()
+        .await;
     let operator = operator["secret"].as_str().unwrap().to_owned();
     let endpoint: Value = client
         .put(server.url("/api/v1/webhook-endpoint"))
         .bearer_auth(&admin)
         .json(&json!({ "url": "http://127.0.0.1:9/unreachable" }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .json_answer()
+        .await;
     let webhook_secret = endpoint["secret"].as_str().unwrap().to_owned();
     let order: Value = client
         .post(server.url("/api/v1/orders"))
         .bearer_auth(&operator)
         .json(&json!({ "amount": { "minor_units": 500, "currency": "USD" }, "description": "Tea" }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .json_answer()
+        .await;
     assert_eq!(order["status"], "open");
     let _ =
         client.get(server.url("/api/v1/orders")).bearer_auth("sk_test_a_wrong_guess").send().await.unwrap();
-    let log: Value = client
-        .get(server.url("/api/v1/audit-log"))
-        .bearer_auth(&admin)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let log: Value = client.get(server.url("/api/v1/audit-log")).bearer_auth(&admin).json_answer().await;
     let actions: Vec<&str> =
         log["data"].as_array().unwrap().iter().rev().map(|e| e["action"].as_str().unwrap()).collect();
     assert_eq!(

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{error_code, spawn, spawn_with};
+use common::{error_code, spawn, spawn_with, JsonAnswer};
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
 use wallet_checkout_contract::{OrderId, OrderStatus, SessionId};
@@ -16,7 +16,7 @@ async fn a_waiting_read_returns_as_soon_as_the_status_changes() {
     let url = app.api(&format!("/sessions/{id}?wait=25&status=pending"));
     let client = app.client.clone();
     let waiting = tokio::spawn(async move {
-        let answer: Value = client.get(url).send().await.unwrap().json().await.unwrap();
+        let answer: Value = client.get(url).json_answer().await;
         (answer, Instant::now())
     });
     tokio::time::sleep(Duration::from_millis(300)).await;
@@ -34,15 +34,7 @@ async fn a_waiting_read_without_a_change_answers_when_the_wait_is_over() {
     let session = app.new_session("wechat_pay").await;
     let id = session["id"].as_str().unwrap();
     let started = Instant::now();
-    let answer: Value = app
-        .client
-        .get(app.api(&format!("/sessions/{id}?wait=1")))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let answer: Value = app.client.get(app.api(&format!("/sessions/{id}?wait=1"))).json_answer().await;
     let elapsed = started.elapsed();
     assert_eq!(answer["status"], json!("pending"));
     assert!(elapsed >= Duration::from_millis(950) && elapsed < Duration::from_secs(3), "{elapsed:?}");
@@ -55,15 +47,8 @@ async fn a_waiting_read_answers_at_once_when_the_status_already_differs() {
     let id = session["id"].as_str().unwrap();
     app.sandbox(id, "approve").await;
     let started = Instant::now();
-    let answer: Value = app
-        .client
-        .get(app.api(&format!("/sessions/{id}?wait=25&status=pending")))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let answer: Value =
+        app.client.get(app.api(&format!("/sessions/{id}?wait=25&status=pending"))).json_answer().await;
     assert_eq!(answer["status"], json!("succeeded"));
     assert!(started.elapsed() < Duration::from_secs(1));
 }
@@ -99,15 +84,7 @@ async fn a_waiting_read_hears_the_expiry() {
     let session = app.new_session("wechat_pay").await;
     let id = session["id"].as_str().unwrap();
     let started = Instant::now();
-    let answer: Value = app
-        .client
-        .get(app.api(&format!("/sessions/{id}?wait=25")))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let answer: Value = app.client.get(app.api(&format!("/sessions/{id}?wait=25"))).json_answer().await;
     assert_eq!(answer["status"], json!("expired"));
     assert!(started.elapsed() < Duration::from_secs(5), "{:?}", started.elapsed());
 }
@@ -167,15 +144,8 @@ async fn an_approval_whose_confirmation_never_came_is_settled_with_the_wallet() 
     store.apply(&id, wallet_checkout_server::domain::SessionEvent::Approved, now).await.unwrap();
     assert_eq!(app.get_session(id.as_str()).await["status"], json!("processing"));
     let started = Instant::now();
-    let answer: Value = app
-        .client
-        .get(app.api(&format!("/sessions/{id}?wait=10&status=processing")))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let answer: Value =
+        app.client.get(app.api(&format!("/sessions/{id}?wait=10&status=processing"))).json_answer().await;
     assert_eq!(answer["status"], json!("succeeded"));
     assert!(started.elapsed() < Duration::from_secs(6), "{:?}", started.elapsed());
 }

@@ -4,7 +4,7 @@
 mod common;
 
 use axum::{body::Bytes, extract::State, http::HeaderMap, routing::post, Router};
-use common::{spawn, spawn_with, TestApp};
+use common::{spawn, spawn_with, JsonAnswer, TestApp};
 use serde_json::{json, Value};
 use std::{
     collections::HashSet,
@@ -71,12 +71,8 @@ async fn subscribe(app: &TestApp, url: &str, inbox: &Shared) -> String {
         .put(app.url("/api/v1/webhook-endpoint"))
         .bearer_auth(&admin)
         .json(&json!({ "url": url }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .json_answer()
+        .await;
     let secret = endpoint["secret"].as_str().expect("the secret, shown when the endpoint is made").to_owned();
     inbox.lock().unwrap().secret = secret.clone();
     admin
@@ -130,12 +126,8 @@ async fn failed_deliveries_are_retried_until_they_are_received() {
         .client
         .get(app.url(&format!("/api/v1/events?session={}", session["id"].as_str().unwrap())))
         .bearer_auth(&admin)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .json_answer()
+        .await;
     let delivery = &events["data"][0]["delivery"];
     assert_eq!(delivery["state"], "delivered");
     assert_eq!(delivery["attempts"], 4);
@@ -150,8 +142,7 @@ async fn an_event_no_endpoint_can_receive_is_kept_and_marked_skipped() {
     let url = app.url(&format!("/api/v1/events?session={}", session["id"].as_str().unwrap()));
     let deadline = Instant::now() + Duration::from_secs(5);
     loop {
-        let events: Value =
-            app.client.get(&url).bearer_auth(&admin).send().await.unwrap().json().await.unwrap();
+        let events: Value = app.client.get(&url).bearer_auth(&admin).json_answer().await;
         if events["data"][0]["delivery"]["state"] == "skipped" {
             assert_eq!(events["data"][0]["type"], "session.created");
             break;

@@ -7,7 +7,7 @@
 #![allow(dead_code)]
 
 use rand::{distributions::Alphanumeric, Rng};
-use reqwest::{redirect::Policy, Client, Response};
+use reqwest::{redirect::Policy, Client, RequestBuilder, Response};
 use serde_json::{json, Value};
 use sqlx::{Connection, Executor};
 use std::path::PathBuf;
@@ -152,6 +152,17 @@ pub fn session_body(order: &str, wallet: &str) -> Value {
         "return_url": format!("http://127.0.0.1/store/orders/{order}"),
         "device": "desktop",
     })
+}
+
+/// Sends a request and reads its answer as JSON, whatever the status.
+pub trait JsonAnswer {
+    fn json_answer(self) -> impl std::future::Future<Output = Value>;
+}
+
+impl JsonAnswer for RequestBuilder {
+    async fn json_answer(self) -> Value {
+        self.send().await.expect("an answer").json().await.expect("a JSON body")
+    }
 }
 
 /// Asserts the contract's error body and returns its code.
