@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { launchBrowser, startServer } from './lib/harness.mjs';
 import { page as hostPage, sandboxDecide, startPages } from './lib/pages.mjs';
-import { scanQr } from './lib/qr.mjs';
+import { scanSessionId } from './lib/qr.mjs';
 
 const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
 const WCAG_22_AA = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'];
@@ -55,10 +55,6 @@ async function violations(page, state) {
   return found;
 }
 
-function sessionFrom(payload) {
-  return new URL(payload).pathname.split('/').pop();
-}
-
 test('no axe violation in the wallet list, QR, paid and failed states', async () => {
   const page = await open(`${server.base}/`);
   await page.getByRole('button', { name: 'WeChat Pay' }).waitFor();
@@ -66,7 +62,7 @@ test('no axe violation in the wallet list, QR, paid and failed states', async ()
   await page.getByRole('button', { name: 'WeChat Pay' }).click();
   await page.getByTestId('qr').waitFor();
   found.push(...(await violations(page, 'qr')));
-  await sandboxDecide(server.base, sessionFrom(await scanQr(page.locator('.wc-qr'))));
+  await sandboxDecide(server.base, await scanSessionId(page.locator('.wc-qr')));
   await page.getByRole('heading', { name: 'Payment received' }).waitFor({ timeout: 10_000 });
   found.push(...(await violations(page, 'paid')));
 
@@ -74,7 +70,7 @@ test('no axe violation in the wallet list, QR, paid and failed states', async ()
   await second.goto(`${server.base}/`);
   await second.getByRole('button', { name: 'Alipay' }).click();
   await second.getByTestId('qr').waitFor();
-  await sandboxDecide(server.base, sessionFrom(await scanQr(second.locator('.wc-qr'))), 'decline');
+  await sandboxDecide(server.base, await scanSessionId(second.locator('.wc-qr')), 'decline');
   await second.getByRole('heading', { name: 'Payment not completed' }).waitFor({ timeout: 10_000 });
   found.push(...(await violations(second, 'failed')));
   assert.deepEqual(found, []);
@@ -157,7 +153,7 @@ test('status changes are announced once, and the countdown not every second', as
   }
   assert.deepEqual([...seen], [''], 'no countdown announcement at 15 minutes left');
   assert.equal(await page.getByRole('img', { name: /^QR code to pay .* with WeChat Pay$/ }).count(), 1, 'the code has a text alternative');
-  await sandboxDecide(server.base, sessionFrom(await scanQr(page.locator('.wc-qr'))));
+  await sandboxDecide(server.base, await scanSessionId(page.locator('.wc-qr')));
   await page.getByRole('heading', { name: 'Payment received' }).waitFor({ timeout: 10_000 });
   assert.equal(await announcer.textContent(), 'Payment received');
 });

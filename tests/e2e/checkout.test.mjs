@@ -2,7 +2,7 @@
 // widget, the sandbox wallet's pay page, and the events the host page receives.
 import { after, afterEach, before, beforeEach, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { launchBrowser, recordEvents, recordedEvents, startServer } from './lib/harness.mjs';
+import { launchBrowser, recordEvents, recordedEvents, startServer, watchForProblems } from './lib/harness.mjs';
 import { scanQr } from './lib/qr.mjs';
 
 let server;
@@ -26,10 +26,7 @@ beforeEach(async () => {
   await recordEvents(context);
   page = await context.newPage();
   problems = [];
-  page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
-  page.on('console', (message) => {
-    if (message.type() === 'error') problems.push(`console error: ${message.text()}`);
-  });
+  watchForProblems(page, problems);
 });
 
 afterEach(async () => {

@@ -3,9 +3,9 @@
 import { after, afterEach, before, beforeEach, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PNG } from 'pngjs';
-import { launchBrowser, recordEvents, recordedEvents, startServer } from './lib/harness.mjs';
+import { launchBrowser, recordEvents, recordedEvents, startServer, watchForProblems } from './lib/harness.mjs';
 import { createOrder, page as hostPage, sandboxDecide, sessionStatus, startPages } from './lib/pages.mjs';
-import { scanQr } from './lib/qr.mjs';
+import { scanSessionId } from './lib/qr.mjs';
 
 const STRICT_CSP =
   "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' data:; connect-src 'self'";
@@ -37,15 +37,8 @@ afterEach(async () => {
 
 async function newPage({ allowErrors = false } = {}) {
   const page = await context.newPage();
-  page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
-  page.on('console', (message) => {
-    if (message.type() === 'error' && !allowErrors) problems.push(`console error: ${message.text()}`);
-  });
+  watchForProblems(page, problems, { allowConsoleErrors: allowErrors });
   return page;
-}
-
-function sessionIdFromQr(payload) {
-  return new URL(payload).pathname.split('/').pop();
 }
 
 test('the JS API mounts a checkout, calls back with events and destroys it', async () => {
@@ -69,7 +62,7 @@ test('the JS API mounts a checkout, calls back with events and destroys it', asy
     await page.goto(`${pages.base}/`);
     await page.getByRole('button', { name: 'WeChat Pay' }).click();
     await page.getByTestId('qr').waitFor();
-    const sessionId = sessionIdFromQr(await scanQr(page.locator('.wc-qr')));
+    const sessionId = await scanSessionId(page.locator('.wc-qr'));
     await sandboxDecide(server.base, sessionId);
     await page.getByRole('heading', { name: 'Payment received' }).waitFor({ timeout: 10_000 });
     assert.deepEqual(await page.evaluate(() => window.events), [
@@ -128,7 +121,7 @@ test('several widgets on one page work independently', async () => {
     const two = page.locator('#two');
     await one.getByRole('button', { name: 'WeChat Pay' }).click();
     await one.getByTestId('qr').waitFor();
-    const sessionId = sessionIdFromQr(await scanQr(one.locator('.wc-qr')));
+    const sessionId = await scanSessionId(one.locator('.wc-qr'));
     await sandboxDecide(server.base, sessionId);
     await one.getByRole('heading', { name: 'Payment received' }).waitFor({ timeout: 10_000 });
     assert.equal(await two.getByRole('heading', { name: '选择付款方式' }).count(), 1, 'the second widget still offers its wallets');
@@ -188,7 +181,7 @@ test('script and API on another origin than the page work with CORS', async () =
     await page.goto(`${pages.base}/`);
     await page.getByRole('button', { name: 'WeChat Pay' }).click();
     await page.getByTestId('qr').waitFor();
-    const sessionId = sessionIdFromQr(await scanQr(page.locator('.wc-qr')));
+    const sessionId = await scanSessionId(page.locator('.wc-qr'));
     await sandboxDecide(api.base, sessionId);
     await page.getByRole('heading', { name: '已收到付款' }).waitFor({ timeout: 10_000 });
     assert.deepEqual(problems, [], 'the module, its glue and the locale file load across origins');
@@ -237,7 +230,7 @@ test('a page with a strict Content-Security-Policy runs the whole payment with n
   assert.equal(response.headers()['content-security-policy'], STRICT_CSP, 'the demo store sends exactly the documented policy');
   await page.getByRole('button', { name: 'WeChat Pay' }).click();
   await page.getByTestId('qr').waitFor();
-  const sessionId = sessionIdFromQr(await scanQr(page.locator('.wc-qr')));
+  const sessionId = await scanSessionId(page.locator('.wc-qr'));
   await sandboxDecide(server.base, sessionId);
   await page.getByRole('heading', { name: 'Payment received' }).waitFor({ timeout: 10_000 });
   assert.deepEqual(await page.evaluate(() => window.__violations), []);

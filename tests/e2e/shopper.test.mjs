@@ -2,9 +2,9 @@
 // changing one's mind, paying on a phone, losing the connection, and other languages.
 import { after, afterEach, before, beforeEach, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { launchBrowser, recordEvents, recordedEvents, startServer } from './lib/harness.mjs';
+import { launchBrowser, recordEvents, recordedEvents, startServer, watchForProblems } from './lib/harness.mjs';
 import { sandboxDecide, sessionStatus } from './lib/pages.mjs';
-import { scanQr } from './lib/qr.mjs';
+import { scanQr, scanSessionId } from './lib/qr.mjs';
 
 const IPHONE = 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1';
 
@@ -38,10 +38,7 @@ async function open(url, options = {}) {
   context = await browser.newContext({ locale: 'en-US', ...options });
   await recordEvents(context);
   page = await context.newPage();
-  page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
-  page.on('console', (message) => {
-    if (message.type() === 'error') problems.push(`console error: ${message.text()}`);
-  });
+  watchForProblems(page, problems);
   await page.goto(url);
   return page;
 }
@@ -53,7 +50,7 @@ async function events(type) {
 async function showQr(wallet = 'WeChat Pay') {
   await page.getByRole('button', { name: wallet }).click();
   await page.getByTestId('qr').waitFor();
-  return new URL(await scanQr(page.locator('.wc-qr'))).pathname.split('/').pop();
+  return scanSessionId(page.locator('.wc-qr'));
 }
 
 test('choosing another wallet cancels the abandoned session on the server', async () => {
@@ -76,7 +73,7 @@ test('an expired code is replaced by a new session in one click', async () => {
     assert.equal((await events('expired'))[0].detail.sessionId, first);
     await page.getByRole('button', { name: 'Get a new code' }).click();
     await page.getByTestId('qr').waitFor();
-    const second = new URL(await scanQr(page.locator('.wc-qr'))).pathname.split('/').pop();
+    const second = await scanSessionId(page.locator('.wc-qr'));
     assert.notEqual(second, first, 'a new session');
     assert.equal(await sessionStatus(shortLived.base, first), 'expired');
     assert.equal(await sessionStatus(shortLived.base, second), 'pending');

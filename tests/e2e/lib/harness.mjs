@@ -78,6 +78,14 @@ export async function launchBrowser() {
   return browser;
 }
 
+/** Collects the page's uncaught errors (and console errors unless allowed) into `problems`. */
+export function watchForProblems(page, problems, { allowConsoleErrors = false } = {}) {
+  page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+  page.on('console', (message) => {
+    if (message.type() === 'error' && !allowConsoleErrors) problems.push(`console error: ${message.text()}`);
+  });
+}
+
 /** Records every `wallet-checkout:*` event the page receives, in `window.__walletCheckoutEvents`. */
 export async function recordEvents(context) {
   await context.addInitScript(() => {

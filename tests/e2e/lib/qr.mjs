@@ -8,3 +8,8 @@ export async function scanQr(locator) {
   const code = jsQR(new Uint8ClampedArray(png.data), png.width, png.height);
   return code ? code.data : null;
 }
+
+/** Scans the code of a QR payment and returns the session id at the end of its pay-page URL. */
+export async function scanSessionId(locator) {
+  return new URL(await scanQr(locator)).pathname.split('/').pop();
+}
