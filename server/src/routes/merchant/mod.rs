@@ -26,6 +26,15 @@ pub struct Page<T> {
     pub has_more: bool,
 }
 
+impl<T> Page<T> {
+    /// A page from rows read with `limit + 1`: the extra row only says that there is more.
+    pub fn from_rows<R>(mut rows: Vec<R>, limit: i64, view: impl FnMut(R) -> T) -> Self {
+        let has_more = rows.len() as i64 > limit;
+        rows.truncate(limit as usize);
+        Page { data: rows.into_iter().map(view).collect(), has_more }
+    }
+}
+
 /// `limit` from a query string: 1 to `MAX_LIMIT`, `DEFAULT_LIMIT` when absent.
 pub fn limit(raw: Option<&str>) -> Result<i64, ApiError> {
     match raw {

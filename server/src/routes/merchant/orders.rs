@@ -245,10 +245,8 @@ pub async fn list_orders(
         .map(OrderId::parse)
         .transpose()
         .map_err(|e| ApiError::invalid_request(format!("starting_after {e}")))?;
-    let mut orders = state.store.orders(limit + 1, after.as_ref()).await.map_err(ApiError::internal)?;
-    let has_more = orders.len() as i64 > limit;
-    orders.truncate(limit as usize);
-    Ok(Json(Page { data: orders.into_iter().map(OrderView::from).collect(), has_more }))
+    let orders = state.store.orders(limit + 1, after.as_ref()).await.map_err(ApiError::internal)?;
+    Ok(Json(Page::from_rows(orders, limit, OrderView::from)))
 }
 
 /// `GET /api/v1/orders/{id}` (operator): the order, its sessions and their status history.

@@ -191,11 +191,8 @@ pub async fn list_events(
         wallet_checkout_contract::SessionId::parse(session.as_str())
             .map_err(|e| ApiError::invalid_request(format!("session {e}")))?;
     }
-    let mut events =
-        state.store.events(query.session.as_deref(), limit + 1).await.map_err(ApiError::internal)?;
-    let has_more = events.len() as i64 > limit;
-    events.truncate(limit as usize);
-    Ok(Json(Page { data: events.into_iter().map(EventView::from).collect(), has_more }))
+    let events = state.store.events(query.session.as_deref(), limit + 1).await.map_err(ApiError::internal)?;
+    Ok(Json(Page::from_rows(events, limit, EventView::from)))
 }
 
 #[derive(Debug, Serialize)]
@@ -221,21 +218,13 @@ pub async fn audit_log(
 ) -> Result<Json<Page<AuditView>>, ApiError> {
     caller.require(Role::Admin)?;
     let limit = limit(query.limit.as_deref())?;
-    let mut entries = state.store.audit_log(limit + 1).await.map_err(ApiError::internal)?;
-    let has_more = entries.len() as i64 > limit;
-    entries.truncate(limit as usize);
-    Ok(Json(Page {
-        data: entries
-            .into_iter()
-            .map(|e| AuditView {
-                id: e.id,
-                at: time(e.at),
-                actor: serde_json::json!({ "key_id": e.actor_id, "name": e.actor_name }),
-                action: e.action,
-                target: e.target,
-                detail: serde_json::from_str(&e.detail).unwrap_or(serde_json::Value::Null),
-            })
-            .collect(),
-        has_more,
-    }))
+    let entries = state.store.audit_log(limit + 1).await.map_err(ApiError::internal)?;
+    Ok(Json(Page::from_rows(entries, limit, |e| AuditView {
+        id: e.id,
+        at: time(e.at),
+        actor: serde_json::json!({ "key_id": e.actor_id, "name": e.actor_name }),
+        action: e.action,
+        target: e.target,
+        detail: serde_json::from_str(&e.detail).unwrap_or(serde_json::Value::Null),
+    })))
 }
