@@ -10,10 +10,17 @@ pub mod sandbox;
 pub mod sessions;
 pub mod store;
 
-use crate::{config::Config, error::ApiError, providers::Providers, rate_limit::RateLimiter, store::Store};
+use crate::{
+    config::Config,
+    error::ApiError,
+    providers::Providers,
+    rate_limit::RateLimiter,
+    store::{OrderRecord, SessionRecord, Store},
+};
 use axum::http::{header, HeaderMap};
 use std::{net::SocketAddr, sync::Arc};
 use url::Url;
+use wallet_checkout_contract::{OrderId, SessionId};
 
 #[derive(Clone)]
 pub struct AppState {
@@ -34,6 +41,20 @@ pub struct DemoStore {
 }
 
 impl AppState {
+    /// The stored order, or the contract's `not_found` error.
+    pub async fn find_order(&self, id: &OrderId) -> Result<OrderRecord, ApiError> {
+        self.store.order(id).await.map_err(ApiError::internal)?.ok_or_else(|| ApiError::not_found("order"))
+    }
+
+    /// The stored session, or the contract's `not_found` error.
+    pub async fn find_session(&self, id: &SessionId) -> Result<SessionRecord, ApiError> {
+        self.store
+            .session(id)
+            .await
+            .map_err(ApiError::internal)?
+            .ok_or_else(|| ApiError::not_found("session"))
+    }
+
     /// The client's address: the socket's, or the first `X-Forwarded-For` entry behind a
     /// trusted proxy.
     pub fn client_address(&self, headers: &HeaderMap, peer: SocketAddr) -> std::net::IpAddr {

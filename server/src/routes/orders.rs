@@ -9,12 +9,7 @@ pub async fn get_order(
     State(state): State<AppState>,
     PathId(id): PathId<OrderId>,
 ) -> Result<Json<OrderResponse>, ApiError> {
-    let order = state
-        .store
-        .order(&id)
-        .await
-        .map_err(ApiError::internal)?
-        .ok_or_else(|| ApiError::not_found("order"))?;
+    let order = state.find_order(&id).await?;
     Ok(Json(OrderResponse {
         order: Order {
             id: order.id,

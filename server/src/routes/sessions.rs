@@ -49,12 +49,7 @@ pub async fn create_session(
         return replay(&state, existing, &request_hash).await;
     }
 
-    let order = state
-        .store
-        .order(&request.order_id)
-        .await
-        .map_err(ApiError::internal)?
-        .ok_or_else(|| ApiError::not_found("order"))?;
+    let order = state.find_order(&request.order_id).await?;
     if order.status != OrderStatus::Open {
         return Err(ApiError::new(ErrorCode::OrderNotPayable, "the order is already paid or canceled"));
     }
@@ -109,7 +104,7 @@ pub async fn create_session(
         .await
         .map_err(ApiError::internal)?;
     tracing::info!(session_id = %session.id, order_id = %session.order_id, wallet = %session.wallet_id, "session created");
-    let session = load(&state, &session.id).await?;
+    let session = state.find_session(&session.id).await?;
     Ok((StatusCode::CREATED, Json(session.view(now_millis()))).into_response())
 }
 
@@ -226,13 +221,9 @@ pub async fn cancel_session(
     Ok(Json(session.view(now_millis())))
 }
 
-async fn load(state: &AppState, id: &SessionId) -> Result<SessionRecord, ApiError> {
-    state.store.session(id).await.map_err(ApiError::internal)?.ok_or_else(|| ApiError::not_found("session"))
-}
-
 /// The session as it stands now, expiring it first if its time is up.
 pub async fn current(state: &AppState, id: &SessionId) -> Result<SessionRecord, ApiError> {
-    let session = load(state, id).await?;
+    let session = state.find_session(id).await?;
     let now = now_millis();
     if session.status == SessionStatus::Pending && now >= session.expires_at {
         return match state.store.apply(id, SessionEvent::ExpiryReached, now).await {

@@ -256,12 +256,7 @@ pub async fn get_order(
     PathId(id): PathId<OrderId>,
 ) -> Result<Json<OrderWithSessions>, ApiError> {
     caller.require(Role::Operator)?;
-    let order = state
-        .store
-        .order(&id)
-        .await
-        .map_err(ApiError::internal)?
-        .ok_or_else(|| ApiError::not_found("order"))?;
+    let order = state.find_order(&id).await?;
     Ok(Json(with_sessions(&state, order).await?))
 }
 
