@@ -8,7 +8,7 @@ pub const MAX_MINOR_UNITS: u64 = 9_007_199_254_740_991;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AmountError {
-    /// A currency code is three upper-case ASCII letters.
+    /// Not an active ISO 4217 currency code (three upper-case letters such as `CNY`).
     BadCurrency,
     TooLarge,
 }
@@ -16,7 +16,7 @@ pub enum AmountError {
 impl fmt::Display for AmountError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
-            AmountError::BadCurrency => "currency must be an ISO 4217 code such as \"USD\"",
+            AmountError::BadCurrency => "currency must be an active ISO 4217 currency code such as \"USD\"",
             AmountError::TooLarge => "amount is too large",
         })
     }
@@ -24,32 +24,74 @@ impl fmt::Display for AmountError {
 
 impl std::error::Error for AmountError {}
 
-/// An ISO 4217 alphabetic currency code, such as `CNY`.
+/// Every active ISO 4217 currency, by the digits of its minor unit (ISO 4217 list one, 2026).
+/// Codes without a minor unit (precious metals, `XDR`, the testing code `XTS`, "no currency"
+/// `XXX`) are not money a shopper can pay, and withdrawn codes (`ANG`, `BGN`, `CUC`, `HRK`,
+/// `SLL`, `ZWL`) can no longer be paid in: neither is a `Currency`.
+///
+/// Each string is a run of three-letter codes in alphabetical order, kept as plain bytes so the
+/// widget carries the table in about half a kilobyte.
+const CURRENCIES_BY_EXPONENT: [(u8, &str); 4] = [
+    (
+        2,
+        "AEDAFNALLAMDAOAARSAUDAWGAZNBAMBBDBDTBMDBNDBOBBOVBRLBSDBTNBWPBYNBZDCADCDFCHECHFCHWCNYCOPCOU\
+         CRCCUPCVECZKDKKDOPDZDEGPERNETBEURFJDFKPGBPGELGHSGIPGMDGTQGYDHKDHNLHTGHUFIDRILSINRIRRJMDKES\
+         KGSKHRKPWKYDKZTLAKLBPLKRLRDLSLMADMDLMGAMKDMMKMNTMOPMRUMURMVRMWKMXNMXVMYRMZNNADNGNNIONOK\
+         NPRNZDPABPENPGKPHPPKRPLNQARRONRSDRUBSARSBDSCRSDGSEKSGDSHPSLESOSSRDSSPSTNSVCSYPSZLTHBTJS\
+         TMTTOPTRYTTDTWDTZSUAHUSDUSNUYUUZSVEDVESWSTXCDXCGYERZARZMWZWG",
+    ),
+    (0, "BIFCLPDJFGNFISKJPYKMFKRWPYGRWFUGXUYIVNDVUVXAFXOFXPF"),
+    (3, "BHDIQDJODKWDLYDOMRTND"),
+    (4, "CLFUYW"),
+];
+
+/// The minor-unit digits of an active currency code, or `None` for anything else.
+fn lookup_exponent(code: &[u8]) -> Option<u8> {
+    CURRENCIES_BY_EXPONENT
+        .iter()
+        .find(|(_, codes)| codes.as_bytes().chunks_exact(3).any(|known| known == code))
+        .map(|(exponent, _)| *exponent)
+}
+
+/// An active ISO 4217 currency, such as `CNY`, with the digits of its minor unit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
-pub struct Currency([u8; 3]);
+pub struct Currency {
+    code: [u8; 3],
+    exponent: u8,
+}
 
 impl Currency {
+    /// The currency with this code; only active ISO 4217 codes are currencies.
     pub fn parse(code: &str) -> Result<Self, AmountError> {
         match code.as_bytes() {
-            &[a, b, c] if [a, b, c].iter().all(u8::is_ascii_uppercase) => Ok(Self([a, b, c])),
+            &[a, b, c] => {
+                let exponent = lookup_exponent(&[a, b, c]).ok_or(AmountError::BadCurrency)?;
+                Ok(Self { code: [a, b, c], exponent })
+            }
             _ => Err(AmountError::BadCurrency),
         }
     }
 
     pub fn as_str(&self) -> &str {
-        // Only ASCII upper-case letters get in through `parse`.
-        std::str::from_utf8(&self.0).unwrap_or("XXX")
+        // Only codes from the table (ASCII upper-case letters) get in through `parse`.
+        std::str::from_utf8(&self.code).unwrap_or("XXX")
     }
 
-    /// Digits after the decimal point in the currency's minor unit (ISO 4217).
+    /// Digits after the decimal point in the currency's minor unit (ISO 4217): 2 for `CNY`, 0 for
+    /// `JPY`, 3 for `KWD`, 4 for `CLF`.
     pub fn exponent(&self) -> u32 {
-        match self.as_str() {
-            "BIF" | "CLP" | "DJF" | "GNF" | "ISK" | "JPY" | "KMF" | "KRW" | "PYG" | "RWF" | "UGX" | "UYI"
-            | "VND" | "VUV" | "XAF" | "XOF" | "XPF" => 0,
-            "BHD" | "IQD" | "JOD" | "KWD" | "LYD" | "OMR" | "TND" => 3,
-            _ => 2,
-        }
+        u32::from(self.exponent)
+    }
+
+    /// Every active currency, in the table's order (for tests and documentation).
+    pub fn all() -> impl Iterator<Item = Currency> {
+        CURRENCIES_BY_EXPONENT.iter().flat_map(|(exponent, codes)| {
+            codes
+                .as_bytes()
+                .chunks_exact(3)
+                .map(move |c| Currency { code: [c[0], c[1], c[2]], exponent: *exponent })
+        })
     }
 }
 
@@ -142,11 +184,63 @@ mod tests {
     }
 
     #[test]
+    fn only_active_iso_4217_currencies_are_currencies() {
+        for code in ["XXX", "ABC", "XTS", "XAU", "XDR", "ANG", "HRK", "ZWL", "BGN", "AAA"] {
+            assert_eq!(Currency::parse(code), Err(AmountError::BadCurrency), "{code}");
+        }
+        for code in ["USD", "EUR", "CNY", "JPY", "XCG", "ZWG", "SLE", "VED", "CLF", "UYW"] {
+            assert!(Currency::parse(code).is_ok(), "{code}");
+        }
+    }
+
+    #[test]
+    fn the_table_is_sorted_without_duplicates_and_every_code_round_trips() {
+        for (_, codes) in CURRENCIES_BY_EXPONENT {
+            assert_eq!(codes.len() % 3, 0);
+            let list: Vec<&[u8]> = codes.as_bytes().chunks_exact(3).collect();
+            assert!(list.windows(2).all(|pair| pair[0] < pair[1]), "{codes} is sorted");
+            assert!(list.iter().all(|code| code.iter().all(u8::is_ascii_uppercase)));
+        }
+        let all: Vec<Currency> = Currency::all().collect();
+        let mut codes: Vec<&str> = all.iter().map(Currency::as_str).collect();
+        codes.sort_unstable();
+        codes.dedup();
+        assert_eq!(codes.len(), all.len(), "no code is listed twice");
+        assert_eq!(all.len(), 164, "active ISO 4217 currencies with a minor unit");
+        for currency in all {
+            assert_eq!(Currency::parse(currency.as_str()), Ok(currency));
+        }
+    }
+
+    #[test]
+    fn exponents_follow_iso_4217_where_browsers_disagree() {
+        // Intl (CLDR) shows these with other digits; ISO 4217 decides the minor unit.
+        for (code, exponent) in [
+            ("HUF", 2),
+            ("IDR", 2),
+            ("COP", 2),
+            ("IQD", 3),
+            ("CLF", 4),
+            ("UYW", 4),
+            ("ISK", 0),
+            ("KRW", 0),
+            ("TWD", 2),
+            ("BHD", 3),
+            ("XOF", 0),
+            ("MGA", 2),
+        ] {
+            assert_eq!(Currency::parse(code).unwrap().exponent(), exponent, "{code}");
+        }
+    }
+
+    #[test]
     fn decimal_string_follows_the_currency_exponent() {
         assert_eq!(amount(1999, "CNY").to_decimal_string(), "19.99");
         assert_eq!(amount(5, "USD").to_decimal_string(), "0.05");
         assert_eq!(amount(1999, "JPY").to_decimal_string(), "1999");
         assert_eq!(amount(1234, "KWD").to_decimal_string(), "1.234");
+        assert_eq!(amount(6800, "HUF").to_decimal_string(), "68.00");
+        assert_eq!(amount(12345, "CLF").to_decimal_string(), "1.2345");
     }
 
     #[test]

@@ -40,7 +40,8 @@ impl SessionStatus {
         use SessionStatus::*;
         matches!(
             (self, next),
-            (Pending, Processing | Succeeded | Failed | Expired | Canceled) | (Processing, Succeeded | Failed)
+            (Pending, Processing | Succeeded | Failed | Expired | Canceled)
+                | (Processing, Succeeded | Failed)
         )
     }
 
