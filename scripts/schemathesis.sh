@@ -61,7 +61,9 @@ trap 'exit 143' TERM
 # thousands of `POST /api/checkout/sessions` from one address, and nearly all of them would be
 # answered `429` instead of reaching the session logic. The limit and its answer are tested by
 # server/tests/openapi.rs.
-unset WC_CONFIG WC_PUBLIC_URL WC_ALLOWED_ORIGINS WC_TRUST_PROXY WC_SESSION_TTL_SECS
+unset WC_CONFIG WC_PUBLIC_URL WC_TRUST_PROXY WC_SESSION_TTL_SECS WC_PUBLIC_HOSTS WC_WEBHOOK_ALLOWED_NETWORKS
+# The store the document's links pay from (`return_url` must be a page of the store).
+export WC_ALLOWED_ORIGINS=http://127.0.0.1
 export WC_SESSION_RATE_PER_MINUTE=0
 export NO_COLOR=1
 export RUST_LOG=info

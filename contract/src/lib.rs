@@ -188,6 +188,9 @@ pub enum ErrorCode {
     WalletUnavailable,
     /// The session is final and cannot change any more (409).
     SessionFinal,
+    /// A payment of the order is in flight (approved, not yet confirmed), so it cannot be
+    /// canceled now (409).
+    PaymentInProgress,
     /// The idempotency key was used with a different request (422).
     IdempotencyConflict,
     /// Another request with this idempotency key is still being processed (409).
@@ -212,6 +215,7 @@ wire_names!(ErrorCode {
     OrderNotPayable => "order_not_payable",
     WalletUnavailable => "wallet_unavailable",
     SessionFinal => "session_final",
+    PaymentInProgress => "payment_in_progress",
     IdempotencyConflict => "idempotency_conflict",
     IdempotencyKeyInUse => "idempotency_key_in_use",
     RateLimited => "rate_limited",
@@ -230,7 +234,10 @@ impl ErrorCode {
             ErrorCode::Unauthorized => 401,
             ErrorCode::Forbidden => 403,
             ErrorCode::NotFound => 404,
-            ErrorCode::OrderNotPayable | ErrorCode::SessionFinal | ErrorCode::IdempotencyKeyInUse => 409,
+            ErrorCode::OrderNotPayable
+            | ErrorCode::SessionFinal
+            | ErrorCode::PaymentInProgress
+            | ErrorCode::IdempotencyKeyInUse => 409,
             ErrorCode::WalletUnavailable | ErrorCode::IdempotencyConflict => 422,
             ErrorCode::RateLimited => 429,
             ErrorCode::ProviderError => 502,

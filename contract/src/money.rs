@@ -153,17 +153,22 @@ impl Amount {
 
     /// Plain decimal form without grouping or symbol (`"19.99"`), for logs and fallbacks.
     pub fn to_decimal_string(&self) -> String {
-        let exponent = self.currency.exponent();
+        self.currency.decimal_string(u128::from(self.minor_units))
+    }
+}
+
+impl Currency {
+    /// `minor_units` of this currency in plain decimal form (`"19.99"`), exact for any total, so
+    /// that sums of many amounts (reports) are written without rounding.
+    pub fn decimal_string(&self, minor_units: u128) -> String {
+        let digits = minor_units.to_string();
+        let exponent = self.exponent() as usize;
         if exponent == 0 {
-            return self.minor_units.to_string();
+            return digits;
         }
-        let scale = 10u64.pow(exponent);
-        format!(
-            "{}.{:0width$}",
-            self.minor_units / scale,
-            self.minor_units % scale,
-            width = exponent as usize
-        )
+        let padded = format!("{digits:0>width$}", width = exponent + 1);
+        let (whole, fraction) = padded.split_at(padded.len() - exponent);
+        format!("{whole}.{fraction}")
     }
 }
 
@@ -241,6 +246,9 @@ mod tests {
         assert_eq!(amount(1234, "KWD").to_decimal_string(), "1.234");
         assert_eq!(amount(6800, "HUF").to_decimal_string(), "68.00");
         assert_eq!(amount(12345, "CLF").to_decimal_string(), "1.2345");
+        assert_eq!(amount(0, "CNY").to_decimal_string(), "0.00");
+        let cny = Currency::parse("CNY").unwrap();
+        assert_eq!(cny.decimal_string(u128::from(u64::MAX) * 3), "553402322211286548.45");
     }
 
     #[test]

@@ -20,9 +20,9 @@ pub async fn run(config: Config, args: &[String]) -> anyhow::Result<()> {
         return Ok(());
     }
     if config.database_url.starts_with("sqlite:") {
-        std::fs::create_dir_all(&config.data_dir).context("cannot create the data directory")?;
+        crate::store::prepare_data_dir(&config.data_dir)?;
     }
-    let store = Store::connect(&config.database_url).await?;
+    let store = Store::connect(&config.database_url).await?.with_livemode(config.livemode());
     match args.as_slice() {
         ["keys", "create", rest @ ..] => {
             let mut name = None;

@@ -11,7 +11,7 @@ use url::Url;
 pub const DEFAULT_SESSION_TTL_SECS: u64 = 15 * 60;
 
 /// Every setting: its key in the file and its environment variable.
-pub const SETTINGS: [(&str, &str); 14] = [
+pub const SETTINGS: [(&str, &str); 16] = [
     ("bind", "WC_BIND"),
     ("public_url", "WC_PUBLIC_URL"),
     ("data_dir", "WC_DATA_DIR"),
@@ -26,6 +26,8 @@ pub const SETTINGS: [(&str, &str); 14] = [
     ("webhook_max_attempts", "WC_WEBHOOK_MAX_ATTEMPTS"),
     ("log_format", "WC_LOG_FORMAT"),
     ("demo_store", "WC_DEMO_STORE"),
+    ("public_hosts", "WC_PUBLIC_HOSTS"),
+    ("webhook_allowed_networks", "WC_WEBHOOK_ALLOWED_NETWORKS"),
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,8 +41,13 @@ pub struct Config {
     /// `bind`: address to listen on. Default `127.0.0.1:8080`; port 0 picks a free port.
     pub bind: SocketAddr,
     /// `public_url`: the base URL shoppers reach this server at (QR codes and redirects point
-    /// there). Default: taken from each request's `Host` header, which suits a demo on a LAN.
+    /// there). Default: none; then links use the request's `Host` only when it names this server
+    /// (the bound address, one of this machine's addresses when bound to all of them, `localhost`,
+    /// or a `public_hosts` entry), else the bound address. A demo convenience: set it in production.
     pub public_url: Option<Url>,
+    /// `public_hosts`: further `host:port` names this server answers to without `public_url`
+    /// (`shop-demo.lan:8080`). Default: none.
+    pub public_hosts: Vec<String>,
     /// `data_dir`: where the embedded database lives. Default `./data`.
     pub data_dir: PathBuf,
     /// `database_url`: `sqlite://...` or `postgres://...`. Default `sqlite://<data_dir>/wallet-checkout.db`.
@@ -69,6 +76,10 @@ pub struct Config {
     pub log_format: LogFormat,
     /// `demo_store`: serve the demo store (default: when the sandbox is on).
     pub demo_store: bool,
+    /// `webhook_allowed_networks`: private networks webhooks may be delivered to, as CIDR ranges
+    /// (`10.1.2.0/24`), for a receiver on the merchant's own network. Default: none; loopback,
+    /// private, link-local and other internal addresses are refused.
+    pub webhook_allowed_networks: Vec<ipnet::IpNet>,
 }
 
 /// Where settings come from: the environment first, then the file.
@@ -197,12 +208,17 @@ impl Config {
             )?,
             log_format,
             demo_store: flag("demo_store", source.get("demo_store"), sandbox)?,
+            public_hosts: parse_public_hosts(&source.get("public_hosts").unwrap_or_default())?,
+            webhook_allowed_networks: parse_networks(
+                &source.get("webhook_allowed_networks").unwrap_or_default(),
+            )?,
             data_dir,
         })
     }
 
     /// A configuration for tests: port 0, an embedded database in `data_dir`, sandbox on, no
-    /// rate limit, quick webhook retries.
+    /// rate limit, quick webhook retries, the test store at `http://127.0.0.1` and webhook
+    /// receivers on loopback.
     pub fn for_tests(data_dir: PathBuf) -> Self {
         Self {
             bind: SocketAddr::from(([127, 0, 0, 1], 0)),
@@ -212,13 +228,18 @@ impl Config {
             widget_dir: PathBuf::from("dist/wallet-checkout"),
             sandbox: true,
             session_ttl_secs: DEFAULT_SESSION_TTL_SECS,
-            allowed_origins: Vec::new(),
+            allowed_origins: vec![HeaderValue::from_static("http://127.0.0.1")],
             session_rate_per_minute: 0,
             trust_proxy: false,
             webhook_retry_base_ms: 100,
             webhook_max_attempts: 20,
             log_format: LogFormat::Text,
             demo_store: true,
+            public_hosts: Vec::new(),
+            webhook_allowed_networks: vec![
+                "127.0.0.0/8".parse().expect("a network"),
+                "::1/128".parse().expect("a network"),
+            ],
         }
     }
 
@@ -246,6 +267,41 @@ pub fn parse_origins(list: &str) -> anyhow::Result<Vec<HeaderValue>> {
                 bail!("{origin:?} in allowed_origins must be an origin such as https://shop.example");
             }
             Ok(HeaderValue::from_str(&exact)?)
+        })
+        .collect()
+}
+
+/// Parses `shop-demo.lan:8080, 192.168.1.20:8080` into lower-case `host:port` names.
+pub fn parse_public_hosts(list: &str) -> anyhow::Result<Vec<String>> {
+    list.split(',')
+        .map(str::trim)
+        .filter(|host| !host.is_empty())
+        .map(|host| {
+            let url = Url::parse(&format!("http://{host}/"))
+                .ok()
+                .filter(|url| url.username().is_empty() && url.password().is_none() && url.path() == "/")
+                .filter(|url| url.port().is_some() && url.host_str().is_some())
+                .with_context(|| {
+                    format!("{host:?} in public_hosts must be host:port, such as shop.lan:8080")
+                })?;
+            let authority = format!("{}:{}", url.host_str().unwrap_or_default(), url.port().unwrap_or(80));
+            if !authority.eq_ignore_ascii_case(host) {
+                bail!("{host:?} in public_hosts must be host:port, such as shop.lan:8080");
+            }
+            Ok(authority.to_ascii_lowercase())
+        })
+        .collect()
+}
+
+/// Parses `10.1.2.0/24, fd00::/8` into networks.
+pub fn parse_networks(list: &str) -> anyhow::Result<Vec<ipnet::IpNet>> {
+    list.split(',')
+        .map(str::trim)
+        .filter(|network| !network.is_empty())
+        .map(|network| {
+            network.parse::<ipnet::IpNet>().map(|net| net.trunc()).with_context(|| {
+                format!("{network:?} in webhook_allowed_networks must be a CIDR range such as 10.1.2.0/24")
+            })
         })
         .collect()
 }
@@ -291,6 +347,21 @@ mod tests {
         let error = Config::from_source(&source(&[("session_ttl_secs", "0")])).unwrap_err().to_string();
         assert!(error.contains("session_ttl_secs"), "{error}");
         assert!(Config::from_source(&source(&[("log_format", "xml")])).is_err());
+    }
+
+    #[test]
+    fn public_hosts_and_allowed_networks_are_checked() {
+        assert_eq!(
+            parse_public_hosts("Shop.LAN:8080, 192.168.1.20:8080").unwrap(),
+            ["shop.lan:8080", "192.168.1.20:8080"]
+        );
+        for bad in ["shop.lan", "a@b:80", "shop.lan:80/x", "shop.lan:99999"] {
+            assert!(parse_public_hosts(bad).is_err(), "{bad}");
+        }
+        let networks = parse_networks("10.1.2.3/24, fd00::/8").unwrap();
+        assert_eq!(networks[0].to_string(), "10.1.2.0/24");
+        assert!(parse_networks("10.1.2.0").is_err());
+        assert!(parse_networks("everything").is_err());
     }
 
     #[test]

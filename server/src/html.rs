@@ -6,7 +6,9 @@
 pub const CONTENT_SECURITY_POLICY: &str =
     "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' data:; connect-src 'self'";
 
-/// An HTML answer with the strict policy and no framing by other sites.
+/// An HTML answer with the strict policy, no framing by other sites, and never cached: every
+/// page is about one payment or one merchant's figures, and a shared or back-button cache must
+/// not keep it.
 pub fn response(status: axum::http::StatusCode, html: String) -> axum::response::Response {
     use axum::{http::header, response::IntoResponse};
     (
@@ -16,6 +18,7 @@ pub fn response(status: axum::http::StatusCode, html: String) -> axum::response:
             (header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY),
             (header::X_FRAME_OPTIONS, "DENY"),
             (header::REFERRER_POLICY, "no-referrer"),
+            (header::CACHE_CONTROL, "no-store"),
         ],
         html,
     )

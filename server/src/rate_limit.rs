@@ -1,5 +1,8 @@
 //! A token bucket per client address, for session creation: each address may create
-//! `per_minute` sessions a minute, in bursts of up to as many. Kept in memory, per instance.
+//! `per_minute` sessions a minute, in bursts of up to as many. Kept in memory, per instance, in
+//! a map of bounded size: IPv6 clients are counted per /64 (one subscriber's whole network, which
+//! an attacker can fill with fresh addresses), and when the map is full the buckets idle longest
+//! are forgotten first.
 
 use std::{
     collections::HashMap,
@@ -10,6 +13,7 @@ use std::{
 
 pub struct RateLimiter {
     per_minute: u32,
+    capacity: usize,
     buckets: Mutex<HashMap<IpAddr, Bucket>>,
 }
 
@@ -18,13 +22,37 @@ struct Bucket {
     updated: Instant,
 }
 
-/// Addresses tracked before idle ones are forgotten.
-const SWEEP_AT: usize = 10_000;
+/// Most addresses tracked at once (a bucket takes about 40 bytes: a few MiB at most).
+pub const MAX_TRACKED: usize = 100_000;
+
+/// The key an address is counted under: IPv4 addresses alone, IPv6 addresses by their /64.
+fn bucket_key(address: IpAddr) -> IpAddr {
+    match address {
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => {
+                let s = v6.segments();
+                IpAddr::V6(std::net::Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0))
+            }
+        },
+        v4 => v4,
+    }
+}
 
 impl RateLimiter {
     /// `per_minute = 0` allows everything.
     pub fn new(per_minute: u32) -> Self {
-        Self { per_minute, buckets: Mutex::new(HashMap::new()) }
+        Self::with_capacity(per_minute, MAX_TRACKED)
+    }
+
+    /// A limiter that tracks at most `capacity` addresses.
+    pub fn with_capacity(per_minute: u32, capacity: usize) -> Self {
+        Self { per_minute, capacity: capacity.max(2), buckets: Mutex::new(HashMap::new()) }
+    }
+
+    /// Addresses tracked now.
+    pub fn tracked(&self) -> usize {
+        self.buckets.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).len()
     }
 
     /// Takes one token for `address`; `Err(wait)` when none is left, with how long until one is.
@@ -34,10 +62,21 @@ impl RateLimiter {
         }
         let capacity = f64::from(self.per_minute);
         let per_second = capacity / 60.0;
+        let address = bucket_key(address);
         let mut buckets = self.buckets.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        if buckets.len() >= SWEEP_AT {
-            // A bucket idle for a minute is full again: it need not be kept.
+        if buckets.len() >= self.capacity && !buckets.contains_key(&address) {
+            // A bucket idle for a minute is full again: it need not be kept. If that frees too
+            // little, the half idle longest goes (their addresses start again with a full bucket,
+            // the same as an address seen for the first time).
             buckets.retain(|_, bucket| now.duration_since(bucket.updated) < Duration::from_secs(60));
+            if buckets.len() >= self.capacity * 9 / 10 {
+                let mut ages: Vec<Instant> = buckets.values().map(|bucket| bucket.updated).collect();
+                let keep = self.capacity / 2;
+                let cut = ages.len() - keep;
+                let (_, newest_dropped, _) = ages.select_nth_unstable(cut - 1);
+                let threshold = *newest_dropped;
+                buckets.retain(|_, bucket| bucket.updated > threshold);
+            }
         }
         let bucket = buckets.entry(address).or_insert(Bucket { tokens: capacity, updated: now });
         let elapsed = now.duration_since(bucket.updated).as_secs_f64();
@@ -76,6 +115,28 @@ mod tests {
         assert!(limiter.check("192.0.2.1".parse().unwrap(), now).is_ok());
         assert!(limiter.check("192.0.2.2".parse().unwrap(), now).is_ok());
         assert!(limiter.check("192.0.2.1".parse().unwrap(), now).is_err());
+    }
+
+    #[test]
+    fn the_map_stays_bounded_under_a_flood_of_addresses() {
+        let limiter = RateLimiter::with_capacity(5, 1_000);
+        let start = Instant::now();
+        for i in 0..50_000u32 {
+            let address = IpAddr::V4(std::net::Ipv4Addr::from(0x0a00_0000 + i));
+            assert!(limiter.check(address, start + Duration::from_millis(u64::from(i))).is_ok());
+            assert!(limiter.tracked() <= 1_000, "{} tracked after {i}", limiter.tracked());
+        }
+    }
+
+    #[test]
+    fn an_ipv6_network_shares_one_bucket() {
+        let limiter = RateLimiter::new(1);
+        let now = Instant::now();
+        assert!(limiter.check("2001:db8:1:2::1".parse().unwrap(), now).is_ok());
+        assert!(limiter.check("2001:db8:1:2:ffff::9".parse().unwrap(), now).is_err(), "same /64");
+        assert!(limiter.check("2001:db8:1:3::1".parse().unwrap(), now).is_ok(), "another /64");
+        assert!(limiter.check("::ffff:192.0.2.1".parse().unwrap(), now).is_ok());
+        assert!(limiter.check("192.0.2.1".parse().unwrap(), now).is_err(), "mapped is the IPv4 address");
     }
 
     #[test]

@@ -5,6 +5,7 @@ use crate::{
     auth::Role,
     config::Config,
     domain::SessionEvent,
+    egress::EgressPolicy,
     providers::{sandbox::SandboxProvider, Providers, Verdict},
     rate_limit::RateLimiter,
     routes::{self, merchant::keys::make_key, AppState, DemoStore},
@@ -47,8 +48,7 @@ pub struct Application {
 impl Application {
     pub async fn build(config: Config) -> anyhow::Result<Self> {
         if config.database_url.starts_with("sqlite:") {
-            std::fs::create_dir_all(&config.data_dir)
-                .with_context(|| format!("cannot create the data directory {}", config.data_dir.display()))?;
+            crate::store::prepare_data_dir(&config.data_dir)?;
         }
         if !config.widget_dir.join("wallet-checkout.js").is_file() {
             tracing::warn!(dir = %config.widget_dir.display(), "the built widget is missing: run `make widget`");
@@ -68,12 +68,15 @@ impl Application {
         } else {
             None
         };
+        let egress = Arc::new(EgressPolicy { allowed: config.webhook_allowed_networks.clone() });
         let state = AppState {
             store,
             providers: Arc::new(providers),
             session_limiter: Arc::new(RateLimiter::new(config.session_rate_per_minute)),
             demo,
             config: Arc::new(config),
+            bound: address,
+            egress: egress.clone(),
         };
         spawn_sweeper(state.clone());
         webhooks::spawn_worker(
@@ -82,6 +85,7 @@ impl Application {
                 retry_base_ms: state.config.webhook_retry_base_ms,
                 max_attempts: state.config.webhook_max_attempts,
             },
+            egress,
         );
         let router = router(state.clone());
         Ok(Self { listener, router, address, state })

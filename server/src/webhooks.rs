@@ -6,10 +6,14 @@
 //! over `"<t>.<raw body>"` with the endpoint's secret; receivers check it and the timestamp's age
 //! (README: Webhooks).
 
-use crate::{domain::now_millis, store::Store};
+use crate::{
+    domain::now_millis,
+    egress::{self, EgressPolicy, GuardedResolver},
+    store::Store,
+};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
-use std::time::Duration;
+use std::{sync::Arc, time::Duration};
 
 pub const SIGNATURE_HEADER: &str = "Wallet-Checkout-Signature";
 pub const EVENT_ID_HEADER: &str = "Wallet-Checkout-Event-Id";
@@ -99,28 +103,41 @@ pub struct DeliveryPolicy {
     pub max_attempts: i64,
 }
 
-/// Sends due events every half second, on every instance; leases keep two instances from
-/// sending one event at once.
-pub fn spawn_worker(store: Store, policy: DeliveryPolicy) {
-    let client = reqwest::Client::builder()
+/// The client deliveries go through: no redirects, no proxy from the environment, and only
+/// addresses the egress policy allows (names are resolved through it).
+pub fn delivery_client(egress: Arc<EgressPolicy>) -> reqwest::Client {
+    reqwest::Client::builder()
         .timeout(Duration::from_millis(DELIVERY_TIMEOUT_MS))
         .redirect(reqwest::redirect::Policy::none())
+        .no_proxy()
+        .dns_resolver(Arc::new(GuardedResolver::new(egress)))
         .user_agent("wallet-checkout-webhooks/1")
         .build()
-        .expect("the HTTP client builds");
+        .expect("the HTTP client builds")
+}
+
+/// Sends due events every half second, on every instance; leases keep two instances from
+/// sending one event at once.
+pub fn spawn_worker(store: Store, policy: DeliveryPolicy, egress: Arc<EgressPolicy>) {
+    let client = delivery_client(egress.clone());
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_millis(500));
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tick.tick().await;
-            if let Err(error) = deliver_due(&store, &client, policy).await {
+            if let Err(error) = deliver_due(&store, &client, policy, &egress).await {
                 tracing::error!(%error, "webhook delivery round failed");
             }
         }
     });
 }
 
-async fn deliver_due(store: &Store, client: &reqwest::Client, policy: DeliveryPolicy) -> anyhow::Result<()> {
+async fn deliver_due(
+    store: &Store,
+    client: &reqwest::Client,
+    policy: DeliveryPolicy,
+    egress: &EgressPolicy,
+) -> anyhow::Result<()> {
     let now = now_millis();
     let due = store.take_due_events(now, now + LEASE_MS, BATCH).await?;
     if due.is_empty() {
@@ -132,20 +149,7 @@ async fn deliver_due(store: &Store, client: &reqwest::Client, policy: DeliveryPo
             store.skip_event(&event.id, now).await?;
             continue;
         };
-        let timestamp = now_millis() / 1000;
-        let outcome = client
-            .post(&endpoint.url)
-            .header(reqwest::header::CONTENT_TYPE, "application/json")
-            .header(SIGNATURE_HEADER, signature_header(&endpoint.secret, timestamp, &event.payload))
-            .header(EVENT_ID_HEADER, &event.id)
-            .body(event.payload.clone())
-            .send()
-            .await;
-        let failure = match outcome {
-            Ok(response) if response.status().is_success() => None,
-            Ok(response) => Some(format!("the endpoint answered {}", response.status().as_u16())),
-            Err(error) => Some(format!("the endpoint could not be reached: {}", without_url(&error))),
-        };
+        let failure = deliver(client, egress, endpoint, &event).await.err();
         let now = now_millis();
         match failure {
             None => {
@@ -164,15 +168,52 @@ async fn deliver_due(store: &Store, client: &reqwest::Client, policy: DeliveryPo
     Ok(())
 }
 
-/// What went wrong, without the endpoint's URL (it may carry credentials).
-fn without_url(error: &reqwest::Error) -> &'static str {
-    if error.is_timeout() {
-        "timed out"
-    } else if error.is_connect() {
-        "connection refused or failed"
-    } else {
-        "request failed"
+/// One delivery attempt: `Err` says why it failed, in words for the merchant's staff that name
+/// no address, port or internal detail.
+async fn deliver(
+    client: &reqwest::Client,
+    egress: &EgressPolicy,
+    endpoint: &crate::store::WebhookEndpoint,
+    event: &crate::store::DueEvent,
+) -> Result<(), String> {
+    let url = url::Url::parse(&endpoint.url)
+        .map_err(|_| "delivery failed: the endpoint URL is not valid".to_owned())?;
+    egress.check_url(&url).map_err(|refusal| format!("delivery refused: {refusal}"))?;
+    let timestamp = now_millis() / 1000;
+    let outcome = client
+        .post(url)
+        .header(reqwest::header::CONTENT_TYPE, "application/json")
+        .header(SIGNATURE_HEADER, signature_header(&endpoint.secret, timestamp, &event.payload))
+        .header(EVENT_ID_HEADER, &event.id)
+        .body(event.payload.clone())
+        .send()
+        .await;
+    match outcome {
+        Ok(response) if response.status().is_success() => Ok(()),
+        Ok(response) => {
+            Err(format!("delivery failed: the endpoint answered HTTP {}", response.status().as_u16()))
+        }
+        Err(error) => Err(describe(&error)),
     }
+}
+
+/// What went wrong, in our words: never the URL (it may carry credentials) nor the socket error
+/// (it would tell which internal ports are open).
+fn describe(error: &reqwest::Error) -> String {
+    if let Some(refusal) = egress::refusal_in(error) {
+        return match refusal {
+            egress::Refusal::InternalAddress => format!("delivery refused: {refusal}"),
+            egress::Refusal::UnknownName => format!("delivery failed: {refusal}"),
+        };
+    }
+    let why = if error.is_timeout() {
+        "the endpoint did not answer in time"
+    } else if error.is_connect() {
+        "the endpoint could not be reached"
+    } else {
+        "the request to the endpoint failed"
+    };
+    format!("delivery failed: {why}")
 }
 
 #[cfg(test)]

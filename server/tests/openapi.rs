@@ -368,6 +368,30 @@ async fn the_served_document_is_the_file_and_is_openapi_3_1() {
             }
         }
     }
+    // The document's enums are the code's: every currency, every error code.
+    let currencies: Vec<&str> = spec.doc["components"]["schemas"]["Currency"]["enum"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap())
+        .collect();
+    let mut known: Vec<String> =
+        wallet_checkout_contract::Currency::all().map(|c| c.as_str().to_owned()).collect();
+    known.sort_unstable();
+    assert_eq!(currencies, known, "components.schemas.Currency lists the contract's currencies");
+    let codes: Vec<&str> = spec.doc["components"]["schemas"]["ErrorCode"]["enum"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap())
+        .collect();
+    for code in wallet_checkout_contract::ErrorCode::ALL
+        .iter()
+        .filter(|c| **c != wallet_checkout_contract::ErrorCode::Unknown)
+    {
+        assert!(codes.contains(&code.as_str()), "ErrorCode {} is documented", code.as_str());
+    }
+
     // The merchant API needs a key; the checkout contract and the probes do not.
     for (template, method) in spec.operations() {
         let operation = &spec.doc["paths"][&template][method.to_ascii_lowercase()];

@@ -29,6 +29,9 @@ fn server_command(db: &TestDb) -> Command {
         .env("WC_DATA_DIR", &db.data_dir)
         .env("WC_SESSION_RATE_PER_MINUTE", "0")
         .env("WC_WEBHOOK_RETRY_BASE_MS", "50")
+        // The test store's origin (`session_body`), and webhook receivers on loopback.
+        .env("WC_ALLOWED_ORIGINS", "http://127.0.0.1")
+        .env("WC_WEBHOOK_ALLOWED_NETWORKS", "127.0.0.0/8")
         .env("NO_COLOR", "1")
         .env("RUST_LOG", "debug,sqlx=info,hyper=info,reqwest=info,h2=info,rustls=info");
     command

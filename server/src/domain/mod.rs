@@ -3,6 +3,7 @@
 mod idempotency;
 mod return_url;
 pub mod session;
+pub mod text;
 
 pub use idempotency::{IdempotencyKey, IdempotencyKeyError};
 pub use return_url::{ReturnUrl, ReturnUrlError};

@@ -40,6 +40,11 @@ impl ReturnUrl {
         self.0.as_str()
     }
 
+    /// The URL's origin, as a browser writes it (`https://shop.example`).
+    pub fn origin(&self) -> String {
+        self.0.origin().ascii_serialization()
+    }
+
     /// The URL with one query parameter set, replacing any earlier value of it.
     pub fn with_param(&self, name: &str, value: &str) -> String {
         let mut url = self.0.clone();

@@ -17,7 +17,7 @@ use axum::{
 };
 use base64::Engine;
 use std::collections::BTreeMap;
-use wallet_checkout_contract::{Amount, Currency};
+use wallet_checkout_contract::Currency;
 
 const DAY_MS: i64 = 86_400_000;
 /// Days in the chart.
@@ -50,12 +50,12 @@ fn basic_password(headers: &HeaderMap) -> Option<String> {
     (!password.is_empty()).then(|| password.to_owned())
 }
 
-fn money(minor: i64, currency: &str) -> String {
-    Currency::parse(currency)
-        .ok()
-        .and_then(|c| Amount::new(minor.max(0) as u64, c).ok())
-        .map(|a| format!("{} {}", a.currency(), a.to_decimal_string()))
-        .unwrap_or_default()
+/// `CNY 68.00`: exact for any total.
+fn money(minor: u128, currency: &str) -> String {
+    match Currency::parse(currency) {
+        Ok(currency) => format!("{currency} {}", currency.decimal_string(minor)),
+        Err(_) => format!("{currency} {minor}"),
+    }
 }
 
 pub async fn dashboard(State(state): State<AppState>, headers: HeaderMap) -> Response {
@@ -81,7 +81,7 @@ async fn render(state: &AppState, viewer: &str) -> anyhow::Result<String> {
     let totals = state.store.daily_totals(from, today + DAY_MS).await?;
 
     // Today's takings per currency.
-    let mut takings: BTreeMap<String, (i64, i64)> = BTreeMap::new();
+    let mut takings: BTreeMap<String, (u128, i64)> = BTreeMap::new();
     for total in totals.iter().filter(|t| t.day * DAY_MS == today) {
         let entry = takings.entry(total.currency.clone()).or_default();
         entry.0 += total.amount_minor;
@@ -131,7 +131,7 @@ async fn render(state: &AppState, viewer: &str) -> anyhow::Result<String> {
             session = escape(&row.session_id),
             reference = escape(row.reference.as_deref().unwrap_or("")),
             wallet = escape(&row.wallet_id),
-            amount = escape(&money(row.amount_minor, &row.currency)),
+            amount = escape(&money(u128::try_from(row.amount_minor).unwrap_or_default(), &row.currency)),
             status = escape(&row.status),
             flag = row.flag.as_deref().map(|f| format!(" <span class=\"dash__flag\">{}</span>", escape(f))).unwrap_or_default(),
             steps = steps.join(""),
@@ -153,7 +153,7 @@ async fn render(state: &AppState, viewer: &str) -> anyhow::Result<String> {
 /// Stacked bars per day (one colour per wallet), for the currency with the most takings; SVG
 /// drawn here, with a table of the same numbers for screen readers.
 fn chart(totals: &[crate::store::DayTotal], from: i64) -> anyhow::Result<String> {
-    let mut by_currency: BTreeMap<&str, i64> = BTreeMap::new();
+    let mut by_currency: BTreeMap<&str, u128> = BTreeMap::new();
     for total in totals {
         *by_currency.entry(&total.currency).or_default() += total.amount_minor;
     }
@@ -168,14 +168,14 @@ fn chart(totals: &[crate::store::DayTotal], from: i64) -> anyhow::Result<String>
     };
     const COLOURS: [&str; 6] = ["#0b7a3e", "#1660cc", "#003087", "#b35c00", "#7a3e9d", "#57606a"];
     let first_day = from / DAY_MS;
-    let mut days = vec![BTreeMap::<&str, i64>::new(); CHART_DAYS as usize];
+    let mut days = vec![BTreeMap::<&str, u128>::new(); CHART_DAYS as usize];
     for total in totals.iter().filter(|t| t.currency == *currency) {
         let index = (total.day - first_day) as usize;
         if index < days.len() {
             *days[index].entry(total.wallet_id.as_str()).or_default() += total.amount_minor;
         }
     }
-    let max = days.iter().map(|d| d.values().sum::<i64>()).max().unwrap_or(0).max(1);
+    let max = days.iter().map(|d| d.values().sum::<u128>()).max().unwrap_or(0).max(1);
     let (width, height, bar) = (560, 200, 28);
     let mut bars = String::new();
     for (i, day) in days.iter().enumerate() {
@@ -186,7 +186,8 @@ fn chart(totals: &[crate::store::DayTotal], from: i64) -> anyhow::Result<String>
             if value == 0 {
                 continue;
             }
-            let h = (value * (height - 40) / max).max(1);
+            // Bar heights in whole pixels, from exact totals (no overflow for any total).
+            let h = ((value * (height - 40) as u128 / max) as i64).max(1);
             y -= h;
             let colour = COLOURS[wallets.iter().position(|w| w == wallet).unwrap_or(0) % COLOURS.len()];
             bars.push_str(&format!(

@@ -12,12 +12,14 @@ pub mod store;
 
 use crate::{
     config::Config,
+    domain::ReturnUrl,
+    egress::EgressPolicy,
     error::ApiError,
     providers::Providers,
     rate_limit::RateLimiter,
     store::{OrderRecord, SessionRecord, Store},
 };
-use axum::http::{header, HeaderMap};
+use axum::http::HeaderMap;
 use std::{net::SocketAddr, sync::Arc};
 use url::Url;
 use wallet_checkout_contract::{OrderId, SessionId};
@@ -30,6 +32,10 @@ pub struct AppState {
     pub session_limiter: Arc<RateLimiter>,
     /// How the demo store reaches this server's merchant API, and its key.
     pub demo: Option<Arc<DemoStore>>,
+    /// The address the server listens on (the port chosen when the configuration says 0).
+    pub bound: SocketAddr,
+    /// Where webhooks may be sent.
+    pub egress: Arc<EgressPolicy>,
 }
 
 /// The demo store's side of the merchant API: it creates orders over HTTP with its own key, the
@@ -55,14 +61,17 @@ impl AppState {
             .ok_or_else(|| ApiError::not_found("session"))
     }
 
-    /// The client's address: the socket's, or the first `X-Forwarded-For` entry behind a
-    /// trusted proxy.
+    /// The client's address: the socket's, or, behind a trusted proxy, the `X-Forwarded-For`
+    /// entry that proxy added (the last one; entries before it come from the client and can say
+    /// anything).
     pub fn client_address(&self, headers: &HeaderMap, peer: SocketAddr) -> std::net::IpAddr {
         if self.config.trust_proxy {
             let forwarded = headers
-                .get("x-forwarded-for")
+                .get_all("x-forwarded-for")
+                .iter()
+                .next_back()
                 .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.split(',').next())
+                .and_then(|v| v.rsplit(',').next())
                 .and_then(|v| v.trim().parse().ok());
             if let Some(address) = forwarded {
                 return address;
@@ -71,19 +80,17 @@ impl AppState {
         peer.ip()
     }
 
-    /// The base URL shoppers reach this server at: the configured one, else the request's host.
+    /// The base URL shoppers reach this server at (`public_url::base`).
     pub fn public_base(&self, headers: &HeaderMap) -> Url {
-        if let Some(url) = &self.config.public_url {
-            return url.clone();
-        }
-        headers
-            .get(header::HOST)
-            .and_then(|host| host.to_str().ok())
-            .and_then(|host| Url::parse(&format!("http://{host}/")).ok())
-            .filter(|url| url.path() == "/" && url.query().is_none())
-            .unwrap_or_else(|| {
-                Url::parse(&format!("http://{}/", self.config.bind)).expect("a socket address makes a URL")
-            })
+        crate::public_url::base(&self.config, self.bound, headers)
+    }
+
+    /// Whether a shopper may be sent back to `url`: only to the store's own origins (the
+    /// allowed origins and this server's public origin), never to a page an attacker names.
+    pub fn is_store_page(&self, url: &ReturnUrl, headers: &HeaderMap) -> bool {
+        let origin = url.origin();
+        self.config.allowed_origins.iter().any(|allowed| allowed.as_bytes() == origin.as_bytes())
+            || self.public_base(headers).origin().ascii_serialization() == origin
     }
 }
 

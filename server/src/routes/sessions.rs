@@ -43,6 +43,11 @@ pub async fn create_session(
     let key = IdempotencyKey::parse(key).map_err(|e| ApiError::invalid_request(e.to_string()))?;
     let return_url =
         ReturnUrl::parse(&request.return_url).map_err(|e| ApiError::invalid_request(e.to_string()))?;
+    if !state.is_store_page(&return_url, &headers) {
+        return Err(ApiError::invalid_request(
+            "return_url must be a page of the store: on one of the allowed origins or this server's public URL",
+        ));
+    }
     let request_hash = request_hash(&request);
 
     if let Some(existing) = state.store.session_by_idempotency_key(&key).await.map_err(ApiError::internal)? {

@@ -13,6 +13,8 @@ pub struct NewApiKey {
     /// The start of the secret, kept to tell keys apart in lists (`sk_test_Ab12`).
     pub prefix: String,
     pub secret: String,
+    /// Live-mode key (`sk_live_`) or test-mode key (`sk_test_`); it authenticates only there.
+    pub livemode: bool,
     pub created_by: String,
     pub created_at: UnixMillis,
 }
@@ -27,6 +29,8 @@ pub struct ApiKeyRecord {
     pub created_by: String,
     pub revoked_at: Option<i64>,
     pub last_used_at: Option<i64>,
+    /// 1 for a live-mode key, 0 for a test-mode key.
+    pub livemode: i64,
 }
 
 /// What revoking a key did.
@@ -56,13 +60,13 @@ pub fn secret_digest(secret: &str) -> String {
 }
 
 const KEY_SELECT: &str =
-    "SELECT id, name, role, prefix, created_at, created_by, revoked_at, last_used_at FROM api_keys";
+    "SELECT id, name, role, prefix, created_at, created_by, revoked_at, last_used_at, livemode FROM api_keys";
 
 impl Store {
     pub async fn insert_api_key(&self, key: &NewApiKey) -> Result<ApiKeyRecord, StoreError> {
         sqlx::query(
-            "INSERT INTO api_keys (id, name, role, prefix, secret_hash, created_at, created_by) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            "INSERT INTO api_keys (id, name, role, prefix, secret_hash, created_at, created_by, livemode) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
         .bind(&key.id)
         .bind(&key.name)
@@ -71,6 +75,7 @@ impl Store {
         .bind(secret_digest(&key.secret))
         .bind(key.created_at)
         .bind(&key.created_by)
+        .bind(i64::from(key.livemode))
         .execute(&self.pool)
         .await?;
         self.api_key(&key.id).await?.ok_or_else(|| StoreError::Corrupt("inserted key vanished".into()))
@@ -80,17 +85,20 @@ impl Store {
         Ok(sqlx::query_as(&format!("{KEY_SELECT} WHERE id = $1")).bind(id).fetch_optional(&self.pool).await?)
     }
 
-    /// The live key with this secret, if any; notes its use.
+    /// The unrevoked key with this secret made for this store's mode (a test key never opens a
+    /// live server, nor a live key a test one), if any; notes its use.
     pub async fn authenticate(
         &self,
         secret: &str,
         now: UnixMillis,
     ) -> Result<Option<ApiKeyRecord>, StoreError> {
-        let key: Option<ApiKeyRecord> =
-            sqlx::query_as(&format!("{KEY_SELECT} WHERE secret_hash = $1 AND revoked_at IS NULL"))
-                .bind(secret_digest(secret))
-                .fetch_optional(&self.pool)
-                .await?;
+        let key: Option<ApiKeyRecord> = sqlx::query_as(&format!(
+            "{KEY_SELECT} WHERE secret_hash = $1 AND revoked_at IS NULL AND livemode = $2"
+        ))
+        .bind(secret_digest(secret))
+        .bind(i64::from(self.livemode))
+        .fetch_optional(&self.pool)
+        .await?;
         if let Some(key) = &key {
             // At most one write a minute per key.
             sqlx::query("UPDATE api_keys SET last_used_at = $1 WHERE id = $2 AND (last_used_at IS NULL OR last_used_at < $3)")
@@ -145,10 +153,12 @@ impl Store {
             tx.rollback().await?;
             return Ok(Revocation::AlreadyRevoked(key));
         }
-        let (admins,): (i64,) =
-            sqlx::query_as("SELECT COUNT(*) FROM api_keys WHERE role = 'admin' AND revoked_at IS NULL")
-                .fetch_one(&mut *tx)
-                .await?;
+        let (admins,): (i64,) = sqlx::query_as(
+            "SELECT COUNT(*) FROM api_keys WHERE role = 'admin' AND revoked_at IS NULL AND livemode = $1",
+        )
+        .bind(i64::from(self.livemode))
+        .fetch_one(&mut *tx)
+        .await?;
         if admins == 0 {
             tx.rollback().await?;
             return Ok(Revocation::LastAdmin);

@@ -15,7 +15,7 @@ mod sessions;
 
 pub use events::{DueEvent, EventRecord, WebhookEndpoint};
 pub use keys::{ApiKeyRecord, AuditEntry, NewApiKey, Revocation};
-pub use orders::{NewMerchantOrder, OrderCreation};
+pub use orders::{NewMerchantOrder, OrderCancel, OrderCreation};
 pub use records::{NewOrder, NewSession, OrderRecord, SessionRecord, StatusChange};
 pub use reports::{DayTotal, TransactionFilter, TransactionRow};
 
@@ -88,11 +88,59 @@ pub struct Store {
     livemode: bool,
 }
 
+/// Creates the data directory readable by this user only (0700). A directory that exists already
+/// is left as it is, with a warning if others can read it: it holds the database and its secrets.
+pub fn prepare_data_dir(dir: &std::path::Path) -> anyhow::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+        if !dir.exists() {
+            std::fs::DirBuilder::new()
+                .recursive(true)
+                .mode(0o700)
+                .create(dir)
+                .with_context(|| format!("cannot create the data directory {}", dir.display()))?;
+        } else if let Ok(metadata) = std::fs::metadata(dir) {
+            if metadata.permissions().mode() & 0o077 != 0 {
+                tracing::warn!(dir = %dir.display(), "the data directory can be read by other users; it holds secrets (chmod 700 it)");
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    std::fs::create_dir_all(dir)
+        .with_context(|| format!("cannot create the data directory {}", dir.display()))?;
+    Ok(())
+}
+
+/// The database file of a `sqlite://<path>?...` URL, created empty and readable by this user only
+/// (0600) before SQLite opens it; SQLite gives its `-wal` and `-shm` files the same permissions.
+fn prepare_sqlite_file(database_url: &str) -> anyhow::Result<()> {
+    let Some(rest) = database_url.strip_prefix("sqlite://") else { return Ok(()) };
+    let path = rest.split('?').next().unwrap_or_default();
+    if path.is_empty() || path.starts_with(':') {
+        return Ok(()); // in memory
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .mode(0o600)
+            .open(path)
+            .with_context(|| format!("cannot create the database file {path}"))?;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
+            .with_context(|| format!("cannot restrict the database file {path} to this user"))?;
+    }
+    Ok(())
+}
+
 impl Store {
     /// Connects to `database_url` (`sqlite:` or `postgres:`) and brings the schema up to date.
     pub async fn connect(database_url: &str) -> anyhow::Result<Self> {
         install_default_drivers();
         let backend = if database_url.starts_with("sqlite:") {
+            prepare_sqlite_file(database_url)?;
             Backend::Sqlite
         } else if database_url.starts_with("postgres:") || database_url.starts_with("postgresql:") {
             Backend::Postgres

@@ -3,10 +3,10 @@
 
 use super::{
     records::{self, OrderRow, SessionRow},
-    NewOrder, OrderRecord, SessionRecord, Store, StoreError, Transition,
+    NewOrder, OrderRecord, SessionRecord, Store, StoreError,
 };
 use crate::domain::{IdempotencyKey, SessionEvent, UnixMillis};
-use wallet_checkout_contract::OrderId;
+use wallet_checkout_contract::{OrderId, OrderStatus, SessionStatus};
 
 /// An order the merchant API creates, with the idempotency key it came with.
 #[derive(Debug, Clone)]
@@ -15,6 +15,32 @@ pub struct NewMerchantOrder {
     pub idempotency_key: Option<IdempotencyKey>,
     /// Digest of the request, to tell a retry from a reused key.
     pub request_hash: String,
+}
+
+/// What canceling an order did.
+#[derive(Debug)]
+pub enum OrderCancel {
+    /// Canceled now, with its pending sessions.
+    Canceled(OrderRecord),
+    /// It was paid or canceled already; unchanged.
+    Closed(OrderRecord),
+    /// A session of it is `processing` (the wallet approved, confirmation pending); unchanged.
+    PaymentInProgress(OrderRecord),
+    NotFound,
+}
+
+/// Takes the order's row for the rest of the transaction (a write, so that SQLite takes its
+/// write lock at once and PostgreSQL locks the row); 0 if there is no such order. Cancels and
+/// approvals of one order take it first, so they happen one after the other.
+pub(super) async fn lock_order(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    id: &OrderId,
+) -> Result<u64, sqlx::Error> {
+    Ok(sqlx::query("UPDATE orders SET updated_at = updated_at WHERE id = $1")
+        .bind(id.as_str())
+        .execute(&mut **tx)
+        .await?
+        .rows_affected())
 }
 
 #[derive(Debug)]
@@ -115,35 +141,72 @@ impl Store {
         rows.into_iter().map(SessionRecord::try_from).collect()
     }
 
-    /// Cancels an open order and every pending session of it, as one compare-and-set: a payment
-    /// that lands first wins. `Ok(None)`: no such order; otherwise the order as it is now, and
-    /// whether this call canceled it.
-    pub async fn cancel_order(
-        &self,
-        id: &OrderId,
-        now: UnixMillis,
-    ) -> Result<Option<(OrderRecord, bool)>, StoreError> {
-        let changed = sqlx::query(
-            "UPDATE orders SET status = 'canceled', updated_at = $1 WHERE id = $2 AND status = 'open'",
-        )
-        .bind(now)
+    /// Cancels an open order and every pending session of it, in one transaction that first takes
+    /// the order's row (as an approval does, see `apply`): a payment in flight (a `processing`
+    /// session) refuses the cancel, and a payment that lands first wins.
+    pub async fn cancel_order(&self, id: &OrderId, now: UnixMillis) -> Result<OrderCancel, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        if lock_order(&mut tx, id).await? == 0 {
+            tx.rollback().await?;
+            return Ok(OrderCancel::NotFound);
+        }
+        let order = self.order_in(&mut tx, id).await?;
+        if order.status != OrderStatus::Open {
+            tx.rollback().await?;
+            return Ok(OrderCancel::Closed(order));
+        }
+        let (in_flight,): (i64,) =
+            sqlx::query_as("SELECT COUNT(*) FROM sessions WHERE order_id = $1 AND status = 'processing'")
+                .bind(id.as_str())
+                .fetch_one(&mut *tx)
+                .await?;
+        if in_flight > 0 {
+            tx.rollback().await?;
+            return Ok(OrderCancel::PaymentInProgress(order));
+        }
+        sqlx::query("UPDATE orders SET status = 'canceled', updated_at = $1 WHERE id = $2")
+            .bind(now)
+            .bind(id.as_str())
+            .execute(&mut *tx)
+            .await?;
+        let pending: Vec<SessionRow> = sqlx::query_as(&format!(
+            "{} WHERE order_id = $1 AND status = 'pending' ORDER BY created_at, id",
+            records::SESSION_SELECT
+        ))
         .bind(id.as_str())
-        .execute(&self.pool)
-        .await?
-        .rows_affected();
-        if changed == 1 {
-            for session in self.sessions_of(id).await? {
-                if session.status.is_final() {
-                    continue;
-                }
-                if let Transition::Applied(canceled) =
-                    self.apply(&session.id, SessionEvent::Canceled, now).await?
-                {
-                    tracing::info!(session_id = %canceled.id, order_id = %id, "session canceled with its order");
-                }
+        .fetch_all(&mut *tx)
+        .await?;
+        let mut canceled = Vec::new();
+        for row in pending {
+            let session = SessionRecord::try_from(row)?;
+            if self
+                .change_in(&mut tx, &session, SessionStatus::Canceled, SessionEvent::Canceled, now)
+                .await?
+                .is_some()
+            {
+                canceled.push(session.id);
             }
         }
-        Ok(self.order(id).await?.map(|order| (order, changed == 1)))
+        tx.commit().await?;
+        for session in &canceled {
+            self.announced(session);
+            tracing::info!(session_id = %session, order_id = %id, "session canceled with its order");
+        }
+        let order =
+            self.order(id).await?.ok_or_else(|| StoreError::Corrupt("canceled order vanished".into()))?;
+        Ok(OrderCancel::Canceled(order))
+    }
+
+    async fn order_in(
+        &self,
+        tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+        id: &OrderId,
+    ) -> Result<OrderRecord, StoreError> {
+        let row: OrderRow = sqlx::query_as(&format!("{} WHERE id = $1", records::ORDER_SELECT))
+            .bind(id.as_str())
+            .fetch_one(&mut **tx)
+            .await?;
+        OrderRecord::try_from(row)
     }
 
     /// Marks the order paid by `session` inside the session's transaction; false when another

@@ -32,15 +32,31 @@ pub struct TransactionRow {
 }
 
 /// What was paid on one day (UTC) with one wallet, in one currency.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DayTotal {
     /// Days since 1970-01-01 (UTC).
     pub day: i64,
     pub wallet_id: String,
     pub currency: String,
     pub payments: i64,
-    pub amount_minor: i64,
+    /// The sum in minor units: exact, however many payments (a day of large payments passes
+    /// 2^53 and even 2^63).
+    pub amount_minor: u128,
 }
+
+#[derive(sqlx::FromRow)]
+struct DayTotalRow {
+    day: i64,
+    wallet_id: String,
+    currency: String,
+    payments: i64,
+    /// The sum of each amount's high part (`amount / 2^32`) and of its low part: each fits a
+    /// 64-bit integer for up to 2^31 payments a day, so the database never overflows.
+    high: i64,
+    low: i64,
+}
+
+const LOW_BITS: i64 = 1 << 32;
 
 const DAY_MS: i64 = 86_400_000;
 
@@ -66,15 +82,32 @@ impl Store {
 
     /// Totals of succeeded payments per day (by the time they succeeded) and wallet.
     pub async fn daily_totals(&self, from: UnixMillis, to: UnixMillis) -> Result<Vec<DayTotal>, StoreError> {
-        Ok(sqlx::query_as(
-            "SELECT (updated_at / $1) AS day, wallet_id, currency, COUNT(*) AS payments, CAST(SUM(amount_minor) AS BIGINT) AS amount_minor \
+        let rows: Vec<DayTotalRow> = sqlx::query_as(
+            "SELECT (updated_at / $1) AS day, wallet_id, currency, COUNT(*) AS payments, \
+             CAST(SUM(amount_minor / $4) AS BIGINT) AS high, CAST(SUM(amount_minor % $4) AS BIGINT) AS low \
              FROM sessions WHERE status = 'succeeded' AND (flag IS NULL OR flag <> 'refund_due') \
              AND updated_at >= $2 AND updated_at < $3 GROUP BY (updated_at / $1), wallet_id, currency ORDER BY day, wallet_id, currency",
         )
         .bind(DAY_MS)
         .bind(from)
         .bind(to)
+        .bind(LOW_BITS)
         .fetch_all(&self.pool)
-        .await?)
+        .await?;
+        rows.into_iter()
+            .map(|row| {
+                let (high, low) = (u128::try_from(row.high), u128::try_from(row.low));
+                let (Ok(high), Ok(low)) = (high, low) else {
+                    return Err(StoreError::Corrupt(format!("a negative total on day {}", row.day)));
+                };
+                Ok(DayTotal {
+                    day: row.day,
+                    wallet_id: row.wallet_id,
+                    currency: row.currency,
+                    payments: row.payments,
+                    amount_minor: (high << 32) + low,
+                })
+            })
+            .collect()
     }
 }

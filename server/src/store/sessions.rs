@@ -2,6 +2,7 @@
 //! each change written with its history entry and its event in one transaction.
 
 use super::{
+    orders::lock_order,
     record_change,
     records::{self, SessionRow, StatusChangeRow},
     NewSession, Reservation, SessionRecord, StatusChange, Store, StoreError, Transition, SWEEP_BATCH,
@@ -126,7 +127,8 @@ impl Store {
 
     /// Applies `event` to the session: the status follows from [`decide`], and the change, its
     /// history entry, its event and (on success) the order's new status are written in one
-    /// transaction.
+    /// transaction. An approval first takes the order's row, so it cannot interleave with a
+    /// cancel of the order (`cancel_order`).
     pub async fn apply(
         &self,
         id: &SessionId,
@@ -143,39 +145,59 @@ impl Store {
                 Err(refusal) => return Ok(Transition::Refused(refusal, current)),
             };
             let mut tx = self.pool.begin().await?;
-            // The write comes first so that SQLite takes its write lock at once.
-            let changed =
-                sqlx::query("UPDATE sessions SET status = $1, updated_at = $2 WHERE id = $3 AND status = $4")
-                    .bind(next.as_str())
-                    .bind(now)
-                    .bind(id.as_str())
-                    .bind(current.status.as_str())
-                    .execute(&mut *tx)
-                    .await?
-                    .rows_affected();
-            if changed == 0 {
+            if event == SessionEvent::Approved {
+                lock_order(&mut tx, &current.order_id).await?;
+            }
+            let Some(session) = self.change_in(&mut tx, &current, next, event, now).await? else {
                 tx.rollback().await?;
                 continue;
-            }
-            record_change(&mut tx, id, Some(current.status), next, event.reason(), now).await?;
-            let mut session = self.session_in(&mut tx, id).await?;
-            if next == SessionStatus::Succeeded && !self.mark_paid(&mut tx, &session, now).await? {
-                // The order was paid through another session: this money goes back.
-                sqlx::query("UPDATE sessions SET flag = 'refund_due' WHERE id = $1")
-                    .bind(id.as_str())
-                    .execute(&mut *tx)
-                    .await?;
-                record_change(&mut tx, id, Some(next), next, "refund_due", now).await?;
-                session.flag = Some("refund_due".into());
-                tracing::warn!(session_id = %id, "order already paid; payment flagged for refund");
-            }
-            self.record_event(&mut tx, &format!("session.{next}"), &session, now).await?;
-            self.announce(&mut tx, id).await?;
+            };
             tx.commit().await?;
             self.announced(id);
             return Ok(Transition::Applied(session));
         }
         Err(StoreError::Contended)
+    }
+
+    /// Inside `tx`: moves `current` to `next` if it still has the status the decision was made on
+    /// (`None` if another writer changed it first), with its history entry, its event, the
+    /// announcement, and for a payment the order's new status.
+    pub(super) async fn change_in(
+        &self,
+        tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+        current: &SessionRecord,
+        next: SessionStatus,
+        event: SessionEvent,
+        now: UnixMillis,
+    ) -> Result<Option<SessionRecord>, StoreError> {
+        let id = &current.id;
+        let changed =
+            sqlx::query("UPDATE sessions SET status = $1, updated_at = $2 WHERE id = $3 AND status = $4")
+                .bind(next.as_str())
+                .bind(now)
+                .bind(id.as_str())
+                .bind(current.status.as_str())
+                .execute(&mut **tx)
+                .await?
+                .rows_affected();
+        if changed == 0 {
+            return Ok(None);
+        }
+        record_change(tx, id, Some(current.status), next, event.reason(), now).await?;
+        let mut session = self.session_in(tx, id).await?;
+        if next == SessionStatus::Succeeded && !self.mark_paid(tx, &session, now).await? {
+            // The order was paid through another session: this money goes back.
+            sqlx::query("UPDATE sessions SET flag = 'refund_due' WHERE id = $1")
+                .bind(id.as_str())
+                .execute(&mut **tx)
+                .await?;
+            record_change(tx, id, Some(next), next, "refund_due", now).await?;
+            session.flag = Some("refund_due".into());
+            tracing::warn!(session_id = %id, "order already paid; payment flagged for refund");
+        }
+        self.record_event(tx, &format!("session.{next}"), &session, now).await?;
+        self.announce(tx, id).await?;
+        Ok(Some(session))
     }
 
     /// An approval that came too late: the session expires if its time is up, and the approval is

@@ -32,6 +32,8 @@ pub struct KeyView {
     pub created_at: String,
     pub revoked_at: Option<String>,
     pub last_used_at: Option<String>,
+    /// Whether the key is for live mode (it works only on a live server) or test mode.
+    pub livemode: bool,
 }
 
 impl From<ApiKeyRecord> for KeyView {
@@ -44,6 +46,7 @@ impl From<ApiKeyRecord> for KeyView {
             created_at: time(key.created_at),
             revoked_at: key.revoked_at.map(time),
             last_used_at: key.last_used_at.map(time),
+            livemode: key.livemode != 0,
         }
     }
 }
@@ -65,9 +68,10 @@ pub async fn make_key(
     created_by: &str,
 ) -> Result<(ApiKeyRecord, String), ApiError> {
     let name = name.trim();
-    if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
+    if name.is_empty() || name.chars().count() > 100 {
         return Err(ApiError::invalid_request("name must be 1 to 100 characters"));
     }
+    super::orders::readable("name", name)?;
     let secret = new_secret(if livemode { LIVE_KEY_PREFIX } else { TEST_KEY_PREFIX }, SECRET_CHARS);
     // `sk_test_` and four characters: enough to tell keys apart, far too little to guess with.
     let prefix: String = secret.chars().take(TEST_KEY_PREFIX.len() + 4).collect();
@@ -77,6 +81,7 @@ pub async fn make_key(
         role: role.as_str().to_owned(),
         prefix,
         secret: secret.clone(),
+        livemode,
         created_by: created_by.to_owned(),
         created_at: now_millis(),
     };

@@ -3,11 +3,12 @@
 use super::{audit, limit, time, Page};
 use crate::{
     auth::{Caller, Role},
-    domain::{new_order_id, now_millis, IdempotencyKey},
+    domain::{new_order_id, now_millis, text::check_readable, IdempotencyKey},
     error::{ApiError, JsonBody, PathId, QueryParams},
     routes::AppState,
     store::{
-        NewMerchantOrder, NewOrder, OrderCreation, OrderRecord, SessionRecord, StatusChange, StoreError,
+        NewMerchantOrder, NewOrder, OrderCancel, OrderCreation, OrderRecord, SessionRecord, StatusChange,
+        StoreError,
     },
 };
 use axum::{
@@ -149,13 +150,20 @@ fn check(request: &CreateOrder) -> Result<(), ApiError> {
             )));
         }
     }
-    if std::iter::once(description)
-        .chain(request.reference.as_deref())
-        .any(|text| text.chars().any(char::is_control))
-    {
-        return Err(ApiError::invalid_request("description and reference must not hold control characters"));
+    readable("description", description)?;
+    if let Some(reference) = &request.reference {
+        readable("reference", reference)?;
+    }
+    for (key, value) in &request.metadata {
+        readable("metadata keys", key)?;
+        readable("metadata values", value)?;
     }
     Ok(())
+}
+
+/// Refuses text that would read differently than it is (`domain::text`).
+pub fn readable(field: &str, text: &str) -> Result<(), ApiError> {
+    check_readable(text).map_err(|error| ApiError::invalid_request(format!("{field} must not hold {error}")))
 }
 
 fn request_hash(request: &CreateOrder) -> String {
@@ -279,22 +287,26 @@ pub async fn cancel_order(
     PathId(id): PathId<OrderId>,
 ) -> Result<Json<OrderWithSessions>, ApiError> {
     caller.require(Role::Operator)?;
-    let (order, canceled) = state
-        .store
-        .cancel_order(&id, now_millis())
-        .await
-        .map_err(ApiError::internal)?
-        .ok_or_else(|| ApiError::not_found("order"))?;
-    // Decided by the store's compare-and-set, so a payment landing meanwhile is seen here.
-    if order.status == OrderStatus::Paid {
-        return Err(ApiError::new(
-            ErrorCode::OrderNotPayable,
-            "the order is paid and can no longer be canceled",
-        ));
-    }
-    if canceled {
-        audit(&state, &caller, "order.cancel", id.as_str(), serde_json::json!({})).await?;
-        tracing::info!(order_id = %id, key_id = %caller.key.id, "order canceled");
-    }
+    let order = match state.store.cancel_order(&id, now_millis()).await.map_err(ApiError::internal)? {
+        OrderCancel::NotFound => return Err(ApiError::not_found("order")),
+        OrderCancel::Closed(order) if order.status == OrderStatus::Paid => {
+            return Err(ApiError::new(
+                ErrorCode::OrderNotPayable,
+                "the order is paid and can no longer be canceled",
+            ))
+        }
+        OrderCancel::Closed(order) => order,
+        OrderCancel::PaymentInProgress(_) => {
+            return Err(ApiError::new(
+                ErrorCode::PaymentInProgress,
+                "a payment of this order is being confirmed by the wallet; it cannot be canceled now",
+            ))
+        }
+        OrderCancel::Canceled(order) => {
+            audit(&state, &caller, "order.cancel", id.as_str(), serde_json::json!({})).await?;
+            tracing::info!(order_id = %id, key_id = %caller.key.id, "order canceled");
+            order
+        }
+    };
     Ok(Json(with_sessions(&state, order).await?))
 }

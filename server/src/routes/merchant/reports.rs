@@ -4,7 +4,7 @@
 use super::{time, MAX_LIMIT};
 use crate::{
     auth::{Caller, Role},
-    domain::{now_millis, parse_instant, UnixMillis},
+    domain::{now_millis, parse_instant, text::spreadsheet_safe, UnixMillis},
     error::{ApiError, QueryParams},
     routes::AppState,
     store::{DayTotal, TransactionFilter, TransactionRow},
@@ -142,18 +142,14 @@ pub async fn transactions(
     Ok(Json(Transactions { data }).into_response())
 }
 
-/// One CSV field: quoted when needed, and a leading `=`, `+`, `-`, `@` neutralised so that a
-/// spreadsheet never runs a merchant's reference as a formula.
+/// One CSV field: neutralised so that a spreadsheet never runs it as a formula
+/// (`domain::text::spreadsheet_safe`), and quoted when needed.
 fn csv_field(value: &str) -> String {
-    let value = if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{value}")
-    } else {
-        value.to_owned()
-    };
+    let value = spreadsheet_safe(value);
     if value.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", value.replace('"', "\"\""))
     } else {
-        value
+        value.into_owned()
     }
 }
 
@@ -197,7 +193,15 @@ pub struct TotalView {
     pub date: String,
     pub wallet_id: String,
     pub payments: i64,
-    pub amount: Amount,
+    pub amount: TotalAmount,
+}
+
+/// A sum of payments. `minor_units` is a string of digits: a day's total can pass 2^53, beyond
+/// what a JSON number holds exactly in most languages.
+#[derive(Debug, Serialize)]
+pub struct TotalAmount {
+    pub minor_units: String,
+    pub currency: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -222,7 +226,7 @@ pub fn total_view(total: DayTotal) -> Result<TotalView, ApiError> {
         date: time(total.day * DAY_MS)[..10].to_owned(),
         wallet_id: total.wallet_id,
         payments: total.payments,
-        amount: amount(total.amount_minor, &total.currency)?,
+        amount: TotalAmount { minor_units: total.amount_minor.to_string(), currency: total.currency },
     })
 }
 

@@ -5,6 +5,7 @@ use super::{audit, limit, time, Page};
 use crate::{
     auth::{Caller, Role},
     domain::{new_id, new_secret, now_millis},
+    egress::EgressPolicy,
     error::{ApiError, JsonBody, QueryParams},
     routes::AppState,
     store::{EventRecord, WebhookEndpoint},
@@ -38,7 +39,7 @@ pub struct EndpointView {
 
 fn view(endpoint: WebhookEndpoint, show_secret: bool) -> EndpointView {
     EndpointView {
-        url: endpoint.url,
+        url: masked_url(&endpoint.url),
         enabled: endpoint.enabled != 0,
         created_at: time(endpoint.created_at),
         updated_at: time(endpoint.updated_at),
@@ -46,8 +47,23 @@ fn view(endpoint: WebhookEndpoint, show_secret: bool) -> EndpointView {
     }
 }
 
-/// A webhook URL: absolute http(s), and https in live mode (events carry payment data).
-fn check_url(raw: &str, livemode: bool) -> Result<Url, ApiError> {
+/// The URL as staff and the audit log see it: credentials in it (`https://user:pass@host/`) are
+/// kept for delivery but shown as `****`.
+pub fn masked_url(raw: &str) -> String {
+    match Url::parse(raw) {
+        Ok(mut url) if !url.username().is_empty() || url.password().is_some() => {
+            let _ = url.set_username("****");
+            let _ = url.set_password(None);
+            url.into()
+        }
+        Ok(url) => url.into(),
+        Err(_) => "(not a valid URL)".to_owned(),
+    }
+}
+
+/// A webhook URL: absolute http(s), https in live mode (events carry payment data), and not an
+/// internal address (checked again, after resolving the name, at every delivery).
+fn check_url(raw: &str, livemode: bool, egress: &EgressPolicy) -> Result<Url, ApiError> {
     let url = Url::parse(raw).map_err(|_| ApiError::invalid_request("url must be an absolute URL"))?;
     let allowed = match url.scheme() {
         "https" => true,
@@ -61,6 +77,11 @@ fn check_url(raw: &str, livemode: bool) -> Result<Url, ApiError> {
             "url must be an http or https URL of at most 2048 characters"
         }));
     }
+    egress.check_url(&url).map_err(|refusal| {
+        ApiError::invalid_request(format!(
+            "url is refused: {refusal} (a receiver on your own network needs its range in webhook_allowed_networks)"
+        ))
+    })?;
     Ok(url)
 }
 
@@ -85,7 +106,7 @@ pub async fn set_endpoint(
     JsonBody(request): JsonBody<SetEndpoint>,
 ) -> Result<Json<EndpointView>, ApiError> {
     caller.require(Role::Admin)?;
-    let url = check_url(&request.url, state.config.livemode())?;
+    let url = check_url(&request.url, state.config.livemode(), &state.egress)?;
     let existed = state.store.webhook_endpoint().await.map_err(ApiError::internal)?.is_some();
     let endpoint = state
         .store
@@ -103,7 +124,7 @@ pub async fn set_endpoint(
         &caller,
         "webhook_endpoint.update",
         &endpoint.id,
-        serde_json::json!({ "url": endpoint.url, "enabled": request.enabled }),
+        serde_json::json!({ "url": masked_url(&endpoint.url), "enabled": request.enabled }),
     )
     .await?;
     Ok(Json(view(endpoint, !existed)))
@@ -227,4 +248,19 @@ pub async fn audit_log(
         target: e.target,
         detail: serde_json::from_str(&e.detail).unwrap_or(serde_json::Value::Null),
     })))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::masked_url;
+
+    #[test]
+    fn credentials_in_a_webhook_url_are_masked() {
+        assert_eq!(
+            masked_url("https://shop:s3cret@hooks.shop.example/in"),
+            "https://****@hooks.shop.example/in"
+        );
+        assert_eq!(masked_url("https://token@hooks.shop.example/"), "https://****@hooks.shop.example/");
+        assert_eq!(masked_url("https://hooks.shop.example/in"), "https://hooks.shop.example/in");
+    }
 }

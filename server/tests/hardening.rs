@@ -1,0 +1,584 @@
+//! Defects an attacker, a shopper or a shop in another currency could hit, each found by probing
+//! the server from outside and each guarded here over real HTTP: amounts in every currency,
+//! links and return pages that cannot be bent, webhooks that cannot be aimed inward, keys bound
+//! to their mode, the rate limit behind a proxy, totals beyond 2^53, cancel against a payment in
+//! flight, caching and secrets at rest, and text that lies about itself.
+
+mod common;
+
+use axum::{body::Bytes, extract::State, http::HeaderMap, routing::post, Router};
+use common::{error_code, session_body, spawn, spawn_with, JsonAnswer, TestApp};
+use reqwest::{Method, RequestBuilder};
+use serde_json::{json, Value};
+use std::{
+    sync::{Arc, Mutex},
+    time::{Duration, Instant},
+};
+use wallet_checkout_contract::SessionId;
+use wallet_checkout_server::{auth::Role, domain::SessionEvent, routes::merchant::keys::make_key};
+
+async fn key(app: &TestApp, role: Role) -> String {
+    let store = app.store().await;
+    make_key(&store, &format!("{role} key"), role, false, "test").await.unwrap().1
+}
+
+fn call(app: &TestApp, method: Method, path: &str, secret: &str) -> RequestBuilder {
+    app.client.request(method, app.url(&format!("/api/v1{path}"))).bearer_auth(secret)
+}
+
+async fn order_of(app: &TestApp, operator: &str, minor_units: u64, currency: &str) -> Value {
+    let body =
+        json!({ "amount": { "minor_units": minor_units, "currency": currency }, "description": "Tea" });
+    let response = call(app, Method::POST, "/orders", operator).json(&body).send().await.unwrap();
+    assert_eq!(response.status(), 201, "an order in {currency}");
+    response.json().await.unwrap()
+}
+
+// 1. Amounts in every currency -------------------------------------------------------------------
+
+/// Regression: the server's table had no CLF (4 digits) and took `XXX` or `ABC` for currencies.
+#[tokio::test]
+async fn orders_in_unknown_currencies_are_refused_and_every_other_amount_reads_right() {
+    let app = spawn().await;
+    let operator = key(&app, Role::Operator).await;
+    for code in ["XXX", "ABC", "XTS", "XAU", "HRK"] {
+        let body = json!({ "amount": { "minor_units": 100, "currency": code }, "description": "Tea" });
+        let response = call(&app, Method::POST, "/orders", &operator).json(&body).send().await.unwrap();
+        assert_eq!(error_code(response, 400).await, "invalid_request", "{code} is not a currency");
+    }
+    for (minor_units, currency, shown) in [
+        (6800, "HUF", "HUF 68.00"),
+        (6800, "IDR", "IDR 68.00"),
+        (6800, "IQD", "IQD 6.800"),
+        (12345, "CLF", "CLF 1.2345"),
+        (6800, "JPY", "JPY 6800"),
+    ] {
+        let order = order_of(&app, &operator, minor_units, currency).await;
+        let session = app.session_for(order["id"].as_str().unwrap(), "wechat_pay").await;
+        let page = app
+            .client
+            .get(app.url(&format!("/sandbox/pay/{}", session["id"].as_str().unwrap())))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(page.contains(shown), "the pay page shows {shown}");
+    }
+}
+
+// 2. Return pages ----------------------------------------------------------------------------------
+
+/// Regression: any http(s) `return_url` was accepted, and the sandbox sent the shopper there with
+/// the session id after paying (an open redirect).
+#[tokio::test]
+async fn shoppers_are_sent_back_only_to_the_stores_own_pages() {
+    let app = spawn_with(|config| {
+        config.allowed_origins = vec![axum::http::HeaderValue::from_static("https://shop.example")];
+    })
+    .await;
+    let order = app.new_order().await;
+    for (i, (url, allowed)) in [
+        ("https://shop.example/checkout?x=1", true),
+        (app.url("/store/orders/x").as_str(), true),
+        ("https://evil.example/", false),
+        ("https://shop.example.evil.example/", false),
+        ("http://shop.example/", false),
+        ("https://shop.example:8443/", false),
+        ("http://127.0.0.1/", false),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let mut body = session_body(&order, "paypal");
+        body["return_url"] = json!(url);
+        let response = app.create_session(&format!("ret-{i}"), &body).await;
+        if allowed {
+            assert_eq!(response.status(), 201, "{url} is the store's");
+        } else {
+            assert_eq!(error_code(response, 400).await, "invalid_request", "{url} is not the store's");
+        }
+    }
+}
+
+// 3. Links from configuration, not from Host -------------------------------------------------------
+
+/// Regression: with no `public_url`, the QR payload was built from the request's `Host` header, so
+/// `Host: 127.0.0.1:8080@evil.example` stored a payment link pointing elsewhere.
+#[tokio::test]
+async fn a_forged_host_header_cannot_bend_payment_links() {
+    let app = spawn().await;
+    let port = app.base.rsplit(':').next().unwrap().to_owned();
+    let order = app.new_order().await;
+    for (i, host) in
+        [format!("127.0.0.1:{port}@evil.example"), "evil.example".to_owned(), format!("evil.example:{port}")]
+            .iter()
+            .enumerate()
+    {
+        let session: Value = app
+            .client
+            .post(app.api("/sessions"))
+            .header("Host", host)
+            .header("Idempotency-Key", format!("host-{i}"))
+            .json(&session_body(&order, "wechat_pay"))
+            .json_answer()
+            .await;
+        let payload = session["next_action"]["payload"].as_str().unwrap();
+        assert!(payload.starts_with(&format!("http://127.0.0.1:{port}/sandbox/pay/")), "{host}: {payload}");
+    }
+    // The bound address itself, and localhost on it, are the server's own names.
+    let session: Value = app
+        .client
+        .post(app.api("/sessions"))
+        .header("Host", format!("localhost:{port}"))
+        .header("Idempotency-Key", "host-own")
+        .json(&session_body(&order, "wechat_pay"))
+        .json_answer()
+        .await;
+    assert!(session["next_action"]["payload"]
+        .as_str()
+        .unwrap()
+        .starts_with(&format!("http://localhost:{port}/")));
+}
+
+#[tokio::test]
+async fn a_configured_public_url_decides_every_link() {
+    let app =
+        spawn_with(|config| config.public_url = Some(url::Url::parse("https://pay.shop.example/").unwrap()))
+            .await;
+    let order = app.new_order().await;
+    let session = app.session_for(&order, "wechat_pay").await;
+    assert!(session["next_action"]["payload"]
+        .as_str()
+        .unwrap()
+        .starts_with("https://pay.shop.example/sandbox/pay/"));
+}
+
+// 4. Webhooks that cannot be aimed inward ----------------------------------------------------------
+
+/// What a receiver saw.
+type Seen = Arc<Mutex<Vec<HeaderMap>>>;
+
+async fn receiver() -> (std::net::SocketAddr, Seen) {
+    async fn receive(State(seen): State<Seen>, headers: HeaderMap, _body: Bytes) -> axum::http::StatusCode {
+        seen.lock().unwrap().push(headers);
+        axum::http::StatusCode::OK
+    }
+    let seen: Seen = Arc::default();
+    let app = Router::new().route("/hooks", post(receive)).with_state(seen.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (address, seen)
+}
+
+async fn wait_for(what: &str, mut done: impl AsyncFnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < deadline {
+        if done().await {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("timed out waiting for {what}");
+}
+
+/// Regression: an admin (and through `session.created`, any shopper) could make the server send
+/// requests to loopback, private, link-local and metadata addresses in any spelling.
+#[tokio::test]
+async fn webhook_urls_on_internal_networks_are_refused_in_every_spelling() {
+    let app = spawn_with(|config| config.webhook_allowed_networks.clear()).await;
+    let admin = key(&app, Role::Admin).await;
+    let (address, _) = receiver().await;
+    let port = address.port();
+    for url in [
+        format!("http://127.0.0.1:{port}/hooks"),
+        format!("http://127.1:{port}/hooks"),
+        format!("http://2130706433:{port}/hooks"),
+        format!("http://[::ffff:127.0.0.1]:{port}/hooks"),
+        format!("http://0.0.0.0:{port}/hooks"),
+        format!("http://localhost:{port}/hooks"),
+        "http://169.254.169.254/latest/meta-data/".to_owned(),
+        "http://10.0.0.1/".to_owned(),
+        "http://[fd00::1]/".to_owned(),
+    ] {
+        let response = call(&app, Method::PUT, "/webhook-endpoint", &admin)
+            .json(&json!({ "url": url }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(error_code(response, 400).await, "invalid_request", "{url}");
+    }
+}
+
+/// A URL saved before the rule (or a name that resolves inward later) is refused when delivered,
+/// and what staff read says so in the server's words: nothing tells an open port from a closed one.
+#[tokio::test]
+async fn deliveries_to_internal_addresses_are_refused_and_reveal_nothing() {
+    let app = spawn_with(|config| {
+        config.webhook_allowed_networks.clear();
+        config.webhook_retry_base_ms = 60_000;
+    })
+    .await;
+    let (open, seen) = receiver().await;
+    let closed = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap()
+    };
+    let store = app.store().await;
+    let mut errors = Vec::new();
+    for address in [open, closed] {
+        store
+            .set_webhook_endpoint("whe_test", &format!("http://{address}/hooks"), true, "whsec_test", 0)
+            .await
+            .unwrap();
+        let session = app.new_session("wechat_pay").await;
+        let id = session["id"].as_str().unwrap().to_owned();
+        wait_for("the attempt", async || {
+            store.events(Some(&id), 10).await.unwrap().iter().any(|event| event.last_error.is_some())
+        })
+        .await;
+        let events = store.events(Some(&id), 10).await.unwrap();
+        errors.push(events[0].last_error.clone().unwrap());
+    }
+    assert!(seen.lock().unwrap().is_empty(), "nothing reached the receiver");
+    assert_eq!(errors[0], errors[1], "an open port reads the same as a closed one");
+    assert!(
+        errors[0].starts_with("delivery refused: the address is on a loopback, private"),
+        "{}",
+        errors[0]
+    );
+    assert!(
+        !errors[0].contains(&open.port().to_string()) && !errors[0].contains("127.0.0.1"),
+        "{}",
+        errors[0]
+    );
+}
+
+#[tokio::test]
+async fn a_named_private_network_is_allowed_for_a_receiver_on_the_merchants_own_network() {
+    let app =
+        spawn_with(|config| config.webhook_allowed_networks = vec!["127.0.0.0/8".parse().unwrap()]).await;
+    let admin = key(&app, Role::Admin).await;
+    let (address, seen) = receiver().await;
+    let response = call(&app, Method::PUT, "/webhook-endpoint", &admin)
+        .json(&json!({ "url": format!("http://{address}/hooks") }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    app.new_session("wechat_pay").await;
+    wait_for("a delivery", async || !seen.lock().unwrap().is_empty()).await;
+}
+
+// 5. Keys work only in their mode ------------------------------------------------------------------
+
+/// Regression: a `sk_test_` key (the demo store's too) authenticated against a live-mode server
+/// sharing the database.
+#[tokio::test]
+async fn a_key_works_only_in_the_mode_it_was_made_for() {
+    let db = common::test_db().await;
+    let test_app = common::spawn_on(&db, |_| {}).await;
+    let live_app = common::spawn_on(&db, |config| {
+        config.sandbox = false;
+        config.demo_store = false;
+    })
+    .await;
+    let store = db.store().await;
+    let (_, test_key) = make_key(&store, "test admin", Role::Admin, false, "test").await.unwrap();
+    let (_, live_key) = make_key(&store, "live admin", Role::Admin, true, "test").await.unwrap();
+    assert!(test_key.starts_with("sk_test_") && live_key.starts_with("sk_live_"));
+    for (app, good, bad) in [(&test_app, &test_key, &live_key), (&live_app, &live_key, &test_key)] {
+        assert_eq!(call(app, Method::GET, "/orders", good).send().await.unwrap().status(), 200);
+        let refused = call(app, Method::GET, "/orders", bad).send().await.unwrap();
+        assert_eq!(error_code(refused, 401).await, "unauthorized");
+        let dashboard =
+            app.client.get(app.url("/dashboard")).basic_auth("staff", Some(bad)).send().await.unwrap();
+        assert_eq!(dashboard.status(), 401, "the dashboard refuses a key of the other mode");
+    }
+}
+
+// 6. The rate limit behind a proxy -----------------------------------------------------------------
+
+/// Regression: with `trust_proxy` on, the leftmost `X-Forwarded-For` entry (written by the client)
+/// was used, so a client sending a new one each time was never limited.
+#[tokio::test]
+async fn behind_a_proxy_the_address_the_proxy_saw_is_limited() {
+    let app = spawn_with(|config| {
+        config.trust_proxy = true;
+        config.session_rate_per_minute = 2;
+    })
+    .await;
+    let order = app.new_order().await;
+    let mut statuses = Vec::new();
+    for i in 0..3 {
+        let response = app
+            .client
+            .post(app.api("/sessions"))
+            .header("Idempotency-Key", format!("xff-{i}"))
+            .header("X-Forwarded-For", format!("10.9.8.{i}, 203.0.113.7"))
+            .json(&session_body(&order, "wechat_pay"))
+            .send()
+            .await
+            .unwrap();
+        statuses.push(response.status().as_u16());
+    }
+    assert_eq!(statuses, [201, 201, 429]);
+    // Another client of the same proxy has its own allowance.
+    let other = app
+        .client
+        .post(app.api("/sessions"))
+        .header("Idempotency-Key", "xff-other")
+        .header("X-Forwarded-For", "203.0.113.8")
+        .json(&session_body(&order, "wechat_pay"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(other.status(), 201);
+}
+
+// 7. Totals beyond 2^53 ----------------------------------------------------------------------------
+
+const MAX_MINOR: u64 = 9_007_199_254_740_991;
+
+/// Regression: reports and the dashboard answered 500 once a day's total for a wallet and currency
+/// passed 2^53 - 1 minor units (and stayed broken for the 14 days the dashboard shows).
+#[tokio::test]
+async fn totals_beyond_2_53_and_2_63_are_exact_and_never_a_500() {
+    let app = spawn().await;
+    let operator = key(&app, Role::Operator).await;
+    let viewer = key(&app, Role::Viewer).await;
+    for i in 0..3 {
+        let order = order_of(&app, &operator, MAX_MINOR, "CNY").await;
+        let session = app.session_for(order["id"].as_str().unwrap(), "alipay").await;
+        let id = session["id"].as_str().unwrap();
+        assert_eq!(app.sandbox(id, "approve").await.status(), 200, "payment {i}");
+    }
+    let totals: Value = call(&app, Method::GET, "/reports/daily-totals", &viewer).json_answer().await;
+    assert_eq!(totals["data"][0]["payments"], 3);
+    assert_eq!(
+        totals["data"][0]["amount"],
+        json!({ "minor_units": (3 * u128::from(MAX_MINOR)).to_string(), "currency": "CNY" })
+    );
+
+    // Past 2^63 too: a thousand more such payments on the same day.
+    let pool = sqlx::AnyPool::connect(&app.db.as_ref().unwrap().url).await.unwrap();
+    sqlx::query(
+        "INSERT INTO sessions (id, order_id, wallet_id, status, amount_minor, currency, return_url, device, \
+         idempotency_key, request_hash, action_type, action_value, created_at, expires_at, updated_at) \
+         SELECT id || '_' || n, order_id, wallet_id, status, amount_minor, currency, return_url, device, \
+         idempotency_key || '_' || n, request_hash, action_type, action_value, created_at, expires_at, updated_at \
+         FROM sessions, (WITH RECURSIVE numbers(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM numbers WHERE n < 1000) SELECT n FROM numbers) AS numbers \
+         WHERE status = 'succeeded' AND amount_minor = $1",
+    )
+    .bind(MAX_MINOR as i64)
+    .execute(&pool)
+    .await
+    .unwrap();
+    let totals: Value = call(&app, Method::GET, "/reports/daily-totals", &viewer).json_answer().await;
+    let expected = 3003 * u128::from(MAX_MINOR);
+    assert!(expected > u128::from(u64::MAX));
+    assert_eq!(totals["data"][0]["amount"]["minor_units"], expected.to_string());
+    let dashboard =
+        app.client.get(app.url("/dashboard")).basic_auth("staff", Some(&viewer)).send().await.unwrap();
+    assert_eq!(dashboard.status(), 200);
+    let page = dashboard.text().await.unwrap();
+    let cny = wallet_checkout_contract::Currency::parse("CNY").unwrap();
+    assert!(
+        page.contains(&format!("CNY {}", cny.decimal_string(expected))),
+        "the exact total on the dashboard"
+    );
+    assert_eq!(
+        call(&app, Method::GET, "/reports/transactions?format=csv", &viewer).send().await.unwrap().status(),
+        200
+    );
+}
+
+// 8. Cancel against a payment in flight ------------------------------------------------------------
+
+/// Regression: canceling an order while its session was `processing` succeeded; the payment then
+/// succeeded too, the order stayed canceled, and the widget said "paid".
+#[tokio::test]
+async fn an_order_cannot_be_canceled_while_a_payment_is_in_flight() {
+    let app = spawn().await;
+    let operator = key(&app, Role::Operator).await;
+    let order = order_of(&app, &operator, 6800, "CNY").await;
+    let order_id = order["id"].as_str().unwrap();
+    let session = app.session_for(order_id, "wechat_pay").await;
+    let session_id = SessionId::parse(session["id"].as_str().unwrap()).unwrap();
+    let store = app.store().await;
+    store
+        .apply(&session_id, SessionEvent::Approved, wallet_checkout_server::domain::now_millis())
+        .await
+        .unwrap();
+    let refused =
+        call(&app, Method::POST, &format!("/orders/{order_id}/cancel"), &operator).send().await.unwrap();
+    assert_eq!(error_code(refused, 409).await, "payment_in_progress");
+    store
+        .apply(&session_id, SessionEvent::Confirmed, wallet_checkout_server::domain::now_millis())
+        .await
+        .unwrap();
+    let paid: Value = call(&app, Method::GET, &format!("/orders/{order_id}"), &operator).json_answer().await;
+    assert_eq!(paid["status"], "paid");
+    assert_eq!(paid["sessions"][0]["status"], "succeeded");
+    assert_eq!(paid["sessions"][0]["flag"], Value::Null);
+}
+
+/// Cancels and approvals racing on many orders: an order ends canceled with no payment, or paid;
+/// never canceled with a session approved or paid.
+#[tokio::test]
+async fn cancels_racing_approvals_never_leave_a_canceled_order_with_a_payment() {
+    let app = spawn().await;
+    let operator = key(&app, Role::Operator).await;
+    let store = app.store().await;
+    let mut races = Vec::new();
+    for _ in 0..20 {
+        let order = order_of(&app, &operator, 6800, "CNY").await;
+        let order_id = order["id"].as_str().unwrap().to_owned();
+        let session = app.session_for(&order_id, "wechat_pay").await;
+        let session_id = SessionId::parse(session["id"].as_str().unwrap()).unwrap();
+        let cancel = call(&app, Method::POST, &format!("/orders/{order_id}/cancel"), &operator).send();
+        let store = store.clone();
+        let approve = async move {
+            store
+                .apply(&session_id, SessionEvent::Approved, wallet_checkout_server::domain::now_millis())
+                .await
+                .unwrap()
+        };
+        let (canceled, _) = tokio::join!(cancel, approve);
+        races.push((order_id, canceled.unwrap().status().as_u16()));
+    }
+    for (order_id, cancel_status) in races {
+        let order: Value =
+            call(&app, Method::GET, &format!("/orders/{order_id}"), &operator).json_answer().await;
+        let statuses: Vec<&str> =
+            order["sessions"].as_array().unwrap().iter().map(|s| s["status"].as_str().unwrap()).collect();
+        match order["status"].as_str().unwrap() {
+            "canceled" => {
+                assert_eq!(cancel_status, 200);
+                assert_eq!(statuses, ["canceled"], "a canceled order has no payment in flight");
+            }
+            "open" => {
+                assert_eq!(cancel_status, 409, "the cancel was refused for the payment in flight");
+                assert_eq!(statuses, ["processing"]);
+            }
+            other => panic!("unexpected order status {other}"),
+        }
+    }
+}
+
+// 9. Caching and secrets at rest -------------------------------------------------------------------
+
+#[tokio::test]
+async fn pages_about_payments_are_never_cached() {
+    let app = spawn().await;
+    let viewer = key(&app, Role::Viewer).await;
+    let session = app.new_session("wechat_pay").await;
+    let pages = [
+        app.client.get(app.url("/dashboard")).basic_auth("staff", Some(&viewer)),
+        app.client.get(app.url("/dashboard")),
+        app.client.get(app.url(&format!("/sandbox/pay/{}", session["id"].as_str().unwrap()))),
+        app.client.get(app.url(&format!("/store/orders/{}", session["order_id"].as_str().unwrap()))),
+    ];
+    for page in pages {
+        let response = page.send().await.unwrap();
+        assert_eq!(response.headers()["cache-control"], "no-store", "{}", response.url());
+    }
+}
+
+/// Regression: credentials inside a webhook URL were returned by the API and kept in the audit log.
+#[tokio::test]
+async fn credentials_in_a_webhook_url_are_masked_but_still_used() {
+    let app = spawn().await;
+    let admin = key(&app, Role::Admin).await;
+    let (address, seen) = receiver().await;
+    let url = format!("http://shop:hunter2@{address}/hooks");
+    let made: Value =
+        call(&app, Method::PUT, "/webhook-endpoint", &admin).json(&json!({ "url": url })).json_answer().await;
+    let shown: Value = call(&app, Method::GET, "/webhook-endpoint", &admin).json_answer().await;
+    let log: Value = call(&app, Method::GET, "/audit-log", &admin).json_answer().await;
+    for text in [made.to_string(), shown.to_string(), log.to_string()] {
+        assert!(!text.contains("hunter2") && !text.contains("shop:"), "{text}");
+    }
+    assert_eq!(shown["url"], format!("http://****@{address}/hooks"));
+    app.new_session("wechat_pay").await;
+    wait_for("a delivery", async || !seen.lock().unwrap().is_empty()).await;
+    let authorization = seen.lock().unwrap()[0]["authorization"].to_str().unwrap().to_owned();
+    assert_eq!(authorization, "Basic c2hvcDpodW50ZXIy", "the receiver still gets its credentials");
+}
+
+/// Regression: the data directory and the database file (which holds the webhook signing secret)
+/// were created readable by every user of the machine.
+#[cfg(unix)]
+#[tokio::test]
+async fn the_data_directory_and_database_are_private_to_the_server() {
+    use std::os::unix::fs::PermissionsExt;
+    if std::env::var("WC_TEST_POSTGRES").is_ok_and(|url| !url.is_empty()) {
+        return; // PostgreSQL keeps its own files; this is about the embedded database.
+    }
+    let parent = tempfile::TempDir::new().unwrap();
+    let data_dir = parent.path().join("data");
+    let mut config = wallet_checkout_server::config::Config::for_tests(data_dir.clone());
+    config.database_url = format!("sqlite://{}?mode=rwc", data_dir.join("wallet-checkout.db").display());
+    let app = wallet_checkout_server::startup::Application::build(config).await.unwrap();
+    let mode = |path: &std::path::Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&data_dir), 0o700);
+    for name in ["wallet-checkout.db", "wallet-checkout.db-wal", "wallet-checkout.db-shm"] {
+        let path = data_dir.join(name);
+        if path.exists() || name == "wallet-checkout.db" {
+            assert_eq!(mode(&path), 0o600, "{name}");
+        }
+    }
+    drop(app);
+}
+
+// 10. Text that lies about itself ------------------------------------------------------------------
+
+/// Regression: descriptions, references, metadata and key names accepted direction overrides and
+/// zero-width characters, which make an amount or a reference read differently than it is.
+#[tokio::test]
+async fn text_with_direction_overrides_or_invisible_characters_is_refused() {
+    let app = spawn().await;
+    let admin = key(&app, Role::Admin).await;
+    let order = |description: &str, reference: &str, metadata: Value| json!({ "amount": { "minor_units": 100, "currency": "CNY" }, "description": description, "reference": reference, "metadata": metadata });
+    for body in [
+        order("Tea \u{202E}0001", "A-1", json!({})),
+        order("Tea", "A-10\u{200B}01", json!({})),
+        order("Tea", "\u{2066}A-1\u{2069}", json!({})),
+        order("Tea", "A-1", json!({ "note": "\u{FEFF}x" })),
+        order("Tea", "A-1", json!({ "n\u{200B}ote": "x" })),
+    ] {
+        let response = call(&app, Method::POST, "/orders", &admin).json(&body).send().await.unwrap();
+        assert_eq!(error_code(response, 400).await, "invalid_request", "{body}");
+    }
+    let response = call(&app, Method::POST, "/keys", &admin)
+        .json(&json!({ "name": "Till\u{202E}", "role": "viewer" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(error_code(response, 400).await, "invalid_request");
+    // Real writing still works.
+    let fine =
+        order("茉莉花茶 \u{1F375}", "قهوه\u{200C}خانه-1", json!({ "emoji": "\u{1F469}\u{200D}\u{1F4BB}" }));
+    assert_eq!(call(&app, Method::POST, "/orders", &admin).json(&fine).send().await.unwrap().status(), 201);
+}
+
+/// Regression: CSV cells beginning with a full-width `＝` or a zero-width space before `=` were not
+/// neutralised.
+#[tokio::test]
+async fn csv_cells_that_would_start_a_formula_are_neutralised() {
+    let app = spawn().await;
+    let admin = key(&app, Role::Admin).await;
+    let body = json!({ "amount": { "minor_units": 100, "currency": "CNY" }, "description": "Tea", "reference": "＝HYPERLINK(\"https://evil.example\")" });
+    let order: Value = call(&app, Method::POST, "/orders", &admin).json(&body).json_answer().await;
+    app.session_for(order["id"].as_str().unwrap(), "wechat_pay").await;
+    let csv = call(&app, Method::GET, "/reports/transactions?format=csv", &admin)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(csv.contains(",\"'＝HYPERLINK(\"\"https://evil.example\"\")\","), "{csv}");
+}
