@@ -14,7 +14,7 @@ run() {
   data_dir=$(mktemp -d)
   local log="$data_dir/server.log"
   WC_BIND=127.0.0.1:0 WC_DATA_DIR="$data_dir" DATABASE_URL="$database_url" RUST_LOG=warn,wallet_checkout_server=info \
-    WC_SESSION_RATE_PER_MINUTE=0 \
+    WC_SESSION_RATE_PER_MINUTE=0 WC_ALLOWED_ORIGINS=http://127.0.0.1 \
     NO_COLOR=1 "$SERVER" >"$log" 2>&1 &
   local pid=$!
   local address=""

@@ -26,7 +26,8 @@ function rssKiB(pid) {
   return Number(/VmRSS:\s+(\d+)/.exec(status)[1]);
 }
 
-const server = await startServer({ RUST_LOG: 'warn,wallet_checkout_server=info' });
+// The sessions return to the bench's "store" at http://127.0.0.1 (a return page must be a store origin).
+const server = await startServer({ RUST_LOG: 'warn,wallet_checkout_server=info', WC_ALLOWED_ORIGINS: 'http://127.0.0.1' });
 try {
   const pid = Number(readFileSync(`/proc/${process.pid}/task/${process.pid}/children`, 'utf8').trim().split(/\s+/).pop());
   const order = JSON.parse((await request(server.base, 'POST', '/store/orders')).body).id;
