@@ -5,18 +5,21 @@ import { after, afterEach, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { launchBrowser, startServer } from './lib/harness.mjs';
-import { page as hostPage, sandboxDecide, startPages } from './lib/pages.mjs';
+import { page as hostPage, reserveStore, sandboxDecide, startPages } from './lib/pages.mjs';
 import { scanSessionId } from './lib/qr.mjs';
 
 const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
 const WCAG_22_AA = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'];
 
 let server;
+/** The origin of the test pages that proxy to the server (a store in front of its backend). */
+let store;
 let browser;
 let context;
 
 before(async () => {
-  server = await startServer();
+  store = await reserveStore();
+  server = await startServer({ WC_ALLOWED_ORIGINS: store.origin });
   browser = await launchBrowser();
 });
 
@@ -104,7 +107,7 @@ test('no axe violation in the error states', async () => {
   const pages = await startPages({
     '/unknown': hostPage('<wallet-checkout endpoint="/api/checkout" order="ord_unknown" locale="en"></wallet-checkout>'),
     '/misconfigured': hostPage('<wallet-checkout order="ord_1" locale="en"></wallet-checkout>'),
-  }, { proxyTo: server.base });
+  }, { proxyTo: server.base, port: store.port });
   try {
     const page = await open(`${pages.base}/unknown`);
     await page.getByText('This order could not be found.').waitFor();

@@ -4,19 +4,22 @@ import { after, afterEach, before, beforeEach, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PNG } from 'pngjs';
 import { launchBrowser, recordEvents, recordedEvents, startServer, watchForProblems } from './lib/harness.mjs';
-import { createOrder, page as hostPage, sandboxDecide, sessionStatus, startPages } from './lib/pages.mjs';
+import { createOrder, page as hostPage, reserveStore, sandboxDecide, sessionStatus, startPages } from './lib/pages.mjs';
 import { scanSessionId } from './lib/qr.mjs';
 
 const STRICT_CSP =
   "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' data:; connect-src 'self'";
 
 let server;
+/** The origin of the test pages that proxy to the server (a store in front of its backend). */
+let store;
 let browser;
 let context;
 let problems;
 
 before(async () => {
-  server = await startServer();
+  store = await reserveStore();
+  server = await startServer({ WC_ALLOWED_ORIGINS: store.origin });
   browser = await launchBrowser();
 });
 
@@ -56,7 +59,7 @@ test('the JS API mounts a checkout, calls back with events and destroys it', asy
       window.sameGlobal = window.WalletCheckout.mount === mount;
       whenReady().then(() => (window.defined = true));
     </script>`),
-  }, { proxyTo: server.base });
+  }, { proxyTo: server.base, port: store.port });
   try {
     const page = await newPage();
     await page.goto(`${pages.base}/`);
@@ -87,7 +90,7 @@ test('destroying a widget stops its requests', async () => {
       import { mount } from '/wallet-checkout/wallet-checkout.js';
       window.handle = mount('#slot', { endpoint: '/api/checkout', order: '${order}', locale: 'en' });
     </script>`),
-  }, { proxyTo: server.base });
+  }, { proxyTo: server.base, port: store.port });
   try {
     const page = await newPage();
     await page.goto(`${pages.base}/`);
@@ -113,7 +116,7 @@ test('several widgets on one page work independently', async () => {
   const pages = await startPages({
     '/': hostPage(`<wallet-checkout id="one" endpoint="/api/checkout" order="${first}" locale="en"></wallet-checkout>
       <wallet-checkout id="two" endpoint="/api/checkout" order="${second}" locale="zh-CN"></wallet-checkout>`),
-  }, { proxyTo: server.base });
+  }, { proxyTo: server.base, port: store.port });
   try {
     const page = await newPage();
     await page.goto(`${pages.base}/`);
@@ -151,7 +154,7 @@ test('the script may load twice and the element may come before or after it', as
           document.body.append(late);
         }, 300);
       </script></body></html>`,
-  }, { proxyTo: server.base });
+  }, { proxyTo: server.base, port: store.port });
   try {
     const page = await newPage();
     await page.goto(`${pages.base}/`);
@@ -258,7 +261,7 @@ test("the page's CSS cannot restyle the widget", async () => {
   const pages = await startPages({
     '/plain': hostPage(body),
     '/hostile': hostPage(body, { head: `<style>${HOSTILE_CSS}</style>` }),
-  }, { proxyTo: server.base });
+  }, { proxyTo: server.base, port: store.port });
   try {
     const shots = [];
     for (const path of ['/plain', '/hostile']) {
@@ -300,7 +303,7 @@ test('the integrity hash from integrity.json loads the widget, and a tampered mo
     '/': `<!doctype html><html><head><meta charset="utf-8"><title>SRI</title>
       <script type="module" src="/wallet-checkout/wallet-checkout.js" integrity="${integrity['wallet-checkout.js']}" crossorigin="anonymous"></script>
       </head><body><wallet-checkout endpoint="/api/checkout" order="${order}" locale="en"></wallet-checkout></body></html>`,
-  }, { proxyTo: server.base });
+  }, { proxyTo: server.base, port: store.port });
   try {
     const page = await newPage();
     await page.goto(`${pages.base}/`);

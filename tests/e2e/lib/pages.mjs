@@ -9,7 +9,7 @@ const PROXIED = ['/api/', '/wallet-checkout/', '/sandbox/', '/static/', '/favico
  * `pages` maps a path to `{ html, headers }` (or to HTML alone). Answers `{ base, requests, open,
  * close }`; `requests` lists every proxied request as `METHOD url`.
  */
-export async function startPages(pages, { proxyTo } = {}) {
+export async function startPages(pages, { proxyTo, port = 0 } = {}) {
   const requests = [];
   let open = 0;
   const server = createServer((req, res) => {
@@ -45,7 +45,7 @@ export async function startPages(pages, { proxyTo } = {}) {
     res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', ...headers });
     res.end(html);
   });
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise((resolve) => server.listen(port, '127.0.0.1', resolve));
   return {
     base: `http://127.0.0.1:${server.address().port}`,
     requests,
@@ -53,6 +53,19 @@ export async function startPages(pages, { proxyTo } = {}) {
     open: () => open,
     close: () => new Promise((resolve) => server.close(resolve)),
   };
+}
+
+/**
+ * A port for a store's pages, chosen before the reference server starts, so that the server can
+ * be told the store's origin (`WC_ALLOWED_ORIGINS`: it sends shoppers back only to the store's
+ * own pages). Pass `port` to `startPages`.
+ */
+export async function reserveStore() {
+  const probe = createServer();
+  await new Promise((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address();
+  await new Promise((resolve) => probe.close(resolve));
+  return { port, origin: `http://127.0.0.1:${port}` };
 }
 
 /** A page with `body` and the widget's script from `scriptBase`. */
