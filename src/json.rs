@@ -90,6 +90,10 @@ impl Decode for Session {
             expires_at: string(value, "expires_at")?,
             expires_in_secs: whole(value, "expires_in_secs")?,
             next_action,
+            amount_refunded: match value.field("amount_refunded") {
+                Some(amount) if !amount.is_null() => Some(Amount::decode(&amount)?),
+                _ => None,
+            },
         })
     }
 }
@@ -187,6 +191,7 @@ mod tests {
             expires_at: "2030-01-01T00:00:00Z".into(),
             expires_in_secs: 899,
             next_action,
+            amount_refunded: None,
         }
     }
 
@@ -244,6 +249,13 @@ mod tests {
         for case in cases {
             assert_eq!(Session::decode(&case), None, "{case}");
         }
+    }
+
+    #[test]
+    fn a_refunded_session_reads_its_refunded_amount() {
+        let mut refunded = session(SessionStatus::Succeeded, None);
+        refunded.amount_refunded = Some(Amount::new(500, Currency::parse("CNY").unwrap()).unwrap());
+        agrees(refunded);
     }
 
     #[test]

@@ -351,6 +351,7 @@ mod tests {
             expires_at: String::new(),
             expires_in_secs: 600,
             next_action: action,
+            amount_refunded: None,
         }
     }
 

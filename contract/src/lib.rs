@@ -9,7 +9,7 @@ mod money;
 mod status;
 
 pub use ids::{IdError, OrderId, SessionId, WalletId};
-pub use money::{Amount, AmountError, Currency};
+pub use money::{Amount, AmountError, Currency, MAX_MINOR_UNITS};
 pub use status::SessionStatus;
 
 use serde::{Deserialize, Serialize};
@@ -146,6 +146,10 @@ pub struct Session {
     pub expires_in_secs: u64,
     /// What the widget must do to let the shopper pay. Present while the session is open.
     pub next_action: Option<NextAction>,
+    /// How much of a paid session the merchant has given back. A refunded session stays
+    /// `succeeded`; absent (or `null`) when nothing was refunded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub amount_refunded: Option<Amount>,
 }
 
 /// What the widget does next. The widget is driven by this, so a new wallet needs no widget change.
@@ -191,6 +195,8 @@ pub enum ErrorCode {
     /// A payment of the order is in flight (approved, not yet confirmed), so it cannot be
     /// canceled now (409).
     PaymentInProgress,
+    /// (Merchant API) The payment cannot be refunded (not paid, or nothing left to refund) (409).
+    NotRefundable,
     /// The idempotency key was used with a different request (422).
     IdempotencyConflict,
     /// Another request with this idempotency key is still being processed (409).
@@ -216,6 +222,7 @@ wire_names!(ErrorCode {
     WalletUnavailable => "wallet_unavailable",
     SessionFinal => "session_final",
     PaymentInProgress => "payment_in_progress",
+    NotRefundable => "not_refundable",
     IdempotencyConflict => "idempotency_conflict",
     IdempotencyKeyInUse => "idempotency_key_in_use",
     RateLimited => "rate_limited",
@@ -237,6 +244,7 @@ impl ErrorCode {
             ErrorCode::OrderNotPayable
             | ErrorCode::SessionFinal
             | ErrorCode::PaymentInProgress
+            | ErrorCode::NotRefundable
             | ErrorCode::IdempotencyKeyInUse => 409,
             ErrorCode::WalletUnavailable | ErrorCode::IdempotencyConflict => 422,
             ErrorCode::RateLimited => 429,
@@ -268,6 +276,7 @@ mod tests {
             expires_at: "2026-11-26T10:00:00Z".into(),
             expires_in_secs: 900,
             next_action,
+            amount_refunded: None,
         }
     }
 
@@ -280,6 +289,17 @@ mod tests {
     #[test]
     fn session_with_redirect_action_round_trips() {
         let session = sample_session(Some(NextAction::Redirect { url: "https://pay.example/r".into() }));
+        assert_eq!(round_trip(&session), session);
+    }
+
+    #[test]
+    fn a_refunded_amount_is_written_only_when_there_is_one() {
+        let mut session = sample_session(None);
+        assert!(serde_json::to_value(&session).unwrap().get("amount_refunded").is_none());
+        session.status = SessionStatus::Succeeded;
+        session.amount_refunded = Some(Amount::new(500, Currency::parse("CNY").unwrap()).unwrap());
+        let value = serde_json::to_value(&session).unwrap();
+        assert_eq!(value["amount_refunded"], json!({"minor_units": 500, "currency": "CNY"}));
         assert_eq!(round_trip(&session), session);
     }
 

@@ -11,7 +11,7 @@ use url::Url;
 pub const DEFAULT_SESSION_TTL_SECS: u64 = 15 * 60;
 
 /// Every setting: its key in the file and its environment variable.
-pub const SETTINGS: [(&str, &str); 16] = [
+pub const SETTINGS: [(&str, &str); 17] = [
     ("bind", "WC_BIND"),
     ("public_url", "WC_PUBLIC_URL"),
     ("data_dir", "WC_DATA_DIR"),
@@ -28,6 +28,7 @@ pub const SETTINGS: [(&str, &str); 16] = [
     ("demo_store", "WC_DEMO_STORE"),
     ("public_hosts", "WC_PUBLIC_HOSTS"),
     ("webhook_allowed_networks", "WC_WEBHOOK_ALLOWED_NETWORKS"),
+    ("provider_check_ms", "WC_PROVIDER_CHECK_MS"),
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -80,6 +81,10 @@ pub struct Config {
     /// (`10.1.2.0/24`), for a receiver on the merchant's own network. Default: none; loopback,
     /// private, link-local and other internal addresses are refused.
     pub webhook_allowed_networks: Vec<ipnet::IpNet>,
+    /// `provider_check_ms`: when a wallet's notification has not come, the provider is asked
+    /// after this long, then after twice as long each time, at most every 5 minutes. Default
+    /// 10000.
+    pub provider_check_ms: i64,
 }
 
 /// Where settings come from: the environment first, then the file.
@@ -212,6 +217,12 @@ impl Config {
             webhook_allowed_networks: parse_networks(
                 &source.get("webhook_allowed_networks").unwrap_or_default(),
             )?,
+            provider_check_ms: number(
+                "provider_check_ms",
+                source.get("provider_check_ms"),
+                10_000,
+                50..=3_600_000,
+            )?,
             data_dir,
         })
     }
@@ -240,6 +251,7 @@ impl Config {
                 "127.0.0.0/8".parse().expect("a network"),
                 "::1/128".parse().expect("a network"),
             ],
+            provider_check_ms: 200,
         }
     }
 

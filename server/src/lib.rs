@@ -9,6 +9,7 @@ pub mod egress;
 pub mod error;
 pub mod html;
 pub mod notify;
+pub mod payments;
 pub mod providers;
 pub mod public_url;
 pub mod rate_limit;

@@ -4,9 +4,8 @@
 use crate::{
     auth::Role,
     config::Config,
-    domain::SessionEvent,
     egress::EgressPolicy,
-    providers::{sandbox::SandboxProvider, Providers, Verdict},
+    providers::{sandbox::SandboxProvider, Providers},
     rate_limit::RateLimiter,
     routes::{self, merchant::keys::make_key, AppState, DemoStore},
     store::Store,
@@ -35,9 +34,6 @@ pub const MAX_BODY_BYTES: usize = 16 * 1024;
 /// How often the sweeper expires sessions whose time is up.
 pub const SWEEP_INTERVAL_MS: u64 = 500;
 
-/// How long an approved session waits for its confirmation before the wallet is asked.
-pub const CONFIRMATION_GRACE_MS: i64 = 2_000;
-
 pub struct Application {
     listener: TcpListener,
     router: Router,
@@ -60,18 +56,25 @@ impl Application {
         let store = Store::connect(&config.database_url).await?.with_livemode(config.livemode());
         store.spawn_listener();
         let mut providers = Providers::default();
-        if config.sandbox {
-            providers.add(Arc::new(SandboxProvider));
+        let sandbox = config
+            .sandbox
+            .then(|| Arc::new(SandboxProvider::new(store.clone(), &crate::public_url::bound_base(address))));
+        if let Some(sandbox) = &sandbox {
+            providers.add(sandbox.clone());
         }
+        let providers = Arc::new(providers);
         let demo = if config.demo_store {
             Some(Arc::new(demo_store(&store, &config, address).await?))
         } else {
             None
         };
         let egress = Arc::new(EgressPolicy { allowed: config.webhook_allowed_networks.clone() });
+        let payments = crate::payments::Payments::new(store.clone(), providers.clone(), &config);
         let state = AppState {
             store,
-            providers: Arc::new(providers),
+            providers,
+            payments,
+            sandbox,
             session_limiter: Arc::new(RateLimiter::new(config.session_rate_per_minute)),
             demo,
             config: Arc::new(config),
@@ -179,6 +182,11 @@ pub fn router(state: AppState) -> Router {
         .route("/favicon.ico", get(|| async { axum::http::StatusCode::NO_CONTENT }))
         .nest("/api/checkout", checkout_api)
         .nest("/api/v1", merchant_api)
+        .route(
+            "/api/providers/{provider}/notify",
+            post(routes::providers::notify)
+                .layer(DefaultBodyLimit::max(routes::providers::MAX_NOTIFICATION_BYTES)),
+        )
         .nest("/wallet-checkout", widget);
     if state.demo.is_some() {
         app = app
@@ -189,8 +197,7 @@ pub fn router(state: AppState) -> Router {
     if state.config.sandbox {
         app = app
             .route("/sandbox/pay/{id}", get(routes::sandbox::pay_page))
-            .route("/sandbox/pay/{id}/approve", post(routes::sandbox::approve))
-            .route("/sandbox/pay/{id}/decline", post(routes::sandbox::decline));
+            .route("/sandbox/pay/{id}/{outcome}", post(routes::sandbox::decide));
     }
     let https = state.config.public_url.as_ref().is_some_and(|url| url.scheme() == "https");
     app.layer(middleware::from_fn(move |request, next| security_headers(request, next, https)))
@@ -228,46 +235,26 @@ fn request_span(request: &axum::http::Request<axum::body::Body>) -> tracing::Spa
     }
 }
 
-/// Expires sessions on time even when nobody reads them, and asks the wallet about approved
-/// sessions whose confirmation never came. Every instance sweeps; the state machine's
-/// compare-and-set makes each change happen once.
+/// The payment sweep (expiry after asking the provider, reconciliation, refunds) and the sandbox
+/// wallet's scripted steps, every half second on every instance.
 fn spawn_sweeper(state: AppState) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_millis(SWEEP_INTERVAL_MS));
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let public_base = crate::public_url::base(&state.config, state.bound, &axum::http::HeaderMap::new());
         loop {
             tick.tick().await;
             let now = crate::domain::now_millis();
-            if let Err(error) = state.store.expire_due(now).await {
-                tracing::error!(%error, "expiry sweep failed");
+            if let Some(sandbox) = &state.sandbox {
+                if let Err(error) = sandbox.run_scripts(now).await {
+                    tracing::error!(%error, "sandbox scripts failed");
+                }
             }
-            if let Err(error) = reconcile(&state, now).await {
-                tracing::error!(%error, "confirmation sweep failed");
+            if let Err(error) = state.payments.sweep(now, &public_base).await {
+                tracing::error!(?error, "payment sweep failed");
             }
         }
     });
-}
-
-async fn reconcile(state: &AppState, now: crate::domain::UnixMillis) -> anyhow::Result<()> {
-    for session in state.store.unconfirmed(now - CONFIRMATION_GRACE_MS).await? {
-        let (Some(provider), Some(reference)) =
-            (state.providers.provider_for(&session.wallet_id), session.provider_reference.as_deref())
-        else {
-            continue;
-        };
-        let event = match provider.payment_verdict(reference).await {
-            Ok(Verdict::Succeeded) => SessionEvent::Confirmed,
-            Ok(Verdict::Failed) => SessionEvent::Declined,
-            Ok(Verdict::Pending) => continue,
-            Err(error) => {
-                tracing::warn!(session_id = %session.id, %error, "the wallet could not say how the payment ended");
-                continue;
-            }
-        };
-        state.store.apply(&session.id, event, now).await?;
-        tracing::info!(session_id = %session.id, ?event, "confirmation reconciled with the wallet");
-    }
-    Ok(())
 }
 
 /// CORS for the widget-facing API: only the configured store origins, never a wildcard. The

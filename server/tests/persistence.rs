@@ -28,8 +28,7 @@ async fn sessions_and_their_history_survive_a_restart() {
         steps,
         [
             (None, SessionStatus::Pending, "created"),
-            (Some(SessionStatus::Pending), SessionStatus::Processing, "approved"),
-            (Some(SessionStatus::Processing), SessionStatus::Succeeded, "confirmed"),
+            (Some(SessionStatus::Pending), SessionStatus::Succeeded, "confirmed"),
         ]
     );
 }

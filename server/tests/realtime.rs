@@ -90,22 +90,29 @@ async fn a_waiting_read_hears_the_expiry() {
 }
 
 #[tokio::test]
-async fn a_late_approval_is_recorded_and_flagged_not_turned_into_a_payment() {
+async fn a_late_payment_is_recorded_and_flagged_not_turned_into_a_payment() {
     let app = spawn_with(|config| config.session_ttl_secs = 1).await;
     let session = app.new_session("wechat_pay").await;
     let id = session["id"].as_str().unwrap();
-    tokio::time::sleep(Duration::from_millis(1_500)).await;
-    let page = app.sandbox(id, "approve").await.text().await.unwrap();
-    assert!(page.contains("Payment expired"));
-    assert_eq!(app.get_session(id).await["status"], json!("expired"));
-
+    let page = app.sandbox(id, "pay-after-expiry").await.text().await.unwrap();
+    assert!(page.contains("Payment scheduled"), "{page}");
+    let expired: Value = app.client.get(app.api(&format!("/sessions/{id}?wait=10"))).json_answer().await;
+    assert_eq!(expired["status"], json!("expired"));
     let store = app.store().await;
     let session_id = SessionId::parse(id).unwrap();
+    let started = Instant::now();
+    while store.session(&session_id).await.unwrap().unwrap().flag.is_none() {
+        assert!(started.elapsed() < Duration::from_secs(10), "the late payment arrives");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(app.get_session(id).await["status"], json!("expired"));
+
     let stored = store.session(&session_id).await.unwrap().unwrap();
     assert_eq!(stored.flag.as_deref(), Some("late_approval"));
+    assert!(stored.paid_at.is_some(), "the money moved: it can be refunded");
     let reasons: Vec<String> =
         store.history(&session_id).await.unwrap().into_iter().map(|c| c.reason).collect();
-    assert_eq!(reasons, ["created", "expired", "late_approval"]);
+    assert_eq!(reasons, ["created", "expired", "late_confirmation"]);
     let order =
         store.order(&OrderId::parse(session["order_id"].as_str().unwrap()).unwrap()).await.unwrap().unwrap();
     assert_eq!(order.status, OrderStatus::Open);
@@ -134,14 +141,15 @@ async fn an_order_is_paid_once_even_when_two_sessions_are_approved() {
 }
 
 #[tokio::test]
-async fn an_approval_whose_confirmation_never_came_is_settled_with_the_wallet() {
+async fn a_payment_whose_notification_never_came_is_settled_with_the_wallet() {
     let app = spawn().await;
     let session = app.new_session("wechat_pay").await;
     let id = SessionId::parse(session["id"].as_str().unwrap()).unwrap();
-    // Approved, and then nothing: as if the server died before the wallet's confirmation.
+    // Approved, paid at the wallet, and then nothing: as if the wallet's notification was lost.
     let store = app.store().await;
     let now = wallet_checkout_server::domain::now_millis();
     store.apply(&id, wallet_checkout_server::domain::SessionEvent::Approved, now).await.unwrap();
+    assert!(store.move_sandbox_payment(id.as_str(), &["pending"], "paid", None, None, now).await.unwrap());
     assert_eq!(app.get_session(id.as_str()).await["status"], json!("processing"));
     let started = Instant::now();
     let answer: Value =

@@ -16,6 +16,28 @@ use wallet_checkout_contract::{OrderId, SessionId};
 /// Milliseconds since the Unix epoch: the one time unit stored in the database.
 pub type UnixMillis = i64;
 
+/// A wallet provider's own references for a payment, each kept in a column of its own.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ProviderRefs {
+    /// The provider's id of the order or trade made at creation (PayPal order id).
+    pub order_id: Option<String>,
+    /// The provider's id of the money movement (WeChat Pay `transaction_id`, Alipay `trade_no`).
+    pub transaction_id: Option<String>,
+    /// The capture of an approved payment (PayPal capture id): what a refund refers to there.
+    pub capture_id: Option<String>,
+}
+
+impl ProviderRefs {
+    /// These references with every field `other` has filled in.
+    pub fn merged(&self, other: &ProviderRefs) -> ProviderRefs {
+        ProviderRefs {
+            order_id: other.order_id.clone().or_else(|| self.order_id.clone()),
+            transaction_id: other.transaction_id.clone().or_else(|| self.transaction_id.clone()),
+            capture_id: other.capture_id.clone().or_else(|| self.capture_id.clone()),
+        }
+    }
+}
+
 pub fn now_millis() -> UnixMillis {
     (OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64
 }

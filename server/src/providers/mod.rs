@@ -1,80 +1,292 @@
-//! Wallet providers behind one trait. A provider turns a stored session into a payment at the
-//! wallet and tells the widget what to do next; it never sees the shopper's browser directly.
+//! Wallet providers behind one trait: what real wallets do, in the server's own terms. A provider
+//! creates a payment and says what the shopper does next, answers how a payment stands, closes an
+//! unpaid one, captures an approved one where the wallet needs that (PayPal), refunds, and turns
+//! an inbound notification (the raw body and headers) into a verified event, with the exact
+//! answer the wallet expects. The rules of a payment (idempotency, expiry, what a verdict does to
+//! a session) live in `payments`, not here: a provider only speaks its wallet's protocol.
 
 pub mod sandbox;
 
 use async_trait::async_trait;
-use std::sync::Arc;
+use axum::{http::HeaderMap, response::Response};
+use std::{net::IpAddr, sync::Arc};
 use url::Url;
 use wallet_checkout_contract::{Amount, DeviceKind, NextAction, SessionId, WalletId, WalletOption};
+
+pub use crate::domain::ProviderRefs;
+use crate::domain::{ReturnUrl, UnixMillis};
 
 /// What a provider needs to start a payment.
 #[derive(Debug, Clone)]
 pub struct PaymentRequest<'a> {
+    /// The merchant's payment number at the provider (`out_trade_no`, PayPal `custom_id`).
     pub session_id: &'a SessionId,
     pub wallet_id: &'a WalletId,
     pub amount: Amount,
+    /// What the shopper pays for, as the order says it (shown in the wallet).
+    pub description: &'a str,
     pub device: DeviceKind,
-    /// Base URL under which this server is reachable by the shopper.
+    /// The shopper's address (WeChat Pay H5 needs it).
+    pub client_ip: IpAddr,
+    /// The last moment the payment may be made.
+    pub expires_at: UnixMillis,
+    /// The store page a redirect flow goes back to.
+    pub return_url: &'a ReturnUrl,
+    /// Base URL under which this server is reachable by shoppers and wallets.
     pub public_base: &'a Url,
+    /// Unique per payment attempt: a repeated create with it must not make a second payment.
+    pub idempotency_key: &'a str,
 }
 
 /// The payment as the provider created it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ProviderPayment {
-    /// The provider's own id for the payment.
-    pub reference: String,
+pub struct CreatedPayment {
     pub next_action: NextAction,
+    pub refs: ProviderRefs,
 }
 
-#[derive(Debug, thiserror::Error)]
-#[error("wallet provider error: {0}")]
-pub struct ProviderError(pub String);
+/// A payment the provider knows, as the server refers to it.
+#[derive(Debug, Clone)]
+pub struct PaymentRef<'a> {
+    pub session_id: &'a SessionId,
+    pub wallet_id: &'a WalletId,
+    pub amount: Amount,
+    pub refs: &'a ProviderRefs,
+}
 
-/// What the wallet says about a payment the shopper approved.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Verdict {
-    /// Not settled yet: ask again later.
+/// How a payment stands at the provider.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PaymentState {
+    /// Not paid yet; the shopper may still pay.
     Pending,
-    Succeeded,
-    Failed,
+    /// The shopper approved it; the merchant must capture it now (PayPal).
+    Approved,
+    /// Paid by the shopper and being settled by the wallet (PayPal capture `PENDING`).
+    Processing,
+    /// The money moved.
+    Succeeded { refs: ProviderRefs, paid: Option<Amount> },
+    /// The wallet or the shopper declined.
+    Failed { reason: String },
+    /// Closed at the provider without a payment (expired there, or closed by the merchant).
+    Closed,
+}
+
+/// How a refund stands at the provider.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RefundState {
+    /// Accepted, not yet settled.
+    Pending {
+        provider_refund_id: Option<String>,
+    },
+    Succeeded {
+        provider_refund_id: Option<String>,
+    },
+    Failed {
+        reason: String,
+    },
+}
+
+/// A refund to ask the provider for.
+#[derive(Debug, Clone)]
+pub struct RefundRequest<'a> {
+    /// The merchant's refund number at the provider (`out_refund_no`, `out_request_no`).
+    pub refund_id: &'a str,
+    pub payment: PaymentRef<'a>,
+    /// How much goes back.
+    pub amount: Amount,
+    pub reason: &'a str,
+    /// Base URL under which this server is reachable (refund notifications).
+    pub public_base: &'a Url,
+}
+
+/// A refund the provider knows.
+#[derive(Debug, Clone)]
+pub struct RefundRef<'a> {
+    pub refund_id: &'a str,
+    pub provider_refund_id: Option<&'a str>,
+    pub payment: PaymentRef<'a>,
+    pub amount: Amount,
+}
+
+/// What a verified notification says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Notice {
+    /// About the payment of a session (`out_trade_no`), with the amount the wallet says was paid
+    /// (checked against the session's) where the notification carries it.
+    Payment { session_id: String, state: PaymentState, amount: Option<Amount> },
+    /// About a refund (`out_refund_no`).
+    Refund { refund_id: String, state: RefundState },
+    /// Verified, but about nothing the server acts on (another event type).
+    Ignored,
+}
+
+/// A verified notification.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Notification {
+    /// The provider's id of this notification: the same id again is a repeat.
+    pub id: String,
+    pub notice: Notice,
+}
+
+/// Why a notification was not accepted. The answer to the provider is its failure answer; the
+/// reason goes to the log only.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Rejection {
+    /// The signature, its timestamp or its key does not verify (probes included).
+    BadSignature(String),
+    /// Verified, but its content cannot be read or does not fit (wrong merchant or app id).
+    Invalid(String),
+    /// The provider could not be asked to verify it (PayPal's postback failed): try later.
+    Unavailable(String),
+}
+
+impl std::fmt::Display for Rejection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Rejection::BadSignature(why) => write!(f, "signature refused: {why}"),
+            Rejection::Invalid(why) => write!(f, "invalid notification: {why}"),
+            Rejection::Unavailable(why) => write!(f, "cannot verify now: {why}"),
+        }
+    }
+}
+
+/// What a provider's error means for the caller.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ProviderError {
+    /// The provider is down, slow or overloaded: the same call may succeed later.
+    #[error("the wallet provider is unavailable: {0}")]
+    Retryable(String),
+    /// The provider refused the payment or refund for a business reason.
+    #[error("the wallet provider declined: {0}")]
+    Declined(String),
+    /// Keys, ids or URLs are wrong: the merchant must fix the configuration.
+    #[error("the wallet provider refused the merchant's credentials or settings: {0}")]
+    Misconfigured(String),
+    /// The request was malformed in the provider's eyes.
+    #[error("the wallet provider refused the request: {0}")]
+    InvalidRequest(String),
+}
+
+/// A wallet a provider offers, and for which orders.
+#[derive(Debug, Clone)]
+pub struct WalletOffer {
+    pub wallet: WalletOption,
+    /// Currencies the wallet takes; empty: any.
+    pub currencies: Vec<String>,
+    /// Smallest and largest amount in minor units it takes.
+    pub min_minor_units: u64,
+    pub max_minor_units: u64,
+}
+
+impl WalletOffer {
+    /// Whether the wallet takes this amount.
+    pub fn accepts(&self, amount: &Amount) -> bool {
+        (self.currencies.is_empty() || self.currencies.iter().any(|c| c == amount.currency().as_str()))
+            && (self.min_minor_units..=self.max_minor_units).contains(&amount.minor_units())
+    }
+}
+
+/// The answer a provider expects to a notification.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ack {
+    /// Received and handled (or a repeat of one that was).
+    Accepted,
+    /// Refused: the provider should not count it as delivered.
+    Refused,
+    /// Verified but not handled now (a database error): the provider should send it again.
+    RetryLater,
 }
 
 #[async_trait]
-pub trait WalletProvider: Send + Sync {
-    /// The wallets this provider serves, in display order.
-    fn wallets(&self) -> Vec<WalletOption>;
+pub trait PaymentProvider: Send + Sync {
+    /// The provider's name in configuration, routes and logs (`wechat_pay`, `alipay`, `paypal`,
+    /// `sandbox`).
+    fn name(&self) -> &'static str;
 
-    async fn create_payment(&self, request: PaymentRequest<'_>) -> Result<ProviderPayment, ProviderError>;
+    /// The wallets it offers, in display order, with what they accept.
+    fn offers(&self) -> Vec<WalletOffer>;
 
-    /// Asks the wallet how an approved payment ended, for sessions whose confirmation did not
-    /// arrive (a crash between approval and confirmation, a lost notification).
-    async fn payment_verdict(&self, reference: &str) -> Result<Verdict, ProviderError>;
+    /// Whether payments go to the provider's live system (real money).
+    fn livemode(&self) -> bool;
+
+    async fn create(&self, request: &PaymentRequest<'_>) -> Result<CreatedPayment, ProviderError>;
+
+    /// How the payment stands now.
+    async fn query(&self, payment: &PaymentRef<'_>) -> Result<PaymentState, ProviderError>;
+
+    /// Closes an unpaid payment so that it can no longer be paid.
+    async fn close(&self, payment: &PaymentRef<'_>) -> Result<(), ProviderError>;
+
+    /// Captures an approved payment (wallets that need it); others never see `Approved`.
+    async fn capture(&self, payment: &PaymentRef<'_>) -> Result<PaymentState, ProviderError> {
+        self.query(payment).await
+    }
+
+    async fn refund(&self, refund: &RefundRequest<'_>) -> Result<RefundState, ProviderError>;
+
+    async fn query_refund(&self, refund: &RefundRef<'_>) -> Result<RefundState, ProviderError>;
+
+    /// Verifies a notification on its raw body before anything is parsed, and reads it.
+    async fn verify_notification(&self, body: &[u8], headers: &HeaderMap) -> Result<Notification, Rejection>;
+
+    /// The exact answer the provider expects (status code and body).
+    fn acknowledge(&self, ack: Ack) -> Response;
 }
 
-/// Every configured provider, looked up by wallet.
+/// Every configured provider, looked up by wallet or by name.
 #[derive(Clone, Default)]
 pub struct Providers {
-    entries: Vec<(WalletOption, Arc<dyn WalletProvider>)>,
+    entries: Vec<(WalletOffer, Arc<dyn PaymentProvider>)>,
 }
 
 impl Providers {
-    pub fn add(&mut self, provider: Arc<dyn WalletProvider>) {
-        for wallet in provider.wallets() {
-            self.entries.push((wallet, provider.clone()));
+    pub fn add(&mut self, provider: Arc<dyn PaymentProvider>) {
+        for offer in provider.offers() {
+            self.entries.push((offer, provider.clone()));
         }
     }
 
-    /// The wallets offered to shoppers, in display order.
+    /// Every wallet offered, in display order.
     pub fn wallets(&self) -> Vec<WalletOption> {
-        self.entries.iter().map(|(wallet, _)| wallet.clone()).collect()
+        self.entries.iter().map(|(offer, _)| offer.wallet.clone()).collect()
     }
 
-    pub fn wallet(&self, id: &WalletId) -> Option<&WalletOption> {
-        self.entries.iter().map(|(wallet, _)| wallet).find(|wallet| &wallet.id == id)
+    /// The wallets offered for an amount: only those whose provider takes its currency and size,
+    /// so the widget never offers a wallet that will refuse.
+    pub fn wallets_for(&self, amount: &Amount) -> Vec<WalletOption> {
+        self.entries
+            .iter()
+            .filter(|(offer, _)| offer.accepts(amount))
+            .map(|(offer, _)| offer.wallet.clone())
+            .collect()
     }
 
-    pub fn provider_for(&self, id: &WalletId) -> Option<&Arc<dyn WalletProvider>> {
-        self.entries.iter().find(|(wallet, _)| &wallet.id == id).map(|(_, provider)| provider)
+    pub fn offer(&self, id: &WalletId) -> Option<&WalletOffer> {
+        self.entries.iter().map(|(offer, _)| offer).find(|offer| &offer.wallet.id == id)
+    }
+
+    pub fn provider_for(&self, id: &WalletId) -> Option<&Arc<dyn PaymentProvider>> {
+        self.entries.iter().find(|(offer, _)| &offer.wallet.id == id).map(|(_, provider)| provider)
+    }
+
+    /// The provider with this name.
+    pub fn named(&self, name: &str) -> Option<&Arc<dyn PaymentProvider>> {
+        self.entries.iter().map(|(_, provider)| provider).find(|provider| provider.name() == name)
+    }
+
+    /// Each provider once, in order.
+    pub fn all(&self) -> Vec<Arc<dyn PaymentProvider>> {
+        let mut seen: Vec<Arc<dyn PaymentProvider>> = Vec::new();
+        for (_, provider) in &self.entries {
+            if !seen.iter().any(|known| known.name() == provider.name()) {
+                seen.push(provider.clone());
+            }
+        }
+        seen
+    }
+
+    /// Whether every offered wallet takes real money.
+    pub fn all_live(&self) -> bool {
+        !self.entries.is_empty() && self.entries.iter().all(|(_, provider)| provider.livemode())
     }
 }

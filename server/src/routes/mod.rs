@@ -6,6 +6,7 @@ pub mod health;
 pub mod merchant;
 pub mod openapi;
 pub mod orders;
+pub mod providers;
 pub mod sandbox;
 pub mod sessions;
 pub mod store;
@@ -15,7 +16,8 @@ use crate::{
     domain::ReturnUrl,
     egress::EgressPolicy,
     error::ApiError,
-    providers::Providers,
+    payments::Payments,
+    providers::{sandbox::SandboxProvider, Providers},
     rate_limit::RateLimiter,
     store::{OrderRecord, SessionRecord, Store},
 };
@@ -36,6 +38,10 @@ pub struct AppState {
     pub bound: SocketAddr,
     /// Where webhooks may be sent.
     pub egress: Arc<EgressPolicy>,
+    /// The payment rules (sessions, notifications, expiry, refunds).
+    pub payments: Payments,
+    /// The sandbox wallet, when it is on (its pay page talks to it).
+    pub sandbox: Option<Arc<SandboxProvider>>,
 }
 
 /// The demo store's side of the merchant API: it creates orders over HTTP with its own key, the
@@ -78,6 +84,11 @@ impl AppState {
             }
         }
         peer.ip()
+    }
+
+    /// Whether payments here are real: no sandbox wallet, and every provider live.
+    pub fn livemode(&self) -> bool {
+        self.config.livemode() && self.providers.all_live()
     }
 
     /// The base URL shoppers reach this server at (`public_url::base`).

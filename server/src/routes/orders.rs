@@ -17,7 +17,9 @@ pub async fn get_order(
             amount: order.amount,
             status: order.status,
         },
-        wallets: state.providers.wallets(),
-        livemode: state.config.livemode(),
+        // Only the wallets whose provider takes this amount, so the widget never offers one that
+        // will refuse.
+        wallets: state.providers.wallets_for(&order.amount),
+        livemode: state.livemode(),
     }))
 }

@@ -1,14 +1,14 @@
 //! The sandbox wallet's pay page: what a shopper sees after scanning the QR code or being
-//! redirected. Approve and Decline drive the session through the same state machine a real
-//! wallet's notifications would.
+//! redirected. Each button is an outcome the sandbox wallet carries out and then notifies the
+//! server of, over HTTP, as a real wallet does: the payment succeeds, is declined, stays
+//! processing and then fails, or is paid after the session expired.
 
-use super::{sessions::current, AppState};
+use super::AppState;
 use crate::{
-    domain::{now_millis, SessionEvent},
     error::ApiError,
     html::{self, escape, page},
-    providers::sandbox::SandboxProvider,
-    store::{SessionRecord, Transition},
+    providers::sandbox::{Outcome, SandboxProvider},
+    store::SessionRecord,
 };
 use axum::{
     extract::{Path, State},
@@ -26,19 +26,24 @@ pub async fn pay_page(State(state): State<AppState>, Path(id): Path<String>) -> 
     };
     let order = state.store.order(&session.order_id).await.ok().flatten();
     let description = order.map(|order| order.description).unwrap_or_default();
-    let body = if session.status == SessionStatus::Pending {
+    let scheduled = match &state.sandbox {
+        Some(_) => {
+            state.store.sandbox_payment(session.id.as_str()).await.ok().flatten().and_then(|p| p.script)
+        }
+        None => None,
+    };
+    let body = if session.status == SessionStatus::Pending && scheduled.is_none() {
         format!(
             "<main class=\"sbx\">\n<p class=\"sbx__badge\">Sandbox wallet: no real money moves</p>\n\
              <h1 class=\"sbx__wallet\">{wallet}</h1>\n<p class=\"sbx__description\">{description}</p>\n\
              <p class=\"sbx__amount\" data-testid=\"amount\">{amount}</p>\n\
-             <div class=\"sbx__actions\">\n\
-             <form method=\"post\" action=\"/sandbox/pay/{id}/approve\"><button class=\"sbx__approve\" type=\"submit\">Approve payment</button></form>\n\
-             <form method=\"post\" action=\"/sandbox/pay/{id}/decline\"><button class=\"sbx__decline\" type=\"submit\">Decline</button></form>\n\
-             </div>\n</main>",
+             <div class=\"sbx__actions\">\n{buttons}</div>\n\
+             <p class=\"sbx__hint\">The last two are scripted outcomes for testing: the payment stays \
+             processing for a few seconds and then fails, or it is paid only after the session expired.</p>\n</main>",
             wallet = escape(wallet_name(&session)),
             description = escape(&description),
             amount = escape(&display_amount(&session)),
-            id = escape(session.id.as_str()),
+            buttons = buttons(&session),
         )
     } else {
         outcome_body(&session)
@@ -46,32 +51,45 @@ pub async fn pay_page(State(state): State<AppState>, Path(id): Path<String>) -> 
     html::response(StatusCode::OK, page("Sandbox wallet", STYLESHEET, "", &body))
 }
 
-pub async fn approve(State(state): State<AppState>, Path(id): Path<String>) -> Response {
-    decide_page(state, id, SessionEvent::Approved).await
+/// The pay page's buttons, one form per outcome.
+fn buttons(session: &SessionRecord) -> String {
+    Outcome::ALL
+        .iter()
+        .map(|outcome| {
+            let (class, label) = match outcome {
+                Outcome::Succeed => ("sbx__approve", "Approve payment"),
+                Outcome::Decline => ("sbx__decline", "Decline"),
+                Outcome::ProcessThenFail => ("sbx__script", "Approve, then fail while processing"),
+                Outcome::PayAfterExpiry => ("sbx__script", "Pay after the session expires"),
+            };
+            format!(
+                "<form method=\"post\" action=\"/sandbox/pay/{id}/{path}\"><button class=\"{class}\" type=\"submit\">{label}</button></form>\n",
+                id = escape(session.id.as_str()),
+                path = outcome.path(),
+            )
+        })
+        .collect()
 }
 
-pub async fn decline(State(state): State<AppState>, Path(id): Path<String>) -> Response {
-    decide_page(state, id, SessionEvent::Declined).await
-}
-
-async fn decide_page(state: AppState, id: String, event: SessionEvent) -> Response {
+/// `POST /sandbox/pay/{id}/{outcome}`: the sandbox wallet carries out the outcome and notifies
+/// the server; a redirect flow then goes back to the store.
+pub async fn decide(State(state): State<AppState>, Path((id, outcome)): Path<(String, String)>) -> Response {
+    let Some(outcome) = Outcome::parse(&outcome) else { return not_found() };
     let session = match find(&state, &id).await {
         Ok(session) => session,
         Err(response) => return response,
     };
-    let mut outcome = state.store.apply(&session.id, event, now_millis()).await;
-    if event == SessionEvent::Approved {
-        // The sandbox confirms an approved payment at once; a real wallet would notify later.
-        if let Ok(Transition::Applied(approved)) = &outcome {
-            tracing::info!(session_id = %approved.id, "sandbox payment approved");
-            outcome = state.store.apply(&approved.id, SessionEvent::Confirmed, now_millis()).await;
-        }
-    }
-    let session = match outcome {
-        Ok(Transition::Applied(session) | Transition::Refused(_, session)) => session,
+    let Some(sandbox) = state.sandbox.as_ref() else { return not_found() };
+    match sandbox.decide(session.id.as_str(), outcome, session.expires_at).await {
+        Ok(Some(_)) => {}
+        Ok(None) => return not_found(),
         Err(error) => return ApiError::internal(error).into_response(),
+    }
+    let session = match find(&state, &id).await {
+        Ok(session) => session,
+        Err(response) => return response,
     };
-    tracing::info!(session_id = %session.id, status = %session.status, "sandbox decision recorded");
+    tracing::info!(session_id = %session.id, outcome = outcome.path(), status = %session.status, "sandbox decision made");
     if matches!(session.next_action, Some(NextAction::Redirect { .. })) {
         let back = session.return_url.with_param(RETURN_SESSION_PARAM, session.id.as_str());
         return (StatusCode::SEE_OTHER, [(header::LOCATION, back)]).into_response();
@@ -79,17 +97,24 @@ async fn decide_page(state: AppState, id: String, event: SessionEvent) -> Respon
     html::response(StatusCode::OK, page("Sandbox wallet", STYLESHEET, "", &outcome_body(&session)))
 }
 
+fn not_found() -> Response {
+    let body = "<main class=\"sbx\"><h1>No such payment</h1><p>This payment link is not valid.</p></main>";
+    html::response(StatusCode::NOT_FOUND, page("Sandbox wallet", STYLESHEET, "", body))
+}
+
 async fn find(state: &AppState, id: &str) -> Result<SessionRecord, Response> {
-    let not_found = || {
-        let body =
-            "<main class=\"sbx\"><h1>No such payment</h1><p>This payment link is not valid.</p></main>";
-        html::response(StatusCode::NOT_FOUND, page("Sandbox wallet", STYLESHEET, "", body))
-    };
     let id = SessionId::parse(id).map_err(|_| not_found())?;
-    match current(state, &id).await {
-        Ok(session) => Ok(session),
-        Err(error) if error.code == wallet_checkout_contract::ErrorCode::NotFound => Err(not_found()),
-        Err(error) => Err(error.into_response()),
+    match state.payments.session(&id).await {
+        Ok(session) if session.provider.as_deref() == Some("sandbox") => Ok(session),
+        Ok(_) => Err(not_found()),
+        Err(error) => {
+            let error = ApiError::from(error);
+            if error.code == wallet_checkout_contract::ErrorCode::NotFound {
+                Err(not_found())
+            } else {
+                Err(error.into_response())
+            }
+        }
     }
 }
 
@@ -103,15 +128,19 @@ fn display_amount(session: &SessionRecord) -> String {
 
 fn outcome_body(session: &SessionRecord) -> String {
     let (title, text) = match session.status {
-        SessionStatus::Succeeded | SessionStatus::Processing => {
-            ("Payment approved", "You can close this page and return to the store.")
+        SessionStatus::Succeeded => ("Payment approved", "You can close this page and return to the store."),
+        SessionStatus::Processing => {
+            ("Payment processing", "The wallet is confirming the payment. You can return to the store.")
         }
         SessionStatus::Failed => ("Payment declined", "No money was taken. You can return to the store."),
         SessionStatus::Expired => {
             ("Payment expired", "This payment can no longer be made. Return to the store to start again.")
         }
         SessionStatus::Canceled => ("Payment canceled", "The store canceled this payment."),
-        SessionStatus::Pending => ("Payment pending", ""),
+        SessionStatus::Pending => (
+            "Payment scheduled",
+            "The sandbox wallet will pay once the session has expired, as a late payment.",
+        ),
     };
     let back =
         if matches!(session.next_action, Some(NextAction::Redirect { .. })) || session.status.is_final() {

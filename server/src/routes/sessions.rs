@@ -2,10 +2,9 @@
 
 use super::AppState;
 use crate::{
-    domain::{now_millis, IdempotencyKey, ReturnUrl, SessionEvent},
+    domain::{now_millis, IdempotencyKey, ReturnUrl},
     error::{ApiError, JsonBody, PathId, QueryParams},
-    providers::PaymentRequest,
-    store::{NewSession, Reservation, SessionRecord, Transition},
+    payments::{StartPayment, Started},
 };
 use axum::{
     extract::{ConnectInfo, State},
@@ -17,15 +16,11 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use std::{net::SocketAddr, time::Duration};
 use wallet_checkout_contract::{
-    CreateSessionRequest, ErrorCode, OrderStatus, Session, SessionId, SessionStatus, IDEMPOTENCY_KEY_HEADER,
+    CreateSessionRequest, Session, SessionId, SessionStatus, IDEMPOTENCY_KEY_HEADER,
 };
 
 /// Header set on a replayed answer to a reused idempotency key.
 const REPLAYED_HEADER: HeaderName = HeaderName::from_static("idempotent-replayed");
-
-/// How long a request waits for a concurrent request with the same key to finish.
-const CONCURRENT_KEY_WAIT_MS: u64 = 5_000;
-const CONCURRENT_KEY_POLL_MS: u64 = 25;
 
 pub async fn create_session(
     State(state): State<AppState>,
@@ -48,103 +43,24 @@ pub async fn create_session(
             "return_url must be a page of the store: on one of the allowed origins or this server's public URL",
         ));
     }
-    let request_hash = request_hash(&request);
-
-    if let Some(existing) = state.store.session_by_idempotency_key(&key).await.map_err(ApiError::internal)? {
-        return replay(&state, existing, &request_hash).await;
-    }
-
-    let order = state.find_order(&request.order_id).await?;
-    if order.status != OrderStatus::Open {
-        return Err(ApiError::new(ErrorCode::OrderNotPayable, "the order is already paid or canceled"));
-    }
-    let provider = state.providers.provider_for(&request.wallet_id).cloned().ok_or_else(|| {
-        ApiError::new(ErrorCode::WalletUnavailable, format!("wallet {} is not offered", request.wallet_id))
-    })?;
-
-    let now = now_millis();
-    let new = NewSession {
-        id: crate::domain::new_session_id(),
-        order_id: order.id,
-        wallet_id: request.wallet_id.clone(),
-        amount: order.amount,
+    let start = StartPayment {
+        request_hash: request_hash(&request),
+        order_id: request.order_id,
+        wallet_id: request.wallet_id,
         return_url,
         device: request.device,
         idempotency_key: key,
-        request_hash: request_hash.clone(),
-        created_at: now,
-        expires_at: now + (state.config.session_ttl_secs as i64) * 1000,
+        client_ip: client,
+        public_base: state.public_base(&headers),
     };
-    let session = match state.store.reserve_session(&new).await.map_err(ApiError::internal)? {
-        Reservation::Existing(existing) => return replay(&state, existing, &request_hash).await,
-        Reservation::Reserved(session) => session,
+    let (session, replayed) = match state.payments.start(start).await? {
+        Started::Created(session) => (session, false),
+        Started::Replayed(session) => (session, true),
     };
-
-    let public_base = state.public_base(&headers);
-    let payment = provider
-        .create_payment(PaymentRequest {
-            session_id: &session.id,
-            wallet_id: &session.wallet_id,
-            amount: session.amount,
-            device: session.device,
-            public_base: &public_base,
-        })
-        .await;
-    let payment = match payment {
-        Ok(payment) => payment,
-        Err(error) => {
-            tracing::error!(session_id = %session.id, %error, "provider could not create the payment");
-            if let Err(error) = state.store.discard_reservation(&session.id).await {
-                tracing::error!(session_id = %session.id, %error, "could not discard the reservation");
-            }
-            return Err(ApiError::new(
-                ErrorCode::ProviderError,
-                "the wallet provider could not start the payment",
-            ));
-        }
-    };
-    state
-        .store
-        .attach_action(&session.id, &payment.next_action, &payment.reference, now_millis())
-        .await
-        .map_err(ApiError::internal)?;
-    tracing::info!(session_id = %session.id, order_id = %session.order_id, wallet = %session.wallet_id, "session created");
-    let session = state.find_session(&session.id).await?;
-    Ok((StatusCode::CREATED, Json(session.view(now_millis()))).into_response())
-}
-
-/// The answer to a reused idempotency key: the same session, once its creator has finished.
-async fn replay(state: &AppState, existing: SessionRecord, request_hash: &str) -> Result<Response, ApiError> {
-    if existing.request_hash != request_hash {
-        return Err(ApiError::new(
-            ErrorCode::IdempotencyConflict,
-            "this Idempotency-Key was used with a different request",
-        ));
-    }
-    let mut session = existing;
-    let mut waited = 0;
-    while session.next_action.is_none() {
-        if waited >= CONCURRENT_KEY_WAIT_MS {
-            return Err(ApiError::new(
-                ErrorCode::IdempotencyKeyInUse,
-                "a request with this Idempotency-Key is still in progress",
-            ));
-        }
-        tokio::time::sleep(Duration::from_millis(CONCURRENT_KEY_POLL_MS)).await;
-        waited += CONCURRENT_KEY_POLL_MS;
-        session = match state.store.session(&session.id).await.map_err(ApiError::internal)? {
-            Some(session) => session,
-            // The first request failed and released the key: the client may retry.
-            None => {
-                return Err(ApiError::new(
-                    ErrorCode::ProviderError,
-                    "the wallet provider could not start the payment",
-                ))
-            }
-        };
-    }
     let mut response = (StatusCode::CREATED, Json(session.view(now_millis()))).into_response();
-    response.headers_mut().insert(REPLAYED_HEADER, HeaderValue::from_static("true"));
+    if replayed {
+        response.headers_mut().insert(REPLAYED_HEADER, HeaderValue::from_static("true"));
+    }
     Ok(response)
 }
 
@@ -180,7 +96,7 @@ pub async fn get_session(
         })?),
     };
     if wait == 0 {
-        let session = current(&state, &id).await?;
+        let session = state.payments.session(&id).await?;
         return Ok(Json(session.view(now_millis())));
     }
     let deadline = tokio::time::Instant::now() + Duration::from_secs(wait);
@@ -189,7 +105,7 @@ pub async fn get_session(
     let subscription = notifier.subscribe(id.as_str());
     let mut changed = Box::pin(subscription.changed());
     changed.as_mut().enable();
-    let mut session = current(&state, &id).await?;
+    let mut session = state.payments.session(&id).await?;
     let known = known.unwrap_or(session.status);
     while session.status == known && !notifier.is_shutting_down() {
         let now = tokio::time::Instant::now();
@@ -199,7 +115,7 @@ pub async fn get_session(
         subscription.wait(changed.as_mut(), deadline - now).await;
         changed.set(subscription.changed());
         changed.as_mut().enable();
-        session = current(&state, &id).await?;
+        session = state.payments.session(&id).await?;
     }
     Ok(Json(session.view(now_millis())))
 }
@@ -208,35 +124,8 @@ pub async fn cancel_session(
     State(state): State<AppState>,
     PathId(id): PathId<SessionId>,
 ) -> Result<Json<Session>, ApiError> {
-    let session = current(&state, &id).await?;
-    let session = match state.store.apply(&session.id, SessionEvent::Canceled, now_millis()).await {
-        Ok(Transition::Applied(session)) => {
-            tracing::info!(session_id = %session.id, "session canceled");
-            session
-        }
-        Ok(Transition::Refused(_, session)) if session.status == SessionStatus::Canceled => session,
-        Ok(Transition::Refused(_, session)) => {
-            return Err(ApiError::new(
-                ErrorCode::SessionFinal,
-                format!("the session is {} and can no longer be canceled", session.status),
-            ))
-        }
-        Err(error) => return Err(ApiError::internal(error)),
-    };
+    let session = state.payments.cancel_session(&id).await?;
     Ok(Json(session.view(now_millis())))
-}
-
-/// The session as it stands now, expiring it first if its time is up.
-pub async fn current(state: &AppState, id: &SessionId) -> Result<SessionRecord, ApiError> {
-    let session = state.find_session(id).await?;
-    let now = now_millis();
-    if session.status == SessionStatus::Pending && now >= session.expires_at {
-        return match state.store.apply(id, SessionEvent::ExpiryReached, now).await {
-            Ok(Transition::Applied(session) | Transition::Refused(_, session)) => Ok(session),
-            Err(error) => Err(ApiError::internal(error)),
-        };
-    }
-    Ok(session)
 }
 
 /// Digest of everything in a create request, to tell a retry from a reused key.

@@ -10,14 +10,18 @@ mod events;
 mod keys;
 mod orders;
 mod records;
+mod refunds;
 mod reports;
 mod sessions;
+mod wallets;
 
 pub use events::{DueEvent, EventRecord, WebhookEndpoint};
 pub use keys::{ApiKeyRecord, AuditEntry, NewApiKey, Revocation};
 pub use orders::{NewMerchantOrder, OrderCancel, OrderCreation};
 pub use records::{NewOrder, NewSession, OrderRecord, SessionRecord, StatusChange};
+pub use refunds::{NewRefund, RefundCreation, RefundRecord, RefundStatus};
 pub use reports::{DayTotal, TransactionFilter, TransactionRow};
+pub use wallets::SandboxPayment;
 
 use crate::{
     domain::{rfc3339, Refusal, UnixMillis},

@@ -1,7 +1,7 @@
 //! What the store reads and writes, and the checked conversion from database rows.
 
 use super::StoreError;
-use crate::domain::{rfc3339, IdempotencyKey, ReturnUrl, UnixMillis};
+use crate::domain::{rfc3339, IdempotencyKey, ProviderRefs, ReturnUrl, UnixMillis};
 use std::collections::BTreeMap;
 use wallet_checkout_contract::{
     Amount, Currency, DeviceKind, NextAction, OrderId, OrderStatus, Session, SessionId, SessionStatus,
@@ -9,7 +9,8 @@ use wallet_checkout_contract::{
 };
 
 pub(super) const SESSION_SELECT: &str = "SELECT id, order_id, wallet_id, status, amount_minor, currency, \
-     return_url, device, request_hash, action_type, action_value, provider_reference, flag, created_at, \
+     return_url, device, request_hash, action_type, action_value, provider, provider_order_id, \
+     provider_transaction_id, provider_capture_id, paid_at, next_check_at, check_attempts, refunded_minor, flag, created_at, \
      expires_at, updated_at FROM sessions";
 
 #[derive(Debug, Clone)]
@@ -64,7 +65,18 @@ pub struct SessionRecord {
     pub request_hash: String,
     /// `None` until the provider has answered.
     pub next_action: Option<NextAction>,
-    pub provider_reference: Option<String>,
+    /// The provider that took the payment (`wechat_pay`, `sandbox`, ...), once it answered.
+    pub provider: Option<String>,
+    /// The provider's references for the payment.
+    pub refs: ProviderRefs,
+    /// When the money moved (the payment succeeded, even if late or twice): what may be refunded.
+    pub paid_at: Option<UnixMillis>,
+    /// When the provider is to be asked about a notification that has not come.
+    pub next_check_at: Option<UnixMillis>,
+    /// How often it was asked so far (for the backoff).
+    pub check_attempts: i64,
+    /// How much was given back by succeeded refunds, in minor units.
+    pub refunded_minor: u64,
     /// A note for the merchant, such as `refund_due`.
     pub flag: Option<String>,
     pub created_at: UnixMillis,
@@ -86,6 +98,9 @@ impl SessionRecord {
             // Rounded up, so that a session with time left never reads as 0.
             expires_in_secs: ((millis_left + 999) / 1000) as u64,
             next_action: if self.status == SessionStatus::Pending { self.next_action.clone() } else { None },
+            amount_refunded: (self.refunded_minor > 0)
+                .then(|| Amount::new(self.refunded_minor, self.amount.currency()).ok())
+                .flatten(),
         }
     }
 }
@@ -130,7 +145,14 @@ pub(super) struct SessionRow {
     request_hash: String,
     action_type: Option<String>,
     action_value: Option<String>,
-    provider_reference: Option<String>,
+    provider: Option<String>,
+    provider_order_id: Option<String>,
+    provider_transaction_id: Option<String>,
+    provider_capture_id: Option<String>,
+    paid_at: Option<i64>,
+    next_check_at: Option<i64>,
+    check_attempts: i64,
+    refunded_minor: i64,
     flag: Option<String>,
     created_at: i64,
     expires_at: i64,
@@ -226,7 +248,17 @@ impl TryFrom<SessionRow> for SessionRecord {
             },
             request_hash: row.request_hash,
             next_action,
-            provider_reference: row.provider_reference,
+            provider: row.provider,
+            refs: ProviderRefs {
+                order_id: row.provider_order_id,
+                transaction_id: row.provider_transaction_id,
+                capture_id: row.provider_capture_id,
+            },
+            paid_at: row.paid_at,
+            next_check_at: row.next_check_at,
+            check_attempts: row.check_attempts,
+            refunded_minor: u64::try_from(row.refunded_minor)
+                .map_err(|_| corrupt("refunded amount", row.refunded_minor))?,
             flag: row.flag,
             created_at: row.created_at,
             expires_at: row.expires_at,

@@ -8,7 +8,9 @@ use super::{
     NewSession, Reservation, SessionRecord, StatusChange, Store, StoreError, Transition, SWEEP_BATCH,
     TRANSITION_ATTEMPTS,
 };
-use crate::domain::{decide, is_late_approval, IdempotencyKey, Refusal, SessionEvent, UnixMillis};
+use crate::domain::{
+    decide, is_late_approval, IdempotencyKey, ProviderRefs, Refusal, SessionEvent, UnixMillis,
+};
 use wallet_checkout_contract::{NextAction, SessionId, SessionStatus};
 
 impl Store {
@@ -50,24 +52,31 @@ impl Store {
         Ok(Reservation::Existing(existing))
     }
 
-    /// Stores what the provider said the shopper must do next; from now on the session is in
-    /// use, and its `session.created` event goes out.
+    /// Stores what the provider said the shopper must do next, which provider it was and its
+    /// references; from now on the session is in use, and its `session.created` event goes out.
+    /// `next_check_at`: when to ask the provider if no notification has come by then.
     pub async fn attach_action(
         &self,
         id: &SessionId,
         action: &NextAction,
-        provider_reference: &str,
+        provider: &str,
+        refs: &ProviderRefs,
+        next_check_at: UnixMillis,
         now: UnixMillis,
     ) -> Result<SessionRecord, StoreError> {
         let (kind, value) = records::action_columns(action);
         let mut tx = self.pool.begin().await?;
         sqlx::query(
-            "UPDATE sessions SET action_type = $1, action_value = $2, provider_reference = $3, updated_at = $4 \
-             WHERE id = $5",
+            "UPDATE sessions SET action_type = $1, action_value = $2, provider = $3, provider_order_id = $4, \
+             provider_transaction_id = $5, provider_capture_id = $6, next_check_at = $7, updated_at = $8 WHERE id = $9",
         )
         .bind(kind)
         .bind(value)
-        .bind(provider_reference)
+        .bind(provider)
+        .bind(refs.order_id.as_deref())
+        .bind(refs.transaction_id.as_deref())
+        .bind(refs.capture_id.as_deref())
+        .bind(next_check_at)
         .bind(now)
         .bind(id.as_str())
         .execute(&mut *tx)
@@ -76,6 +85,53 @@ impl Store {
         self.record_event(&mut tx, "session.created", &session, now).await?;
         tx.commit().await?;
         Ok(session)
+    }
+
+    /// Keeps references the provider gave later (a transaction or capture id).
+    pub async fn record_refs(&self, id: &SessionId, refs: &ProviderRefs) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE sessions SET provider_order_id = COALESCE($1, provider_order_id), \
+             provider_transaction_id = COALESCE($2, provider_transaction_id), \
+             provider_capture_id = COALESCE($3, provider_capture_id) WHERE id = $4",
+        )
+        .bind(refs.order_id.as_deref())
+        .bind(refs.transaction_id.as_deref())
+        .bind(refs.capture_id.as_deref())
+        .bind(id.as_str())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// When to ask the provider next about a session (`None`: no more).
+    pub async fn schedule_check(
+        &self,
+        id: &SessionId,
+        next_check_at: Option<UnixMillis>,
+        attempts: i64,
+    ) -> Result<(), StoreError> {
+        sqlx::query("UPDATE sessions SET next_check_at = $1, check_attempts = $2 WHERE id = $3")
+            .bind(next_check_at)
+            .bind(attempts)
+            .bind(id.as_str())
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Open sessions (pending or processing) whose provider is due to be asked, or whose time is
+    /// up: the sweeper's work, oldest first, at most one batch.
+    pub async fn sessions_to_check(&self, now: UnixMillis) -> Result<Vec<SessionRecord>, StoreError> {
+        let rows: Vec<SessionRow> = sqlx::query_as(&format!(
+            "{} WHERE (status = 'pending' AND expires_at <= $1) \
+             OR (status IN ('pending', 'processing') AND next_check_at <= $1) ORDER BY expires_at LIMIT $2",
+            records::SESSION_SELECT
+        ))
+        .bind(now)
+        .bind(SWEEP_BATCH)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter().map(SessionRecord::try_from).collect()
     }
 
     /// Removes a reserved session whose provider call failed, so the key can be retried.
@@ -171,15 +227,20 @@ impl Store {
         now: UnixMillis,
     ) -> Result<Option<SessionRecord>, StoreError> {
         let id = &current.id;
-        let changed =
-            sqlx::query("UPDATE sessions SET status = $1, updated_at = $2 WHERE id = $3 AND status = $4")
-                .bind(next.as_str())
-                .bind(now)
-                .bind(id.as_str())
-                .bind(current.status.as_str())
-                .execute(&mut **tx)
-                .await?
-                .rows_affected();
+        // A payment is when the money moved: refunds refer to it.
+        let paid_at = (next == SessionStatus::Succeeded).then_some(now);
+        let changed = sqlx::query(
+            "UPDATE sessions SET status = $1, updated_at = $2, paid_at = COALESCE($5, paid_at) \
+             WHERE id = $3 AND status = $4",
+        )
+        .bind(next.as_str())
+        .bind(now)
+        .bind(id.as_str())
+        .bind(current.status.as_str())
+        .bind(paid_at)
+        .execute(&mut **tx)
+        .await?
+        .rows_affected();
         if changed == 0 {
             return Ok(None);
         }
@@ -218,11 +279,16 @@ impl Store {
             _ => current,
         };
         let mut tx = self.pool.begin().await?;
-        sqlx::query("UPDATE sessions SET flag = 'late_approval', updated_at = $1 WHERE id = $2")
-            .bind(now)
-            .bind(current.id.as_str())
-            .execute(&mut *tx)
-            .await?;
+        // A confirmation is money that moved: it can be refunded.
+        let paid_at = (event == SessionEvent::Confirmed).then_some(now);
+        sqlx::query(
+            "UPDATE sessions SET flag = 'late_approval', updated_at = $1, paid_at = COALESCE(paid_at, $3) WHERE id = $2",
+        )
+        .bind(now)
+        .bind(current.id.as_str())
+        .bind(paid_at)
+        .execute(&mut *tx)
+        .await?;
         let reason = if event == SessionEvent::Confirmed { "late_confirmation" } else { "late_approval" };
         record_change(&mut tx, &current.id, Some(current.status), current.status, reason, now).await?;
         let session = self.session_in(&mut tx, &current.id).await?;
@@ -230,40 +296,6 @@ impl Store {
         tx.commit().await?;
         tracing::warn!(session_id = %session.id, status = %session.status, "late approval recorded and flagged");
         Ok(Transition::Refused(refusal, session))
-    }
-
-    /// Expires every pending session whose time is up (at most one batch), through the same
-    /// state machine as any other change, so several instances may sweep at once.
-    pub async fn expire_due(&self, now: UnixMillis) -> Result<usize, StoreError> {
-        let due: Vec<(String,)> = sqlx::query_as(
-            "SELECT id FROM sessions WHERE status = 'pending' AND expires_at <= $1 ORDER BY expires_at LIMIT $2",
-        )
-        .bind(now)
-        .bind(SWEEP_BATCH)
-        .fetch_all(&self.pool)
-        .await?;
-        let mut expired = 0;
-        for (id,) in due {
-            let Ok(id) = SessionId::parse(id) else { continue };
-            if let Transition::Applied(session) = self.apply(&id, SessionEvent::ExpiryReached, now).await? {
-                tracing::info!(session_id = %session.id, "session expired");
-                expired += 1;
-            }
-        }
-        Ok(expired)
-    }
-
-    /// Sessions approved more than `older_than` ago whose confirmation has not arrived.
-    pub async fn unconfirmed(&self, older_than: UnixMillis) -> Result<Vec<SessionRecord>, StoreError> {
-        let rows: Vec<SessionRow> = sqlx::query_as(&format!(
-            "{} WHERE status = 'processing' AND updated_at <= $1 ORDER BY updated_at LIMIT $2",
-            records::SESSION_SELECT
-        ))
-        .bind(older_than)
-        .bind(SWEEP_BATCH)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.into_iter().map(SessionRecord::try_from).collect()
     }
 
     /// The session's status changes, oldest first.

@@ -1,0 +1,172 @@
+//! Creating a payment session: one per idempotency key, for an open order, with a wallet whose
+//! provider takes the order's amount; reserved in the store before the provider is called, and
+//! released again if the provider fails, so that nothing is half-created.
+
+use super::{PaymentError, Payments};
+use crate::{
+    domain::{new_session_id, now_millis, IdempotencyKey, ReturnUrl},
+    error::ApiError,
+    providers::{PaymentRequest, ProviderError},
+    store::{NewSession, Reservation, SessionRecord},
+};
+use std::{net::IpAddr, time::Duration};
+use url::Url;
+use wallet_checkout_contract::{DeviceKind, ErrorCode, OrderId, OrderStatus, WalletId};
+
+/// How long a request waits for a concurrent request with the same key to finish.
+const CONCURRENT_KEY_WAIT_MS: u64 = 5_000;
+const CONCURRENT_KEY_POLL_MS: u64 = 25;
+
+/// A shopper's request to pay an order with a wallet.
+#[derive(Debug, Clone)]
+pub struct StartPayment {
+    pub order_id: OrderId,
+    pub wallet_id: WalletId,
+    pub return_url: ReturnUrl,
+    pub device: DeviceKind,
+    pub idempotency_key: IdempotencyKey,
+    /// Digest of the request, to tell a retry from a reused key.
+    pub request_hash: String,
+    pub client_ip: IpAddr,
+    /// Where shoppers and wallets reach this server.
+    pub public_base: Url,
+}
+
+/// A new session, or the one an earlier request with the same key made.
+pub enum Started {
+    Created(SessionRecord),
+    Replayed(SessionRecord),
+}
+
+impl Payments {
+    pub async fn start(&self, start: StartPayment) -> Result<Started, PaymentError> {
+        if let Some(existing) = self.store.session_by_idempotency_key(&start.idempotency_key).await? {
+            return self.replay(existing, &start.request_hash).await.map(Started::Replayed);
+        }
+        let order = self.store.order(&start.order_id).await?.ok_or_else(|| ApiError::not_found("order"))?;
+        if order.status != OrderStatus::Open {
+            return Err(
+                ApiError::new(ErrorCode::OrderNotPayable, "the order is already paid or canceled").into()
+            );
+        }
+        let unavailable = || {
+            ApiError::new(
+                ErrorCode::WalletUnavailable,
+                format!("wallet {} is not offered for this order", start.wallet_id),
+            )
+        };
+        let offer = self.providers.offer(&start.wallet_id).ok_or_else(unavailable)?;
+        if !offer.accepts(&order.amount) {
+            return Err(unavailable().into());
+        }
+        let provider = self.providers.provider_for(&start.wallet_id).cloned().ok_or_else(unavailable)?;
+
+        let now = now_millis();
+        let new = NewSession {
+            id: new_session_id(),
+            order_id: order.id.clone(),
+            wallet_id: start.wallet_id.clone(),
+            amount: order.amount,
+            return_url: start.return_url.clone(),
+            device: start.device,
+            idempotency_key: start.idempotency_key.clone(),
+            request_hash: start.request_hash.clone(),
+            created_at: now,
+            expires_at: now + self.session_ttl_ms,
+        };
+        let session = match self.store.reserve_session(&new).await? {
+            Reservation::Existing(existing) => {
+                return self.replay(existing, &start.request_hash).await.map(Started::Replayed)
+            }
+            Reservation::Reserved(session) => session,
+        };
+
+        let request = PaymentRequest {
+            session_id: &session.id,
+            wallet_id: &session.wallet_id,
+            amount: session.amount,
+            description: &order.description,
+            device: session.device,
+            client_ip: start.client_ip,
+            expires_at: session.expires_at,
+            return_url: &session.return_url,
+            public_base: &start.public_base,
+            idempotency_key: session.id.as_str(),
+        };
+        let created = match provider.create(&request).await {
+            Ok(created) => created,
+            Err(error) => {
+                tracing::error!(session_id = %session.id, provider = provider.name(), %error, "the wallet provider could not create the payment");
+                if let Err(error) = self.store.discard_reservation(&session.id).await {
+                    tracing::error!(session_id = %session.id, %error, "could not discard the reservation");
+                }
+                return Err(provider_error(&error).into());
+            }
+        };
+        let session = self
+            .store
+            .attach_action(
+                &session.id,
+                &created.next_action,
+                provider.name(),
+                &created.refs,
+                now + self.check_ms,
+                now_millis(),
+            )
+            .await?;
+        tracing::info!(session_id = %session.id, order_id = %session.order_id, wallet = %session.wallet_id, provider = provider.name(), "session created");
+        Ok(Started::Created(session))
+    }
+
+    /// The answer to a reused idempotency key: the same session, once its creator has finished.
+    async fn replay(
+        &self,
+        existing: SessionRecord,
+        request_hash: &str,
+    ) -> Result<SessionRecord, PaymentError> {
+        if existing.request_hash != request_hash {
+            return Err(ApiError::new(
+                ErrorCode::IdempotencyConflict,
+                "this Idempotency-Key was used with a different request",
+            )
+            .into());
+        }
+        let mut session = existing;
+        let mut waited = 0;
+        while session.next_action.is_none() {
+            if waited >= CONCURRENT_KEY_WAIT_MS {
+                return Err(ApiError::new(
+                    ErrorCode::IdempotencyKeyInUse,
+                    "a request with this Idempotency-Key is still in progress",
+                )
+                .into());
+            }
+            tokio::time::sleep(Duration::from_millis(CONCURRENT_KEY_POLL_MS)).await;
+            waited += CONCURRENT_KEY_POLL_MS;
+            session = match self.store.session(&session.id).await? {
+                Some(session) => session,
+                // The first request failed and released the key: the client may retry.
+                None => {
+                    return Err(ApiError::new(
+                        ErrorCode::ProviderError,
+                        "the wallet provider could not start the payment",
+                    )
+                    .into())
+                }
+            };
+        }
+        Ok(session)
+    }
+}
+
+/// The contract's answer for a provider that could not start a payment: what the shopper's widget
+/// can act on (try again, or another wallet), never the provider's own words.
+fn provider_error(error: &ProviderError) -> ApiError {
+    let message = match error {
+        ProviderError::Retryable(_) => "the wallet provider could not be reached; try again",
+        ProviderError::Declined(_) => "the wallet provider declined this payment",
+        ProviderError::Misconfigured(_) => "the wallet is not set up correctly at this store",
+        ProviderError::InvalidRequest(_) => "the wallet provider refused this payment",
+    };
+    ApiError::new(ErrorCode::ProviderError, message)
+}

@@ -1,0 +1,148 @@
+//! Refunds of a paid session, in full or in part: recorded first (idempotently, never more than
+//! was paid), then asked of the provider; its answer, a later notification or the sweep settles
+//! the refund as succeeded or failed.
+
+use super::{payment_ref, PaymentError, Payments};
+use crate::{
+    domain::{new_id, now_millis},
+    error::ApiError,
+    providers::{ProviderError, RefundRequest, RefundState},
+    store::{NewRefund, RefundCreation, RefundRecord},
+};
+use wallet_checkout_contract::{Amount, ErrorCode, OrderId, SessionId};
+
+/// A refund the merchant asks for.
+#[derive(Debug, Clone)]
+pub struct RefundInput {
+    pub order_id: OrderId,
+    /// Which payment of the order: by default the one that paid it. A second payment (flagged
+    /// `refund_due`) or a late one (`late_approval`) is named here.
+    pub session_id: Option<SessionId>,
+    /// How much; by default all that is left.
+    pub amount: Option<Amount>,
+    pub reason: String,
+    pub idempotency_key: Option<String>,
+    pub request_hash: String,
+    /// The key (or staff member) asking.
+    pub created_by: String,
+    pub public_base: url::Url,
+}
+
+/// A refund that was made now, or the one an earlier request with the same key made.
+pub enum RefundOutcome {
+    Created(RefundRecord),
+    Replayed(RefundRecord),
+}
+
+impl Payments {
+    pub async fn refund(&self, input: RefundInput) -> Result<RefundOutcome, PaymentError> {
+        let order = self.store.order(&input.order_id).await?.ok_or_else(|| ApiError::not_found("order"))?;
+        let session_id = match input.session_id.clone().or_else(|| order.paid_session_id.clone()) {
+            Some(id) => id,
+            None => return Err(not_refundable("the order has no payment to refund").into()),
+        };
+        let session = self.store.session(&session_id).await?.filter(|s| s.order_id == order.id);
+        let Some(session) = session else { return Err(ApiError::not_found("session of this order").into()) };
+        if session.paid_at.is_none() {
+            return Err(not_refundable("this session was not paid").into());
+        }
+        let amount = match input.amount {
+            Some(amount) if amount.currency() != session.amount.currency() => {
+                return Err(ApiError::invalid_request(format!(
+                    "amount.currency must be the payment's currency, {}",
+                    session.amount.currency()
+                ))
+                .into())
+            }
+            Some(amount) if amount.minor_units() == 0 => {
+                return Err(ApiError::invalid_request("amount.minor_units must be more than 0").into())
+            }
+            Some(amount) => amount,
+            None => {
+                let left =
+                    session.amount.minor_units().saturating_sub(self.refunded_or_pending(&session.id).await?);
+                Amount::new(left, session.amount.currency()).map_err(ApiError::internal)?
+            }
+        };
+        let new = NewRefund {
+            id: new_id("ref"),
+            order_id: order.id.clone(),
+            session_id: session.id.clone(),
+            amount,
+            reason: input.reason.clone(),
+            idempotency_key: input.idempotency_key.clone(),
+            request_hash: input.request_hash.clone(),
+            created_by: input.created_by.clone(),
+            created_at: now_millis(),
+        };
+        let refund = match self.store.create_refund(&new).await? {
+            RefundCreation::Created(refund) => refund,
+            RefundCreation::Replayed(refund) => return Ok(RefundOutcome::Replayed(refund)),
+            RefundCreation::KeyReused => {
+                return Err(ApiError::new(
+                    ErrorCode::IdempotencyConflict,
+                    "this Idempotency-Key was used with a different request",
+                )
+                .into())
+            }
+            RefundCreation::TooMuch { left } => {
+                let left = Amount::new(left, session.amount.currency()).map_err(ApiError::internal)?;
+                return Err(not_refundable(&format!(
+                    "more than is left to refund ({} {})",
+                    left.currency(),
+                    left.to_decimal_string()
+                ))
+                .into());
+            }
+            RefundCreation::NotPaid => return Err(not_refundable("this session was not paid").into()),
+        };
+        tracing::info!(refund_id = %refund.id, session_id = %session.id, amount = %refund.amount.to_decimal_string(), "refund requested");
+        let Some(provider) = self.provider_of(&session).cloned() else {
+            return Err(ApiError::new(
+                ErrorCode::ProviderError,
+                "the payment's wallet provider is not configured",
+            )
+            .into());
+        };
+        let answer = provider
+            .refund(&RefundRequest {
+                refund_id: &refund.id,
+                payment: payment_ref(&session),
+                amount: refund.amount,
+                reason: &refund.reason,
+                public_base: &input.public_base,
+            })
+            .await;
+        let now = now_millis();
+        match answer {
+            Ok(state) => self.settle_refund(&refund, state, now).await?,
+            Err(ProviderError::Retryable(why)) => {
+                // Not known whether the provider took it: asked again by the sweep, safely (the
+                // refund's number is the provider's idempotency key).
+                tracing::warn!(refund_id = %refund.id, %why, "the wallet provider did not answer the refund; it will be asked again");
+                self.store.note_refund_pending(&refund.id, None, Some(now + self.check_ms)).await?;
+            }
+            Err(error) => {
+                self.settle_refund(&refund, RefundState::Failed { reason: error.to_string() }, now).await?;
+            }
+        }
+        let refund =
+            self.store.refund(&refund.id).await?.ok_or_else(|| ApiError::internal("a refund vanished"))?;
+        Ok(RefundOutcome::Created(refund))
+    }
+
+    /// What the session's refunds that have not failed add up to.
+    async fn refunded_or_pending(&self, session: &SessionId) -> Result<u64, PaymentError> {
+        let session = self.session(session).await?;
+        let refunds = self.store.refunds_of(&session.order_id).await?;
+        Ok(refunds
+            .iter()
+            .filter(|r| r.session_id == session.id && r.status != crate::store::RefundStatus::Failed)
+            .map(|r| r.amount.minor_units())
+            .sum())
+    }
+}
+
+fn not_refundable(message: &str) -> ApiError {
+    ApiError::new(ErrorCode::NotRefundable, message)
+}
