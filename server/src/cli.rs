@@ -11,13 +11,17 @@ use anyhow::{bail, Context};
 
 const USAGE: &str = "usage:\n  wallet-checkout-server                      serve (configuration: README)\n  \
 wallet-checkout-server keys create --name NAME --role admin|operator|viewer\n  \
-wallet-checkout-server keys list\n  wallet-checkout-server keys revoke KEY_ID";
+wallet-checkout-server keys list\n  wallet-checkout-server keys revoke KEY_ID\n  \
+wallet-checkout-server providers check           verify each configured wallet provider";
 
 pub async fn run(config: Config, args: &[String]) -> anyhow::Result<()> {
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     if matches!(args.as_slice(), ["--help" | "-h" | "help"]) {
         println!("{USAGE}");
         return Ok(());
+    }
+    if matches!(args.as_slice(), ["providers", "check"]) {
+        return check_providers(&config).await;
     }
     if config.database_url.starts_with("sqlite:") {
         crate::store::prepare_data_dir(&config.data_dir)?;
@@ -77,6 +81,35 @@ pub async fn run(config: Config, args: &[String]) -> anyhow::Result<()> {
             None => bail!("no key {id}"),
         },
         _ => bail!("{USAGE}"),
+    }
+    Ok(())
+}
+
+/// `providers check`: for each configured provider, its keys parse and match, and one harmless
+/// authenticated call succeeds. Prints OK or the exact reason per provider; fails on any failure.
+async fn check_providers(config: &Config) -> anyhow::Result<()> {
+    let context = crate::providers::BuildContext { public_url: config.public_url.clone() };
+    let providers = crate::providers::configured(&config.providers, &context);
+    if providers.is_empty() {
+        println!("No wallet providers are configured (README: Configuration, docs/providers/).");
+        return Ok(());
+    }
+    let mut failed = 0;
+    for (name, built) in providers {
+        let outcome = match built {
+            Ok(provider) => provider.self_check().await.map_err(|error| error.to_string()),
+            Err(error) => Err(format!("{error:#}")),
+        };
+        match outcome {
+            Ok(()) => println!("{name}: OK"),
+            Err(reason) => {
+                failed += 1;
+                println!("{name}: FAILED: {reason}");
+            }
+        }
+    }
+    if failed > 0 {
+        bail!("{failed} provider(s) failed the check");
     }
     Ok(())
 }

@@ -1,17 +1,20 @@
 //! Server configuration: a TOML file named by `WC_CONFIG` (optional), with every setting
-//! overridable by its environment variable, and a default for everything, so the demo needs none.
-//! README: "Configuration" lists every setting.
+//! overridable by its environment variable (layered by figment: `WC_BIND` for `bind`,
+//! `WC_PROVIDERS__PAYPAL__CLIENT_ID` for `[providers.paypal] client_id`), and a default for
+//! everything, so the demo needs none. README: "Configuration" lists every setting.
 
+use crate::providers::settings::{ProviderSettings, Text, TextList};
 use anyhow::{bail, Context};
 use axum::http::HeaderValue;
-use std::{collections::HashMap, net::SocketAddr, path::PathBuf};
+use serde::Deserialize;
+use std::{net::SocketAddr, path::PathBuf};
 use url::Url;
 
 /// Seconds a payment session stays payable.
 pub const DEFAULT_SESSION_TTL_SECS: u64 = 15 * 60;
 
 /// Every setting: its key in the file and its environment variable.
-pub const SETTINGS: [(&str, &str); 17] = [
+pub const SETTINGS: [(&str, &str); 18] = [
     ("bind", "WC_BIND"),
     ("public_url", "WC_PUBLIC_URL"),
     ("data_dir", "WC_DATA_DIR"),
@@ -29,6 +32,7 @@ pub const SETTINGS: [(&str, &str); 17] = [
     ("public_hosts", "WC_PUBLIC_HOSTS"),
     ("webhook_allowed_networks", "WC_WEBHOOK_ALLOWED_NETWORKS"),
     ("provider_check_ms", "WC_PROVIDER_CHECK_MS"),
+    ("sandbox_beside_live", "WC_SANDBOX_BESIDE_LIVE"),
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -85,47 +89,130 @@ pub struct Config {
     /// after this long, then after twice as long each time, at most every 5 minutes. Default
     /// 10000.
     pub provider_check_ms: i64,
+    /// `sandbox_beside_live`: offer the sandbox wallet beside live providers. Default `false`:
+    /// a server with a live provider refuses to start with the sandbox on, unless this says so.
+    pub sandbox_beside_live: bool,
+    /// `[providers.wechat_pay]`, `[providers.alipay]`, `[providers.paypal]`: the real wallets
+    /// (see `docs/providers/`). Default: none.
+    pub providers: ProviderSettings,
 }
 
-/// Where settings come from: the environment first, then the file.
+/// The settings as read from the file and the environment, before they are checked. Every value
+/// is a text (the environment has nothing else; the file's numbers and booleans are read as their
+/// text), so that one set of checks below explains every bad value the same way.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Raw {
+    bind: Option<Text>,
+    public_url: Option<Text>,
+    data_dir: Option<Text>,
+    database_url: Option<Text>,
+    widget_dir: Option<Text>,
+    sandbox: Option<Text>,
+    session_ttl_secs: Option<Text>,
+    allowed_origins: Option<TextList>,
+    session_rate_per_minute: Option<Text>,
+    trust_proxy: Option<Text>,
+    webhook_retry_base_ms: Option<Text>,
+    webhook_max_attempts: Option<Text>,
+    log_format: Option<Text>,
+    demo_store: Option<Text>,
+    public_hosts: Option<TextList>,
+    webhook_allowed_networks: Option<TextList>,
+    provider_check_ms: Option<Text>,
+    sandbox_beside_live: Option<Text>,
+    #[serde(default)]
+    providers: ProviderSettings,
+}
+
+/// Where settings come from: the environment over the file.
 struct Source {
-    file: HashMap<String, String>,
+    raw: Raw,
 }
 
 impl Source {
     fn get(&self, key: &str) -> Option<String> {
-        let env = SETTINGS.iter().find(|(k, _)| *k == key).map(|(_, env)| *env)?;
-        std::env::var(env).ok().filter(|v| !v.trim().is_empty()).or_else(|| self.file.get(key).cloned())
+        let raw = &self.raw;
+        let text = match key {
+            "bind" => &raw.bind,
+            "public_url" => &raw.public_url,
+            "data_dir" => &raw.data_dir,
+            "database_url" => &raw.database_url,
+            "widget_dir" => &raw.widget_dir,
+            "sandbox" => &raw.sandbox,
+            "session_ttl_secs" => &raw.session_ttl_secs,
+            "session_rate_per_minute" => &raw.session_rate_per_minute,
+            "trust_proxy" => &raw.trust_proxy,
+            "webhook_retry_base_ms" => &raw.webhook_retry_base_ms,
+            "webhook_max_attempts" => &raw.webhook_max_attempts,
+            "log_format" => &raw.log_format,
+            "demo_store" => &raw.demo_store,
+            "provider_check_ms" => &raw.provider_check_ms,
+            "sandbox_beside_live" => &raw.sandbox_beside_live,
+            "allowed_origins" => return raw.allowed_origins.as_ref().map(|list| list.0.join(",")),
+            "public_hosts" => return raw.public_hosts.as_ref().map(|list| list.0.join(",")),
+            "webhook_allowed_networks" => {
+                return raw.webhook_allowed_networks.as_ref().map(|list| list.0.join(","))
+            }
+            _ => return None,
+        };
+        text.as_ref().map(|text| text.0.clone())
     }
 }
 
-fn read_file(path: &str) -> anyhow::Result<HashMap<String, String>> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("cannot read the configuration file {path}"))?;
-    let table: toml::Table = text.parse().with_context(|| format!("{path} is not valid TOML"))?;
-    let mut settings = HashMap::new();
-    for (key, value) in table {
-        if !SETTINGS.iter().any(|(k, _)| *k == key) {
-            bail!("{path}: unknown setting {key:?} (README: Configuration)");
+/// Whether an environment variable (its name without `WC_`, lower case, `__` between levels) is
+/// a setting, and set to something: `WC_PROVIDERS__PAYPAL__CLIENT_ID` is `providers.paypal.client_id`;
+/// an empty variable counts as unset.
+fn is_env_setting(key: &str) -> bool {
+    let key = key.to_ascii_lowercase();
+    let top = key.split("__").next().unwrap_or_default().split('.').next().unwrap_or_default();
+    let known =
+        top == "providers" || SETTINGS.iter().any(|(name, env)| *name == top && env.starts_with("WC_"));
+    let variable = format!("WC_{}", key.replace('.', "__").to_ascii_uppercase());
+    known && std::env::var(&variable).is_ok_and(|value| !value.trim().is_empty())
+}
+
+/// The settings from the file named by `WC_CONFIG` (if any) and the environment over it.
+fn read(path: Option<&str>) -> anyhow::Result<Raw> {
+    use figment::{
+        providers::{Env, Format, Toml},
+        Figment,
+    };
+    let mut figment = Figment::new();
+    if let Some(path) = path {
+        if !std::path::Path::new(path).is_file() {
+            bail!("cannot read the configuration file {path}");
         }
-        let value = match value {
-            toml::Value::String(s) => s,
-            toml::Value::Integer(n) => n.to_string(),
-            toml::Value::Boolean(b) => b.to_string(),
-            toml::Value::Array(items) => items
-                .into_iter()
-                .map(|item| {
-                    item.as_str()
-                        .map(str::to_owned)
-                        .with_context(|| format!("{path}: {key} must list strings"))
-                })
-                .collect::<anyhow::Result<Vec<_>>>()?
-                .join(","),
-            other => bail!("{path}: {key} has an unsupported value {other}"),
-        };
-        settings.insert(key, value);
+        figment = figment.merge(Toml::file(path));
     }
-    Ok(settings)
+    figment =
+        figment.merge(Env::prefixed("WC_").filter(|key| is_env_setting(key.as_str())).split("__")).merge(
+            Env::raw()
+                .only(&["DATABASE_URL"])
+                .filter(|_| std::env::var("DATABASE_URL").is_ok_and(|value| !value.trim().is_empty())),
+        );
+    figment.extract::<Raw>().map_err(|error| {
+        let place = path.map(|p| format!(" ({p} or the environment)")).unwrap_or_default();
+        anyhow::anyhow!("configuration{place}: {}", describe(&error))
+    })
+}
+
+/// A configuration error in words that name the setting (`providers.paypal.client_id`).
+fn describe(error: &figment::Error) -> String {
+    error
+        .clone()
+        .into_iter()
+        .map(|error| {
+            let path = error.path.join(".");
+            let what = error.kind.to_string();
+            if path.is_empty() {
+                what
+            } else {
+                format!("{what} for `{path}`")
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 fn flag(name: &str, value: Option<String>, default: bool) -> anyhow::Result<bool> {
@@ -154,14 +241,11 @@ fn number<T: std::str::FromStr + PartialOrd + Copy + std::fmt::Display>(
 impl Config {
     /// Reads the file named by `WC_CONFIG` (if set) and the environment.
     pub fn load() -> anyhow::Result<Self> {
-        let file = match std::env::var("WC_CONFIG").ok().filter(|p| !p.is_empty()) {
-            Some(path) => read_file(&path)?,
-            None => HashMap::new(),
-        };
-        Self::from_source(&Source { file })
+        let path = std::env::var("WC_CONFIG").ok().filter(|p| !p.trim().is_empty());
+        Self::from_source(Source { raw: read(path.as_deref())? })
     }
 
-    fn from_source(source: &Source) -> anyhow::Result<Self> {
+    fn from_source(source: Source) -> anyhow::Result<Self> {
         let bind = match source.get("bind") {
             Some(value) => value
                 .parse()
@@ -223,6 +307,8 @@ impl Config {
                 10_000,
                 50..=3_600_000,
             )?,
+            sandbox_beside_live: flag("sandbox_beside_live", source.get("sandbox_beside_live"), false)?,
+            providers: source.raw.providers,
             data_dir,
         })
     }
@@ -252,6 +338,8 @@ impl Config {
                 "::1/128".parse().expect("a network"),
             ],
             provider_check_ms: 200,
+            sandbox_beside_live: false,
+            providers: ProviderSettings::default(),
         }
     }
 
@@ -331,7 +419,12 @@ mod tests {
     use super::*;
 
     fn source(pairs: &[(&str, &str)]) -> Source {
-        Source { file: pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect() }
+        let toml: String = pairs.iter().map(|(k, v)| format!("{k} = {v:?}\n")).collect();
+        let raw =
+            figment::Figment::from(<figment::providers::Toml as figment::providers::Format>::string(&toml))
+                .extract()
+                .unwrap();
+        Source { raw }
     }
 
     #[test]
@@ -346,7 +439,7 @@ mod tests {
 
     #[test]
     fn the_file_gives_settings_and_bad_values_are_explained() {
-        let config = Config::from_source(&source(&[
+        let config = Config::from_source(source(&[
             ("bind", "127.0.0.1:9000"),
             ("sandbox", "false"),
             ("session_ttl_secs", "60"),
@@ -356,9 +449,9 @@ mod tests {
         assert!(config.livemode());
         assert!(!config.demo_store, "no demo store in live mode unless asked");
         assert_eq!(config.session_ttl_secs, 60);
-        let error = Config::from_source(&source(&[("session_ttl_secs", "0")])).unwrap_err().to_string();
+        let error = Config::from_source(source(&[("session_ttl_secs", "0")])).unwrap_err().to_string();
         assert!(error.contains("session_ttl_secs"), "{error}");
-        assert!(Config::from_source(&source(&[("log_format", "xml")])).is_err());
+        assert!(Config::from_source(source(&[("log_format", "xml")])).is_err());
     }
 
     #[test]
@@ -381,15 +474,28 @@ mod tests {
         let dir = tempfile::TempDir::new().unwrap();
         let path = dir.path().join("wallet-checkout.toml");
         std::fs::write(&path, "bind = \"127.0.0.1:1\"\nsanbox = true\n").unwrap();
-        let error = read_file(path.to_str().unwrap()).unwrap_err().to_string();
+        let error = read(Some(path.to_str().unwrap())).unwrap_err().to_string();
         assert!(error.contains("sanbox"), "{error}");
         std::fs::write(
             &path,
             "allowed_origins = [\"https://a.example\", \"https://b.example\"]\nsession_rate_per_minute = 5\n",
         )
         .unwrap();
-        let file = read_file(path.to_str().unwrap()).unwrap();
-        assert_eq!(file["allowed_origins"], "https://a.example,https://b.example");
-        assert_eq!(file["session_rate_per_minute"], "5");
+        let source = Source { raw: read(Some(path.to_str().unwrap())).unwrap() };
+        assert_eq!(source.get("allowed_origins").as_deref(), Some("https://a.example,https://b.example"));
+        assert_eq!(source.get("session_rate_per_minute").as_deref(), Some("5"));
+        assert!(read(Some("/nonexistent/wallet-checkout.toml"))
+            .unwrap_err()
+            .to_string()
+            .contains("cannot read"));
+    }
+
+    #[test]
+    fn an_unknown_provider_is_refused() {
+        let dir = tempfile::TempDir::new().unwrap();
+        let path = dir.path().join("wallet-checkout.toml");
+        std::fs::write(&path, "[providers.carrier_pigeon]\nspeed = 3\n").unwrap();
+        let error = read(Some(path.to_str().unwrap())).unwrap_err().to_string();
+        assert!(error.contains("carrier_pigeon") && error.contains("providers"), "{error}");
     }
 }

@@ -62,6 +62,17 @@ impl Application {
         if let Some(sandbox) = &sandbox {
             providers.add(sandbox.clone());
         }
+        let context = crate::providers::BuildContext { public_url: config.public_url.clone() };
+        for (name, built) in crate::providers::configured(&config.providers, &context) {
+            let provider = built.with_context(|| format!("providers.{name} cannot be used"))?;
+            if provider.livemode() && config.sandbox && !config.sandbox_beside_live {
+                anyhow::bail!(
+                    "providers.{name} is live and the sandbox wallet is on: set sandbox = false, or sandbox_beside_live = true to offer both"
+                );
+            }
+            tracing::info!(provider = name, live = provider.livemode(), "wallet provider configured");
+            providers.add(provider);
+        }
         let providers = Arc::new(providers);
         let demo = if config.demo_store {
             Some(Arc::new(demo_store(&store, &config, address).await?))
@@ -151,11 +162,13 @@ pub fn router(state: AppState) -> Router {
         None => checkout_api,
     };
 
-    use routes::merchant::{keys, orders, reports, webhooks as hooks};
+    use routes::merchant::{keys, orders, refunds, reports, webhooks as hooks};
     let merchant_api = Router::new()
         .route("/orders", post(orders::create_order).get(orders::list_orders))
         .route("/orders/{id}", get(orders::get_order))
         .route("/orders/{id}/cancel", post(orders::cancel_order))
+        .route("/orders/{id}/refunds", post(refunds::create_refund).get(refunds::list_refunds))
+        .route("/refunds/{id}", get(refunds::get_refund))
         .route("/keys", post(keys::create_key).get(keys::list_keys))
         .route("/keys/{id}/revoke", post(keys::revoke_key))
         .route("/webhook-endpoint", get(hooks::get_endpoint).put(hooks::set_endpoint))

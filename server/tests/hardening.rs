@@ -361,14 +361,15 @@ async fn totals_beyond_2_53_and_2_63_are_exact_and_never_a_500() {
         totals["data"][0]["amount"],
         json!({ "minor_units": (3 * u128::from(MAX_MINOR)).to_string(), "currency": "CNY" })
     );
+    assert_eq!(totals["data"][0]["net"], totals["data"][0]["amount"], "nothing refunded");
 
     // Past 2^63 too: a thousand more such payments on the same day.
     let pool = sqlx::AnyPool::connect(&app.db.as_ref().unwrap().url).await.unwrap();
     sqlx::query(
         "INSERT INTO sessions (id, order_id, wallet_id, status, amount_minor, currency, return_url, device, \
-         idempotency_key, request_hash, action_type, action_value, created_at, expires_at, updated_at) \
+         idempotency_key, request_hash, action_type, action_value, created_at, expires_at, updated_at, paid_at) \
          SELECT id || '_' || n, order_id, wallet_id, status, amount_minor, currency, return_url, device, \
-         idempotency_key || '_' || n, request_hash, action_type, action_value, created_at, expires_at, updated_at \
+         idempotency_key || '_' || n, request_hash, action_type, action_value, created_at, expires_at, updated_at, paid_at \
          FROM sessions, (WITH RECURSIVE numbers(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM numbers WHERE n < 1000) SELECT n FROM numbers) AS numbers \
          WHERE status = 'succeeded' AND amount_minor = $1",
     )

@@ -426,10 +426,10 @@ async fn reports_filter_transactions_total_the_days_and_export_csv() {
     let lines: Vec<&str> = text.trim_end().split("\r\n").collect();
     assert_eq!(
         lines[0],
-        "session_id,order_id,reference,wallet_id,status,amount,currency,flag,created_at,updated_at"
+        "session_id,order_id,reference,wallet_id,status,amount,currency,refunded,flag,created_at,updated_at"
     );
     assert_eq!(lines.len(), 5);
-    assert!(lines[1..].iter().all(|line| line.contains(",A-1001,") && line.contains(",129.00,CNY,")));
+    assert!(lines[1..].iter().all(|line| line.contains(",A-1001,") && line.contains(",129.00,CNY,0.00,")));
 
     let totals =
         json_of(call(&app, Method::GET, "/reports/daily-totals", &viewer).send().await.unwrap(), 200).await;

@@ -689,11 +689,14 @@ async fn merchant_api(ctx: &Ctx<'_>, checkout: &Checkout) {
     let admin = admin.as_str();
 
     // 401 everywhere without a valid key.
-    let operations: [(Method, &str); 15] = [
+    let operations: [(Method, &str); 18] = [
         (Method::POST, "/api/v1/orders"),
         (Method::GET, "/api/v1/orders"),
         (Method::GET, "/api/v1/orders/ord_x"),
         (Method::POST, "/api/v1/orders/ord_x/cancel"),
+        (Method::POST, "/api/v1/orders/ord_x/refunds"),
+        (Method::GET, "/api/v1/orders/ord_x/refunds"),
+        (Method::GET, "/api/v1/refunds/ref_x"),
         (Method::POST, "/api/v1/keys"),
         (Method::GET, "/api/v1/keys"),
         (Method::POST, "/api/v1/keys/key_x/revoke"),
@@ -1063,6 +1066,64 @@ async fn merchant_api(ctx: &Ctx<'_>, checkout: &Checkout) {
     ctx.error(ctx.get("/api/v1/audit-log").bearer_auth(operator), 403, "forbidden").await;
     ctx.error(ctx.get("/api/v1/audit-log").bearer_auth(viewer), 403, "forbidden").await;
 
+    // Refunds: POST, GET list, GET one; of the checkout's paid order.
+    let paid_order = &checkout.paid_order;
+    let refunds_path = format!("/api/v1/orders/{paid_order}/refunds");
+    let partial = json!({"reason": "Chipped cup", "amount": {"minor_units": 100, "currency": "CNY"}});
+    let refund = ctx
+        .send(
+            ctx.post(&refunds_path)
+                .bearer_auth(operator)
+                .header("Idempotency-Key", "refund-1")
+                .json(&partial),
+        )
+        .await;
+    assert_eq!(refund.status, 201, "{}", refund.body);
+    assert_eq!(refund.body["status"], json!("succeeded"));
+    let replayed = ctx
+        .send(ctx.post(&refunds_path).bearer_auth(admin).header("Idempotency-Key", "refund-1").json(&partial))
+        .await;
+    assert_eq!((replayed.status, &replayed.body["id"]), (201, &refund.body["id"]));
+    ctx.error(
+        ctx.post(&refunds_path)
+            .bearer_auth(operator)
+            .header("Idempotency-Key", "refund-1")
+            .json(&json!({"reason": "Other"})),
+        422,
+        "idempotency_conflict",
+    )
+    .await;
+    for bad in [
+        json!({"reason": ""}),
+        json!({"reason": "x", "amount": {"minor_units": 1, "currency": "XXX"}}),
+        json!({"reason": "x", "session_id": "bad id"}),
+        json!({"amount": {"minor_units": 1, "currency": "CNY"}}),
+    ] {
+        ctx.error(ctx.post(&refunds_path).bearer_auth(operator).json(&bad), 400, "invalid_request").await;
+    }
+    ctx.error(ctx.post(&refunds_path).bearer_auth(viewer).json(&partial), 403, "forbidden").await;
+    ctx.error(
+        ctx.post("/api/v1/orders/ord_missing/refunds").bearer_auth(operator).json(&partial),
+        404,
+        "not_found",
+    )
+    .await;
+    let too_much = json!({"reason": "All of it and more", "amount": {"minor_units": 9_000_000_000_u64, "currency": "CNY"}});
+    ctx.error(ctx.post(&refunds_path).bearer_auth(operator).json(&too_much), 409, "not_refundable").await;
+    let listed = ctx.expect(ctx.get(&refunds_path).bearer_auth(operator), 200).await;
+    assert_eq!(listed["data"].as_array().unwrap().len(), 1);
+    ctx.error(ctx.get(&refunds_path).bearer_auth(viewer), 403, "forbidden").await;
+    ctx.error(ctx.get("/api/v1/orders/ord_missing/refunds").bearer_auth(operator), 404, "not_found").await;
+    ctx.error(ctx.get("/api/v1/orders/bad%20id/refunds").bearer_auth(operator), 400, "invalid_request").await;
+    let refund_id = refund.body["id"].as_str().unwrap();
+    assert_eq!(
+        ctx.expect(ctx.get(&format!("/api/v1/refunds/{refund_id}")).bearer_auth(admin), 200).await,
+        refund.body
+    );
+    ctx.error(ctx.get("/api/v1/refunds/ref_missing").bearer_auth(operator), 404, "not_found").await;
+    ctx.error(ctx.get("/api/v1/refunds/bad%20id").bearer_auth(operator), 400, "invalid_request").await;
+    ctx.error(ctx.get(&format!("/api/v1/refunds/{refund_id}")).bearer_auth(viewer), 403, "forbidden").await;
+
     // Reports.
     let report = ctx.expect(ctx.get("/api/v1/reports/transactions").bearer_auth(viewer), 200).await;
     let rows = report["data"].as_array().unwrap();
@@ -1168,7 +1229,8 @@ async fn expiry_and_rate_limit(ctx: &Ctx<'_>) {
     assert!(limited.headers["retry-after"].to_str().unwrap().parse::<u64>().unwrap() >= 1);
     // Expiry is decided by the sweep, after asking the wallet: a waiting read hears it.
     let id = session["id"].as_str().unwrap();
-    let expired = ctx.expect(ctx.get(&format!("/api/checkout/sessions/{id}?wait=10&status=pending")), 200).await;
+    let expired =
+        ctx.expect(ctx.get(&format!("/api/checkout/sessions/{id}?wait=10&status=pending")), 200).await;
     assert_eq!(expired["status"], json!("expired"));
     assert_eq!(expired["expires_in_secs"], json!(0));
     ctx.error(ctx.post(&format!("/api/checkout/sessions/{id}/cancel")), 409, "session_final").await;

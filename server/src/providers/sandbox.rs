@@ -423,6 +423,10 @@ impl PaymentProvider for SandboxProvider {
         Ok(Notification { id, notice: Notice::Payment { session_id, state, amount: Some(amount) } })
     }
 
+    async fn self_check(&self) -> Result<(), ProviderError> {
+        self.store.ping().await.map_err(store_error)
+    }
+
     fn acknowledge(&self, ack: Ack) -> Response {
         match ack {
             Ack::Accepted => StatusCode::NO_CONTENT.into_response(),

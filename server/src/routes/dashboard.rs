@@ -80,21 +80,36 @@ async fn render(state: &AppState, viewer: &str) -> anyhow::Result<String> {
     let from = today - (CHART_DAYS - 1) * DAY_MS;
     let totals = state.store.daily_totals(from, today + DAY_MS).await?;
 
-    // Today's takings per currency.
-    let mut takings: BTreeMap<String, (u128, i64)> = BTreeMap::new();
+    // Today's takings per currency: paid, refunded, and net.
+    let mut takings: BTreeMap<String, (u128, i64, u128)> = BTreeMap::new();
     for total in totals.iter().filter(|t| t.day * DAY_MS == today) {
         let entry = takings.entry(total.currency.clone()).or_default();
         entry.0 += total.amount_minor;
         entry.1 += total.payments;
+        entry.2 += total.refunded_minor;
     }
     let takings_html = if takings.is_empty() {
         "<p class=\"dash__figure\" data-testid=\"takings\">No payments yet today</p>".to_owned()
     } else {
         takings
             .iter()
-            .map(|(currency, (minor, count))| {
+            .map(|(currency, (minor, count, refunded))| {
+                let refunds = if *refunded > 0 {
+                    let net = super::merchant::reports::net(*minor, *refunded);
+                    let net = match net.strip_prefix('-') {
+                        Some(owed) => format!("−{}", money(owed.parse().unwrap_or_default(), currency)),
+                        None => money(net.parse().unwrap_or_default(), currency),
+                    };
+                    format!(
+                        " <span class=\"dash__count\" data-testid=\"refunds\">refunded {}, net {}</span>",
+                        escape(&money(*refunded, currency)),
+                        escape(&net)
+                    )
+                } else {
+                    String::new()
+                };
                 format!(
-                    "<p class=\"dash__figure\" data-testid=\"takings\">{} <span class=\"dash__count\">{} payment{}</span></p>",
+                    "<p class=\"dash__figure\" data-testid=\"takings\">{} <span class=\"dash__count\">{} payment{}</span>{refunds}</p>",
                     escape(&money(*minor, currency)),
                     count,
                     if *count == 1 { "" } else { "s" }
@@ -218,18 +233,20 @@ fn chart(totals: &[crate::store::DayTotal], from: i64) -> anyhow::Result<String>
         .map(|t| {
             let view = total_view(t.clone()).map_err(|e| anyhow::anyhow!(e.message))?;
             Ok(format!(
-                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
                 view.date,
                 escape(&view.wallet_id),
                 view.payments,
-                escape(&money(t.amount_minor, &t.currency))
+                escape(&money(t.amount_minor, &t.currency)),
+                escape(&money(t.refunded_minor, &t.currency)),
+                escape(&format!("{} {}", t.currency, view.net.minor_units_decimal(&t.currency))),
             ))
         })
         .collect::<anyhow::Result<_>>()?;
     Ok(format!(
         "<svg class=\"dash__chart\" viewBox=\"0 0 {width} {height}\" role=\"img\" aria-label=\"Paid per day in {currency}, stacked by wallet\">{bars}</svg>\
          <ul class=\"dash__legend\">{legend}</ul>\
-         <details><summary>The numbers</summary><table class=\"dash__table\" data-testid=\"totals\"><thead><tr><th>Day</th><th>Wallet</th><th>Payments</th><th>Paid</th></tr></thead><tbody>{table_rows}</tbody></table></details>",
+         <details><summary>The numbers</summary><table class=\"dash__table\" data-testid=\"totals\"><thead><tr><th>Day</th><th>Wallet</th><th>Payments</th><th>Paid</th><th>Refunded</th><th>Net</th></tr></thead><tbody>{table_rows}</tbody></table></details>",
         currency = escape(currency),
     ))
 }

@@ -86,9 +86,10 @@ impl AppState {
         peer.ip()
     }
 
-    /// Whether payments here are real: no sandbox wallet, and every provider live.
-    pub fn livemode(&self) -> bool {
-        self.config.livemode() && self.providers.all_live()
+    /// Whether paying this amount here moves real money: a live server, and every wallet
+    /// offered for it at a live provider (the contract's `livemode`).
+    pub fn livemode_for(&self, amount: &wallet_checkout_contract::Amount) -> bool {
+        self.config.livemode() && self.providers.all_live_for(amount)
     }
 
     /// The base URL shoppers reach this server at (`public_url::base`).

@@ -20,6 +20,6 @@ pub async fn get_order(
         // Only the wallets whose provider takes this amount, so the widget never offers one that
         // will refuse.
         wallets: state.providers.wallets_for(&order.amount),
-        livemode: state.livemode(),
+        livemode: state.livemode_for(&order.amount),
     }))
 }

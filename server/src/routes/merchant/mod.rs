@@ -4,6 +4,7 @@
 
 pub mod keys;
 pub mod orders;
+pub mod refunds;
 pub mod reports;
 pub mod webhooks;
 

@@ -96,7 +96,23 @@ pub struct MerchantSession {
     pub flag: Option<String>,
     pub created_at: String,
     pub updated_at: String,
+    /// When the money moved (`null` if it did not): what a refund can give back.
+    pub paid_at: Option<String>,
+    /// The wallet provider that took the payment, and its references.
+    pub provider: Option<String>,
+    pub provider_references: ProviderReferences,
     pub history: Vec<StatusChangeView>,
+}
+
+/// A provider's own ids for a payment, to find it in the provider's dashboard.
+#[derive(Debug, Serialize)]
+pub struct ProviderReferences {
+    /// The provider's order or trade made at creation (PayPal order id).
+    pub order_id: Option<String>,
+    /// The money movement (WeChat Pay `transaction_id`, Alipay `trade_no`).
+    pub transaction_id: Option<String>,
+    /// The capture (PayPal).
+    pub capture_id: Option<String>,
 }
 
 impl MerchantSession {
@@ -106,6 +122,13 @@ impl MerchantSession {
             flag: record.flag.clone(),
             created_at: time(record.created_at),
             updated_at: time(record.updated_at),
+            paid_at: record.paid_at.map(time),
+            provider: record.provider.clone(),
+            provider_references: ProviderReferences {
+                order_id: record.refs.order_id.clone(),
+                transaction_id: record.refs.transaction_id.clone(),
+                capture_id: record.refs.capture_id.clone(),
+            },
             history: history.into_iter().map(StatusChangeView::from).collect(),
         }
     }
@@ -116,6 +139,8 @@ pub struct OrderWithSessions {
     #[serde(flatten)]
     pub order: OrderView,
     pub sessions: Vec<MerchantSession>,
+    /// The order's refunds, oldest first.
+    pub refunds: Vec<serde_json::Value>,
 }
 
 fn check(request: &CreateOrder) -> Result<(), ApiError> {
@@ -277,7 +302,12 @@ pub async fn with_sessions(state: &AppState, order: OrderRecord) -> Result<Order
         let history = state.store.history(&session.id).await.map_err(ApiError::internal)?;
         sessions.push(MerchantSession::new(&session, history));
     }
-    Ok(OrderWithSessions { order: OrderView::from(order), sessions })
+    let refunds = state.store.refunds_of(&order.id).await.map_err(ApiError::internal)?;
+    Ok(OrderWithSessions {
+        order: OrderView::from(order),
+        sessions,
+        refunds: refunds.iter().map(crate::store::RefundRecord::view).collect(),
+    })
 }
 
 /// `POST /api/v1/orders/{id}/cancel` (operator): cancels an open order and its pending sessions.
@@ -287,7 +317,7 @@ pub async fn cancel_order(
     PathId(id): PathId<OrderId>,
 ) -> Result<Json<OrderWithSessions>, ApiError> {
     caller.require(Role::Operator)?;
-    let order = match state.store.cancel_order(&id, now_millis()).await.map_err(ApiError::internal)? {
+    let order = match state.payments.cancel_order(&id).await? {
         OrderCancel::NotFound => return Err(ApiError::not_found("order")),
         OrderCancel::Closed(order) if order.status == OrderStatus::Paid => {
             return Err(ApiError::new(

@@ -40,6 +40,8 @@ pub struct TransactionView {
     pub wallet_id: String,
     pub status: String,
     pub amount: Amount,
+    /// Given back by succeeded refunds so far.
+    pub amount_refunded: Amount,
     pub flag: Option<String>,
     pub created_at: String,
     pub updated_at: String,
@@ -128,6 +130,7 @@ pub async fn transactions(
         .map(|row| {
             Ok(TransactionView {
                 amount: amount(row.amount_minor, &row.currency)?,
+                amount_refunded: amount(row.refunded_minor, &row.currency)?,
                 session_id: row.session_id,
                 order_id: row.order_id,
                 reference: row.reference,
@@ -155,22 +158,23 @@ fn csv_field(value: &str) -> String {
 
 pub fn to_csv(rows: &[TransactionRow]) -> String {
     let mut out = String::from(
-        "session_id,order_id,reference,wallet_id,status,amount,currency,flag,created_at,updated_at\r\n",
+        "session_id,order_id,reference,wallet_id,status,amount,currency,refunded,flag,created_at,updated_at\r\n",
     );
     for row in rows {
-        let decimal = Currency::parse(&row.currency)
-            .ok()
-            .and_then(|c| Amount::new(row.amount_minor.max(0) as u64, c).ok())
-            .map(|a| a.to_decimal_string())
-            .unwrap_or_default();
+        let decimal = |minor: i64| {
+            Currency::parse(&row.currency)
+                .map(|c| c.decimal_string(u128::try_from(minor).unwrap_or_default()))
+                .unwrap_or_default()
+        };
         let fields = [
             row.session_id.clone(),
             row.order_id.clone(),
             row.reference.clone().unwrap_or_default(),
             row.wallet_id.clone(),
             row.status.clone(),
-            decimal,
+            decimal(row.amount_minor),
             row.currency.clone(),
+            decimal(row.refunded_minor),
             row.flag.clone().unwrap_or_default(),
             time(row.created_at),
             time(row.updated_at),
@@ -192,8 +196,14 @@ pub struct TotalView {
     /// The day, in UTC.
     pub date: String,
     pub wallet_id: String,
+    /// Payments that succeeded that day, and what they came to.
     pub payments: i64,
     pub amount: TotalAmount,
+    /// Refunds that succeeded that day (of payments with this wallet), and what they came to.
+    pub refunds: i64,
+    pub refunded: TotalAmount,
+    /// What was paid less what was refunded that day (negative when more went back).
+    pub net: TotalAmount,
 }
 
 /// A sum of payments. `minor_units` is a string of digits: a day's total can pass 2^53, beyond
@@ -226,8 +236,40 @@ pub fn total_view(total: DayTotal) -> Result<TotalView, ApiError> {
         date: time(total.day * DAY_MS)[..10].to_owned(),
         wallet_id: total.wallet_id,
         payments: total.payments,
+        refunds: total.refunds,
+        net: TotalAmount {
+            minor_units: net(total.amount_minor, total.refunded_minor),
+            currency: total.currency.clone(),
+        },
+        refunded: TotalAmount {
+            minor_units: total.refunded_minor.to_string(),
+            currency: total.currency.clone(),
+        },
         amount: TotalAmount { minor_units: total.amount_minor.to_string(), currency: total.currency },
     })
+}
+
+impl TotalAmount {
+    /// The amount in plain decimal form (`-12.50`), by the currency's minor unit.
+    pub fn minor_units_decimal(&self, currency: &str) -> String {
+        let (sign, digits) = match self.minor_units.strip_prefix('-') {
+            Some(digits) => ("-", digits),
+            None => ("", self.minor_units.as_str()),
+        };
+        let decimal = Currency::parse(currency)
+            .map(|c| c.decimal_string(digits.parse().unwrap_or_default()))
+            .unwrap_or_else(|_| digits.to_owned());
+        format!("{sign}{decimal}")
+    }
+}
+
+/// `paid - refunded` as a signed string of digits.
+pub fn net(paid: u128, refunded: u128) -> String {
+    if paid >= refunded {
+        (paid - refunded).to_string()
+    } else {
+        format!("-{}", refunded - paid)
+    }
 }
 
 #[cfg(test)]
