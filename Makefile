@@ -41,8 +41,9 @@ widget:
 	node scripts/precompress.mjs $(DIST)
 	node scripts/integrity-readme.mjs
 
+## server: the reference server, and the wallet provider mocks the end-to-end tests run it against
 server:
-	cargo build --release -p wallet-checkout-server
+	cargo build --release -p wallet-checkout-server -p wallet-checkout-mocks
 
 ## test-schemathesis: schemathesis against the release server and server/openapi.json (after `make server`)
 test-schemathesis:

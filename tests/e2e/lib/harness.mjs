@@ -54,6 +54,43 @@ export async function startServer(env = {}) {
   };
 }
 
+const MOCKS_BIN = resolve(process.env.MOCKS_BIN ?? join(ROOT, 'target/release/provider-mocks'));
+
+/**
+ * Starts the wallet provider mocks (`mocks/`: WeChat Pay, Alipay and PayPal as their APIs speak,
+ * with keys made at start) on one port. `base` is where the server and the browser reach them
+ * (a store's proxy in front, say); default their own address. Resolves to `{ address, base,
+ * config, stop }`, `config` being a configuration file for the server that points at them.
+ */
+export async function startMocks({ base } = {}) {
+  const dir = mkdtempSync(join(tmpdir(), 'wc-mocks-'));
+  const args = ['--dir', dir, ...(base ? ['--base', base] : [])];
+  const child = spawn(MOCKS_BIN, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  const info = await new Promise((resolveInfo, reject) => {
+    child.stdout.on('data', (chunk) => {
+      out += chunk;
+      const line = out.split('\n').find((l) => l.startsWith('{'));
+      if (line) resolveInfo(JSON.parse(line));
+    });
+    child.stderr.on('data', (chunk) => { out += chunk; });
+    child.on('exit', (code) => reject(new Error(`provider mocks exited with ${code}:\n${out}`)));
+    setTimeout(() => reject(new Error(`provider mocks did not start:\n${out}`)), 20_000);
+  });
+  return {
+    ...info,
+    dir,
+    async stop() {
+      if (child.exitCode === null) {
+        const exited = new Promise((r) => child.once('exit', r));
+        child.kill('SIGTERM');
+        await exited;
+      }
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
 /** Launches headless Chromium with the flags this machine's closed network needs. */
 export async function launchBrowser() {
   const userDataDir = mkdtempSync(join(tmpdir(), 'wc-chromium-'));

@@ -7,18 +7,22 @@ const PROXIED = ['/api/', '/wallet-checkout/', '/sandbox/', '/static/', '/favico
 
 /**
  * `pages` maps a path to `{ html, headers }` (or to HTML alone). Answers `{ base, requests, open,
- * close }`; `requests` lists every proxied request as `METHOD url`.
+ * close }`; `requests` lists every proxied request as `METHOD url`. With `mocksTo` (the provider
+ * mocks' address), `/mock/...` is passed to them.
  */
-export async function startPages(pages, { proxyTo, port = 0 } = {}) {
+export async function startPages(pages, { proxyTo, mocksTo, port = 0 } = {}) {
   const requests = [];
   let open = 0;
   const server = createServer((req, res) => {
     const path = req.url.split('?')[0];
-    if (proxyTo && PROXIED.some((prefix) => path.startsWith(prefix))) {
+    // `/mock/<provider>/...` reaches the provider mocks (`startMocks`), so their pages (PayPal's
+    // approval, Alipay's cashier) are on the store's own origin, as a real wallet's are on https.
+    const toMocks = mocksTo && path.startsWith('/mock/');
+    if (toMocks || (proxyTo && PROXIED.some((prefix) => path.startsWith(prefix)))) {
       requests.push(`${req.method} ${req.url}`);
       open += 1;
       res.on('close', () => { open -= 1; });
-      const target = new URL(req.url, proxyTo);
+      const target = toMocks ? new URL(req.url.slice('/mock'.length), mocksTo) : new URL(req.url, proxyTo);
       const upstream = httpRequest(target, { method: req.method, headers: { ...req.headers, host: target.host } }, (answer) => {
         res.writeHead(answer.statusCode, answer.headers);
         answer.pipe(res);
