@@ -177,13 +177,20 @@ pub struct WalletOffer {
     /// Smallest and largest amount in minor units it takes.
     pub min_minor_units: u64,
     pub max_minor_units: u64,
+    /// Currencies the provider takes in whole units only (PayPal: `HUF`, `TWD`, whose ISO minor
+    /// unit it does not accept): an amount with a fraction is not offered.
+    pub whole_units_only: Vec<String>,
 }
 
 impl WalletOffer {
     /// Whether the wallet takes this amount.
     pub fn accepts(&self, amount: &Amount) -> bool {
-        (self.currencies.is_empty() || self.currencies.iter().any(|c| c == amount.currency().as_str()))
+        let currency = amount.currency();
+        let whole = !self.whole_units_only.iter().any(|c| c == currency.as_str())
+            || amount.minor_units() % 10u64.pow(currency.exponent()) == 0;
+        (self.currencies.is_empty() || self.currencies.iter().any(|c| c == currency.as_str()))
             && (self.min_minor_units..=self.max_minor_units).contains(&amount.minor_units())
+            && whole
     }
 }
 

@@ -301,6 +301,7 @@ impl PaymentProvider for SandboxProvider {
                 currencies: Vec::new(),
                 min_minor_units: 1,
                 max_minor_units: MAX_MINOR_UNITS,
+                whole_units_only: Vec::new(),
             })
             .collect()
     }

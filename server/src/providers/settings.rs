@@ -12,6 +12,23 @@ use wallet_checkout_contract::{Currency, WalletOption, MAX_MINOR_UNITS};
 #[serde(deny_unknown_fields)]
 pub struct ProviderSettings {}
 
+impl ProviderSettings {
+    /// The `[providers.*]` tables of a TOML text (tests build configurations this way, from what
+    /// a provider mock says about itself).
+    pub fn from_toml(text: &str) -> anyhow::Result<Self> {
+        #[derive(Deserialize)]
+        struct File {
+            #[serde(default)]
+            providers: ProviderSettings,
+        }
+        let file: File =
+            figment::Figment::from(<figment::providers::Toml as figment::providers::Format>::string(text))
+                .extract()
+                .map_err(|error| anyhow::anyhow!("{error}"))?;
+        Ok(file.providers)
+    }
+}
+
 /// A setting's value as text, whether the file wrote it as a string, a number or a boolean
 /// (the environment gives `WC_PROVIDERS__WECHAT_PAY__MCHID=1900009191`, read as a number).
 #[derive(Clone, PartialEq, Eq, Default)]
@@ -186,6 +203,7 @@ pub fn offer(
         currencies,
         min_minor_units,
         max_minor_units,
+        whole_units_only: Vec::new(),
     })
 }
 
