@@ -8,7 +8,7 @@ use wallet_checkout_contract::{
     paths, CreateSessionRequest, ErrorCode, OrderId, OrderResponse, Session, SessionId, SessionStatus,
     IDEMPOTENCY_KEY_HEADER,
 };
-use wasm_bindgen::{closure::Closure, JsCast, JsValue};
+use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
 /// A request that has not answered after this long is abandoned.
@@ -216,19 +216,11 @@ pub async fn fetch(
     let timed_out = Rc::new(Cell::new(false));
     let timer = controller.and_then(|controller| {
         let timed_out = timed_out.clone();
-        let on_timeout = Closure::once_into_js(move || {
+        crate::browser::Timer::once(timeout_ms, move || {
             timed_out.set(true);
             controller.abort();
-        });
-        window
-            .set_timeout_with_callback_and_timeout_and_arguments_0(
-                on_timeout.unchecked_ref(),
-                timeout_ms as i32,
-            )
-            .ok()
+        })
     });
-    let failure =
-        |timed_out: &Cell<bool>| if timed_out.get() { ApiError::Timeout } else { ApiError::Network };
     let outcome = async {
         let response: web_sys::Response =
             JsFuture::from(window.fetch_with_str_and_init(url, &init)).await.ok()?.dyn_into().ok()?;
@@ -236,10 +228,8 @@ pub async fn fetch(
         Some((response.status(), text))
     }
     .await;
-    if let Some(timer) = timer {
-        window.clear_timeout_with_handle(timer);
-    }
-    outcome.ok_or_else(|| failure(&timed_out))
+    drop(timer);
+    outcome.ok_or(if timed_out.get() { ApiError::Timeout } else { ApiError::Network })
 }
 
 #[cfg(test)]

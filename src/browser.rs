@@ -20,6 +20,24 @@ extern "C" {
 
     #[wasm_bindgen(method, js_class = "NumberFormat", js_name = resolvedOptions)]
     fn resolved_options(this: &NumberFormat) -> js_sys::Object;
+
+    // The page's own timer functions, looked up on every call (a page or a test library may
+    // replace them). Their handles are kept as the page returned them: an id above 2^31 or an
+    // object is as good a handle as a small integer.
+    #[wasm_bindgen(js_name = setTimeout, catch)]
+    fn set_timeout(callback: &JsValue, ms: u32) -> Result<JsValue, JsValue>;
+
+    #[wasm_bindgen(js_name = clearTimeout, catch)]
+    fn clear_timeout(handle: &JsValue) -> Result<(), JsValue>;
+
+    #[wasm_bindgen(js_name = setInterval, catch)]
+    fn set_interval(callback: &JsValue, ms: u32) -> Result<JsValue, JsValue>;
+
+    #[wasm_bindgen(js_name = clearInterval, catch)]
+    fn clear_interval(handle: &JsValue) -> Result<(), JsValue>;
+
+    #[wasm_bindgen(js_name = requestAnimationFrame, catch)]
+    fn request_animation_frame_js(callback: &JsValue) -> Result<JsValue, JsValue>;
 }
 
 pub fn window() -> Option<web_sys::Window> {
@@ -54,14 +72,60 @@ pub fn format_money(minor_units: u64, currency: &str, locale: &str) -> String {
     }
 }
 
+/// A running `setTimeout` or `setInterval` of the page, stopped when dropped. The callback lives
+/// as long as the timer.
+pub struct Timer {
+    handle: JsValue,
+    repeating: bool,
+    _callback: Closure<dyn FnMut()>,
+}
+
+impl Timer {
+    /// Calls `callback` once, after `ms` milliseconds. `None` if the page refuses a timer.
+    pub fn once(ms: u32, callback: impl FnMut() + 'static) -> Option<Timer> {
+        let callback = Closure::<dyn FnMut()>::new(callback);
+        let handle = set_timeout(callback.as_ref(), ms).ok()?;
+        Some(Timer { handle, repeating: false, _callback: callback })
+    }
+
+    /// Calls `callback` every `ms` milliseconds.
+    pub fn repeat(ms: u32, callback: impl FnMut() + 'static) -> Option<Timer> {
+        let callback = Closure::<dyn FnMut()>::new(callback);
+        let handle = set_interval(callback.as_ref(), ms).ok()?;
+        Some(Timer { handle, repeating: true, _callback: callback })
+    }
+}
+
+impl Drop for Timer {
+    fn drop(&mut self) {
+        let _ = if self.repeating { clear_interval(&self.handle) } else { clear_timeout(&self.handle) };
+    }
+}
+
+/// A wait of `ms` milliseconds: the future that resolves when it is over, its timer (dropping it
+/// stops the wait for good) and the function that ends it early.
+pub fn delay(ms: u32) -> (JsFuture, Option<Timer>, Option<js_sys::Function>) {
+    let mut timer = None;
+    let mut end = None;
+    let promise = Promise::new(&mut |resolve, _| {
+        let on_time = resolve.clone();
+        timer = Timer::once(ms, move || {
+            let _ = on_time.call0(&JsValue::UNDEFINED);
+        });
+        end = Some(resolve);
+    });
+    (JsFuture::from(promise), timer, end)
+}
+
 /// Resolves after `ms` milliseconds.
 pub async fn sleep(ms: u32) {
-    let promise = Promise::new(&mut |resolve, _| {
-        if let Some(window) = window() {
-            let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms as i32);
-        }
-    });
-    let _ = JsFuture::from(promise).await;
+    let (wait, _timer, _) = delay(ms);
+    let _ = wait.await;
+}
+
+/// Calls `callback` before the next repaint.
+pub fn request_animation_frame(callback: impl FnOnce() + 'static) {
+    let _ = request_animation_frame_js(&Closure::once_into_js(callback));
 }
 
 /// A random number in `[0, 1)`.

@@ -1,0 +1,128 @@
+// The widget against a backend that fails and a host page that is unusual, in headless Chromium
+// against the real server. Faults are injected on the contract calls with `page.route`, which
+// stands between the browser and the server as a fault-injecting proxy.
+import { after, afterEach, before, beforeEach, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { launchBrowser, recordEvents, startServer, watchForProblems } from './lib/harness.mjs';
+import { createOrder, page as hostPage, sandboxDecide, startPages } from './lib/pages.mjs';
+import { scanSessionId } from './lib/qr.mjs';
+
+let server;
+let browser;
+let context;
+let page;
+let problems;
+
+before(async () => {
+  server = await startServer();
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+beforeEach(() => {
+  problems = [];
+});
+
+afterEach(async () => {
+  await context?.close();
+  context = undefined;
+  assert.deepEqual(problems, [], 'the page logged no errors');
+});
+
+async function open(url, { initScript } = {}) {
+  context = await browser.newContext({ locale: 'en-US' });
+  await recordEvents(context);
+  if (initScript) await context.addInitScript(initScript);
+  page = await context.newPage();
+  // The browser logs each injected fault as a resource that failed to load; any other error on
+  // the console (a panic, for one) is a problem.
+  watchForProblems(page, problems, { allowConsoleErrors: true });
+  page.on('console', (message) => {
+    if (message.type() === 'error' && !message.text().startsWith('Failed to load resource')) {
+      problems.push(`console error: ${message.text()}`);
+    }
+  });
+  await page.goto(url);
+  return page;
+}
+
+async function showQr(wallet = 'WeChat Pay') {
+  await page.getByRole('button', { name: wallet }).click();
+  await page.getByTestId('qr').waitFor();
+  return scanSessionId(page.locator('.wc-qr'));
+}
+
+/**
+ * A host page whose timer functions return handles that are not small integers: ids above 2^31
+ * and objects (as fake-timer libraries and some frameworks' zones do). It counts the timers still
+ * running and the clears that named no timer it handed out.
+ */
+const ODD_TIMERS = `<script>
+  (() => {
+    const real = Object.fromEntries(['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'requestAnimationFrame']
+      .map((name) => [name, window[name].bind(window)]));
+    const timers = new Map();
+    let count = 0;
+    window.__timers = { intervals: 0, unknownClears: 0 };
+    const handle = () => (++count % 2 ? 2 ** 31 + 1000 + count : { timer: count });
+    window.setTimeout = (callback, ms, ...rest) => {
+      const h = handle();
+      timers.set(h, real.setTimeout(() => { timers.delete(h); typeof callback === 'function' && callback(...rest); }, ms));
+      return h;
+    };
+    window.clearTimeout = (h) => {
+      if (h === undefined || h === null) return;
+      if (!timers.has(h)) { window.__timers.unknownClears += 1; return; }
+      real.clearTimeout(timers.get(h));
+      timers.delete(h);
+    };
+    window.setInterval = (callback, ms, ...rest) => {
+      const h = handle();
+      timers.set(h, real.setInterval(callback, ms, ...rest));
+      window.__timers.intervals += 1;
+      return h;
+    };
+    window.clearInterval = (h) => {
+      if (h === undefined || h === null) return;
+      if (!timers.has(h)) { window.__timers.unknownClears += 1; return; }
+      real.clearInterval(timers.get(h));
+      timers.delete(h);
+      window.__timers.intervals -= 1;
+    };
+    window.requestAnimationFrame = (callback) => { real.requestAnimationFrame(callback); return { frame: ++count }; };
+  })();
+</script>`;
+
+test('a host page whose timers return ids above 2^31 or objects runs the whole payment', async () => {
+  const order = await createOrder(server.base);
+  const pages = await startPages({
+    '/': hostPage(`<wallet-checkout endpoint="/api/checkout" order="${order}" locale="en"></wallet-checkout>`, { head: ODD_TIMERS }),
+  }, { proxyTo: server.base });
+  try {
+    await open(`${pages.base}/`);
+    await showQr();
+    assert.equal(await page.evaluate(() => window.__timers.intervals), 1, 'the countdown runs');
+    await page.getByRole('button', { name: 'Choose another wallet' }).click();
+    await page.getByRole('button', { name: 'Alipay' }).waitFor();
+    await assertEventually(async () => (await page.evaluate(() => window.__timers.intervals)) === 0, 'the countdown stopped');
+    const sessionId = await showQr('Alipay');
+    await sandboxDecide(server.base, sessionId);
+    await page.getByRole('heading', { name: 'Payment received' }).waitFor({ timeout: 10_000 });
+    assert.deepEqual(await page.evaluate(() => window.__timers), { intervals: 0, unknownClears: 0 }, 'every timer was cleared by its own handle');
+  } finally {
+    await pages.close();
+  }
+});
+
+async function assertEventually(check, message, timeout = 5_000) {
+  const deadline = Date.now() + timeout;
+  while (Date.now() < deadline) {
+    if (await check()) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  assert.fail(message);
+}
