@@ -2,7 +2,7 @@
 //! is caught; a missing API degrades to a sensible default.
 
 use js_sys::{Math, Promise};
-use wallet_checkout_contract::{DeviceKind, RETURN_SESSION_PARAM};
+use wallet_checkout_contract::{Amount, DeviceKind, RETURN_SESSION_PARAM};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
@@ -15,11 +15,10 @@ extern "C" {
     #[wasm_bindgen(constructor, js_namespace = Intl, js_class = "NumberFormat", catch)]
     fn new(locale: &str, options: &js_sys::Object) -> Result<NumberFormat, JsValue>;
 
+    /// Formats a decimal string exactly (Intl.NumberFormat v3); an older browser reads it as a
+    /// number first.
     #[wasm_bindgen(method, js_class = "NumberFormat")]
-    fn format(this: &NumberFormat, value: f64) -> String;
-
-    #[wasm_bindgen(method, js_class = "NumberFormat", js_name = resolvedOptions)]
-    fn resolved_options(this: &NumberFormat) -> js_sys::Object;
+    fn format(this: &NumberFormat, value: &str) -> String;
 
     // The page's own timer functions, looked up on every call (a page or a test library may
     // replace them). Their handles are kept as the page returned them: an id above 2^31 or an
@@ -44,31 +43,32 @@ pub fn window() -> Option<web_sys::Window> {
     web_sys::window()
 }
 
-/// `amount` (integer minor units) as the locale writes money, by the browser's `Intl`.
-/// The number of minor digits comes from `Intl` too, so no currency table lives here.
-pub fn format_money(minor_units: u64, currency: &str, locale: &str) -> String {
+/// `amount` as the locale writes money, by the browser's `Intl`, with exactly the minor-unit
+/// digits of ISO 4217 (which the contract's minor units follow; `Intl`'s own digits come from
+/// CLDR, which disagrees for some currencies, such as HUF and IQD). Intl is given the exact
+/// decimal string, so no amount is rounded on the way. If Intl refuses, the plain decimal and
+/// the code (`68.00 HUF`).
+pub fn format_money(amount: &Amount, locale: &str) -> String {
+    let decimal = amount.to_decimal_string();
+    let currency = amount.currency();
+    let digits = JsValue::from(currency.exponent());
     let options = js_sys::Object::new();
-    let set = |key: &str, value: &JsValue| {
+    for (key, value) in [
+        ("style", &JsValue::from_str("currency")),
+        ("currency", &JsValue::from_str(currency.as_str())),
+        ("minimumFractionDigits", &digits),
+        ("maximumFractionDigits", &digits),
+    ] {
         let _ = js_sys::Reflect::set(&options, &JsValue::from_str(key), value);
-    };
-    set("style", &JsValue::from_str("currency"));
-    set("currency", &JsValue::from_str(currency));
+    }
     match NumberFormat::new(locale, &options) {
-        Ok(formatter) => {
-            let digits = js_sys::Reflect::get(
-                &formatter.resolved_options(),
-                &JsValue::from_str("maximumFractionDigits"),
-            )
-            .ok()
-            .and_then(|value| value.as_f64())
-            .unwrap_or(2.0);
-            let mut scale = 1.0;
-            for _ in 0..(digits as u32).min(6) {
-                scale *= 10.0;
-            }
-            formatter.format(minor_units as f64 / scale)
+        Ok(formatter) => formatter.format(&decimal),
+        Err(_) => {
+            let mut plain = decimal;
+            plain.push(' ');
+            plain.push_str(currency.as_str());
+            plain
         }
-        Err(_) => format!("{minor_units} {currency}"),
     }
 }
 

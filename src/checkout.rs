@@ -199,7 +199,7 @@ impl Checkout {
 
     /// Money in the widget's locale.
     pub fn money(self, amount: &Amount) -> String {
-        browser::format_money(amount.minor_units(), amount.currency().as_str(), self.locale.tag())
+        browser::format_money(amount, self.locale.tag())
     }
 
     /// The element the widget lives in.

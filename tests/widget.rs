@@ -6,6 +6,7 @@
 use js_sys::Array;
 use std::time::Duration;
 use wallet_checkout::Widget;
+use wallet_checkout_contract::{Amount, Currency};
 use wasm_bindgen::{prelude::*, JsCast};
 use wasm_bindgen_test::*;
 use web_sys::{Element, HtmlElement, ShadowRoot};
@@ -465,4 +466,63 @@ async fn malformed_status_answers_show_a_notice_while_tracking_goes_on() {
     widget.wait_long("the paid state", |w| w.text().contains("Payment received")).await;
     let notice = widget.find("[data-testid=notice]").and_then(|n| n.text_content()).unwrap_or_default();
     assert_eq!(notice, "", "the notice clears");
+}
+
+/// The runs of digits (with their grouping and decimal marks) in `text`, as an English locale
+/// writes numbers.
+fn numbers(text: &str) -> Vec<String> {
+    text.split(|c: char| !(c.is_ascii_digit() || c == ',' || c == '.'))
+        .map(|run| run.trim_matches(|c: char| !c.is_ascii_digit()).to_owned())
+        .filter(|run| !run.is_empty())
+        .collect()
+}
+
+/// `1234567.89` as English writes it: `1,234,567.89`.
+fn grouped(decimal: &str) -> String {
+    let (whole, fraction) = decimal.split_once('.').map_or((decimal, None), |(w, f)| (w, Some(f)));
+    let mut out = String::new();
+    for (i, digit) in whole.chars().enumerate() {
+        if i > 0 && (whole.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(digit);
+    }
+    if let Some(fraction) = fraction {
+        out.push('.');
+        out.push_str(fraction);
+    }
+    out
+}
+
+/// Regression test for amounts shown 100 or 1000 times off: `Intl` (CLDR) and ISO 4217 disagree
+/// on the minor unit of some currencies, and the contract's minor units follow ISO 4217.
+#[wasm_bindgen_test]
+fn amounts_show_exactly_the_iso_4217_minor_digits_of_every_currency() {
+    let mut currencies: Vec<Currency> = Currency::all().filter(|c| c.exponent() != 2).collect();
+    assert!(currencies.len() > 20, "currencies whose minor unit is not 2 digits: {}", currencies.len());
+    // Two-digit currencies that Intl shows without decimals.
+    currencies.extend(["HUF", "IDR", "COP"].map(|code| Currency::parse(code).unwrap()));
+    let mut wrong = Vec::new();
+    for currency in currencies {
+        // The largest amount a JavaScript number holds exactly: no float division may round it.
+        for minor_units in [0, 5, 6_800, 123_456_789, 9_007_199_254_740_991] {
+            let amount = Amount::new(minor_units, currency).unwrap();
+            let shown = wallet_checkout::browser::format_money(&amount, "en");
+            let expected = grouped(&amount.to_decimal_string());
+            if numbers(&shown) != [expected.clone()] {
+                wrong.push(format!("{currency} {minor_units}: {shown:?}, expected {expected}"));
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "{} amounts shown wrong:\n{}", wrong.len(), wrong.join("\n"));
+}
+
+#[wasm_bindgen_test]
+async fn a_forint_order_is_shown_with_its_iso_4217_minor_digits() {
+    let backend = Backend::new("a_forint_order_is_shown_with_its_iso_4217_minor_digits");
+    backend.route("GET", "/orders/ord_1", 200, &ORDER.replace("CNY", "HUF"));
+    let widget = backend.mount("en");
+    widget.wait_for("the wallet list", |w| w.all("button.wc-wallet").len() == 3).await;
+    let amount = widget.find("[data-testid=amount]").unwrap().text_content().unwrap();
+    assert_eq!(numbers(&amount), ["68.00"], "6800 minor units of HUF are 68.00 forints: {amount}");
 }
