@@ -26,7 +26,8 @@ pub enum ApiError {
     Timeout,
     /// The backend answered with an error status and (if readable) a contract error code.
     Backend { status: u16, code: ErrorCode },
-    /// A success status with a body that is not what the contract promises.
+    /// A success status with a body that is not what the contract promises, or that is about
+    /// another order or session than the one asked for (see `answers`).
     BadAnswer,
 }
 

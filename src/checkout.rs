@@ -5,6 +5,7 @@
 //! starts belongs to the widget's reactive owner and is canceled when the widget is removed.
 
 use crate::{
+    answers::Expected,
     api::{Api, ApiError},
     browser,
     config::WidgetConfig,
@@ -319,7 +320,7 @@ impl Checkout {
     async fn load(self) {
         let (Some(api), Some(config)) = (self.api(), self.config()) else { return };
         let generation = self.generation.try_get_value().unwrap_or(0);
-        let order = match api.order(&config.order).await {
+        let order = match Expected::order(&config.order).check(api.order(&config.order).await) {
             Ok(order) => order,
             Err(error) => {
                 let error = WidgetError::from(error);
@@ -329,6 +330,7 @@ impl Checkout {
             }
         };
         let order_status = order.order.status;
+        let amount = order.order.amount;
         self.order.set(Some(order));
 
         let returned = browser::returned_session_param();
@@ -337,8 +339,10 @@ impl Checkout {
             .and_then(|id| SessionId::parse(id).ok())
             .or_else(|| storage::remembered_session(&config.endpoint, &config.order));
         if let Some(id) = known {
-            match api.session(&id).await {
-                Ok(session) if session.order_id == config.order => {
+            let expected =
+                Expected { order: &config.order, session: Some(&id), wallet: None, amount: Some(&amount) };
+            match expected.check(api.session(&id).await) {
+                Ok(session) => {
                     storage::remember_session(&config.endpoint, &config.order, &session.id);
                     self.emit(EventKind::Ready, Detail::default());
                     self.show_session(session, generation);
@@ -371,7 +375,14 @@ impl Checkout {
         };
         // One key for this attempt: retries after a lost answer return the same session.
         let key = browser::new_idempotency_key();
-        let result = api.create_session(&request, &key).await;
+        let order_amount = self.order.with_untracked(|order| order.as_ref().map(|o| o.order.amount));
+        let expected = Expected {
+            order: &config.order,
+            session: None,
+            wallet: Some(&wallet.id),
+            amount: order_amount.as_ref(),
+        };
+        let result = expected.check(api.create_session(&request, &key).await);
         if !self.is_current(generation) {
             // The shopper went back meanwhile: the session is not wanted.
             if let Ok(session) = result {
@@ -465,13 +476,14 @@ impl Checkout {
                 continue;
             }
             let asked_at = browser::now_ms();
-            let observation = match api.wait_for_session(&session.id, tracker.status(), WAIT_SECS).await {
-                Ok(latest) if latest.id == session.id => {
+            let answer = api.wait_for_session(&session.id, tracker.status(), WAIT_SECS).await;
+            let observation = match Expected::tracking(&session).check(answer) {
+                Ok(latest) => {
                     let status = latest.status;
                     session = latest;
                     Observation::Status(status)
                 }
-                Ok(_) | Err(ApiError::BadAnswer) => Observation::Unreadable,
+                Err(ApiError::BadAnswer) => Observation::Unreadable,
                 Err(_) => Observation::Unreachable,
             };
             if !self.is_current(generation) {

@@ -6,7 +6,7 @@
 use js_sys::Array;
 use std::time::Duration;
 use wallet_checkout::Widget;
-use wallet_checkout_contract::{Amount, Currency};
+use wallet_checkout_contract::{Amount, Currency, OrderId, SessionId};
 use wasm_bindgen::{prelude::*, JsCast};
 use wasm_bindgen_test::*;
 use web_sys::{Element, HtmlElement, ShadowRoot};
@@ -105,6 +105,15 @@ impl Backend {
 
     fn count(&self, call: &str) -> usize {
         self.calls().iter().filter(|c| *c == call).count()
+    }
+
+    /// The absolute endpoint the widget resolves its `endpoint` attribute to.
+    fn endpoint(&self) -> String {
+        wallet_checkout::browser::resolve_url(&self.prefix).unwrap().1
+    }
+
+    fn remembered(&self) -> Option<SessionId> {
+        wallet_checkout::storage::remembered_session(&self.endpoint(), &OrderId::parse("ord_1").unwrap())
     }
 
     fn mount(&self, locale: &str) -> Mounted {
@@ -525,4 +534,74 @@ async fn a_forint_order_is_shown_with_its_iso_4217_minor_digits() {
     widget.wait_for("the wallet list", |w| w.all("button.wc-wallet").len() == 3).await;
     let amount = widget.find("[data-testid=amount]").unwrap().text_content().unwrap();
     assert_eq!(numbers(&amount), ["68.00"], "6800 minor units of HUF are 68.00 forints: {amount}");
+}
+
+/// Regression test: a backend that answered session creation with another order's (or another
+/// wallet's, or another amount's) session made the widget say "Payment received".
+#[wasm_bindgen_test]
+async fn a_created_session_that_is_not_the_one_asked_for_is_a_bad_answer_not_a_payment() {
+    for (name, wrong) in [
+        ("order", session("succeeded", "null").replace("\"ord_1\"", "\"ord_other\"")),
+        ("wallet", session("succeeded", "null").replace("\"wechat_pay\"", "\"alipay\"")),
+        ("amount", session("succeeded", "null").replace("6800", "1")),
+    ] {
+        let backend = Backend::new(&format!("created_session_for_another_{name}"));
+        backend.route("GET", "/orders/ord_1", 200, ORDER);
+        backend.route("POST", "/sessions", 201, &wrong);
+        let widget = backend.mount("en");
+        widget.wait_for("the wallet list", |w| w.button("WeChat Pay").is_some()).await;
+        widget.button("WeChat Pay").unwrap().click();
+        widget.wait_for("the bad-answer error", |w| w.event("error", "code").is_some()).await;
+        assert_eq!(widget.event("error", "code").as_deref(), Some("bad_answer"), "{name}");
+        assert!(widget.text().contains("an answer that could not be read"), "{name}");
+        assert!(!widget.text().contains("Payment received"), "{name}");
+        assert!(!widget.events().contains(&"wallet-checkout:paid".to_owned()), "{name}");
+        assert_eq!(
+            backend.remembered(),
+            None,
+            "{name}: a session that is not this order's is not remembered"
+        );
+        assert!(widget.button("WeChat Pay").is_some(), "{name}: the shopper can choose again");
+    }
+}
+
+/// Regression test: a waiting read that answered `succeeded` for another order made the widget
+/// say "Payment received" for this one.
+#[wasm_bindgen_test]
+async fn a_waiting_read_about_another_order_is_an_unexpected_answer_and_tracking_goes_on() {
+    let backend = Backend::new("a_waiting_read_about_another_order");
+    backend.route("GET", "/orders/ord_1", 200, ORDER);
+    backend.route("POST", "/sessions", 201, &session("pending", QR_ACTION));
+    backend.route(
+        "GET",
+        "/sessions/ses_1",
+        200,
+        &session("succeeded", "null").replace("\"ord_1\"", "\"ord_other\""),
+    );
+    backend.route("GET", "/sessions/ses_1", 200, &session("succeeded", "null"));
+    let widget = backend.mount("en");
+    widget.wait_for("the wallet list", |w| w.button("WeChat Pay").is_some()).await;
+    widget.button("WeChat Pay").unwrap().click();
+    widget
+        .wait_for("the unexpected-answer notice", |w| {
+            w.find("[data-testid=notice]")
+                .and_then(|n| n.text_content())
+                .unwrap_or_default()
+                .contains("unexpected answer")
+        })
+        .await;
+    assert!(!widget.events().contains(&"wallet-checkout:paid".to_owned()));
+    assert!(widget.find("[data-testid=qr]").is_some(), "the QR code stays while tracking goes on");
+    widget.wait_long("the paid state", |w| w.text().contains("Payment received")).await;
+    assert_eq!(widget.events().iter().filter(|e| *e == "wallet-checkout:paid").count(), 1);
+}
+
+#[wasm_bindgen_test]
+async fn an_order_answer_about_another_order_is_a_bad_answer() {
+    let backend = Backend::new("an_order_answer_about_another_order_is_a_bad_answer");
+    backend.route("GET", "/orders/ord_1", 200, &ORDER.replace("\"ord_1\"", "\"ord_2\""));
+    let widget = backend.mount("en");
+    widget.wait_for("the error", |w| w.find("[data-testid=error]").is_some()).await;
+    assert_eq!(widget.event("error", "code").as_deref(), Some("bad_answer"));
+    assert!(widget.button("WeChat Pay").is_none(), "no wallet of another order is offered");
 }
