@@ -174,7 +174,7 @@ mod tests {
     #[test]
     fn errors_pass_through_unchanged() {
         let ord_1 = OrderId::parse("ord_1").unwrap();
-        let error = ApiError::Backend { status: 404, code: ErrorCode::NotFound };
+        let error = ApiError::Backend { status: 404, code: ErrorCode::NotFound, retry_after_ms: None };
         assert_eq!(Expected::order(&ord_1).check::<OrderResponse>(Err(error)), Err(error));
     }
 }

@@ -6,7 +6,7 @@
 
 use crate::{
     answers::Expected,
-    api::{Api, ApiError},
+    api::Api,
     browser,
     config::WidgetConfig,
     error::WidgetError,
@@ -23,10 +23,7 @@ use wallet_checkout_contract::{
     Amount, CreateSessionRequest, DeviceKind, NextAction, OrderResponse, OrderStatus, Session, SessionId,
     SessionStatus, WalletOption,
 };
-use wasm_bindgen::{closure::Closure, JsCast};
-
-/// How often a waiting tracker checks whether it was asked to poll at once.
-const WAKE_CHECK_MS: u32 = 200;
+use wasm_bindgen::{closure::Closure, JsCast, JsValue};
 
 /// What the widget shows.
 #[derive(Debug, Clone, PartialEq)]
@@ -55,6 +52,8 @@ struct Env {
     owner: Owner,
     /// The last (session, status) announced by a `status` event, so each is announced once.
     announced: Option<(SessionId, SessionStatus)>,
+    /// Ends the tracker's current pause early (see `poll_now`).
+    wake: Option<js_sys::Function>,
 }
 
 #[derive(Clone, Copy)]
@@ -76,7 +75,8 @@ pub struct Checkout {
     env: StoredValue<Env, LocalStorage>,
     /// Bumped whenever the shopper starts over; older tasks see it changed and stop.
     generation: StoredValue<u32>,
-    /// Set to make a waiting tracker poll at once (back online, countdown ran out).
+    /// Set to make the next pause of a waiting tracker end at once (back online, countdown ran
+    /// out) when none is under way.
     poll_now: StoredValue<bool>,
 }
 
@@ -89,6 +89,7 @@ impl Checkout {
             host,
             owner: Owner::current().unwrap_or_default(),
             announced: None,
+            wake: None,
         };
         let checkout = Self {
             locale,
@@ -178,7 +179,12 @@ impl Checkout {
 
     /// Makes a waiting tracker ask the backend now (the countdown ran out, the network is back).
     pub fn poll_now(self) {
-        self.poll_now.set_value(true);
+        match self.env.try_update_value(|env| env.wake.take()).flatten() {
+            Some(wake) => {
+                let _ = wake.call0(&JsValue::UNDEFINED);
+            }
+            None => self.poll_now.set_value(true),
+        }
     }
 
     /// Whether `url` may be opened from the widget: a trusted web page, or a wallet deep link.
@@ -444,18 +450,19 @@ impl Checkout {
         self.spawn(async move { self.track(session, generation).await });
     }
 
-    /// Waits `ms`, or less if asked to poll at once.
-    async fn pause(self, ms: u32) {
-        let mut waited = 0;
-        while waited < ms {
-            if self.poll_now.try_get_value() == Some(true) {
-                break;
-            }
-            let step = WAKE_CHECK_MS.min(ms - waited);
-            browser::sleep(step).await;
-            waited += step;
+    /// Waits `ms`, or less if asked to poll at once (`poll_now`), unless the backend asked for
+    /// the pause (`holds_off`).
+    async fn pause(self, ms: u32, holds_off: bool) {
+        if !holds_off && self.poll_now.try_update_value(std::mem::take) == Some(true) {
+            return;
         }
-        self.poll_now.set_value(false);
+        let (wait, _timer, wake) = browser::delay(ms);
+        if !holds_off {
+            self.env.try_update_value(|env| env.wake = wake);
+        }
+        let _ = wait.await;
+        self.env.try_update_value(|env| env.wake = None);
+        self.poll_now.try_set_value(false);
     }
 
     async fn track(self, mut session: Session, generation: u32) {
@@ -465,7 +472,7 @@ impl Checkout {
         let mut delay = 0;
         loop {
             if delay > 0 {
-                self.pause(delay).await;
+                self.pause(delay, tracker.holds_off()).await;
             }
             if !self.is_current(generation) {
                 return;
@@ -483,8 +490,7 @@ impl Checkout {
                     session = latest;
                     Observation::Status(status)
                 }
-                Err(ApiError::BadAnswer) => Observation::Unreadable,
-                Err(_) => Observation::Unreachable,
+                Err(error) => Observation::of_error(error),
             };
             if !self.is_current(generation) {
                 return;

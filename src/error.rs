@@ -68,7 +68,11 @@ mod tests {
     #[test]
     fn api_errors_map_to_shopper_words() {
         assert_eq!(WidgetError::from(ApiError::Timeout).key(), Key::ErrorNetwork);
-        let closed = WidgetError::from(ApiError::Backend { status: 409, code: ErrorCode::OrderNotPayable });
+        let closed = WidgetError::from(ApiError::Backend {
+            status: 409,
+            code: ErrorCode::OrderNotPayable,
+            retry_after_ms: None,
+        });
         assert_eq!(closed.key(), Key::ErrorOrderClosed);
         assert_eq!(closed.code(), "order_not_payable");
         assert_eq!(WidgetError::from(ApiError::BadAnswer).key(), Key::ErrorBadAnswer);

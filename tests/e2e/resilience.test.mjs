@@ -57,6 +57,57 @@ async function showQr(wallet = 'WeChat Pay') {
 }
 
 /**
+ * Answers the requests `route` matches with `faults`, one each, in order, then lets the rest
+ * through to the server. A fault is an HTTP status (with optional headers), `reset` (the
+ * connection is reset) or `garbage` (200 with a body that is not JSON).
+ */
+async function injectFaults(target, matcher, faults) {
+  const left = [...faults];
+  const injected = [];
+  await target.route(matcher, async (route) => {
+    const fault = left.shift();
+    if (fault === undefined) return route.fallback();
+    injected.push(fault.status ?? fault);
+    if (fault === 'reset') return route.abort('connectionreset');
+    if (fault === 'garbage') return route.fulfill({ status: 200, contentType: 'text/html', body: '<html>Bad gateway</html>' });
+    const code = fault.status === 429 ? 'rate_limited' : 'internal';
+    return route.fulfill({
+      status: fault.status,
+      headers: fault.headers ?? {},
+      contentType: 'application/json',
+      body: JSON.stringify({ error: { code, message: 'injected' } }),
+    });
+  });
+  return injected;
+}
+
+test('Retry-After is honoured when creating a session and while tracking it', async () => {
+  await open(`${server.base}/`, {
+    initScript: () => {
+      // The host page's timers, watched: the delays the widget asks for.
+      const realSetTimeout = window.setTimeout;
+      window.__delays = [];
+      window.setTimeout = function (callback, ms, ...rest) {
+        window.__delays.push(ms);
+        return realSetTimeout.call(this, callback, ms, ...rest);
+      };
+    },
+  });
+  const isCreation = (url) => url.pathname === '/api/checkout/sessions';
+  const isWaitingRead = (url) => /\/api\/checkout\/sessions\/ses_[^/]+$/.test(url.pathname) && url.searchParams.has('wait');
+  const created = await injectFaults(page, isCreation, [{ status: 429, headers: { 'retry-after': '3' } }]);
+  const read = await injectFaults(page, isWaitingRead, [{ status: 503, headers: { 'retry-after': '6' } }]);
+  const sessionId = await showQr();
+  assert.deepEqual(created, [429]);
+  await assertEventually(async () => read.length === 1, 'the waiting read met the 503');
+  await sandboxDecide(server.base, sessionId);
+  await page.getByRole('heading', { name: 'Payment received' }).waitFor({ timeout: 20_000 });
+  const delays = await page.evaluate(() => window.__delays);
+  assert.ok(delays.includes(3_000), `the creation was retried after Retry-After: 3 (delays asked for: ${delays})`);
+  assert.ok(delays.includes(6_000), `the tracker waited Retry-After: 6 (delays asked for: ${delays})`);
+});
+
+/**
  * A host page whose timer functions return handles that are not small integers: ids above 2^31
  * and objects (as fake-timer libraries and some frameworks' zones do). It counts the timers still
  * running and the clears that named no timer it handed out.
