@@ -58,6 +58,11 @@ impl ApiError {
             _ => None,
         }
     }
+
+    /// Whether the backend said it does not know what was asked for (`404 not_found`).
+    pub fn is_not_found(self) -> bool {
+        matches!(self, ApiError::Backend { status: 404, code: ErrorCode::NotFound, .. })
+    }
 }
 
 /// How one request is sent.
@@ -403,5 +408,8 @@ mod tests {
         let error = classify::<Value>(429, None, Some(3_000)).unwrap_err();
         assert_eq!(error.retry_after_ms(), Some(3_000));
         assert!(error.is_transient());
+        assert!(backend(404, ErrorCode::NotFound).is_not_found());
+        assert!(!backend(404, ErrorCode::Unknown).is_not_found(), "only a 404 that says not_found");
+        assert!(!backend(500, ErrorCode::NotFound).is_not_found());
     }
 }

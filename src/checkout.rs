@@ -14,7 +14,7 @@ use crate::{
     i18n::{Key, Locale},
     screen::Act,
     storage,
-    tracker::{Next, Observation, Tracker, Trouble, POLL_INTERVAL_MS, WAIT_SECS},
+    tracker::{Backoff, Next, Observation, Tracker, Trouble, POLL_INTERVAL_MS, WAIT_SECS},
 };
 use leptos::{prelude::*, task::spawn_local_scoped_with_cancellation};
 use send_wrapper::SendWrapper;
@@ -41,6 +41,9 @@ pub enum Stage {
     Redirecting(Session),
     /// The backend reported a final status.
     Finished(Session),
+    /// After a reload, the remembered session could not be read yet: the widget keeps trying
+    /// (the notice says why) and the shopper may choose another wallet instead.
+    Resuming(SessionId),
     /// The order is paid or canceled and no session of this page is known.
     OrderClosed(OrderStatus),
 }
@@ -52,6 +55,8 @@ struct Env {
     owner: Owner,
     /// The last (session, status) announced by a `status` event, so each is announced once.
     announced: Option<(SessionId, SessionStatus)>,
+    /// Whether `ready` was dispatched.
+    ready: bool,
     /// Ends the tracker's current pause early (see `poll_now`).
     wake: Option<js_sys::Function>,
 }
@@ -89,6 +94,7 @@ impl Checkout {
             host,
             owner: Owner::current().unwrap_or_default(),
             announced: None,
+            ready: false,
             wake: None,
         };
         let checkout = Self {
@@ -135,7 +141,7 @@ impl Checkout {
         let wallet = self.order.with_untracked(|order| {
             order.as_ref().and_then(|o| o.wallets.iter().find(|w| w.id == session.wallet_id).cloned())
         });
-        self.cancel_in_background(&session);
+        self.cancel_open_session(&session);
         match wallet {
             Some(wallet) => self.start_session(wallet),
             None => self.set_stage(Stage::Choosing(None)),
@@ -161,12 +167,16 @@ impl Checkout {
 
     /// Back to the wallet list; the open session, if any, is canceled on the server.
     pub fn choose_another(self) {
-        if let Stage::Paying(session) | Stage::Redirecting(session) = self.stage.get_untracked() {
-            self.cancel_in_background(&session);
+        match self.stage.get_untracked() {
+            Stage::Paying(session) | Stage::Redirecting(session) => self.cancel_open_session(&session),
+            // Its status is unknown: a session that is final already refuses the cancel.
+            Stage::Resuming(id) => self.cancel_in_background(id),
+            _ => {}
         }
         self.next_generation();
         self.notice.set(None);
         self.forget_session();
+        self.emit_ready();
         self.set_stage(Stage::Choosing(None));
     }
 
@@ -266,6 +276,14 @@ impl Checkout {
         self.emit(EventKind::Error, Detail { code: Some(error.code()), ..Detail::default() });
     }
 
+    /// `ready`, the first time the order is shown with its wallets or a session of this page.
+    fn emit_ready(self) {
+        let first = self.env.try_update_value(|env| !std::mem::replace(&mut env.ready, true));
+        if first == Some(true) {
+            self.emit(EventKind::Ready, Detail::default());
+        }
+    }
+
     /// `status` event for a status the page has not heard of yet; true if it was new.
     fn announce_status(self, session: &Session) -> bool {
         let new = self
@@ -289,16 +307,35 @@ impl Checkout {
         }
     }
 
-    fn cancel_in_background(self, session: &Session) {
-        if session.status != SessionStatus::Pending {
-            return;
+    /// Cancels an abandoned session if it is still open.
+    fn cancel_open_session(self, session: &Session) {
+        if session.status == SessionStatus::Pending {
+            self.cancel_in_background(session.id.clone());
         }
-        let id = session.id.clone();
+    }
+
+    fn cancel_in_background(self, id: SessionId) {
         let Some(api) = self.api() else { return };
         // Not tied to the widget's owner: a cancel must reach the server even if the widget goes.
         leptos::task::spawn_local(async move {
             let _ = api.cancel_session(&id).await;
         });
+    }
+
+    /// Shows what kept the last requests from being answered, unless the offline notice
+    /// already says more.
+    fn show_trouble(self, trouble: Option<Trouble>) {
+        if self.notice.get_untracked() != Some(Key::Offline) {
+            self.notice.set(match trouble {
+                Some(Trouble::Unreachable) => Some(Key::Reconnecting),
+                Some(Trouble::Unreadable) => Some(Key::UnexpectedAnswer),
+                None => None,
+            });
+        }
+    }
+
+    fn is_offline(self) -> bool {
+        self.notice.get_untracked() == Some(Key::Offline)
     }
 
     fn watch_connectivity(self) {
@@ -345,22 +382,63 @@ impl Checkout {
             .and_then(|id| SessionId::parse(id).ok())
             .or_else(|| storage::remembered_session(&config.endpoint, &config.order));
         if let Some(id) = known {
-            let expected =
-                Expected { order: &config.order, session: Some(&id), wallet: None, amount: Some(&amount) };
-            match expected.check(api.session(&id).await) {
-                Ok(session) => {
-                    storage::remember_session(&config.endpoint, &config.order, &session.id);
-                    self.emit(EventKind::Ready, Detail::default());
-                    self.show_session(session, generation);
-                    return;
-                }
-                _ => storage::forget_session(&config.endpoint, &config.order),
+            // Remembered until the backend says it does not know it: a read that fails leaves the
+            // session as payable as before, and a payment made meanwhile must still be seen.
+            storage::remember_session(&config.endpoint, &config.order, &id);
+            if !self.resume(&api, &config, id, &amount, generation).await {
+                return;
             }
         }
-        self.emit(EventKind::Ready, Detail::default());
+        self.emit_ready();
         match order_status {
             OrderStatus::Open => self.set_stage(Stage::Choosing(None)),
             closed => self.set_stage(Stage::OrderClosed(closed)),
+        }
+    }
+
+    /// Picks this page's session up again after a reload or a return from the wallet, reading it
+    /// until the backend answers (with the tracker's notices and backoff). False once it is
+    /// shown (or this generation is over); true if the backend does not know it, and it is
+    /// forgotten.
+    async fn resume(
+        self,
+        api: &Api,
+        config: &WidgetConfig,
+        id: SessionId,
+        amount: &Amount,
+        generation: u32,
+    ) -> bool {
+        let expected =
+            Expected { order: &config.order, session: Some(&id), wallet: None, amount: Some(amount) };
+        let mut backoff = Backoff::default();
+        loop {
+            let result = if self.is_offline() { None } else { Some(expected.check(api.session(&id).await)) };
+            if !self.is_current(generation) {
+                return false;
+            }
+            match result {
+                Some(Ok(session)) => {
+                    self.notice.set(None);
+                    self.show_session(session, generation);
+                    return false;
+                }
+                Some(Err(error)) if error.is_not_found() => {
+                    self.notice.set(None);
+                    storage::forget_session(&config.endpoint, &config.order);
+                    return true;
+                }
+                Some(Err(error)) => {
+                    backoff.record(Observation::of_error(error));
+                    self.show_trouble(backoff.trouble());
+                }
+                // No request while offline; the `online` event ends the pause.
+                None => {}
+            }
+            self.set_stage(Stage::Resuming(id.clone()));
+            self.pause(backoff.delay_ms(browser::random()), backoff.holds_off()).await;
+            if !self.is_current(generation) {
+                return false;
+            }
         }
     }
 
@@ -392,7 +470,7 @@ impl Checkout {
         if !self.is_current(generation) {
             // The shopper went back meanwhile: the session is not wanted.
             if let Ok(session) = result {
-                self.cancel_in_background(&session);
+                self.cancel_open_session(&session);
             }
             return;
         }
@@ -432,7 +510,7 @@ impl Checkout {
 
     /// Cancels a session the widget cannot carry out and explains why.
     fn abandon(self, session: Session, error: WidgetError) {
-        self.cancel_in_background(&session);
+        self.cancel_open_session(&session);
         self.forget_session();
         self.emit_error(&error);
         self.set_stage(Stage::Choosing(Some(error)));
@@ -441,6 +519,7 @@ impl Checkout {
     /// Shows a session as the backend reported it and keeps tracking it until it is final.
     fn show_session(self, session: Session, generation: u32) {
         self.session_read_at.set(browser::now_ms());
+        self.emit_ready();
         if session.status.is_final() {
             self.finish(session);
             return;
@@ -477,7 +556,7 @@ impl Checkout {
             if !self.is_current(generation) {
                 return;
             }
-            if self.notice.get_untracked() == Some(Key::Offline) {
+            if self.is_offline() {
                 // No request while offline; the `online` event wakes the tracker.
                 delay = POLL_INTERVAL_MS;
                 continue;
@@ -496,13 +575,7 @@ impl Checkout {
                 return;
             }
             let next = tracker.observe_wait(observation, browser::random(), browser::now_ms() - asked_at);
-            if self.notice.get_untracked() != Some(Key::Offline) {
-                self.notice.set(match tracker.trouble() {
-                    Some(Trouble::Unreachable) => Some(Key::Reconnecting),
-                    Some(Trouble::Unreadable) => Some(Key::UnexpectedAnswer),
-                    None => None,
-                });
-            }
+            self.show_trouble(tracker.trouble());
             match next {
                 Next::Finished(_) => {
                     self.finish(session);

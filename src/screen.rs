@@ -190,6 +190,12 @@ pub fn screen(stage: &Stage, facts: &Facts) -> Screen {
                 .text(facts.with_wallet(Key::Starting, &wallet.name), TextKind::Body),
             false,
         ),
+        Stage::Resuming(_) => choose_another(
+            Screen::new("progress")
+                .icon(Icon::Spinner)
+                .text(locale.text(Key::Resuming).to_owned(), TextKind::Body),
+            false,
+        ),
         Stage::Redirecting(session) => Screen::new("progress")
             .icon(Icon::Spinner)
             .text(facts.with_wallet(Key::Redirecting, &facts.wallet_name(session)), TextKind::Body),
@@ -462,6 +468,15 @@ mod tests {
     fn a_session_being_created_can_be_left() {
         let screen = show(Stage::Starting(wallets()[0].clone()), DeviceKind::Desktop, false);
         assert_eq!(screen.icon, Icon::Spinner);
+        assert_eq!(acts(&screen), ["choose-another"]);
+    }
+
+    #[test]
+    fn a_session_picked_up_again_while_reads_fail_can_be_left() {
+        let screen = show(Stage::Resuming(SessionId::parse("ses_1").unwrap()), DeviceKind::Desktop, false);
+        assert_eq!(screen.icon, Icon::Spinner);
+        assert_eq!(screen.texts[0].text, "Checking the payment you started…");
+        assert!(screen.wallets.is_empty(), "no second session while the first may be paid");
         assert_eq!(acts(&screen), ["choose-another"]);
     }
 }

@@ -112,6 +112,16 @@ impl Backend {
         wallet_checkout::browser::resolve_url(&self.prefix).unwrap().1
     }
 
+    /// Stores `session` as this order's session, as a page does before a reload.
+    fn remember(&self, session: &str) {
+        let order = OrderId::parse("ord_1").unwrap();
+        wallet_checkout::storage::remember_session(
+            &self.endpoint(),
+            &order,
+            &SessionId::parse(session).unwrap(),
+        );
+    }
+
     fn remembered(&self) -> Option<SessionId> {
         wallet_checkout::storage::remembered_session(&self.endpoint(), &OrderId::parse("ord_1").unwrap())
     }
@@ -604,4 +614,64 @@ async fn an_order_answer_about_another_order_is_a_bad_answer() {
     widget.wait_for("the error", |w| w.find("[data-testid=error]").is_some()).await;
     assert_eq!(widget.event("error", "code").as_deref(), Some("bad_answer"));
     assert!(widget.button("WeChat Pay").is_none(), "no wallet of another order is offered");
+}
+
+/// Regression test: one failed read of the remembered session after a reload forgot the session,
+/// so a payment made on the phone meanwhile was never reported.
+#[wasm_bindgen_test]
+async fn a_failed_read_after_a_reload_keeps_the_session_and_tries_again() {
+    let backend = Backend::new("a_failed_read_after_a_reload_keeps_the_session");
+    backend.route("GET", "/orders/ord_1", 200, ORDER);
+    for _ in 0..3 {
+        backend.route("GET", "/sessions/ses_1", 503, r#"{"error":{"code":"internal","message":"x"}}"#);
+    }
+    backend.route("GET", "/sessions/ses_1", 200, &session("succeeded", "null"));
+    backend.remember("ses_1");
+    let widget = backend.mount("en");
+    widget
+        .wait_for("the reconnecting notice", |w| {
+            w.find("[data-testid=notice]")
+                .and_then(|n| n.text_content())
+                .unwrap_or_default()
+                .contains("Connection lost")
+        })
+        .await;
+    assert!(widget.button("WeChat Pay").is_none(), "no wallet list while the session may still be paid");
+    assert!(widget.button("Choose another wallet").is_some(), "a way forward while it retries");
+    assert_eq!(backend.remembered().map(|s| s.to_string()).as_deref(), Some("ses_1"));
+    widget.wait_long("the paid state", |w| w.text().contains("Payment received")).await;
+    assert_eq!(widget.event("paid", "sessionId").as_deref(), Some("ses_1"));
+    assert_eq!(backend.count("POST /sessions"), 0, "no second session");
+}
+
+#[wasm_bindgen_test]
+async fn choosing_another_wallet_while_a_reload_retries_cancels_the_remembered_session() {
+    let backend = Backend::new("choosing_another_wallet_while_a_reload_retries");
+    backend.route("GET", "/orders/ord_1", 200, ORDER);
+    backend.route("GET", "/sessions/ses_1", 200, "<html>Bad gateway</html>");
+    backend.route("POST", "/sessions/ses_1/cancel", 200, &session("canceled", "null"));
+    backend.remember("ses_1");
+    let widget = backend.mount("en");
+    widget.wait_for("the way forward", |w| w.button("Choose another wallet").is_some()).await;
+    let notice = widget.find("[data-testid=notice]").and_then(|n| n.text_content()).unwrap_or_default();
+    assert!(notice.contains("unexpected answer"), "{notice}");
+    widget.button("Choose another wallet").unwrap().click();
+    widget.wait_for("the wallet list", |w| w.button("WeChat Pay").is_some()).await;
+    widget
+        .wait_for("the cancel", |w| {
+            backend.count("POST /sessions/ses_1/cancel") == 1 && w.button("WeChat Pay").is_some()
+        })
+        .await;
+    assert_eq!(backend.remembered(), None);
+}
+
+#[wasm_bindgen_test]
+async fn a_remembered_session_the_backend_does_not_know_is_forgotten() {
+    let backend = Backend::new("a_remembered_session_the_backend_does_not_know");
+    backend.route("GET", "/orders/ord_1", 200, ORDER);
+    backend.remember("ses_1");
+    let widget = backend.mount("en");
+    widget.wait_for("the wallet list", |w| w.button("WeChat Pay").is_some()).await;
+    assert_eq!(backend.count("GET /sessions/ses_1"), 1, "a definite not_found is not retried");
+    assert_eq!(backend.remembered(), None);
 }

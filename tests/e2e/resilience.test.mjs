@@ -3,7 +3,7 @@
 // stands between the browser and the server as a fault-injecting proxy.
 import { after, afterEach, before, beforeEach, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { launchBrowser, recordEvents, startServer, watchForProblems } from './lib/harness.mjs';
+import { launchBrowser, recordEvents, recordedEvents, startServer, watchForProblems } from './lib/harness.mjs';
 import { createOrder, page as hostPage, sandboxDecide, startPages } from './lib/pages.mjs';
 import { scanSessionId } from './lib/qr.mjs';
 
@@ -50,6 +50,10 @@ async function open(url, { initScript } = {}) {
   return page;
 }
 
+async function events(type) {
+  return (await recordedEvents(page)).filter((event) => event.type === `wallet-checkout:${type}`);
+}
+
 async function showQr(wallet = 'WeChat Pay') {
   await page.getByRole('button', { name: wallet }).click();
   await page.getByTestId('qr').waitFor();
@@ -80,6 +84,29 @@ async function injectFaults(target, matcher, faults) {
   });
   return injected;
 }
+
+/** Matches the plain read of a session (the one after a reload), not the waiting reads. */
+function plainSessionRead(url) {
+  return /\/api\/checkout\/sessions\/ses_[^/]+$/.test(url.pathname) && !url.searchParams.has('wait');
+}
+
+test('a reload while the backend fails keeps the session, and a payment made meanwhile is reported', async () => {
+  await open(`${server.base}/`);
+  const sessionId = await showQr();
+  const injected = await injectFaults(page, plainSessionRead, [{ status: 503 }, 'reset', 'garbage', { status: 429 }, { status: 500 }]);
+  await page.reload();
+  await page.getByTestId('notice').getByText('Still checking your payment').waitFor();
+  await page.getByRole('button', { name: 'Choose another wallet' }).waitFor();
+  assert.equal(await page.getByRole('button', { name: 'Alipay' }).count(), 0, 'no wallet list while the session may be paid');
+  await sandboxDecide(server.base, sessionId);
+
+  await page.getByRole('heading', { name: 'Payment received' }).waitFor({ timeout: 30_000 });
+  assert.deepEqual(injected, [503, 'reset', 'garbage', 429, 500], 'every fault was met');
+  const [paid] = await events('paid');
+  assert.equal(paid.detail.sessionId, sessionId);
+  assert.equal((await events('session-created')).length, 0, 'no second session');
+  assert.equal(await page.getByTestId('notice').textContent(), '', 'the notice clears');
+});
 
 test('Retry-After is honoured when creating a session and while tracking it', async () => {
   await open(`${server.base}/`, {
