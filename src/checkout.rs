@@ -12,7 +12,7 @@ use crate::{
     error::WidgetError,
     events::{dispatch, Detail, EventKind},
     i18n::{Key, Locale},
-    screen::Act,
+    screen::{self, Act},
     storage,
     tracker::{Backoff, Next, Observation, Tracker, Trouble, POLL_INTERVAL_MS, WAIT_SECS},
 };
@@ -199,8 +199,12 @@ impl Checkout {
 
     /// Whether `url` may be opened from the widget: a trusted web page, or a wallet deep link.
     pub fn is_openable(self, url: &str) -> bool {
-        let endpoint = self.api().map(|api| api.endpoint().to_owned()).unwrap_or_default();
-        browser::is_openable(url, &endpoint)
+        self.env.try_with_value(|env| browser::is_openable(url, env.api.endpoint())).unwrap_or(false)
+    }
+
+    /// Whether the widget may send the browser to `url` (see `browser::is_trusted_redirect`).
+    fn is_trusted_redirect(self, url: &str) -> bool {
+        self.env.try_with_value(|env| browser::is_trusted_redirect(url, env.api.endpoint())).unwrap_or(false)
     }
 
     /// The wallet's display name, from the order's wallet list.
@@ -485,27 +489,27 @@ impl Checkout {
         };
         storage::remember_session(&config.endpoint, &config.order, &session.id);
         self.emit(EventKind::SessionCreated, session_detail(&session));
-        if session.status == SessionStatus::Pending {
-            match &session.next_action {
-                Some(NextAction::Redirect { url })
-                    if !browser::is_trusted_redirect(url, &config.endpoint) =>
-                {
-                    return self.abandon(session, WidgetError::UntrustedRedirect);
-                }
-                Some(NextAction::Redirect { url }) if self.device == DeviceKind::Desktop => {
-                    let url = url.clone();
-                    self.announce_status(&session);
-                    self.set_stage(Stage::Redirecting(session));
-                    browser::navigate(&url);
-                    return;
-                }
-                Some(NextAction::Unsupported) | None => {
-                    return self.abandon(session, WidgetError::Unsupported)
-                }
-                _ => {}
+        let redirect = match &session.next_action {
+            Some(NextAction::Redirect { url }) if session.status == SessionStatus::Pending => {
+                Some(url.clone())
             }
+            _ => None,
+        };
+        match redirect {
+            Some(url) if self.device == DeviceKind::Desktop && self.refusal(&session).is_none() => {
+                self.announce_status(&session);
+                self.set_stage(Stage::Redirecting(session));
+                browser::navigate(&url);
+            }
+            _ => self.show_session(session, generation),
         }
-        self.show_session(session, generation);
+    }
+
+    /// Why the shopper cannot pay `session` here, if they cannot (`screen::unusable`).
+    fn refusal(self, session: &Session) -> Option<WidgetError> {
+        let trusted = |url: &str| self.is_trusted_redirect(url);
+        let openable = |url: &str| self.is_openable(url);
+        screen::unusable(session, self.device, &trusted, &openable)
     }
 
     /// Cancels a session the widget cannot carry out and explains why.
@@ -516,10 +520,14 @@ impl Checkout {
         self.set_stage(Stage::Choosing(Some(error)));
     }
 
-    /// Shows a session as the backend reported it and keeps tracking it until it is final.
+    /// Shows a session as the backend reported it (refusing one the shopper could not pay here)
+    /// and keeps tracking it until it is final.
     fn show_session(self, session: Session, generation: u32) {
         self.session_read_at.set(browser::now_ms());
         self.emit_ready();
+        if let Some(error) = self.refusal(&session) {
+            return self.abandon(session, error);
+        }
         if session.status.is_final() {
             self.finish(session);
             return;

@@ -675,3 +675,48 @@ async fn a_remembered_session_the_backend_does_not_know_is_forgotten() {
     assert_eq!(backend.count("GET /sessions/ses_1"), 1, "a definite not_found is not retried");
     assert_eq!(backend.remembered(), None);
 }
+
+/// Regression test: a QR payload too long to draw showed only the code's text alternative.
+#[wasm_bindgen_test]
+async fn a_qr_code_too_long_to_draw_is_explained_with_a_way_forward() {
+    let action = format!(r#"{{"type":"qr","payload":"https://pay.example/{}"}}"#, "x".repeat(5_000));
+    let backend = Backend::new("a_qr_code_too_long_to_draw");
+    backend.route("GET", "/orders/ord_1", 200, ORDER);
+    backend.route("POST", "/sessions", 201, &session("pending", &action));
+    backend.route("POST", "/sessions/ses_1/cancel", 200, &session("canceled", "null"));
+    let widget = backend.mount("en");
+    widget.wait_for("the wallet list", |w| w.button("WeChat Pay").is_some()).await;
+    widget.button("WeChat Pay").unwrap().click();
+    widget.wait_for("the explanation", |w| w.text().contains("QR code is too long")).await;
+    assert_eq!(widget.event("error", "code").as_deref(), Some("qr_too_long"));
+    assert!(widget.button("Alipay").is_some(), "another wallet can be chosen");
+    widget.wait_for("the cancel", |_| backend.count("POST /sessions/ses_1/cancel") == 1).await;
+}
+
+/// Regression test: an untrusted redirect met after a reload showed "waiting for confirmation"
+/// with no link, while the same answer at creation is refused with a clear message.
+#[wasm_bindgen_test]
+async fn an_unusable_session_after_a_reload_is_explained_as_at_creation() {
+    let long_qr = format!(r#"{{"type":"qr","payload":"weixin://{}"}}"#, "x".repeat(5_000));
+    for (name, action, words, code) in [
+        (
+            "untrusted",
+            r#"{"type":"redirect","url":"http://evil.example/pay"}"#.to_owned(),
+            "could not be trusted",
+            "untrusted_redirect",
+        ),
+        ("too_long", long_qr, "QR code is too long", "qr_too_long"),
+    ] {
+        let backend = Backend::new(&format!("an_unusable_session_after_a_reload_{name}"));
+        backend.route("GET", "/orders/ord_1", 200, ORDER);
+        backend.route("GET", "/sessions/ses_1", 200, &session("pending", &action));
+        backend.route("POST", "/sessions/ses_1/cancel", 200, &session("canceled", "null"));
+        backend.remember("ses_1");
+        let widget = backend.mount("en");
+        widget.wait_for("the explanation", |w| w.text().contains(words)).await;
+        assert_eq!(widget.event("error", "code").as_deref(), Some(code), "{name}");
+        assert!(widget.button("PayPal").is_some(), "{name}: another wallet can be chosen");
+        widget.wait_for("the cancel", |_| backend.count("POST /sessions/ses_1/cancel") == 1).await;
+        assert_eq!(backend.remembered(), None, "{name}");
+    }
+}
