@@ -73,11 +73,19 @@ struct Call<'a> {
     /// Tries while it fails transiently, with exponential backoff and jitter in between.
     attempts: u32,
     timeout_ms: u32,
+    /// The request outlives the page (`fetch`'s `keepalive`).
+    keepalive: bool,
 }
 
 impl Default for Call<'_> {
     fn default() -> Self {
-        Self { body: None, idempotency_key: None, attempts: REQUEST_ATTEMPTS, timeout_ms: REQUEST_TIMEOUT_MS }
+        Self {
+            body: None,
+            idempotency_key: None,
+            attempts: REQUEST_ATTEMPTS,
+            timeout_ms: REQUEST_TIMEOUT_MS,
+            keepalive: false,
+        }
     }
 }
 
@@ -131,8 +139,14 @@ impl Api {
         decode(self.call("GET", &path, Call { attempts: 1, timeout_ms, ..Call::default() }).await)
     }
 
-    pub async fn cancel_session(&self, id: &SessionId) -> Result<Session, ApiError> {
-        decode(self.call("POST", &paths::cancel_session(id), Call::default()).await)
+    /// Cancels a session. Any success status is an answer, whatever its body; the request is
+    /// sent with `keepalive`, so it goes on when the shopper leaves the page.
+    pub async fn cancel_session(&self, id: &SessionId) -> Result<(), ApiError> {
+        match self.call("POST", &paths::cancel_session(id), Call { keepalive: true, ..Call::default() }).await
+        {
+            Ok(_) | Err(ApiError::BadAnswer) => Ok(()),
+            Err(error) => Err(error),
+        }
     }
 
     /// One request, tried up to `call.attempts` times while it fails transiently, with
@@ -151,6 +165,7 @@ impl Api {
                 idempotency_key: call.idempotency_key,
                 integrity: None,
                 timeout_ms: call.timeout_ms,
+                keepalive: call.keepalive,
             };
             let result = match fetch(&request).await {
                 Ok(reply) => classify(reply.status, json::parse(&reply.body), reply.retry_after_ms),
@@ -238,6 +253,7 @@ pub struct Request<'a> {
     /// An SRI hash the body must match.
     pub integrity: Option<&'a str>,
     pub timeout_ms: u32,
+    pub keepalive: bool,
 }
 
 impl<'a> Request<'a> {
@@ -250,6 +266,7 @@ impl<'a> Request<'a> {
             idempotency_key: None,
             integrity: None,
             timeout_ms: REQUEST_TIMEOUT_MS,
+            keepalive: false,
         }
     }
 }
@@ -282,6 +299,10 @@ pub async fn fetch(request: &Request<'_>) -> Result<Reply, ApiError> {
     init.set_headers(&headers);
     if let Some(integrity) = request.integrity {
         init.set_integrity(integrity);
+    }
+    if request.keepalive {
+        // Not in web-sys's `RequestInit` yet.
+        let _ = js_sys::Reflect::set(&init, &JsValue::from_str("keepalive"), &JsValue::TRUE);
     }
     let controller = web_sys::AbortController::new().ok();
     if let Some(controller) = &controller {

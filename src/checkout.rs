@@ -25,6 +25,10 @@ use wallet_checkout_contract::{
 };
 use wasm_bindgen::{closure::Closure, JsCast, JsValue};
 
+/// How long the cancel of a session whose time left is unknown is tried (the reference server's
+/// session lifetime); a session whose time is known is tried until that runs out.
+const CANCEL_UNKNOWN_LIFETIME_MS: f64 = 15.0 * 60_000.0;
+
 /// What the widget shows.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Stage {
@@ -170,7 +174,7 @@ impl Checkout {
         match self.stage.get_untracked() {
             Stage::Paying(session) | Stage::Redirecting(session) => self.cancel_open_session(&session),
             // Its status is unknown: a session that is final already refuses the cancel.
-            Stage::Resuming(id) => self.cancel_in_background(id),
+            Stage::Resuming(id) => self.cancel_in_background(id, CANCEL_UNKNOWN_LIFETIME_MS),
             _ => {}
         }
         self.next_generation();
@@ -311,18 +315,38 @@ impl Checkout {
         }
     }
 
-    /// Cancels an abandoned session if it is still open.
+    /// Cancels an abandoned session if it is still open, until its time (as last read) runs out.
     fn cancel_open_session(self, session: &Session) {
-        if session.status == SessionStatus::Pending {
-            self.cancel_in_background(session.id.clone());
+        if session.status != SessionStatus::Pending {
+            return;
         }
+        let read_ago_ms = browser::now_ms() - self.session_read_at.get_untracked();
+        self.cancel_in_background(session.id.clone(), session.expires_in_secs as f64 * 1000.0 - read_ago_ms);
     }
 
-    fn cancel_in_background(self, id: SessionId) {
+    /// Cancels a session on the server, trying again with the tracker's backoff while that fails
+    /// transiently (an abandoned session must not stay payable), for at most `lifetime_ms`: a
+    /// session past its time cannot be paid anyway. Any definite answer ends it, `session_final`
+    /// included.
+    fn cancel_in_background(self, id: SessionId, lifetime_ms: f64) {
         let Some(api) = self.api() else { return };
+        let give_up_at = browser::now_ms() + lifetime_ms;
         // Not tied to the widget's owner: a cancel must reach the server even if the widget goes.
         leptos::task::spawn_local(async move {
-            let _ = api.cancel_session(&id).await;
+            let mut backoff = Backoff::default();
+            loop {
+                match api.cancel_session(&id).await {
+                    Err(error) if error.is_transient() => {
+                        backoff.record(Observation::of_error(error));
+                        let delay_ms = backoff.delay_ms(browser::random());
+                        if browser::now_ms() + f64::from(delay_ms) > give_up_at {
+                            return;
+                        }
+                        browser::sleep(delay_ms).await;
+                    }
+                    _ => return,
+                }
+            }
         });
     }
 
@@ -474,7 +498,7 @@ impl Checkout {
         if !self.is_current(generation) {
             // The shopper went back meanwhile: the session is not wanted.
             if let Ok(session) = result {
-                self.cancel_open_session(&session);
+                self.cancel_in_background(session.id, session.expires_in_secs as f64 * 1000.0);
             }
             return;
         }

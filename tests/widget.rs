@@ -18,6 +18,7 @@ wasm_bindgen_test_configure!(run_in_browser);
 const routes = new Map();
 const calls = [];
 const keys = [];
+const keptAlive = [];
 export function fake_install() {
   if (globalThis.__fakeInstalled) return;
   globalThis.__fakeInstalled = true;
@@ -28,6 +29,7 @@ export function fake_install() {
     const headers = new Headers((init && init.headers) || (typeof input === 'string' ? undefined : input.headers));
     calls.push(key);
     keys.push(`${key} ${headers.get('idempotency-key')}`);
+    if (init && init.keepalive) keptAlive.push(key);
     const answers = routes.get(key);
     if (!answers) {
       return new Response('{"error":{"code":"not_found","message":"no such route"}}', { status: 404 });
@@ -48,6 +50,7 @@ export function fake_route(method, path, status, body) {
 }
 export function fake_calls(prefix) { return calls.filter((call) => call.split(' ')[1].startsWith(prefix + '/')); }
 export function fake_keys(prefix) { return keys.filter((call) => call.split(' ')[1].startsWith(prefix + '/')); }
+export function fake_kept_alive(prefix) { return keptAlive.filter((call) => call.split(' ')[1].startsWith(prefix + '/')); }
 export function listen_events(target) {
   target.__events = [];
   for (const name of ['ready', 'session-created', 'paid', 'failed', 'error']) {
@@ -65,6 +68,7 @@ extern "C" {
     fn fake_route(method: &str, path: &str, status: u16, body: &str);
     fn fake_calls(prefix: &str) -> Array;
     fn fake_keys(prefix: &str) -> Array;
+    fn fake_kept_alive(prefix: &str) -> Array;
     fn listen_events(target: &web_sys::EventTarget);
     fn event_types(target: &web_sys::EventTarget) -> Array;
     fn event_detail(target: &web_sys::EventTarget, kind: &str, key: &str) -> Option<String>;
@@ -105,6 +109,15 @@ impl Backend {
 
     fn count(&self, call: &str) -> usize {
         self.calls().iter().filter(|c| *c == call).count()
+    }
+
+    /// Requests sent with `keepalive` (they outlive the page).
+    fn kept_alive(&self) -> Vec<String> {
+        self.strip(fake_kept_alive(&self.prefix))
+    }
+
+    fn strip(&self, list: Array) -> Vec<String> {
+        list.iter().filter_map(|v| v.as_string()).map(|c| c.replace(&self.prefix, "")).collect()
     }
 
     /// The absolute endpoint the widget resolves its `endpoint` attribute to.
@@ -719,4 +732,27 @@ async fn an_unusable_session_after_a_reload_is_explained_as_at_creation() {
         widget.wait_for("the cancel", |_| backend.count("POST /sessions/ses_1/cancel") == 1).await;
         assert_eq!(backend.remembered(), None, "{name}");
     }
+}
+
+/// Regression test: a cancel that failed was never tried again, so the abandoned session stayed
+/// payable until it expired.
+#[wasm_bindgen_test]
+async fn a_failed_cancel_is_tried_again_until_the_backend_answers() {
+    let backend = Backend::new("a_failed_cancel_is_tried_again");
+    backend.route("GET", "/orders/ord_1", 200, ORDER);
+    backend.route("POST", "/sessions", 201, &session("pending", QR_ACTION));
+    backend.route("GET", "/sessions/ses_1", 200, &session("pending", QR_ACTION));
+    let unavailable = r#"{"error":{"code":"internal","message":"x"}}"#;
+    backend.route("POST", "/sessions/ses_1/cancel", 503, unavailable);
+    backend.route("POST", "/sessions/ses_1/cancel", 0, "");
+    backend.route("POST", "/sessions/ses_1/cancel", 503, unavailable);
+    backend.route("POST", "/sessions/ses_1/cancel", 200, &session("canceled", "null"));
+    let widget = backend.mount("en");
+    widget.wait_for("the wallet list", |w| w.button("WeChat Pay").is_some()).await;
+    widget.button("WeChat Pay").unwrap().click();
+    widget.wait_for("the QR code", |w| w.find("[data-testid=qr]").is_some()).await;
+    widget.button("Choose another wallet").unwrap().click();
+    widget.wait_long("the fourth cancel", |_| backend.count("POST /sessions/ses_1/cancel") == 4).await;
+    let kept_alive = backend.kept_alive().iter().filter(|c| *c == "POST /sessions/ses_1/cancel").count();
+    assert_eq!(kept_alive, 4, "cancels are sent with keepalive, so they survive leaving the page");
 }
