@@ -57,6 +57,9 @@ struct Env {
     config: WidgetConfig,
     host: web_sys::HtmlElement,
     owner: Owner,
+    /// Owns the tasks of the current generation: cleaning it up when the shopper starts over
+    /// drops them, which aborts their requests in flight.
+    round: Owner,
     /// The last (session, status) announced by a `status` event, so each is announced once.
     announced: Option<(SessionId, SessionStatus)>,
     /// Whether `ready` was dispatched.
@@ -92,11 +95,13 @@ pub struct Checkout {
 impl Checkout {
     /// Creates the controller under the current reactive owner.
     pub fn new(config: WidgetConfig, locale: Locale, host: web_sys::HtmlElement) -> Self {
+        let owner = Owner::current().unwrap_or_default();
         let env = Env {
             api: Api::new(config.endpoint.clone()),
             config,
             host,
-            owner: Owner::current().unwrap_or_default(),
+            round: owner.child(),
+            owner,
             announced: None,
             ready: false,
             wake: None,
@@ -232,9 +237,19 @@ impl Checkout {
         self.env.try_with_value(|env| env.host.clone())
     }
 
+    /// Runs `task` in the current generation: it stops when the shopper starts over or the
+    /// widget is removed.
     fn spawn(self, task: impl Future<Output = ()> + 'static) {
-        let owner = self.env.try_with_value(|env| env.owner.clone());
-        if let Some(owner) = owner {
+        self.spawn_under(|env| env.round.clone(), task);
+    }
+
+    /// Runs `task` until it ends or the widget is removed, whatever the shopper does meanwhile.
+    fn spawn_for_widget(self, task: impl Future<Output = ()> + 'static) {
+        self.spawn_under(|env| env.owner.clone(), task);
+    }
+
+    fn spawn_under(self, owner: impl FnOnce(&Env) -> Owner, task: impl Future<Output = ()> + 'static) {
+        if let Some(owner) = self.env.try_with_value(owner) {
             owner.with(|| spawn_local_scoped_with_cancellation(task));
         }
     }
@@ -247,7 +262,18 @@ impl Checkout {
         self.env.try_with_value(|env| env.config.clone())
     }
 
+    /// Starts over: the tasks of the last generation stop, and their requests in flight (a
+    /// waiting read of an abandoned session) are aborted.
     fn next_generation(self) -> u32 {
+        let old = self.env.try_update_value(|env| {
+            let next = env.owner.child();
+            env.wake = None;
+            std::mem::replace(&mut env.round, next)
+        });
+        if let Some(old) = old {
+            old.cleanup();
+        }
+        self.poll_now.set_value(false);
         self.generation
             .try_update_value(|g| {
                 *g += 1;
@@ -474,7 +500,9 @@ impl Checkout {
         let generation = self.next_generation();
         self.notice.set(None);
         self.set_stage(Stage::Starting(wallet.clone()));
-        self.spawn(async move { self.create_session(wallet, generation).await });
+        // Not stopped when the shopper starts over: a session created meanwhile is canceled once
+        // its answer arrives, which an aborted request would leave open on the server.
+        self.spawn_for_widget(async move { self.create_session(wallet, generation).await });
     }
 
     async fn create_session(self, wallet: WalletOption, generation: u32) {

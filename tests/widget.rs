@@ -18,6 +18,7 @@ wasm_bindgen_test_configure!(run_in_browser);
 const routes = new Map();
 const calls = [];
 const keys = [];
+const aborted = [];
 const keptAlive = [];
 export function fake_install() {
   if (globalThis.__fakeInstalled) return;
@@ -36,9 +37,25 @@ export function fake_install() {
     }
     const [status, body] = answers.length > 1 ? answers.shift() : answers[0];
     // Status 0: the network fails. Status 1: no answer ever, until the request is aborted.
+    // Status 1000 + s: status s after half a second, unless the request is aborted first.
     if (status === 0) throw new TypeError('Failed to fetch');
+    if (status >= 1000) {
+      let answered = false;
+      await new Promise((resolve, reject) => {
+        setTimeout(() => { answered = true; resolve(); }, 500);
+        init.signal.addEventListener('abort', () => {
+          if (answered) return;
+          aborted.push(key);
+          reject(new DOMException('aborted', 'AbortError'));
+        });
+      });
+      return new Response(body, { status: status - 1000, headers: { 'content-type': 'application/json' } });
+    }
     if (status === 1) {
-      return new Promise((_, reject) => init.signal.addEventListener('abort', () => reject(new DOMException('aborted', 'AbortError'))));
+      return new Promise((_, reject) => init.signal.addEventListener('abort', () => {
+        aborted.push(key);
+        reject(new DOMException('aborted', 'AbortError'));
+      }));
     }
     return new Response(body, { status, headers: { 'content-type': 'application/json' } });
   };
@@ -50,6 +67,7 @@ export function fake_route(method, path, status, body) {
 }
 export function fake_calls(prefix) { return calls.filter((call) => call.split(' ')[1].startsWith(prefix + '/')); }
 export function fake_keys(prefix) { return keys.filter((call) => call.split(' ')[1].startsWith(prefix + '/')); }
+export function fake_aborted(prefix) { return aborted.filter((call) => call.split(' ')[1].startsWith(prefix + '/')); }
 export function fake_kept_alive(prefix) { return keptAlive.filter((call) => call.split(' ')[1].startsWith(prefix + '/')); }
 export function listen_events(target) {
   target.__events = [];
@@ -68,6 +86,7 @@ extern "C" {
     fn fake_route(method: &str, path: &str, status: u16, body: &str);
     fn fake_calls(prefix: &str) -> Array;
     fn fake_keys(prefix: &str) -> Array;
+    fn fake_aborted(prefix: &str) -> Array;
     fn fake_kept_alive(prefix: &str) -> Array;
     fn listen_events(target: &web_sys::EventTarget);
     fn event_types(target: &web_sys::EventTarget) -> Array;
@@ -109,6 +128,11 @@ impl Backend {
 
     fn count(&self, call: &str) -> usize {
         self.calls().iter().filter(|c| *c == call).count()
+    }
+
+    /// Requests the widget aborted before they were answered.
+    fn aborted(&self) -> Vec<String> {
+        self.strip(fake_aborted(&self.prefix))
     }
 
     /// Requests sent with `keepalive` (they outlive the page).
@@ -755,4 +779,39 @@ async fn a_failed_cancel_is_tried_again_until_the_backend_answers() {
     widget.wait_long("the fourth cancel", |_| backend.count("POST /sessions/ses_1/cancel") == 4).await;
     let kept_alive = backend.kept_alive().iter().filter(|c| *c == "POST /sessions/ses_1/cancel").count();
     assert_eq!(kept_alive, 4, "cancels are sent with keepalive, so they survive leaving the page");
+}
+
+/// Regression test: the abandoned session's waiting read stayed open at the server after the
+/// shopper chose another wallet.
+#[wasm_bindgen_test]
+async fn choosing_another_wallet_aborts_the_abandoned_waiting_read() {
+    let backend = Backend::new("choosing_another_wallet_aborts_the_waiting_read");
+    backend.route("GET", "/orders/ord_1", 200, ORDER);
+    backend.route("POST", "/sessions", 201, &session("pending", QR_ACTION));
+    backend.route("GET", "/sessions/ses_1", 1, "");
+    backend.route("POST", "/sessions/ses_1/cancel", 200, &session("canceled", "null"));
+    let widget = backend.mount("en");
+    widget.wait_for("the wallet list", |w| w.button("WeChat Pay").is_some()).await;
+    widget.button("WeChat Pay").unwrap().click();
+    widget.wait_for("the waiting read", |_| backend.count("GET /sessions/ses_1") == 1).await;
+    assert!(backend.aborted().is_empty());
+    widget.button("Choose another wallet").unwrap().click();
+    widget.wait_for("the abort", |_| backend.aborted() == ["GET /sessions/ses_1"]).await;
+}
+
+#[wasm_bindgen_test]
+async fn a_session_still_being_created_when_the_shopper_goes_back_is_canceled() {
+    let backend = Backend::new("a_session_still_being_created_when_the_shopper_goes_back");
+    backend.route("GET", "/orders/ord_1", 200, ORDER);
+    backend.route("POST", "/sessions", 1201, &session("pending", QR_ACTION));
+    backend.route("POST", "/sessions/ses_1/cancel", 200, &session("canceled", "null"));
+    let widget = backend.mount("en");
+    widget.wait_for("the wallet list", |w| w.button("WeChat Pay").is_some()).await;
+    widget.button("WeChat Pay").unwrap().click();
+    widget.wait_for("the way back", |w| w.button("Choose another wallet").is_some()).await;
+    widget.button("Choose another wallet").unwrap().click();
+    widget.wait_for("the cancel", |_| backend.count("POST /sessions/ses_1/cancel") == 1).await;
+    assert!(backend.aborted().is_empty(), "the creation was not cut off: {:?}", backend.aborted());
+    assert!(widget.find("[data-testid=qr]").is_none(), "the abandoned session is not shown");
+    assert!(widget.button("WeChat Pay").is_some());
 }
