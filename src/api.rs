@@ -8,7 +8,7 @@ use wallet_checkout_contract::{
     paths, CreateSessionRequest, ErrorCode, OrderId, OrderResponse, Session, SessionId, SessionStatus,
     IDEMPOTENCY_KEY_HEADER,
 };
-use wasm_bindgen::{closure::Closure, JsCast, JsValue};
+use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
 /// A request that has not answered after this long is abandoned.
@@ -18,27 +18,73 @@ pub const REQUEST_TIMEOUT_MS: u32 = 10_000;
 /// makes one attempt per poll).
 pub const REQUEST_ATTEMPTS: u32 = 3;
 
+/// Longest pause a backend's `Retry-After` is granted; a longer one is cut to this.
+pub const MAX_RETRY_AFTER_MS: u32 = 60_000;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ApiError {
     /// No answer: offline, DNS, CORS refusal.
     Network,
     /// No answer within `REQUEST_TIMEOUT_MS`.
     Timeout,
-    /// The backend answered with an error status and (if readable) a contract error code.
-    Backend { status: u16, code: ErrorCode },
-    /// A success status with a body that is not what the contract promises.
+    /// The backend answered with an error status and (if readable) a contract error code, and
+    /// for `429` and `503` the pause its `Retry-After` asked for.
+    Backend { status: u16, code: ErrorCode, retry_after_ms: Option<u32> },
+    /// A success status with a body that is not what the contract promises, or that is about
+    /// another order or session than the one asked for (see `answers`).
     BadAnswer,
 }
 
 impl ApiError {
-    /// Whether trying the same request again may help.
+    /// Whether trying the same request again may help. A `429` is, whoever sent it (a proxy's
+    /// has no contract body).
     pub fn is_transient(self) -> bool {
         match self {
             ApiError::Network | ApiError::Timeout => true,
-            ApiError::Backend { status, code } => {
-                status >= 500 || code == ErrorCode::RateLimited || code == ErrorCode::IdempotencyKeyInUse
+            ApiError::Backend { status, code, .. } => {
+                status >= 500
+                    || status == 429
+                    || code == ErrorCode::RateLimited
+                    || code == ErrorCode::IdempotencyKeyInUse
             }
             ApiError::BadAnswer => false,
+        }
+    }
+
+    /// The pause the backend asked for before the next attempt, if it asked.
+    pub fn retry_after_ms(self) -> Option<u32> {
+        match self {
+            ApiError::Backend { retry_after_ms, .. } => retry_after_ms,
+            _ => None,
+        }
+    }
+
+    /// Whether the backend said it does not know what was asked for (`404 not_found`).
+    pub fn is_not_found(self) -> bool {
+        matches!(self, ApiError::Backend { status: 404, code: ErrorCode::NotFound, .. })
+    }
+}
+
+/// How one request is sent.
+#[derive(Debug, Clone, Copy)]
+struct Call<'a> {
+    body: Option<&'a str>,
+    idempotency_key: Option<&'a str>,
+    /// Tries while it fails transiently, with exponential backoff and jitter in between.
+    attempts: u32,
+    timeout_ms: u32,
+    /// The request outlives the page (`fetch`'s `keepalive`).
+    keepalive: bool,
+}
+
+impl Default for Call<'_> {
+    fn default() -> Self {
+        Self {
+            body: None,
+            idempotency_key: None,
+            attempts: REQUEST_ATTEMPTS,
+            timeout_ms: REQUEST_TIMEOUT_MS,
+            keepalive: false,
         }
     }
 }
@@ -59,7 +105,7 @@ impl Api {
     }
 
     pub async fn order(&self, id: &OrderId) -> Result<OrderResponse, ApiError> {
-        decode(self.call("GET", &paths::order(id), None, None, REQUEST_ATTEMPTS).await)
+        decode(self.call("GET", &paths::order(id), Call::default()).await)
     }
 
     /// Creates a session. Retries after a lost answer carry the same key, so they return the
@@ -70,14 +116,13 @@ impl Api {
         idempotency_key: &str,
     ) -> Result<Session, ApiError> {
         let body = create_session_body(request);
-        decode(
-            self.call("POST", paths::sessions(), Some(&body), Some(idempotency_key), REQUEST_ATTEMPTS).await,
-        )
+        let call = Call { body: Some(&body), idempotency_key: Some(idempotency_key), ..Call::default() };
+        decode(self.call("POST", paths::sessions(), call).await)
     }
 
     /// Reads a session, retrying transient failures.
     pub async fn session(&self, id: &SessionId) -> Result<Session, ApiError> {
-        decode(self.call("GET", &paths::session(id), None, None, REQUEST_ATTEMPTS).await)
+        decode(self.call("GET", &paths::session(id), Call::default()).await)
     }
 
     /// Reads a session once, asking the backend to answer only when its status differs from
@@ -90,52 +135,47 @@ impl Api {
         wait_secs: u64,
     ) -> Result<Session, ApiError> {
         let path = paths::wait_for_session(id, known, wait_secs);
-        decode(
-            self.call_with_timeout("GET", &path, None, None, 1, REQUEST_TIMEOUT_MS + wait_secs as u32 * 1000)
-                .await,
-        )
+        let timeout_ms = REQUEST_TIMEOUT_MS + wait_secs as u32 * 1000;
+        decode(self.call("GET", &path, Call { attempts: 1, timeout_ms, ..Call::default() }).await)
     }
 
-    pub async fn cancel_session(&self, id: &SessionId) -> Result<Session, ApiError> {
-        decode(self.call("POST", &paths::cancel_session(id), None, None, REQUEST_ATTEMPTS).await)
+    /// Cancels a session. Any success status is an answer, whatever its body; the request is
+    /// sent with `keepalive`, so it goes on when the shopper leaves the page.
+    pub async fn cancel_session(&self, id: &SessionId) -> Result<(), ApiError> {
+        match self.call("POST", &paths::cancel_session(id), Call { keepalive: true, ..Call::default() }).await
+        {
+            Ok(_) | Err(ApiError::BadAnswer) => Ok(()),
+            Err(error) => Err(error),
+        }
     }
 
-    /// One request, tried up to `attempts` times while it fails transiently, with exponential
-    /// backoff and jitter in between. Answers the parsed JSON of a success.
-    async fn call(
-        &self,
-        method: &str,
-        path: &str,
-        body: Option<&str>,
-        idempotency_key: Option<&str>,
-        attempts: u32,
-    ) -> Result<JsValue, ApiError> {
-        self.call_with_timeout(method, path, body, idempotency_key, attempts, REQUEST_TIMEOUT_MS).await
-    }
-
-    async fn call_with_timeout(
-        &self,
-        method: &str,
-        path: &str,
-        body: Option<&str>,
-        idempotency_key: Option<&str>,
-        attempts: u32,
-        timeout_ms: u32,
-    ) -> Result<JsValue, ApiError> {
+    /// One request, tried up to `call.attempts` times while it fails transiently, with
+    /// exponential backoff and jitter in between (never sooner than a `Retry-After` asks).
+    /// Answers the parsed JSON of a success.
+    async fn call(&self, method: &str, path: &str, call: Call<'_>) -> Result<JsValue, ApiError> {
         let mut url = String::with_capacity(self.endpoint.len() + path.len());
         url.push_str(&self.endpoint);
         url.push_str(path);
         let mut attempt = 0;
         loop {
-            let result = match fetch(method, &url, body, idempotency_key, None, timeout_ms).await {
-                Ok((status, text)) => classify(status, json::parse(&text)),
+            let request = Request {
+                method,
+                url: &url,
+                body: call.body,
+                idempotency_key: call.idempotency_key,
+                integrity: None,
+                timeout_ms: call.timeout_ms,
+                keepalive: call.keepalive,
+            };
+            let result = match fetch(&request).await {
+                Ok(reply) => classify(reply.status, json::parse(&reply.body), reply.retry_after_ms),
                 Err(error) => Err(error),
             };
             match result {
-                Err(error) if error.is_transient() && attempt + 1 < attempts => {
+                Err(error) if error.is_transient() && attempt + 1 < call.attempts => {
                     let ceiling = 500.0 * f64::from(1u32 << attempt);
-                    crate::browser::sleep((ceiling / 2.0 + ceiling / 2.0 * crate::browser::random()) as u32)
-                        .await;
+                    let backoff = (ceiling / 2.0 + ceiling / 2.0 * crate::browser::random()) as u32;
+                    crate::browser::sleep(backoff.max(error.retry_after_ms().unwrap_or(0))).await;
                     attempt += 1;
                 }
                 result => return result,
@@ -149,13 +189,36 @@ fn decode<T: Decode>(answer: Result<JsValue, ApiError>) -> Result<T, ApiError> {
 }
 
 /// Sorts an answer: the JSON of a 2xx, or the error (with the contract's code when the body
-/// has one). `parsed` is `None` when the body is not JSON at all.
-pub fn classify<J: JsonValue>(status: u16, parsed: Option<J>) -> Result<J, ApiError> {
+/// has one, and the pause a `Retry-After` asked for). `parsed` is `None` when the body is not
+/// JSON at all.
+pub fn classify<J: JsonValue>(
+    status: u16,
+    parsed: Option<J>,
+    retry_after_ms: Option<u32>,
+) -> Result<J, ApiError> {
     if (200..300).contains(&status) {
         return parsed.ok_or(ApiError::BadAnswer);
     }
     let code = parsed.as_ref().and_then(json::error_code).unwrap_or(ErrorCode::Unknown);
-    Err(ApiError::Backend { status, code })
+    Err(ApiError::Backend { status, code, retry_after_ms })
+}
+
+/// The pause a `Retry-After` header asks for, in milliseconds, at most `MAX_RETRY_AFTER_MS`:
+/// a number of seconds, or an HTTP date that `parse_date` reads (milliseconds since the epoch,
+/// compared with `now_ms`). `None` when the value is neither.
+pub fn retry_after_ms(value: &str, now_ms: f64, parse_date: impl Fn(&str) -> Option<f64>) -> Option<u32> {
+    let value = value.trim();
+    let ms = if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
+        value.parse::<u32>().map_or(f64::INFINITY, |secs| f64::from(secs) * 1000.0)
+    } else {
+        parse_date(value)? - now_ms
+    };
+    Some(ms.clamp(0.0, f64::from(MAX_RETRY_AFTER_MS)) as u32)
+}
+
+/// Whether an answer with this status may ask for a pause with `Retry-After`.
+fn may_ask_for_a_pause(status: u16) -> bool {
+    status == 429 || status == 503
 }
 
 /// The request body as JSON, written by the browser's `JSON.stringify`.
@@ -180,66 +243,102 @@ impl Drop for AbortOnDrop {
     }
 }
 
-/// `fetch` with a timeout: the status and the body text, or why there is none. `integrity` is
-/// an SRI hash the body must match.
-pub async fn fetch(
-    method: &str,
-    url: &str,
-    body: Option<&str>,
-    idempotency_key: Option<&str>,
-    integrity: Option<&str>,
-    timeout_ms: u32,
-) -> Result<(u16, String), ApiError> {
+/// One `fetch`.
+#[derive(Debug, Clone, Copy)]
+pub struct Request<'a> {
+    pub method: &'a str,
+    pub url: &'a str,
+    pub body: Option<&'a str>,
+    pub idempotency_key: Option<&'a str>,
+    /// An SRI hash the body must match.
+    pub integrity: Option<&'a str>,
+    pub timeout_ms: u32,
+    pub keepalive: bool,
+}
+
+impl<'a> Request<'a> {
+    /// A plain `GET`.
+    pub fn get(url: &'a str) -> Self {
+        Self {
+            method: "GET",
+            url,
+            body: None,
+            idempotency_key: None,
+            integrity: None,
+            timeout_ms: REQUEST_TIMEOUT_MS,
+            keepalive: false,
+        }
+    }
+}
+
+/// What came back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reply {
+    pub status: u16,
+    pub body: String,
+    /// For `429` and `503`: the pause `Retry-After` asked for (on another origin, only when the
+    /// backend exposes the header to CORS).
+    pub retry_after_ms: Option<u32>,
+}
+
+/// `fetch` with a timeout: the answer, or why there is none. A request whose future is dropped
+/// is aborted in the browser too.
+pub async fn fetch(request: &Request<'_>) -> Result<Reply, ApiError> {
     let window = web_sys::window().ok_or(ApiError::Network)?;
     let init = web_sys::RequestInit::new();
-    init.set_method(method);
+    init.set_method(request.method);
     let headers = web_sys::Headers::new().map_err(|_| ApiError::Network)?;
     let _ = headers.set("Accept", "application/json");
-    if let Some(body) = body {
+    if let Some(body) = request.body {
         let _ = headers.set("Content-Type", "application/json");
         init.set_body(&JsValue::from_str(body));
     }
-    if let Some(key) = idempotency_key {
+    if let Some(key) = request.idempotency_key {
         let _ = headers.set(IDEMPOTENCY_KEY_HEADER, key);
     }
     init.set_headers(&headers);
-    if let Some(integrity) = integrity {
+    if let Some(integrity) = request.integrity {
         init.set_integrity(integrity);
+    }
+    if request.keepalive {
+        // Not in web-sys's `RequestInit` yet.
+        let _ = js_sys::Reflect::set(&init, &JsValue::from_str("keepalive"), &JsValue::TRUE);
     }
     let controller = web_sys::AbortController::new().ok();
     if let Some(controller) = &controller {
         init.set_signal(Some(&controller.signal()));
     }
-    // A request whose future is dropped (the widget was removed) is aborted in the browser too,
-    // so no waiting read stays open on the server.
+    // A request whose future is dropped (the widget was removed, the shopper started over) is
+    // aborted in the browser too, so no waiting read stays open on the server.
     let _abort_on_drop = controller.clone().map(AbortOnDrop);
     let timed_out = Rc::new(Cell::new(false));
     let timer = controller.and_then(|controller| {
         let timed_out = timed_out.clone();
-        let on_timeout = Closure::once_into_js(move || {
+        crate::browser::Timer::once(request.timeout_ms, move || {
             timed_out.set(true);
             controller.abort();
-        });
-        window
-            .set_timeout_with_callback_and_timeout_and_arguments_0(
-                on_timeout.unchecked_ref(),
-                timeout_ms as i32,
-            )
-            .ok()
+        })
     });
-    let failure =
-        |timed_out: &Cell<bool>| if timed_out.get() { ApiError::Timeout } else { ApiError::Network };
     let outcome = async {
         let response: web_sys::Response =
-            JsFuture::from(window.fetch_with_str_and_init(url, &init)).await.ok()?.dyn_into().ok()?;
-        let text = JsFuture::from(response.text().ok()?).await.ok()?.as_string()?;
-        Some((response.status(), text))
+            JsFuture::from(window.fetch_with_str_and_init(request.url, &init)).await.ok()?.dyn_into().ok()?;
+        let status = response.status();
+        let retry_after = if may_ask_for_a_pause(status) {
+            let value = response.headers().get("Retry-After").ok().flatten();
+            value.and_then(|value| {
+                retry_after_ms(&value, js_sys::Date::now(), |date| {
+                    Some(js_sys::Date::parse(date)).filter(|ms| !ms.is_nan())
+                })
+            })
+        } else {
+            None
+        };
+        let body = JsFuture::from(response.text().ok()?).await.ok()?.as_string()?;
+        Some(Reply { status, body, retry_after_ms: retry_after })
     }
     .await;
-    if let Some(timer) = timer {
-        window.clear_timeout_with_handle(timer);
-    }
-    outcome.ok_or_else(|| failure(&timed_out))
+    drop(timer);
+    outcome.ok_or(if timed_out.get() { ApiError::Timeout } else { ApiError::Network })
 }
 
 #[cfg(test)]
@@ -248,7 +347,7 @@ mod tests {
     use serde_json::Value;
 
     fn decode<T: Decode>(status: u16, body: &str) -> Result<T, ApiError> {
-        let value = classify(status, serde_json::from_str::<Value>(body).ok())?;
+        let value = classify(status, serde_json::from_str::<Value>(body).ok(), None)?;
         T::decode(&value).ok_or(ApiError::BadAnswer)
     }
 
@@ -271,20 +370,67 @@ mod tests {
         let body = r#"{"error":{"code":"order_not_payable","message":"paid"}}"#;
         assert_eq!(
             decode::<Session>(409, body),
-            Err(ApiError::Backend { status: 409, code: ErrorCode::OrderNotPayable })
+            Err(ApiError::Backend { status: 409, code: ErrorCode::OrderNotPayable, retry_after_ms: None })
         );
         assert_eq!(
             decode::<Session>(502, "Bad Gateway"),
-            Err(ApiError::Backend { status: 502, code: ErrorCode::Unknown })
+            Err(ApiError::Backend { status: 502, code: ErrorCode::Unknown, retry_after_ms: None })
         );
+    }
+
+    fn backend(status: u16, code: ErrorCode) -> ApiError {
+        ApiError::Backend { status, code, retry_after_ms: None }
     }
 
     #[test]
     fn only_network_trouble_and_server_errors_are_retried() {
         assert!(ApiError::Network.is_transient());
         assert!(ApiError::Timeout.is_transient());
-        assert!(ApiError::Backend { status: 503, code: ErrorCode::Unknown }.is_transient());
-        assert!(!ApiError::Backend { status: 404, code: ErrorCode::NotFound }.is_transient());
+        assert!(backend(503, ErrorCode::Unknown).is_transient());
+        assert!(backend(429, ErrorCode::RateLimited).is_transient());
+        assert!(!backend(404, ErrorCode::NotFound).is_transient());
+        assert!(
+            !backend(409, ErrorCode::SessionFinal).is_transient(),
+            "a final session is not canceled by trying again"
+        );
         assert!(!ApiError::BadAnswer.is_transient());
+    }
+
+    #[test]
+    fn retry_after_is_read_as_seconds_or_as_a_date_and_capped() {
+        let no_dates = |_: &str| None;
+        assert_eq!(retry_after_ms("3", 0.0, no_dates), Some(3_000));
+        assert_eq!(retry_after_ms(" 0 ", 0.0, no_dates), Some(0));
+        assert_eq!(retry_after_ms("120", 0.0, no_dates), Some(MAX_RETRY_AFTER_MS), "capped");
+        assert_eq!(retry_after_ms("99999999999999999999", 0.0, no_dates), Some(MAX_RETRY_AFTER_MS));
+        let date = |value: &str| (value == "Wed, 21 Oct 2026 07:28:00 GMT").then_some(1_000_000.0);
+        assert_eq!(retry_after_ms("Wed, 21 Oct 2026 07:28:00 GMT", 995_000.0, date), Some(5_000));
+        assert_eq!(
+            retry_after_ms("Wed, 21 Oct 2026 07:28:00 GMT", 2_000_000.0, date),
+            Some(0),
+            "a date past"
+        );
+        assert_eq!(retry_after_ms("soon", 0.0, date), None);
+        assert_eq!(retry_after_ms("-5", 0.0, no_dates), None);
+        assert_eq!(retry_after_ms("", 0.0, no_dates), None);
+    }
+
+    #[test]
+    fn only_429_and_503_answers_may_ask_for_a_pause() {
+        assert!(may_ask_for_a_pause(429));
+        assert!(may_ask_for_a_pause(503));
+        for status in [200, 404, 500, 502] {
+            assert!(!may_ask_for_a_pause(status), "{status}");
+        }
+    }
+
+    #[test]
+    fn the_pause_asked_for_travels_with_the_error() {
+        let error = classify::<Value>(429, None, Some(3_000)).unwrap_err();
+        assert_eq!(error.retry_after_ms(), Some(3_000));
+        assert!(error.is_transient());
+        assert!(backend(404, ErrorCode::NotFound).is_not_found());
+        assert!(!backend(404, ErrorCode::Unknown).is_not_found(), "only a 404 that says not_found");
+        assert!(!backend(500, ErrorCode::NotFound).is_not_found());
     }
 }

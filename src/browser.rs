@@ -2,7 +2,7 @@
 //! is caught; a missing API degrades to a sensible default.
 
 use js_sys::{Math, Promise};
-use wallet_checkout_contract::{DeviceKind, RETURN_SESSION_PARAM};
+use wallet_checkout_contract::{Amount, DeviceKind, RETURN_SESSION_PARAM};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
@@ -15,53 +15,117 @@ extern "C" {
     #[wasm_bindgen(constructor, js_namespace = Intl, js_class = "NumberFormat", catch)]
     fn new(locale: &str, options: &js_sys::Object) -> Result<NumberFormat, JsValue>;
 
+    /// Formats a decimal string exactly (Intl.NumberFormat v3); an older browser reads it as a
+    /// number first.
     #[wasm_bindgen(method, js_class = "NumberFormat")]
-    fn format(this: &NumberFormat, value: f64) -> String;
+    fn format(this: &NumberFormat, value: &str) -> String;
 
-    #[wasm_bindgen(method, js_class = "NumberFormat", js_name = resolvedOptions)]
-    fn resolved_options(this: &NumberFormat) -> js_sys::Object;
+    // The page's own timer functions, looked up on every call (a page or a test library may
+    // replace them). Their handles are kept as the page returned them: an id above 2^31 or an
+    // object is as good a handle as a small integer.
+    #[wasm_bindgen(js_name = setTimeout, catch)]
+    fn set_timeout(callback: &JsValue, ms: u32) -> Result<JsValue, JsValue>;
+
+    #[wasm_bindgen(js_name = clearTimeout, catch)]
+    fn clear_timeout(handle: &JsValue) -> Result<(), JsValue>;
+
+    #[wasm_bindgen(js_name = setInterval, catch)]
+    fn set_interval(callback: &JsValue, ms: u32) -> Result<JsValue, JsValue>;
+
+    #[wasm_bindgen(js_name = clearInterval, catch)]
+    fn clear_interval(handle: &JsValue) -> Result<(), JsValue>;
+
+    #[wasm_bindgen(js_name = requestAnimationFrame, catch)]
+    fn request_animation_frame_js(callback: &JsValue) -> Result<JsValue, JsValue>;
 }
 
 pub fn window() -> Option<web_sys::Window> {
     web_sys::window()
 }
 
-/// `amount` (integer minor units) as the locale writes money, by the browser's `Intl`.
-/// The number of minor digits comes from `Intl` too, so no currency table lives here.
-pub fn format_money(minor_units: u64, currency: &str, locale: &str) -> String {
+/// `amount` as the locale writes money, by the browser's `Intl`, with exactly the minor-unit
+/// digits of ISO 4217 (which the contract's minor units follow; `Intl`'s own digits come from
+/// CLDR, which disagrees for some currencies, such as HUF and IQD). Intl is given the exact
+/// decimal string, so no amount is rounded on the way. If Intl refuses, the plain decimal and
+/// the code (`68.00 HUF`).
+pub fn format_money(amount: &Amount, locale: &str) -> String {
+    let decimal = amount.to_decimal_string();
+    let currency = amount.currency();
+    let digits = JsValue::from(currency.exponent());
     let options = js_sys::Object::new();
-    let set = |key: &str, value: &JsValue| {
+    for (key, value) in [
+        ("style", &JsValue::from_str("currency")),
+        ("currency", &JsValue::from_str(currency.as_str())),
+        ("minimumFractionDigits", &digits),
+        ("maximumFractionDigits", &digits),
+    ] {
         let _ = js_sys::Reflect::set(&options, &JsValue::from_str(key), value);
-    };
-    set("style", &JsValue::from_str("currency"));
-    set("currency", &JsValue::from_str(currency));
-    match NumberFormat::new(locale, &options) {
-        Ok(formatter) => {
-            let digits = js_sys::Reflect::get(
-                &formatter.resolved_options(),
-                &JsValue::from_str("maximumFractionDigits"),
-            )
-            .ok()
-            .and_then(|value| value.as_f64())
-            .unwrap_or(2.0);
-            let mut scale = 1.0;
-            for _ in 0..(digits as u32).min(6) {
-                scale *= 10.0;
-            }
-            formatter.format(minor_units as f64 / scale)
-        }
-        Err(_) => format!("{minor_units} {currency}"),
     }
+    match NumberFormat::new(locale, &options) {
+        Ok(formatter) => formatter.format(&decimal),
+        Err(_) => {
+            let mut plain = decimal;
+            plain.push(' ');
+            plain.push_str(currency.as_str());
+            plain
+        }
+    }
+}
+
+/// A running `setTimeout` or `setInterval` of the page, stopped when dropped. The callback lives
+/// as long as the timer.
+pub struct Timer {
+    handle: JsValue,
+    repeating: bool,
+    _callback: Closure<dyn FnMut()>,
+}
+
+impl Timer {
+    /// Calls `callback` once, after `ms` milliseconds. `None` if the page refuses a timer.
+    pub fn once(ms: u32, callback: impl FnMut() + 'static) -> Option<Timer> {
+        let callback = Closure::<dyn FnMut()>::new(callback);
+        let handle = set_timeout(callback.as_ref(), ms).ok()?;
+        Some(Timer { handle, repeating: false, _callback: callback })
+    }
+
+    /// Calls `callback` every `ms` milliseconds.
+    pub fn repeat(ms: u32, callback: impl FnMut() + 'static) -> Option<Timer> {
+        let callback = Closure::<dyn FnMut()>::new(callback);
+        let handle = set_interval(callback.as_ref(), ms).ok()?;
+        Some(Timer { handle, repeating: true, _callback: callback })
+    }
+}
+
+impl Drop for Timer {
+    fn drop(&mut self) {
+        let _ = if self.repeating { clear_interval(&self.handle) } else { clear_timeout(&self.handle) };
+    }
+}
+
+/// A wait of `ms` milliseconds: the future that resolves when it is over, its timer (dropping it
+/// stops the wait for good) and the function that ends it early.
+pub fn delay(ms: u32) -> (JsFuture, Option<Timer>, Option<js_sys::Function>) {
+    let mut timer = None;
+    let mut end = None;
+    let promise = Promise::new(&mut |resolve, _| {
+        let on_time = resolve.clone();
+        timer = Timer::once(ms, move || {
+            let _ = on_time.call0(&JsValue::UNDEFINED);
+        });
+        end = Some(resolve);
+    });
+    (JsFuture::from(promise), timer, end)
 }
 
 /// Resolves after `ms` milliseconds.
 pub async fn sleep(ms: u32) {
-    let promise = Promise::new(&mut |resolve, _| {
-        if let Some(window) = window() {
-            let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms as i32);
-        }
-    });
-    let _ = JsFuture::from(promise).await;
+    let (wait, _timer, _) = delay(ms);
+    let _ = wait.await;
+}
+
+/// Calls `callback` before the next repaint.
+pub fn request_animation_frame(callback: impl FnOnce() + 'static) {
+    let _ = request_animation_frame_js(&Closure::once_into_js(callback));
 }
 
 /// A random number in `[0, 1)`.

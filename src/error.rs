@@ -17,6 +17,8 @@ pub enum WidgetError {
     Unsupported,
     /// The backend sent a redirect the widget will not follow.
     UntrustedRedirect,
+    /// The backend sent a QR payload too long for any QR code.
+    QrTooLong,
 }
 
 impl WidgetError {
@@ -32,6 +34,7 @@ impl WidgetError {
             WidgetError::BadAnswer => Key::ErrorBadAnswer,
             WidgetError::Unsupported => Key::ErrorUnsupported,
             WidgetError::UntrustedRedirect => Key::ErrorUntrustedRedirect,
+            WidgetError::QrTooLong => Key::ErrorQrTooLong,
         }
     }
 
@@ -47,6 +50,7 @@ impl WidgetError {
             WidgetError::BadAnswer => "bad_answer",
             WidgetError::Unsupported => "unsupported_action",
             WidgetError::UntrustedRedirect => "untrusted_redirect",
+            WidgetError::QrTooLong => "qr_too_long",
         }
     }
 }
@@ -68,7 +72,11 @@ mod tests {
     #[test]
     fn api_errors_map_to_shopper_words() {
         assert_eq!(WidgetError::from(ApiError::Timeout).key(), Key::ErrorNetwork);
-        let closed = WidgetError::from(ApiError::Backend { status: 409, code: ErrorCode::OrderNotPayable });
+        let closed = WidgetError::from(ApiError::Backend {
+            status: 409,
+            code: ErrorCode::OrderNotPayable,
+            retry_after_ms: None,
+        });
         assert_eq!(closed.key(), Key::ErrorOrderClosed);
         assert_eq!(closed.code(), "order_not_payable");
         assert_eq!(WidgetError::from(ApiError::BadAnswer).key(), Key::ErrorBadAnswer);

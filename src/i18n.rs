@@ -115,10 +115,9 @@ pub async fn load(locale: Locale) -> bool {
         return true;
     }
     let Some((url, integrity)) = crate::element::locale_file(locale.tag()) else { return false };
-    match crate::api::fetch("GET", &url, None, None, integrity.as_deref(), crate::api::REQUEST_TIMEOUT_MS)
-        .await
-    {
-        Ok((200, text)) => install_json(locale, &text),
+    let request = crate::api::Request { integrity: integrity.as_deref(), ..crate::api::Request::get(&url) };
+    match crate::api::fetch(&request).await {
+        Ok(crate::api::Reply { status: 200, body, .. }) => install_json(locale, &body),
         _ => false,
     }
 }

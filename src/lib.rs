@@ -4,6 +4,7 @@
 //! the wallet, and the widget tracks the session's status through the backend until it is final.
 //! The backend contract lives in the `wallet-checkout-contract` crate.
 
+pub mod answers;
 pub mod api;
 pub mod browser;
 pub mod checkout;

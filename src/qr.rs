@@ -22,6 +22,11 @@ impl QrMatrix {
         Some(Self { width, dark })
     }
 
+    /// Whether `payload` fits in a QR code (what `encode` would draw), without drawing it.
+    pub fn fits(payload: &str) -> bool {
+        qrcode::bits::encode_auto(payload.as_bytes(), EcLevel::M).is_ok()
+    }
+
     /// Modules per side, without the quiet zone.
     pub fn width(&self) -> usize {
         self.width
@@ -91,5 +96,17 @@ mod tests {
     #[test]
     fn an_oversized_payload_is_refused_not_a_panic() {
         assert!(QrMatrix::encode(&"x".repeat(5000)).is_none());
+        assert!(!QrMatrix::fits(&"x".repeat(5000)));
+    }
+
+    #[test]
+    fn fits_agrees_with_encode_at_the_limit() {
+        // Version 40 at level M holds 2331 bytes; a URL is not all upper-case, so it is bytes.
+        for length in [1, 100, 2_300, 2_331, 2_332, 2_400] {
+            let payload = "x".repeat(length);
+            assert_eq!(QrMatrix::fits(&payload), QrMatrix::encode(&payload).is_some(), "{length}");
+        }
+        assert!(QrMatrix::fits(&"x".repeat(2_331)));
+        assert!(!QrMatrix::fits(&"x".repeat(2_332)));
     }
 }

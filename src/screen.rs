@@ -8,6 +8,7 @@ use crate::{
     config::ConfigError,
     error::WidgetError,
     i18n::{Key, Locale},
+    qr::QrMatrix,
 };
 use wallet_checkout_contract::{
     Amount, DeviceKind, NextAction, OrderStatus, Session, SessionStatus, WalletOption,
@@ -190,6 +191,12 @@ pub fn screen(stage: &Stage, facts: &Facts) -> Screen {
                 .text(facts.with_wallet(Key::Starting, &wallet.name), TextKind::Body),
             false,
         ),
+        Stage::Resuming(_) => choose_another(
+            Screen::new("progress")
+                .icon(Icon::Spinner)
+                .text(locale.text(Key::Resuming).to_owned(), TextKind::Body),
+            false,
+        ),
         Stage::Redirecting(session) => Screen::new("progress")
             .icon(Icon::Spinner)
             .text(facts.with_wallet(Key::Redirecting, &facts.wallet_name(session)), TextKind::Body),
@@ -199,6 +206,33 @@ pub fn screen(stage: &Stage, facts: &Facts) -> Screen {
             let key = if *status == OrderStatus::Canceled { Key::OrderCanceled } else { Key::OrderPaid };
             Screen::new("order-closed").title(locale.text(key).to_owned())
         }
+    }
+}
+
+/// Why the shopper cannot pay `session` in this widget, if they cannot. The controller asks
+/// before it shows any open session, just created or picked up after a reload, and refuses one
+/// that fails the same way in both cases: canceled on the server, explained, and the wallet list
+/// as the way forward. A redirect must be trusted (`trusted_redirect`); a QR code must fit in a
+/// QR code, unless a phone can open its payload instead (`openable`); an action the widget does
+/// not know, or none, cannot be shown.
+pub fn unusable(
+    session: &Session,
+    device: DeviceKind,
+    trusted_redirect: &dyn Fn(&str) -> bool,
+    openable: &dyn Fn(&str) -> bool,
+) -> Option<WidgetError> {
+    if session.status != SessionStatus::Pending {
+        return None;
+    }
+    match &session.next_action {
+        Some(NextAction::Redirect { url }) => {
+            (!trusted_redirect(url)).then_some(WidgetError::UntrustedRedirect)
+        }
+        Some(NextAction::Qr { payload }) => {
+            let handoff = device == DeviceKind::Mobile && openable(payload);
+            (!handoff && !QrMatrix::fits(payload)).then_some(WidgetError::QrTooLong)
+        }
+        Some(NextAction::Unsupported) | None => Some(WidgetError::Unsupported),
     }
 }
 
@@ -236,6 +270,8 @@ fn paying(session: &Session, facts: &Facts) -> Screen {
     let mut screen = match &session.next_action {
         Some(NextAction::Qr { payload }) => {
             let handoff = facts.device == DeviceKind::Mobile && (facts.openable)(payload);
+            // A phone can open a payload too long for a code; then no code is offered.
+            let drawable = QrMatrix::fits(payload);
             let mut screen = Screen::new("scan").title(facts.with_wallet(Key::ScanTitle, &wallet));
             if handoff {
                 screen = screen.action(
@@ -245,13 +281,13 @@ fn paying(session: &Session, facts: &Facts) -> Screen {
                     "open-wallet",
                 );
             }
-            if !handoff || facts.qr_requested {
+            if drawable && (!handoff || facts.qr_requested) {
                 let amount = (facts.money)(&session.amount);
                 let label = locale.format(Key::QrLabel, &[("amount", &amount), ("wallet", &wallet)]);
                 screen.qr = Some(Qr { payload: payload.clone(), label });
                 screen = screen.text(facts.with_wallet(Key::ScanHint, &wallet), TextKind::Hint);
             }
-            if handoff && !facts.qr_requested {
+            if handoff && drawable && !facts.qr_requested {
                 screen = screen.action(locale.text(Key::ShowQr).to_owned(), Act::ToggleQr, false, "show-qr");
             }
             if (facts.web_address)(payload) {
@@ -463,6 +499,66 @@ mod tests {
     fn a_session_being_created_can_be_left() {
         let screen = show(Stage::Starting(wallets()[0].clone()), DeviceKind::Desktop, false);
         assert_eq!(screen.icon, Icon::Spinner);
+        assert_eq!(acts(&screen), ["choose-another"]);
+    }
+
+    fn refused(stage_session: &Session, device: DeviceKind) -> Option<WidgetError> {
+        let trusted = |url: &str| url.starts_with("https:");
+        let openable = |url: &str| !url.starts_with("javascript:");
+        unusable(stage_session, device, &trusted, &openable)
+    }
+
+    #[test]
+    fn sessions_the_shopper_can_pay_here_are_usable() {
+        let pending = |action| session(SessionStatus::Pending, action);
+        assert_eq!(refused(&pending(qr("https://pay.example/1")), DeviceKind::Desktop), None);
+        let redirect = Some(NextAction::Redirect { url: "https://www.paypal.example/x".into() });
+        assert_eq!(refused(&pending(redirect), DeviceKind::Desktop), None);
+        let long_link = qr(&format!("weixin://{}", "x".repeat(3_000)));
+        assert_eq!(refused(&pending(long_link), DeviceKind::Mobile), None, "a phone opens the link instead");
+        for status in [SessionStatus::Processing, SessionStatus::Succeeded, SessionStatus::Expired] {
+            assert_eq!(
+                refused(&session(status, None), DeviceKind::Desktop),
+                None,
+                "{status} needs no action"
+            );
+        }
+    }
+
+    #[test]
+    fn sessions_with_no_way_to_pay_here_are_refused_with_the_reason() {
+        let pending = |action| session(SessionStatus::Pending, action);
+        let untrusted = Some(NextAction::Redirect { url: "http://evil.example/pay".into() });
+        assert_eq!(refused(&pending(untrusted), DeviceKind::Desktop), Some(WidgetError::UntrustedRedirect));
+        let long_code = qr(&format!("https://pay.example/{}", "x".repeat(3_000)));
+        assert_eq!(refused(&pending(long_code.clone()), DeviceKind::Desktop), Some(WidgetError::QrTooLong));
+        let long_script = qr(&format!("javascript:{}", "x".repeat(3_000)));
+        assert_eq!(refused(&pending(long_script), DeviceKind::Mobile), Some(WidgetError::QrTooLong));
+        assert_eq!(
+            refused(&pending(Some(NextAction::Unsupported)), DeviceKind::Desktop),
+            Some(WidgetError::Unsupported)
+        );
+        assert_eq!(refused(&pending(None), DeviceKind::Desktop), Some(WidgetError::Unsupported));
+        let explained = show(Stage::Choosing(Some(WidgetError::QrTooLong)), DeviceKind::Desktop, false);
+        assert!(explained.texts[0].text.contains("QR code is too long"), "{:?}", explained.texts);
+        assert_eq!(explained.wallets.len(), 2, "the way forward");
+    }
+
+    #[test]
+    fn a_phone_opening_a_link_too_long_for_a_code_is_not_offered_the_code() {
+        let long_link = qr(&format!("weixin://{}", "x".repeat(3_000)));
+        let screen =
+            show(Stage::Paying(session(SessionStatus::Pending, long_link)), DeviceKind::Mobile, false);
+        assert_eq!(acts(&screen), ["open-wallet", "choose-another"]);
+        assert!(screen.qr.is_none());
+    }
+
+    #[test]
+    fn a_session_picked_up_again_while_reads_fail_can_be_left() {
+        let screen = show(Stage::Resuming(SessionId::parse("ses_1").unwrap()), DeviceKind::Desktop, false);
+        assert_eq!(screen.icon, Icon::Spinner);
+        assert_eq!(screen.texts[0].text, "Checking the payment you started…");
+        assert!(screen.wallets.is_empty(), "no second session while the first may be paid");
         assert_eq!(acts(&screen), ["choose-another"]);
     }
 }

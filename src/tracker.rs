@@ -4,6 +4,7 @@
 //! The rules the widget keeps: it shows `succeeded` only when the backend said so, it never
 //! leaves a final status, and it never moves a status backwards.
 
+use crate::api::ApiError;
 use wallet_checkout_contract::SessionStatus;
 
 /// Pause between status polls when the backend answers at once (it does not support waiting).
@@ -22,8 +23,24 @@ pub enum Observation {
     Status(SessionStatus),
     /// No answer: offline, timeout, or a server error.
     Unreachable,
-    /// An answer that could not be read as a session.
+    /// The backend is busy and asked (with `Retry-After`) to be left alone this many milliseconds.
+    Busy { retry_after_ms: u32 },
+    /// An answer that could not be read as a session, or that is about another one.
     Unreadable,
+}
+
+impl Observation {
+    /// What a failed request tells: an answer outside the contract is unreadable; any other
+    /// failure means the backend could not be reached, busy if it said for how long.
+    pub fn of_error(error: ApiError) -> Self {
+        match error {
+            ApiError::BadAnswer => Observation::Unreadable,
+            error => match error.retry_after_ms() {
+                Some(retry_after_ms) => Observation::Busy { retry_after_ms },
+                None => Observation::Unreachable,
+            },
+        }
+    }
 }
 
 /// What the widget does after an observation.
@@ -40,16 +57,68 @@ pub enum Trouble {
     Unreadable,
 }
 
+/// Pauses between attempts while something keeps failing, and why it fails: the regular
+/// interval while all is well, after failures an exponential backoff with jitter (a random delay
+/// between half and all of `POLL_INTERVAL_MS * 2^failures`, capped at `MAX_BACKOFF_MS`), never
+/// shorter than the pause a busy backend asked for. The tracker, the read of a remembered
+/// session after a reload and the cancel of an abandoned session all wait by it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Backoff {
+    failures: u32,
+    trouble: Option<Trouble>,
+    retry_after_ms: u32,
+}
+
+impl Backoff {
+    /// Takes in one attempt's outcome: an answer clears the backoff, anything else adds to it.
+    pub fn record(&mut self, observation: Observation) {
+        let (trouble, retry_after_ms) = match observation {
+            Observation::Status(_) => {
+                *self = Backoff::default();
+                return;
+            }
+            Observation::Unreachable => (Trouble::Unreachable, 0),
+            Observation::Busy { retry_after_ms } => (Trouble::Unreachable, retry_after_ms),
+            Observation::Unreadable => (Trouble::Unreadable, 0),
+        };
+        self.failures = self.failures.saturating_add(1);
+        self.trouble = Some(trouble);
+        self.retry_after_ms = retry_after_ms;
+    }
+
+    /// Why the last attempt failed, if it did (the widget shows a notice while it lasts).
+    pub fn trouble(&self) -> Option<Trouble> {
+        self.trouble
+    }
+
+    /// Whether the backend asked for the coming pause (`Retry-After`): it is not cut short.
+    pub fn holds_off(&self) -> bool {
+        self.retry_after_ms > 0
+    }
+
+    /// The pause before the next attempt. `jitter` is a random number in `[0, 1)`.
+    pub fn delay_ms(&self, jitter: f64) -> u32 {
+        if self.failures == 0 {
+            return POLL_INTERVAL_MS;
+        }
+        let exponent = self.failures.min(16);
+        let ceiling = (POLL_INTERVAL_MS as u64) << exponent;
+        let ceiling = ceiling.min(MAX_BACKOFF_MS as u64) as f64;
+        let jitter = jitter.clamp(0.0, 1.0);
+        let backoff = (ceiling / 2.0 + ceiling / 2.0 * jitter) as u32;
+        backoff.max(self.retry_after_ms)
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Tracker {
     status: SessionStatus,
-    failures: u32,
-    trouble: Option<Trouble>,
+    backoff: Backoff,
 }
 
 impl Tracker {
     pub fn new(status: SessionStatus) -> Self {
-        Self { status, failures: 0, trouble: None }
+        Self { status, backoff: Backoff::default() }
     }
 
     /// The status the widget shows.
@@ -59,7 +128,12 @@ impl Tracker {
 
     /// Whether the last poll failed, and how (the widget shows a notice while it lasts).
     pub fn trouble(&self) -> Option<Trouble> {
-        self.trouble
+        self.backoff.trouble()
+    }
+
+    /// Whether the backend asked for the coming pause (see `Backoff::holds_off`).
+    pub fn holds_off(&self) -> bool {
+        self.backoff.holds_off()
     }
 
     /// Takes in one answer to a waiting read that took `answered_after_ms`. A backend that held
@@ -80,40 +154,16 @@ impl Tracker {
 
     /// Takes in one observation. `jitter` is a random number in `[0, 1)` that spreads retries.
     pub fn observe(&mut self, observation: Observation, jitter: f64) -> Next {
-        match observation {
-            Observation::Status(status) => {
-                self.failures = 0;
-                self.trouble = None;
-                if self.status.can_transition_to(status) {
-                    self.status = status;
-                }
-            }
-            Observation::Unreachable => {
-                self.failures = self.failures.saturating_add(1);
-                self.trouble = Some(Trouble::Unreachable);
-            }
-            Observation::Unreadable => {
-                self.failures = self.failures.saturating_add(1);
-                self.trouble = Some(Trouble::Unreadable);
+        self.backoff.record(observation);
+        if let Observation::Status(status) = observation {
+            if self.status.can_transition_to(status) {
+                self.status = status;
             }
         }
         if self.status.is_final() {
             return Next::Finished(self.status);
         }
-        Next::PollAfter { delay_ms: self.delay_ms(jitter) }
-    }
-
-    /// The regular interval, or after failures an exponential backoff with jitter: a random
-    /// delay between half and all of `POLL_INTERVAL_MS * 2^failures`, capped.
-    fn delay_ms(&self, jitter: f64) -> u32 {
-        if self.failures == 0 {
-            return POLL_INTERVAL_MS;
-        }
-        let exponent = self.failures.min(16);
-        let ceiling = (POLL_INTERVAL_MS as u64) << exponent;
-        let ceiling = ceiling.min(MAX_BACKOFF_MS as u64) as f64;
-        let jitter = jitter.clamp(0.0, 1.0);
-        (ceiling / 2.0 + ceiling / 2.0 * jitter) as u32
+        Next::PollAfter { delay_ms: self.backoff.delay_ms(jitter) }
     }
 }
 
@@ -230,5 +280,40 @@ mod tests {
         let mut tracker = Tracker::new(Failed);
         assert_eq!(tracker.observe(Observation::Status(Succeeded), 0.0), Next::Finished(Failed));
         assert_eq!(tracker.observe(Observation::Status(Pending), 0.0), Next::Finished(Failed));
+    }
+
+    #[test]
+    fn a_busy_backend_is_left_alone_as_long_as_it_asked() {
+        let mut tracker = Tracker::new(Pending);
+        assert_eq!(
+            tracker.observe_wait(Observation::Busy { retry_after_ms: 6_000 }, 1.0, 10.0),
+            Next::PollAfter { delay_ms: 6_000 },
+            "longer than the first backoff (at most 4 s)"
+        );
+        assert_eq!(tracker.trouble(), Some(Trouble::Unreachable));
+        assert!(tracker.holds_off(), "the pause asked for is not cut short");
+        assert_eq!(
+            tracker.observe(Observation::Busy { retry_after_ms: 1_000 }, 1.0),
+            Next::PollAfter { delay_ms: 8_000 },
+            "never shorter than the backoff either"
+        );
+        assert_eq!(
+            tracker.observe(Observation::Unreachable, 0.0),
+            Next::PollAfter { delay_ms: 8_000 },
+            "a Retry-After counts for the answer that carried it only"
+        );
+        assert!(!tracker.holds_off());
+    }
+
+    #[test]
+    fn failed_requests_are_observed_by_what_they_tell() {
+        use wallet_checkout_contract::ErrorCode;
+        assert_eq!(Observation::of_error(ApiError::BadAnswer), Observation::Unreadable);
+        assert_eq!(Observation::of_error(ApiError::Timeout), Observation::Unreachable);
+        let busy =
+            ApiError::Backend { status: 429, code: ErrorCode::RateLimited, retry_after_ms: Some(3_000) };
+        assert_eq!(Observation::of_error(busy), Observation::Busy { retry_after_ms: 3_000 });
+        let failing = ApiError::Backend { status: 500, code: ErrorCode::Internal, retry_after_ms: None };
+        assert_eq!(Observation::of_error(failing), Observation::Unreachable);
     }
 }

@@ -6,6 +6,7 @@
 use js_sys::Array;
 use std::time::Duration;
 use wallet_checkout::Widget;
+use wallet_checkout_contract::{Amount, Currency, OrderId, SessionId};
 use wasm_bindgen::{prelude::*, JsCast};
 use wasm_bindgen_test::*;
 use web_sys::{Element, HtmlElement, ShadowRoot};
@@ -17,6 +18,8 @@ wasm_bindgen_test_configure!(run_in_browser);
 const routes = new Map();
 const calls = [];
 const keys = [];
+const aborted = [];
+const keptAlive = [];
 export function fake_install() {
   if (globalThis.__fakeInstalled) return;
   globalThis.__fakeInstalled = true;
@@ -27,15 +30,32 @@ export function fake_install() {
     const headers = new Headers((init && init.headers) || (typeof input === 'string' ? undefined : input.headers));
     calls.push(key);
     keys.push(`${key} ${headers.get('idempotency-key')}`);
+    if (init && init.keepalive) keptAlive.push(key);
     const answers = routes.get(key);
     if (!answers) {
       return new Response('{"error":{"code":"not_found","message":"no such route"}}', { status: 404 });
     }
     const [status, body] = answers.length > 1 ? answers.shift() : answers[0];
     // Status 0: the network fails. Status 1: no answer ever, until the request is aborted.
+    // Status 1000 + s: status s after half a second, unless the request is aborted first.
     if (status === 0) throw new TypeError('Failed to fetch');
+    if (status >= 1000) {
+      let answered = false;
+      await new Promise((resolve, reject) => {
+        setTimeout(() => { answered = true; resolve(); }, 500);
+        init.signal.addEventListener('abort', () => {
+          if (answered) return;
+          aborted.push(key);
+          reject(new DOMException('aborted', 'AbortError'));
+        });
+      });
+      return new Response(body, { status: status - 1000, headers: { 'content-type': 'application/json' } });
+    }
     if (status === 1) {
-      return new Promise((_, reject) => init.signal.addEventListener('abort', () => reject(new DOMException('aborted', 'AbortError'))));
+      return new Promise((_, reject) => init.signal.addEventListener('abort', () => {
+        aborted.push(key);
+        reject(new DOMException('aborted', 'AbortError'));
+      }));
     }
     return new Response(body, { status, headers: { 'content-type': 'application/json' } });
   };
@@ -47,6 +67,8 @@ export function fake_route(method, path, status, body) {
 }
 export function fake_calls(prefix) { return calls.filter((call) => call.split(' ')[1].startsWith(prefix + '/')); }
 export function fake_keys(prefix) { return keys.filter((call) => call.split(' ')[1].startsWith(prefix + '/')); }
+export function fake_aborted(prefix) { return aborted.filter((call) => call.split(' ')[1].startsWith(prefix + '/')); }
+export function fake_kept_alive(prefix) { return keptAlive.filter((call) => call.split(' ')[1].startsWith(prefix + '/')); }
 export function listen_events(target) {
   target.__events = [];
   for (const name of ['ready', 'session-created', 'paid', 'failed', 'error']) {
@@ -64,6 +86,8 @@ extern "C" {
     fn fake_route(method: &str, path: &str, status: u16, body: &str);
     fn fake_calls(prefix: &str) -> Array;
     fn fake_keys(prefix: &str) -> Array;
+    fn fake_aborted(prefix: &str) -> Array;
+    fn fake_kept_alive(prefix: &str) -> Array;
     fn listen_events(target: &web_sys::EventTarget);
     fn event_types(target: &web_sys::EventTarget) -> Array;
     fn event_detail(target: &web_sys::EventTarget, kind: &str, key: &str) -> Option<String>;
@@ -104,6 +128,39 @@ impl Backend {
 
     fn count(&self, call: &str) -> usize {
         self.calls().iter().filter(|c| *c == call).count()
+    }
+
+    /// Requests the widget aborted before they were answered.
+    fn aborted(&self) -> Vec<String> {
+        self.strip(fake_aborted(&self.prefix))
+    }
+
+    /// Requests sent with `keepalive` (they outlive the page).
+    fn kept_alive(&self) -> Vec<String> {
+        self.strip(fake_kept_alive(&self.prefix))
+    }
+
+    fn strip(&self, list: Array) -> Vec<String> {
+        list.iter().filter_map(|v| v.as_string()).map(|c| c.replace(&self.prefix, "")).collect()
+    }
+
+    /// The absolute endpoint the widget resolves its `endpoint` attribute to.
+    fn endpoint(&self) -> String {
+        wallet_checkout::browser::resolve_url(&self.prefix).unwrap().1
+    }
+
+    /// Stores `session` as this order's session, as a page does before a reload.
+    fn remember(&self, session: &str) {
+        let order = OrderId::parse("ord_1").unwrap();
+        wallet_checkout::storage::remember_session(
+            &self.endpoint(),
+            &order,
+            &SessionId::parse(session).unwrap(),
+        );
+    }
+
+    fn remembered(&self) -> Option<SessionId> {
+        wallet_checkout::storage::remembered_session(&self.endpoint(), &OrderId::parse("ord_1").unwrap())
     }
 
     fn mount(&self, locale: &str) -> Mounted {
@@ -465,4 +522,296 @@ async fn malformed_status_answers_show_a_notice_while_tracking_goes_on() {
     widget.wait_long("the paid state", |w| w.text().contains("Payment received")).await;
     let notice = widget.find("[data-testid=notice]").and_then(|n| n.text_content()).unwrap_or_default();
     assert_eq!(notice, "", "the notice clears");
+}
+
+/// The runs of digits (with their grouping and decimal marks) in `text`, as an English locale
+/// writes numbers.
+fn numbers(text: &str) -> Vec<String> {
+    text.split(|c: char| !(c.is_ascii_digit() || c == ',' || c == '.'))
+        .map(|run| run.trim_matches(|c: char| !c.is_ascii_digit()).to_owned())
+        .filter(|run| !run.is_empty())
+        .collect()
+}
+
+/// `1234567.89` as English writes it: `1,234,567.89`.
+fn grouped(decimal: &str) -> String {
+    let (whole, fraction) = decimal.split_once('.').map_or((decimal, None), |(w, f)| (w, Some(f)));
+    let mut out = String::new();
+    for (i, digit) in whole.chars().enumerate() {
+        if i > 0 && (whole.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(digit);
+    }
+    if let Some(fraction) = fraction {
+        out.push('.');
+        out.push_str(fraction);
+    }
+    out
+}
+
+/// Regression test for amounts shown 100 or 1000 times off: `Intl` (CLDR) and ISO 4217 disagree
+/// on the minor unit of some currencies, and the contract's minor units follow ISO 4217.
+#[wasm_bindgen_test]
+fn amounts_show_exactly_the_iso_4217_minor_digits_of_every_currency() {
+    let mut currencies: Vec<Currency> = Currency::all().filter(|c| c.exponent() != 2).collect();
+    assert!(currencies.len() > 20, "currencies whose minor unit is not 2 digits: {}", currencies.len());
+    // Two-digit currencies that Intl shows without decimals.
+    currencies.extend(["HUF", "IDR", "COP"].map(|code| Currency::parse(code).unwrap()));
+    let mut wrong = Vec::new();
+    for currency in currencies {
+        // The largest amount a JavaScript number holds exactly: no float division may round it.
+        for minor_units in [0, 5, 6_800, 123_456_789, 9_007_199_254_740_991] {
+            let amount = Amount::new(minor_units, currency).unwrap();
+            let shown = wallet_checkout::browser::format_money(&amount, "en");
+            let expected = grouped(&amount.to_decimal_string());
+            if numbers(&shown) != [expected.clone()] {
+                wrong.push(format!("{currency} {minor_units}: {shown:?}, expected {expected}"));
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "{} amounts shown wrong:\n{}", wrong.len(), wrong.join("\n"));
+}
+
+#[wasm_bindgen_test]
+async fn a_forint_order_is_shown_with_its_iso_4217_minor_digits() {
+    let backend = Backend::new("a_forint_order_is_shown_with_its_iso_4217_minor_digits");
+    backend.route("GET", "/orders/ord_1", 200, &ORDER.replace("CNY", "HUF"));
+    let widget = backend.mount("en");
+    widget.wait_for("the wallet list", |w| w.all("button.wc-wallet").len() == 3).await;
+    let amount = widget.find("[data-testid=amount]").unwrap().text_content().unwrap();
+    assert_eq!(numbers(&amount), ["68.00"], "6800 minor units of HUF are 68.00 forints: {amount}");
+}
+
+/// Regression test: a backend that answered session creation with another order's (or another
+/// wallet's, or another amount's) session made the widget say "Payment received".
+#[wasm_bindgen_test]
+async fn a_created_session_that_is_not_the_one_asked_for_is_a_bad_answer_not_a_payment() {
+    for (name, wrong) in [
+        ("order", session("succeeded", "null").replace("\"ord_1\"", "\"ord_other\"")),
+        ("wallet", session("succeeded", "null").replace("\"wechat_pay\"", "\"alipay\"")),
+        ("amount", session("succeeded", "null").replace("6800", "1")),
+    ] {
+        let backend = Backend::new(&format!("created_session_for_another_{name}"));
+        backend.route("GET", "/orders/ord_1", 200, ORDER);
+        backend.route("POST", "/sessions", 201, &wrong);
+        let widget = backend.mount("en");
+        widget.wait_for("the wallet list", |w| w.button("WeChat Pay").is_some()).await;
+        widget.button("WeChat Pay").unwrap().click();
+        widget.wait_for("the bad-answer error", |w| w.event("error", "code").is_some()).await;
+        assert_eq!(widget.event("error", "code").as_deref(), Some("bad_answer"), "{name}");
+        assert!(widget.text().contains("an answer that could not be read"), "{name}");
+        assert!(!widget.text().contains("Payment received"), "{name}");
+        assert!(!widget.events().contains(&"wallet-checkout:paid".to_owned()), "{name}");
+        assert_eq!(
+            backend.remembered(),
+            None,
+            "{name}: a session that is not this order's is not remembered"
+        );
+        assert!(widget.button("WeChat Pay").is_some(), "{name}: the shopper can choose again");
+    }
+}
+
+/// Regression test: a waiting read that answered `succeeded` for another order made the widget
+/// say "Payment received" for this one.
+#[wasm_bindgen_test]
+async fn a_waiting_read_about_another_order_is_an_unexpected_answer_and_tracking_goes_on() {
+    let backend = Backend::new("a_waiting_read_about_another_order");
+    backend.route("GET", "/orders/ord_1", 200, ORDER);
+    backend.route("POST", "/sessions", 201, &session("pending", QR_ACTION));
+    backend.route(
+        "GET",
+        "/sessions/ses_1",
+        200,
+        &session("succeeded", "null").replace("\"ord_1\"", "\"ord_other\""),
+    );
+    backend.route("GET", "/sessions/ses_1", 200, &session("succeeded", "null"));
+    let widget = backend.mount("en");
+    widget.wait_for("the wallet list", |w| w.button("WeChat Pay").is_some()).await;
+    widget.button("WeChat Pay").unwrap().click();
+    widget
+        .wait_for("the unexpected-answer notice", |w| {
+            w.find("[data-testid=notice]")
+                .and_then(|n| n.text_content())
+                .unwrap_or_default()
+                .contains("unexpected answer")
+        })
+        .await;
+    assert!(!widget.events().contains(&"wallet-checkout:paid".to_owned()));
+    assert!(widget.find("[data-testid=qr]").is_some(), "the QR code stays while tracking goes on");
+    widget.wait_long("the paid state", |w| w.text().contains("Payment received")).await;
+    assert_eq!(widget.events().iter().filter(|e| *e == "wallet-checkout:paid").count(), 1);
+}
+
+#[wasm_bindgen_test]
+async fn an_order_answer_about_another_order_is_a_bad_answer() {
+    let backend = Backend::new("an_order_answer_about_another_order_is_a_bad_answer");
+    backend.route("GET", "/orders/ord_1", 200, &ORDER.replace("\"ord_1\"", "\"ord_2\""));
+    let widget = backend.mount("en");
+    widget.wait_for("the error", |w| w.find("[data-testid=error]").is_some()).await;
+    assert_eq!(widget.event("error", "code").as_deref(), Some("bad_answer"));
+    assert!(widget.button("WeChat Pay").is_none(), "no wallet of another order is offered");
+}
+
+/// Regression test: one failed read of the remembered session after a reload forgot the session,
+/// so a payment made on the phone meanwhile was never reported.
+#[wasm_bindgen_test]
+async fn a_failed_read_after_a_reload_keeps_the_session_and_tries_again() {
+    let backend = Backend::new("a_failed_read_after_a_reload_keeps_the_session");
+    backend.route("GET", "/orders/ord_1", 200, ORDER);
+    for _ in 0..3 {
+        backend.route("GET", "/sessions/ses_1", 503, r#"{"error":{"code":"internal","message":"x"}}"#);
+    }
+    backend.route("GET", "/sessions/ses_1", 200, &session("succeeded", "null"));
+    backend.remember("ses_1");
+    let widget = backend.mount("en");
+    widget
+        .wait_for("the reconnecting notice", |w| {
+            w.find("[data-testid=notice]")
+                .and_then(|n| n.text_content())
+                .unwrap_or_default()
+                .contains("Connection lost")
+        })
+        .await;
+    assert!(widget.button("WeChat Pay").is_none(), "no wallet list while the session may still be paid");
+    assert!(widget.button("Choose another wallet").is_some(), "a way forward while it retries");
+    assert_eq!(backend.remembered().map(|s| s.to_string()).as_deref(), Some("ses_1"));
+    widget.wait_long("the paid state", |w| w.text().contains("Payment received")).await;
+    assert_eq!(widget.event("paid", "sessionId").as_deref(), Some("ses_1"));
+    assert_eq!(backend.count("POST /sessions"), 0, "no second session");
+}
+
+#[wasm_bindgen_test]
+async fn choosing_another_wallet_while_a_reload_retries_cancels_the_remembered_session() {
+    let backend = Backend::new("choosing_another_wallet_while_a_reload_retries");
+    backend.route("GET", "/orders/ord_1", 200, ORDER);
+    backend.route("GET", "/sessions/ses_1", 200, "<html>Bad gateway</html>");
+    backend.route("POST", "/sessions/ses_1/cancel", 200, &session("canceled", "null"));
+    backend.remember("ses_1");
+    let widget = backend.mount("en");
+    widget.wait_for("the way forward", |w| w.button("Choose another wallet").is_some()).await;
+    let notice = widget.find("[data-testid=notice]").and_then(|n| n.text_content()).unwrap_or_default();
+    assert!(notice.contains("unexpected answer"), "{notice}");
+    widget.button("Choose another wallet").unwrap().click();
+    widget.wait_for("the wallet list", |w| w.button("WeChat Pay").is_some()).await;
+    widget
+        .wait_for("the cancel", |w| {
+            backend.count("POST /sessions/ses_1/cancel") == 1 && w.button("WeChat Pay").is_some()
+        })
+        .await;
+    assert_eq!(backend.remembered(), None);
+}
+
+#[wasm_bindgen_test]
+async fn a_remembered_session_the_backend_does_not_know_is_forgotten() {
+    let backend = Backend::new("a_remembered_session_the_backend_does_not_know");
+    backend.route("GET", "/orders/ord_1", 200, ORDER);
+    backend.remember("ses_1");
+    let widget = backend.mount("en");
+    widget.wait_for("the wallet list", |w| w.button("WeChat Pay").is_some()).await;
+    assert_eq!(backend.count("GET /sessions/ses_1"), 1, "a definite not_found is not retried");
+    assert_eq!(backend.remembered(), None);
+}
+
+/// Regression test: a QR payload too long to draw showed only the code's text alternative.
+#[wasm_bindgen_test]
+async fn a_qr_code_too_long_to_draw_is_explained_with_a_way_forward() {
+    let action = format!(r#"{{"type":"qr","payload":"https://pay.example/{}"}}"#, "x".repeat(5_000));
+    let backend = Backend::new("a_qr_code_too_long_to_draw");
+    backend.route("GET", "/orders/ord_1", 200, ORDER);
+    backend.route("POST", "/sessions", 201, &session("pending", &action));
+    backend.route("POST", "/sessions/ses_1/cancel", 200, &session("canceled", "null"));
+    let widget = backend.mount("en");
+    widget.wait_for("the wallet list", |w| w.button("WeChat Pay").is_some()).await;
+    widget.button("WeChat Pay").unwrap().click();
+    widget.wait_for("the explanation", |w| w.text().contains("QR code is too long")).await;
+    assert_eq!(widget.event("error", "code").as_deref(), Some("qr_too_long"));
+    assert!(widget.button("Alipay").is_some(), "another wallet can be chosen");
+    widget.wait_for("the cancel", |_| backend.count("POST /sessions/ses_1/cancel") == 1).await;
+}
+
+/// Regression test: an untrusted redirect met after a reload showed "waiting for confirmation"
+/// with no link, while the same answer at creation is refused with a clear message.
+#[wasm_bindgen_test]
+async fn an_unusable_session_after_a_reload_is_explained_as_at_creation() {
+    let long_qr = format!(r#"{{"type":"qr","payload":"weixin://{}"}}"#, "x".repeat(5_000));
+    for (name, action, words, code) in [
+        (
+            "untrusted",
+            r#"{"type":"redirect","url":"http://evil.example/pay"}"#.to_owned(),
+            "could not be trusted",
+            "untrusted_redirect",
+        ),
+        ("too_long", long_qr, "QR code is too long", "qr_too_long"),
+    ] {
+        let backend = Backend::new(&format!("an_unusable_session_after_a_reload_{name}"));
+        backend.route("GET", "/orders/ord_1", 200, ORDER);
+        backend.route("GET", "/sessions/ses_1", 200, &session("pending", &action));
+        backend.route("POST", "/sessions/ses_1/cancel", 200, &session("canceled", "null"));
+        backend.remember("ses_1");
+        let widget = backend.mount("en");
+        widget.wait_for("the explanation", |w| w.text().contains(words)).await;
+        assert_eq!(widget.event("error", "code").as_deref(), Some(code), "{name}");
+        assert!(widget.button("PayPal").is_some(), "{name}: another wallet can be chosen");
+        widget.wait_for("the cancel", |_| backend.count("POST /sessions/ses_1/cancel") == 1).await;
+        assert_eq!(backend.remembered(), None, "{name}");
+    }
+}
+
+/// Regression test: a cancel that failed was never tried again, so the abandoned session stayed
+/// payable until it expired.
+#[wasm_bindgen_test]
+async fn a_failed_cancel_is_tried_again_until_the_backend_answers() {
+    let backend = Backend::new("a_failed_cancel_is_tried_again");
+    backend.route("GET", "/orders/ord_1", 200, ORDER);
+    backend.route("POST", "/sessions", 201, &session("pending", QR_ACTION));
+    backend.route("GET", "/sessions/ses_1", 200, &session("pending", QR_ACTION));
+    let unavailable = r#"{"error":{"code":"internal","message":"x"}}"#;
+    backend.route("POST", "/sessions/ses_1/cancel", 503, unavailable);
+    backend.route("POST", "/sessions/ses_1/cancel", 0, "");
+    backend.route("POST", "/sessions/ses_1/cancel", 503, unavailable);
+    backend.route("POST", "/sessions/ses_1/cancel", 200, &session("canceled", "null"));
+    let widget = backend.mount("en");
+    widget.wait_for("the wallet list", |w| w.button("WeChat Pay").is_some()).await;
+    widget.button("WeChat Pay").unwrap().click();
+    widget.wait_for("the QR code", |w| w.find("[data-testid=qr]").is_some()).await;
+    widget.button("Choose another wallet").unwrap().click();
+    widget.wait_long("the fourth cancel", |_| backend.count("POST /sessions/ses_1/cancel") == 4).await;
+    let kept_alive = backend.kept_alive().iter().filter(|c| *c == "POST /sessions/ses_1/cancel").count();
+    assert_eq!(kept_alive, 4, "cancels are sent with keepalive, so they survive leaving the page");
+}
+
+/// Regression test: the abandoned session's waiting read stayed open at the server after the
+/// shopper chose another wallet.
+#[wasm_bindgen_test]
+async fn choosing_another_wallet_aborts_the_abandoned_waiting_read() {
+    let backend = Backend::new("choosing_another_wallet_aborts_the_waiting_read");
+    backend.route("GET", "/orders/ord_1", 200, ORDER);
+    backend.route("POST", "/sessions", 201, &session("pending", QR_ACTION));
+    backend.route("GET", "/sessions/ses_1", 1, "");
+    backend.route("POST", "/sessions/ses_1/cancel", 200, &session("canceled", "null"));
+    let widget = backend.mount("en");
+    widget.wait_for("the wallet list", |w| w.button("WeChat Pay").is_some()).await;
+    widget.button("WeChat Pay").unwrap().click();
+    widget.wait_for("the waiting read", |_| backend.count("GET /sessions/ses_1") == 1).await;
+    assert!(backend.aborted().is_empty());
+    widget.button("Choose another wallet").unwrap().click();
+    widget.wait_for("the abort", |_| backend.aborted() == ["GET /sessions/ses_1"]).await;
+}
+
+#[wasm_bindgen_test]
+async fn a_session_still_being_created_when_the_shopper_goes_back_is_canceled() {
+    let backend = Backend::new("a_session_still_being_created_when_the_shopper_goes_back");
+    backend.route("GET", "/orders/ord_1", 200, ORDER);
+    backend.route("POST", "/sessions", 1201, &session("pending", QR_ACTION));
+    backend.route("POST", "/sessions/ses_1/cancel", 200, &session("canceled", "null"));
+    let widget = backend.mount("en");
+    widget.wait_for("the wallet list", |w| w.button("WeChat Pay").is_some()).await;
+    widget.button("WeChat Pay").unwrap().click();
+    widget.wait_for("the way back", |w| w.button("Choose another wallet").is_some()).await;
+    widget.button("Choose another wallet").unwrap().click();
+    widget.wait_for("the cancel", |_| backend.count("POST /sessions/ses_1/cancel") == 1).await;
+    assert!(backend.aborted().is_empty(), "the creation was not cut off: {:?}", backend.aborted());
+    assert!(widget.find("[data-testid=qr]").is_none(), "the abandoned session is not shown");
+    assert!(widget.button("WeChat Pay").is_some());
 }

@@ -281,7 +281,7 @@ fn cors_layer(origins: &[HeaderValue]) -> Option<CorsLayer> {
             .allow_origin(AllowOrigin::list(origins.iter().cloned()))
             .allow_methods([Method::GET, Method::POST])
             .allow_headers([header::CONTENT_TYPE, header::ACCEPT, HeaderName::from_static("idempotency-key")])
-            .expose_headers([HeaderName::from_static("idempotent-replayed")])
+            .expose_headers([HeaderName::from_static("idempotent-replayed"), header::RETRY_AFTER])
             .max_age(Duration::from_secs(600)),
     )
 }

@@ -4,7 +4,10 @@
 
 use crate::{browser, checkout::Checkout, i18n::Key};
 use leptos::prelude::*;
-use std::time::Duration;
+use send_wrapper::SendWrapper;
+
+/// How often the time left is looked at (twice a second, so no second is skipped).
+const TICK_MS: u32 = 500;
 
 /// Seconds left at which the time is announced to screen readers.
 pub const ANNOUNCE_AT_SECS: [u64; 3] = [300, 60, 30];
@@ -40,8 +43,9 @@ pub fn Countdown(checkout: Checkout, expires_in_secs: u64) -> impl IntoView {
             checkout.poll_now();
         }
     };
-    if let Ok(handle) = set_interval_with_handle(tick, Duration::from_millis(500)) {
-        on_cleanup(move || handle.clear());
+    if let Some(timer) = browser::Timer::repeat(TICK_MS, tick) {
+        let timer = SendWrapper::new(timer);
+        on_cleanup(move || drop(timer));
     }
     view! {
         <p class="wc-countdown" data-testid="countdown">

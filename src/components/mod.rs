@@ -254,7 +254,7 @@ fn follow_focus(checkout: Checkout, had_focus: StoredValue<bool>) {
             return;
         }
         let Some(host) = checkout.host() else { return };
-        request_animation_frame(move || {
+        crate::browser::request_animation_frame(move || {
             let target =
                 host.shadow_root().and_then(|root| root.query_selector("[data-focus]").ok().flatten());
             if let Some(target) =

@@ -1,0 +1,206 @@
+// The widget against a backend that fails and a host page that is unusual, in headless Chromium
+// against the real server. Faults are injected on the contract calls with `page.route`, which
+// stands between the browser and the server as a fault-injecting proxy.
+import { after, afterEach, before, beforeEach, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { launchBrowser, recordEvents, recordedEvents, startServer, watchForProblems } from './lib/harness.mjs';
+import { createOrder, page as hostPage, sandboxDecide, startPages } from './lib/pages.mjs';
+import { scanSessionId } from './lib/qr.mjs';
+
+let server;
+let browser;
+let context;
+let page;
+let problems;
+
+before(async () => {
+  server = await startServer();
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+beforeEach(() => {
+  problems = [];
+});
+
+afterEach(async () => {
+  await context?.close();
+  context = undefined;
+  assert.deepEqual(problems, [], 'the page logged no errors');
+});
+
+async function open(url, { initScript } = {}) {
+  context = await browser.newContext({ locale: 'en-US' });
+  await recordEvents(context);
+  if (initScript) await context.addInitScript(initScript);
+  page = await context.newPage();
+  // The browser logs each injected fault as a resource that failed to load; any other error on
+  // the console (a panic, for one) is a problem.
+  watchForProblems(page, problems, { allowConsoleErrors: true });
+  page.on('console', (message) => {
+    if (message.type() === 'error' && !message.text().startsWith('Failed to load resource')) {
+      problems.push(`console error: ${message.text()}`);
+    }
+  });
+  await page.goto(url);
+  return page;
+}
+
+async function events(type) {
+  return (await recordedEvents(page)).filter((event) => event.type === `wallet-checkout:${type}`);
+}
+
+async function showQr(wallet = 'WeChat Pay') {
+  await page.getByRole('button', { name: wallet }).click();
+  await page.getByTestId('qr').waitFor();
+  return scanSessionId(page.locator('.wc-qr'));
+}
+
+/**
+ * Answers the requests `route` matches with `faults`, one each, in order, then lets the rest
+ * through to the server. A fault is an HTTP status (with optional headers), `reset` (the
+ * connection is reset) or `garbage` (200 with a body that is not JSON).
+ */
+async function injectFaults(target, matcher, faults) {
+  const left = [...faults];
+  const injected = [];
+  await target.route(matcher, async (route) => {
+    const fault = left.shift();
+    if (fault === undefined) return route.fallback();
+    injected.push(fault.status ?? fault);
+    if (fault === 'reset') return route.abort('connectionreset');
+    if (fault === 'garbage') return route.fulfill({ status: 200, contentType: 'text/html', body: '<html>Bad gateway</html>' });
+    const code = fault.status === 429 ? 'rate_limited' : 'internal';
+    return route.fulfill({
+      status: fault.status,
+      headers: fault.headers ?? {},
+      contentType: 'application/json',
+      body: JSON.stringify({ error: { code, message: 'injected' } }),
+    });
+  });
+  return injected;
+}
+
+/** Matches the plain read of a session (the one after a reload), not the waiting reads. */
+function plainSessionRead(url) {
+  return /\/api\/checkout\/sessions\/ses_[^/]+$/.test(url.pathname) && !url.searchParams.has('wait');
+}
+
+test('a reload while the backend fails keeps the session, and a payment made meanwhile is reported', async () => {
+  await open(`${server.base}/`);
+  const sessionId = await showQr();
+  const injected = await injectFaults(page, plainSessionRead, [{ status: 503 }, 'reset', 'garbage', { status: 429 }, { status: 500 }]);
+  await page.reload();
+  await page.getByTestId('notice').getByText('Still checking your payment').waitFor();
+  await page.getByRole('button', { name: 'Choose another wallet' }).waitFor();
+  assert.equal(await page.getByRole('button', { name: 'Alipay' }).count(), 0, 'no wallet list while the session may be paid');
+  await sandboxDecide(server.base, sessionId);
+
+  await page.getByRole('heading', { name: 'Payment received' }).waitFor({ timeout: 30_000 });
+  assert.deepEqual(injected, [503, 'reset', 'garbage', 429, 500], 'every fault was met');
+  const [paid] = await events('paid');
+  assert.equal(paid.detail.sessionId, sessionId);
+  assert.equal((await events('session-created')).length, 0, 'no second session');
+  assert.equal(await page.getByTestId('notice').textContent(), '', 'the notice clears');
+});
+
+test('Retry-After is honoured when creating a session and while tracking it', async () => {
+  await open(`${server.base}/`, {
+    initScript: () => {
+      // The host page's timers, watched: the delays the widget asks for.
+      const realSetTimeout = window.setTimeout;
+      window.__delays = [];
+      window.setTimeout = function (callback, ms, ...rest) {
+        window.__delays.push(ms);
+        return realSetTimeout.call(this, callback, ms, ...rest);
+      };
+    },
+  });
+  const isCreation = (url) => url.pathname === '/api/checkout/sessions';
+  const isWaitingRead = (url) => /\/api\/checkout\/sessions\/ses_[^/]+$/.test(url.pathname) && url.searchParams.has('wait');
+  const created = await injectFaults(page, isCreation, [{ status: 429, headers: { 'retry-after': '3' } }]);
+  const read = await injectFaults(page, isWaitingRead, [{ status: 503, headers: { 'retry-after': '6' } }]);
+  const sessionId = await showQr();
+  assert.deepEqual(created, [429]);
+  await assertEventually(async () => read.length === 1, 'the waiting read met the 503');
+  await sandboxDecide(server.base, sessionId);
+  await page.getByRole('heading', { name: 'Payment received' }).waitFor({ timeout: 20_000 });
+  const delays = await page.evaluate(() => window.__delays);
+  assert.ok(delays.includes(3_000), `the creation was retried after Retry-After: 3 (delays asked for: ${delays})`);
+  assert.ok(delays.includes(6_000), `the tracker waited Retry-After: 6 (delays asked for: ${delays})`);
+});
+
+/**
+ * A host page whose timer functions return handles that are not small integers: ids above 2^31
+ * and objects (as fake-timer libraries and some frameworks' zones do). It counts the timers still
+ * running and the clears that named no timer it handed out.
+ */
+const ODD_TIMERS = `<script>
+  (() => {
+    const real = Object.fromEntries(['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'requestAnimationFrame']
+      .map((name) => [name, window[name].bind(window)]));
+    const timers = new Map();
+    let count = 0;
+    window.__timers = { intervals: 0, unknownClears: 0 };
+    const handle = () => (++count % 2 ? 2 ** 31 + 1000 + count : { timer: count });
+    window.setTimeout = (callback, ms, ...rest) => {
+      const h = handle();
+      timers.set(h, real.setTimeout(() => { timers.delete(h); typeof callback === 'function' && callback(...rest); }, ms));
+      return h;
+    };
+    window.clearTimeout = (h) => {
+      if (h === undefined || h === null) return;
+      if (!timers.has(h)) { window.__timers.unknownClears += 1; return; }
+      real.clearTimeout(timers.get(h));
+      timers.delete(h);
+    };
+    window.setInterval = (callback, ms, ...rest) => {
+      const h = handle();
+      timers.set(h, real.setInterval(callback, ms, ...rest));
+      window.__timers.intervals += 1;
+      return h;
+    };
+    window.clearInterval = (h) => {
+      if (h === undefined || h === null) return;
+      if (!timers.has(h)) { window.__timers.unknownClears += 1; return; }
+      real.clearInterval(timers.get(h));
+      timers.delete(h);
+      window.__timers.intervals -= 1;
+    };
+    window.requestAnimationFrame = (callback) => { real.requestAnimationFrame(callback); return { frame: ++count }; };
+  })();
+</script>`;
+
+test('a host page whose timers return ids above 2^31 or objects runs the whole payment', async () => {
+  const order = await createOrder(server.base);
+  const pages = await startPages({
+    '/': hostPage(`<wallet-checkout endpoint="/api/checkout" order="${order}" locale="en"></wallet-checkout>`, { head: ODD_TIMERS }),
+  }, { proxyTo: server.base });
+  try {
+    await open(`${pages.base}/`);
+    await showQr();
+    assert.equal(await page.evaluate(() => window.__timers.intervals), 1, 'the countdown runs');
+    await page.getByRole('button', { name: 'Choose another wallet' }).click();
+    await page.getByRole('button', { name: 'Alipay' }).waitFor();
+    await assertEventually(async () => (await page.evaluate(() => window.__timers.intervals)) === 0, 'the countdown stopped');
+    const sessionId = await showQr('Alipay');
+    await sandboxDecide(server.base, sessionId);
+    await page.getByRole('heading', { name: 'Payment received' }).waitFor({ timeout: 10_000 });
+    assert.deepEqual(await page.evaluate(() => window.__timers), { intervals: 0, unknownClears: 0 }, 'every timer was cleared by its own handle');
+  } finally {
+    await pages.close();
+  }
+});
+
+async function assertEventually(check, message, timeout = 5_000) {
+  const deadline = Date.now() + timeout;
+  while (Date.now() < deadline) {
+    if (await check()) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  assert.fail(message);
+}
