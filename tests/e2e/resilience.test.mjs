@@ -4,17 +4,20 @@
 import { after, afterEach, before, beforeEach, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { launchBrowser, recordEvents, recordedEvents, startServer, watchForProblems } from './lib/harness.mjs';
-import { createOrder, page as hostPage, sandboxDecide, startPages } from './lib/pages.mjs';
+import { createOrder, page as hostPage, reserveStore, sandboxDecide, startPages } from './lib/pages.mjs';
 import { scanSessionId } from './lib/qr.mjs';
 
 let server;
+/** The origin of the test pages that proxy to the server (a store in front of its backend). */
+let store;
 let browser;
 let context;
 let page;
 let problems;
 
 before(async () => {
-  server = await startServer();
+  store = await reserveStore();
+  server = await startServer({ WC_ALLOWED_ORIGINS: store.origin });
   browser = await launchBrowser();
 });
 
@@ -179,7 +182,7 @@ test('a host page whose timers return ids above 2^31 or objects runs the whole p
   const order = await createOrder(server.base);
   const pages = await startPages({
     '/': hostPage(`<wallet-checkout endpoint="/api/checkout" order="${order}" locale="en"></wallet-checkout>`, { head: ODD_TIMERS }),
-  }, { proxyTo: server.base });
+  }, { proxyTo: server.base, port: store.port });
   try {
     await open(`${pages.base}/`);
     await showQr();
