@@ -24,6 +24,9 @@ use wallet_checkout_server::{
     routes::merchant::keys::make_key,
 };
 
+/// A `provider_check_ms` long enough that the sweep asks Alipay nothing during a test.
+const QUIET_MS: i64 = 600_000;
+
 /// The session's amount in fen (the demo store's items differ).
 fn fen(session: &Value) -> u64 {
     session["amount"]["minor_units"].as_u64().unwrap()
@@ -279,7 +282,7 @@ async fn a_refund_alipay_did_not_answer_is_asked_again_with_the_same_out_request
 
 #[tokio::test]
 async fn alipay_down_or_slow_gives_the_widget_a_clear_502_and_no_half_made_session() {
-    let alipay = spawn_alipay("timeout_secs = 1\n", |_| {}).await;
+    let alipay = spawn_alipay("timeout_secs = 1\n", |config| config.provider_check_ms = QUIET_MS).await;
     for break_it in [|m: &AlipayMock| m.fail_next(1), |m: &AlipayMock| m.slow_next(3_000)] {
         let order = alipay.app.new_order().await;
         break_it(&alipay.mock);
@@ -318,7 +321,8 @@ fn set(params: &mut [(String, String)], key: &str, value: &str) {
 
 #[tokio::test]
 async fn hostile_notifications_are_answered_failure_and_change_nothing() {
-    let alipay = spawn_alipay("", |_| {}).await;
+    // The sweep does not ask Alipay during the test (it would find the payment).
+    let alipay = spawn_alipay("", |config| config.provider_check_ms = QUIET_MS).await;
     let id = qr_session(&alipay).await;
     let other = qr_session(&alipay).await;
     assert!(alipay.mock.pay_silently(&id));
@@ -603,4 +607,60 @@ async fn usd_orders_are_not_offered_alipay() {
         .create_session("k", &json!({ "order_id": order, "wallet_id": "alipay", "return_url": format!("http://127.0.0.1/store/orders/{order}"), "device": "desktop" }))
         .await;
     assert_eq!(error_code(refused, 422).await, "wallet_unavailable");
+}
+
+#[tokio::test]
+async fn before_the_scan_alipay_has_no_trade_which_is_pending_and_closes_as_done() {
+    use wallet_checkout_contract::{Amount, Currency, WalletId};
+    use wallet_checkout_server::providers::{PaymentRef, PaymentState, ProviderRefs};
+    // Only this test's calls reach the mock (its failures are not spent by the sweep).
+    let alipay = spawn_alipay("", |config| config.provider_check_ms = QUIET_MS).await;
+    let id = qr_session(&alipay).await;
+    let settings = ProviderSettings::from_toml(&alipay.mock.config_toml()).unwrap();
+    let provider = wallet_checkout_server::providers::alipay::build(
+        settings.alipay.as_ref().unwrap(),
+        &BuildContext { public_url: None },
+    )
+    .unwrap();
+    let session_id = SessionId::parse(id.as_str()).unwrap();
+    let wallet_id = WalletId::parse("alipay").unwrap();
+    let refs = ProviderRefs::default();
+    let fen = alipay.mock.trade(&id).unwrap().total_fen;
+    let payment = PaymentRef {
+        session_id: &session_id,
+        wallet_id: &wallet_id,
+        amount: Amount::new(fen, Currency::parse("CNY").unwrap()).unwrap(),
+        refs: &refs,
+    };
+    assert_eq!(provider.query(&payment).await.unwrap(), PaymentState::Pending);
+    assert_eq!(provider.close(&payment).await, Ok(()), "ACQ.TRADE_NOT_EXIST on close is done");
+    // Scanned and paid: paid, with Alipay's trade number and amount.
+    let other = qr_session(&alipay).await;
+    let other_id = SessionId::parse(other.as_str()).unwrap();
+    let fen = alipay.mock.trade(&other).unwrap().total_fen;
+    let paid = PaymentRef {
+        session_id: &other_id,
+        amount: Amount::new(fen, Currency::parse("CNY").unwrap()).unwrap(),
+        ..payment.clone()
+    };
+    assert!(alipay.mock.scan(&other));
+    assert_eq!(provider.query(&paid).await.unwrap(), PaymentState::Pending, "WAIT_BUYER_PAY");
+    assert!(alipay.mock.pay_silently(&other));
+    let trade_no = alipay.mock.trade(&other).unwrap().trade_no;
+    assert_eq!(
+        provider.query(&paid).await.unwrap(),
+        PaymentState::Succeeded {
+            refs: ProviderRefs { transaction_id: Some(trade_no), ..ProviderRefs::default() },
+            paid: Some(paid.amount),
+        }
+    );
+    assert!(provider.close(&paid).await.is_err(), "a paid trade cannot be closed (ACQ.TRADE_STATUS_ERROR)");
+    // Down for a moment: the query is asked once more.
+    alipay.mock.fail_next(1);
+    assert!(matches!(provider.query(&paid).await, Ok(PaymentState::Succeeded { .. })));
+    alipay.mock.fail_next(2);
+    assert!(matches!(
+        provider.query(&paid).await,
+        Err(wallet_checkout_server::providers::ProviderError::Retryable(_))
+    ));
 }
