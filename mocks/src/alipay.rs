@@ -497,18 +497,18 @@ impl AlipayMock {
         &self,
         params: &[(String, String)],
         check_time: bool,
-    ) -> Result<(String, Value), Response> {
+    ) -> Result<(String, Value), Box<Response>> {
         let get = |name: &str| {
             params.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str()).filter(|v| !v.is_empty())
         };
         let Some(method) = get("method") else {
-            return Err(Self::gateway_error(
+            return Err(Box::new(Self::gateway_error(
                 None,
                 "40001",
                 "Missing Required Arguments",
                 "isv.missing-method",
                 "缺少方法名参数",
-            ));
+            )));
         };
         let method = method.to_owned();
         let m = Some(method.as_str());
@@ -520,85 +520,85 @@ impl AlipayMock {
             ("version", "isv.missing-version"),
         ] {
             if get(name).is_none() {
-                return Err(Self::gateway_error(
+                return Err(Box::new(Self::gateway_error(
                     m,
                     "40001",
                     "Missing Required Arguments",
                     sub_code,
                     &format!("缺少{name}参数"),
-                ));
+                )));
             }
         }
         if get("app_id") != Some(APP_ID) {
-            return Err(Self::gateway_error(
+            return Err(Box::new(Self::gateway_error(
                 m,
                 "40002",
                 "Invalid Arguments",
                 "isv.invalid-app-id",
                 "无效的AppID参数",
-            ));
+            )));
         }
         if get("sign_type") != Some("RSA2") {
-            return Err(Self::gateway_error(
+            return Err(Box::new(Self::gateway_error(
                 m,
                 "40002",
                 "Invalid Arguments",
                 "isv.invalid-signature-type",
                 "无效的签名类型",
-            ));
+            )));
         }
         if get("charset").is_some_and(|c| !c.eq_ignore_ascii_case("utf-8"))
             || get("format").is_some_and(|f| f != "JSON")
             || get("version") != Some("1.0")
         {
-            return Err(Self::gateway_error(
+            return Err(Box::new(Self::gateway_error(
                 m,
                 "40002",
                 "Invalid Arguments",
                 "isv.invalid-parameter",
                 "参数无效",
-            ));
+            )));
         }
         let time = get("timestamp").and_then(|t| time::PrimitiveDateTime::parse(t, TIME_FORMAT).ok());
         let Some(time) = time else {
-            return Err(Self::gateway_error(
+            return Err(Box::new(Self::gateway_error(
                 m,
                 "40002",
                 "Invalid Arguments",
                 "isv.invalid-timestamp",
                 "非法的时间戳参数",
-            ));
+            )));
         };
         let skew = (time.assume_offset(UtcOffset::from_hms(8, 0, 0).expect("an offset"))
             - OffsetDateTime::now_utc())
         .abs();
         if check_time && skew > time::Duration::minutes(10) {
-            return Err(Self::gateway_error(
+            return Err(Box::new(Self::gateway_error(
                 m,
                 "40002",
                 "Invalid Arguments",
                 "isv.invalid-timestamp",
                 "非法的时间戳参数",
-            ));
+            )));
         }
         let sign = get("sign").unwrap_or_default();
         if !rsa2_verify(&self.shared.app_public, &content_to_sign(params, &["sign"]), sign) {
-            return Err(Self::gateway_error(
+            return Err(Box::new(Self::gateway_error(
                 m,
                 "40002",
                 "Invalid Arguments",
                 "isv.invalid-signature",
                 "验签出错，建议检查签名字符串或签名私钥与应用公钥是否匹配",
-            ));
+            )));
         }
         let Some(biz) = get("biz_content").and_then(|text| serde_json::from_str::<Value>(text).ok()) else {
-            return Err(Self::gateway_error(
+            return Err(Box::new(Self::gateway_error(
                 m,
                 "40001",
                 "Missing Required Arguments",
                 "isv.missing-biz-content",
                 "缺少biz_content参数",
-            ));
+            )));
         };
         Ok((method, biz))
     }
@@ -641,7 +641,7 @@ impl AlipayMock {
         }
         let (method, biz) = match self.check_request(&params, true) {
             Ok(checked) => checked,
-            Err(answer) => return answer,
+            Err(answer) => return *answer,
         };
         if let Some((code, sub_code, sub_msg)) = refuse {
             return if code == "40004" {
@@ -869,7 +869,7 @@ impl AlipayMock {
         // The browser may follow the link minutes after it was made; only its signature counts.
         let (method, biz) = match self.check_request(&params, false) {
             Ok(checked) => checked,
-            Err(answer) => return (StatusCode::BAD_REQUEST, answer).into_response(),
+            Err(answer) => return (StatusCode::BAD_REQUEST, *answer).into_response(),
         };
         let expected = match method.as_str() {
             "alipay.trade.wap.pay" => "QUICK_WAP_WAY",
