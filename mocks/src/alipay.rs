@@ -404,10 +404,11 @@ impl AlipayMock {
             ("buyer_logon_id", "tes***@example.com".into()),
             ("point_amount", "0.00".into()),
         ];
+        let refunded: u64 = trade.refunds.iter().map(|(_, fen)| fen).sum();
+        // Payments' notifications carry `refund_fee=0.00` too (Alipay's own examples).
+        params.push(("refund_fee", yuan(refunded)));
         if let Some(out_request_no) = refund {
-            let refunded: u64 = trade.refunds.iter().map(|(_, fen)| fen).sum();
             params.push(("out_biz_no", out_request_no.to_owned()));
-            params.push(("refund_fee", yuan(refunded)));
             params.push(("gmt_refund", format!("{}.000", gateway_now())));
         }
         Some(params.into_iter().filter(|(_, v)| !v.is_empty()).map(|(k, v)| (k.to_owned(), v)).collect())

@@ -359,6 +359,10 @@ async fn hostile_notifications_are_answered_failure_and_change_nothing() {
     }
     assert_eq!(alipay.status(&id).await, "pending", "nothing changed");
     assert_eq!(alipay.status(&other).await, "pending");
+    // Verified, but of another kind: taken (Alipay stops sending it) and nothing changes.
+    let other_kind = notification(mock, &id, |p| set(p, "notify_type", "trade_settle_sync"));
+    assert_eq!(mock.post_notification(&alipay.notify_url(), &id, other_kind).await.answer, "success");
+    assert_eq!(alipay.status(&id).await, "pending");
 
     // The genuine one is taken; the same one again changes nothing more and is answered success.
     let first = mock.post_notification(&alipay.notify_url(), &id, genuine.clone()).await;

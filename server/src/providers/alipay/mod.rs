@@ -424,11 +424,16 @@ impl PaymentProvider for AlipayProvider {
             }
         }
         let id = get("notify_id").ok_or_else(|| Rejection::Invalid("no notify_id".into()))?.to_owned();
+        if get("notify_type").is_some_and(|kind| kind != "trade_status_sync") {
+            // Verified, about something this server does not act on.
+            return Ok(Notification { id, notice: Notice::Ignored });
+        }
         let out_trade_no =
             get("out_trade_no").ok_or_else(|| Rejection::Invalid("no out_trade_no".into()))?.to_owned();
         // A refund's notification names it (`out_biz_no`, our `out_request_no`) with the amount
-        // refunded so far.
-        if let (Some(refund_id), Some(_)) = (get("out_biz_no"), get("refund_fee")) {
+        // refunded so far; a payment's may carry `refund_fee=0.00`.
+        let refunded = get("refund_fee").and_then(parse_yuan).is_some_and(|fee| fee.minor_units() > 0);
+        if let (Some(refund_id), true) = (get("out_biz_no"), refunded) {
             return Ok(Notification {
                 id,
                 notice: Notice::Refund {
