@@ -7,6 +7,7 @@
 
 pub mod sandbox;
 pub mod settings;
+pub mod wechat_pay;
 
 use async_trait::async_trait;
 use axum::{http::HeaderMap, response::Response};
@@ -259,8 +260,11 @@ pub fn configured(
     settings: &settings::ProviderSettings,
     context: &BuildContext,
 ) -> Vec<(&'static str, anyhow::Result<Arc<dyn PaymentProvider>>)> {
-    let _ = (settings, context);
-    Vec::new()
+    let mut built: Vec<(&'static str, anyhow::Result<Arc<dyn PaymentProvider>>)> = Vec::new();
+    if let Some(wechat_pay) = &settings.wechat_pay {
+        built.push((wechat_pay::NAME, wechat_pay::build(wechat_pay, context)));
+    }
+    built
 }
 
 /// Every configured provider, looked up by wallet or by name.

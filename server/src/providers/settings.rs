@@ -10,7 +10,9 @@ use wallet_checkout_contract::{Currency, WalletOption, MAX_MINOR_UNITS};
 /// Every real provider's settings; a provider is on when its table is there.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct ProviderSettings {}
+pub struct ProviderSettings {
+    pub wechat_pay: Option<super::wechat_pay::Settings>,
+}
 
 impl ProviderSettings {
     /// The `[providers.*]` tables of a TOML text (tests build configurations this way, from what
