@@ -1068,8 +1068,14 @@ async fn api(
         let (status, body) = error(StatusCode::INTERNAL_SERVER_ERROR, "SYSTEM_ERROR", "系统错误");
         return mock.answer(status, Some(body), requested.as_deref());
     }
-    // The signed URL is the one the request was sent to (below any proxy prefix).
-    let signed_uri = original.path_and_query().map(|pq| pq.as_str().to_owned()).unwrap_or_default();
+    // The signed URL is the one the server sent the request to: the mock's public base (which a
+    // proxy in front may have shortened before the request got here) and the API path.
+    let base_path = url::Url::parse(&mock.inner.base).map(|url| url.path().trim_end_matches('/').to_owned());
+    let signed_uri = match (&raw_query, base_path) {
+        (Some(query), Ok(base)) => format!("{base}{path}?{query}"),
+        (None, Ok(base)) => format!("{base}{path}"),
+        (_, Err(_)) => original.path_and_query().map(|pq| pq.as_str().to_owned()).unwrap_or_default(),
+    };
     if let Err(why) = mock.verify_authorization(&method, &signed_uri, &headers, &body) {
         let (status, body) = error(StatusCode::UNAUTHORIZED, "SIGN_ERROR", &format!("签名错误: {why}"));
         return mock.answer(status, Some(body), requested.as_deref());

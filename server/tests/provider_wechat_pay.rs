@@ -126,9 +126,12 @@ async fn a_mobile_browser_is_sent_to_h5_url_with_the_shoppers_address() {
         .as_str()
         .starts_with(&format!("{}/cgi-bin/mmpayweb-bin/checkmweb?prepay_id=", wechat.mock.base_url())));
     let back = url.query_pairs().find(|(k, _)| k == "redirect_url").map(|(_, v)| v.into_owned());
+    let store_page =
+        session_body(session["order_id"].as_str().unwrap(), "x")["return_url"].as_str().unwrap().to_owned();
     assert_eq!(
-        back.as_deref(),
-        session_body(session["order_id"].as_str().unwrap(), "x")["return_url"].as_str()
+        back,
+        Some(format!("{store_page}?wc_session={session_id}")),
+        "back to the store page, with the session"
     );
 }
 
@@ -572,4 +575,95 @@ async fn the_provider_and_its_settings_print_no_secret() {
     let key_line = mock.merchant_private_key_pem().lines().nth(1).unwrap().to_owned();
     assert!(!printed.contains(&key_line));
     drop(dir);
+}
+
+/// The server binary, killed when dropped; everything it logs is kept.
+struct Running {
+    child: std::process::Child,
+    log: std::sync::Arc<std::sync::Mutex<String>>,
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start_binary(config_file: &std::path::Path, data_dir: &std::path::Path) -> (Running, String) {
+    use std::io::{BufRead, BufReader};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_wallet-checkout-server"))
+        .env("WC_CONFIG", config_file)
+        .env("WC_DATA_DIR", data_dir)
+        .env("WC_BIND", "127.0.0.1:0")
+        .env("WC_SANDBOX", "false")
+        .env("WC_DEMO_STORE", "true")
+        .env("WC_ALLOWED_ORIGINS", "http://127.0.0.1")
+        .env("WC_SESSION_RATE_PER_MINUTE", "0")
+        .env("WC_PROVIDER_CHECK_MS", "200")
+        .env("NO_COLOR", "1")
+        .env("RUST_LOG", "trace,sqlx=info,h2=info,rustls=info,tokio=info,runtime=info")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("the server starts");
+    let log = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    let (sender, receiver) = std::sync::mpsc::channel();
+    let streams: [Box<dyn std::io::Read + Send>; 2] =
+        [Box::new(child.stdout.take().unwrap()), Box::new(child.stderr.take().unwrap())];
+    for stream in streams {
+        let (log, sender) = (log.clone(), sender.clone());
+        std::thread::spawn(move || {
+            for line in BufReader::new(stream).lines().map_while(Result::ok) {
+                if let Some(address) = line.split("listening address=").nth(1) {
+                    let _ = sender.send(address.trim().to_owned());
+                }
+                let mut log = log.lock().unwrap();
+                log.push_str(&line);
+                log.push('\n');
+            }
+        });
+    }
+    let running = Running { child, log: log.clone() };
+    let address = receiver
+        .recv_timeout(Duration::from_secs(20))
+        .unwrap_or_else(|_| panic!("the server did not start:\n{}", log.lock().unwrap()));
+    (running, format!("http://{address}"))
+}
+
+#[tokio::test]
+async fn the_servers_log_holds_no_secret_through_a_payment_and_a_forgery() {
+    let (mock, dir, toml) = common::wechat_pay::mock_with_config("").await;
+    let file = dir.path().join("wallet-checkout.toml");
+    std::fs::write(&file, &toml).unwrap();
+    let data = tempfile::TempDir::new().unwrap();
+    let (server, base) = start_binary(&file, data.path());
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+
+    let location = client.get(format!("{base}/")).send().await.unwrap().headers()["location"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let order = location.rsplit('/').next().unwrap().to_owned();
+    let session: Value = client
+        .post(format!("{base}/api/checkout/sessions"))
+        .header("Idempotency-Key", "log-1")
+        .json(&session_body(&order, "wechat_pay"))
+        .json_answer()
+        .await;
+    let session_id = id(&session);
+    assert_eq!(mock.pay(&session_id).await.map(|d| d.0), Some(204));
+    let forged = mock.payment_notification(&session_id, KeyChoice::Stranger).unwrap();
+    assert_refused(mock.deliver(&forged).await);
+
+    let log = server.log.lock().unwrap().clone();
+    assert!(
+        log.contains(&session_id) && log.contains("notification refused"),
+        "the log is the server's:\n{log}"
+    );
+    assert!(!log.contains(mock.apiv3_key()), "the APIv3 key is not logged");
+    for line in mock.merchant_private_key_pem().lines().filter(|line| !line.starts_with("-----")) {
+        assert!(!log.contains(line), "no line of the private key is logged");
+    }
+    assert!(!log.contains("WECHATPAY2-SHA256-RSA2048 mchid"), "no Authorization header is logged");
 }

@@ -30,7 +30,7 @@ use serde::Deserialize;
 use serde_json::json;
 use std::{sync::Arc, time::Duration};
 use url::Url;
-use wallet_checkout_contract::{Amount, Currency, DeviceKind, NextAction};
+use wallet_checkout_contract::{Amount, Currency, DeviceKind, NextAction, RETURN_SESSION_PARAM};
 
 /// The provider's name in configuration and routes; also its wallet's id.
 pub const NAME: &str = "wechat_pay";
@@ -468,9 +468,10 @@ impl PaymentProvider for WechatPayProvider {
                 .h5_url
                 .filter(|url| Url::parse(url).is_ok())
                 .ok_or_else(|| ProviderError::InvalidRequest("WeChat Pay answered no h5_url".into()))?;
-            // WeChat Pay's page sends the shopper back to `redirect_url` when it is appended.
-            let back: String =
-                url::form_urlencoded::byte_serialize(request.return_url.as_str().as_bytes()).collect();
+            // WeChat Pay's page sends the shopper back to `redirect_url` when it is appended: the
+            // store page, naming the session so that the widget picks it up again.
+            let back = request.return_url.with_param(RETURN_SESSION_PARAM, out_trade_no);
+            let back: String = url::form_urlencoded::byte_serialize(back.as_bytes()).collect();
             let joiner = if h5_url.contains('?') { '&' } else { '?' };
             NextAction::Redirect { url: format!("{h5_url}{joiner}redirect_url={back}") }
         } else {
