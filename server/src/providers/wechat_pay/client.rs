@@ -166,11 +166,13 @@ impl Client {
             &self.key,
             &self.mchid,
             &self.serial_no,
-            method.as_str(),
-            &path_and_query,
-            timestamp,
-            &nonce,
-            &body,
+            &crypto::RequestToSign {
+                method: method.as_str(),
+                path_and_query: &path_and_query,
+                timestamp,
+                nonce: &nonce,
+                body: &body,
+            },
         );
         let mut request = self
             .http

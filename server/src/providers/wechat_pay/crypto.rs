@@ -71,17 +71,26 @@ pub fn verify(key: &RsaPublicKey, message: &[u8], signature: &str) -> bool {
     VerifyingKey::<Sha256>::new(key.clone()).verify(message, &signature).is_ok()
 }
 
+/// A request as its signature covers it.
+#[derive(Debug, Clone, Copy)]
+pub struct RequestToSign<'a> {
+    pub method: &'a str,
+    /// The URL's path and query, without scheme and host.
+    pub path_and_query: &'a str,
+    pub timestamp: i64,
+    pub nonce: &'a str,
+    /// The exact body sent (empty for GET).
+    pub body: &'a str,
+}
+
 /// The `Authorization` header of a request.
 pub fn authorization(
     key: &RsaPrivateKey,
     mchid: &str,
     serial_no: &str,
-    method: &str,
-    path_and_query: &str,
-    timestamp: i64,
-    nonce: &str,
-    body: &str,
+    request: &RequestToSign<'_>,
 ) -> String {
+    let RequestToSign { method, path_and_query, timestamp, nonce, body } = *request;
     let signature = sign(key, request_message(method, path_and_query, timestamp, nonce, body).as_bytes());
     format!(
         "{SCHEME} mchid=\"{mchid}\",nonce_str=\"{nonce}\",signature=\"{signature}\",timestamp=\"{timestamp}\",serial_no=\"{serial_no}\""
@@ -390,16 +399,14 @@ cTJOU9TxuGvNASMtjj7pYIerTx+xgZDXEVBWFW9PjJ0TV06tCRsgSHItgg==
     #[test]
     fn a_signed_request_verifies_with_the_merchant_public_key() {
         let key = RsaPrivateKey::new(&mut rand::thread_rng(), 2048).unwrap();
-        let header = authorization(
-            &key,
-            "1900009191",
-            "SERIAL",
-            "POST",
-            "/v3/pay/transactions/native",
-            1,
-            "abc",
-            "{}",
-        );
+        let request = RequestToSign {
+            method: "POST",
+            path_and_query: "/v3/pay/transactions/native",
+            timestamp: 1,
+            nonce: "abc",
+            body: "{}",
+        };
+        let header = authorization(&key, "1900009191", "SERIAL", &request);
         assert!(header
             .starts_with("WECHATPAY2-SHA256-RSA2048 mchid=\"1900009191\",nonce_str=\"abc\",signature=\""));
         let signature = header.split("signature=\"").nth(1).unwrap().split('"').next().unwrap();
