@@ -8,6 +8,7 @@
 //! configuration file for the server pointing at them, for the end-to-end tests.
 
 pub mod alipay;
+pub mod wechat_pay;
 
 use axum::Router;
 use std::path::Path;
@@ -28,5 +29,6 @@ pub async fn all(base: &str, dir: &Path) -> anyhow::Result<Vec<Served>> {
     let mut served = Vec::new();
     let alipay = alipay::AlipayMock::new(&format!("{base}/alipay"), dir)?;
     served.push(Served { name: "alipay", router: alipay.router(), config_toml: alipay.config_toml() });
+    served.push(wechat_pay::served(base, dir).await?);
     Ok(served)
 }

@@ -8,6 +8,7 @@
 pub mod alipay;
 pub mod sandbox;
 pub mod settings;
+pub mod wechat_pay;
 
 use async_trait::async_trait;
 use axum::{http::HeaderMap, response::Response};
@@ -263,6 +264,9 @@ pub fn configured(
     let mut built: Vec<(&'static str, anyhow::Result<Arc<dyn PaymentProvider>>)> = Vec::new();
     if let Some(alipay) = &settings.alipay {
         built.push((alipay::NAME, alipay::build(alipay, context)));
+    }
+    if let Some(wechat_pay) = &settings.wechat_pay {
+        built.push((wechat_pay::NAME, wechat_pay::build(wechat_pay, context)));
     }
     built
 }

@@ -13,6 +13,8 @@ use wallet_checkout_contract::{Currency, WalletOption, MAX_MINOR_UNITS};
 pub struct ProviderSettings {
     /// `[providers.alipay]` (docs/providers/alipay.md).
     pub alipay: Option<super::alipay::Settings>,
+    /// `[providers.wechat_pay]` (docs/providers/wechat-pay.md).
+    pub wechat_pay: Option<super::wechat_pay::Settings>,
 }
 
 impl ProviderSettings {
