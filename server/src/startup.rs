@@ -59,9 +59,6 @@ impl Application {
         let sandbox = config
             .sandbox
             .then(|| Arc::new(SandboxProvider::new(store.clone(), &crate::public_url::bound_base(address))));
-        if let Some(sandbox) = &sandbox {
-            providers.add(sandbox.clone());
-        }
         let context = crate::providers::BuildContext { public_url: config.public_url.clone() };
         for (name, built) in crate::providers::configured(&config.providers, &context) {
             let provider = built.with_context(|| format!("providers.{name} cannot be used"))?;
@@ -72,6 +69,10 @@ impl Application {
             }
             tracing::info!(provider = name, live = provider.livemode(), "wallet provider configured");
             providers.add(provider);
+        }
+        // The sandbox comes last: it offers only the wallets no real provider offers.
+        if let Some(sandbox) = &sandbox {
+            providers.add(sandbox.clone());
         }
         let providers = Arc::new(providers);
         let demo = if config.demo_store {

@@ -278,8 +278,14 @@ pub struct Providers {
 }
 
 impl Providers {
+    /// Adds a provider's wallets; a wallet another provider already offers stays with that one
+    /// (real providers are added before the sandbox, which then fills in the rest).
     pub fn add(&mut self, provider: Arc<dyn PaymentProvider>) {
         for offer in provider.offers() {
+            if self.offer(&offer.wallet.id).is_some() {
+                tracing::info!(wallet = %offer.wallet.id, provider = provider.name(), "wallet already offered by another provider");
+                continue;
+            }
             self.entries.push((offer, provider.clone()));
         }
     }
