@@ -5,6 +5,7 @@
 //! answer the wallet expects. The rules of a payment (idempotency, expiry, what a verdict does to
 //! a session) live in `payments`, not here: a provider only speaks its wallet's protocol.
 
+pub mod paypal;
 pub mod sandbox;
 pub mod settings;
 
@@ -259,8 +260,11 @@ pub fn configured(
     settings: &settings::ProviderSettings,
     context: &BuildContext,
 ) -> Vec<(&'static str, anyhow::Result<Arc<dyn PaymentProvider>>)> {
-    let _ = (settings, context);
-    Vec::new()
+    let mut built: Vec<(&'static str, anyhow::Result<Arc<dyn PaymentProvider>>)> = Vec::new();
+    if let Some(paypal) = &settings.paypal {
+        built.push((paypal::NAME, paypal::build(paypal, context)));
+    }
+    built
 }
 
 /// Every configured provider, looked up by wallet or by name.

@@ -10,7 +10,10 @@ use wallet_checkout_contract::{Currency, WalletOption, MAX_MINOR_UNITS};
 /// Every real provider's settings; a provider is on when its table is there.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct ProviderSettings {}
+pub struct ProviderSettings {
+    /// `[providers.paypal]`: PayPal Orders v2 (`docs/providers/paypal.md`).
+    pub paypal: Option<super::paypal::Settings>,
+}
 
 impl ProviderSettings {
     /// The `[providers.*]` tables of a TOML text (tests build configurations this way, from what
