@@ -7,6 +7,8 @@
 //! The `provider-mocks` binary serves every mock on one port, under `/<provider>/`, and writes a
 //! configuration file for the server pointing at them, for the end-to-end tests.
 
+pub mod paypal;
+
 use axum::Router;
 use std::path::Path;
 
@@ -22,6 +24,10 @@ pub struct Served {
 /// Every mock, set up to be reached at `base` (`http://127.0.0.1:<port>`, or a proxy in front),
 /// with key files written into `dir`.
 pub async fn all(base: &str, dir: &Path) -> anyhow::Result<Vec<Served>> {
-    let _ = (base, dir);
-    Ok(Vec::new())
+    let _ = dir;
+    let base = base.trim_end_matches('/');
+    let mut served = Vec::new();
+    let paypal = paypal::PayPalMock::new(&format!("{base}/paypal"))?;
+    served.push(Served { name: "paypal", router: paypal.router(), config_toml: paypal.config_toml() });
+    Ok(served)
 }
