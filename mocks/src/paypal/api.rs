@@ -1,5 +1,8 @@
 //! The REST side: OAuth tokens, orders, captures, refunds, and the control routes.
 
+// Checks answer PayPal's error response itself, early, as handlers do.
+#![allow(clippy::result_large_err)]
+
 use super::{
     format_value, now_text, parse_value, paypal_id, random_hex, random_text, webhook, CaptureOutcome, Inner,
     Order, Refund, RefundOutcome, Rule, State, ALNUM, CURRENCIES,
@@ -74,22 +77,19 @@ fn not_found() -> Response {
     )
 }
 
-/// What every API call goes through: it is counted, delayed or failed when the control side says
-/// so, and (but for the token call) needs a live bearer token.
+/// What every API call goes through: it is counted, failed when the control side says so, and
+/// (but for the token call) needs a live bearer token. (Delays are `answer_late`'s.)
 pub(super) async fn gate(
     state: &State,
     operation: &str,
     headers: &HeaderMap,
     bearer: bool,
 ) -> Result<(), Response> {
-    let (delay, failure) = {
+    let failure = {
         let mut inner = state.lock();
         *inner.calls.entry(operation.to_owned()).or_default() += 1;
-        (take(&mut inner.delays, operation), take(&mut inner.failures, operation))
+        take(&mut inner.failures, operation)
     };
-    if let Some(ms) = delay {
-        tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
-    }
     if let Some(status) = failure {
         return Err(match status {
             500..=599 => (
@@ -119,6 +119,39 @@ pub(super) async fn gate(
         }
     }
     Ok(())
+}
+
+/// The operation a request is, for the control side's rules.
+fn operation_of(method: &axum::http::Method, path: &str) -> Option<&'static str> {
+    let post = method == axum::http::Method::POST;
+    Some(match path {
+        p if p.ends_with("/v1/oauth2/token") => "token",
+        p if p.ends_with("/v2/checkout/orders") && post => "create_order",
+        p if p.ends_with("/capture") && post => "capture",
+        p if p.contains("/v2/checkout/orders/") => "get_order",
+        p if p.ends_with("/refund") && post => "refund",
+        p if p.contains("/v2/payments/refunds/") => "get_refund",
+        p if p.ends_with("/verify-webhook-signature") => "verify",
+        p if p.contains("/v1/notifications/webhooks/") => "get_webhook",
+        _ => return None,
+    })
+}
+
+/// A slow answer, as `slow_next` asks: the call is carried out at once and its answer sent late,
+/// so a caller that gives up waiting has still had its payment captured or refunded (as at
+/// PayPal, whose work does not stop when the caller hangs up).
+pub(super) async fn answer_late(
+    Shared(state): AppState,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let delay = operation_of(request.method(), request.uri().path())
+        .and_then(|op| take(&mut state.lock().delays, op));
+    let response = next.run(request).await;
+    if let Some(ms) = delay {
+        tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
+    }
+    response
 }
 
 /// Takes one use of the first rule that applies to `operation`.

@@ -245,6 +245,7 @@ impl PayPalMock {
             .route("/control/slow-next", post(api::control_slow_next))
             .route("/control/expire-tokens", post(api::control_expire_tokens))
             .route("/control/calls", get(api::control_calls))
+            .layer(axum::middleware::from_fn_with_state(self.state.clone(), api::answer_late))
             .with_state(self.state.clone())
     }
 
@@ -349,7 +350,8 @@ impl PayPalMock {
         });
     }
 
-    /// The next call of `operation` (any call: `None`) answers after `delay`.
+    /// The next call of `operation` (any call: `None`) is carried out at once and answered after
+    /// `delay` (a caller that times out meanwhile has had its call done all the same).
     pub fn slow_next(&self, operation: Option<Operation>, delay: Duration) {
         self.state.lock().delays.push(Rule {
             operation: operation.map(str::to_owned),
@@ -364,6 +366,11 @@ impl PayPalMock {
         for expiry in self.state.lock().tokens.values_mut() {
             *expiry = now;
         }
+    }
+
+    /// Every access token issued so far (tests check that none reaches a log).
+    pub fn issued_tokens(&self) -> Vec<String> {
+        self.state.lock().tokens.keys().cloned().collect()
     }
 
     /// How long new tokens live (`expires_in`).

@@ -213,7 +213,7 @@ pub(super) fn send(state: &Arc<State>, event_type: &str, resource_type: &str, re
 
 /// Posts `body` to the webhook, signed now; records and answers the receiver's status.
 pub(super) async fn deliver(state: &State, event_type: &str, body: String) -> Option<u16> {
-    let Some(url) = state.lock().webhook_url.clone() else { return None };
+    let url = state.lock().webhook_url.clone()?;
     let headers = transmission_headers(state, &body, &state.webhook_id, &now_text());
     let mut request = state
         .http
