@@ -188,7 +188,7 @@ impl WalletOffer {
     pub fn accepts(&self, amount: &Amount) -> bool {
         let currency = amount.currency();
         let whole = !self.whole_units_only.iter().any(|c| c == currency.as_str())
-            || amount.minor_units() % 10u64.pow(currency.exponent()) == 0;
+            || amount.minor_units().is_multiple_of(10u64.pow(currency.exponent()));
         (self.currencies.is_empty() || self.currencies.iter().any(|c| c == currency.as_str()))
             && (self.min_minor_units..=self.max_minor_units).contains(&amount.minor_units())
             && whole

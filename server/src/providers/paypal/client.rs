@@ -31,14 +31,14 @@ pub enum CallError {
     /// No answer: connection refused, reset, timed out.
     Transport(String),
     /// PayPal answered with an error status.
-    Api(ApiError),
+    Api(Box<ApiError>),
 }
 
 impl CallError {
     pub fn into_provider_error(self) -> ProviderError {
         match self {
             CallError::Transport(why) => ProviderError::Retryable(why),
-            CallError::Api(error) => error.into_provider_error(),
+            CallError::Api(error) => (*error).into_provider_error(),
         }
     }
 
@@ -125,7 +125,7 @@ impl Client {
         let status = response.status();
         let body = read_json(response).await?;
         if !status.is_success() {
-            return Err(CallError::Api(ApiError::from_body(status.as_u16(), &body)));
+            return Err(CallError::Api(Box::new(ApiError::from_body(status.as_u16(), &body))));
         }
         let value = body
             .get("access_token")
@@ -160,8 +160,8 @@ impl Client {
             match self.call_once(method.clone(), path, body, request_id).await {
                 Err(error)
                     if attempt < retries_allowed
-                        && matches!(&error, CallError::Transport(_))
-                            | matches!(error.status(), Some(500..=599)) =>
+                        && (matches!(&error, CallError::Transport(_))
+                            || matches!(error.status(), Some(500..=599))) =>
                 {
                     attempt += 1;
                     tracing::warn!(path, ?error, "PayPal did not answer a read; asking once more");
@@ -205,7 +205,7 @@ impl Client {
             if status.is_success() {
                 return Ok(json);
             }
-            return Err(CallError::Api(ApiError::from_body(status.as_u16(), &json)));
+            return Err(CallError::Api(Box::new(ApiError::from_body(status.as_u16(), &json))));
         }
         unreachable!("the loop returns on its second pass")
     }

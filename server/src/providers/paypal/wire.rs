@@ -13,7 +13,7 @@ pub fn value_of(amount: &Amount) -> Result<String, ProviderError> {
     let currency = amount.currency();
     if WHOLE_UNIT_CURRENCIES.contains(&currency.as_str()) {
         let unit = 10u64.pow(currency.exponent());
-        if amount.minor_units() % unit != 0 {
+        if !amount.minor_units().is_multiple_of(unit) {
             return Err(ProviderError::InvalidRequest(format!(
                 "PayPal takes {currency} in whole units only, not {}",
                 amount.to_decimal_string()
