@@ -6,6 +6,8 @@
 
 #![allow(dead_code)]
 
+pub mod paypal;
+
 use rand::{distributions::Alphanumeric, Rng};
 use reqwest::{redirect::Policy, Client, RequestBuilder, Response};
 use serde_json::{json, Value};
