@@ -230,6 +230,23 @@ async fn a_declined_capture_fails_the_session() {
 }
 
 #[tokio::test]
+async fn a_funding_source_paypal_declines_at_capture_fails_the_session() {
+    let paypal = paypal::start().await;
+    paypal.mock.set_webhook_events(&[]);
+    paypal.mock.set_capture_outcome(CaptureOutcome::InstrumentDeclined);
+    let (order, session) = paypal.session().await;
+    assert_eq!(paypal.approve_and_return(&session).await.status(), 303);
+    assert_eq!(paypal.app.get_session(id(&session)).await["status"], "failed");
+    let reasons: Vec<String> = merchant_session(&paypal, &order).await["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["reason"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(reasons.contains(&"declined".to_owned()), "{reasons:?}");
+}
+
+#[tokio::test]
 async fn a_pending_capture_is_processing_until_paypal_completes_it_and_events_without_our_id_find_the_order()
 {
     let paypal = paypal::start().await;

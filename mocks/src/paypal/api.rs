@@ -618,6 +618,13 @@ pub(super) async fn capture(
             CaptureOutcome::Completed => ("COMPLETED", None, "PAYMENT.CAPTURE.COMPLETED"),
             CaptureOutcome::Pending => ("PENDING", Some("PENDING_REVIEW"), "PAYMENT.CAPTURE.PENDING"),
             CaptureOutcome::Declined => ("DECLINED", None, "PAYMENT.CAPTURE.DECLINED"),
+            CaptureOutcome::InstrumentDeclined => {
+                return unprocessable(
+                    "",
+                    "INSTRUMENT_DECLINED",
+                    "The instrument presented  was either declined by the processor or bank, or it can't be used for this payment.",
+                )
+            }
         };
         let capture = super::Capture {
             id: paypal_id(),
@@ -882,7 +889,7 @@ pub(super) struct OutcomeControl {
     status: String,
 }
 
-/// `POST /control/capture-outcome {"status": "COMPLETED" | "PENDING" | "DECLINED"}`.
+/// `POST /control/capture-outcome {"status": "COMPLETED" | "PENDING" | "DECLINED" | "INSTRUMENT_DECLINED"}`.
 pub(super) async fn control_capture_outcome(
     Shared(state): AppState,
     Json(body): Json<OutcomeControl>,
@@ -891,6 +898,7 @@ pub(super) async fn control_capture_outcome(
         "COMPLETED" => CaptureOutcome::Completed,
         "PENDING" => CaptureOutcome::Pending,
         "DECLINED" => CaptureOutcome::Declined,
+        "INSTRUMENT_DECLINED" => CaptureOutcome::InstrumentDeclined,
         _ => return StatusCode::BAD_REQUEST,
     };
     state.lock().capture_outcome = outcome;

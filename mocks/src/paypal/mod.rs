@@ -111,7 +111,10 @@ struct Rule {
 pub enum CaptureOutcome {
     Completed,
     Pending,
+    /// The capture is made with status `DECLINED` (the order is `COMPLETED`).
     Declined,
+    /// The payer's funding source fails: `422 INSTRUMENT_DECLINED`, the order stays `APPROVED`.
+    InstrumentDeclined,
 }
 
 /// How the next refunds come out.
