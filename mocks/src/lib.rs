@@ -8,6 +8,7 @@
 //! configuration file for the server pointing at them, for the end-to-end tests.
 
 pub mod alipay;
+pub mod paypal;
 pub mod wechat_pay;
 
 use axum::Router;
@@ -29,6 +30,8 @@ pub async fn all(base: &str, dir: &Path) -> anyhow::Result<Vec<Served>> {
     let mut served = Vec::new();
     let alipay = alipay::AlipayMock::new(&format!("{base}/alipay"), dir)?;
     served.push(Served { name: "alipay", router: alipay.router(), config_toml: alipay.config_toml() });
+    let paypal = paypal::PayPalMock::new(&format!("{base}/paypal"))?;
+    served.push(Served { name: "paypal", router: paypal.router(), config_toml: paypal.config_toml() });
     served.push(wechat_pay::served(base, dir).await?);
     Ok(served)
 }

@@ -201,6 +201,8 @@ pub fn router(state: AppState) -> Router {
             post(routes::providers::notify)
                 .layer(DefaultBodyLimit::max(routes::providers::MAX_NOTIFICATION_BYTES)),
         )
+        .route("/api/providers/paypal/return/{id}", get(routes::paypal::returned))
+        .route("/api/providers/paypal/cancel/{id}", get(routes::paypal::canceled))
         .nest("/wallet-checkout", widget);
     if state.demo.is_some() {
         app = app

@@ -6,6 +6,7 @@
 //! a session) live in `payments`, not here: a provider only speaks its wallet's protocol.
 
 pub mod alipay;
+pub mod paypal;
 pub mod sandbox;
 pub mod settings;
 pub mod wechat_pay;
@@ -262,11 +263,15 @@ pub fn configured(
     context: &BuildContext,
 ) -> Vec<(&'static str, anyhow::Result<Arc<dyn PaymentProvider>>)> {
     let mut built: Vec<(&'static str, anyhow::Result<Arc<dyn PaymentProvider>>)> = Vec::new();
+    // In the order the wallets are shown: WeChat Pay, Alipay, PayPal.
+    if let Some(wechat_pay) = &settings.wechat_pay {
+        built.push((wechat_pay::NAME, wechat_pay::build(wechat_pay, context)));
+    }
     if let Some(alipay) = &settings.alipay {
         built.push((alipay::NAME, alipay::build(alipay, context)));
     }
-    if let Some(wechat_pay) = &settings.wechat_pay {
-        built.push((wechat_pay::NAME, wechat_pay::build(wechat_pay, context)));
+    if let Some(paypal) = &settings.paypal {
+        built.push((paypal::NAME, paypal::build(paypal, context)));
     }
     built
 }

@@ -15,6 +15,8 @@ pub struct ProviderSettings {
     pub alipay: Option<super::alipay::Settings>,
     /// `[providers.wechat_pay]` (docs/providers/wechat-pay.md).
     pub wechat_pay: Option<super::wechat_pay::Settings>,
+    /// `[providers.paypal]`: PayPal Orders v2 (`docs/providers/paypal.md`).
+    pub paypal: Option<super::paypal::Settings>,
 }
 
 impl ProviderSettings {

@@ -6,6 +6,7 @@ pub mod health;
 pub mod merchant;
 pub mod openapi;
 pub mod orders;
+pub mod paypal;
 pub mod providers;
 pub mod sandbox;
 pub mod sessions;

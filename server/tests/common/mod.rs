@@ -7,6 +7,7 @@
 #![allow(dead_code)]
 
 pub mod alipay;
+pub mod paypal;
 pub mod wechat_pay;
 
 use rand::{distributions::Alphanumeric, Rng};
