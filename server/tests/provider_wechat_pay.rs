@@ -656,7 +656,17 @@ async fn the_servers_log_holds_no_secret_through_a_payment_and_a_forgery() {
     let forged = mock.payment_notification(&session_id, KeyChoice::Stranger).unwrap();
     assert_refused(mock.deliver(&forged).await);
 
-    let log = server.log.lock().unwrap().clone();
+    // The server writes its log as it goes: wait until it has written about both.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let log = loop {
+        let log = server.log.lock().unwrap().clone();
+        if (log.contains(&session_id) && log.contains("notification refused"))
+            || std::time::Instant::now() > deadline
+        {
+            break log;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
     assert!(
         log.contains(&session_id) && log.contains("notification refused"),
         "the log is the server's:\n{log}"
