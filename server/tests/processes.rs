@@ -357,8 +357,8 @@ async fn webhook_events_survive_a_sigkill_and_are_delivered_after_restart() {
     up.store(true, std::sync::atomic::Ordering::SeqCst);
     let store = db.store().await;
     let expected: usize = 5 * 2; // created, succeeded
-    // Each event failed against the receiver with backoff (doubling from 50 ms) for as long as the
-    // first server ran, so its next attempt can be as far off again: allow that, on a slow machine.
+                                 // Each event failed against the receiver with backoff (doubling from 50 ms) for as long as the
+                                 // first server ran, so its next attempt can be as far off again: allow that, on a slow machine.
     let deadline = Instant::now() + Duration::from_secs(60);
     while received.lock().unwrap().len() < expected && Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(100)).await;
