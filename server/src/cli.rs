@@ -12,7 +12,9 @@ use anyhow::{bail, Context};
 const USAGE: &str = "usage:\n  wallet-checkout-server                      serve (configuration: README)\n  \
 wallet-checkout-server keys create --name NAME --role admin|operator|viewer\n  \
 wallet-checkout-server keys list\n  wallet-checkout-server keys revoke KEY_ID\n  \
-wallet-checkout-server providers check           verify each configured wallet provider";
+wallet-checkout-server providers check           verify each configured wallet provider\n  \
+wallet-checkout-server staff create --name NAME --email EMAIL --role admin|operator|viewer\n  \
+wallet-checkout-server staff list";
 
 pub async fn run(config: Config, args: &[String]) -> anyhow::Result<()> {
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
@@ -57,6 +59,36 @@ pub async fn run(config: Config, args: &[String]) -> anyhow::Result<()> {
                 .await?;
             println!("Created {} key {} ({}).", key.role, key.id, key.name);
             println!("Its secret is shown this once; store it safely:\n\n{secret}\n");
+        }
+        ["staff", "create", rest @ ..] => {
+            let (mut name, mut email, mut role) = (None, None, None);
+            let mut rest = rest.iter();
+            while let Some(flag) = rest.next() {
+                match *flag {
+                    "--name" => name = rest.next().copied(),
+                    "--email" => email = rest.next().copied(),
+                    "--role" => role = rest.next().copied(),
+                    other => bail!("unknown option {other}\n{USAGE}"),
+                }
+            }
+            let name = name.context("--name is required")?;
+            let email = email.context("--email is required")?;
+            let role = role.context("--role is required")?;
+            let password = crate::console::create_staff(&store, name, email, role, "cli").await?;
+            println!(
+                "Created {role} {name} <{}> for the console (/console).",
+                email.trim().to_ascii_lowercase()
+            );
+            println!("Their one-time password is shown this once; they change it after signing in:\n\n{password}\n");
+        }
+        ["staff", "list"] => {
+            for member in store.all_staff().await? {
+                let state = if member.disabled_at.is_some() { "disabled" } else { "active" };
+                println!(
+                    "{}  {:<8}  {:<8}  {}  <{}>",
+                    member.id, member.role, state, member.name, member.email
+                );
+            }
         }
         ["keys", "list"] => {
             for key in store.api_keys().await? {

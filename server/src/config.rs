@@ -14,7 +14,7 @@ use url::Url;
 pub const DEFAULT_SESSION_TTL_SECS: u64 = 15 * 60;
 
 /// Every setting: its key in the file and its environment variable.
-pub const SETTINGS: [(&str, &str); 18] = [
+pub const SETTINGS: [(&str, &str); 19] = [
     ("bind", "WC_BIND"),
     ("public_url", "WC_PUBLIC_URL"),
     ("data_dir", "WC_DATA_DIR"),
@@ -33,6 +33,7 @@ pub const SETTINGS: [(&str, &str); 18] = [
     ("webhook_allowed_networks", "WC_WEBHOOK_ALLOWED_NETWORKS"),
     ("provider_check_ms", "WC_PROVIDER_CHECK_MS"),
     ("sandbox_beside_live", "WC_SANDBOX_BESIDE_LIVE"),
+    ("secrets_key_file", "WC_SECRETS_KEY_FILE"),
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -92,6 +93,9 @@ pub struct Config {
     /// `sandbox_beside_live`: offer the sandbox wallet beside live providers. Default `false`:
     /// a server with a live provider refuses to start with the sandbox on, unless this says so.
     pub sandbox_beside_live: bool,
+    /// `secrets_key_file`: the key that seals secrets kept at rest (32 bytes, Base64), or
+    /// `WC_SECRETS_KEY` itself. Default: `secrets.key` in the data directory, made once.
+    pub secrets_key_file: Option<PathBuf>,
     /// `[providers.wechat_pay]`, `[providers.alipay]`, `[providers.paypal]`: the real wallets
     /// (see `docs/providers/`). Default: none.
     pub providers: ProviderSettings,
@@ -121,6 +125,7 @@ struct Raw {
     webhook_allowed_networks: Option<TextList>,
     provider_check_ms: Option<Text>,
     sandbox_beside_live: Option<Text>,
+    secrets_key_file: Option<Text>,
     #[serde(default)]
     providers: ProviderSettings,
 }
@@ -149,6 +154,7 @@ impl Source {
             "demo_store" => &raw.demo_store,
             "provider_check_ms" => &raw.provider_check_ms,
             "sandbox_beside_live" => &raw.sandbox_beside_live,
+            "secrets_key_file" => &raw.secrets_key_file,
             "allowed_origins" => return raw.allowed_origins.as_ref().map(|list| list.0.join(",")),
             "public_hosts" => return raw.public_hosts.as_ref().map(|list| list.0.join(",")),
             "webhook_allowed_networks" => {
@@ -308,6 +314,7 @@ impl Config {
                 50..=3_600_000,
             )?,
             sandbox_beside_live: flag("sandbox_beside_live", source.get("sandbox_beside_live"), false)?,
+            secrets_key_file: source.get("secrets_key_file").map(PathBuf::from),
             providers: source.raw.providers,
             data_dir,
         })
@@ -339,6 +346,7 @@ impl Config {
             ],
             provider_check_ms: 200,
             sandbox_beside_live: false,
+            secrets_key_file: None,
             providers: ProviderSettings::default(),
         }
     }

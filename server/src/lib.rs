@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod cli;
 pub mod config;
+pub mod console;
 pub mod domain;
 pub mod egress;
 pub mod error;
@@ -17,4 +18,5 @@ pub mod routes;
 pub mod startup;
 pub mod store;
 pub mod telemetry;
+pub mod vault;
 pub mod webhooks;

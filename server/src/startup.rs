@@ -28,6 +28,9 @@ use tower_http::{
     trace::TraceLayer,
 };
 
+/// Console sign-ins allowed per client address and minute.
+pub const LOGIN_RATE_PER_MINUTE: u32 = 20;
+
 /// Largest request body the API accepts, in bytes.
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
 
@@ -82,11 +85,18 @@ impl Application {
         };
         let egress = Arc::new(EgressPolicy { allowed: config.webhook_allowed_networks.clone() });
         let payments = crate::payments::Payments::new(store.clone(), providers.clone(), &config);
+        let vault = Arc::new(crate::vault::Vault::open(
+            std::env::var("WC_SECRETS_KEY").ok().as_deref(),
+            config.secrets_key_file.as_deref(),
+            &config.data_dir,
+        )?);
         let state = AppState {
             store,
             providers,
             payments,
             sandbox,
+            vault,
+            login_limiter: Arc::new(RateLimiter::new(LOGIN_RATE_PER_MINUTE)),
             session_limiter: Arc::new(RateLimiter::new(config.session_rate_per_minute)),
             demo,
             config: Arc::new(config),
@@ -191,7 +201,6 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(routes::health::healthz))
         .route("/readyz", get(routes::health::readyz))
         .route("/openapi.json", get(routes::openapi::document))
-        .route("/dashboard", get(routes::dashboard::dashboard))
         .route("/static/{file}", get(routes::store::static_file))
         .route("/favicon.ico", get(|| async { axum::http::StatusCode::NO_CONTENT }))
         .nest("/api/checkout", checkout_api)
@@ -203,7 +212,8 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/api/providers/paypal/return/{id}", get(routes::paypal::returned))
         .route("/api/providers/paypal/cancel/{id}", get(routes::paypal::canceled))
-        .nest("/wallet-checkout", widget);
+        .nest("/wallet-checkout", widget)
+        .merge(crate::console::router());
     if state.demo.is_some() {
         app = app
             .route("/", get(routes::store::new_order))

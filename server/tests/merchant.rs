@@ -454,9 +454,9 @@ async fn reports_filter_transactions_total_the_days_and_export_csv() {
 }
 
 #[tokio::test]
-async fn the_dashboard_needs_a_viewer_key_and_shows_takings_and_latest_sessions() {
+async fn the_console_overview_needs_a_staff_sign_in_and_shows_takings_and_latest_sessions() {
     let app = spawn().await;
-    let (operator, viewer) = (key(&app, Role::Operator).await, key(&app, Role::Viewer).await);
+    let operator = key(&app, Role::Operator).await;
     let order = create_order(&app, &operator).await;
     let session: Value = app
         .create_session("d-1", &session_body(order["id"].as_str().unwrap(), "wechat_pay"))
@@ -466,26 +466,26 @@ async fn the_dashboard_needs_a_viewer_key_and_shows_takings_and_latest_sessions(
         .unwrap();
     app.sandbox(session["id"].as_str().unwrap(), "approve").await;
 
-    let anonymous = app.client.get(app.url("/dashboard")).send().await.unwrap();
-    assert_eq!(anonymous.status(), 401);
-    assert!(anonymous.headers()["www-authenticate"].to_str().unwrap().starts_with("Basic"));
-    let wrong = app
-        .client
-        .get(app.url("/dashboard"))
-        .basic_auth("staff", Some("sk_test_wrong"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(wrong.status(), 401);
-    let page = app.client.get(app.url("/dashboard")).basic_auth("staff", Some(&viewer)).send().await.unwrap();
+    let anonymous = app.client.get(app.url("/console")).send().await.unwrap();
+    assert_eq!(anonymous.status(), 303);
+    assert_eq!(anonymous.headers()["location"], "/console/login?next=%2Fconsole");
+    let old = app.client.get(app.url("/dashboard")).send().await.unwrap();
+    assert_eq!((old.status().as_u16(), old.headers()["location"].to_str().unwrap()), (308, "/console"));
+    // A key is not a password any more.
+    let key_as_password =
+        app.client.get(app.url("/console")).basic_auth("staff", Some(&operator)).send().await.unwrap();
+    assert_eq!(key_as_password.status(), 303);
+
+    let viewer = app.console_user("viewer").await;
+    let page = app.console_get(&viewer, "/console").send().await.unwrap();
     assert_eq!(page.status(), 200);
     assert!(page.headers()["content-security-policy"].to_str().unwrap().contains("script-src 'self'"));
     let html = page.text().await.unwrap();
     assert!(html.contains("CNY 129.00"), "today's takings");
     assert!(html.contains(session["id"].as_str().unwrap()));
-    assert!(html.contains("<svg class=\"dash__chart\""));
+    assert!(html.contains("<svg class=\"chart\""));
     assert!(html.contains("confirmed: succeeded"), "the status history");
-    assert!(!html.contains(&viewer), "the key never comes back");
+    assert!(html.contains("viewer person"), "who is signed in");
 }
 
 #[tokio::test]

@@ -276,16 +276,8 @@ async fn refunds_reach_the_audit_log_the_events_the_reports_and_the_dashboard() 
         .await
         .unwrap();
     assert!(csv.contains(",129.00,CNY,29.00,"), "{csv}");
-    let page = app
-        .client
-        .get(app.url("/dashboard"))
-        .basic_auth("staff", Some(&admin))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let staff = app.console_user("viewer").await;
+    let page = app.console_get(&staff, "/console").send().await.unwrap().text().await.unwrap();
     assert!(
         page.contains("refunded CNY 29.00, net CNY 100.00"),
         "the dashboard shows refunds and net takings"

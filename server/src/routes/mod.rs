@@ -1,7 +1,6 @@
 //! HTTP routes, one file per resource, and the state they share.
 
 pub mod assets;
-pub mod dashboard;
 pub mod health;
 pub mod merchant;
 pub mod openapi;
@@ -43,6 +42,10 @@ pub struct AppState {
     pub payments: Payments,
     /// The sandbox wallet, when it is on (its pay page talks to it).
     pub sandbox: Option<Arc<SandboxProvider>>,
+    /// Seals secrets kept at rest (providers' credentials, TOTP secrets).
+    pub vault: Arc<crate::vault::Vault>,
+    /// Console sign-ins per client address.
+    pub login_limiter: Arc<RateLimiter>,
 }
 
 /// The demo store's side of the merchant API: it creates orders over HTTP with its own key, the

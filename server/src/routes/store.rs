@@ -150,7 +150,8 @@ pub async fn static_file(Path(file): Path<String>) -> Response {
         "store.css" => ("text/css; charset=utf-8", include_str!("../../static/store.css")),
         "store.js" => ("text/javascript; charset=utf-8", include_str!("../../static/store.js")),
         "sandbox.css" => ("text/css; charset=utf-8", include_str!("../../static/sandbox.css")),
-        "dashboard.css" => ("text/css; charset=utf-8", include_str!("../../static/dashboard.css")),
+        "console.css" => ("text/css; charset=utf-8", include_str!("../../static/console.css")),
+        "console.js" => ("text/javascript; charset=utf-8", include_str!("../../static/console.js")),
         _ => return StatusCode::NOT_FOUND.into_response(),
     };
     ([(header::CONTENT_TYPE, content_type), (header::CACHE_CONTROL, "no-cache")], body).into_response()

@@ -13,6 +13,7 @@ mod records;
 mod refunds;
 mod reports;
 mod sessions;
+mod staff;
 mod wallets;
 
 pub use events::{DueEvent, EventRecord, WebhookEndpoint};
@@ -21,6 +22,7 @@ pub use orders::{NewMerchantOrder, OrderCancel, OrderCreation};
 pub use records::{NewOrder, NewSession, OrderRecord, SessionRecord, StatusChange};
 pub use refunds::{NewRefund, RefundCreation, RefundRecord, RefundStatus};
 pub use reports::{DayTotal, TransactionFilter, TransactionRow};
+pub use staff::{NewStaff, StaffRecord, StaffSession};
 pub use wallets::SandboxPayment;
 
 use crate::{

@@ -177,3 +177,73 @@ pub async fn error_code(response: Response, status: u16) -> String {
     assert!(!message.is_empty());
     body["error"]["code"].as_str().expect("error.code is a string").to_owned()
 }
+
+/// A staff member signed in to the console: the cookie to send and the form token.
+#[derive(Debug, Clone)]
+pub struct ConsoleUser {
+    pub email: String,
+    pub password: String,
+    pub cookie: String,
+    pub csrf: String,
+}
+
+impl TestApp {
+    /// Makes a staff member with `role` (as the command line does) and signs them in.
+    pub async fn console_user(&self, role: &str) -> ConsoleUser {
+        let store = self.store().await;
+        let email = format!("{role}-{}@shop.example", rand::thread_rng().gen_range(0..1_000_000_000u64));
+        let password = wallet_checkout_server::console::create_staff(
+            &store,
+            &format!("{role} person"),
+            &email,
+            role,
+            "test",
+        )
+        .await
+        .expect("a staff member");
+        self.console_sign_in(&email, &password, "").await.expect("signed in")
+    }
+
+    /// Signs in; `Err` is the sign-in page's answer when it refuses.
+    pub async fn console_sign_in(
+        &self,
+        email: &str,
+        password: &str,
+        code: &str,
+    ) -> Result<ConsoleUser, Response> {
+        let response = self
+            .client
+            .post(self.url("/console/login"))
+            .form(&[("email", email), ("password", password), ("code", code), ("next", "/console")])
+            .send()
+            .await
+            .unwrap();
+        if response.status() != 303 {
+            return Err(response);
+        }
+        let set_cookie = response.headers()["set-cookie"].to_str().unwrap().to_owned();
+        let cookie = set_cookie.split(';').next().unwrap().to_owned();
+        let page =
+            self.client.get(self.url("/console/account")).header("cookie", &cookie).send().await.unwrap();
+        let html = page.text().await.unwrap();
+        let csrf = html
+            .split("name=\"csrf\" value=\"")
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+            .expect("a form with the CSRF token")
+            .to_owned();
+        Ok(ConsoleUser { email: email.to_owned(), password: password.to_owned(), cookie, csrf })
+    }
+
+    /// A console page as this member sees it.
+    pub fn console_get(&self, user: &ConsoleUser, path: &str) -> RequestBuilder {
+        self.client.get(self.url(path)).header("cookie", &user.cookie)
+    }
+
+    /// A console form sent by this member, with their CSRF token.
+    pub fn console_post(&self, user: &ConsoleUser, path: &str, fields: &[(&str, &str)]) -> RequestBuilder {
+        let mut form: Vec<(&str, &str)> = vec![("csrf", user.csrf.as_str())];
+        form.extend_from_slice(fields);
+        self.client.post(self.url(path)).header("cookie", &user.cookie).form(&form)
+    }
+}

@@ -1,0 +1,37 @@
+-- The merchant's console: staff accounts of their own (argon2 password hashes, an optional TOTP
+-- second factor kept encrypted, lockout after repeated failures), their sessions (only a digest
+-- of the cookie is stored), and console settings (where setup stopped, the go-live switch, ...).
+
+CREATE TABLE staff (
+    id              TEXT PRIMARY KEY,
+    email           TEXT NOT NULL UNIQUE,
+    name            TEXT NOT NULL,
+    role            TEXT NOT NULL CHECK (role IN ('admin', 'operator', 'viewer')),
+    password_hash   TEXT NOT NULL,
+    totp_secret     TEXT,
+    totp_enabled    INTEGER NOT NULL DEFAULT 0,
+    locale          TEXT NOT NULL DEFAULT 'en',
+    failed_logins   INTEGER NOT NULL DEFAULT 0,
+    locked_until    INTEGER,
+    disabled_at     INTEGER,
+    created_at      INTEGER NOT NULL,
+    updated_at      INTEGER NOT NULL,
+    last_login_at   INTEGER
+);
+
+CREATE TABLE staff_sessions (
+    token_hash   TEXT PRIMARY KEY,
+    staff_id     TEXT NOT NULL REFERENCES staff (id),
+    csrf_token   TEXT NOT NULL,
+    created_at   INTEGER NOT NULL,
+    last_seen_at INTEGER NOT NULL,
+    expires_at   INTEGER NOT NULL
+);
+
+CREATE INDEX staff_sessions_by_staff ON staff_sessions (staff_id);
+
+CREATE TABLE console_settings (
+    name       TEXT PRIMARY KEY,
+    value      TEXT NOT NULL,
+    updated_at INTEGER NOT NULL
+);
