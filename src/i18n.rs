@@ -24,16 +24,30 @@ impl Locale {
         loaded(self).unwrap_or(&ENGLISH)[key as usize]
     }
 
-    /// The text for `key` with each `{name}` placeholder replaced by its value.
+    /// The text for `key` with each `{name}` placeholder replaced by its value (a placeholder
+    /// with no value given stays as it is).
     pub fn format(self, key: Key, args: &[(&str, &str)]) -> String {
-        let mut text = self.text(key).to_owned();
-        for (name, value) in args {
-            let mut placeholder = String::with_capacity(name.len() + 2);
-            placeholder.push('{');
-            placeholder.push_str(name);
-            placeholder.push('}');
-            text = text.replace(&placeholder, value);
+        let mut rest = self.text(key);
+        let mut text = String::with_capacity(rest.len());
+        while let Some(open) = rest.find('{') {
+            text.push_str(&rest[..open]);
+            let after = &rest[open + 1..];
+            let value = after.find('}').and_then(|close| {
+                let (_, value) = args.iter().find(|(name, _)| *name == &after[..close])?;
+                Some((value, close))
+            });
+            match value {
+                Some((value, close)) => {
+                    text.push_str(value);
+                    rest = &after[close + 1..];
+                }
+                None => {
+                    text.push('{');
+                    rest = after;
+                }
+            }
         }
+        text.push_str(rest);
         text
     }
 
@@ -108,13 +122,13 @@ pub fn install_json(locale: Locale, json: &str) -> bool {
     true
 }
 
-/// Makes `locale` ready: fetches its file if it is not loaded yet. Returns whether its own texts
-/// (rather than English) are now in use.
-pub async fn load(locale: Locale) -> bool {
+/// Makes `locale` ready: fetches its file (where the bundle keeps it, and its SRI hash) if it is
+/// not loaded yet. Returns whether its own texts (rather than English) are now in use.
+pub async fn load(locale: Locale, file: Option<(String, Option<String>)>) -> bool {
     if locale.is_ready() {
         return true;
     }
-    let Some((url, integrity)) = crate::element::locale_file(locale.tag()) else { return false };
+    let Some((url, integrity)) = file else { return false };
     let request = crate::api::Request { integrity: integrity.as_deref(), ..crate::api::Request::get(&url) };
     match crate::api::fetch(&request).await {
         Ok(crate::api::Reply { status: 200, body, .. }) => install_json(locale, &body),
@@ -188,6 +202,7 @@ mod tests {
     fn format_fills_named_placeholders() {
         let text = Locale::En.format(Key::PaidBody, &[("amount", "¥68.00"), ("wallet", "WeChat Pay")]);
         assert_eq!(text, "¥68.00 paid with WeChat Pay. Thank you!");
+        assert_eq!(Locale::En.format(Key::PaidBody, &[("wallet", "{amount}")]), "{amount} paid with {amount}. Thank you!");
     }
 
     #[test]

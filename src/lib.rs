@@ -10,14 +10,17 @@ pub mod browser;
 pub mod checkout;
 pub mod components;
 pub mod config;
+pub mod dom;
 pub mod element;
 pub mod error;
 pub mod events;
+pub mod flow;
 pub mod i18n;
 pub mod json;
 pub mod qr;
 pub mod screen;
 pub mod storage;
+pub mod text;
 pub mod tracker;
 pub mod trust;
 

@@ -161,14 +161,23 @@ impl Currency {
     /// `minor_units` of this currency in plain decimal form (`"19.99"`), exact for any total, so
     /// that sums of many amounts (reports) are written without rounding.
     pub fn decimal_string(&self, minor_units: u128) -> String {
-        let digits = minor_units.to_string();
+        // Written digit by digit rather than with `format!`: the widget formats money with this,
+        // and keeps `core::fmt` out of its module.
         let exponent = self.exponent() as usize;
-        if exponent == 0 {
-            return digits;
+        let mut digits = Vec::with_capacity(40);
+        let mut rest = minor_units;
+        while rest > 0 || digits.len() <= exponent {
+            digits.push(b'0' + (rest % 10) as u8);
+            rest /= 10;
         }
-        let padded = format!("{digits:0>width$}", width = exponent + 1);
-        let (whole, fraction) = padded.split_at(padded.len() - exponent);
-        format!("{whole}.{fraction}")
+        let mut out = String::with_capacity(digits.len() + 1);
+        for (place, digit) in digits.iter().enumerate().rev() {
+            out.push(char::from(*digit));
+            if place == exponent && exponent > 0 {
+                out.push('.');
+            }
+        }
+        out
     }
 }
 
