@@ -113,7 +113,9 @@ impl Checkout {
     /// Carries out a screen's action.
     pub fn act(self, act: Act) {
         match act {
-            Act::ToggleQr => self.qr_requested.update(|shown| *shown = !*shown),
+            Act::ToggleQr => {
+                self.qr_requested.try_update(|shown| *shown = !*shown);
+            }
             Act::Copy(text) => self.spawn(Job::Copy(text), Some(false)),
             Act::Open { .. } => {}
             act => self.send(Message::Act(act)),
@@ -126,7 +128,9 @@ impl Checkout {
             Some(wake) => {
                 let _ = wake.call0(&JsValue::UNDEFINED);
             }
-            None => self.poll_now.set_value(true),
+            None => {
+                self.poll_now.try_set_value(true);
+            }
         }
     }
 
@@ -182,10 +186,10 @@ impl Checkout {
         }
         let same_session = matches!((&current, &stage), (Stage::Paying(a), Stage::Paying(b)) if a.id == b.id);
         if !same_session {
-            self.qr_requested.set(false);
-            self.copied.set(None);
+            self.qr_requested.try_set(false);
+            self.copied.try_set(None);
         }
-        self.stage.set(stage);
+        self.stage.try_set(stage);
     }
 
     fn carry_out(self, effect: Effect) {
@@ -200,7 +204,9 @@ impl Checkout {
             Effect::Cancel { id, lifetime } => {
                 let now = browser::now_ms();
                 let give_up_at = match lifetime {
-                    Lifetime::FromShown(secs) => self.session_read_at.get_untracked() + secs as f64 * 1000.0,
+                    Lifetime::FromShown(secs) => {
+                        self.session_read_at.try_get_untracked().unwrap_or(now) + secs as f64 * 1000.0
+                    }
                     Lifetime::FromNow(secs) => now + secs as f64 * 1000.0,
                     Lifetime::Unknown => now + CANCEL_UNKNOWN_LIFETIME_MS,
                 };
@@ -252,7 +258,11 @@ impl Checkout {
     /// the widget is removed), for the widget's life (`Some(true)`), or to its end (`None`).
     fn spawn(self, job: Job, for_widget: Option<bool>) {
         let round = self.round();
-        let task = async move { self.work(job, round).await };
+        // Taken now: a cancel must go out even if the widget is removed before the task starts.
+        let Some(context) = self.env.try_with_value(|env| (env.api.clone(), env.config.clone(), env.timing)) else {
+            return;
+        };
+        let task = async move { self.work(job, round, context).await };
         match for_widget {
             None => leptos::task::spawn_local(task),
             Some(widget) => {
@@ -275,7 +285,7 @@ impl Checkout {
         if let Some(old) = old {
             old.cleanup();
         }
-        self.poll_now.set_value(false);
+        self.poll_now.try_set_value(false);
     }
 
     fn is_current(self, round: u32) -> bool {
@@ -337,12 +347,7 @@ impl Checkout {
         self.poll_now.try_set_value(false);
     }
 
-    async fn work(self, job: Job, round: u32) {
-        let Some((api, config, timing)) =
-            self.env.try_with_value(|env| (env.api.clone(), env.config.clone(), env.timing))
-        else {
-            return;
-        };
+    async fn work(self, job: Job, round: u32, (api, config, timing): (Api, WidgetConfig, Timing)) {
         match job {
             Job::Load => {
                 let answer = api.order(&config.order).await;
@@ -396,7 +401,7 @@ impl Checkout {
     /// notices and backoff.
     async fn resume(self, api: &Api, id: SessionId, round: u32, timing: Timing) {
         let Some(order) = self.env.try_with_value(|env| env.config.order.clone()) else { return };
-        let amount = self.order.with_untracked(|order| order.as_ref().map(|o| o.order.amount));
+        let amount = self.order.try_with_untracked(|order| order.as_ref().map(|o| o.order.amount)).flatten();
         let expected = Expected { order: &order, session: Some(&id), wallet: None, amount: amount.as_ref() };
         let mut backoff = Backoff::with_pace(timing.pace);
         loop {

@@ -15,7 +15,7 @@ thread_local! {
 }
 
 fn loaded(locale: Locale) -> Option<&'static [&'static str]> {
-    LOADED.with(|loaded| loaded.borrow().get(locale as usize).copied().flatten())
+    LOADED.with(|loaded| loaded.try_borrow().ok()?.get(locale as usize).copied().flatten())
 }
 
 impl Locale {
@@ -105,7 +105,7 @@ pub fn install(locale: Locale, lookup: impl Fn(&str) -> Option<String>) {
         .collect();
     let table: &'static [&'static str] = Box::leak(table.into_boxed_slice());
     LOADED.with(|loaded| {
-        let mut loaded = loaded.borrow_mut();
+        let Ok(mut loaded) = loaded.try_borrow_mut() else { return };
         if loaded.len() <= locale as usize {
             loaded.resize(locale as usize + 1, None);
         }

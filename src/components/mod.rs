@@ -53,12 +53,14 @@ pub fn mount(root: &web_sys::ShadowRoot, checkout: Checkout) -> Option<Element> 
     // Whether focus is in the widget, so that it follows the screen (see `focus_heading`).
     let had_focus = StoredValue::new(false);
     let listeners = StoredValue::new_local(vec![
-        listen(&frame, "focusin", move |_| had_focus.set_value(true)),
+        listen(&frame, "focusin", move |_| {
+            had_focus.try_set_value(true);
+        }),
         // Focus that leaves for the page (not for a node that is being replaced) is gone.
         listen(&frame, "focusout", move |event| {
             let left = event.dyn_ref::<web_sys::FocusEvent>().is_some_and(|e| e.related_target().is_some());
             if left {
-                had_focus.set_value(false);
+                had_focus.try_set_value(false);
             }
         }),
         listen(&body, "click", move |event| {
@@ -109,7 +111,7 @@ pub fn mount(root: &web_sys::ShadowRoot, checkout: Checkout) -> Option<Element> 
             }
         }
         show_copied(checkout, drawn);
-        if previous.is_some_and(|p| p.shown) && had_focus.get_value() {
+        if previous.is_some_and(|p| p.shown) && had_focus.try_get_value() == Some(true) {
             focus_heading(checkout);
         }
     });
@@ -279,8 +281,8 @@ fn clicked_act(event: &web_sys::Event, drawn: StoredValue<Drawn, LocalStorage>) 
 }
 
 fn show_copied(checkout: Checkout, drawn: StoredValue<Drawn, LocalStorage>) {
-    let text = checkout.copied.get_untracked().map(|key| checkout.locale.text(key));
-    drawn.with_value(|d| {
+    let text = checkout.copied.try_get_untracked().flatten().map(|key| checkout.locale.text(key));
+    drawn.try_with_value(|d| {
         if let Some(paragraph) = &d.copy_result {
             paragraph.set_text_content(text);
         }
