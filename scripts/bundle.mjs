@@ -51,12 +51,16 @@ for (const snippet of findFiles(outDir).filter((path) => path.includes('/snippet
   glue = glue.replace(match[0], `${body}\n`);
 }
 
-// Every locale but English becomes a file; the glue learns their names and hashes.
+// Every locale but English becomes a file; the glue learns their names and hashes. A file is the
+// array of the locale's texts in the order of the English keys (sorted, as build.rs orders `Key`),
+// so the module needs no key names; a key the locale lacks is `null` (English is shown).
+const keys = Object.keys(JSON.parse(readFileSync(join(root, 'locales/en.json'), 'utf8'))).sort();
 const locales = {};
 for (const name of readdirSync(join(root, 'locales')).sort()) {
   const tag = name.replace(/\.json$/, '');
   if (tag === 'en' || tag === name) continue;
-  const text = JSON.stringify(JSON.parse(readFileSync(join(root, 'locales', name), 'utf8')));
+  const texts = JSON.parse(readFileSync(join(root, 'locales', name), 'utf8'));
+  const text = JSON.stringify(keys.map((key) => texts[key] ?? null));
   locales[tag] = { name: `wallet-checkout.${tag}.${shortHash(text)}.json`, text };
 }
 const manifest = Object.fromEntries(Object.entries(locales).map(([tag, { name, text }]) => [tag, [name, sri(text)]]));

@@ -6,6 +6,7 @@
 //! it cannot be had, English is used.
 
 use std::cell::RefCell;
+use wasm_bindgen::JsCast;
 
 include!(concat!(env!("OUT_DIR"), "/locales.rs"));
 
@@ -68,40 +69,33 @@ impl Locale {
     }
 
     fn serving(tag: &str) -> Option<Locale> {
-        let tag = tag.trim().replace('_', "-").to_ascii_lowercase();
-        if tag.is_empty() {
-            return None;
-        }
-        if let Some(locale) = Self::ALL.iter().find(|l| l.tag().eq_ignore_ascii_case(&tag)) {
+        let tag = tag.trim();
+        let same = |a: &str, b: &str| {
+            a.len() == b.len() && a.bytes().zip(b.bytes()).all(|(x, y)| x.eq_ignore_ascii_case(&y) || (x == b'_' && y == b'-'))
+        };
+        if let Some(locale) = Self::ALL.iter().find(|l| same(tag, l.tag())) {
             return Some(*locale);
         }
-        let mut parts = tag.split('-');
-        let language = parts.next()?;
-        let rest: Vec<&str> = parts.collect();
-        if language == "zh" {
+        let mut parts = tag.split(['-', '_']);
+        let language = parts.next().filter(|l| !l.is_empty())?;
+        if same(language, "zh") {
             // Traditional script or its regions; else Simplified.
-            let traditional = rest.iter().any(|p| matches!(*p, "hant" | "tw" | "hk" | "mo"));
-            let wanted = if traditional { "zh-TW" } else { "zh-CN" };
-            return Self::ALL.iter().find(|l| l.tag() == wanted).copied();
+            let traditional = parts.any(|p| ["hant", "tw", "hk", "mo"].iter().any(|t| same(p, t)));
+            return Some(if traditional { Locale::ZhTw } else { Locale::ZhCn });
         }
-        Self::ALL
-            .iter()
-            .find(|l| l.tag().split('-').next().is_some_and(|lang| lang.eq_ignore_ascii_case(language)))
-            .copied()
+        Self::ALL.iter().find(|l| l.tag().split('-').next().is_some_and(|lang| same(language, lang))).copied()
     }
 }
 
-/// Installs a locale's texts, given `lookup` from key name to text. A key the locale lacks keeps
-/// its English text. Installing a locale twice keeps the first.
-pub fn install(locale: Locale, lookup: impl Fn(&str) -> Option<String>) {
+/// Installs a locale's texts, given `lookup` from key to text. A key the locale lacks keeps its
+/// English text. Installing a locale twice keeps the first.
+pub fn install(locale: Locale, lookup: impl Fn(Key) -> Option<String>) {
     if locale.is_ready() {
         return;
     }
     let table: Vec<&'static str> = Key::ALL
         .iter()
-        .map(|key| {
-            lookup(key.name()).map_or(ENGLISH[*key as usize], |text| &*Box::leak(text.into_boxed_str()))
-        })
+        .map(|&key| lookup(key).map_or(ENGLISH[key as usize], |text| &*Box::leak(text.into_boxed_str())))
         .collect();
     let table: &'static [&'static str] = Box::leak(table.into_boxed_slice());
     LOADED.with(|loaded| {
@@ -113,12 +107,13 @@ pub fn install(locale: Locale, lookup: impl Fn(&str) -> Option<String>) {
     });
 }
 
-/// Installs a locale from the JSON text of its file.
+/// Installs a locale from the JSON text of its shipped file: an array of its texts in `Key` order
+/// (`scripts/bundle.mjs` writes it from `locales/<tag>.json`), so the module carries no key names.
 pub fn install_json(locale: Locale, json: &str) -> bool {
-    let Some(object) = crate::json::parse(json).filter(|value| value.is_object()) else { return false };
-    install(locale, |key| {
-        js_sys::Reflect::get(&object, &key.into()).ok().and_then(|value| value.as_string())
-    });
+    let Some(texts) = crate::json::parse(json).and_then(|value| value.dyn_into::<js_sys::Array>().ok()) else {
+        return false;
+    };
+    install(locale, |key| texts.get(key as u32).as_string());
     true
 }
 
@@ -193,7 +188,7 @@ mod tests {
         assert!(!japanese.is_ready());
         assert_eq!(japanese.text(Key::PaidTitle), "Payment received", "English until loaded");
         let file = load_file("ja");
-        install(japanese, |key| file.get(key).cloned());
+        install(japanese, |key| file.get(key.name()).cloned());
         assert!(japanese.is_ready());
         assert_eq!(japanese.text(Key::PaidTitle), file["paid_title"]);
     }

@@ -431,8 +431,11 @@ async fn text_from_the_network_is_rendered_as_text() {
 async fn the_locale_attribute_chooses_simplified_chinese() {
     let backend = Backend::new("the_locale_attribute_chooses_simplified_chinese");
     backend.route("GET", "/orders/ord_1", 200, ORDER);
-    let file = include_str!("../locales/zh-CN.json");
-    assert!(wallet_checkout::i18n::install_json(wallet_checkout::i18n::Locale::ZhCn, file));
+    // As the bundle ships it: the texts in key order (scripts/bundle.mjs).
+    let texts: std::collections::BTreeMap<String, String> =
+        serde_json::from_str(include_str!("../locales/zh-CN.json")).unwrap();
+    let shipped = serde_json::to_string(&texts.values().collect::<Vec<_>>()).unwrap();
+    assert!(wallet_checkout::i18n::install_json(wallet_checkout::i18n::Locale::ZhCn, &shipped));
     let widget = backend.mount("zh-CN");
     widget.wait_for("the wallet list", |w| w.all("button.wc-wallet").len() == 3).await;
     assert!(widget.text().contains("选择付款方式"));
