@@ -40,7 +40,7 @@ else
 $(error WIDGET_TOOLCHAIN must be nightly or stable)
 endif
 
-.PHONY: demo test setup widget server bench test-native test-widget test-e2e test-schemathesis
+.PHONY: demo test setup widget server bench size test-native test-widget test-e2e test-schemathesis
 
 ## demo: build the widget and the server, then serve the demo store at http://$(ADDR)
 demo: setup widget server
@@ -57,7 +57,9 @@ setup:
 	scripts/setup.sh build
 
 ## widget: the shipped bundle in dist/wallet-checkout (loader, glue and module with content hashes,
-## integrity.json, precompressed copies)
+## integrity.json, precompressed copies), built with the pinned nightly; `make widget
+## WIDGET_TOOLCHAIN=stable` builds the same widget with stable Rust (larger; the README's hashes
+## stay those of the shipped build)
 widget:
 	RUSTFLAGS="$(WIDGET_RUSTFLAGS)" $(WIDGET_CARGO) build --profile wasm-release \
 		--target wasm32-unknown-unknown --bin wallet-checkout
@@ -68,7 +70,17 @@ widget:
 		-o $(BINDGEN_OUT)/wallet-checkout-core_bg.wasm $(BINDGEN_OUT)/wallet-checkout-core_bg.wasm
 	node scripts/bundle.mjs $(BINDGEN_OUT) $(DIST)
 	node scripts/precompress.mjs $(DIST)
+	node scripts/sizes.mjs $(DIST)
+ifeq ($(WIDGET_TOOLCHAIN),nightly)
 	node scripts/integrity-readme.mjs
+endif
+
+## size: what the module's bytes are, by twiggy (the shipped module with its function names kept)
+size: widget
+	scripts/setup.sh size
+	rm -rf target/wasm-bindgen-names
+	wasm-bindgen --target web --no-typescript --out-dir target/wasm-bindgen-names --out-name names $(WASM)
+	twiggy top -n 40 target/wasm-bindgen-names/names_bg.wasm
 
 ## server: the reference server, and the wallet provider mocks the end-to-end tests run it against
 server:

@@ -2,10 +2,7 @@
 //! every failure mapped to one small error type. Answers are read as text, parsed by the browser
 //! and checked field by field (`json`), so a malformed answer is an error value, never a panic.
 
-use crate::{
-    config::Timing,
-    json::{self, Decode, JsonValue},
-};
+use crate::json::{self, Decode, JsonValue};
 use std::{cell::Cell, rc::Rc};
 use wallet_checkout_contract::{
     CreateSessionRequest, ErrorCode, OrderId, OrderResponse, Session, SessionId, SessionStatus,
@@ -89,16 +86,20 @@ impl Default for Call<'_> {
     }
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Api {
     endpoint: String,
-    timing: Timing,
+    /// A request not answered after this long is abandoned (`REQUEST_TIMEOUT_MS`).
+    timeout_ms: u32,
+    /// The first pause between attempts at one request (`RETRY_BASE_MS`).
+    retry_base_ms: u32,
 }
 
 impl Api {
-    /// `endpoint` is absolute and has no trailing slash (see `config::parse`).
-    pub fn new(endpoint: impl Into<String>, timing: Timing) -> Self {
-        Self { endpoint: endpoint.into(), timing }
+    /// `endpoint` is absolute and has no trailing slash (see `config::parse`); the times are
+    /// `config::Timing`'s.
+    pub fn new(endpoint: impl Into<String>, timeout_ms: u32, retry_base_ms: u32) -> Self {
+        Self { endpoint: endpoint.into(), timeout_ms, retry_base_ms }
     }
 
     pub fn endpoint(&self) -> &str {
@@ -137,7 +138,7 @@ impl Api {
     ) -> Result<Session, ApiError> {
         let wait = crate::text::digits(wait_secs);
         let path = ["/sessions/", id.as_str(), "?wait=", &wait, "&status=", known.as_str()];
-        let timeout_ms = self.timing.request_timeout_ms.saturating_add((wait_secs as u32).saturating_mul(1000));
+        let timeout_ms = self.timeout_ms.saturating_add((wait_secs as u32).saturating_mul(1000));
         decode(self.call("GET", &path, Call { attempts: 1, timeout_ms, ..Call::default() }).await)
     }
 
@@ -159,7 +160,7 @@ impl Api {
         for part in path {
             url.push_str(part);
         }
-        let timeout_ms = if call.timeout_ms > 0 { call.timeout_ms } else { self.timing.request_timeout_ms };
+        let timeout_ms = if call.timeout_ms > 0 { call.timeout_ms } else { self.timeout_ms };
         let mut attempt = 0;
         loop {
             let request = Request {
@@ -177,7 +178,7 @@ impl Api {
             };
             match result {
                 Err(error) if error.is_transient() && attempt + 1 < call.attempts => {
-                    let ceiling = f64::from(self.timing.retry_base_ms) * f64::from(1u32 << attempt.min(16));
+                    let ceiling = f64::from(self.retry_base_ms) * f64::from(1u32 << attempt.min(16));
                     let backoff = (ceiling / 2.0 + ceiling / 2.0 * crate::browser::random()) as u32;
                     crate::browser::sleep(backoff.max(error.retry_after_ms().unwrap_or(0))).await;
                     attempt += 1;

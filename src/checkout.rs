@@ -79,7 +79,7 @@ impl Checkout {
     pub fn new(config: WidgetConfig, timing: Timing, locale: Locale, host: web_sys::HtmlElement) -> Self {
         let owner = Owner::current().unwrap_or_default();
         let env = Env {
-            api: Api::new(config.endpoint.clone(), timing),
+            api: Api::new(config.endpoint.clone(), timing.request_timeout_ms, timing.retry_base_ms),
             state: Some(State::new(config.order.clone())),
             config,
             timing,
