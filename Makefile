@@ -10,11 +10,37 @@ WASM := target/wasm32-unknown-unknown/wasm-release/wallet-checkout.wasm
 BINDGEN_OUT := target/wasm-bindgen
 SERVER := target/release/wallet-checkout-server
 CARGO_HOME ?= $(HOME)/.cargo
+RUSTUP_HOME ?= $(HOME)/.rustup
 # Build paths are kept out of the shipped module, so the same source gives the same bytes (and the
 # same SRI hashes) on every machine.
-WASM_RUSTFLAGS := --remap-path-prefix=$(CARGO_HOME)=/cargo --remap-path-prefix=$(CURDIR)=/wallet-checkout
+WASM_RUSTFLAGS := --remap-path-prefix=$(CARGO_HOME)=/cargo --remap-path-prefix=$(RUSTUP_HOME)=/rustup \
+	--remap-path-prefix=$(CURDIR)=/wallet-checkout
 
-.PHONY: demo test setup widget server bench test-native test-widget test-e2e test-schemathesis
+# The shipped widget is built with a pinned nightly that rebuilds the standard library for size
+# (docs/decisions/0007-size-pipeline.md). `make widget WIDGET_TOOLCHAIN=stable` builds the same
+# widget with the stable toolchain instead: larger, for when the nightly cannot be had.
+WIDGET_TOOLCHAIN ?= nightly
+NIGHTLY := $(shell cat scripts/widget-toolchain)
+WASM_OPT := tools/node_modules/.bin/wasm-opt
+# The features rustc (>= 1.87) emits for wasm32-unknown-unknown; wasm-opt 132 does not detect them.
+WASM_OPT_FEATURES := --enable-bulk-memory --enable-bulk-memory-opt --enable-nontrapping-float-to-int \
+	--enable-sign-ext --enable-mutable-globals --enable-multivalue --enable-call-indirect-overlong
+ifeq ($(WIDGET_TOOLCHAIN),stable)
+WIDGET_CARGO := cargo
+WIDGET_RUSTFLAGS := $(WASM_RUSTFLAGS)
+WASM_OPT_FEATURES += --enable-reference-types
+else ifeq ($(WIDGET_TOOLCHAIN),nightly)
+# std rebuilt for size; a panic is a bare trap (no message, no formatting machinery); no source
+# locations or Debug formatting kept; no reference types (wasm-bindgen then needs no externref
+# table, which only the rebuilt std allows).
+WIDGET_CARGO := cargo +$(NIGHTLY) -Zbuild-std=std,panic_abort -Zbuild-std-features=optimize_for_size
+WIDGET_RUSTFLAGS := $(WASM_RUSTFLAGS) -Zunstable-options -Cpanic=immediate-abort \
+	-Zlocation-detail=none -Zfmt-debug=none -Ctarget-feature=-reference-types
+else
+$(error WIDGET_TOOLCHAIN must be nightly or stable)
+endif
+
+.PHONY: demo test setup widget server bench size test-native test-widget test-e2e test-schemathesis
 
 ## demo: build the widget and the server, then serve the demo store at http://$(ADDR)
 demo: setup widget server
@@ -31,15 +57,30 @@ setup:
 	scripts/setup.sh build
 
 ## widget: the shipped bundle in dist/wallet-checkout (loader, glue and module with content hashes,
-## integrity.json, precompressed copies)
+## integrity.json, precompressed copies), built with the pinned nightly; `make widget
+## WIDGET_TOOLCHAIN=stable` builds the same widget with stable Rust (larger; the README's hashes
+## stay those of the shipped build)
 widget:
-	RUSTFLAGS="$(WASM_RUSTFLAGS)" cargo build --profile wasm-release --target wasm32-unknown-unknown --bin wallet-checkout
+	RUSTFLAGS="$(WIDGET_RUSTFLAGS)" $(WIDGET_CARGO) build --profile wasm-release \
+		--target wasm32-unknown-unknown --bin wallet-checkout
 	rm -rf $(BINDGEN_OUT)
 	wasm-bindgen --target web --no-typescript --remove-name-section --remove-producers-section \
 		--out-dir $(BINDGEN_OUT) --out-name wallet-checkout-core $(WASM)
+	$(WASM_OPT) $(WASM_OPT_FEATURES) -Oz --converge \
+		-o $(BINDGEN_OUT)/wallet-checkout-core_bg.wasm $(BINDGEN_OUT)/wallet-checkout-core_bg.wasm
 	node scripts/bundle.mjs $(BINDGEN_OUT) $(DIST)
 	node scripts/precompress.mjs $(DIST)
+	node scripts/sizes.mjs $(DIST)
+ifeq ($(WIDGET_TOOLCHAIN),nightly)
 	node scripts/integrity-readme.mjs
+endif
+
+## size: what the module's bytes are, by twiggy (the shipped module with its function names kept)
+size: widget
+	scripts/setup.sh size
+	rm -rf target/wasm-bindgen-names
+	wasm-bindgen --target web --no-typescript --out-dir target/wasm-bindgen-names --out-name names $(WASM)
+	twiggy top -n 40 target/wasm-bindgen-names/names_bg.wasm
 
 ## server: the reference server, and the wallet provider mocks the end-to-end tests run it against
 server:

@@ -6,11 +6,15 @@
 //   integrity.json                  SRI hashes of every file
 // The loader fetches the glue and the module in parallel and checks both against their SHA-384
 // hashes (a modulepreload with `integrity` for the glue, `fetch(..., { integrity })` for the
-// module), so the one hash on the page's script tag covers the whole chain.
+// module), so the one hash on the page's script tag covers the whole chain. On the way the names
+// the module and the glue share are shortened (scripts/shorten-names.mjs) and the glue is
+// minified (esbuild, from tools/).
 // usage: node scripts/bundle.mjs WASM_BINDGEN_OUT_DIR DIST_DIR
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join, relative, resolve } from 'node:path';
+import { shortenNames } from './shorten-names.mjs';
 
 const [outDir, dist] = process.argv.slice(2);
 if (!outDir || !dist) {
@@ -47,19 +51,23 @@ for (const snippet of findFiles(outDir).filter((path) => path.includes('/snippet
   glue = glue.replace(match[0], `${body}\n`);
 }
 
-// Every locale but English becomes a file; the glue learns their names and hashes.
+// Every locale but English becomes a file; the glue learns their names and hashes. A file is the
+// array of the locale's texts in the order of the English keys (sorted, as build.rs orders `Key`),
+// so the module needs no key names; a key the locale lacks is `null` (English is shown).
+const keys = Object.keys(JSON.parse(readFileSync(join(root, 'locales/en.json'), 'utf8'))).sort();
 const locales = {};
 for (const name of readdirSync(join(root, 'locales')).sort()) {
   const tag = name.replace(/\.json$/, '');
   if (tag === 'en' || tag === name) continue;
-  const text = JSON.stringify(JSON.parse(readFileSync(join(root, 'locales', name), 'utf8')));
+  const texts = JSON.parse(readFileSync(join(root, 'locales', name), 'utf8'));
+  const text = JSON.stringify(keys.map((key) => texts[key] ?? null));
   locales[tag] = { name: `wallet-checkout.${tag}.${shortHash(text)}.json`, text };
 }
 const manifest = Object.fromEntries(Object.entries(locales).map(([tag, { name, text }]) => [tag, [name, sri(text)]]));
 if (!glue.includes('{/* LOCALE_FILES */}')) throw new Error('the glue has no LOCALE_FILES placeholder');
 glue = glue.replace('{/* LOCALE_FILES */}', JSON.stringify(manifest));
 
-const wasm = readFileSync(join(outDir, 'wallet-checkout-core_bg.wasm'));
+let wasm = readFileSync(join(outDir, 'wallet-checkout-core_bg.wasm'));
 // Leptos's wasm-split support stamps the module with a hash of the path leptos was built from
 // (its place in CARGO_HOME). The widget does not split its module; a fixed stamp of the same
 // length keeps the build reproducible across machines.
@@ -68,16 +76,20 @@ for (let at = wasm.indexOf(STAMP); at !== -1; at = wasm.indexOf(STAMP, at + 1)) 
   const digits = wasm.subarray(at + STAMP.length, at + STAMP.length + 16);
   if (/^[0-9a-f]{16}$/.test(digits.toString('latin1'))) digits.fill('0'.charCodeAt(0));
 }
+({ wasm, glue } = shortenNames(wasm, glue));
 const wasmName = `wallet-checkout.${shortHash(wasm)}.wasm`;
 glue = glue.replaceAll('wallet-checkout-core_bg.wasm', wasmName);
+const esbuild = createRequire(join(root, 'tools/package.json'))('esbuild');
+glue = esbuild.transformSync(glue, { format: 'esm', minify: true, target: 'es2020', legalComments: 'none' }).code;
 const coreName = `wallet-checkout.${shortHash(glue)}.js`;
 
-const loader = readFileSync(join(root, 'js/wallet-checkout.js'), 'utf8')
+let loader = readFileSync(join(root, 'js/wallet-checkout.js'), 'utf8')
   .replace('__CORE_FILE__', coreName)
   .replace('__CORE_INTEGRITY__', sri(glue))
   .replace('__WASM_FILE__', wasmName)
   .replace('__WASM_INTEGRITY__', sri(wasm));
 if (/__[A-Z_]+__/.test(loader)) throw new Error('a placeholder in js/wallet-checkout.js was not filled');
+loader = esbuild.transformSync(loader, { format: 'esm', minify: true, target: 'es2020', legalComments: 'none' }).code;
 
 rmSync(dist, { recursive: true, force: true });
 mkdirSync(dist, { recursive: true });

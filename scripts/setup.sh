@@ -1,12 +1,17 @@
 #!/usr/bin/env bash
 # Installs what building and testing need, skipping whatever is already there.
-#   scripts/setup.sh build   the wasm target and the wasm-bindgen CLI (for `make widget`)
+#   scripts/setup.sh build   the pinned nightly with rust-src and the wasm target, the stable wasm
+#                            target, the wasm-bindgen CLI and the build tools in tools/ (for
+#                            `make widget`; docs/decisions/0007-size-pipeline.md says why each)
 #   scripts/setup.sh test    the above, plus Chromium, ChromeDriver and the browser tests' npm packages
+#   scripts/setup.sh size    the above (build), plus twiggy (for `make size`)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Must equal the wasm-bindgen crate version pinned in Cargo.toml.
 WASM_BINDGEN_VERSION=0.2.130
+# The nightly the shipped widget is built with (the Makefile reads the same file).
+NIGHTLY=$(cat scripts/widget-toolchain)
 
 step() { printf '\n== %s\n' "$*"; }
 
@@ -19,10 +24,21 @@ setup_build() {
     step "adding the wasm32-unknown-unknown Rust target"
     rustup target add wasm32-unknown-unknown
   fi
+  # The shipped widget rebuilds the standard library (rust-src) for wasm32 with this nightly.
+  if ! rustup run "$NIGHTLY" rustc --version >/dev/null 2>&1 \
+    || ! rustup +"$NIGHTLY" target list --installed | grep -qx wasm32-unknown-unknown \
+    || ! rustup +"$NIGHTLY" component list --installed | grep -q '^rust-src'; then
+    step "installing Rust $NIGHTLY with rust-src and the wasm32 target (about 30 s)"
+    rustup toolchain install "$NIGHTLY" --profile minimal --component rust-src --target wasm32-unknown-unknown
+  fi
   if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$WASM_BINDGEN_VERSION" ]; then
     step "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION (about 2 minutes)"
     # No --locked: one of its locked dependencies is missing from the registry index.
     cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION"
+  fi
+  if ! (cd tools && npm ls --depth=0 >/dev/null 2>&1); then
+    step "installing the build tools' npm packages (binaryen's wasm-opt, esbuild)"
+    (cd tools && npm ci --no-audit --no-fund --loglevel=error)
   fi
 }
 
@@ -37,8 +53,19 @@ setup_test() {
   (cd tests/e2e && npm ci --no-audit --no-fund --loglevel=error)
 }
 
+# For `make size`: twiggy, which says what the module's bytes are (not needed to build or test).
+TWIGGY_VERSION=0.8.0
+setup_size() {
+  setup_build
+  if [ "$(twiggy --version 2>/dev/null | awk '{print $2}')" != "$TWIGGY_VERSION" ]; then
+    step "installing twiggy $TWIGGY_VERSION (about 2 minutes)"
+    cargo install twiggy --version "$TWIGGY_VERSION"
+  fi
+}
+
 case "${1:-build}" in
   build) setup_build ;;
   test) setup_test ;;
-  *) echo "usage: $0 build|test" >&2; exit 2 ;;
+  size) setup_size ;;
+  *) echo "usage: $0 build|test|size" >&2; exit 2 ;;
 esac

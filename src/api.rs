@@ -5,7 +5,7 @@
 use crate::json::{self, Decode, JsonValue};
 use std::{cell::Cell, rc::Rc};
 use wallet_checkout_contract::{
-    paths, CreateSessionRequest, ErrorCode, OrderId, OrderResponse, Session, SessionId, SessionStatus,
+    CreateSessionRequest, ErrorCode, OrderId, OrderResponse, Session, SessionId, SessionStatus,
     IDEMPOTENCY_KEY_HEADER,
 };
 use wasm_bindgen::{JsCast, JsValue};
@@ -13,6 +13,9 @@ use wasm_bindgen_futures::JsFuture;
 
 /// A request that has not answered after this long is abandoned.
 pub const REQUEST_TIMEOUT_MS: u32 = 10_000;
+
+/// The first pause between attempts at one request; it doubles with each attempt.
+pub const RETRY_BASE_MS: u32 = 500;
 
 /// Attempts at one request while it fails transiently (the tracker has its own backoff and
 /// makes one attempt per poll).
@@ -79,25 +82,24 @@ struct Call<'a> {
 
 impl Default for Call<'_> {
     fn default() -> Self {
-        Self {
-            body: None,
-            idempotency_key: None,
-            attempts: REQUEST_ATTEMPTS,
-            timeout_ms: REQUEST_TIMEOUT_MS,
-            keepalive: false,
-        }
+        Self { body: None, idempotency_key: None, attempts: REQUEST_ATTEMPTS, timeout_ms: 0, keepalive: false }
     }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Api {
     endpoint: String,
+    /// A request not answered after this long is abandoned (`REQUEST_TIMEOUT_MS`).
+    timeout_ms: u32,
+    /// The first pause between attempts at one request (`RETRY_BASE_MS`).
+    retry_base_ms: u32,
 }
 
 impl Api {
-    /// `endpoint` is absolute and has no trailing slash (see `config::parse`).
-    pub fn new(endpoint: impl Into<String>) -> Self {
-        Self { endpoint: endpoint.into() }
+    /// `endpoint` is absolute and has no trailing slash (see `config::parse`); the times are
+    /// `config::Timing`'s.
+    pub fn new(endpoint: impl Into<String>, timeout_ms: u32, retry_base_ms: u32) -> Self {
+        Self { endpoint: endpoint.into(), timeout_ms, retry_base_ms }
     }
 
     pub fn endpoint(&self) -> &str {
@@ -105,7 +107,7 @@ impl Api {
     }
 
     pub async fn order(&self, id: &OrderId) -> Result<OrderResponse, ApiError> {
-        decode(self.call("GET", &paths::order(id), Call::default()).await)
+        decode(self.call("GET", &["/orders/", id.as_str()], Call::default()).await)
     }
 
     /// Creates a session. Retries after a lost answer carry the same key, so they return the
@@ -117,12 +119,12 @@ impl Api {
     ) -> Result<Session, ApiError> {
         let body = create_session_body(request);
         let call = Call { body: Some(&body), idempotency_key: Some(idempotency_key), ..Call::default() };
-        decode(self.call("POST", paths::sessions(), call).await)
+        decode(self.call("POST", &["/sessions"], call).await)
     }
 
     /// Reads a session, retrying transient failures.
     pub async fn session(&self, id: &SessionId) -> Result<Session, ApiError> {
-        decode(self.call("GET", &paths::session(id), Call::default()).await)
+        decode(self.call("GET", &["/sessions/", id.as_str()], Call::default()).await)
     }
 
     /// Reads a session once, asking the backend to answer only when its status differs from
@@ -134,16 +136,16 @@ impl Api {
         known: SessionStatus,
         wait_secs: u64,
     ) -> Result<Session, ApiError> {
-        let path = paths::wait_for_session(id, known, wait_secs);
-        let timeout_ms = REQUEST_TIMEOUT_MS + wait_secs as u32 * 1000;
+        let wait = crate::text::digits(wait_secs);
+        let path = ["/sessions/", id.as_str(), "?wait=", &wait, "&status=", known.as_str()];
+        let timeout_ms = self.timeout_ms.saturating_add((wait_secs as u32).saturating_mul(1000));
         decode(self.call("GET", &path, Call { attempts: 1, timeout_ms, ..Call::default() }).await)
     }
 
     /// Cancels a session. Any success status is an answer, whatever its body; the request is
     /// sent with `keepalive`, so it goes on when the shopper leaves the page.
     pub async fn cancel_session(&self, id: &SessionId) -> Result<(), ApiError> {
-        match self.call("POST", &paths::cancel_session(id), Call { keepalive: true, ..Call::default() }).await
-        {
+        match self.call("POST", &["/sessions/", id.as_str(), "/cancel"], Call { keepalive: true, ..Call::default() }).await {
             Ok(_) | Err(ApiError::BadAnswer) => Ok(()),
             Err(error) => Err(error),
         }
@@ -151,11 +153,14 @@ impl Api {
 
     /// One request, tried up to `call.attempts` times while it fails transiently, with
     /// exponential backoff and jitter in between (never sooner than a `Retry-After` asks).
-    /// Answers the parsed JSON of a success.
-    async fn call(&self, method: &str, path: &str, call: Call<'_>) -> Result<JsValue, ApiError> {
-        let mut url = String::with_capacity(self.endpoint.len() + path.len());
-        url.push_str(&self.endpoint);
-        url.push_str(path);
+    /// Answers the parsed JSON of a success. `path` is written in parts after the endpoint (the
+    /// contract's `paths`, without `core::fmt`).
+    async fn call(&self, method: &str, path: &[&str], call: Call<'_>) -> Result<JsValue, ApiError> {
+        let mut url = self.endpoint.clone();
+        for part in path {
+            url.push_str(part);
+        }
+        let timeout_ms = if call.timeout_ms > 0 { call.timeout_ms } else { self.timeout_ms };
         let mut attempt = 0;
         loop {
             let request = Request {
@@ -164,7 +169,7 @@ impl Api {
                 body: call.body,
                 idempotency_key: call.idempotency_key,
                 integrity: None,
-                timeout_ms: call.timeout_ms,
+                timeout_ms,
                 keepalive: call.keepalive,
             };
             let result = match fetch(&request).await {
@@ -173,7 +178,7 @@ impl Api {
             };
             match result {
                 Err(error) if error.is_transient() && attempt + 1 < call.attempts => {
-                    let ceiling = 500.0 * f64::from(1u32 << attempt);
+                    let ceiling = f64::from(self.retry_base_ms) * f64::from(1u32 << attempt.min(16));
                     let backoff = (ceiling / 2.0 + ceiling / 2.0 * crate::browser::random()) as u32;
                     crate::browser::sleep(backoff.max(error.retry_after_ms().unwrap_or(0))).await;
                     attempt += 1;

@@ -146,14 +146,14 @@ pub fn new_idempotency_key() -> String {
             *byte = (Math::random() * 256.0) as u8;
         }
     }
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    crate::text::hex(&bytes)
 }
 
 /// Whether the shopper is on a phone or tablet, where a QR code on the same screen cannot be
 /// scanned.
 pub fn device_kind() -> DeviceKind {
     let user_agent = window().and_then(|w| w.navigator().user_agent().ok()).unwrap_or_default();
-    if ["Mobi", "Android", "iPhone", "iPad"].iter().any(|marker| user_agent.contains(marker)) {
+    if ["Mobi", "Android", "iPhone", "iPad"].iter().any(|marker| crate::text::contains(&user_agent, marker)) {
         DeviceKind::Mobile
     } else {
         DeviceKind::Desktop

@@ -1,8 +1,41 @@
 //! The widget's configuration, read from the host element's attributes. Bad values become a
 //! `ConfigError` the widget shows and logs; nothing here panics.
 
-use crate::i18n::{Key, Locale};
+use crate::{
+    api::{REQUEST_TIMEOUT_MS, RETRY_BASE_MS},
+    i18n::{Key, Locale},
+    tracker::{Pace, WAIT_SECS},
+};
 use wallet_checkout_contract::OrderId;
+
+/// How long the widget waits for things. `Timing::default()` is what ships; widget tests mount
+/// with shorter intervals (`Widget::connect_with`), so that they prove behaviour (a timeout, a
+/// retry, silence after removal) without waiting on the wall clock.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Timing {
+    /// A request that has not answered after this long is abandoned (10 s).
+    pub request_timeout_ms: u32,
+    /// The first pause between attempts at one request, doubling after (500 ms).
+    pub retry_base_ms: u32,
+    /// How long a status read asks the backend to wait for a change (25 s).
+    pub wait_secs: u64,
+    /// The tracker's pauses (2 s between reads of a backend that does not wait, backoff up to 30 s).
+    pub pace: Pace,
+    /// How often the countdown looks at the time left (twice a second, so no second is skipped).
+    pub tick_ms: u32,
+}
+
+impl Default for Timing {
+    fn default() -> Self {
+        Self {
+            request_timeout_ms: REQUEST_TIMEOUT_MS,
+            retry_base_ms: RETRY_BASE_MS,
+            wait_secs: WAIT_SECS,
+            pace: Pace::default(),
+            tick_ms: 500,
+        }
+    }
+}
 
 /// Attribute values as the host page set them (`None` when absent).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

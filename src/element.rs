@@ -6,18 +6,17 @@
 use crate::{
     browser,
     checkout::Checkout,
-    components::{Misconfigured, WalletCheckout},
-    config::{self, Attributes},
+    components,
+    config::{self, Attributes, Timing},
     events::{dispatch, Detail, EventKind},
     i18n::{self, Locale},
 };
 use leptos::prelude::*;
 use std::{
-    any::Any,
-    cell::{Cell, RefCell},
+    cell::RefCell,
     rc::{Rc, Weak},
 };
-use wasm_bindgen::{prelude::*, JsCast};
+use wasm_bindgen::prelude::*;
 
 /// The element's tag name.
 pub const TAG_NAME: &str = "wallet-checkout";
@@ -69,9 +68,11 @@ pub struct Widget {
 
 struct Mount {
     host: web_sys::HtmlElement,
-    view: Option<Box<dyn Any>>,
-    /// The view's reactive owner. Tasks hold references to it, so dropping the view alone would
-    /// not dispose it: `teardown` cleans it up explicitly, canceling tasks and timers.
+    timing: Timing,
+    /// What the widget drew into its shadow root.
+    view: Option<web_sys::Element>,
+    /// The widget's reactive owner. Tasks hold references to it, so it is cleaned up explicitly
+    /// (`teardown`), canceling tasks, effects and timers.
     owner: Option<Owner>,
     /// Bumped on every render, so a locale that arrives late does not mount an outdated view.
     generation: u32,
@@ -81,42 +82,57 @@ struct Mount {
 impl Widget {
     /// Mounts a widget into `host`'s shadow root, configured by `host`'s attributes.
     pub fn connect(host: web_sys::HtmlElement) -> Widget {
-        let inner = Rc::new(RefCell::new(Mount { host, view: None, owner: None, generation: 0 }));
-        render(&inner);
-        Widget { inner }
+        Self::connect_with(host, Timing::default())
     }
 
     /// Reads the attributes again and starts over with them.
     pub fn refresh(&mut self) {
-        self.inner.borrow_mut().teardown();
+        teardown(&self.inner);
         render(&self.inner);
+    }
+}
+
+impl Widget {
+    /// `connect` with other timing (widget tests use shorter intervals).
+    pub fn connect_with(host: web_sys::HtmlElement, timing: Timing) -> Widget {
+        let mount = Mount { host, timing, view: None, owner: None, generation: 0 };
+        let inner = Rc::new(RefCell::new(mount));
+        render(&inner);
+        Widget { inner }
     }
 }
 
 impl Drop for Widget {
     fn drop(&mut self) {
-        let mut mount = self.inner.borrow_mut();
-        mount.generation += 1;
-        mount.teardown();
+        if let Ok(mut mount) = self.inner.try_borrow_mut() {
+            mount.generation = mount.generation.wrapping_add(1);
+        }
+        teardown(&self.inner);
     }
 }
 
-impl Mount {
-    fn teardown(&mut self) {
-        self.view = None;
-        if let Some(owner) = self.owner.take() {
-            owner.cleanup();
-        }
+/// Unmounts the view and cleans its owner up, canceling tasks and timers. What is dropped is
+/// taken out of the cell first: dropping it calls into the page (clearing timers), which must
+/// find the cell free.
+fn teardown(inner: &Rc<RefCell<Mount>>) {
+    let Ok(mut mount) = inner.try_borrow_mut() else { return };
+    let view = mount.view.take();
+    let owner = mount.owner.take();
+    drop(mount);
+    if let Some(owner) = owner {
+        owner.cleanup();
+    }
+    if let Some(view) = view {
+        view.remove();
     }
 }
 
 /// Reads the attributes and mounts the view, once the shopper's locale is at hand.
 fn render(inner: &Rc<RefCell<Mount>>) {
-    let (host, generation) = {
-        let mut mount = inner.borrow_mut();
-        mount.generation += 1;
-        (mount.host.clone(), mount.generation)
-    };
+    let Ok(mut mount) = inner.try_borrow_mut() else { return };
+    mount.generation = mount.generation.wrapping_add(1);
+    let (host, generation) = (mount.host.clone(), mount.generation);
+    drop(mount);
     let Some(root) = shadow_root(&host) else {
         browser::console_error("wallet-checkout: cannot attach a shadow root to the element");
         return;
@@ -133,12 +149,12 @@ fn render(inner: &Rc<RefCell<Mount>>) {
         return;
     }
     let weak: Weak<RefCell<Mount>> = Rc::downgrade(inner);
-    // `mount_to` starts the executor; this task may run before any widget was mounted.
+    // The executor may not be running yet: this task may come before any widget was mounted.
     let _ = any_spawner::Executor::init_wasm_bindgen();
     leptos::task::spawn_local(async move {
-        i18n::load(locale).await;
+        i18n::load(locale, locale_file(locale.tag())).await;
         if let Some(inner) = weak.upgrade() {
-            if inner.borrow().generation == generation {
+            if inner.try_borrow().is_ok_and(|mount| mount.generation == generation) {
                 mount_view(&inner, root, attributes, locale);
             }
         }
@@ -146,32 +162,36 @@ fn render(inner: &Rc<RefCell<Mount>>) {
 }
 
 fn mount_view(inner: &Rc<RefCell<Mount>>, root: web_sys::ShadowRoot, attributes: Attributes, locale: Locale) {
-    let host = inner.borrow().host.clone();
-    let parsed = config::parse(&attributes, browser::resolve_url);
-    let owner_slot = Rc::new(Cell::new(None));
-    let slot = owner_slot.clone();
-    let view = leptos::mount::mount_to(root.unchecked_into(), move || {
-        slot.set(Owner::current());
-        match parsed {
-            Ok(config) => {
-                let checkout = Checkout::new(config, locale, host);
-                checkout.start();
-                view! { <WalletCheckout checkout=checkout/> }.into_any()
+    let Ok((host, timing)) = inner.try_borrow().map(|mount| (mount.host.clone(), mount.timing)) else { return };
+    let config = match config::parse(&attributes, browser::resolve_url) {
+        Ok(config) => config,
+        Err(error) => {
+            let drawn = components::misconfigured(&root, &error, locale);
+            if let Ok(mut mount) = inner.try_borrow_mut() {
+                mount.view = drawn;
             }
-            Err(error) => {
-                let mut message = String::from("wallet-checkout: ");
-                message.push_str(&error.message(Locale::En));
-                browser::console_error(&message);
-                let detail =
-                    Detail { code: Some("config"), message: Some(error.attribute()), ..Detail::default() };
-                dispatch(&host, EventKind::Error, &detail);
-                view! { <Misconfigured error=error locale=locale/> }.into_any()
-            }
+            // The page's developer reads why on the console, in English.
+            let mut message = String::from("wallet-checkout: ");
+            message.push_str(&error.message(Locale::En));
+            browser::console_error(&message);
+            let detail = Detail { code: Some("config"), message: Some(error.attribute()), ..Detail::default() };
+            dispatch(&host, EventKind::Error, &detail);
+            return;
         }
+    };
+    // Effects and tasks run on Leptos's executor for wasm.
+    let _ = any_spawner::Executor::init_wasm_bindgen();
+    let owner = Owner::new();
+    let view = owner.with(|| {
+        let checkout = Checkout::new(config, timing, locale, host);
+        let view = components::mount(&root, checkout);
+        checkout.start();
+        view
     });
-    let mut mount = inner.borrow_mut();
-    mount.view = Some(Box::new(view));
-    mount.owner = owner_slot.take();
+    if let Ok(mut mount) = inner.try_borrow_mut() {
+        mount.view = view;
+        mount.owner = Some(owner);
+    }
 }
 
 fn shadow_root(host: &web_sys::HtmlElement) -> Option<web_sys::ShadowRoot> {

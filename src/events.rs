@@ -75,7 +75,8 @@ pub fn dispatch(host: &web_sys::EventTarget, kind: EventKind, detail: &Detail<'_
     init.set_bubbles(true);
     init.set_composed(true);
     init.set_detail(&object);
-    let name = format!("{EVENT_PREFIX}{}", kind.name());
+    let mut name = String::from(EVENT_PREFIX);
+    name.push_str(kind.name());
     if let Ok(event) = web_sys::CustomEvent::new_with_event_init_dict(&name, &init) {
         let _ = host.dispatch_event(&event);
     }

@@ -6,6 +6,7 @@
 //! it cannot be had, English is used.
 
 use std::cell::RefCell;
+use wasm_bindgen::JsCast;
 
 include!(concat!(env!("OUT_DIR"), "/locales.rs"));
 
@@ -15,7 +16,7 @@ thread_local! {
 }
 
 fn loaded(locale: Locale) -> Option<&'static [&'static str]> {
-    LOADED.with(|loaded| loaded.borrow().get(locale as usize).copied().flatten())
+    LOADED.with(|loaded| loaded.try_borrow().ok()?.get(locale as usize).copied().flatten())
 }
 
 impl Locale {
@@ -24,16 +25,30 @@ impl Locale {
         loaded(self).unwrap_or(&ENGLISH)[key as usize]
     }
 
-    /// The text for `key` with each `{name}` placeholder replaced by its value.
+    /// The text for `key` with each `{name}` placeholder replaced by its value (a placeholder
+    /// with no value given stays as it is).
     pub fn format(self, key: Key, args: &[(&str, &str)]) -> String {
-        let mut text = self.text(key).to_owned();
-        for (name, value) in args {
-            let mut placeholder = String::with_capacity(name.len() + 2);
-            placeholder.push('{');
-            placeholder.push_str(name);
-            placeholder.push('}');
-            text = text.replace(&placeholder, value);
+        let mut rest = self.text(key);
+        let mut text = String::with_capacity(rest.len());
+        while let Some(open) = rest.find('{') {
+            text.push_str(&rest[..open]);
+            let after = &rest[open + 1..];
+            let value = after.find('}').and_then(|close| {
+                let (_, value) = args.iter().find(|(name, _)| *name == &after[..close])?;
+                Some((value, close))
+            });
+            match value {
+                Some((value, close)) => {
+                    text.push_str(value);
+                    rest = &after[close + 1..];
+                }
+                None => {
+                    text.push('{');
+                    rest = after;
+                }
+            }
         }
+        text.push_str(rest);
         text
     }
 
@@ -54,44 +69,37 @@ impl Locale {
     }
 
     fn serving(tag: &str) -> Option<Locale> {
-        let tag = tag.trim().replace('_', "-").to_ascii_lowercase();
-        if tag.is_empty() {
-            return None;
-        }
-        if let Some(locale) = Self::ALL.iter().find(|l| l.tag().eq_ignore_ascii_case(&tag)) {
+        let tag = tag.trim();
+        let same = |a: &str, b: &str| {
+            a.len() == b.len() && a.bytes().zip(b.bytes()).all(|(x, y)| x.eq_ignore_ascii_case(&y) || (x == b'_' && y == b'-'))
+        };
+        if let Some(locale) = Self::ALL.iter().find(|l| same(tag, l.tag())) {
             return Some(*locale);
         }
-        let mut parts = tag.split('-');
-        let language = parts.next()?;
-        let rest: Vec<&str> = parts.collect();
-        if language == "zh" {
+        let mut parts = tag.split(['-', '_']);
+        let language = parts.next().filter(|l| !l.is_empty())?;
+        if same(language, "zh") {
             // Traditional script or its regions; else Simplified.
-            let traditional = rest.iter().any(|p| matches!(*p, "hant" | "tw" | "hk" | "mo"));
-            let wanted = if traditional { "zh-TW" } else { "zh-CN" };
-            return Self::ALL.iter().find(|l| l.tag() == wanted).copied();
+            let traditional = parts.any(|p| ["hant", "tw", "hk", "mo"].iter().any(|t| same(p, t)));
+            return Some(if traditional { Locale::ZhTw } else { Locale::ZhCn });
         }
-        Self::ALL
-            .iter()
-            .find(|l| l.tag().split('-').next().is_some_and(|lang| lang.eq_ignore_ascii_case(language)))
-            .copied()
+        Self::ALL.iter().find(|l| l.tag().split('-').next().is_some_and(|lang| same(language, lang))).copied()
     }
 }
 
-/// Installs a locale's texts, given `lookup` from key name to text. A key the locale lacks keeps
-/// its English text. Installing a locale twice keeps the first.
-pub fn install(locale: Locale, lookup: impl Fn(&str) -> Option<String>) {
+/// Installs a locale's texts, given `lookup` from key to text. A key the locale lacks keeps its
+/// English text. Installing a locale twice keeps the first.
+pub fn install(locale: Locale, lookup: impl Fn(Key) -> Option<String>) {
     if locale.is_ready() {
         return;
     }
     let table: Vec<&'static str> = Key::ALL
         .iter()
-        .map(|key| {
-            lookup(key.name()).map_or(ENGLISH[*key as usize], |text| &*Box::leak(text.into_boxed_str()))
-        })
+        .map(|&key| lookup(key).map_or(ENGLISH[key as usize], |text| &*Box::leak(text.into_boxed_str())))
         .collect();
     let table: &'static [&'static str] = Box::leak(table.into_boxed_slice());
     LOADED.with(|loaded| {
-        let mut loaded = loaded.borrow_mut();
+        let Ok(mut loaded) = loaded.try_borrow_mut() else { return };
         if loaded.len() <= locale as usize {
             loaded.resize(locale as usize + 1, None);
         }
@@ -99,22 +107,23 @@ pub fn install(locale: Locale, lookup: impl Fn(&str) -> Option<String>) {
     });
 }
 
-/// Installs a locale from the JSON text of its file.
+/// Installs a locale from the JSON text of its shipped file: an array of its texts in `Key` order
+/// (`scripts/bundle.mjs` writes it from `locales/<tag>.json`), so the module carries no key names.
 pub fn install_json(locale: Locale, json: &str) -> bool {
-    let Some(object) = crate::json::parse(json).filter(|value| value.is_object()) else { return false };
-    install(locale, |key| {
-        js_sys::Reflect::get(&object, &key.into()).ok().and_then(|value| value.as_string())
-    });
+    let Some(texts) = crate::json::parse(json).and_then(|value| value.dyn_into::<js_sys::Array>().ok()) else {
+        return false;
+    };
+    install(locale, |key| texts.get(key as u32).as_string());
     true
 }
 
-/// Makes `locale` ready: fetches its file if it is not loaded yet. Returns whether its own texts
-/// (rather than English) are now in use.
-pub async fn load(locale: Locale) -> bool {
+/// Makes `locale` ready: fetches its file (where the bundle keeps it, and its SRI hash) if it is
+/// not loaded yet. Returns whether its own texts (rather than English) are now in use.
+pub async fn load(locale: Locale, file: Option<(String, Option<String>)>) -> bool {
     if locale.is_ready() {
         return true;
     }
-    let Some((url, integrity)) = crate::element::locale_file(locale.tag()) else { return false };
+    let Some((url, integrity)) = file else { return false };
     let request = crate::api::Request { integrity: integrity.as_deref(), ..crate::api::Request::get(&url) };
     match crate::api::fetch(&request).await {
         Ok(crate::api::Reply { status: 200, body, .. }) => install_json(locale, &body),
@@ -179,7 +188,7 @@ mod tests {
         assert!(!japanese.is_ready());
         assert_eq!(japanese.text(Key::PaidTitle), "Payment received", "English until loaded");
         let file = load_file("ja");
-        install(japanese, |key| file.get(key).cloned());
+        install(japanese, |key| file.get(key.name()).cloned());
         assert!(japanese.is_ready());
         assert_eq!(japanese.text(Key::PaidTitle), file["paid_title"]);
     }
@@ -188,6 +197,7 @@ mod tests {
     fn format_fills_named_placeholders() {
         let text = Locale::En.format(Key::PaidBody, &[("amount", "¥68.00"), ("wallet", "WeChat Pay")]);
         assert_eq!(text, "¥68.00 paid with WeChat Pay. Thank you!");
+        assert_eq!(Locale::En.format(Key::PaidBody, &[("wallet", "{amount}")]), "{amount} paid with {amount}. Thank you!");
     }
 
     #[test]

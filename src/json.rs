@@ -251,6 +251,68 @@ mod tests {
         }
     }
 
+    /// The shipped build turns a panic into a bare trap (a dead widget), so nothing an answer
+    /// holds may reach one: every field of a session and an order, replaced by every kind of
+    /// JSON value or left out, is read as a value or refused, never a panic.
+    #[test]
+    fn no_answer_makes_a_decoder_panic() {
+        let oddities = [
+            json!(null),
+            json!(true),
+            json!(-1),
+            json!(1.0e308),
+            json!(-0.0),
+            json!(9_007_199_254_740_993u64),
+            json!(""),
+            json!("x".repeat(10_000)),
+            json!("\u{202e}\u{0}"),
+            json!([]),
+            json!([1, "a", null]),
+            json!({}),
+            json!({"type": "qr"}),
+            json!({"minor_units": 1, "currency": "CNY"}),
+        ];
+        let mut session = serde_json::to_value(session(SessionStatus::Pending, None)).unwrap();
+        session["next_action"] = json!({"type": "qr", "payload": "https://pay.example/1"});
+        let order = serde_json::to_value(OrderResponse {
+            order: Order { id: OrderId::parse("o").unwrap(), description: "Tea".into(), amount: amount(), status: OrderStatus::Open },
+            wallets: vec![WalletOption { id: WalletId::parse("paypal").unwrap(), name: "PayPal".into() }],
+            livemode: true,
+        })
+        .unwrap();
+        let mut read = 0;
+        for (value, paths) in [
+            (&session, vec!["id", "order_id", "wallet_id", "status", "amount", "expires_at", "expires_in_secs", "next_action", "amount_refunded"]),
+            (&order, vec!["order", "wallets", "livemode"]),
+        ] {
+            for field in paths {
+                for odd in &oddities {
+                    let mut changed = value.clone();
+                    changed[field] = odd.clone();
+                    read += usize::from(Session::decode(&changed).is_some());
+                    read += usize::from(OrderResponse::decode(&changed).is_some());
+                    let _ = error_code(&changed);
+                    let mut nested = value.clone();
+                    for inner in ["amount", "order", "next_action"] {
+                        if nested[inner].is_object() {
+                            nested[inner][field] = odd.clone();
+                        }
+                    }
+                    read += usize::from(Session::decode(&nested).is_some());
+                    read += usize::from(OrderResponse::decode(&nested).is_some());
+                }
+                let mut missing = value.clone();
+                missing.as_object_mut().unwrap().remove(field);
+                read += usize::from(Session::decode(&missing).is_some());
+            }
+        }
+        for odd in &oddities {
+            assert_eq!(Session::decode(odd), None, "{odd}");
+            assert_eq!(OrderResponse::decode(odd), None, "{odd}");
+        }
+        assert!(read > 0, "some variations are still valid answers");
+    }
+
     #[test]
     fn a_refunded_session_reads_its_refunded_amount() {
         let mut refunded = session(SessionStatus::Succeeded, None);

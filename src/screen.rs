@@ -1,18 +1,17 @@
-//! What each stage of the checkout shows, as data: a pure function from the controller's `Stage`
-//! to a `Screen` (title, texts, wallet list, QR code, countdown, actions). One generic view draws
-//! every screen (`components::screen_view`), which keeps the bundle small, and the rules about
-//! what the shopper sees are tested natively here.
+//! What each stage of the checkout shows, as data: a pure function from the rules' `Stage` to a
+//! `Screen` (title, texts, wallet list, QR code, countdown, actions). One function draws every
+//! screen as plain elements (`components::draw`), which keeps the bundle small, and the rules
+//! about what the shopper sees are tested natively here.
 
+pub use crate::flow::Act;
 use crate::{
-    checkout::Stage,
     config::ConfigError,
     error::WidgetError,
+    flow::Stage,
     i18n::{Key, Locale},
-    qr::QrMatrix,
+    qr,
 };
-use wallet_checkout_contract::{
-    Amount, DeviceKind, NextAction, OrderStatus, Session, SessionStatus, WalletOption,
-};
+use wallet_checkout_contract::{Amount, DeviceKind, NextAction, OrderStatus, Session, SessionStatus, WalletOption};
 
 /// The icon at the top of a screen.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,22 +36,7 @@ pub enum TextKind {
     Error,
 }
 
-/// What a button or link does.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Act {
-    Pick(WalletOption),
-    ChooseAnother,
-    Retry,
-    Renew,
-    Copy(String),
-    ToggleQr,
-    /// A link: to a web page in a new tab, or (on a phone) into the wallet app.
-    Open {
-        href: String,
-        new_tab: bool,
-    },
-}
-
+/// A button or link.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Action {
     pub label: String,
@@ -76,6 +60,8 @@ pub struct Screen {
     pub status: Option<&'static str>,
     /// Errors are announced at once (`role="alert"`).
     pub alert: bool,
+    /// `data-attribute` of a configuration error: the attribute at fault.
+    pub attribute: Option<&'static str>,
     pub icon: Icon,
     pub title: Option<String>,
     pub texts: Vec<Text>,
@@ -91,6 +77,7 @@ impl Screen {
             name,
             status: None,
             alert: false,
+            attribute: None,
             icon: Icon::None,
             title: None,
             texts: Vec::new(),
@@ -147,7 +134,7 @@ impl Facts<'_> {
         self.wallets
             .iter()
             .find(|w| w.id == session.wallet_id)
-            .map_or_else(|| session.wallet_id.to_string(), |w| w.name.clone())
+            .map_or_else(|| session.wallet_id.as_str().to_owned(), |w| w.name.clone())
     }
 
     fn with_wallet(&self, key: Key, wallet: &str) -> String {
@@ -209,33 +196,6 @@ pub fn screen(stage: &Stage, facts: &Facts) -> Screen {
     }
 }
 
-/// Why the shopper cannot pay `session` in this widget, if they cannot. The controller asks
-/// before it shows any open session, just created or picked up after a reload, and refuses one
-/// that fails the same way in both cases: canceled on the server, explained, and the wallet list
-/// as the way forward. A redirect must be trusted (`trusted_redirect`); a QR code must fit in a
-/// QR code, unless a phone can open its payload instead (`openable`); an action the widget does
-/// not know, or none, cannot be shown.
-pub fn unusable(
-    session: &Session,
-    device: DeviceKind,
-    trusted_redirect: &dyn Fn(&str) -> bool,
-    openable: &dyn Fn(&str) -> bool,
-) -> Option<WidgetError> {
-    if session.status != SessionStatus::Pending {
-        return None;
-    }
-    match &session.next_action {
-        Some(NextAction::Redirect { url }) => {
-            (!trusted_redirect(url)).then_some(WidgetError::UntrustedRedirect)
-        }
-        Some(NextAction::Qr { payload }) => {
-            let handoff = device == DeviceKind::Mobile && openable(payload);
-            (!handoff && !QrMatrix::fits(payload)).then_some(WidgetError::QrTooLong)
-        }
-        Some(NextAction::Unsupported) | None => Some(WidgetError::Unsupported),
-    }
-}
-
 /// The screen for unusable attributes.
 pub fn misconfigured(locale: Locale, error: &ConfigError) -> Screen {
     let mut screen = Screen::new("config-error")
@@ -243,6 +203,7 @@ pub fn misconfigured(locale: Locale, error: &ConfigError) -> Screen {
         .title(locale.text(Key::ConfigTitle).to_owned())
         .text(error.message(locale), TextKind::Body);
     screen.alert = true;
+    screen.attribute = Some(error.attribute());
     screen
 }
 
@@ -271,7 +232,7 @@ fn paying(session: &Session, facts: &Facts) -> Screen {
         Some(NextAction::Qr { payload }) => {
             let handoff = facts.device == DeviceKind::Mobile && (facts.openable)(payload);
             // A phone can open a payload too long for a code; then no code is offered.
-            let drawable = QrMatrix::fits(payload);
+            let drawable = qr::fits(payload);
             let mut screen = Screen::new("scan").title(facts.with_wallet(Key::ScanTitle, &wallet));
             if handoff {
                 screen = screen.action(
@@ -348,9 +309,10 @@ fn finished(session: &Session, facts: &Facts) -> Screen {
     if paid {
         return screen;
     }
-    // An expired QR code gets a fresh one in one click.
-    let renewable = session.status == SessionStatus::Expired
-        && !matches!(session.next_action, Some(NextAction::Redirect { .. }));
+    // An expired QR code gets a fresh one in one click. A redirect wallet's page cannot be
+    // renewed that way (the session keeps the action it was paid by: `flow::Stage::Finished`).
+    let renewable =
+        session.status == SessionStatus::Expired && matches!(session.next_action, Some(NextAction::Qr { .. }));
     if renewable {
         screen = screen.action(locale.text(Key::NewCode).to_owned(), Act::Renew, true, "new-code");
     }
@@ -360,6 +322,24 @@ fn finished(session: &Session, facts: &Facts) -> Screen {
         !renewable,
         "choose-another",
     )
+}
+
+/// Seconds left at which the time is announced to screen readers.
+pub const ANNOUNCE_AT_SECS: [u64; 3] = [300, 60, 30];
+
+/// `m:ss` for a number of seconds.
+pub fn clock(secs: u64) -> String {
+    let mut text = crate::text::digits(secs / 60);
+    text.push(':');
+    let seconds = secs % 60;
+    text.push(char::from(b'0' + (seconds / 10) as u8));
+    text.push(char::from(b'0' + (seconds % 10) as u8));
+    text
+}
+
+/// The milestone crossed when the time left drops from `before` to `now`, if any.
+pub fn milestone(before: u64, now: u64) -> Option<u64> {
+    ANNOUNCE_AT_SECS.into_iter().find(|&mark| before > mark && now <= mark)
 }
 
 #[cfg(test)]
@@ -484,6 +464,18 @@ mod tests {
         assert!(screen.actions[0].primary);
     }
 
+    /// Regression test: an expired PayPal session offered "Get a new code", which only a QR code
+    /// can have.
+    #[test]
+    fn an_expired_redirect_session_offers_no_new_code() {
+        let redirect = Some(NextAction::Redirect { url: "https://www.paypal.example/x".into() });
+        for action in [redirect, None] {
+            let screen = show(Stage::Finished(session(SessionStatus::Expired, action)), DeviceKind::Desktop, false);
+            assert_eq!(acts(&screen), ["choose-another"]);
+            assert!(screen.actions[0].primary);
+        }
+    }
+
     #[test]
     fn errors_are_alerts_with_a_way_forward() {
         let screen = show(Stage::Unavailable(WidgetError::Network), DeviceKind::Desktop, false);
@@ -502,46 +494,27 @@ mod tests {
         assert_eq!(acts(&screen), ["choose-another"]);
     }
 
-    fn refused(stage_session: &Session, device: DeviceKind) -> Option<WidgetError> {
-        let trusted = |url: &str| url.starts_with("https:");
-        let openable = |url: &str| !url.starts_with("javascript:");
-        unusable(stage_session, device, &trusted, &openable)
-    }
-
     #[test]
-    fn sessions_the_shopper_can_pay_here_are_usable() {
-        let pending = |action| session(SessionStatus::Pending, action);
-        assert_eq!(refused(&pending(qr("https://pay.example/1")), DeviceKind::Desktop), None);
-        let redirect = Some(NextAction::Redirect { url: "https://www.paypal.example/x".into() });
-        assert_eq!(refused(&pending(redirect), DeviceKind::Desktop), None);
-        let long_link = qr(&format!("weixin://{}", "x".repeat(3_000)));
-        assert_eq!(refused(&pending(long_link), DeviceKind::Mobile), None, "a phone opens the link instead");
-        for status in [SessionStatus::Processing, SessionStatus::Succeeded, SessionStatus::Expired] {
-            assert_eq!(
-                refused(&session(status, None), DeviceKind::Desktop),
-                None,
-                "{status} needs no action"
-            );
-        }
-    }
-
-    #[test]
-    fn sessions_with_no_way_to_pay_here_are_refused_with_the_reason() {
-        let pending = |action| session(SessionStatus::Pending, action);
-        let untrusted = Some(NextAction::Redirect { url: "http://evil.example/pay".into() });
-        assert_eq!(refused(&pending(untrusted), DeviceKind::Desktop), Some(WidgetError::UntrustedRedirect));
-        let long_code = qr(&format!("https://pay.example/{}", "x".repeat(3_000)));
-        assert_eq!(refused(&pending(long_code.clone()), DeviceKind::Desktop), Some(WidgetError::QrTooLong));
-        let long_script = qr(&format!("javascript:{}", "x".repeat(3_000)));
-        assert_eq!(refused(&pending(long_script), DeviceKind::Mobile), Some(WidgetError::QrTooLong));
-        assert_eq!(
-            refused(&pending(Some(NextAction::Unsupported)), DeviceKind::Desktop),
-            Some(WidgetError::Unsupported)
-        );
-        assert_eq!(refused(&pending(None), DeviceKind::Desktop), Some(WidgetError::Unsupported));
+    fn a_refused_session_is_explained_with_the_wallets_as_the_way_forward() {
         let explained = show(Stage::Choosing(Some(WidgetError::QrTooLong)), DeviceKind::Desktop, false);
         assert!(explained.texts[0].text.contains("QR code is too long"), "{:?}", explained.texts);
         assert_eq!(explained.wallets.len(), 2, "the way forward");
+    }
+
+    #[test]
+    fn clock_pads_seconds() {
+        assert_eq!(clock(900), "15:00");
+        assert_eq!(clock(61), "1:01");
+        assert_eq!(clock(0), "0:00");
+    }
+
+    #[test]
+    fn milestones_are_announced_once_when_crossed() {
+        assert_eq!(milestone(301, 300), Some(300));
+        assert_eq!(milestone(300, 299), None);
+        assert_eq!(milestone(62, 59), Some(60));
+        assert_eq!(milestone(900, 899), None);
+        assert_eq!(milestone(31, 0), Some(30));
     }
 
     #[test]

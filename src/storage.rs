@@ -5,7 +5,11 @@
 use wallet_checkout_contract::{OrderId, SessionId};
 
 fn key(endpoint: &str, order: &OrderId) -> String {
-    format!("wallet-checkout:{endpoint}:{order}")
+    let mut key = String::from("wallet-checkout:");
+    key.push_str(endpoint);
+    key.push(':');
+    key.push_str(order.as_str());
+    key
 }
 
 fn storage() -> Option<web_sys::Storage> {

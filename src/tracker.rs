@@ -16,6 +16,24 @@ pub const WAIT_SECS: u64 = wallet_checkout_contract::MAX_WAIT_SECS;
 /// An unchanged answer after at least this long means the backend waited: ask again at once.
 pub const WAITED_MS: f64 = 15_000.0;
 
+/// The pauses the tracker keeps. `Pace::default()` is what ships; widget tests configure shorter
+/// ones (`config::Timing`), so they prove behaviour without waiting on the wall clock.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Pace {
+    /// Pause between polls while all is well (`POLL_INTERVAL_MS`).
+    pub poll_ms: u32,
+    /// Longest pause while failing (`MAX_BACKOFF_MS`).
+    pub max_backoff_ms: u32,
+    /// An unchanged answer after at least this long means the backend waited (`WAITED_MS`).
+    pub waited_ms: f64,
+}
+
+impl Default for Pace {
+    fn default() -> Self {
+        Self { poll_ms: POLL_INTERVAL_MS, max_backoff_ms: MAX_BACKOFF_MS, waited_ms: WAITED_MS }
+    }
+}
+
 /// What one poll of the backend produced.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Observation {
@@ -62,19 +80,24 @@ pub enum Trouble {
 /// between half and all of `POLL_INTERVAL_MS * 2^failures`, capped at `MAX_BACKOFF_MS`), never
 /// shorter than the pause a busy backend asked for. The tracker, the read of a remembered
 /// session after a reload and the cancel of an abandoned session all wait by it.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct Backoff {
     failures: u32,
     trouble: Option<Trouble>,
     retry_after_ms: u32,
+    pace: Pace,
 }
 
 impl Backoff {
+    pub fn with_pace(pace: Pace) -> Self {
+        Self { pace, ..Self::default() }
+    }
+
     /// Takes in one attempt's outcome: an answer clears the backoff, anything else adds to it.
     pub fn record(&mut self, observation: Observation) {
         let (trouble, retry_after_ms) = match observation {
             Observation::Status(_) => {
-                *self = Backoff::default();
+                *self = Backoff::with_pace(self.pace);
                 return;
             }
             Observation::Unreachable => (Trouble::Unreachable, 0),
@@ -99,18 +122,18 @@ impl Backoff {
     /// The pause before the next attempt. `jitter` is a random number in `[0, 1)`.
     pub fn delay_ms(&self, jitter: f64) -> u32 {
         if self.failures == 0 {
-            return POLL_INTERVAL_MS;
+            return self.pace.poll_ms;
         }
         let exponent = self.failures.min(16);
-        let ceiling = (POLL_INTERVAL_MS as u64) << exponent;
-        let ceiling = ceiling.min(MAX_BACKOFF_MS as u64) as f64;
+        let ceiling = (self.pace.poll_ms as u64) << exponent;
+        let ceiling = ceiling.min(self.pace.max_backoff_ms as u64) as f64;
         let jitter = jitter.clamp(0.0, 1.0);
         let backoff = (ceiling / 2.0 + ceiling / 2.0 * jitter) as u32;
         backoff.max(self.retry_after_ms)
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Tracker {
     status: SessionStatus,
     backoff: Backoff,
@@ -118,7 +141,11 @@ pub struct Tracker {
 
 impl Tracker {
     pub fn new(status: SessionStatus) -> Self {
-        Self { status, backoff: Backoff::default() }
+        Self::with_pace(status, Pace::default())
+    }
+
+    pub fn with_pace(status: SessionStatus, pace: Pace) -> Self {
+        Self { status, backoff: Backoff::with_pace(pace) }
     }
 
     /// The status the widget shows.
@@ -138,13 +165,13 @@ impl Tracker {
 
     /// Takes in one answer to a waiting read that took `answered_after_ms`. A backend that held
     /// the request until its wait ran out is asked again at once; one that answered at once does
-    /// not support waiting, and is polled every `POLL_INTERVAL_MS`.
+    /// not support waiting, and is polled every `POLL_INTERVAL_MS` (the pace's `poll_ms`).
     pub fn observe_wait(&mut self, observation: Observation, jitter: f64, answered_after_ms: f64) -> Next {
         let before = self.status;
         match self.observe(observation, jitter) {
             Next::PollAfter { .. }
                 if matches!(observation, Observation::Status(_))
-                    && (self.status != before || answered_after_ms >= WAITED_MS) =>
+                    && (self.status != before || answered_after_ms >= self.backoff.pace.waited_ms) =>
             {
                 Next::PollAfter { delay_ms: 0 }
             }
@@ -303,6 +330,20 @@ mod tests {
             "a Retry-After counts for the answer that carried it only"
         );
         assert!(!tracker.holds_off());
+    }
+
+    #[test]
+    fn a_configured_pace_sets_the_interval_and_the_cap() {
+        let pace = Pace { poll_ms: 20, max_backoff_ms: 100, waited_ms: 150.0 };
+        let mut tracker = Tracker::with_pace(Pending, pace);
+        assert_eq!(tracker.observe_wait(Observation::Status(Pending), 0.5, 40.0), Next::PollAfter { delay_ms: 20 });
+        assert_eq!(tracker.observe_wait(Observation::Status(Pending), 0.5, 200.0), Next::PollAfter { delay_ms: 0 });
+        for _ in 0..5 {
+            tracker.observe(Observation::Unreachable, 1.0);
+        }
+        assert_eq!(tracker.observe(Observation::Unreachable, 1.0), Next::PollAfter { delay_ms: 100 });
+        tracker.observe(Observation::Status(Pending), 0.0);
+        assert_eq!(tracker.observe(Observation::Unreachable, 1.0), Next::PollAfter { delay_ms: 40 }, "the reset keeps the pace");
     }
 
     #[test]

@@ -5,7 +5,7 @@
 
 use js_sys::Array;
 use std::time::Duration;
-use wallet_checkout::Widget;
+use wallet_checkout::{config::Timing, tracker::Pace, Widget};
 use wallet_checkout_contract::{Amount, Currency, OrderId, SessionId};
 use wasm_bindgen::{prelude::*, JsCast};
 use wasm_bindgen_test::*;
@@ -253,6 +253,20 @@ async fn sleep(duration: Duration) {
     wasm_bindgen_futures::JsFuture::from(promise).await.unwrap();
 }
 
+/// The widget's timing in these tests: every interval short, so that a test proves what happens
+/// after a timeout, a backoff or a pause without waiting seconds for it. (A request that is never
+/// answered times out after 1 s here instead of 10; a backend that does not wait is read every
+/// 50 ms instead of every 2 s.)
+fn quick() -> Timing {
+    Timing {
+        request_timeout_ms: 1_000,
+        retry_base_ms: 20,
+        wait_secs: 25,
+        pace: Pace { poll_ms: 50, max_backoff_ms: 200, waited_ms: 15_000.0 },
+        tick_ms: 500,
+    }
+}
+
 fn mount(attributes: &[(&str, &str)]) -> Mounted {
     let document = web_sys::window().unwrap().document().unwrap();
     let host: HtmlElement = document.create_element("wallet-checkout-test").unwrap().unchecked_into();
@@ -261,7 +275,7 @@ fn mount(attributes: &[(&str, &str)]) -> Mounted {
     }
     document.body().unwrap().append_child(&host).unwrap();
     listen_events(&host);
-    let widget = Widget::connect(host.clone());
+    let widget = Widget::connect_with(host.clone(), quick());
     Mounted { host, widget: Some(widget) }
 }
 
@@ -340,8 +354,9 @@ async fn it_says_paid_only_after_the_backend_says_succeeded() {
     backend.route("GET", "/orders/ord_1", 200, ORDER);
     backend.route("POST", "/sessions", 201, &session("pending", QR_ACTION));
     // A backend that does not wait answers at once: the widget reads again at its interval.
-    backend.route("GET", "/sessions/ses_1", 200, &session("processing", "null"));
-    backend.route("GET", "/sessions/ses_1", 200, &session("processing", "null"));
+    for _ in 0..10 {
+        backend.route("GET", "/sessions/ses_1", 200, &session("processing", "null"));
+    }
     backend.route("GET", "/sessions/ses_1", 200, &session("succeeded", "null"));
     let widget = backend.mount("en");
     widget.wait_for("the wallet list", |w| w.button("WeChat Pay").is_some()).await;
@@ -416,8 +431,11 @@ async fn text_from_the_network_is_rendered_as_text() {
 async fn the_locale_attribute_chooses_simplified_chinese() {
     let backend = Backend::new("the_locale_attribute_chooses_simplified_chinese");
     backend.route("GET", "/orders/ord_1", 200, ORDER);
-    let file = include_str!("../locales/zh-CN.json");
-    assert!(wallet_checkout::i18n::install_json(wallet_checkout::i18n::Locale::ZhCn, file));
+    // As the bundle ships it: the texts in key order (scripts/bundle.mjs).
+    let texts: std::collections::BTreeMap<String, String> =
+        serde_json::from_str(include_str!("../locales/zh-CN.json")).unwrap();
+    let shipped = serde_json::to_string(&texts.values().collect::<Vec<_>>()).unwrap();
+    assert!(wallet_checkout::i18n::install_json(wallet_checkout::i18n::Locale::ZhCn, &shipped));
     let widget = backend.mount("zh-CN");
     widget.wait_for("the wallet list", |w| w.all("button.wc-wallet").len() == 3).await;
     assert!(widget.text().contains("选择付款方式"));
@@ -435,9 +453,14 @@ async fn removing_the_widget_stops_tracking() {
     widget.wait_for("the wallet list", |w| w.button("WeChat Pay").is_some()).await;
     widget.button("WeChat Pay").unwrap().click();
     widget.wait_for("the QR code", |w| w.find("[data-testid=qr]").is_some()).await;
+    // The backend answers at once, so the widget reads the session every 50 ms (`quick`) ...
+    let reading = backend.count("GET /sessions/ses_1");
+    sleep(Duration::from_millis(500)).await;
+    assert!(backend.count("GET /sessions/ses_1") >= reading + 3, "the widget reads while it is mounted");
+    // ... and not once in ten of those intervals after it is removed.
     widget.widget.take();
     let before = backend.calls().len();
-    sleep(Duration::from_millis(2_500)).await;
+    sleep(Duration::from_millis(500)).await;
     assert_eq!(backend.calls().len(), before, "no request after removal");
     assert!(widget.find("[data-testid=qr]").is_none(), "the view is unmounted");
 }
@@ -495,8 +518,47 @@ async fn a_request_without_an_answer_times_out_and_is_retried() {
     backend.route("GET", "/orders/ord_1", 1, "");
     backend.route("GET", "/orders/ord_1", 200, ORDER);
     let widget = backend.mount("en");
+    widget.wait_for("the first request", |_| backend.count("GET /orders/ord_1") == 1).await;
+    assert!(backend.aborted().is_empty(), "not given up at once");
+    // The configured timeout is 1 s (`quick`): the unanswered request is aborted and tried again.
     widget.wait_long("the wallet list after the timeout", |w| w.all("button.wc-wallet").len() == 3).await;
+    assert_eq!(backend.aborted(), ["GET /orders/ord_1"], "the request that never answered was abandoned");
     assert_eq!(backend.count("GET /orders/ord_1"), 2);
+}
+
+/// A widget removed from the page while a payment is open, and put back (a framework that moves
+/// the element, a tab of the page's own), picks the same session up and reports the payment.
+#[wasm_bindgen_test]
+async fn a_widget_removed_and_added_back_during_a_payment_picks_it_up_and_fires_paid() {
+    let backend = Backend::new("removed_and_added_back");
+    backend.route("GET", "/orders/ord_1", 200, ORDER);
+    backend.route("POST", "/sessions", 201, &session("pending", QR_ACTION));
+    backend.route("GET", "/sessions/ses_1", 200, &session("pending", QR_ACTION));
+    wallet_checkout::element::define();
+    let document = web_sys::window().unwrap().document().unwrap();
+    let host: HtmlElement = document.create_element("wallet-checkout").unwrap().unchecked_into();
+    for (name, value) in [("endpoint", backend.prefix.as_str()), ("order", "ord_1"), ("locale", "en")] {
+        host.set_attribute(name, value).unwrap();
+    }
+    listen_events(&host);
+    document.body().unwrap().append_child(&host).unwrap();
+    let element = Mounted { host: host.clone(), widget: None };
+    element.wait_for("the wallet list", |w| w.button("WeChat Pay").is_some()).await;
+    element.button("WeChat Pay").unwrap().click();
+    element.wait_for("the QR code", |w| w.find("[data-testid=qr]").is_some()).await;
+
+    host.remove();
+    element.wait_for("the widget to stop", |w| w.find("[data-testid=qr]").is_none()).await;
+    // Paid on the phone while the widget was away: the next read after the pick-up says so.
+    backend.route("GET", "/sessions/ses_1", 200, &session("succeeded", "null"));
+    let reads = backend.count("GET /sessions/ses_1");
+    document.body().unwrap().append_child(&host).unwrap();
+
+    element.wait_for("the paid screen", |w| w.text().contains("Payment received")).await;
+    assert_eq!(backend.count("POST /sessions"), 1, "the session was picked up, not created again");
+    assert!(backend.count("GET /sessions/ses_1") > reads, "read again after the widget came back");
+    assert_eq!(element.events().iter().filter(|e| *e == "wallet-checkout:paid").count(), 1);
+    assert_eq!(element.event("paid", "sessionId").as_deref(), Some("ses_1"));
 }
 
 #[wasm_bindgen_test]
@@ -504,8 +566,10 @@ async fn malformed_status_answers_show_a_notice_while_tracking_goes_on() {
     let backend = Backend::new("malformed_status");
     backend.route("GET", "/orders/ord_1", 200, ORDER);
     backend.route("POST", "/sessions", 201, &session("pending", QR_ACTION));
-    backend.route("GET", "/sessions/ses_1", 200, "<html>oops</html>");
-    backend.route("GET", "/sessions/ses_1", 200, r#"{"id":"ses_1","status":"paid"}"#);
+    for _ in 0..4 {
+        backend.route("GET", "/sessions/ses_1", 200, "<html>oops</html>");
+        backend.route("GET", "/sessions/ses_1", 200, r#"{"id":"ses_1","status":"paid"}"#);
+    }
     backend.route("GET", "/sessions/ses_1", 200, &session("succeeded", "null"));
     let widget = backend.mount("en");
     widget.wait_for("the wallet list", |w| w.button("WeChat Pay").is_some()).await;
@@ -619,12 +683,14 @@ async fn a_waiting_read_about_another_order_is_an_unexpected_answer_and_tracking
     let backend = Backend::new("a_waiting_read_about_another_order");
     backend.route("GET", "/orders/ord_1", 200, ORDER);
     backend.route("POST", "/sessions", 201, &session("pending", QR_ACTION));
-    backend.route(
-        "GET",
-        "/sessions/ses_1",
-        200,
-        &session("succeeded", "null").replace("\"ord_1\"", "\"ord_other\""),
-    );
+    for _ in 0..8 {
+        backend.route(
+            "GET",
+            "/sessions/ses_1",
+            200,
+            &session("succeeded", "null").replace("\"ord_1\"", "\"ord_other\""),
+        );
+    }
     backend.route("GET", "/sessions/ses_1", 200, &session("succeeded", "null"));
     let widget = backend.mount("en");
     widget.wait_for("the wallet list", |w| w.button("WeChat Pay").is_some()).await;
@@ -659,7 +725,8 @@ async fn an_order_answer_about_another_order_is_a_bad_answer() {
 async fn a_failed_read_after_a_reload_keeps_the_session_and_tries_again() {
     let backend = Backend::new("a_failed_read_after_a_reload_keeps_the_session");
     backend.route("GET", "/orders/ord_1", 200, ORDER);
-    for _ in 0..3 {
+    // Each read is tried three times: three reads that fail.
+    for _ in 0..9 {
         backend.route("GET", "/sessions/ses_1", 503, r#"{"error":{"code":"internal","message":"x"}}"#);
     }
     backend.route("GET", "/sessions/ses_1", 200, &session("succeeded", "null"));

@@ -153,7 +153,15 @@ impl Amount {
 
     /// Plain decimal form without grouping or symbol (`"19.99"`), for logs and fallbacks.
     pub fn to_decimal_string(&self) -> String {
-        self.currency.decimal_string(u128::from(self.minor_units))
+        // In 64-bit arithmetic: the widget formats money with this, and 128-bit division would
+        // bring its own routines into the module.
+        let mut digits = Vec::with_capacity(20);
+        let mut rest = self.minor_units;
+        while rest > 0 || digits.is_empty() {
+            digits.push(b'0' + (rest % 10) as u8);
+            rest /= 10;
+        }
+        self.currency.point(digits)
     }
 }
 
@@ -161,14 +169,31 @@ impl Currency {
     /// `minor_units` of this currency in plain decimal form (`"19.99"`), exact for any total, so
     /// that sums of many amounts (reports) are written without rounding.
     pub fn decimal_string(&self, minor_units: u128) -> String {
-        let digits = minor_units.to_string();
-        let exponent = self.exponent() as usize;
-        if exponent == 0 {
-            return digits;
+        let mut digits = Vec::with_capacity(40);
+        let mut rest = minor_units;
+        while rest > 0 || digits.is_empty() {
+            digits.push(b'0' + (rest % 10) as u8);
+            rest /= 10;
         }
-        let padded = format!("{digits:0>width$}", width = exponent + 1);
-        let (whole, fraction) = padded.split_at(padded.len() - exponent);
-        format!("{whole}.{fraction}")
+        self.point(digits)
+    }
+
+    /// Decimal digits, least significant first, with the decimal point where the minor unit
+    /// says (written digit by digit rather than with `format!`, which the widget keeps out of its
+    /// module).
+    fn point(&self, mut digits: Vec<u8>) -> String {
+        let exponent = self.exponent() as usize;
+        while digits.len() <= exponent {
+            digits.push(b'0');
+        }
+        let mut out = String::with_capacity(digits.len() + 1);
+        for (place, digit) in digits.iter().enumerate().rev() {
+            out.push(char::from(*digit));
+            if place == exponent && exponent > 0 {
+                out.push('.');
+            }
+        }
+        out
     }
 }
 

@@ -1,31 +1,83 @@
-//! The widget's views. One generic view draws every screen the `screen` module describes, so the
-//! bundle carries the code for a handful of element shapes rather than one per screen.
+//! The widget's views, drawn as plain elements: the frame (order summary, screen, notice, live
+//! regions) once, and each screen by one function from the screen's data (`draw`), so the module
+//! carries one renderer rather than a view type per screen. Leptos's effects keep them in step
+//! with the controller's signals and are disposed with the widget's reactive owner.
 
-mod countdown;
-mod qr_code;
 mod wallet_mark;
 
-pub use countdown::Countdown;
-pub use qr_code::QrCode;
-
 use crate::{
+    browser::{self, Timer},
     checkout::Checkout,
     config::ConfigError,
+    dom::Dom,
     i18n::{Key, Locale},
-    screen::{self, Act, Action, Facts, Icon, Screen, TextKind},
+    qr::QrMatrix,
+    screen::{self, Act, Facts, Icon, Screen, TextKind},
 };
 use leptos::prelude::*;
-use wallet_checkout_contract::{OrderResponse, WalletOption};
+use wallet_checkout_contract::OrderResponse;
 use wallet_mark::{wallet_mark, Shape, PROBLEM_ICON, SUCCESS_ICON};
+use wasm_bindgen::{closure::Closure, JsCast};
+use web_sys::Element;
 
-/// The whole widget for one order.
-#[component]
-pub fn WalletCheckout(checkout: Checkout) -> impl IntoView {
+/// What the drawn screen needs while it is shown.
+#[derive(Default)]
+struct Drawn {
+    /// Whether a screen was drawn before.
+    shown: bool,
+    /// The action of each button, by the index in its `data-act`.
+    acts: Vec<Act>,
+    /// The order summary drawn last.
+    summary: Option<Element>,
+    /// The paragraph that says whether the link was copied.
+    copy_result: Option<Element>,
+    /// The countdown's timer.
+    _countdown: Option<Timer>,
+}
+
+/// Mounts the whole widget for one order into `root`; answers the frame, which the caller
+/// removes when the widget goes. Call under the widget's reactive owner.
+pub fn mount(root: &web_sys::ShadowRoot, checkout: Checkout) -> Option<Element> {
+    let dom = Dom::of(root)?;
     let locale = checkout.locale;
-    let current = move || {
+    let frame = frame(&dom, locale)?;
+    let at = Some(&frame);
+    let body = dom.add(at, "div", &[])?;
+    let notice = dom.add(at, "p", &[("class", "wc-notice"), ("role", "status"), ("data-testid", "notice")])?;
+    let hidden = [("class", "wc-visually-hidden"), ("role", "status")];
+    let announcer = dom.add(at, "p", &[hidden[0], hidden[1], ("data-testid", "announcer")])?;
+    let time_announcer = dom.add(at, "p", &[hidden[0], hidden[1], ("data-testid", "time-announcer")])?;
+    let _ = root.append_child(&frame);
+
+    let drawn = StoredValue::new_local(Drawn::default());
+    // Whether focus is in the widget, so that it follows the screen (see `focus_heading`).
+    let had_focus = StoredValue::new(false);
+    let listeners = StoredValue::new_local(vec![
+        listen(&frame, "focusin", move |_| {
+            had_focus.try_set_value(true);
+        }),
+        // Focus that leaves for the page (not for a node that is being replaced) is gone.
+        listen(&frame, "focusout", move |event| {
+            let left = event.dyn_ref::<web_sys::FocusEvent>().is_some_and(|e| e.related_target().is_some());
+            if left {
+                had_focus.try_set_value(false);
+            }
+        }),
+        listen(&body, "click", move |event| {
+            if let Some(act) = clicked_act(&event, drawn) {
+                checkout.act(act);
+            }
+        }),
+    ]);
+    on_cleanup(move || drop(listeners.try_update_value(std::mem::take)));
+
+    // The screen, drawn again whenever the stage (or what it shows) changes.
+    let root_box = frame.clone();
+    Effect::new(move |_| {
+        let frame = &root_box;
         let stage = checkout.stage.get();
-        let requested = checkout.qr_requested.get();
-        checkout.order.with(|order| {
+        let qr_requested = checkout.qr_requested.get();
+        let (screen, summary) = checkout.order.with(|order| {
             let wallets = order.as_ref().map(|o| o.wallets.as_slice()).unwrap_or_default();
             let money = |amount: &wallet_checkout_contract::Amount| checkout.money(amount);
             let openable = |url: &str| checkout.is_openable(url);
@@ -35,57 +87,67 @@ pub fn WalletCheckout(checkout: Checkout) -> impl IntoView {
                 wallets,
                 money: &money,
                 openable: &openable,
-                web_address: &crate::browser::is_web_address,
-                qr_requested: requested,
+                web_address: &browser::is_web_address,
+                qr_requested,
             };
-            screen::screen(&stage, &facts)
-        })
-    };
-    let had_focus = StoredValue::new(false);
-    follow_focus(checkout, had_focus);
-    view! {
-        <div
-            class="wc-root"
-            dir=direction(locale)
-            lang=locale.tag()
-            data-testid="wallet-checkout"
-            on:focusin=move |_| had_focus.set_value(true)
-            on:focusout=move |event: web_sys::FocusEvent| {
-                // Focus that leaves for the page (not for a node that is being replaced) is gone.
-                if event.related_target().is_some() {
-                    had_focus.set_value(false);
-                }
+            let summary = order.as_ref().and_then(|order| self::summary(&dom, checkout, order));
+            (screen::screen(&stage, &facts), summary)
+        });
+        announcer.set_text_content(Some(&screen.announcement()));
+        let mut next = Drawn { shown: true, summary, ..Drawn::default() };
+        let Some(section) = draw(&dom, &screen, &mut next.acts) else { return };
+        next.copy_result = section.query_selector("[data-testid=copy-result]").ok().flatten();
+        if let Some(secs) = screen.countdown {
+            next._countdown = countdown(&section, checkout, secs);
+        }
+        body.replace_children_with_node_1(&section);
+        if let Some(summary) = &next.summary {
+            let _ = frame.insert_before(summary, Some(&body));
+        }
+        let previous = drawn.try_update_value(|d| std::mem::replace(d, next));
+        if let Some(previous) = &previous {
+            if let Some(old) = &previous.summary {
+                old.remove();
             }
-        >
-            {move || checkout.order.get().map(|order| summary(checkout, order))}
-            {move || screen_view(checkout, current())}
-            <p class="wc-notice" role="status" data-testid="notice">
-                {move || checkout.notice.get().map(|key| locale.text(key))}
-            </p>
-            <p class="wc-visually-hidden" role="status" data-testid="announcer">
-                {move || current().announcement()}
-            </p>
-            <p class="wc-visually-hidden" role="status" data-testid="time-announcer">
-                {move || checkout.announcement.get()}
-            </p>
-        </div>
-    }
+        }
+        show_copied(checkout, drawn);
+        if previous.is_some_and(|p| p.shown) && had_focus.try_get_value() == Some(true) {
+            focus_heading(checkout);
+        }
+    });
+    // The passing texts: the notice, the time left, whether the link was copied.
+    Effect::new(move |_| {
+        notice.set_text_content(checkout.notice.get().map(|key| locale.text(key)));
+        time_announcer.set_text_content(Some(&checkout.announcement.get()));
+        checkout.copied.track();
+        show_copied(checkout, drawn);
+    });
+    Some(frame)
+}
+
+/// The widget's outer box.
+fn frame(dom: &Dom, locale: Locale) -> Option<Element> {
+    let attributes =
+        [("class", "wc-root"), ("dir", direction(locale)), ("lang", locale.tag()), ("data-testid", "wallet-checkout")];
+    dom.add(None, "div", &attributes)
+}
+
+/// Calls `handler` for each `event` on `target` while the answered closure lives.
+fn listen(target: &Element, event: &str, handler: impl Fn(web_sys::Event) + 'static) -> Closure<dyn Fn(web_sys::Event)> {
+    let closure = Closure::<dyn Fn(web_sys::Event)>::new(handler);
+    let _ = target.add_event_listener_with_callback(event, closure.as_ref().unchecked_ref());
+    closure
 }
 
 /// The widget when its attributes are unusable: an explanation and nothing else, until the
-/// attributes change.
-#[component]
-pub fn Misconfigured(error: ConfigError, locale: Locale) -> impl IntoView {
-    let screen = screen::misconfigured(locale, &error);
-    view! {
-        <div class="wc-root" dir=direction(locale) lang=locale.tag() data-testid="wallet-checkout">
-            <section class="wc-screen" role="alert" data-testid="config-error" data-attribute=error.attribute()>
-                {glyph("wc-screen__icon wc-screen__icon--problem", "currentColor", &PROBLEM_ICON)}
-                <h2 class="wc-screen__title">{screen.title}</h2>
-                {screen.texts.into_iter().map(|t| view! { <p class="wc-screen__text">{t.text}</p> }).collect_view()}
-            </section>
-        </div>
-    }
+/// attributes change. Drawn without a controller.
+pub fn misconfigured(root: &web_sys::ShadowRoot, error: &ConfigError, locale: Locale) -> Option<Element> {
+    let dom = Dom::of(root)?;
+    let frame = frame(&dom, locale)?;
+    let section = draw(&dom, &screen::misconfigured(locale, error), &mut Vec::new())?;
+    let _ = frame.append_child(&section);
+    let _ = root.append_child(&frame);
+    Some(frame)
 }
 
 fn direction(locale: Locale) -> &'static str {
@@ -97,171 +159,230 @@ fn direction(locale: Locale) -> &'static str {
 }
 
 /// What is being paid and how much.
-fn summary(checkout: Checkout, order: OrderResponse) -> impl IntoView {
+fn summary(dom: &Dom, checkout: Checkout, order: &OrderResponse) -> Option<Element> {
     let locale = checkout.locale;
-    view! {
-        <div class="wc-summary">
-            <div class="wc-summary__text">
-                <span class="wc-summary__label">{locale.text(Key::Total)}</span>
-                <span class="wc-summary__description">{order.order.description}</span>
-            </div>
-            <span class="wc-summary__amount" data-testid="amount">{checkout.money(&order.order.amount)}</span>
-            {(!order.livemode).then(|| view! { <span class="wc-badge" data-testid="test-mode">{locale.text(Key::TestMode)}</span> })}
-        </div>
+    let summary = dom.add(None, "div", &[("class", "wc-summary")])?;
+    let at = Some(&summary);
+    let text = dom.add(at, "div", &[("class", "wc-summary__text")]);
+    dom.add_text(text.as_ref(), "span", &[("class", "wc-summary__label")], locale.text(Key::Total));
+    dom.add_text(text.as_ref(), "span", &[("class", "wc-summary__description")], &order.order.description);
+    let amount = checkout.money(&order.order.amount);
+    dom.add_text(at, "span", &[("class", "wc-summary__amount"), ("data-testid", "amount")], &amount);
+    if !order.livemode {
+        dom.add_text(at, "span", &[("class", "wc-badge"), ("data-testid", "test-mode")], locale.text(Key::TestMode));
     }
+    Some(summary)
 }
 
-/// Any screen.
-fn screen_view(checkout: Checkout, screen: Screen) -> impl IntoView {
-    let icon = match screen.icon {
-        Icon::None => None,
-        Icon::Spinner => Some(view! { <span class="wc-spinner" aria-hidden="true"></span> }.into_any()),
-        Icon::Success => {
-            Some(glyph("wc-screen__icon wc-screen__icon--success", "none", &SUCCESS_ICON).into_any())
-        }
-        Icon::Problem => {
-            Some(glyph("wc-screen__icon wc-screen__icon--problem", "none", &PROBLEM_ICON).into_any())
-        }
-    };
-    let texts = screen
-        .texts
-        .into_iter()
-        .map(|text| {
-            let class = match text.kind {
-                TextKind::Body => "wc-screen__text",
-                TextKind::Hint => "wc-screen__text wc-screen__text--hint",
-                TextKind::Error => "wc-screen__text wc-screen__text--error",
-            };
-            view! { <p class=class>{text.text}</p> }
-        })
-        .collect_view();
-    let wallets = (!screen.wallets.is_empty()).then(|| {
-        let buttons = screen.wallets.into_iter().map(|wallet| wallet_button(checkout, wallet)).collect_view();
-        view! { <ul class="wc-wallets" role="list">{buttons}</ul> }
-    });
-    let qr =
-        screen.qr.map(|qr| view! { <div class="wc-qr"><QrCode payload=qr.payload label=qr.label/></div> });
-    let countdown =
-        screen.countdown.map(|secs| view! { <Countdown checkout=checkout expires_in_secs=secs/> });
-    let copied = move || checkout.copied.get().map(|key| checkout.locale.text(key));
-    let actions = screen.actions.into_iter().map(|action| action_view(checkout, action)).collect_view();
-    view! {
-        <section
-            class="wc-screen"
-            role=screen.alert.then_some("alert")
-            data-testid=screen.name
-            data-status=screen.status
-        >
-            {icon}
-            {screen.title.map(|title| view! { <h2 class="wc-screen__title" tabindex="-1" data-focus>{title}</h2> })}
-            {qr}
-            {texts}
-            {wallets}
-            {countdown}
-            <div class="wc-actions">{actions}</div>
-            <p class="wc-screen__text wc-screen__text--hint" data-testid="copy-result">{copied}</p>
-        </section>
+/// Draws any screen: its `<section>`, with each button's action pushed to `acts` (the button's
+/// `data-act` is the index).
+fn draw(dom: &Dom, screen: &Screen, acts: &mut Vec<Act>) -> Option<Element> {
+    let mut attributes = vec![("class", "wc-screen"), ("data-testid", screen.name)];
+    if screen.alert {
+        attributes.push(("role", "alert"));
     }
-}
-
-fn wallet_button(checkout: Checkout, wallet: WalletOption) -> impl IntoView {
-    let mark = match wallet_mark(wallet.id.as_str()) {
-        Some((background, shapes)) => glyph("wc-mark", background, shapes).into_any(),
-        None => {
-            let initial: String = wallet.name.chars().take(1).collect();
-            view! { <span class="wc-mark wc-mark--initial" aria-hidden="true">{initial}</span> }.into_any()
-        }
-    };
-    let name = wallet.name.clone();
-    let id = wallet.id.to_string();
-    view! {
-        <li>
-            <button type="button" class="wc-wallet" data-wallet=id on:click=move |_| checkout.pick(wallet.clone())>
-                {mark}
-                <span class="wc-wallet__name">{name}</span>
-            </button>
-        </li>
+    if let Some(status) = screen.status {
+        attributes.push(("data-status", status));
     }
-}
-
-fn action_view(checkout: Checkout, action: Action) -> impl IntoView {
-    let class = if action.primary { "wc-button" } else { "wc-button wc-button--quiet" };
-    match action.act {
-        Act::Open { href, new_tab } => view! {
-            <a
-                class=class
-                href=href
-                target=new_tab.then_some("_blank")
-                rel=new_tab.then_some("noopener noreferrer")
-                data-testid=action.test_id
-            >
-                {action.label}
-            </a>
+    if let Some(attribute) = screen.attribute {
+        attributes.push(("data-attribute", attribute));
+    }
+    let section = dom.add(None, "section", &attributes)?;
+    let at = Some(&section);
+    match screen.icon {
+        Icon::None => {}
+        Icon::Spinner => {
+            dom.add(at, "span", &[("class", "wc-spinner"), ("aria-hidden", "true")]);
         }
-        .into_any(),
-        act => {
-            let expanded = matches!(act, Act::ToggleQr).then_some("false");
-            view! {
-                <button
-                    type="button"
-                    class=class
-                    aria-expanded=expanded
-                    data-testid=action.test_id
-                    on:click=move |_| checkout.act(act.clone())
-                >
-                    {action.label}
-                </button>
+        Icon::Success => glyph(dom, at, "wc-screen__icon wc-screen__icon--success", "none", &SUCCESS_ICON),
+        Icon::Problem => glyph(dom, at, "wc-screen__icon wc-screen__icon--problem", "none", &PROBLEM_ICON),
+    }
+    if let Some(title) = &screen.title {
+        dom.add_text(at, "h2", &[("class", "wc-screen__title"), ("tabindex", "-1"), ("data-focus", "")], title);
+    }
+    if let Some(qr) = &screen.qr {
+        let frame = dom.add(at, "div", &[("class", "wc-qr")]);
+        qr_code(dom, frame.as_ref(), &qr.payload, &qr.label);
+    }
+    for text in &screen.texts {
+        let class = match text.kind {
+            TextKind::Body => "wc-screen__text",
+            TextKind::Hint => "wc-screen__text wc-screen__text--hint",
+            TextKind::Error => "wc-screen__text wc-screen__text--error",
+        };
+        dom.add_text(at, "p", &[("class", class)], &text.text);
+    }
+    if !screen.wallets.is_empty() {
+        let list = dom.add(at, "ul", &[("class", "wc-wallets"), ("role", "list")]);
+        for wallet in &screen.wallets {
+            let item = dom.add(list.as_ref(), "li", &[]);
+            let index = act_index(acts, Act::Pick(wallet.clone()));
+            let button = dom.add(
+                item.as_ref(),
+                "button",
+                &[("type", "button"), ("class", "wc-wallet"), ("data-wallet", wallet.id.as_str()), ("data-act", &index)],
+            );
+            match wallet_mark(wallet.id.as_str()) {
+                Some((background, shapes)) => glyph(dom, button.as_ref(), "wc-mark", background, shapes),
+                None => {
+                    let initial: String = wallet.name.chars().take(1).collect();
+                    let attributes = [("class", "wc-mark wc-mark--initial"), ("aria-hidden", "true")];
+                    dom.add_text(button.as_ref(), "span", &attributes, &initial);
+                }
             }
-            .into_any()
+            dom.add_text(button.as_ref(), "span", &[("class", "wc-wallet__name")], &wallet.name);
         }
     }
+    if screen.countdown.is_some() {
+        dom.add(at, "p", &[("class", "wc-countdown"), ("data-testid", "countdown")]);
+    }
+    let actions = dom.add(at, "div", &[("class", "wc-actions")]);
+    for action in &screen.actions {
+        let class = if action.primary { "wc-button" } else { "wc-button wc-button--quiet" };
+        let link = match &action.act {
+            Act::Open { href, new_tab: true } => {
+                Some(vec![("href", href.as_str()), ("target", "_blank"), ("rel", "noopener noreferrer")])
+            }
+            Act::Open { href, new_tab: false } => Some(vec![("href", href.as_str())]),
+            _ => None,
+        };
+        match link {
+            Some(mut attributes) => {
+                attributes.extend([("class", class), ("data-testid", action.test_id)]);
+                dom.add_text(actions.as_ref(), "a", &attributes, &action.label);
+            }
+            None => {
+                let index = act_index(acts, action.act.clone());
+                let mut attributes =
+                    vec![("type", "button"), ("class", class), ("data-testid", action.test_id), ("data-act", &index)];
+                if action.act == Act::ToggleQr {
+                    attributes.push(("aria-expanded", "false"));
+                }
+                dom.add_text(actions.as_ref(), "button", &attributes, &action.label);
+            }
+        }
+    }
+    dom.add(at, "p", &[("class", "wc-screen__text wc-screen__text--hint"), ("data-testid", "copy-result")]);
+    Some(section)
+}
+
+/// Keeps `act` for a button and answers the button's `data-act`.
+fn act_index(acts: &mut Vec<Act>, act: Act) -> String {
+    acts.push(act);
+    crate::text::digits(acts.len() as u64 - 1)
+}
+
+/// The action of the button a click landed on (by its `data-act`), if any: one click listener
+/// serves every button of every screen.
+fn clicked_act(event: &web_sys::Event, drawn: StoredValue<Drawn, LocalStorage>) -> Option<Act> {
+    let target = event.target()?.dyn_into::<Element>().ok()?;
+    let index = target.closest("[data-act]").ok()??.get_attribute("data-act")?.parse::<usize>().ok()?;
+    drawn.try_with_value(|d| d.acts.get(index).cloned()).flatten()
+}
+
+fn show_copied(checkout: Checkout, drawn: StoredValue<Drawn, LocalStorage>) {
+    let text = checkout.copied.try_get_untracked().flatten().map(|key| checkout.locale.text(key));
+    drawn.try_with_value(|d| {
+        if let Some(paragraph) = &d.copy_result {
+            paragraph.set_text_content(text);
+        }
+    });
+}
+
+/// The time left to pay, counted down from the seconds the backend reported (not from the
+/// shopper's clock, which may be wrong), using the browser's monotonic clock in between. Screen
+/// readers hear it at a few milestones, not every second; at zero the widget asks the backend.
+fn countdown(section: &Element, checkout: Checkout, expires_in_secs: u64) -> Option<Timer> {
+    let paragraph = section.query_selector("[data-testid=countdown]").ok().flatten()?;
+    let locale = checkout.locale;
+    let read_at = checkout.session_read_at.get_untracked();
+    let show = move |paragraph: &Element, secs: u64| {
+        paragraph.set_text_content(Some(&locale.format(Key::ExpiresIn, &[("time", &screen::clock(secs))])));
+    };
+    show(&paragraph, expires_in_secs);
+    let mut left = expires_in_secs;
+    Timer::repeat(checkout.timing().tick_ms, move || {
+        let elapsed = ((browser::now_ms() - read_at) / 1000.0).max(0.0) as u64;
+        let now = expires_in_secs.saturating_sub(elapsed);
+        if now == left {
+            return;
+        }
+        let before = std::mem::replace(&mut left, now);
+        show(&paragraph, now);
+        if let Some(mark) = screen::milestone(before, now) {
+            checkout.announcement.try_set(locale.format(Key::TimeLeft, &[("time", &screen::clock(mark))]));
+        }
+        if now == 0 {
+            // The backend decides whether the session expired; ask it now.
+            checkout.poll_now();
+        }
+    })
+}
+
+/// A QR code as inline SVG: dark modules on a light square with the quiet zone, whatever the
+/// theme, so that every scanner reads it. A payload too long for any code (refused before it is
+/// shown) leaves its text alternative instead.
+fn qr_code(dom: &Dom, parent: Option<&Element>, payload: &str, label: &str) {
+    let Some(matrix) = QrMatrix::encode(payload) else {
+        dom.add_text(parent, "p", &[("class", "wc-screen__text wc-screen__text--error"), ("role", "alert")], label);
+        return;
+    };
+    let size = crate::text::digits(matrix.view_size() as u64);
+    let mut view_box = String::from("0 0 ");
+    view_box.push_str(&size);
+    view_box.push(' ');
+    view_box.push_str(&size);
+    let modules = crate::text::digits(matrix.width() as u64);
+    let svg = dom.add_svg(
+        parent,
+        "svg",
+        &[
+            ("class", "wc-qr__code"),
+            ("role", "img"),
+            ("aria-label", label),
+            ("viewBox", &view_box),
+            ("shape-rendering", "crispEdges"),
+            ("data-testid", "qr"),
+            ("data-modules", &modules),
+        ],
+    );
+    dom.add_svg(svg.as_ref(), "rect", &[("width", &size), ("height", &size), ("fill", "#ffffff")]);
+    dom.add_svg(svg.as_ref(), "path", &[("d", &matrix.svg_path()), ("fill", "#000000")]);
 }
 
 /// A decorative 24 × 24 glyph: an optional rounded background and its shapes.
-fn glyph(class: &'static str, background: &'static str, shapes: &'static [Shape]) -> impl IntoView {
-    let backdrop = (background != "none" && background != "currentColor")
-        .then(|| view! { <rect width="24" height="24" rx="6" fill=background></rect> });
-    let paths = shapes
-        .iter()
-        .map(|shape| {
-            let (fill, stroke) = if shape.stroke { ("none", Some(shape.color)) } else { (shape.color, None) };
-            view! {
-                <path
-                    d=shape.d
-                    fill=fill
-                    stroke=stroke
-                    stroke-width=shape.stroke.then_some("2")
-                    stroke-linecap=shape.stroke.then_some("round")
-                    stroke-linejoin=shape.stroke.then_some("round")
-                ></path>
-            }
-        })
-        .collect_view();
-    view! {
-        <svg class=class viewBox="0 0 24 24" aria-hidden="true" focusable="false">
-            {backdrop}
-            {paths}
-        </svg>
+fn glyph(dom: &Dom, parent: Option<&Element>, class: &str, background: &str, shapes: &[Shape]) {
+    let attributes = [("class", class), ("viewBox", "0 0 24 24"), ("aria-hidden", "true"), ("focusable", "false")];
+    let svg = dom.add_svg(parent, "svg", &attributes);
+    if background != "none" && background != "currentColor" {
+        let backdrop = [("width", "24"), ("height", "24"), ("rx", "6"), ("fill", background)];
+        dom.add_svg(svg.as_ref(), "rect", &backdrop);
+    }
+    for shape in shapes {
+        let mut attributes = vec![("d", shape.d)];
+        if shape.stroke {
+            attributes.extend([
+                ("fill", "none"),
+                ("stroke", shape.color),
+                ("stroke-width", "2"),
+                ("stroke-linecap", "round"),
+                ("stroke-linejoin", "round"),
+            ]);
+        } else {
+            attributes.push(("fill", shape.color));
+        }
+        dom.add_svg(svg.as_ref(), "path", &attributes);
     }
 }
 
 /// When the screen changes under a shopper who was using the widget (the button they pressed is
 /// gone), focus moves to the new screen's heading instead of falling back to the page.
-fn follow_focus(checkout: Checkout, had_focus: StoredValue<bool>) {
-    Effect::new(move |previous: Option<()>| {
-        checkout.stage.track();
-        if previous.is_none() || !had_focus.get_value() {
-            return;
+fn focus_heading(checkout: Checkout) {
+    let Some(host) = checkout.host() else { return };
+    browser::request_animation_frame(move || {
+        let target = host.shadow_root().and_then(|root| root.query_selector("[data-focus]").ok().flatten());
+        if let Some(target) = target.and_then(|t| t.dyn_into::<web_sys::HtmlElement>().ok()) {
+            let _ = target.focus();
         }
-        let Some(host) = checkout.host() else { return };
-        crate::browser::request_animation_frame(move || {
-            let target =
-                host.shadow_root().and_then(|root| root.query_selector("[data-focus]").ok().flatten());
-            if let Some(target) =
-                target.and_then(|t| wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlElement>(t).ok())
-            {
-                let _ = target.focus();
-            }
-        });
     });
 }

@@ -1,7 +1,7 @@
-// The bytes a shopper's browser downloads to show the wallet list and then a QR code (English: the
-// loader, the glue and the module; the stylesheet and the English texts are inside the module;
-// the QR code is drawn by the module, so nothing more is fetched). Sizes are deterministic, so
-// they are checked as a budget here; timings live in `make bench` (docs/benchmarks.md).
+// The bytes a shopper's browser downloads to see a drawn QR code (English): the loader, the glue and
+// the module, which hold everything else (the stylesheet, the English texts and the QR encoder are
+// inside the module; nothing is loaded after the wallet list). Sizes are deterministic, so they are
+// checked as a budget here; timings live in `make bench` (docs/benchmarks.md).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -11,10 +11,12 @@ import { brotliCompressSync, constants } from 'node:zlib';
 const DIST = resolve(import.meta.dirname, '../../dist/wallet-checkout');
 
 /**
- * Brotli bytes allowed for the English first paint. The project's target is 45 KiB; the bundle is
- * not there yet (see docs/benchmarks.md for where the bytes go). This budget stops it growing.
+ * Brotli (quality 11) bytes allowed to a drawn QR code. The project's budget is 60,000 B; this
+ * limit sits just above the last measured build (54,785 B, docs/benchmarks.md) and moves down with
+ * every gain, so the bundle cannot grow back unnoticed. A change that needs more must say why
+ * where it raises this number.
  */
-const BUDGET_BROTLI_BYTES = 110 * 1024;
+const BUDGET_BROTLI_BYTES = 55_000;
 
 function brotli(bytes) {
   return brotliCompressSync(bytes, { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } }).length;
@@ -26,11 +28,16 @@ export function firstPaintFiles() {
   return names.map((name) => ({ name, bytes: readFileSync(join(DIST, name)) }));
 }
 
-test('the English first paint fits the byte budget', () => {
+test('everything to a drawn QR code fits the byte budget', () => {
   const files = firstPaintFiles();
-  assert.equal(files.length, 3, files.map((f) => f.name).join(', '));
+  assert.deepEqual(
+    files.map((f) => f.name.replace(/\.[0-9a-f]{12}\./, '.<hash>.')).sort(),
+    ['wallet-checkout.<hash>.js', 'wallet-checkout.<hash>.wasm', 'wallet-checkout.js'],
+    'the loader, the glue and the module, and nothing else',
+  );
   const total = files.reduce((sum, file) => sum + brotli(file.bytes), 0);
   assert.ok(total <= BUDGET_BROTLI_BYTES, `${total} brotli bytes > ${BUDGET_BROTLI_BYTES}`);
+  assert.ok(BUDGET_BROTLI_BYTES <= 60_000, "the project's budget");
 });
 
 test('every precompressed copy matches its file', () => {

@@ -1,0 +1,17 @@
+// The bytes to a drawn QR code: each file a shopper downloads (loader, glue, module), raw and
+// brotli (quality 11, as the server's precompressed copies), and their brotli total.
+// usage: node scripts/sizes.mjs [DIST]   (default dist/wallet-checkout)
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { brotliCompressSync, constants } from 'node:zlib';
+
+const dist = resolve(process.argv[2] ?? join(import.meta.dirname, '../dist/wallet-checkout'));
+const integrity = JSON.parse(readFileSync(join(dist, 'integrity.json'), 'utf8'));
+let total = 0;
+for (const name of Object.keys(integrity).filter((n) => !n.endsWith('.json'))) {
+  const bytes = readFileSync(join(dist, name));
+  const brotli = brotliCompressSync(bytes, { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } }).length;
+  total += brotli;
+  console.log(`${name}\t${bytes.length} raw\t${brotli} brotli`);
+}
+console.log(`total\t\t${total} brotli`);
