@@ -82,7 +82,13 @@ struct Call<'a> {
 
 impl Default for Call<'_> {
     fn default() -> Self {
-        Self { body: None, idempotency_key: None, attempts: REQUEST_ATTEMPTS, timeout_ms: 0, keepalive: false }
+        Self {
+            body: None,
+            idempotency_key: None,
+            attempts: REQUEST_ATTEMPTS,
+            timeout_ms: 0,
+            keepalive: false,
+        }
     }
 }
 
@@ -145,7 +151,14 @@ impl Api {
     /// Cancels a session. Any success status is an answer, whatever its body; the request is
     /// sent with `keepalive`, so it goes on when the shopper leaves the page.
     pub async fn cancel_session(&self, id: &SessionId) -> Result<(), ApiError> {
-        match self.call("POST", &["/sessions/", id.as_str(), "/cancel"], Call { keepalive: true, ..Call::default() }).await {
+        match self
+            .call(
+                "POST",
+                &["/sessions/", id.as_str(), "/cancel"],
+                Call { keepalive: true, ..Call::default() },
+            )
+            .await
+        {
             Ok(_) | Err(ApiError::BadAnswer) => Ok(()),
             Err(error) => Err(error),
         }

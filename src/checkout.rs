@@ -237,7 +237,8 @@ impl Checkout {
     }
 
     fn emit(self, kind: EventKind, subject: &Subject) {
-        let Some((order, host)) = self.env.try_with_value(|env| (env.config.order.clone(), env.host.clone())) else {
+        let Some((order, host)) = self.env.try_with_value(|env| (env.config.order.clone(), env.host.clone()))
+        else {
             return;
         };
         let detail = match subject {
@@ -259,14 +260,16 @@ impl Checkout {
     fn spawn(self, job: Job, for_widget: Option<bool>) {
         let round = self.round();
         // Taken now: a cancel must go out even if the widget is removed before the task starts.
-        let Some(context) = self.env.try_with_value(|env| (env.api.clone(), env.config.clone(), env.timing)) else {
+        let Some(context) = self.env.try_with_value(|env| (env.api.clone(), env.config.clone(), env.timing))
+        else {
             return;
         };
         let task = async move { self.work(job, round, context).await };
         match for_widget {
             None => leptos::task::spawn_local(task),
             Some(widget) => {
-                let owner = self.env.try_with_value(|env| if widget { env.owner.clone() } else { env.round.clone() });
+                let owner =
+                    self.env.try_with_value(|env| if widget { env.owner.clone() } else { env.round.clone() });
                 if let Some(owner) = owner {
                     owner.with(|| spawn_local_scoped_with_cancellation(task));
                 }
@@ -412,7 +415,9 @@ impl Checkout {
             }
             match answer {
                 Some(Ok(session)) => return self.send(Message::Resumed { round, session }),
-                Some(Err(error)) if error.is_not_found() => return self.send(Message::ResumeUnknown { round }),
+                Some(Err(error)) if error.is_not_found() => {
+                    return self.send(Message::ResumeUnknown { round })
+                }
                 Some(Err(error)) => {
                     backoff.record(Observation::of_error(error));
                     self.show_trouble(backoff.trouble());

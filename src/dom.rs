@@ -23,18 +23,34 @@ impl Dom {
     }
 
     /// An SVG element, as `add`.
-    pub fn add_svg(&self, parent: Option<&Element>, tag: &str, attributes: &[(&str, &str)]) -> Option<Element> {
+    pub fn add_svg(
+        &self,
+        parent: Option<&Element>,
+        tag: &str,
+        attributes: &[(&str, &str)],
+    ) -> Option<Element> {
         self.create(parent, self.0.create_element_ns(Some(SVG_NAMESPACE), tag).ok()?, attributes)
     }
 
     /// `add` with `text` inside.
-    pub fn add_text(&self, parent: Option<&Element>, tag: &str, attributes: &[(&str, &str)], text: &str) -> Option<Element> {
+    pub fn add_text(
+        &self,
+        parent: Option<&Element>,
+        tag: &str,
+        attributes: &[(&str, &str)],
+        text: &str,
+    ) -> Option<Element> {
         let element = self.add(parent, tag, attributes)?;
         element.set_text_content(Some(text));
         Some(element)
     }
 
-    fn create(&self, parent: Option<&Element>, element: Element, attributes: &[(&str, &str)]) -> Option<Element> {
+    fn create(
+        &self,
+        parent: Option<&Element>,
+        element: Element,
+        attributes: &[(&str, &str)],
+    ) -> Option<Element> {
         for (name, value) in attributes {
             let _ = element.set_attribute(name, value);
         }

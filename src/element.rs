@@ -162,7 +162,9 @@ fn render(inner: &Rc<RefCell<Mount>>) {
 }
 
 fn mount_view(inner: &Rc<RefCell<Mount>>, root: web_sys::ShadowRoot, attributes: Attributes, locale: Locale) {
-    let Ok((host, timing)) = inner.try_borrow().map(|mount| (mount.host.clone(), mount.timing)) else { return };
+    let Ok((host, timing)) = inner.try_borrow().map(|mount| (mount.host.clone(), mount.timing)) else {
+        return;
+    };
     let config = match config::parse(&attributes, browser::resolve_url) {
         Ok(config) => config,
         Err(error) => {
@@ -174,7 +176,8 @@ fn mount_view(inner: &Rc<RefCell<Mount>>, root: web_sys::ShadowRoot, attributes:
             let mut message = String::from("wallet-checkout: ");
             message.push_str(&error.message(Locale::En));
             browser::console_error(&message);
-            let detail = Detail { code: Some("config"), message: Some(error.attribute()), ..Detail::default() };
+            let detail =
+                Detail { code: Some("config"), message: Some(error.attribute()), ..Detail::default() };
             dispatch(&host, EventKind::Error, &detail);
             return;
         }

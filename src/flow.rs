@@ -6,8 +6,8 @@
 
 use crate::{answers::Expected, api::ApiError, error::WidgetError, events::EventKind, qr};
 use wallet_checkout_contract::{
-    DeviceKind, NextAction, OrderId, OrderResponse, OrderStatus, Session, SessionId, SessionStatus,
-    WalletId, WalletOption,
+    DeviceKind, NextAction, OrderId, OrderResponse, OrderStatus, Session, SessionId, SessionStatus, WalletId,
+    WalletOption,
 };
 
 /// What the widget shows.
@@ -45,7 +45,10 @@ pub enum Act {
     Copy(String),
     ToggleQr,
     /// A link: to a web page in a new tab, or (on a phone) into the wallet app.
-    Open { href: String, new_tab: bool },
+    Open {
+        href: String,
+        new_tab: bool,
+    },
 }
 
 /// What can change the stage: the shopper's actions and the outcome of the controller's work.
@@ -171,9 +174,7 @@ impl Step<'_, '_> {
         match message {
             Message::Start => self.effects.push(Effect::LoadOrder),
             Message::Act(act) => self.act(act),
-            Message::OrderRead { round, answer, known } if round == current => {
-                self.order_read(answer, known)
-            }
+            Message::OrderRead { round, answer, known } if round == current => self.order_read(answer, known),
             Message::Resumed { round, session } if round == current => {
                 self.effects.push(Effect::ClearNotice);
                 self.show(session);
@@ -204,7 +205,9 @@ impl Step<'_, '_> {
             }
             Act::ChooseAnother => {
                 match &self.state.stage {
-                    Stage::Paying(session) | Stage::Redirecting(session) => self.cancel_shown(session.clone()),
+                    Stage::Paying(session) | Stage::Redirecting(session) => {
+                        self.cancel_shown(session.clone())
+                    }
                     // Its status is unknown: a session that is final already refuses the cancel.
                     Stage::Resuming(id) => {
                         let id = id.clone();
@@ -280,8 +283,12 @@ impl Step<'_, '_> {
     fn created(&mut self, answer: Result<Session, ApiError>) {
         let Stage::Starting(wallet) = &self.state.stage else { return };
         let amount = self.state.order.as_ref().map(|o| o.order.amount);
-        let expected =
-            Expected { order: &self.state.order_id, session: None, wallet: Some(&wallet.id), amount: amount.as_ref() };
+        let expected = Expected {
+            order: &self.state.order_id,
+            session: None,
+            wallet: Some(&wallet.id),
+            amount: amount.as_ref(),
+        };
         let session = match expected.check(answer) {
             Ok(session) => session,
             Err(error) => {
@@ -294,7 +301,9 @@ impl Step<'_, '_> {
         self.effects.push(Effect::Remember(session.id.clone()));
         self.emit(EventKind::SessionCreated, Subject::Session(session.clone()));
         let redirect = match &session.next_action {
-            Some(NextAction::Redirect { url }) if session.status == SessionStatus::Pending => Some(url.clone()),
+            Some(NextAction::Redirect { url }) if session.status == SessionStatus::Pending => {
+                Some(url.clone())
+            }
             _ => None,
         };
         match redirect {
@@ -422,7 +431,9 @@ pub fn unusable(
         return None;
     }
     match &session.next_action {
-        Some(NextAction::Redirect { url }) => (!trusted_redirect(url)).then_some(WidgetError::UntrustedRedirect),
+        Some(NextAction::Redirect { url }) => {
+            (!trusted_redirect(url)).then_some(WidgetError::UntrustedRedirect)
+        }
         Some(NextAction::Qr { payload }) => {
             let handoff = device == DeviceKind::Mobile && openable(payload);
             (!handoff && !qr::fits(payload)).then_some(WidgetError::QrTooLong)
@@ -485,7 +496,11 @@ mod tests {
 
     impl Run {
         fn new() -> Self {
-            Self { state: State::new(OrderId::parse("ord_1").unwrap()), effects: Vec::new(), device: DeviceKind::Desktop }
+            Self {
+                state: State::new(OrderId::parse("ord_1").unwrap()),
+                effects: Vec::new(),
+                device: DeviceKind::Desktop,
+            }
         }
 
         fn send(&mut self, message: Message) -> &[Effect] {
@@ -611,8 +626,12 @@ mod tests {
         let mut run = Run::choosing();
         run.act(Act::Pick(wallet("paypal", "PayPal")));
         let round = run.round();
-        let effects =
-            run.send(Message::Created { round, answer: Ok(paypal(SessionStatus::Pending, "http://evil.example/")) }).to_vec();
+        let effects = run
+            .send(Message::Created {
+                round,
+                answer: Ok(paypal(SessionStatus::Pending, "http://evil.example/")),
+            })
+            .to_vec();
         assert!(!effects.iter().any(|e| matches!(e, Effect::Navigate(_))), "{effects:?}");
         assert_eq!(cancels(&effects).len(), 1);
         assert!(effects.contains(&Effect::Forget));
@@ -625,7 +644,10 @@ mod tests {
         let mut run = Run::choosing();
         run.act(Act::Pick(wallet("paypal", "PayPal")));
         let round = run.round();
-        let effects = run.send(Message::Created { round, answer: Ok(paypal(SessionStatus::Pending, "https://paypal.example/")) });
+        let effects = run.send(Message::Created {
+            round,
+            answer: Ok(paypal(SessionStatus::Pending, "https://paypal.example/")),
+        });
         assert!(effects.contains(&Effect::Navigate("https://paypal.example/".into())));
         assert!(matches!(run.state.stage, Stage::Redirecting(_)));
     }
@@ -635,7 +657,8 @@ mod tests {
         let mut run = Run::choosing();
         run.act(Act::Pick(wallet("wechat_pay", "WeChat Pay")));
         let round = run.round();
-        let effects = run.send(Message::Created { round, answer: Ok(paypal(SessionStatus::Succeeded, "https://p/")) });
+        let effects =
+            run.send(Message::Created { round, answer: Ok(paypal(SessionStatus::Succeeded, "https://p/")) });
         assert!(!effects.iter().any(|e| matches!(e, Effect::Remember(_))));
         assert_eq!(run.state.stage, Stage::Choosing(Some(WidgetError::BadAnswer)));
         assert!(!run.events().contains(&EventKind::Paid));
@@ -649,10 +672,16 @@ mod tests {
         assert_eq!(run.events(), [EventKind::Status, EventKind::Expired]);
         let effects = run.act(Act::Renew).to_vec();
         assert_eq!(cancels(&effects), [], "an expired session needs no cancel");
-        assert_eq!(effects.iter().filter_map(|e| match e {
-            Effect::Create(wallet) => Some(wallet.id.as_str()),
-            _ => None,
-        }).collect::<Vec<_>>(), ["wechat_pay"]);
+        assert_eq!(
+            effects
+                .iter()
+                .filter_map(|e| match e {
+                    Effect::Create(wallet) => Some(wallet.id.as_str()),
+                    _ => None,
+                })
+                .collect::<Vec<_>>(),
+            ["wechat_pay"]
+        );
         assert!(matches!(run.state.stage, Stage::Starting(_)));
     }
 
@@ -677,7 +706,10 @@ mod tests {
         run.device = DeviceKind::Mobile; // a phone waits for the tap instead of leaving at once
         run.act(Act::Pick(wallet("paypal", "PayPal")));
         let round = run.round();
-        run.send(Message::Created { round, answer: Ok(paypal(SessionStatus::Pending, "https://paypal.example/")) });
+        run.send(Message::Created {
+            round,
+            answer: Ok(paypal(SessionStatus::Pending, "https://paypal.example/")),
+        });
         assert!(matches!(run.state.stage, Stage::Paying(_)));
         // The backend clears next_action once the session is final.
         run.send(Message::Tracked { round, session: session("paypal", SessionStatus::Expired, None) });
@@ -690,7 +722,8 @@ mod tests {
         let mut run = Run::new();
         run.send(Message::Start);
         let id = SessionId::parse("ses_1").unwrap();
-        let effects = run.send(Message::OrderRead { round: 0, answer: Ok(order()), known: Some(id.clone()) }).to_vec();
+        let effects =
+            run.send(Message::OrderRead { round: 0, answer: Ok(order()), known: Some(id.clone()) }).to_vec();
         assert_eq!(effects, [Effect::Remember(id.clone()), Effect::Resume(id.clone())]);
         assert_eq!(run.state.stage, Stage::Loading);
         run.send(Message::ResumeFailed { round: 0, id: id.clone() });
@@ -714,7 +747,11 @@ mod tests {
     fn a_resumed_paid_session_fires_paid() {
         let mut run = Run::new();
         run.send(Message::Start);
-        run.send(Message::OrderRead { round: 0, answer: Ok(order()), known: Some(SessionId::parse("ses_1").unwrap()) });
+        run.send(Message::OrderRead {
+            round: 0,
+            answer: Ok(order()),
+            known: Some(SessionId::parse("ses_1").unwrap()),
+        });
         run.send(Message::Resumed { round: 0, session: qr_session(SessionStatus::Succeeded) });
         assert_eq!(run.events(), [EventKind::Ready, EventKind::Status, EventKind::Paid]);
     }
@@ -741,7 +778,10 @@ mod tests {
         assert_eq!(refused(&pending(long_code), DeviceKind::Desktop), Some(WidgetError::QrTooLong));
         let long_link = NextAction::Qr { payload: format!("weixin://{}", "x".repeat(3_000)) };
         assert_eq!(refused(&pending(long_link), DeviceKind::Mobile), None, "a phone opens the link instead");
-        assert_eq!(refused(&pending(NextAction::Unsupported), DeviceKind::Desktop), Some(WidgetError::Unsupported));
+        assert_eq!(
+            refused(&pending(NextAction::Unsupported), DeviceKind::Desktop),
+            Some(WidgetError::Unsupported)
+        );
         assert_eq!(refused(&session("paypal", SessionStatus::Expired, None), DeviceKind::Desktop), None);
     }
 }

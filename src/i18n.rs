@@ -71,7 +71,10 @@ impl Locale {
     fn serving(tag: &str) -> Option<Locale> {
         let tag = tag.trim();
         let same = |a: &str, b: &str| {
-            a.len() == b.len() && a.bytes().zip(b.bytes()).all(|(x, y)| x.eq_ignore_ascii_case(&y) || (x == b'_' && y == b'-'))
+            a.len() == b.len()
+                && a.bytes()
+                    .zip(b.bytes())
+                    .all(|(x, y)| x.eq_ignore_ascii_case(&y) || (x == b'_' && y == b'-'))
         };
         if let Some(locale) = Self::ALL.iter().find(|l| same(tag, l.tag())) {
             return Some(*locale);
@@ -110,7 +113,8 @@ pub fn install(locale: Locale, lookup: impl Fn(Key) -> Option<String>) {
 /// Installs a locale from the JSON text of its shipped file: an array of its texts in `Key` order
 /// (`scripts/bundle.mjs` writes it from `locales/<tag>.json`), so the module carries no key names.
 pub fn install_json(locale: Locale, json: &str) -> bool {
-    let Some(texts) = crate::json::parse(json).and_then(|value| value.dyn_into::<js_sys::Array>().ok()) else {
+    let Some(texts) = crate::json::parse(json).and_then(|value| value.dyn_into::<js_sys::Array>().ok())
+    else {
         return false;
     };
     install(locale, |key| texts.get(key as u32).as_string());
@@ -197,7 +201,10 @@ mod tests {
     fn format_fills_named_placeholders() {
         let text = Locale::En.format(Key::PaidBody, &[("amount", "¥68.00"), ("wallet", "WeChat Pay")]);
         assert_eq!(text, "¥68.00 paid with WeChat Pay. Thank you!");
-        assert_eq!(Locale::En.format(Key::PaidBody, &[("wallet", "{amount}")]), "{amount} paid with {amount}. Thank you!");
+        assert_eq!(
+            Locale::En.format(Key::PaidBody, &[("wallet", "{amount}")]),
+            "{amount} paid with {amount}. Thank you!"
+        );
     }
 
     #[test]

@@ -275,14 +275,32 @@ mod tests {
         let mut session = serde_json::to_value(session(SessionStatus::Pending, None)).unwrap();
         session["next_action"] = json!({"type": "qr", "payload": "https://pay.example/1"});
         let order = serde_json::to_value(OrderResponse {
-            order: Order { id: OrderId::parse("o").unwrap(), description: "Tea".into(), amount: amount(), status: OrderStatus::Open },
+            order: Order {
+                id: OrderId::parse("o").unwrap(),
+                description: "Tea".into(),
+                amount: amount(),
+                status: OrderStatus::Open,
+            },
             wallets: vec![WalletOption { id: WalletId::parse("paypal").unwrap(), name: "PayPal".into() }],
             livemode: true,
         })
         .unwrap();
         let mut read = 0;
         for (value, paths) in [
-            (&session, vec!["id", "order_id", "wallet_id", "status", "amount", "expires_at", "expires_in_secs", "next_action", "amount_refunded"]),
+            (
+                &session,
+                vec![
+                    "id",
+                    "order_id",
+                    "wallet_id",
+                    "status",
+                    "amount",
+                    "expires_at",
+                    "expires_in_secs",
+                    "next_action",
+                    "amount_refunded",
+                ],
+            ),
             (&order, vec!["order", "wallets", "livemode"]),
         ] {
             for field in paths {

@@ -48,14 +48,21 @@ mod tests {
                 Some((name, std::fs::read_to_string(path.with_extension("rs")).ok()?))
             })
             .collect();
-        files.push(("components".into(), std::fs::read_to_string(format!("{dir}/components/mod.rs")).unwrap()));
+        files.push((
+            "components".into(),
+            std::fs::read_to_string(format!("{dir}/components/mod.rs")).unwrap(),
+        ));
         let mut graph = BTreeMap::new();
         for (name, text) in files {
             let code = text.split("#[cfg(test)]").next().unwrap_or_default();
             let mut uses = BTreeSet::new();
             for (at, _) in code.match_indices("crate::") {
                 let rest = &code[at + "crate::".len()..];
-                let list = if let Some(inner) = rest.strip_prefix('{') { &inner[..inner.find("};").unwrap_or(0)] } else { rest };
+                let list = if let Some(inner) = rest.strip_prefix('{') {
+                    &inner[..inner.find("};").unwrap_or(0)]
+                } else {
+                    rest
+                };
                 for item in list.split(',') {
                     let module: String =
                         item.trim().chars().take_while(|c| c.is_ascii_lowercase() || *c == '_').collect();
@@ -80,13 +87,23 @@ mod tests {
         let graph = imports();
         assert!(graph["screen"].contains("flow") && !graph["screen"].contains("checkout"));
         assert!(!graph["i18n"].contains("element"));
-        fn reaches(graph: &BTreeMap<String, BTreeSet<String>>, from: &str, to: &str, seen: &mut BTreeSet<String>) -> bool {
-            graph.get(from).into_iter().flatten().any(|next| {
-                next == to || (seen.insert(next.clone()) && reaches(graph, next, to, seen))
-            })
+        fn reaches(
+            graph: &BTreeMap<String, BTreeSet<String>>,
+            from: &str,
+            to: &str,
+            seen: &mut BTreeSet<String>,
+        ) -> bool {
+            graph
+                .get(from)
+                .into_iter()
+                .flatten()
+                .any(|next| next == to || (seen.insert(next.clone()) && reaches(graph, next, to, seen)))
         }
         for module in graph.keys() {
-            assert!(!reaches(&graph, module, module, &mut BTreeSet::new()), "{module} imports itself through others");
+            assert!(
+                !reaches(&graph, module, module, &mut BTreeSet::new()),
+                "{module} imports itself through others"
+            );
         }
     }
 }

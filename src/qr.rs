@@ -13,14 +13,14 @@ pub const QUIET_ZONE: usize = 4;
 
 /// Error-correction codewords per block at level M, by version (index 0 unused).
 const ECC_PER_BLOCK: [u8; 41] = [
-    0, 10, 16, 26, 18, 24, 16, 18, 22, 22, 26, 30, 22, 22, 24, 24, 28, 28, 26, 26, 26, 26, 28, 28, 28, 28, 28, 28,
-    28, 28, 28, 28, 28, 28, 28, 28, 28, 28, 28, 28, 28,
+    0, 10, 16, 26, 18, 24, 16, 18, 22, 22, 26, 30, 22, 22, 24, 24, 28, 28, 26, 26, 26, 26, 28, 28, 28, 28,
+    28, 28, 28, 28, 28, 28, 28, 28, 28, 28, 28, 28, 28, 28, 28,
 ];
 
 /// Error-correction blocks at level M, by version (index 0 unused).
 const BLOCKS: [u8; 41] = [
-    0, 1, 1, 1, 2, 2, 4, 4, 4, 5, 5, 5, 8, 9, 9, 10, 10, 11, 13, 14, 16, 17, 17, 18, 20, 21, 23, 25, 26, 28, 29, 31,
-    33, 35, 37, 38, 40, 43, 45, 47, 49,
+    0, 1, 1, 1, 2, 2, 4, 4, 4, 5, 5, 5, 8, 9, 9, 10, 10, 11, 13, 14, 16, 17, 17, 18, 20, 21, 23, 25, 26, 28,
+    29, 31, 33, 35, 37, 38, 40, 43, 45, 47, 49,
 ];
 
 /// Whether `payload` fits in a QR code (what `QrMatrix::encode` would draw).
@@ -177,7 +177,8 @@ impl QrMatrix {
     pub fn encode(payload: &str) -> Option<Self> {
         let version = version_for(payload.len())?;
         let width = 17 + 4 * version;
-        let mut matrix = Self { width, dark: vec![false; width * width], function: vec![false; width * width] };
+        let mut matrix =
+            Self { width, dark: vec![false; width * width], function: vec![false; width * width] };
         matrix.draw_function_patterns(version);
         matrix.draw_codewords(&codewords(payload.as_bytes(), version));
         let mut best = (u32::MAX, 0);
@@ -464,7 +465,9 @@ mod tests {
     #[test]
     fn codes_of_every_size_decode_to_their_payload() {
         for length in [1, 14, 15, 40, 100, 271, 500, 1_000, 2_331] {
-            let payload: String = (0..length).map(|i| char::from(b"abcdefghijklmnopqrstuvwxyz0123456789/:.?=&"[i % 42])).collect();
+            let payload: String = (0..length)
+                .map(|i| char::from(b"abcdefghijklmnopqrstuvwxyz0123456789/:.?=&"[i % 42]))
+                .collect();
             let matrix = QrMatrix::encode(&payload).unwrap();
             assert_eq!(decode(&matrix), payload, "{length} bytes, {} modules", matrix.width());
         }
@@ -472,7 +475,9 @@ mod tests {
 
     #[test]
     fn a_payment_link_decodes_and_non_ascii_text_survives() {
-        for payload in ["http://127.0.0.1:8080/sandbox/pay/ses_abc", "weixin://wxpay/bizpayurl?pr=AbC123", "支付 ✓"] {
+        for payload in
+            ["http://127.0.0.1:8080/sandbox/pay/ses_abc", "weixin://wxpay/bizpayurl?pr=AbC123", "支付 ✓"]
+        {
             assert_eq!(decode(&QrMatrix::encode(payload).unwrap()), payload);
         }
     }

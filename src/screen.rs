@@ -11,7 +11,9 @@ use crate::{
     i18n::{Key, Locale},
     qr,
 };
-use wallet_checkout_contract::{Amount, DeviceKind, NextAction, OrderStatus, Session, SessionStatus, WalletOption};
+use wallet_checkout_contract::{
+    Amount, DeviceKind, NextAction, OrderStatus, Session, SessionStatus, WalletOption,
+};
 
 /// The icon at the top of a screen.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -311,8 +313,8 @@ fn finished(session: &Session, facts: &Facts) -> Screen {
     }
     // An expired QR code gets a fresh one in one click. A redirect wallet's page cannot be
     // renewed that way (the session keeps the action it was paid by: `flow::Stage::Finished`).
-    let renewable =
-        session.status == SessionStatus::Expired && matches!(session.next_action, Some(NextAction::Qr { .. }));
+    let renewable = session.status == SessionStatus::Expired
+        && matches!(session.next_action, Some(NextAction::Qr { .. }));
     if renewable {
         screen = screen.action(locale.text(Key::NewCode).to_owned(), Act::Renew, true, "new-code");
     }
@@ -470,7 +472,8 @@ mod tests {
     fn an_expired_redirect_session_offers_no_new_code() {
         let redirect = Some(NextAction::Redirect { url: "https://www.paypal.example/x".into() });
         for action in [redirect, None] {
-            let screen = show(Stage::Finished(session(SessionStatus::Expired, action)), DeviceKind::Desktop, false);
+            let screen =
+                show(Stage::Finished(session(SessionStatus::Expired, action)), DeviceKind::Desktop, false);
             assert_eq!(acts(&screen), ["choose-another"]);
             assert!(screen.actions[0].primary);
         }

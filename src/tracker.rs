@@ -336,14 +336,24 @@ mod tests {
     fn a_configured_pace_sets_the_interval_and_the_cap() {
         let pace = Pace { poll_ms: 20, max_backoff_ms: 100, waited_ms: 150.0 };
         let mut tracker = Tracker::with_pace(Pending, pace);
-        assert_eq!(tracker.observe_wait(Observation::Status(Pending), 0.5, 40.0), Next::PollAfter { delay_ms: 20 });
-        assert_eq!(tracker.observe_wait(Observation::Status(Pending), 0.5, 200.0), Next::PollAfter { delay_ms: 0 });
+        assert_eq!(
+            tracker.observe_wait(Observation::Status(Pending), 0.5, 40.0),
+            Next::PollAfter { delay_ms: 20 }
+        );
+        assert_eq!(
+            tracker.observe_wait(Observation::Status(Pending), 0.5, 200.0),
+            Next::PollAfter { delay_ms: 0 }
+        );
         for _ in 0..5 {
             tracker.observe(Observation::Unreachable, 1.0);
         }
         assert_eq!(tracker.observe(Observation::Unreachable, 1.0), Next::PollAfter { delay_ms: 100 });
         tracker.observe(Observation::Status(Pending), 0.0);
-        assert_eq!(tracker.observe(Observation::Unreachable, 1.0), Next::PollAfter { delay_ms: 40 }, "the reset keeps the pace");
+        assert_eq!(
+            tracker.observe(Observation::Unreachable, 1.0),
+            Next::PollAfter { delay_ms: 40 },
+            "the reset keeps the pace"
+        );
     }
 
     #[test]

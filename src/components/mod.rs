@@ -43,7 +43,8 @@ pub fn mount(root: &web_sys::ShadowRoot, checkout: Checkout) -> Option<Element> 
     let frame = frame(&dom, locale)?;
     let at = Some(&frame);
     let body = dom.add(at, "div", &[])?;
-    let notice = dom.add(at, "p", &[("class", "wc-notice"), ("role", "status"), ("data-testid", "notice")])?;
+    let notice =
+        dom.add(at, "p", &[("class", "wc-notice"), ("role", "status"), ("data-testid", "notice")])?;
     let hidden = [("class", "wc-visually-hidden"), ("role", "status")];
     let announcer = dom.add(at, "p", &[hidden[0], hidden[1], ("data-testid", "announcer")])?;
     let time_announcer = dom.add(at, "p", &[hidden[0], hidden[1], ("data-testid", "time-announcer")])?;
@@ -127,13 +128,21 @@ pub fn mount(root: &web_sys::ShadowRoot, checkout: Checkout) -> Option<Element> 
 
 /// The widget's outer box.
 fn frame(dom: &Dom, locale: Locale) -> Option<Element> {
-    let attributes =
-        [("class", "wc-root"), ("dir", direction(locale)), ("lang", locale.tag()), ("data-testid", "wallet-checkout")];
+    let attributes = [
+        ("class", "wc-root"),
+        ("dir", direction(locale)),
+        ("lang", locale.tag()),
+        ("data-testid", "wallet-checkout"),
+    ];
     dom.add(None, "div", &attributes)
 }
 
 /// Calls `handler` for each `event` on `target` while the answered closure lives.
-fn listen(target: &Element, event: &str, handler: impl Fn(web_sys::Event) + 'static) -> Closure<dyn Fn(web_sys::Event)> {
+fn listen(
+    target: &Element,
+    event: &str,
+    handler: impl Fn(web_sys::Event) + 'static,
+) -> Closure<dyn Fn(web_sys::Event)> {
     let closure = Closure::<dyn Fn(web_sys::Event)>::new(handler);
     let _ = target.add_event_listener_with_callback(event, closure.as_ref().unchecked_ref());
     closure
@@ -169,7 +178,12 @@ fn summary(dom: &Dom, checkout: Checkout, order: &OrderResponse) -> Option<Eleme
     let amount = checkout.money(&order.order.amount);
     dom.add_text(at, "span", &[("class", "wc-summary__amount"), ("data-testid", "amount")], &amount);
     if !order.livemode {
-        dom.add_text(at, "span", &[("class", "wc-badge"), ("data-testid", "test-mode")], locale.text(Key::TestMode));
+        dom.add_text(
+            at,
+            "span",
+            &[("class", "wc-badge"), ("data-testid", "test-mode")],
+            locale.text(Key::TestMode),
+        );
     }
     Some(summary)
 }
@@ -198,7 +212,12 @@ fn draw(dom: &Dom, screen: &Screen, acts: &mut Vec<Act>) -> Option<Element> {
         Icon::Problem => glyph(dom, at, "wc-screen__icon wc-screen__icon--problem", "none", &PROBLEM_ICON),
     }
     if let Some(title) = &screen.title {
-        dom.add_text(at, "h2", &[("class", "wc-screen__title"), ("tabindex", "-1"), ("data-focus", "")], title);
+        dom.add_text(
+            at,
+            "h2",
+            &[("class", "wc-screen__title"), ("tabindex", "-1"), ("data-focus", "")],
+            title,
+        );
     }
     if let Some(qr) = &screen.qr {
         let frame = dom.add(at, "div", &[("class", "wc-qr")]);
@@ -220,7 +239,12 @@ fn draw(dom: &Dom, screen: &Screen, acts: &mut Vec<Act>) -> Option<Element> {
             let button = dom.add(
                 item.as_ref(),
                 "button",
-                &[("type", "button"), ("class", "wc-wallet"), ("data-wallet", wallet.id.as_str()), ("data-act", &index)],
+                &[
+                    ("type", "button"),
+                    ("class", "wc-wallet"),
+                    ("data-wallet", wallet.id.as_str()),
+                    ("data-act", &index),
+                ],
             );
             match wallet_mark(wallet.id.as_str()) {
                 Some((background, shapes)) => glyph(dom, button.as_ref(), "wc-mark", background, shapes),
@@ -253,8 +277,12 @@ fn draw(dom: &Dom, screen: &Screen, acts: &mut Vec<Act>) -> Option<Element> {
             }
             None => {
                 let index = act_index(acts, action.act.clone());
-                let mut attributes =
-                    vec![("type", "button"), ("class", class), ("data-testid", action.test_id), ("data-act", &index)];
+                let mut attributes = vec![
+                    ("type", "button"),
+                    ("class", class),
+                    ("data-testid", action.test_id),
+                    ("data-act", &index),
+                ];
                 if action.act == Act::ToggleQr {
                     attributes.push(("aria-expanded", "false"));
                 }
@@ -324,7 +352,12 @@ fn countdown(section: &Element, checkout: Checkout, expires_in_secs: u64) -> Opt
 /// shown) leaves its text alternative instead.
 fn qr_code(dom: &Dom, parent: Option<&Element>, payload: &str, label: &str) {
     let Some(matrix) = QrMatrix::encode(payload) else {
-        dom.add_text(parent, "p", &[("class", "wc-screen__text wc-screen__text--error"), ("role", "alert")], label);
+        dom.add_text(
+            parent,
+            "p",
+            &[("class", "wc-screen__text wc-screen__text--error"), ("role", "alert")],
+            label,
+        );
         return;
     };
     let size = crate::text::digits(matrix.view_size() as u64);
@@ -352,7 +385,8 @@ fn qr_code(dom: &Dom, parent: Option<&Element>, payload: &str, label: &str) {
 
 /// A decorative 24 × 24 glyph: an optional rounded background and its shapes.
 fn glyph(dom: &Dom, parent: Option<&Element>, class: &str, background: &str, shapes: &[Shape]) {
-    let attributes = [("class", class), ("viewBox", "0 0 24 24"), ("aria-hidden", "true"), ("focusable", "false")];
+    let attributes =
+        [("class", class), ("viewBox", "0 0 24 24"), ("aria-hidden", "true"), ("focusable", "false")];
     let svg = dom.add_svg(parent, "svg", &attributes);
     if background != "none" && background != "currentColor" {
         let backdrop = [("width", "24"), ("height", "24"), ("rx", "6"), ("fill", background)];

@@ -36,3 +36,26 @@ CREATE TABLE console_settings (
     value      TEXT NOT NULL,
     updated_at BIGINT NOT NULL
 );
+
+-- Backups the server took (or saw restored): when, where, how big, their checksum.
+CREATE TABLE backups (
+    id          TEXT PRIMARY KEY,
+    taken_at    BIGINT NOT NULL,
+    path        TEXT NOT NULL,
+    bytes       BIGINT NOT NULL,
+    sha256      TEXT NOT NULL,
+    kind        TEXT NOT NULL CHECK (kind IN ('manual', 'scheduled'))
+);
+
+-- What each wallet provider charges this merchant, as the merchant recorded it: a rate per
+-- transaction (in hundredths of a percent), a fixed fee per transaction, a monthly fee and a
+-- withdrawal fee (minor units of `currency`).
+CREATE TABLE provider_terms (
+    provider         TEXT PRIMARY KEY,
+    rate_bp          BIGINT NOT NULL DEFAULT 0,
+    fixed_minor      BIGINT NOT NULL DEFAULT 0,
+    monthly_minor    BIGINT NOT NULL DEFAULT 0,
+    withdrawal_minor BIGINT NOT NULL DEFAULT 0,
+    currency         TEXT NOT NULL,
+    updated_at       BIGINT NOT NULL
+);

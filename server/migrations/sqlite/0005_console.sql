@@ -35,3 +35,26 @@ CREATE TABLE console_settings (
     value      TEXT NOT NULL,
     updated_at INTEGER NOT NULL
 );
+
+-- Backups the server took (or saw restored): when, where, how big, their checksum.
+CREATE TABLE backups (
+    id          TEXT PRIMARY KEY,
+    taken_at    INTEGER NOT NULL,
+    path        TEXT NOT NULL,
+    bytes       INTEGER NOT NULL,
+    sha256      TEXT NOT NULL,
+    kind        TEXT NOT NULL CHECK (kind IN ('manual', 'scheduled'))
+);
+
+-- What each wallet provider charges this merchant, as the merchant recorded it: a rate per
+-- transaction (in hundredths of a percent), a fixed fee per transaction, a monthly fee and a
+-- withdrawal fee (minor units of `currency`).
+CREATE TABLE provider_terms (
+    provider         TEXT PRIMARY KEY,
+    rate_bp          INTEGER NOT NULL DEFAULT 0,
+    fixed_minor      INTEGER NOT NULL DEFAULT 0,
+    monthly_minor    INTEGER NOT NULL DEFAULT 0,
+    withdrawal_minor INTEGER NOT NULL DEFAULT 0,
+    currency         TEXT NOT NULL,
+    updated_at       INTEGER NOT NULL
+);

@@ -166,21 +166,21 @@ impl FromRequestParts<AppState> for Staff {
     }
 }
 
-/// Whether a form's CSRF token is the session's, and the request comes from this site: the
-/// `Origin` header, when the browser sends one, must be this server's own.
+/// Whether a form's CSRF token is the session's, and the request comes from this site: a browser
+/// that says where the form came from (`Sec-Fetch-Site`, `Origin`) must name this server. (The
+/// pages' `Referrer-Policy: no-referrer` makes browsers send `Origin: null` for the console's own
+/// forms; the token and the `SameSite=Strict` cookie still tie the form to the session.)
 pub fn form_is_genuine(staff: &Staff, headers: &HeaderMap, token: &str, state: &AppState) -> bool {
-    let same_token = {
-        use subtle_eq::constant_time_eq;
-        constant_time_eq(staff.csrf.as_bytes(), token.as_bytes())
-    };
+    let same_token = subtle_eq::constant_time_eq(staff.csrf.as_bytes(), token.as_bytes());
+    let site_ok = headers
+        .get("sec-fetch-site")
+        .and_then(|v| v.to_str().ok())
+        .is_none_or(|site| matches!(site, "same-origin" | "none"));
     let origin_ok = match headers.get(header::ORIGIN).and_then(|o| o.to_str().ok()) {
-        None => true,
-        Some(origin) => {
-            let own = state.public_base(headers).origin().ascii_serialization();
-            origin == own
-        }
+        None | Some("null") => true,
+        Some(origin) => origin == state.public_base(headers).origin().ascii_serialization(),
     };
-    same_token && origin_ok
+    same_token && site_ok && origin_ok
 }
 
 /// Constant-time comparison of two byte strings (their lengths are not secret).

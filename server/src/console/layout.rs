@@ -112,6 +112,12 @@ pub fn copyable(lang: Lang, id: &str, value: &str) -> Markup {
     }
 }
 
+/// A wide table (or anything wide) that scrolls sideways on a small screen: a labelled region
+/// that takes keyboard focus, so it can be scrolled without a mouse.
+pub fn scroll_region(label: &str, content: Markup) -> Markup {
+    html! { div.scroll tabindex="0" role="region" aria-label=(label) { (content) } }
+}
+
 /// Inline SVG built by the server (charts, QR codes), already escaped where it holds data.
 pub fn svg(markup: String) -> Markup {
     PreEscaped(markup)

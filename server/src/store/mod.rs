@@ -8,6 +8,7 @@
 
 mod events;
 mod keys;
+mod operations;
 mod orders;
 mod records;
 mod refunds;
@@ -18,6 +19,7 @@ mod wallets;
 
 pub use events::{DueEvent, EventRecord, WebhookEndpoint};
 pub use keys::{ApiKeyRecord, AuditEntry, NewApiKey, Revocation};
+pub use operations::{backup_age, BackupRecord, ProviderTerms};
 pub use orders::{NewMerchantOrder, OrderCancel, OrderCreation};
 pub use records::{NewOrder, NewSession, OrderRecord, SessionRecord, StatusChange};
 pub use refunds::{NewRefund, RefundCreation, RefundRecord, RefundStatus};

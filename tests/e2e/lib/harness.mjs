@@ -42,6 +42,8 @@ export async function startServer(env = {}) {
   return {
     base,
     dataDir,
+    /** The variables the server was started with (for its command line against the same data). */
+    env,
     log: () => log,
     async stop({ keepData = false } = {}) {
       if (child.exitCode === null) {

@@ -2,7 +2,11 @@
 //! was paid per day and wallet over two weeks with its numbers in a table, and the latest
 //! sessions with their status history.
 
-use super::super::{auth::Staff, i18n::Lang, layout::svg};
+use super::super::{
+    auth::Staff,
+    i18n::Lang,
+    layout::{scroll_region, svg},
+};
 use super::respond;
 use crate::{
     domain::{now_millis, rfc3339},
@@ -79,7 +83,7 @@ async fn render(state: &AppState, lang: Lang) -> anyhow::Result<Markup> {
         }
         section.card aria-labelledby="latest" {
             h2 #latest { (t("overview.latest")) }
-            div.scroll {
+            (scroll_region(&t("overview.latest"), html! {
                 table.table {
                     thead { tr {
                         th scope="col" { (t("table.session")) }
@@ -109,7 +113,7 @@ async fn render(state: &AppState, lang: Lang) -> anyhow::Result<Markup> {
                         }
                     }
                 }
-            }
+            }))
         }
     })
 }
@@ -175,7 +179,7 @@ pub fn chart(lang: Lang, totals: &[DayTotal], from: i64) -> Markup {
         }
         details {
             summary { (t("overview.numbers")) }
-            div.scroll {
+            (scroll_region(&t("overview.numbers"), html! {
                 table.table data-testid="totals" {
                     thead { tr {
                         th scope="col" { (t("table.day")) }
@@ -198,7 +202,7 @@ pub fn chart(lang: Lang, totals: &[DayTotal], from: i64) -> Markup {
                         }
                     }
                 }
-            }
+            }))
         }
     }
 }

@@ -4,7 +4,7 @@
 
 use super::super::{
     auth::{self, Staff},
-    layout::{csrf_field, Notice},
+    layout::{csrf_field, scroll_region, Notice},
 };
 use super::{audit, check_form, forbidden, internal_error, respond};
 use crate::{
@@ -25,7 +25,7 @@ async fn body(state: &AppState, staff: &Staff) -> Result<Markup, Response> {
     let t = |key: &str| lang.t(key);
     Ok(html! {
         p { (t("staff.intro")) }
-        div.scroll {
+        (scroll_region(&t("staff.title"), html! {
             table.table data-testid="staff" {
                 thead { tr {
                     th scope="col" { (t("table.name")) }
@@ -64,7 +64,7 @@ async fn body(state: &AppState, staff: &Staff) -> Result<Markup, Response> {
                     }
                 }
             }
-        }
+        }))
         section.card aria-labelledby="add" {
             h2 #add { (t("staff.add")) }
             form.form method="post" action="/console/staff" {

@@ -1,0 +1,48 @@
+// The merchant's console in the browser: staff members made with the server's command line, signed
+// in through the sign-in page, and axe-core run over whole console pages.
+import { execFileSync } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { join, resolve } from 'node:path';
+
+const ROOT = resolve(import.meta.dirname, '../../..');
+const SERVER_BIN = resolve(process.env.SERVER_BIN ?? join(ROOT, 'target/release/wallet-checkout-server'));
+const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
+const WCAG_22_AA = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'];
+
+let made = 0;
+
+/**
+ * Makes a staff member of `role` on the running `server` (from `startServer`) with the command
+ * line, as a shop owner makes the first admin. Resolves to `{ email, password, name }`.
+ */
+export function createStaff(server, role, name = `${role} person`) {
+  made += 1;
+  const email = `${role}-${process.pid}-${made}@shop.example`;
+  const output = execFileSync(SERVER_BIN, ['staff', 'create', '--name', name, '--email', email, '--role', role], {
+    env: { ...process.env, ...server.env, WC_DATA_DIR: server.dataDir, NO_COLOR: '1' },
+    encoding: 'utf8',
+  });
+  const password = output.trim().split('\n').filter((line) => line.trim()).pop().trim();
+  return { email, password, name };
+}
+
+/** Signs `member` in on `page` through the sign-in page; resolves once the console shows. */
+export async function signIn(page, base, member, { code = '' } = {}) {
+  await page.goto(`${base}/console/login`);
+  await page.getByLabel('E-mail address').fill(member.email);
+  await page.getByLabel('Password', { exact: true }).fill(member.password);
+  if (code) await page.getByLabel('Code from your authenticator app').fill(code);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByTestId('who').waitFor();
+}
+
+/**
+ * axe-core over the whole page (WCAG 2.2 AA): resolves to the violations, as strings that say
+ * where. The console's strict CSP allows no injected script, so open its pages in a context with
+ * `bypassCSP: true` to run this.
+ */
+export async function axeViolations(page, state) {
+  if (!(await page.evaluate(() => 'axe' in window))) await page.addScriptTag({ path: AXE });
+  const result = await page.evaluate((tags) => window.axe.run(document, { runOnly: { type: 'tag', values: tags } }), WCAG_22_AA);
+  return result.violations.map((v) => `${state}: ${v.id} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`);
+}
