@@ -40,7 +40,7 @@ else
 $(error WIDGET_TOOLCHAIN must be nightly or stable)
 endif
 
-.PHONY: demo test setup widget server bench size test-native test-widget test-e2e test-schemathesis
+.PHONY: demo test setup widget server bench size test-native test-widget test-e2e test-schemathesis screenshots
 
 ## demo: build the widget and the server, then serve the demo store at http://$(ADDR)
 demo: setup widget server
@@ -98,6 +98,11 @@ bench: widget server
 	node bench/latency.mjs 50 $$(scripts/postgres.sh start)
 	node bench/waits.mjs 10000
 	bench/server.sh 10
+
+## screenshots: the README's pictures of the console (docs/screenshots/), from a seeded server
+screenshots: widget server
+	scripts/setup.sh test
+	node tests/e2e/screenshots.mjs
 
 ## test-native: unit tests and the server's black-box suite, on SQLite and again on PostgreSQL
 test-native:
