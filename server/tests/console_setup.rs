@@ -339,3 +339,98 @@ async fn only_admins_open_the_setup_and_every_change_needs_the_session_token() {
     assert!(store.provider_terms().await.unwrap().is_empty(), "nothing changed");
     assert!(store.provider_credentials().await.unwrap().is_empty(), "nothing stored");
 }
+
+#[tokio::test]
+async fn wechat_pay_keys_pasted_as_pem_in_the_console_create_a_payment_at_the_mock() {
+    let (mock, _dir, toml) = common::wechat_pay::mock_with_config("").await;
+    let file = wallet_checkout_server::providers::settings::ProviderSettings::from_toml(&toml).unwrap();
+    let file = file.wechat_pay.unwrap();
+    let read = |path: &Option<wallet_checkout_server::providers::settings::Text>| {
+        std::fs::read_to_string(path.as_ref().expect("a key file").as_str()).unwrap()
+    };
+    let private_key = read(&file.merchant_private_key_file);
+    let public_key = read(&file.wechatpay_public_key_file);
+    let app = spawn_with(|config| config.sandbox = false).await;
+    let admin = app.console_user("admin").await;
+    let fields = [
+        ("provider", "wechat_pay"),
+        ("environment", "sandbox"),
+        ("base_url", file.base_url.as_ref().unwrap().as_str()),
+        ("mchid", file.mchid.as_str()),
+        ("appid", file.appid.as_str()),
+        ("merchant_serial_no", file.merchant_serial_no.as_str()),
+        ("merchant_private_key_pem", private_key.as_str()),
+        ("apiv3_key", file.apiv3_key.expose()),
+        ("wechatpay_public_key_id", file.wechatpay_public_key_id.as_ref().unwrap().as_str()),
+        ("wechatpay_public_key_pem", public_key.as_str()),
+    ];
+    let html =
+        app.console_post(&admin, "/console/setup/keys", &fields).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("data-testid=\"notice\""), "WeChat Pay is in use: {html}");
+    let pem_body = private_key.lines().nth(1).unwrap();
+    assert!(
+        !html.contains(pem_body) && !html.contains(file.apiv3_key.expose()),
+        "keys are never shown again"
+    );
+
+    let order = app.new_order().await;
+    let session = app.create_session(&format!("key-{order}"), &session_body(&order, "wechat_pay")).await;
+    assert_eq!(session.status(), 201);
+    let session: serde_json::Value = session.json().await.unwrap();
+    let code_url = mock.code_url(session["id"].as_str().unwrap()).expect("a Native order at the mock");
+    assert_eq!(session["next_action"]["payload"], code_url.as_str());
+    let stored = stored_text(&app).await;
+    assert!(!stored.contains(pem_body) && !stored.contains(file.apiv3_key.expose()));
+}
+
+#[tokio::test]
+async fn a_value_stored_in_the_console_wins_over_the_configuration_file() {
+    let mock = PayPalMock::start().await.unwrap();
+    let toml = mock.config_toml().replace(mock.client_secret(), "a-stale-secret-from-the-file");
+    let file = wallet_checkout_server::providers::settings::ProviderSettings::from_toml(&toml).unwrap();
+    let app = spawn_with(|config| {
+        config.sandbox = false;
+        config.providers = file;
+    })
+    .await;
+    assert_ne!(paypal_session(&app).await.status(), 201, "PayPal refuses the file's stale secret");
+    let admin = app.console_user("admin").await;
+    let html = app
+        .console_post(
+            &admin,
+            "/console/setup/keys",
+            &[("provider", "paypal"), ("client_secret", mock.client_secret())],
+        )
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("data-testid=\"notice\""));
+    assert_eq!(paypal_session(&app).await.status(), 201, "the console's secret is used");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn providers_check_sees_the_keys_entered_in_the_console_and_never_prints_them() {
+    let mock = PayPalMock::start().await.unwrap();
+    let app = spawn_with(|config| config.sandbox = false).await;
+    let admin = app.console_user("admin").await;
+    enter_paypal(&app, &admin, &mock).await;
+    let db = app.db.as_ref().unwrap();
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_wallet-checkout-server"))
+        .args(["providers", "check"])
+        .env("WC_DATA_DIR", &db.data_dir)
+        .env("DATABASE_URL", &db.url)
+        .env("WC_SANDBOX", "false")
+        .env("WC_BIND", "127.0.0.1:0")
+        .env("NO_COLOR", "1")
+        .env_remove("WC_CONFIG")
+        .output()
+        .unwrap();
+    let said =
+        format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    assert!(output.status.success(), "{said}");
+    assert!(said.contains("paypal: OK"), "{said}");
+    assert!(!said.contains(mock.client_secret()) && !said.contains(mock.client_id()), "{said}");
+}

@@ -271,7 +271,7 @@ pub enum Standing {
 }
 
 /// Removes every stored value from a message, in case a provider's error quotes one.
-fn blot(message: String, values: &[Opened]) -> String {
+pub fn blot(message: String, values: &[Opened]) -> String {
     values.iter().filter(|v| v.value.len() >= 4).fold(message, |text, v| text.replace(&v.value, "[…]"))
 }
 
