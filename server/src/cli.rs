@@ -169,7 +169,14 @@ async fn stored_credentials(config: &Config) -> Vec<crate::console::credentials:
             config.secrets_key_file.as_deref(),
             &config.data_dir,
         )?;
-        anyhow::Ok(crate::console::credentials::opened(&store, &vault).await?.1)
+        let (stored, opened) = crate::console::credentials::opened(&store, &vault).await?;
+        if opened.len() < stored.len() {
+            println!(
+                "{} of the keys entered in the console do not open with this server's secrets key (secrets_key_file, WC_SECRETS_KEY); they are left out.",
+                stored.len() - opened.len()
+            );
+        }
+        anyhow::Ok(opened)
     };
     match opened.await {
         Ok(values) => values,
