@@ -121,12 +121,18 @@ pub async fn run(config: Config, args: &[String]) -> anyhow::Result<()> {
 /// authenticated call succeeds. Prints OK or the exact reason per provider; fails on any failure.
 async fn check_providers(config: &Config) -> anyhow::Result<()> {
     let context = crate::providers::BuildContext { public_url: config.public_url.clone() };
-    let providers = crate::providers::configured(&config.providers, &context);
-    if providers.is_empty() {
+    let stored = stored_credentials(config).await;
+    let (merged, incomplete) = crate::console::credentials::merge(&config.providers, &stored);
+    let providers = crate::providers::configured(&merged, &context);
+    let mut failed = 0;
+    for (name, why) in incomplete {
+        failed += 1;
+        println!("{name}: FAILED: {why} (keys entered in the console)");
+    }
+    if providers.is_empty() && failed == 0 {
         println!("No wallet providers are configured (README: Configuration, docs/providers/).");
         return Ok(());
     }
-    let mut failed = 0;
     for (name, built) in providers {
         let outcome = match built {
             Ok(provider) => provider.self_check().await.map_err(|error| error.to_string()),
@@ -136,7 +142,7 @@ async fn check_providers(config: &Config) -> anyhow::Result<()> {
             Ok(()) => println!("{name}: OK"),
             Err(reason) => {
                 failed += 1;
-                println!("{name}: FAILED: {reason}");
+                println!("{name}: FAILED: {}", crate::console::credentials::blot(reason, &stored));
             }
         }
     }
@@ -144,4 +150,39 @@ async fn check_providers(config: &Config) -> anyhow::Result<()> {
         bail!("{failed} provider(s) failed the check");
     }
     Ok(())
+}
+
+/// The provider credentials entered in the console (setup step 3), opened, so that the check sees
+/// the providers as the server builds them. None when there is no database yet; a database or key
+/// that cannot be opened is said and the check goes on with the file alone.
+async fn stored_credentials(config: &Config) -> Vec<crate::console::credentials::Opened> {
+    if config.database_url.starts_with("sqlite:") && !config.data_dir.is_dir() {
+        return Vec::new();
+    }
+    let opened = async {
+        let store = Store::connect(&config.database_url).await?;
+        if store.provider_credentials().await?.is_empty() {
+            return Ok(Vec::new());
+        }
+        let vault = crate::vault::Vault::open(
+            std::env::var("WC_SECRETS_KEY").ok().as_deref(),
+            config.secrets_key_file.as_deref(),
+            &config.data_dir,
+        )?;
+        let (stored, opened) = crate::console::credentials::opened(&store, &vault).await?;
+        if opened.len() < stored.len() {
+            println!(
+                "{} of the keys entered in the console do not open with this server's secrets key (secrets_key_file, WC_SECRETS_KEY); they are left out.",
+                stored.len() - opened.len()
+            );
+        }
+        anyhow::Ok(opened)
+    };
+    match opened.await {
+        Ok(values) => values,
+        Err(error) => {
+            println!("The keys entered in the console cannot be read ({error:#}); checking the configuration file alone.");
+            Vec::new()
+        }
+    }
 }

@@ -5,7 +5,7 @@ use crate::{
     auth::Role,
     config::Config,
     egress::EgressPolicy,
-    providers::{sandbox::SandboxProvider, Providers},
+    providers::sandbox::SandboxProvider,
     rate_limit::RateLimiter,
     routes::{self, merchant::keys::make_key, AppState, DemoStore},
     store::Store,
@@ -58,25 +58,17 @@ impl Application {
         let address = listener.local_addr()?;
         let store = Store::connect(&config.database_url).await?.with_livemode(config.livemode());
         store.spawn_listener();
-        let mut providers = Providers::default();
         let sandbox = config
             .sandbox
             .then(|| Arc::new(SandboxProvider::new(store.clone(), &crate::public_url::bound_base(address))));
-        let context = crate::providers::BuildContext { public_url: config.public_url.clone() };
-        for (name, built) in crate::providers::configured(&config.providers, &context) {
-            let provider = built.with_context(|| format!("providers.{name} cannot be used"))?;
-            if provider.livemode() && config.sandbox && !config.sandbox_beside_live {
-                anyhow::bail!(
-                    "providers.{name} is live and the sandbox wallet is on: set sandbox = false, or sandbox_beside_live = true to offer both"
-                );
-            }
-            tracing::info!(provider = name, live = provider.livemode(), "wallet provider configured");
-            providers.add(provider);
-        }
-        // The sandbox comes last: it offers only the wallets no real provider offers.
-        if let Some(sandbox) = &sandbox {
-            providers.add(sandbox.clone());
-        }
+        let vault = Arc::new(crate::vault::Vault::open(
+            std::env::var("WC_SECRETS_KEY").ok().as_deref(),
+            config.secrets_key_file.as_deref(),
+            &config.data_dir,
+        )?);
+        // The configuration file's providers, with the credentials entered in the console.
+        let (providers, _) =
+            crate::console::credentials::build(&config, &store, &vault, sandbox.clone(), true).await?;
         let providers = Arc::new(providers);
         let demo = if config.demo_store {
             Some(Arc::new(demo_store(&store, &config, address).await?))
@@ -85,11 +77,6 @@ impl Application {
         };
         let egress = Arc::new(EgressPolicy { allowed: config.webhook_allowed_networks.clone() });
         let payments = crate::payments::Payments::new(store.clone(), providers.clone(), &config);
-        let vault = Arc::new(crate::vault::Vault::open(
-            std::env::var("WC_SECRETS_KEY").ok().as_deref(),
-            config.secrets_key_file.as_deref(),
-            &config.data_dir,
-        )?);
         let state = AppState {
             store,
             providers,

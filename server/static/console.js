@@ -23,3 +23,14 @@ document.addEventListener('submit', (event) => {
   const message = event.target.dataset.confirm;
   if (message && !window.confirm(message)) event.preventDefault();
 });
+// A key file chosen in setup step 3 is read into its text area, so that it is sent like a
+// pasted key (the file never leaves the browser any other way).
+document.addEventListener('change', async (event) => {
+  const input = event.target;
+  if (!(input instanceof HTMLInputElement) || input.type !== 'file' || !input.dataset.fill) return;
+  const target = document.getElementById(input.dataset.fill);
+  const file = input.files && input.files[0];
+  if (!target || !file) return;
+  if (file.size > 16384) return;
+  target.value = (await file.text()).trim();
+});

@@ -381,8 +381,19 @@ async fn hostile_notifications_are_answered_failure_and_change_nothing() {
 #[test]
 fn a_missing_setting_is_named() {
     let toml = "[providers.alipay]\napp_id = \"2021000000000042\"\napp_private_key_file = \"/x\"\n";
-    let error = ProviderSettings::from_toml(toml).unwrap_err().to_string();
+    // The key files may be given inline instead (`*_pem`, as the console stores them): which
+    // one is missing is named when the provider is built.
+    let settings = ProviderSettings::from_toml(toml).unwrap();
+    let context = BuildContext { public_url: None };
+    let error = wallet_checkout_server::providers::alipay::build(settings.alipay.as_ref().unwrap(), &context)
+        .err()
+        .expect("no Alipay public key")
+        .to_string();
     assert!(error.contains("alipay_public_key_file"), "{error}");
+    let error = ProviderSettings::from_toml("[providers.alipay]\napp_private_key_file = \"/y\"\n")
+        .unwrap_err()
+        .to_string();
+    assert!(error.contains("app_id"), "{error}");
     let error = ProviderSettings::from_toml("[providers.alipay]\napp_id = 1\nalipay_public_key_file = \"/x\"\napp_private_key_file = \"/y\"\nsecret = 1\n")
         .unwrap_err()
         .to_string();

@@ -5,6 +5,7 @@
 //! every change needs the role it is for and the session's CSRF token.
 
 pub mod auth;
+pub mod credentials;
 pub mod i18n;
 pub mod layout;
 pub mod pages;
@@ -28,7 +29,7 @@ pub static DUMMY_HASH: LazyLock<String> =
 
 /// The console's routes.
 pub fn router() -> Router<AppState> {
-    use pages::{account, login, overview, staff};
+    use pages::{account, login, overview, setup, staff};
     Router::new()
         .route("/console", get(overview::show))
         .route("/console/login", get(login::show).post(login::sign_in))
@@ -41,6 +42,12 @@ pub fn router() -> Router<AppState> {
         .route("/console/account/totp/disable", post(account::disable_totp))
         .route("/console/staff", get(staff::show).post(staff::add))
         .route("/console/staff/update", post(staff::update))
+        .route("/console/setup", get(setup::resume))
+        .route("/console/setup/providers", get(setup::providers::show).post(setup::providers::save_terms))
+        .route("/console/setup/register", get(setup::register::show))
+        .route("/console/setup/keys", get(setup::keys::show).post(setup::keys::save))
+        .route("/console/setup/keys/remove", post(setup::keys::remove))
+        .route("/console/setup/integrate", get(setup::integrate::show))
         // The dashboard of earlier versions is the console's overview now.
         .route("/dashboard", get(|| async { Redirect::permanent("/console") }))
 }

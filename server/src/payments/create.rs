@@ -59,7 +59,7 @@ impl Payments {
         if !offer.accepts(&order.amount) {
             return Err(unavailable().into());
         }
-        let provider = self.providers.provider_for(&start.wallet_id).cloned().ok_or_else(unavailable)?;
+        let provider = self.providers.provider_for(&start.wallet_id).ok_or_else(unavailable)?;
 
         let now = now_millis();
         let new = NewSession {

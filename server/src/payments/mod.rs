@@ -81,7 +81,7 @@ impl Payments {
         &self.providers
     }
 
-    fn provider_of(&self, session: &SessionRecord) -> Option<&Arc<dyn PaymentProvider>> {
+    fn provider_of(&self, session: &SessionRecord) -> Option<Arc<dyn PaymentProvider>> {
         match session.provider.as_deref() {
             Some(name) => self.providers.named(name),
             None => None,

@@ -97,7 +97,7 @@ impl Payments {
             RefundCreation::NotPaid => return Err(not_refundable("this session was not paid").into()),
         };
         tracing::info!(refund_id = %refund.id, session_id = %session.id, amount = %refund.amount.to_decimal_string(), "refund requested");
-        let Some(provider) = self.provider_of(&session).cloned() else {
+        let Some(provider) = self.provider_of(&session) else {
             return Err(ApiError::new(
                 ErrorCode::ProviderError,
                 "the payment's wallet provider is not configured",

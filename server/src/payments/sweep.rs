@@ -42,7 +42,7 @@ impl Payments {
     /// was not paid.
     async fn check_session(&self, session: &SessionRecord, now: UnixMillis) -> Result<(), PaymentError> {
         let due = session.status == SessionStatus::Pending && now >= session.expires_at;
-        let Some(provider) = self.provider_of(session).cloned() else {
+        let Some(provider) = self.provider_of(session) else {
             // No provider answered yet (a reservation), or its provider is no longer configured.
             if due {
                 self.transition(session, SessionEvent::ExpiryReached, now).await?;
@@ -117,7 +117,7 @@ impl Payments {
         public_base: &url::Url,
     ) -> Result<(), PaymentError> {
         let session = self.session(&refund.session_id).await?;
-        let Some(provider) = self.provider_of(&session).cloned() else { return Ok(()) };
+        let Some(provider) = self.provider_of(&session) else { return Ok(()) };
         let payment = payment_ref(&session);
         let answer = match refund.provider_refund_id.as_deref() {
             None => {

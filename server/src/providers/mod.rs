@@ -276,57 +276,73 @@ pub fn configured(
     built
 }
 
-/// Every configured provider, looked up by wallet or by name.
-#[derive(Clone, Default)]
+/// A wallet offered and the provider that offers it.
+type Entry = (WalletOffer, Arc<dyn PaymentProvider>);
+
+/// Every configured provider, looked up by wallet or by name. The set can be replaced while the
+/// server runs (credentials entered in the console): readers get the set as it is at that moment.
+#[derive(Default)]
 pub struct Providers {
-    entries: Vec<(WalletOffer, Arc<dyn PaymentProvider>)>,
+    entries: std::sync::RwLock<Arc<Vec<Entry>>>,
 }
 
 impl Providers {
+    fn entries(&self) -> Arc<Vec<Entry>> {
+        self.entries.read().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
+    }
+
     /// Adds a provider's wallets; a wallet another provider already offers stays with that one
     /// (real providers are added before the sandbox, which then fills in the rest).
     pub fn add(&mut self, provider: Arc<dyn PaymentProvider>) {
+        let entries =
+            Arc::make_mut(self.entries.get_mut().unwrap_or_else(std::sync::PoisonError::into_inner));
         for offer in provider.offers() {
-            if self.offer(&offer.wallet.id).is_some() {
+            if entries.iter().any(|(known, _)| known.wallet.id == offer.wallet.id) {
                 tracing::info!(wallet = %offer.wallet.id, provider = provider.name(), "wallet already offered by another provider");
                 continue;
             }
-            self.entries.push((offer, provider.clone()));
+            entries.push((offer, provider.clone()));
         }
+    }
+
+    /// Replaces every provider with those of `other` (built anew from changed credentials).
+    pub fn replace_with(&self, other: Providers) {
+        let new = other.entries.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner);
+        *self.entries.write().unwrap_or_else(std::sync::PoisonError::into_inner) = new;
     }
 
     /// Every wallet offered, in display order.
     pub fn wallets(&self) -> Vec<WalletOption> {
-        self.entries.iter().map(|(offer, _)| offer.wallet.clone()).collect()
+        self.entries().iter().map(|(offer, _)| offer.wallet.clone()).collect()
     }
 
     /// The wallets offered for an amount: only those whose provider takes its currency and size,
     /// so the widget never offers a wallet that will refuse.
     pub fn wallets_for(&self, amount: &Amount) -> Vec<WalletOption> {
-        self.entries
+        self.entries()
             .iter()
             .filter(|(offer, _)| offer.accepts(amount))
             .map(|(offer, _)| offer.wallet.clone())
             .collect()
     }
 
-    pub fn offer(&self, id: &WalletId) -> Option<&WalletOffer> {
-        self.entries.iter().map(|(offer, _)| offer).find(|offer| &offer.wallet.id == id)
+    pub fn offer(&self, id: &WalletId) -> Option<WalletOffer> {
+        self.entries().iter().map(|(offer, _)| offer).find(|offer| &offer.wallet.id == id).cloned()
     }
 
-    pub fn provider_for(&self, id: &WalletId) -> Option<&Arc<dyn PaymentProvider>> {
-        self.entries.iter().find(|(offer, _)| &offer.wallet.id == id).map(|(_, provider)| provider)
+    pub fn provider_for(&self, id: &WalletId) -> Option<Arc<dyn PaymentProvider>> {
+        self.entries().iter().find(|(offer, _)| &offer.wallet.id == id).map(|(_, provider)| provider.clone())
     }
 
     /// The provider with this name.
-    pub fn named(&self, name: &str) -> Option<&Arc<dyn PaymentProvider>> {
-        self.entries.iter().map(|(_, provider)| provider).find(|provider| provider.name() == name)
+    pub fn named(&self, name: &str) -> Option<Arc<dyn PaymentProvider>> {
+        self.entries().iter().map(|(_, provider)| provider).find(|provider| provider.name() == name).cloned()
     }
 
     /// Each provider once, in order.
     pub fn all(&self) -> Vec<Arc<dyn PaymentProvider>> {
         let mut seen: Vec<Arc<dyn PaymentProvider>> = Vec::new();
-        for (_, provider) in &self.entries {
+        for (_, provider) in self.entries().iter() {
             if !seen.iter().any(|known| known.name() == provider.name()) {
                 seen.push(provider.clone());
             }
@@ -336,7 +352,8 @@ impl Providers {
 
     /// Whether every wallet offered for this amount takes real money (and there is one).
     pub fn all_live_for(&self, amount: &Amount) -> bool {
-        let mut offered = self.entries.iter().filter(|(offer, _)| offer.accepts(amount)).peekable();
+        let entries = self.entries();
+        let mut offered = entries.iter().filter(|(offer, _)| offer.accepts(amount)).peekable();
         offered.peek().is_some() && offered.all(|(_, provider)| provider.livemode())
     }
 }

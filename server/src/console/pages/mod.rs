@@ -6,6 +6,7 @@
 pub mod account;
 pub mod login;
 pub mod overview;
+pub mod setup;
 pub mod staff;
 
 use super::{

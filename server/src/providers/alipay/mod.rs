@@ -64,11 +64,25 @@ pub fn build(
     if app_id.is_empty() || !app_id.chars().all(|c| c.is_ascii_digit()) {
         anyhow::bail!("app_id={app_id:?} must be the app's APPID (digits)");
     }
-    let app_key = crypto::private_key(&read_file("app_private_key_file", &settings.app_private_key_file)?)
-        .map_err(|why| anyhow::anyhow!("app_private_key_file: {why}"))?;
+    if settings.alipay_public_key_pem.as_ref().is_none_or(|pem| pem.as_str().is_empty())
+        && settings.alipay_public_key_file.is_none()
+    {
+        anyhow::bail!("alipay_public_key_file or alipay_public_key_pem is required");
+    }
+    let app_key_text = match (&settings.app_private_key_pem, &settings.app_private_key_file) {
+        (Some(pem), _) if !pem.expose().trim().is_empty() => pem.expose().to_owned(),
+        (_, Some(path)) => read_file("app_private_key_file", path)?,
+        _ => anyhow::bail!("app_private_key_file or app_private_key_pem is required"),
+    };
+    let app_key =
+        crypto::private_key(&app_key_text).map_err(|why| anyhow::anyhow!("app_private_key_file: {why}"))?;
     let alipay_key =
-        crypto::public_key(&read_file("alipay_public_key_file", &settings.alipay_public_key_file)?)
-            .map_err(|why| anyhow::anyhow!("alipay_public_key_file: {why}"))?;
+        crypto::public_key(&match (&settings.alipay_public_key_pem, &settings.alipay_public_key_file) {
+            (Some(pem), _) if !pem.as_str().is_empty() => pem.as_str().to_owned(),
+            (_, Some(path)) => read_file("alipay_public_key_file", path)?,
+            _ => anyhow::bail!("alipay_public_key_file or alipay_public_key_pem is required"),
+        })
+        .map_err(|why| anyhow::anyhow!("alipay_public_key_file: {why}"))?;
     if app_key.size() < 256 {
         anyhow::bail!("app_private_key_file: RSA2 needs a key of 2048 bits or more");
     }

@@ -1,6 +1,6 @@
 //! `[providers.alipay]`: the app on Alipay's Open Platform, its keys, and how the shopper pays.
 
-use crate::providers::settings::{Environment, Text, TextList};
+use crate::providers::settings::{Environment, Secret, Text, TextList};
 use serde::Deserialize;
 use std::path::PathBuf;
 
@@ -20,11 +20,22 @@ pub struct Settings {
     /// The app's APPID on the Open Platform (`2021...`).
     pub app_id: Text,
     /// PEM (or bare Base64) file of the app's RSA2 private key; its public key is the one
-    /// uploaded to the app as "应用公钥".
-    pub app_private_key_file: PathBuf,
+    /// uploaded to the app as "应用公钥". One of this and `app_private_key_pem` is required; the
+    /// PEM wins when both are set.
+    #[serde(default)]
+    pub app_private_key_file: Option<PathBuf>,
+    /// The app's private key itself (PEM or bare Base64 text), as entered in the console or
+    /// given inline (`WC_PROVIDERS__ALIPAY__APP_PRIVATE_KEY_PEM`).
+    #[serde(default)]
+    pub app_private_key_pem: Option<Secret>,
     /// PEM (or bare Base64) file of "支付宝公钥", the key Alipay shows for the app once the app's
-    /// public key is uploaded. It verifies responses and notifications.
-    pub alipay_public_key_file: PathBuf,
+    /// public key is uploaded. It verifies responses and notifications. One of this and
+    /// `alipay_public_key_pem` is required; the PEM wins when both are set.
+    #[serde(default)]
+    pub alipay_public_key_file: Option<PathBuf>,
+    /// Alipay's public key itself (PEM or bare Base64 text).
+    #[serde(default)]
+    pub alipay_public_key_pem: Option<Text>,
     /// Optional: the app public key file as uploaded, to check it matches the private key.
     #[serde(default)]
     pub app_public_key_file: Option<PathBuf>,

@@ -127,11 +127,13 @@ impl WechatPayProvider {
             )
         })?;
 
-        let key = crypto::private_key_from_pem(&read_file(
-            "merchant_private_key_file",
-            &settings.merchant_private_key_file,
-        )?)
-        .map_err(|why| anyhow::anyhow!("merchant_private_key_file: {why}"))?;
+        let key_pem = match (&settings.merchant_private_key_pem, &settings.merchant_private_key_file) {
+            (Some(pem), _) if !pem.expose().trim().is_empty() => pem.expose().to_owned(),
+            (_, Some(path)) => read_file("merchant_private_key_file", path)?,
+            _ => anyhow::bail!("merchant_private_key_file or merchant_private_key_pem is required"),
+        };
+        let key = crypto::private_key_from_pem(&key_pem)
+            .map_err(|why| anyhow::anyhow!("merchant_private_key_file: {why}"))?;
         let merchant_public = key.to_public_key();
         if let Some(path) = &settings.merchant_certificate_file {
             let certificate = crypto::certificate_from_pem(&read_file("merchant_certificate_file", path)?)
@@ -149,13 +151,18 @@ impl WechatPayProvider {
 
         let mut keys = WechatPayKeys::default();
         let mut answer_serial = None;
-        match (&settings.wechatpay_public_key_id, &settings.wechatpay_public_key_file) {
-            (Some(id), Some(path)) => {
+        let public_key_pem = match (&settings.wechatpay_public_key_pem, &settings.wechatpay_public_key_file) {
+            (Some(pem), _) if !pem.as_str().is_empty() => Some(pem.as_str().to_owned()),
+            (_, Some(path)) => Some(read_file("wechatpay_public_key_file", path)?),
+            _ => None,
+        };
+        match (&settings.wechatpay_public_key_id, public_key_pem) {
+            (Some(id), Some(pem)) => {
                 let id = required("wechatpay_public_key_id", id)?;
                 if !id.starts_with("PUB_KEY_ID_") {
                     anyhow::bail!("wechatpay_public_key_id {id:?} must start with PUB_KEY_ID_");
                 }
-                let public = crypto::public_key_from_pem(&read_file("wechatpay_public_key_file", path)?)
+                let public = crypto::public_key_from_pem(&pem)
                     .map_err(|why| anyhow::anyhow!("wechatpay_public_key_file: {why}"))?;
                 if public == merchant_public {
                     anyhow::bail!(

@@ -24,8 +24,14 @@ pub struct Settings {
     pub appid: Text,
     /// The serial number of the merchant API certificate (商户API证书序列号).
     pub merchant_serial_no: Text,
-    /// Path of the merchant API private key (`apiclient_key.pem`, PKCS#8 or PKCS#1 PEM).
-    pub merchant_private_key_file: Text,
+    /// Path of the merchant API private key (`apiclient_key.pem`, PKCS#8 or PKCS#1 PEM). One of
+    /// this and `merchant_private_key_pem` is required; the PEM wins when both are set.
+    #[serde(default)]
+    pub merchant_private_key_file: Option<Text>,
+    /// The merchant API private key itself (the PEM text), as entered in the console or given
+    /// inline (`WC_PROVIDERS__WECHAT_PAY__MERCHANT_PRIVATE_KEY_PEM`).
+    #[serde(default)]
+    pub merchant_private_key_pem: Option<Secret>,
     /// Path of the merchant API certificate (`apiclient_cert.pem`), optional: when given, the
     /// server checks that the private key and `merchant_serial_no` belong to it.
     pub merchant_certificate_file: Option<Text>,
@@ -35,6 +41,10 @@ pub struct Settings {
     pub wechatpay_public_key_id: Option<Text>,
     /// Path of the WeChat Pay public key (`pub_key.pem`).
     pub wechatpay_public_key_file: Option<Text>,
+    /// The WeChat Pay public key itself (PEM text), instead of `wechatpay_public_key_file` (wins
+    /// when both are set).
+    #[serde(default)]
+    pub wechatpay_public_key_pem: Option<Text>,
     /// Paths of WeChat Pay platform certificates (PEM); each one's serial is read from it.
     pub platform_certificate_files: Option<TextList>,
     /// H5 payment (a redirect to WeChat Pay's page) for shoppers on mobile browsers. Default

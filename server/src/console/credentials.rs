@@ -1,0 +1,391 @@
+//! Wallet providers' credentials entered in the console (setup step 3), and the providers built
+//! from them.
+//!
+//! Each value is sealed with `AppState.vault` (AES-256-GCM, key outside the database) into the
+//! `provider_credentials` table and never shown again: pages show its fingerprint and who set it
+//! when. The providers the server uses are built from the configuration file merged with the
+//! stored values: **a value stored in the console wins over the same setting in the file**, and
+//! fills in what the file leaves out (a provider can be set up entirely in the console). A PEM
+//! stored in the console is used instead of the file path setting for the same key.
+//!
+//! At startup a provider configured only in the file that cannot be built stops the server, as
+//! before; one that uses stored values is left out with its reason (so that a wrong value entered
+//! in the console never keeps the server from starting), and the console shows that reason.
+//! After every change in the console the providers are built again and replace the running set.
+
+use crate::{
+    config::Config,
+    providers::{
+        alipay, paypal,
+        sandbox::SandboxProvider,
+        settings::{Environment, ProviderSettings, Secret, Text},
+        wechat_pay, BuildContext, Providers,
+    },
+    store::{Store, StoredCredential},
+    vault::Vault,
+};
+use sha2::{Digest, Sha256};
+use std::sync::Arc;
+
+/// How a field is entered and whether it may be shown again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// `live` or `sandbox`: shown.
+    Environment,
+    /// An API's base URL (a mock, a proxy): shown.
+    Url,
+    /// An id in one line (a merchant id, an app id): typed in the open, never shown again.
+    Id,
+    /// A key or password in one line: typed hidden, never shown again.
+    Secret,
+    /// A key in PEM (a text area, or a file read into it): never shown again.
+    Pem,
+}
+
+/// A setting of a provider that the console can store.
+#[derive(Debug, Clone, Copy)]
+pub struct Field {
+    /// The setting's name in `[providers.<provider>]` (and `WC_PROVIDERS__<PROVIDER>__<NAME>`).
+    pub name: &'static str,
+    pub kind: Kind,
+    /// What the file may give instead of this field (a path setting for a PEM).
+    pub file_alternative: Option<&'static str>,
+}
+
+impl Field {
+    /// Whether the page may show the value (the environment and a URL are not secrets).
+    pub fn shown(&self) -> bool {
+        matches!(self.kind, Kind::Environment | Kind::Url)
+    }
+}
+
+const fn field(name: &'static str, kind: Kind) -> Field {
+    Field { name, kind, file_alternative: None }
+}
+
+const fn pem(name: &'static str, file: &'static str) -> Field {
+    Field { name, kind: Kind::Pem, file_alternative: Some(file) }
+}
+
+/// The providers whose credentials the console keeps, in the order of the wallets.
+pub const PROVIDERS: [&str; 3] = [wechat_pay::NAME, alipay::NAME, paypal::NAME];
+
+/// The fields the console offers for a provider.
+pub fn fields(provider: &str) -> &'static [Field] {
+    const WECHAT_PAY: &[Field] = &[
+        field("environment", Kind::Environment),
+        field("base_url", Kind::Url),
+        field("mchid", Kind::Id),
+        field("appid", Kind::Id),
+        field("merchant_serial_no", Kind::Id),
+        pem("merchant_private_key_pem", "merchant_private_key_file"),
+        field("apiv3_key", Kind::Secret),
+        field("wechatpay_public_key_id", Kind::Id),
+        pem("wechatpay_public_key_pem", "wechatpay_public_key_file"),
+    ];
+    const ALIPAY: &[Field] = &[
+        field("environment", Kind::Environment),
+        field("gateway_url", Kind::Url),
+        field("app_id", Kind::Id),
+        pem("app_private_key_pem", "app_private_key_file"),
+        pem("alipay_public_key_pem", "alipay_public_key_file"),
+        field("seller_id", Kind::Id),
+    ];
+    const PAYPAL: &[Field] = &[
+        field("environment", Kind::Environment),
+        field("base_url", Kind::Url),
+        field("client_id", Kind::Id),
+        field("client_secret", Kind::Secret),
+        field("webhook_id", Kind::Id),
+    ];
+    match provider {
+        wechat_pay::NAME => WECHAT_PAY,
+        alipay::NAME => ALIPAY,
+        paypal::NAME => PAYPAL,
+        _ => &[],
+    }
+}
+
+/// The field of a provider with this name.
+pub fn find(provider: &str, name: &str) -> Option<Field> {
+    fields(provider).iter().find(|field| field.name == name).copied()
+}
+
+/// The environment variable that sets this field from the configuration instead.
+pub fn env_var(provider: &str, name: &str) -> String {
+    format!("WC_PROVIDERS__{}__{}", provider.to_ascii_uppercase(), name.to_ascii_uppercase())
+}
+
+/// The place the vault seals a value for.
+pub fn purpose(provider: &str, name: &str) -> String {
+    format!("provider:{provider}:{name}")
+}
+
+/// The first 16 hex digits of the value's SHA-256: enough to tell two values apart, nothing
+/// about the value.
+pub fn fingerprint(value: &str) -> String {
+    Sha256::digest(value.as_bytes())[..8].iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A stored credential, opened.
+pub struct Opened {
+    pub provider: String,
+    pub field: String,
+    pub value: String,
+}
+
+/// Every stored credential opened with the vault. One that does not open (sealed with another
+/// key) is left out and logged: the console shows it as set, the provider does not get it.
+pub async fn opened(store: &Store, vault: &Vault) -> anyhow::Result<(Vec<StoredCredential>, Vec<Opened>)> {
+    let stored = store.provider_credentials().await?;
+    let mut values = Vec::new();
+    for credential in &stored {
+        match vault.open_sealed(&purpose(&credential.provider, &credential.field), &credential.ciphertext) {
+            Ok(bytes) => values.push(Opened {
+                provider: credential.provider.clone(),
+                field: credential.field.clone(),
+                value: String::from_utf8_lossy(&bytes).into_owned(),
+            }),
+            Err(error) => {
+                tracing::error!(provider = %credential.provider, field = %credential.field, %error, "a stored credential does not open with this server's secrets key")
+            }
+        }
+    }
+    Ok((stored, values))
+}
+
+fn environment(value: &str) -> Environment {
+    if value == "sandbox" {
+        Environment::Sandbox
+    } else {
+        Environment::Live
+    }
+}
+
+fn apply_wechat_pay(settings: &mut wechat_pay::Settings, name: &str, value: String) {
+    match name {
+        "environment" => settings.environment = environment(&value),
+        "base_url" => settings.base_url = Some(Text(value)),
+        "mchid" => settings.mchid = Text(value),
+        "appid" => settings.appid = Text(value),
+        "merchant_serial_no" => settings.merchant_serial_no = Text(value),
+        "merchant_private_key_pem" => settings.merchant_private_key_pem = Some(Secret::new(value)),
+        "apiv3_key" => settings.apiv3_key = Secret::new(value),
+        "wechatpay_public_key_id" => settings.wechatpay_public_key_id = Some(Text(value)),
+        "wechatpay_public_key_pem" => settings.wechatpay_public_key_pem = Some(Text(value)),
+        _ => {}
+    }
+}
+
+fn apply_alipay(settings: &mut alipay::Settings, name: &str, value: String) {
+    match name {
+        "environment" => settings.environment = environment(&value),
+        "gateway_url" => settings.gateway_url = Some(Text(value)),
+        "app_id" => settings.app_id = Text(value),
+        "app_private_key_pem" => settings.app_private_key_pem = Some(Secret::new(value)),
+        "alipay_public_key_pem" => settings.alipay_public_key_pem = Some(Text(value)),
+        "seller_id" => settings.seller_id = Some(Text(value)),
+        _ => {}
+    }
+}
+
+fn apply_paypal(settings: &mut paypal::Settings, name: &str, value: String) {
+    match name {
+        "environment" => settings.environment = environment(&value),
+        "base_url" => settings.base_url = Some(Text(value)),
+        "client_id" => settings.client_id = Text(value),
+        "client_secret" => settings.client_secret = Secret::new(value),
+        "webhook_id" => settings.webhook_id = Text(value),
+        _ => {}
+    }
+}
+
+/// A provider's settings from stored values only (no table in the file): missing required
+/// settings are named.
+fn from_stored<T: serde::de::DeserializeOwned>(values: &[&Opened]) -> Result<T, String> {
+    let map: serde_json::Map<String, serde_json::Value> = values
+        .iter()
+        .map(|opened| (opened.field.clone(), serde_json::Value::String(opened.value.clone())))
+        .collect();
+    serde_json::from_value(serde_json::Value::Object(map)).map_err(|error| {
+        // serde's messages name the missing field (`missing field `mchid``), never a value.
+        let text = error.to_string();
+        match text.split('`').nth(1) {
+            Some(name) if text.starts_with("missing field") => format!("{name} is not set"),
+            _ => "the stored settings cannot be read".to_owned(),
+        }
+    })
+}
+
+/// The configuration's providers merged with the stored values (stored win), and for each
+/// provider that has stored values but cannot be read from them yet, why.
+pub fn merge(file: &ProviderSettings, values: &[Opened]) -> (ProviderSettings, Vec<(&'static str, String)>) {
+    let mut merged = file.clone();
+    let mut incomplete = Vec::new();
+    let of = |provider: &str| values.iter().filter(|v| v.provider == provider).collect::<Vec<_>>();
+
+    let stored = of(wechat_pay::NAME);
+    if !stored.is_empty() {
+        match merged.wechat_pay.as_mut() {
+            Some(settings) => {
+                stored.iter().for_each(|v| apply_wechat_pay(settings, &v.field, v.value.clone()))
+            }
+            None => match from_stored(&stored) {
+                Ok(settings) => merged.wechat_pay = Some(settings),
+                Err(why) => incomplete.push((wechat_pay::NAME, why)),
+            },
+        }
+    }
+    let stored = of(alipay::NAME);
+    if !stored.is_empty() {
+        match merged.alipay.as_mut() {
+            Some(settings) => stored.iter().for_each(|v| apply_alipay(settings, &v.field, v.value.clone())),
+            None => match from_stored(&stored) {
+                Ok(settings) => merged.alipay = Some(settings),
+                Err(why) => incomplete.push((alipay::NAME, why)),
+            },
+        }
+    }
+    let stored = of(paypal::NAME);
+    if !stored.is_empty() {
+        match merged.paypal.as_mut() {
+            Some(settings) => stored.iter().for_each(|v| apply_paypal(settings, &v.field, v.value.clone())),
+            None => match from_stored(&stored) {
+                Ok(settings) => merged.paypal = Some(settings),
+                Err(why) => incomplete.push((paypal::NAME, why)),
+            },
+        }
+    }
+    (merged, incomplete)
+}
+
+/// How a provider stands after a build.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Standing {
+    /// Neither the file nor the console sets it up.
+    Absent,
+    /// In use; `live`: real money.
+    Active { live: bool },
+    /// Set up, but not in use, and why (never a secret: stored values are blotted out).
+    Unusable(String),
+}
+
+/// Removes every stored value from a message, in case a provider's error quotes one.
+pub fn blot(message: String, values: &[Opened]) -> String {
+    values.iter().filter(|v| v.value.len() >= 4).fold(message, |text, v| text.replace(&v.value, "[…]"))
+}
+
+/// Builds the providers from the file and the stored credentials. `strict`: a provider of the
+/// file alone that cannot be built is an error (at startup); otherwise it is left out with its
+/// reason.
+pub async fn build(
+    config: &Config,
+    store: &Store,
+    vault: &Vault,
+    sandbox: Option<Arc<SandboxProvider>>,
+    strict: bool,
+) -> anyhow::Result<(Providers, Vec<(&'static str, Standing)>)> {
+    let (_, values) = opened(store, vault).await?;
+    let (merged, incomplete) = merge(&config.providers, &values);
+    let context = BuildContext { public_url: config.public_url.clone() };
+    let mut providers = Providers::default();
+    let mut standings: Vec<(&'static str, Standing)> =
+        PROVIDERS.iter().map(|name| (*name, Standing::Absent)).collect();
+    let mut stand = |name: &str, standing: Standing| {
+        if let Some(entry) = standings.iter_mut().find(|(known, _)| *known == name) {
+            entry.1 = standing;
+        }
+    };
+    for (name, why) in incomplete {
+        stand(name, Standing::Unusable(why));
+    }
+    for (name, built) in crate::providers::configured(&merged, &context) {
+        let uses_stored = values.iter().any(|v| v.provider == name);
+        let built = built.map_err(|error| error.context(format!("providers.{name} cannot be used"))).and_then(|provider| {
+            if provider.livemode() && config.sandbox && !config.sandbox_beside_live {
+                anyhow::bail!(
+                    "providers.{name} is live and the sandbox wallet is on: set sandbox = false, or sandbox_beside_live = true to offer both"
+                );
+            }
+            Ok(provider)
+        });
+        match built {
+            Ok(provider) => {
+                tracing::info!(
+                    provider = name,
+                    live = provider.livemode(),
+                    stored = uses_stored,
+                    "wallet provider configured"
+                );
+                stand(name, Standing::Active { live: provider.livemode() });
+                providers.add(provider);
+            }
+            Err(error) if strict && !uses_stored => return Err(error),
+            Err(error) => {
+                let why = blot(format!("{error:#}"), &values);
+                tracing::warn!(provider = name, %why, "wallet provider left out");
+                stand(name, Standing::Unusable(why));
+            }
+        }
+    }
+    // The sandbox comes last: it offers only the wallets no real provider offers.
+    if let Some(sandbox) = sandbox {
+        providers.add(sandbox);
+    }
+    Ok((providers, standings))
+}
+
+/// Builds the providers again (after a change in the console) and puts them in place of the
+/// running ones; answers how each stands.
+pub async fn reload(state: &crate::routes::AppState) -> anyhow::Result<Vec<(&'static str, Standing)>> {
+    let (providers, standings) =
+        build(&state.config, &state.store, &state.vault, state.sandbox.clone(), false).await?;
+    state.providers.replace_with(providers);
+    Ok(standings)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn opened(provider: &str, field: &str, value: &str) -> Opened {
+        Opened { provider: provider.into(), field: field.into(), value: value.into() }
+    }
+
+    #[test]
+    fn stored_values_win_over_the_file_and_fill_in_a_provider_it_lacks() {
+        let file = ProviderSettings::from_toml(
+            "[providers.paypal]\nenvironment = \"sandbox\"\nclient_id = \"from-file\"\nclient_secret = \"file-secret\"\nwebhook_id = \"WH1\"\n",
+        )
+        .unwrap();
+        let values = [
+            opened("paypal", "client_secret", "console-secret"),
+            opened("alipay", "app_id", "2021000000000001"),
+            opened("alipay", "app_private_key_pem", "-----BEGIN PRIVATE KEY-----"),
+            opened("alipay", "alipay_public_key_pem", "-----BEGIN PUBLIC KEY-----"),
+            opened("wechat_pay", "mchid", "1900000001"),
+        ];
+        let (merged, incomplete) = merge(&file, &values);
+        let paypal = merged.paypal.unwrap();
+        assert_eq!(paypal.client_id.as_str(), "from-file");
+        assert_eq!(paypal.client_secret.expose(), "console-secret");
+        let alipay = merged.alipay.unwrap();
+        assert_eq!(alipay.app_id.as_str(), "2021000000000001");
+        assert_eq!(alipay.environment, Environment::Live);
+        assert!(merged.wechat_pay.is_none());
+        assert_eq!(incomplete.len(), 1);
+        assert_eq!(incomplete[0].0, "wechat_pay");
+        assert!(incomplete[0].1.ends_with("is not set"), "{}", incomplete[0].1);
+    }
+
+    #[test]
+    fn fingerprints_are_16_hex_digits_and_messages_never_quote_a_value() {
+        assert_eq!(fingerprint("abc"), "ba7816bf8f01cfea");
+        let values = [opened("paypal", "webhook_id", "WH-secret-1")];
+        assert_eq!(
+            blot("webhook_id \"WH-secret-1\" is wrong".into(), &values),
+            "webhook_id \"[…]\" is wrong"
+        );
+        assert_eq!(env_var("wechat_pay", "apiv3_key"), "WC_PROVIDERS__WECHAT_PAY__APIV3_KEY");
+    }
+}
