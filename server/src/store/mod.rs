@@ -6,6 +6,7 @@
 //! announced to waiting readers (`notify`): directly on SQLite, through `NOTIFY` on PostgreSQL so
 //! that every instance hears it.
 
+mod console_daily;
 mod events;
 mod keys;
 mod operations;
@@ -17,6 +18,7 @@ mod sessions;
 mod staff;
 mod wallets;
 
+pub use console_daily::{AuditFilter, OrderFilter, OrderSummary};
 pub use events::{DueEvent, EventRecord, WebhookEndpoint};
 pub use keys::{ApiKeyRecord, AuditEntry, NewApiKey, Revocation};
 pub use operations::{backup_age, BackupRecord, ProviderTerms};

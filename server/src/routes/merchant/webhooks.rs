@@ -63,7 +63,7 @@ pub fn masked_url(raw: &str) -> String {
 
 /// A webhook URL: absolute http(s), https in live mode (events carry payment data), and not an
 /// internal address (checked again, after resolving the name, at every delivery).
-fn check_url(raw: &str, livemode: bool, egress: &EgressPolicy) -> Result<Url, ApiError> {
+pub fn check_url(raw: &str, livemode: bool, egress: &EgressPolicy) -> Result<Url, ApiError> {
     let url = Url::parse(raw).map_err(|_| ApiError::invalid_request("url must be an absolute URL"))?;
     let allowed = match url.scheme() {
         "https" => true,
