@@ -3,6 +3,7 @@
 //! given-up delivery sent again through the outbox.
 
 use super::{
+    events::EVENT_SELECT,
     records::{self, OrderRow},
     AuditEntry, EventRecord, OrderRecord, Store, StoreError,
 };
@@ -152,11 +153,10 @@ impl Store {
 
     /// The events about an order's sessions and refunds, newest first.
     pub async fn events_of_order(&self, order: &str, limit: i64) -> Result<Vec<EventRecord>, StoreError> {
-        Ok(sqlx::query_as(
-            "SELECT id, type, session_id, payload, created_at, delivered_at, gave_up_at, attempts, next_attempt_at, \
-             last_error FROM events WHERE session_id IN (SELECT id FROM sessions WHERE order_id = $1) \
-             ORDER BY created_at DESC, id DESC LIMIT $2",
-        )
+        Ok(sqlx::query_as(&format!(
+            "{EVENT_SELECT} WHERE session_id IN (SELECT id FROM sessions WHERE order_id = $1) \
+             ORDER BY created_at DESC, id DESC LIMIT $2"
+        ))
         .bind(order)
         .bind(limit)
         .fetch_all(&self.pool)
@@ -165,14 +165,11 @@ impl Store {
 
     /// Events newest first, `limit` of them after skipping `offset`.
     pub async fn events_page(&self, limit: i64, offset: i64) -> Result<Vec<EventRecord>, StoreError> {
-        Ok(sqlx::query_as(
-            "SELECT id, type, session_id, payload, created_at, delivered_at, gave_up_at, attempts, next_attempt_at, \
-             last_error FROM events ORDER BY created_at DESC, id DESC LIMIT $1 OFFSET $2",
-        )
-        .bind(limit)
-        .bind(offset)
-        .fetch_all(&self.pool)
-        .await?)
+        Ok(sqlx::query_as(&format!("{EVENT_SELECT} ORDER BY created_at DESC, id DESC LIMIT $1 OFFSET $2"))
+            .bind(limit)
+            .bind(offset)
+            .fetch_all(&self.pool)
+            .await?)
     }
 
     /// Sends a given-up event again: the delivery worker takes it at its next round, as any due

@@ -5,7 +5,10 @@
 
 use super::super::{auth::Staff, i18n::Lang, layout::csrf_field};
 use super::respond;
-use crate::{routes::AppState, store::EventRecord};
+use crate::{
+    routes::{merchant::webhooks::delivery_state, AppState},
+    store::EventRecord,
+};
 use axum::response::Response;
 use maud::{html, Markup};
 use wallet_checkout_contract::Currency;
@@ -149,22 +152,6 @@ pub fn wallet_name(state: &AppState, id: &str) -> String {
         .into_iter()
         .find(|wallet| wallet.id.as_str() == id)
         .map_or_else(|| id.to_owned(), |wallet| wallet.name)
-}
-
-/// Where an event's delivery stands: `delivered`, `pending` (tried again later), `failed` (given
-/// up after attempts) or `skipped` (no endpoint was on), as the merchant API says it.
-pub fn delivery_state(event: &EventRecord) -> &'static str {
-    if event.delivered_at.is_some() {
-        "delivered"
-    } else if event.gave_up_at.is_some() {
-        if event.attempts == 0 {
-            "skipped"
-        } else {
-            "failed"
-        }
-    } else {
-        "pending"
-    }
 }
 
 /// The delivery log's rows (of every event, or of one order's).

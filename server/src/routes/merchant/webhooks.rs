@@ -166,19 +166,25 @@ pub struct EventView {
     pub payload: serde_json::Value,
 }
 
+/// Where an event's delivery stands: `delivered`, `pending` (tried again later), `failed` (given
+/// up after attempts) or `skipped` (no endpoint was on).
+pub fn delivery_state(event: &EventRecord) -> &'static str {
+    if event.delivered_at.is_some() {
+        "delivered"
+    } else if event.gave_up_at.is_some() {
+        if event.attempts == 0 {
+            "skipped"
+        } else {
+            "failed"
+        }
+    } else {
+        "pending"
+    }
+}
+
 impl From<EventRecord> for EventView {
     fn from(event: EventRecord) -> Self {
-        let state = if event.delivered_at.is_some() {
-            "delivered"
-        } else if event.gave_up_at.is_some() {
-            if event.attempts == 0 {
-                "skipped"
-            } else {
-                "failed"
-            }
-        } else {
-            "pending"
-        };
+        let state = delivery_state(&event);
         Self {
             id: event.id,
             kind: event.kind,
