@@ -18,6 +18,10 @@ pub struct NavItem {
 pub const NAV: &[NavItem] = &[
     NavItem { path: "/console", label: "nav.overview", role: Role::Viewer },
     NavItem { path: "/console/setup", label: "nav.setup", role: Role::Admin },
+    NavItem { path: "/console/orders", label: "nav.orders", role: Role::Viewer },
+    NavItem { path: "/console/keys", label: "nav.keys", role: Role::Admin },
+    NavItem { path: "/console/webhooks", label: "nav.webhooks", role: Role::Admin },
+    NavItem { path: "/console/audit", label: "nav.audit", role: Role::Admin },
     NavItem { path: "/console/staff", label: "nav.staff", role: Role::Admin },
     NavItem { path: "/console/account", label: "nav.account", role: Role::Viewer },
 ];

@@ -29,7 +29,7 @@ pub static DUMMY_HASH: LazyLock<String> =
 
 /// The console's routes.
 pub fn router() -> Router<AppState> {
-    use pages::{account, login, overview, setup, staff};
+    use pages::{account, audit, keys, login, orders, overview, setup, staff, webhooks};
     Router::new()
         .route("/console", get(overview::show))
         .route("/console/login", get(login::show).post(login::sign_in))
@@ -48,6 +48,17 @@ pub fn router() -> Router<AppState> {
         .route("/console/setup/keys", get(setup::keys::show).post(setup::keys::save))
         .route("/console/setup/keys/remove", post(setup::keys::remove))
         .route("/console/setup/integrate", get(setup::integrate::show))
+        .route("/console/orders", get(orders::list))
+        .route("/console/orders.csv", get(orders::csv))
+        .route("/console/orders/{id}", get(orders::show))
+        .route("/console/orders/{id}/refund", post(orders::review_refund))
+        .route("/console/orders/{id}/refund/confirm", post(orders::confirm_refund))
+        .route("/console/keys", get(keys::show).post(keys::create))
+        .route("/console/keys/{id}/revoke", post(keys::revoke))
+        .route("/console/webhooks", get(webhooks::show).post(webhooks::set_endpoint))
+        .route("/console/webhooks/rotate", post(webhooks::rotate))
+        .route("/console/webhooks/events/{id}/resend", post(webhooks::resend))
+        .route("/console/audit", get(audit::show))
         // The dashboard of earlier versions is the console's overview now.
         .route("/dashboard", get(|| async { Redirect::permanent("/console") }))
 }

@@ -38,7 +38,7 @@ pub struct DueEvent {
     pub attempts: i64,
 }
 
-const EVENT_SELECT: &str =
+pub(super) const EVENT_SELECT: &str =
     "SELECT id, type, session_id, payload, created_at, delivered_at, gave_up_at, attempts, \
      next_attempt_at, last_error FROM events";
 

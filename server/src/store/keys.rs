@@ -159,7 +159,9 @@ impl Store {
         .bind(i64::from(self.livemode))
         .fetch_one(&mut *tx)
         .await?;
-        if admins == 0 {
+        // Only an admin key of this mode can be the last one (a shop may have no admin key at
+        // all when its staff manage keys from the console).
+        if admins == 0 && key.role == "admin" && key.livemode == i64::from(self.livemode) {
             tx.rollback().await?;
             return Ok(Revocation::LastAdmin);
         }

@@ -7,6 +7,7 @@
 //! that every instance hears it.
 
 mod credentials;
+mod console_daily;
 mod events;
 mod keys;
 mod operations;
@@ -19,6 +20,7 @@ mod staff;
 mod wallets;
 
 pub use credentials::StoredCredential;
+pub use console_daily::{AuditFilter, OrderFilter, OrderSummary};
 pub use events::{DueEvent, EventRecord, WebhookEndpoint};
 pub use keys::{ApiKeyRecord, AuditEntry, NewApiKey, Revocation};
 pub use operations::{backup_age, BackupRecord, ProviderTerms};

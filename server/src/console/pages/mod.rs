@@ -4,10 +4,15 @@
 #![allow(clippy::result_large_err)]
 
 pub mod account;
+pub mod audit;
+pub mod daily;
+pub mod keys;
 pub mod login;
+pub mod orders;
 pub mod overview;
 pub mod setup;
 pub mod staff;
+pub mod webhooks;
 
 use super::{
     auth::Staff,

@@ -147,7 +147,7 @@ pub async fn transactions(
 
 /// One CSV field: neutralised so that a spreadsheet never runs it as a formula
 /// (`domain::text::spreadsheet_safe`), and quoted when needed.
-fn csv_field(value: &str) -> String {
+pub fn csv_field(value: &str) -> String {
     let value = spreadsheet_safe(value);
     if value.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", value.replace('"', "\"\""))

@@ -63,7 +63,7 @@ pub fn masked_url(raw: &str) -> String {
 
 /// A webhook URL: absolute http(s), https in live mode (events carry payment data), and not an
 /// internal address (checked again, after resolving the name, at every delivery).
-fn check_url(raw: &str, livemode: bool, egress: &EgressPolicy) -> Result<Url, ApiError> {
+pub fn check_url(raw: &str, livemode: bool, egress: &EgressPolicy) -> Result<Url, ApiError> {
     let url = Url::parse(raw).map_err(|_| ApiError::invalid_request("url must be an absolute URL"))?;
     let allowed = match url.scheme() {
         "https" => true,
@@ -166,19 +166,25 @@ pub struct EventView {
     pub payload: serde_json::Value,
 }
 
+/// Where an event's delivery stands: `delivered`, `pending` (tried again later), `failed` (given
+/// up after attempts) or `skipped` (no endpoint was on).
+pub fn delivery_state(event: &EventRecord) -> &'static str {
+    if event.delivered_at.is_some() {
+        "delivered"
+    } else if event.gave_up_at.is_some() {
+        if event.attempts == 0 {
+            "skipped"
+        } else {
+            "failed"
+        }
+    } else {
+        "pending"
+    }
+}
+
 impl From<EventRecord> for EventView {
     fn from(event: EventRecord) -> Self {
-        let state = if event.delivered_at.is_some() {
-            "delivered"
-        } else if event.gave_up_at.is_some() {
-            if event.attempts == 0 {
-                "skipped"
-            } else {
-                "failed"
-            }
-        } else {
-            "pending"
-        };
+        let state = delivery_state(&event);
         Self {
             id: event.id,
             kind: event.kind,
