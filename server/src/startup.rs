@@ -104,6 +104,10 @@ impl Application {
             egress: egress.clone(),
         };
         spawn_sweeper(state.clone());
+        crate::console::alerts::spawn_evaluator(
+            state.store.clone(),
+            Duration::from_millis(state.config.alert_check_ms),
+        );
         webhooks::spawn_worker(
             state.store.clone(),
             DeliveryPolicy {

@@ -4,6 +4,7 @@
 //! maud under the strict Content-Security-Policy, in English or Simplified Chinese (`i18n`), and
 //! every change needs the role it is for and the session's CSRF token.
 
+pub mod alerts;
 pub mod auth;
 pub mod i18n;
 pub mod layout;
@@ -28,7 +29,7 @@ pub static DUMMY_HASH: LazyLock<String> =
 
 /// The console's routes.
 pub fn router() -> Router<AppState> {
-    use pages::{account, login, overview, staff};
+    use pages::{account, alerts, login, overview, staff};
     Router::new()
         .route("/console", get(overview::show))
         .route("/console/login", get(login::show).post(login::sign_in))
@@ -41,6 +42,9 @@ pub fn router() -> Router<AppState> {
         .route("/console/account/totp/disable", post(account::disable_totp))
         .route("/console/staff", get(staff::show).post(staff::add))
         .route("/console/staff/update", post(staff::update))
+        .route("/console/alerts", get(alerts::show))
+        .route("/console/alerts/acknowledge", post(alerts::acknowledge))
+        .route("/console/alerts/rules", get(alerts::show_rules).post(alerts::set_rule))
         // The dashboard of earlier versions is the console's overview now.
         .route("/dashboard", get(|| async { Redirect::permanent("/console") }))
 }

@@ -6,6 +6,7 @@
 //! announced to waiting readers (`notify`): directly on SQLite, through `NOTIFY` on PostgreSQL so
 //! that every instance hears it.
 
+mod alerts;
 mod events;
 mod keys;
 mod operations;
@@ -17,6 +18,7 @@ mod sessions;
 mod staff;
 mod wallets;
 
+pub use alerts::{AlertRecord, NewAlert, SessionFact};
 pub use events::{DueEvent, EventRecord, WebhookEndpoint};
 pub use keys::{ApiKeyRecord, AuditEntry, NewApiKey, Revocation};
 pub use operations::{backup_age, BackupRecord, ProviderTerms};
