@@ -168,6 +168,7 @@ pub fn router(state: AppState) -> Router {
         .route("/sessions", post(routes::sessions::create_session))
         .route("/sessions/{id}", get(routes::sessions::get_session))
         .route("/sessions/{id}/cancel", post(routes::sessions::cancel_session))
+        .route("/steps", post(routes::steps::report_step))
         .fallback(routes::api_not_found)
         .method_not_allowed_fallback(routes::api_method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))

@@ -399,3 +399,216 @@ async fn the_alert_pages_read_in_chinese() {
     let (_, html) = page(&app, &admin, "/console/alerts/rules").await;
     assert!(html.contains("警报规则"));
 }
+
+// ---------------------------------------------------------------------------------------------
+// Seeing the business.
+
+/// A paid order of `minor_units` of `currency` with `wallet`: its id.
+async fn paid(app: &TestApp, key: &str, minor_units: u64, currency: &str, wallet: &str) -> String {
+    let order = order(app, key, minor_units, currency).await;
+    let session = app.session_for(&order, wallet).await;
+    assert_eq!(app.sandbox(id(&session), "approve").await.status(), 200);
+    order
+}
+
+/// The text of the takings row of `wallet` in `currency` (today's period), cells joined by `|`.
+fn takings_row(html: &str, currency: &str, wallet: &str) -> String {
+    let section =
+        html.split(&format!("data-currency=\"{currency}\"")).nth(1).expect("a section for the currency");
+    let section = section.split("data-testid=\"currency\"").next().unwrap();
+    let row = section.split(&format!("data-wallet=\"{wallet}\"")).nth(1).expect("a row for the wallet");
+    cells(row.split("</tr>").next().unwrap())
+}
+
+fn cells(row: &str) -> String {
+    let mut text = String::new();
+    let mut inside = false;
+    for c in row.chars() {
+        match c {
+            '<' => inside = true,
+            '>' => {
+                inside = false;
+                text.push('|');
+            }
+            c if !inside => text.push(c),
+            _ => {}
+        }
+    }
+    text.split('|').map(str::trim).filter(|s| !s.is_empty()).collect::<Vec<_>>().join("|")
+}
+
+#[tokio::test]
+async fn takings_fees_refunds_and_net_are_exact_in_every_currency_and_period() {
+    let app = spawn().await;
+    let store = app.store().await;
+    store
+        .set_provider_terms(&wallet_checkout_server::store::ProviderTerms {
+            provider: "sandbox".into(),
+            rate_bp: 60,
+            fixed_minor: 10,
+            monthly_minor: 2_000,
+            withdrawal_minor: 0,
+            currency: "CNY".into(),
+            updated_at: now_millis(),
+        })
+        .await
+        .unwrap();
+    let (_, key) = make_key(&store, "shop", Role::Operator, false, "test").await.unwrap();
+    let refunded = paid(&app, &key, 1_000, "CNY", "wechat_pay").await;
+    paid(&app, &key, 2_550, "CNY", "wechat_pay").await;
+    paid(&app, &key, 999, "CNY", "alipay").await;
+    paid(&app, &key, 1_999, "JPY", "wechat_pay").await;
+    paid(&app, &key, 1_234, "KWD", "alipay").await;
+    let refund: Value = app
+        .client
+        .post(app.url(&format!("/api/v1/orders/{refunded}/refunds")))
+        .bearer_auth(&key)
+        .json(&json!({ "amount": { "minor_units": 300, "currency": "CNY" }, "reason": "Chipped cup" }))
+        .json_answer()
+        .await;
+    assert_eq!(refund["status"], "succeeded", "{refund}");
+
+    let viewer = app.console_user("viewer").await;
+    for period in ["day", "week", "month"] {
+        let (status, html) = page(&app, &viewer, &format!("/console/business?period={period}")).await;
+        assert_eq!(status, 200);
+        assert!(
+            html.contains(&format!("aria-current=\"page\" data-testid=\"period-{period}\"")),
+            "{period} is marked"
+        );
+        // 0.6% of 35.50 is 0.213 (0.21), and 0.10 for each of 2 payments.
+        assert_eq!(
+            takings_row(&html, "CNY", "wechat_pay").split('|').skip(1).collect::<Vec<_>>(),
+            ["wechat_pay", "2", "CNY 35.50", "CNY 0.41", "CNY 3.00", "CNY 32.09"],
+            "{period}"
+        );
+        // 0.6% of 9.99 is 0.05994 (0.06), and 0.10.
+        assert!(takings_row(&html, "CNY", "alipay").ends_with("alipay|1|CNY 9.99|CNY 0.16|CNY 0.00|CNY 9.83"));
+        // No decimals: 0.6% of 1,999 is 11.994 (12); the fixed fee is in yuan, not counted.
+        assert!(takings_row(&html, "JPY", "wechat_pay")
+            .ends_with("wechat_pay|1|JPY 1,999|JPY 12|JPY 0|JPY 1,987"));
+        // Three decimals: 0.6% of 1.234 is 0.007404 (0.007).
+        assert!(
+            takings_row(&html, "KWD", "alipay").ends_with("alipay|1|KWD 1.234|KWD 0.007|KWD 0.000|KWD 1.227")
+        );
+        let total =
+            html.split("data-testid=\"takings-total\"").nth(1).unwrap().split("</tr>").next().unwrap();
+        assert_eq!(
+            cells(&format!("<x{total}")).split('|').collect::<Vec<_>>(),
+            ["Total", "3", "CNY 45.49", "CNY 0.57", "CNY 3.00", "CNY 41.92"]
+        );
+        assert_eq!(html.contains("data-testid=\"monthly-fees\""), period == "month", "{period}");
+        assert!(html.contains("role=\"img\""), "a chart");
+    }
+    let (_, month) = page(&app, &viewer, "/console/business?period=month").await;
+    let fees = month.split("data-testid=\"monthly-fees\"").nth(1).unwrap();
+    assert!(fees.contains("sandbox") && fees.contains("CNY 20.00"));
+    let (_, html) = page(&app, &viewer, "/console/business?period=nonsense").await;
+    assert!(
+        html.contains("aria-current=\"page\" data-testid=\"period-day\""),
+        "an unknown period is the day view"
+    );
+}
+
+/// Reports a step as the widget does.
+async fn step(
+    app: &TestApp,
+    order: &str,
+    step: &str,
+    wallet: Option<&str>,
+    device: &str,
+    locale: &str,
+) -> u16 {
+    let mut body = json!({ "order_id": order, "step": step, "device": device, "locale": locale });
+    if let Some(wallet) = wallet {
+        body["wallet_id"] = json!(wallet);
+    }
+    app.client.post(app.api("/steps")).json(&body).send().await.unwrap().status().as_u16()
+}
+
+#[tokio::test]
+async fn the_shoppers_path_counts_orders_at_each_step_with_the_drop_off_per_wallet_device_and_language() {
+    let app = spawn().await;
+    let (first, second, third) = (app.new_order().await, app.new_order().await, app.new_order().await);
+    for (order, device, locale) in
+        [(&first, "mobile", "zh-CN"), (&second, "mobile", "zh-CN"), (&third, "desktop", "en")]
+    {
+        assert_eq!(step(&app, order, "shown", None, device, locale).await, 204);
+    }
+    // A repeat is counted once.
+    assert_eq!(step(&app, &first, "shown", None, "mobile", "zh-CN").await, 204);
+    assert_eq!(step(&app, &first, "wallet_chosen", Some("wechat_pay"), "mobile", "zh-CN").await, 204);
+    assert_eq!(step(&app, &second, "wallet_chosen", Some("alipay"), "mobile", "zh-CN").await, 204);
+    let mut mobile = session_body(&first, "wechat_pay");
+    mobile["device"] = json!("mobile");
+    let paid = app.create_session("path-1", &mobile).await.json::<Value>().await.unwrap();
+    app.sandbox(id(&paid), "approve").await;
+    let mut mobile = session_body(&second, "alipay");
+    mobile["device"] = json!("mobile");
+    let declined = app.create_session("path-2", &mobile).await.json::<Value>().await.unwrap();
+    app.sandbox(id(&declined), "decline").await;
+
+    let viewer = app.console_user("viewer").await;
+    let (_, html) = page(&app, &viewer, "/console/business").await;
+    let steps: Vec<String> = html
+        .split("data-testid=\"path-step\"")
+        .skip(1)
+        .map(|row| cells(&format!("<x{}", row.split("</tr>").next().unwrap())))
+        .collect();
+    assert_eq!(
+        steps,
+        ["Order shown|3|—", "Wallet chosen|2|1 (33.3%)", "Payment started|2|0 (0.0%)", "Paid|1|1 (50.0%)"]
+    );
+    let row = |group: &str| {
+        let row =
+            html.split(&format!("data-group=\"{group}\"")).nth(1).unwrap().split("</tr>").next().unwrap();
+        cells(&format!("<x{row}"))
+    };
+    assert!(row("wechat_pay").starts_with("wechat_pay|—|1|1|1|"), "{}", row("wechat_pay"));
+    assert!(row("alipay").starts_with("alipay|—|1|1|0|—"), "{}", row("alipay"));
+    assert!(row("mobile").starts_with("Phone|2|2|2|1|"), "{}", row("mobile"));
+    assert!(row("desktop").starts_with("Desktop|1|0|0|0|—"), "{}", row("desktop"));
+    assert!(row("zh-CN").starts_with("zh-CN|2|2|2|1|"), "{}", row("zh-CN"));
+    assert!(row("en").starts_with("en|1|0|0|0|"), "{}", row("en"));
+    let median = html.split("data-testid=\"median\"").nth(1).unwrap().split("</p>").next().unwrap();
+    assert!(median.contains(" s</strong>"), "a median time to pay: {median}");
+}
+
+#[tokio::test]
+async fn the_widgets_reports_are_checked_anonymous_and_limited_per_address() {
+    let app = spawn_with(|config| config.session_rate_per_minute = 2).await;
+    let order = app.new_order().await;
+    let body = json!({ "order_id": order, "step": "shown", "device": "desktop", "locale": "en", "email": "li@shop.example" });
+    let refused = app.client.post(app.api("/steps")).json(&body).send().await.unwrap();
+    assert_eq!(
+        common::error_code(refused, 400).await,
+        "invalid_request",
+        "nothing but the fields of the contract"
+    );
+    assert_eq!(step(&app, &order, "wallet_chosen", Some("no_such_wallet"), "desktop", "en").await, 400);
+    assert_eq!(step(&app, &order, "shown", None, "desktop", "en").await, 204);
+    let answer = app
+        .client
+        .post(app.api("/steps"))
+        .json(&json!({ "order_id": order, "step": "shown", "device": "desktop", "locale": "en" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 429);
+    assert!(answer.headers().contains_key("retry-after"));
+}
+
+#[tokio::test]
+async fn the_business_page_is_for_signed_in_staff_and_reads_in_chinese() {
+    let app = spawn().await;
+    let anonymous = app.client.get(app.url("/console/business")).send().await.unwrap();
+    assert!(anonymous.status().is_redirection(), "{}", anonymous.status());
+    let viewer = app.console_user("viewer").await;
+    let (status, html) = page(&app, &viewer, "/console/business").await;
+    assert_eq!(status, 200);
+    assert!(html.contains("href=\"/console/business\""), "in the navigation");
+    assert!(html.contains("data-testid=\"no-takings\""));
+    app.console_post(&viewer, "/console/account/language", &[("locale", "zh-CN")]).send().await.unwrap();
+    let (_, html) = page(&app, &viewer, "/console/business?period=month").await;
+    assert!(html.contains("经营情况") && html.contains("顾客的付款路径"), "{html}");
+}

@@ -17,6 +17,7 @@ pub struct NavItem {
 /// The console's sections, in the order of the navigation.
 pub const NAV: &[NavItem] = &[
     NavItem { path: "/console", label: "nav.overview", role: Role::Viewer },
+    NavItem { path: "/console/business", label: "business.nav", role: Role::Viewer },
     NavItem { path: "/console/alerts", label: "alerts.nav", role: Role::Viewer },
     NavItem { path: "/console/staff", label: "nav.staff", role: Role::Admin },
     NavItem { path: "/console/account", label: "nav.account", role: Role::Viewer },

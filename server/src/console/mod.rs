@@ -6,6 +6,7 @@
 
 pub mod alerts;
 pub mod auth;
+pub mod business;
 pub mod i18n;
 pub mod layout;
 pub mod pages;
@@ -29,7 +30,7 @@ pub static DUMMY_HASH: LazyLock<String> =
 
 /// The console's routes.
 pub fn router() -> Router<AppState> {
-    use pages::{account, alerts, login, overview, staff};
+    use pages::{account, alerts, business, login, overview, staff};
     Router::new()
         .route("/console", get(overview::show))
         .route("/console/login", get(login::show).post(login::sign_in))
@@ -42,6 +43,7 @@ pub fn router() -> Router<AppState> {
         .route("/console/account/totp/disable", post(account::disable_totp))
         .route("/console/staff", get(staff::show).post(staff::add))
         .route("/console/staff/update", post(staff::update))
+        .route("/console/business", get(business::show))
         .route("/console/alerts", get(alerts::show))
         .route("/console/alerts/acknowledge", post(alerts::acknowledge))
         .route("/console/alerts/rules", get(alerts::show_rules).post(alerts::set_rule))

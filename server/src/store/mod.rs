@@ -7,6 +7,7 @@
 //! that every instance hears it.
 
 mod alerts;
+mod business;
 mod events;
 mod keys;
 mod operations;
@@ -19,6 +20,7 @@ mod staff;
 mod wallets;
 
 pub use alerts::{AlertRecord, NewAlert, SessionFact};
+pub use business::{DayTakings, PathSession, StepRecord};
 pub use events::{DueEvent, EventRecord, WebhookEndpoint};
 pub use keys::{ApiKeyRecord, AuditEntry, NewApiKey, Revocation};
 pub use operations::{backup_age, BackupRecord, ProviderTerms};

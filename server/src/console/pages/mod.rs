@@ -5,6 +5,7 @@
 
 pub mod account;
 pub mod alerts;
+pub mod business;
 pub mod login;
 pub mod overview;
 pub mod staff;
