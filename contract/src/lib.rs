@@ -131,6 +131,33 @@ pub struct CreateSessionRequest {
     pub device: DeviceKind,
 }
 
+/// A step of the shopper's path that the widget reports (`POST {endpoint}/steps`), so the merchant
+/// can see where shoppers stop. Anonymous: nothing about the shopper but the kind of device and
+/// the language the widget shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CheckoutStep {
+    /// The widget showed the order and its wallets.
+    Shown,
+    /// The shopper chose a wallet (`wallet_id`).
+    WalletChosen,
+}
+
+/// `POST {endpoint}/steps` body. The backend answers `204` with no body; a repeat of the same
+/// step for the same order (and wallet) is counted once.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StepReport {
+    pub order_id: OrderId,
+    pub step: CheckoutStep,
+    /// The wallet chosen: required for `wallet_chosen`, absent for `shown`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wallet_id: Option<WalletId>,
+    pub device: DeviceKind,
+    /// The language the widget shows (`en`, `zh-CN`): a language tag, at most 35 characters.
+    pub locale: String,
+}
+
 /// A payment attempt for one order with one wallet.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Session {

@@ -14,7 +14,7 @@ use url::Url;
 pub const DEFAULT_SESSION_TTL_SECS: u64 = 15 * 60;
 
 /// Every setting: its key in the file and its environment variable.
-pub const SETTINGS: [(&str, &str); 19] = [
+pub const SETTINGS: [(&str, &str); 20] = [
     ("bind", "WC_BIND"),
     ("public_url", "WC_PUBLIC_URL"),
     ("data_dir", "WC_DATA_DIR"),
@@ -34,6 +34,7 @@ pub const SETTINGS: [(&str, &str); 19] = [
     ("provider_check_ms", "WC_PROVIDER_CHECK_MS"),
     ("sandbox_beside_live", "WC_SANDBOX_BESIDE_LIVE"),
     ("secrets_key_file", "WC_SECRETS_KEY_FILE"),
+    ("alert_check_ms", "WC_ALERT_CHECK_MS"),
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -96,6 +97,9 @@ pub struct Config {
     /// `secrets_key_file`: the key that seals secrets kept at rest (32 bytes, Base64), or
     /// `WC_SECRETS_KEY` itself. Default: `secrets.key` in the data directory, made once.
     pub secrets_key_file: Option<PathBuf>,
+    /// `alert_check_ms`: how often the rules for unusual transactions run (they also run right
+    /// after the events they can check cheaply). Default 30000.
+    pub alert_check_ms: u64,
     /// `[providers.wechat_pay]`, `[providers.alipay]`, `[providers.paypal]`: the real wallets
     /// (see `docs/providers/`). Default: none.
     pub providers: ProviderSettings,
@@ -126,6 +130,7 @@ struct Raw {
     provider_check_ms: Option<Text>,
     sandbox_beside_live: Option<Text>,
     secrets_key_file: Option<Text>,
+    alert_check_ms: Option<Text>,
     #[serde(default)]
     providers: ProviderSettings,
 }
@@ -155,6 +160,7 @@ impl Source {
             "provider_check_ms" => &raw.provider_check_ms,
             "sandbox_beside_live" => &raw.sandbox_beside_live,
             "secrets_key_file" => &raw.secrets_key_file,
+            "alert_check_ms" => &raw.alert_check_ms,
             "allowed_origins" => return raw.allowed_origins.as_ref().map(|list| list.0.join(",")),
             "public_hosts" => return raw.public_hosts.as_ref().map(|list| list.0.join(",")),
             "webhook_allowed_networks" => {
@@ -315,6 +321,7 @@ impl Config {
             )?,
             sandbox_beside_live: flag("sandbox_beside_live", source.get("sandbox_beside_live"), false)?,
             secrets_key_file: source.get("secrets_key_file").map(PathBuf::from),
+            alert_check_ms: number("alert_check_ms", source.get("alert_check_ms"), 30_000, 100..=3_600_000)?,
             providers: source.raw.providers,
             data_dir,
         })
@@ -347,6 +354,7 @@ impl Config {
             provider_check_ms: 200,
             sandbox_beside_live: false,
             secrets_key_file: None,
+            alert_check_ms: 200,
             providers: ProviderSettings::default(),
         }
     }

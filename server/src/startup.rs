@@ -91,6 +91,10 @@ impl Application {
             egress: egress.clone(),
         };
         spawn_sweeper(state.clone());
+        crate::console::alerts::spawn_evaluator(
+            state.store.clone(),
+            Duration::from_millis(state.config.alert_check_ms),
+        );
         webhooks::spawn_worker(
             state.store.clone(),
             DeliveryPolicy {
@@ -151,6 +155,7 @@ pub fn router(state: AppState) -> Router {
         .route("/sessions", post(routes::sessions::create_session))
         .route("/sessions/{id}", get(routes::sessions::get_session))
         .route("/sessions/{id}/cancel", post(routes::sessions::cancel_session))
+        .route("/steps", post(routes::steps::report_step))
         .fallback(routes::api_not_found)
         .method_not_allowed_fallback(routes::api_method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))

@@ -414,6 +414,7 @@ async fn every_documented_operation_answers_as_documented() {
 
     health(&ctx).await;
     let checkout = checkout_api(&ctx).await;
+    checkout_steps(&ctx).await;
     held_idempotency_key(&ctx).await;
     merchant_api(&ctx, &checkout).await;
     unknown_paths_and_methods(&ctx).await;
@@ -1220,6 +1221,29 @@ async fn unknown_paths_and_methods(ctx: &Ctx<'_>) {
 }
 
 /// A server whose sessions last a second and that allows one session a minute per client.
+/// `POST /api/checkout/steps`: the widget's report of a step of the shopper's path.
+async fn checkout_steps(ctx: &Ctx<'_>) {
+    let order = ctx.app.new_order().await;
+    let steps = "/api/checkout/steps";
+    let shown = json!({ "order_id": order, "step": "shown", "device": "mobile", "locale": "zh-CN" });
+    ctx.expect(ctx.post(steps).json(&shown), 204).await;
+    ctx.expect(ctx.post(steps).json(&shown), 204).await;
+    let chosen = json!({ "order_id": order, "step": "wallet_chosen", "wallet_id": "alipay", "device": "mobile", "locale": "zh-CN" });
+    ctx.expect(ctx.post(steps).json(&chosen), 204).await;
+    let mut missing_wallet = chosen.clone();
+    missing_wallet.as_object_mut().unwrap().remove("wallet_id");
+    ctx.error(ctx.post(steps).json(&missing_wallet), 400, "invalid_request").await;
+    let mut bad_locale = shown.clone();
+    bad_locale["locale"] = json!("someone@shop.example");
+    ctx.error(ctx.post(steps).json(&bad_locale), 400, "invalid_request").await;
+    let mut personal = shown.clone();
+    personal["email"] = json!("someone@shop.example");
+    ctx.error(ctx.post(steps).json(&personal), 400, "invalid_request").await;
+    let mut unknown = shown.clone();
+    unknown["order_id"] = json!("ord_missing");
+    ctx.error(ctx.post(steps).json(&unknown), 404, "not_found").await;
+}
+
 async fn expiry_and_rate_limit(ctx: &Ctx<'_>) {
     let order = ctx.app.new_order().await;
     let body = session_body_for(&order, "wechat_pay", "desktop");
@@ -1227,6 +1251,8 @@ async fn expiry_and_rate_limit(ctx: &Ctx<'_>) {
     assert_eq!(session["expires_in_secs"], json!(1));
     let limited = ctx.error(ctx.checkout_session("key-2", &body), 429, "rate_limited").await;
     assert!(limited.headers["retry-after"].to_str().unwrap().parse::<u64>().unwrap() >= 1);
+    let step = json!({ "order_id": order, "step": "shown", "device": "desktop", "locale": "en" });
+    ctx.error(ctx.post("/api/checkout/steps").json(&step), 429, "rate_limited").await;
     // Expiry is decided by the sweep, after asking the wallet: a waiting read hears it.
     let id = session["id"].as_str().unwrap();
     let expired =

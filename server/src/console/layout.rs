@@ -22,6 +22,8 @@ pub const NAV: &[NavItem] = &[
     NavItem { path: "/console/keys", label: "nav.keys", role: Role::Admin },
     NavItem { path: "/console/webhooks", label: "nav.webhooks", role: Role::Admin },
     NavItem { path: "/console/audit", label: "nav.audit", role: Role::Admin },
+    NavItem { path: "/console/business", label: "business.nav", role: Role::Viewer },
+    NavItem { path: "/console/alerts", label: "alerts.nav", role: Role::Viewer },
     NavItem { path: "/console/staff", label: "nav.staff", role: Role::Admin },
     NavItem { path: "/console/account", label: "nav.account", role: Role::Viewer },
 ];

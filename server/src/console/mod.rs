@@ -4,8 +4,10 @@
 //! maud under the strict Content-Security-Policy, in English or Simplified Chinese (`i18n`), and
 //! every change needs the role it is for and the session's CSRF token.
 
+pub mod alerts;
 pub mod auth;
 pub mod credentials;
+pub mod business;
 pub mod i18n;
 pub mod layout;
 pub mod pages;
@@ -29,7 +31,7 @@ pub static DUMMY_HASH: LazyLock<String> =
 
 /// The console's routes.
 pub fn router() -> Router<AppState> {
-    use pages::{account, audit, keys, login, orders, overview, setup, staff, webhooks};
+    use pages::{account, alerts, audit, business, keys, login, orders, overview, setup, staff, webhooks};
     Router::new()
         .route("/console", get(overview::show))
         .route("/console/login", get(login::show).post(login::sign_in))
@@ -59,6 +61,10 @@ pub fn router() -> Router<AppState> {
         .route("/console/webhooks/rotate", post(webhooks::rotate))
         .route("/console/webhooks/events/{id}/resend", post(webhooks::resend))
         .route("/console/audit", get(audit::show))
+        .route("/console/business", get(business::show))
+        .route("/console/alerts", get(alerts::show))
+        .route("/console/alerts/acknowledge", post(alerts::acknowledge))
+        .route("/console/alerts/rules", get(alerts::show_rules).post(alerts::set_rule))
         // The dashboard of earlier versions is the console's overview now.
         .route("/dashboard", get(|| async { Redirect::permanent("/console") }))
 }

@@ -100,6 +100,7 @@ impl Payments {
                 if let Err(error) = self.store.discard_reservation(&session.id).await {
                     tracing::error!(session_id = %session.id, %error, "could not discard the reservation");
                 }
+                crate::console::alerts::provider_failed(&self.store, provider.name()).await;
                 return Err(provider_error(&error).into());
             }
         };

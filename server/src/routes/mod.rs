@@ -9,6 +9,7 @@ pub mod paypal;
 pub mod providers;
 pub mod sandbox;
 pub mod sessions;
+pub mod steps;
 pub mod store;
 
 use crate::{

@@ -54,7 +54,10 @@ pub async fn create_session(
         public_base: state.public_base(&headers),
     };
     let (session, replayed) = match state.payments.start(start).await? {
-        Started::Created(session) => (session, false),
+        Started::Created(session) => {
+            crate::console::alerts::session_made(&state, client);
+            (session, false)
+        }
         Started::Replayed(session) => (session, true),
     };
     let mut response = (StatusCode::CREATED, Json(session.view(now_millis()))).into_response();

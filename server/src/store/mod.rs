@@ -8,6 +8,8 @@
 
 mod credentials;
 mod console_daily;
+mod alerts;
+mod business;
 mod events;
 mod keys;
 mod operations;
@@ -21,6 +23,8 @@ mod wallets;
 
 pub use credentials::StoredCredential;
 pub use console_daily::{AuditFilter, OrderFilter, OrderSummary};
+pub use alerts::{AlertRecord, NewAlert, SessionFact};
+pub use business::{DayTakings, PathSession, StepRecord};
 pub use events::{DueEvent, EventRecord, WebhookEndpoint};
 pub use keys::{ApiKeyRecord, AuditEntry, NewApiKey, Revocation};
 pub use operations::{backup_age, BackupRecord, ProviderTerms};

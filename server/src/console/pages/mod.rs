@@ -7,6 +7,8 @@ pub mod account;
 pub mod audit;
 pub mod daily;
 pub mod keys;
+pub mod alerts;
+pub mod business;
 pub mod login;
 pub mod orders;
 pub mod overview;

@@ -1,0 +1,296 @@
+//! Unusual transactions: the rules, each over a rolling window with a threshold an admin can
+//! change, and the evaluator that runs them. It runs every `alert_check_ms` on every instance,
+//! and right after the events it can check cheaply (a session made, a provider failing). Each
+//! rule names the subjects its condition holds for; an alert opens once per rule and subject
+//! while the condition holds (the store refuses a second), is sent as a signed `alert.<rule>`
+//! webhook through the outbox, and ends when the condition stops holding.
+
+use crate::{
+    domain::{new_id, now_millis, UnixMillis},
+    routes::AppState,
+    store::{NewAlert, Store, StoreError},
+    vault::Vault,
+};
+use hmac::{Hmac, Mac};
+use rand::RngCore;
+use sha2::Sha256;
+use std::{collections::BTreeMap, net::IpAddr, time::Duration};
+
+/// A rule, its defaults and the thresholds it accepts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RuleSpec {
+    /// Also the event's type after `alert.`.
+    pub name: &'static str,
+    pub threshold: i64,
+    pub window_secs: i64,
+    pub min_threshold: i64,
+    pub max_threshold: i64,
+}
+
+const fn rule(name: &'static str, threshold: i64, window_secs: i64, min_threshold: i64) -> RuleSpec {
+    RuleSpec { name, threshold, window_secs, min_threshold, max_threshold: 1_000_000 }
+}
+
+/// Every rule, in the order the console lists them.
+pub const RULES: [RuleSpec; 7] = [
+    // Sessions declined per wallet in the window.
+    rule("failed_payments", 5, 15 * 60, 1),
+    // A session whose amount is this many times above (or below) the shop's usual amount.
+    rule("unusual_amount", 10, 60 * 60, 2),
+    // Sessions made from one client address in the window.
+    rule("client_sessions", 20, 10 * 60, 1),
+    // Payments that arrived after their session expired, in the window.
+    rule("late_payment", 1, 24 * 60 * 60, 1),
+    // Orders paid twice (a second payment to give back), in the window.
+    rule("double_payment", 1, 24 * 60 * 60, 1),
+    // Webhook events whose delivery keeps failing, made in the window.
+    rule("webhook_failures", 5, 60 * 60, 1),
+    // Times a provider failed to start a payment in the window.
+    rule("provider_errors", 3, 15 * 60, 1),
+];
+
+/// The longest window an admin may set (a week), in seconds.
+pub const MAX_WINDOW_SECS: i64 = 7 * 24 * 60 * 60;
+/// The shop's usual amount is the median of its payments over this many days...
+pub const USUAL_DAYS: i64 = 30;
+/// ... of at most this many payments ...
+pub const USUAL_SAMPLE: i64 = 500;
+/// ... and needs at least this many before any amount counts as unusual.
+pub const USUAL_MIN_PAYMENTS: usize = 5;
+
+const DAY_MS: i64 = 86_400_000;
+const CLIENT_KEY_SETTING: &str = "alerts.client_key";
+
+/// A rule with the threshold and window in force.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RuleSetting {
+    pub spec: RuleSpec,
+    pub threshold: i64,
+    pub window_secs: i64,
+}
+
+pub fn spec(name: &str) -> Option<RuleSpec> {
+    RULES.iter().copied().find(|rule| rule.name == name)
+}
+
+/// Every rule with what an admin set, or its defaults.
+pub async fn settings(store: &Store) -> Result<Vec<RuleSetting>, StoreError> {
+    let set: BTreeMap<String, (i64, i64)> =
+        store.alert_rule_settings().await?.into_iter().map(|(rule, t, w)| (rule, (t, w))).collect();
+    Ok(RULES
+        .iter()
+        .map(|spec| {
+            let (threshold, window_secs) =
+                set.get(spec.name).copied().unwrap_or((spec.threshold, spec.window_secs));
+            RuleSetting { spec: *spec, threshold, window_secs }
+        })
+        .collect())
+}
+
+/// Runs every rule; answers how many alerts were opened.
+pub async fn evaluate(store: &Store, now: UnixMillis) -> Result<usize, StoreError> {
+    let mut opened = 0;
+    for setting in settings(store).await? {
+        opened += evaluate_rule(store, setting, now).await?;
+    }
+    store.forget_alert_signals(now - MAX_WINDOW_SECS * 1000 - DAY_MS).await?;
+    Ok(opened)
+}
+
+/// Runs the rule called `name` alone.
+pub async fn evaluate_named(store: &Store, name: &str, now: UnixMillis) -> Result<usize, StoreError> {
+    match settings(store).await?.into_iter().find(|s| s.spec.name == name) {
+        Some(setting) => evaluate_rule(store, setting, now).await,
+        None => Ok(0),
+    }
+}
+
+async fn evaluate_rule(store: &Store, setting: RuleSetting, now: UnixMillis) -> Result<usize, StoreError> {
+    let holding = holding(store, setting, now).await?;
+    let mut opened = 0;
+    for alert in &holding {
+        if store.open_alert(alert, &new_id("alr"), now).await? {
+            tracing::warn!(rule = %alert.rule, subject = %alert.subject, observed = alert.observed, "alert opened");
+            opened += 1;
+        }
+    }
+    let subjects: Vec<String> = holding.into_iter().map(|alert| alert.subject).collect();
+    store.end_alerts(setting.spec.name, &subjects, now).await?;
+    Ok(opened)
+}
+
+/// The subjects the rule's condition holds for now, as the alerts they would open.
+async fn holding(store: &Store, setting: RuleSetting, now: UnixMillis) -> Result<Vec<NewAlert>, StoreError> {
+    let since = now - setting.window_secs * 1000;
+    let alert = |subject: String, observed: i64| NewAlert {
+        rule: setting.spec.name.to_owned(),
+        subject,
+        observed,
+        threshold: setting.threshold,
+        window_secs: setting.window_secs,
+        session_id: None,
+        amount_minor: None,
+        currency: None,
+    };
+    let counted = |counts: Vec<(String, i64)>| {
+        counts
+            .into_iter()
+            .filter(|(_, count)| *count >= setting.threshold)
+            .map(|(subject, count)| alert(subject, count))
+            .collect::<Vec<_>>()
+    };
+    Ok(match setting.spec.name {
+        "failed_payments" => counted(store.failed_sessions_per_wallet(since).await?),
+        "client_sessions" => counted(store.alert_signal_counts("client", since).await?),
+        "provider_errors" => counted(store.alert_signal_counts("provider_error", since).await?),
+        "webhook_failures" => counted(vec![("endpoint".to_owned(), store.failing_deliveries(since).await?)]),
+        "late_payment" | "double_payment" => {
+            let flag = if setting.spec.name == "late_payment" { "late_approval" } else { "refund_due" };
+            let sessions = store.flagged_sessions(flag, since).await?;
+            let count = sessions.len() as i64;
+            if count < setting.threshold {
+                Vec::new()
+            } else {
+                sessions
+                    .into_iter()
+                    .map(|session| NewAlert {
+                        session_id: Some(session.id.clone()),
+                        amount_minor: Some(session.amount_minor),
+                        currency: Some(session.currency),
+                        ..alert(session.id, count)
+                    })
+                    .collect()
+            }
+        }
+        "unusual_amount" => {
+            let mut paid: BTreeMap<String, Vec<crate::store::SessionFact>> = BTreeMap::new();
+            let mut found = Vec::new();
+            for session in store.sessions_made_since(since).await? {
+                if !paid.contains_key(&session.currency) {
+                    let amounts = store
+                        .paid_amounts(&session.currency, now - USUAL_DAYS * DAY_MS, USUAL_SAMPLE)
+                        .await?;
+                    paid.insert(session.currency.clone(), amounts);
+                }
+                // The usual amount of the other payments.
+                let others =
+                    paid[&session.currency].iter().filter(|p| p.id != session.id).map(|p| p.amount_minor);
+                let Some(median) = median(others.collect()) else { continue };
+                if is_unusual(session.amount_minor, median, setting.threshold) {
+                    found.push(NewAlert {
+                        session_id: Some(session.id.clone()),
+                        amount_minor: Some(session.amount_minor),
+                        currency: Some(session.currency),
+                        ..alert(session.id, median)
+                    });
+                }
+            }
+            found
+        }
+        _ => Vec::new(),
+    })
+}
+
+/// The middle amount (the lower of the two middle ones for an even count), if there are enough
+/// payments to speak of a usual amount.
+pub fn median(mut amounts: Vec<i64>) -> Option<i64> {
+    if amounts.len() < USUAL_MIN_PAYMENTS {
+        return None;
+    }
+    amounts.sort_unstable();
+    Some(amounts[(amounts.len() - 1) / 2])
+}
+
+/// An amount at least `factor` times the usual one, or at most its `factor`th part.
+pub fn is_unusual(amount: i64, usual: i64, factor: i64) -> bool {
+    let (amount, usual, factor) = (i128::from(amount), i128::from(usual), i128::from(factor));
+    amount >= usual * factor || amount * factor <= usual
+}
+
+/// Runs every rule every `every`, on every instance (an alert opens once however many run).
+pub fn spawn_evaluator(store: Store, every: Duration) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            if let Err(error) = evaluate(&store, now_millis()).await {
+                tracing::error!(%error, "alert rules could not be evaluated");
+            }
+        }
+    });
+}
+
+/// A keyed hash of a client address (HMAC-SHA256 under a key kept sealed in the database), so
+/// that sessions from one address can be counted without keeping the address.
+pub async fn client_digest(store: &Store, vault: &Vault, client: IpAddr) -> anyhow::Result<String> {
+    let mut key = [0u8; 32];
+    rand::thread_rng().fill_bytes(&mut key);
+    let sealed = store
+        .console_setting_or_insert(CLIENT_KEY_SETTING, &vault.seal(CLIENT_KEY_SETTING, &key), now_millis())
+        .await?;
+    let key = vault.open_sealed(CLIENT_KEY_SETTING, &sealed)?;
+    let mut mac = Hmac::<Sha256>::new_from_slice(&key)?;
+    mac.update(client.to_string().as_bytes());
+    Ok(mac.finalize().into_bytes()[..8].iter().map(|byte| format!("{byte:02x}")).collect())
+}
+
+/// After a session was made: counts it for its client address and checks that rule, in the
+/// background (the shopper does not wait for it).
+pub fn session_made(state: &AppState, client: IpAddr) {
+    let (store, vault) = (state.store.clone(), state.vault.clone());
+    tokio::spawn(async move {
+        let result = async {
+            let digest = client_digest(&store, &vault, client).await?;
+            store.record_alert_signal("client", &digest, now_millis()).await?;
+            evaluate_named(&store, "client_sessions", now_millis()).await?;
+            anyhow::Ok(())
+        }
+        .await;
+        if let Err(error) = result {
+            tracing::error!(%error, "a session could not be counted for the alert rules");
+        }
+    });
+}
+
+/// After a provider failed to start a payment: counts it and checks that rule.
+pub async fn provider_failed(store: &Store, provider: &str) {
+    let now = now_millis();
+    let result = async {
+        store.record_alert_signal("provider_error", provider, now).await?;
+        evaluate_named(store, "provider_errors", now).await
+    }
+    .await;
+    if let Err(error) = result {
+        tracing::error!(%error, "a provider error could not be counted for the alert rules");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_usual_amount_needs_enough_payments_and_is_their_median() {
+        assert_eq!(median(vec![100, 200, 300, 400]), None);
+        assert_eq!(median(vec![500, 100, 300, 200, 400]), Some(300));
+        assert_eq!(median(vec![1, 2, 3, 4, 5, 6]), Some(3));
+    }
+
+    #[test]
+    fn amounts_far_above_or_below_the_usual_one_are_unusual() {
+        assert!(is_unusual(10_000, 1_000, 10));
+        assert!(!is_unusual(9_999, 1_000, 10));
+        assert!(is_unusual(100, 1_000, 10));
+        assert!(!is_unusual(101, 1_000, 10));
+        assert!(!is_unusual(i64::MAX, i64::MAX, 2), "no overflow");
+    }
+
+    #[test]
+    fn every_rule_has_a_default_within_its_bounds() {
+        for rule in RULES {
+            assert!((rule.min_threshold..=rule.max_threshold).contains(&rule.threshold), "{}", rule.name);
+            assert!(rule.window_secs > 0 && rule.window_secs <= MAX_WINDOW_SECS, "{}", rule.name);
+        }
+    }
+}

@@ -1,0 +1,170 @@
+//! Seeing the business: what was paid per day, wallet, provider and currency (exact sums), the
+//! refunds, and the shopper's path (the steps the widget reports, and the sessions).
+
+use super::{Store, StoreError};
+use crate::domain::UnixMillis;
+
+const DAY_MS: i64 = 86_400_000;
+/// Sums are taken in two parts (multiples of 2^32 and the rest) so that no database sum can
+/// overflow or lose precision; the exact total is put together here.
+const LOW_BITS: i64 = 1 << 32;
+/// Most rows of the shopper's path read for one page.
+const PATH_ROWS: i64 = 200_000;
+
+/// Succeeded payments (or succeeded refunds) of one day, wallet, provider and currency.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DayTakings {
+    /// Days since 1970-01-01 (UTC).
+    pub day: i64,
+    pub wallet_id: String,
+    /// The provider that took the payments (empty for refunds, which follow their payment).
+    pub provider: String,
+    pub currency: String,
+    pub count: i64,
+    pub amount_minor: u128,
+}
+
+#[derive(sqlx::FromRow)]
+struct TakingsRow {
+    day: i64,
+    wallet_id: String,
+    provider: String,
+    currency: String,
+    count: i64,
+    high: i64,
+    low: i64,
+}
+
+impl TryFrom<TakingsRow> for DayTakings {
+    type Error = StoreError;
+    fn try_from(row: TakingsRow) -> Result<Self, StoreError> {
+        let (Ok(high), Ok(low)) = (u128::try_from(row.high), u128::try_from(row.low)) else {
+            return Err(StoreError::Corrupt(format!("a negative total on day {}", row.day)));
+        };
+        Ok(DayTakings {
+            day: row.day,
+            wallet_id: row.wallet_id,
+            provider: row.provider,
+            currency: row.currency,
+            count: row.count,
+            amount_minor: (high << 32) + low,
+        })
+    }
+}
+
+/// A step the widget reported.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct StepRecord {
+    pub order_id: String,
+    pub step: String,
+    pub wallet_id: String,
+    pub device: String,
+    pub locale: String,
+}
+
+/// A session on the shopper's path.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct PathSession {
+    pub order_id: String,
+    pub wallet_id: String,
+    pub device: String,
+    pub status: String,
+    pub flag: Option<String>,
+    pub created_at: i64,
+    pub paid_at: Option<i64>,
+}
+
+impl Store {
+    /// Payments that succeeded in `[from, to)` (a second payment of an order, which goes back,
+    /// is left out), per day of payment, wallet, provider and currency.
+    pub async fn takings_per_day(
+        &self,
+        from: UnixMillis,
+        to: UnixMillis,
+    ) -> Result<Vec<DayTakings>, StoreError> {
+        let rows: Vec<TakingsRow> = sqlx::query_as(
+            "SELECT (paid_at / $1) AS day, wallet_id, COALESCE(provider, '') AS provider, currency, COUNT(*) AS count, \
+             CAST(SUM(amount_minor / $4) AS BIGINT) AS high, CAST(SUM(amount_minor % $4) AS BIGINT) AS low \
+             FROM sessions WHERE status = 'succeeded' AND (flag IS NULL OR flag <> 'refund_due') \
+             AND paid_at >= $2 AND paid_at < $3 GROUP BY (paid_at / $1), wallet_id, COALESCE(provider, ''), currency",
+        )
+        .bind(DAY_MS)
+        .bind(from)
+        .bind(to)
+        .bind(LOW_BITS)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter().map(DayTakings::try_from).collect()
+    }
+
+    /// Refunds that succeeded in `[from, to)`, per day, wallet and currency.
+    pub async fn refunds_per_day(
+        &self,
+        from: UnixMillis,
+        to: UnixMillis,
+    ) -> Result<Vec<DayTakings>, StoreError> {
+        let rows: Vec<TakingsRow> = sqlx::query_as(
+            "SELECT (r.updated_at / $1) AS day, s.wallet_id, '' AS provider, r.currency, COUNT(*) AS count, \
+             CAST(SUM(r.amount_minor / $4) AS BIGINT) AS high, CAST(SUM(r.amount_minor % $4) AS BIGINT) AS low \
+             FROM refunds r JOIN sessions s ON s.id = r.session_id WHERE r.status = 'succeeded' \
+             AND r.updated_at >= $2 AND r.updated_at < $3 GROUP BY (r.updated_at / $1), s.wallet_id, r.currency",
+        )
+        .bind(DAY_MS)
+        .bind(from)
+        .bind(to)
+        .bind(LOW_BITS)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter().map(DayTakings::try_from).collect()
+    }
+
+    /// Records a step of the shopper's path the widget reported; a repeat changes nothing.
+    pub async fn record_checkout_step(&self, step: &StepRecord, at: UnixMillis) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO checkout_steps (order_id, step, wallet_id, device, locale, at) VALUES ($1, $2, $3, $4, $5, $6) \
+             ON CONFLICT (order_id, step, wallet_id) DO NOTHING",
+        )
+        .bind(&step.order_id)
+        .bind(&step.step)
+        .bind(&step.wallet_id)
+        .bind(&step.device)
+        .bind(&step.locale)
+        .bind(at)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// The steps reported in `[from, to)`.
+    pub async fn checkout_steps(
+        &self,
+        from: UnixMillis,
+        to: UnixMillis,
+    ) -> Result<Vec<StepRecord>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT order_id, step, wallet_id, device, locale FROM checkout_steps WHERE at >= $1 AND at < $2 LIMIT $3",
+        )
+        .bind(from)
+        .bind(to)
+        .bind(PATH_ROWS)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// The sessions made in `[from, to)` that reached their provider.
+    pub async fn path_sessions(
+        &self,
+        from: UnixMillis,
+        to: UnixMillis,
+    ) -> Result<Vec<PathSession>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT order_id, wallet_id, device, status, flag, created_at, paid_at FROM sessions \
+             WHERE created_at >= $1 AND created_at < $2 AND action_type IS NOT NULL LIMIT $3",
+        )
+        .bind(from)
+        .bind(to)
+        .bind(PATH_ROWS)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+}
