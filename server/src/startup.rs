@@ -104,6 +104,12 @@ impl Application {
             egress: egress.clone(),
         };
         spawn_sweeper(state.clone());
+        crate::store::backup::spawn_schedule(
+            state.store.clone(),
+            state.config.backup_dir.clone(),
+            state.config.backup_every_hours,
+            state.config.backup_keep,
+        );
         webhooks::spawn_worker(
             state.store.clone(),
             DeliveryPolicy {

@@ -6,6 +6,7 @@
 //! announced to waiting readers (`notify`): directly on SQLite, through `NOTIFY` on PostgreSQL so
 //! that every instance hears it.
 
+pub mod backup;
 mod events;
 mod keys;
 mod operations;
