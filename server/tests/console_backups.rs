@@ -17,14 +17,20 @@ use std::{
     },
 };
 
-fn server(db: &TestDb, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_wallet-checkout-server"))
-        .args(args)
-        .env("DATABASE_URL", &db.url)
-        .env("WC_DATA_DIR", &db.data_dir)
-        .env_remove("WC_CONFIG")
-        .output()
-        .expect("the server binary runs")
+/// Runs the server's command line on the test's database (awaited: see `in_background`).
+async fn server(db: &TestDb, args: &[&str]) -> Output {
+    let (url, data_dir) = (db.url.clone(), db.data_dir.clone());
+    let args: Vec<String> = args.iter().map(|arg| arg.to_string()).collect();
+    in_background(move || {
+        Command::new(env!("CARGO_BIN_EXE_wallet-checkout-server"))
+            .args(args)
+            .env("DATABASE_URL", url)
+            .env("WC_DATA_DIR", data_dir)
+            .env_remove("WC_CONFIG")
+            .output()
+            .expect("the server binary runs")
+    })
+    .await
 }
 
 fn text(output: &Output) -> String {
@@ -149,7 +155,14 @@ fn pg_tool(name: &str) -> PathBuf {
     dirs.pop().unwrap_or_else(|| PathBuf::from(name))
 }
 
-#[tokio::test]
+/// The server runs on this test's runtime: a command is awaited (never waited for on the
+/// runtime's thread), or a server transaction left mid-way would hold SQLite's write lock
+/// until the command gave up.
+async fn in_background(command: impl FnOnce() -> Output + Send + 'static) -> Output {
+    tokio::task::spawn_blocking(command).await.unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_backup_taken_under_load_restores_every_committed_payment() {
     let db = test_db().await;
     let app = Arc::new(spawn_on(&db, |_| {}).await);
@@ -163,7 +176,7 @@ async fn a_backup_taken_under_load_restores_every_committed_payment() {
 
     if !is_postgres(&db) {
         let dir = scratch.path().join("backups");
-        let output = server(&db, &["backup", "--dir", dir.to_str().unwrap()]);
+        let output = server(&db, &["backup", "--dir", dir.to_str().unwrap()]).await;
         assert!(output.status.success(), "{}", text(&output));
         // The payments kept coming while the backup ran, and after it.
         load.wait_for(started_at + 3).await;
@@ -207,7 +220,7 @@ async fn a_backup_taken_under_load_restores_every_committed_payment() {
         assert_restored(&db, &url, &fresh, &paid_before, &events_before).await;
     } else {
         // The backup command says what to use instead of pretending.
-        let output = server(&db, &["backup"]);
+        let output = server(&db, &["backup"]).await;
         assert!(!output.status.success());
         assert!(
             text(&output).contains("pg_dump") && text(&output).contains("PostgreSQL"),
@@ -216,10 +229,14 @@ async fn a_backup_taken_under_load_restores_every_committed_payment() {
         );
 
         let dump = scratch.path().join("wallet-checkout.dump");
-        let pg_dump = Command::new(pg_tool("pg_dump"))
-            .args(["--format=custom", "--file", dump.to_str().unwrap(), &db.url])
-            .output()
-            .expect("pg_dump is installed");
+        let (dump_arg, url) = (dump.clone(), db.url.clone());
+        let pg_dump = in_background(move || {
+            Command::new(pg_tool("pg_dump"))
+                .args(["--format=custom", "--file", dump_arg.to_str().unwrap(), &url])
+                .output()
+                .expect("pg_dump is installed")
+        })
+        .await;
         assert!(pg_dump.status.success(), "{}", text(&pg_dump));
         load.wait_for(started_at + 3).await;
         load.finish().await;
@@ -257,7 +274,7 @@ fn rand_suffix() -> String {
 async fn restore_refuses_anything_but_a_good_backup_into_an_empty_directory() {
     let db = test_db().await;
     if is_postgres(&db) {
-        let output = server(&db, &["restore", "/nonexistent.db"]);
+        let output = server(&db, &["restore", "/nonexistent.db"]).await;
         assert!(!output.status.success());
         assert!(text(&output).contains("pg_restore"), "{}", text(&output));
         return;
@@ -267,7 +284,7 @@ async fn restore_refuses_anything_but_a_good_backup_into_an_empty_directory() {
     app.sandbox(session["id"].as_str().unwrap(), "approve").await;
     let scratch = tempfile::TempDir::new().unwrap();
     let dir = scratch.path().join("backups");
-    let output = server(&db, &["backup", "--dir", dir.to_str().unwrap()]);
+    let output = server(&db, &["backup", "--dir", dir.to_str().unwrap()]).await;
     assert!(output.status.success(), "{}", text(&output));
     let backup = std::fs::read_dir(&dir)
         .unwrap()
@@ -344,7 +361,7 @@ async fn backups_keep_the_newest_n() {
     let scratch = tempfile::TempDir::new().unwrap();
     let dir = scratch.path().join("backups");
     for _ in 0..3 {
-        let output = server(&db, &["backup", "--dir", dir.to_str().unwrap(), "--keep", "2"]);
+        let output = server(&db, &["backup", "--dir", dir.to_str().unwrap(), "--keep", "2"]).await;
         assert!(output.status.success(), "{}", text(&output));
     }
     let mut names: Vec<String> =
@@ -357,7 +374,7 @@ async fn backups_keep_the_newest_n() {
     for record in records {
         assert!(Path::new(&record.path).is_file());
     }
-    let output = server(&db, &["backup", "--keep", "0"]);
+    let output = server(&db, &["backup", "--keep", "0"]).await;
     assert!(!output.status.success());
 }
 
@@ -386,4 +403,83 @@ async fn the_server_backs_itself_up_on_its_schedule() {
     assert_eq!(backup.kind, "scheduled");
     assert!(Path::new(&backup.path).starts_with(dir.canonicalize().unwrap()));
     assert!(Path::new(&format!("{}.sha256", backup.path)).is_file());
+}
+
+#[tokio::test]
+async fn the_console_shows_backups_and_an_admin_takes_one() {
+    let scratch = tempfile::TempDir::new().unwrap();
+    let dir = scratch.path().join("console-backups");
+    let app = common::spawn_with({
+        let dir = dir.clone();
+        move |config| {
+            config.backup_dir = dir;
+            config.backup_keep = 5;
+        }
+    })
+    .await;
+    let postgres = is_postgres(app.db.as_ref().unwrap());
+    let admin = app.console_user("admin").await;
+    let viewer = app.console_user("viewer").await;
+    let page = |user: &common::ConsoleUser| {
+        let request = app.console_get(user, "/console/backups");
+        async move {
+            let response = request.send().await.unwrap();
+            assert_eq!(response.status(), 200);
+            response.text().await.unwrap()
+        }
+    };
+
+    // Everyone sees the last backup (none yet); only an admin sees the button.
+    let seen = page(&viewer).await;
+    assert!(seen.contains("No backup yet") && seen.contains("data-testid=\"backup-stale\""));
+    assert!(!seen.contains("take-backup") && !seen.contains("data-testid=\"backups\""));
+    assert!(seen.contains("href=\"/console/backups\""), "in the navigation");
+    let seen = page(&admin).await;
+    if postgres {
+        assert!(seen.contains("data-testid=\"backups-postgres\"") && !seen.contains("take-backup"));
+        let answer = app.console_post(&admin, "/console/backups", &[]).send().await.unwrap();
+        assert!(answer.text().await.unwrap().contains("pg_dump"));
+        assert!(app.store().await.last_backup().await.unwrap().is_none());
+        return;
+    }
+    assert!(seen.contains("take-backup"));
+    assert!(seen.contains("The server takes no backups by itself"), "the schedule (off in tests)");
+
+    // Only an admin may take one, and only with the form's token.
+    let refused = app.console_post(&viewer, "/console/backups", &[]).send().await.unwrap();
+    assert_eq!(refused.status(), 403);
+    let forged = app
+        .client
+        .post(app.url("/console/backups"))
+        .header("cookie", &admin.cookie)
+        .form(&[("csrf", "not-the-token")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), 403);
+    assert!(app.store().await.last_backup().await.unwrap().is_none(), "nothing was taken");
+
+    let taken = app.console_post(&admin, "/console/backups", &[]).send().await.unwrap();
+    assert_eq!(taken.status(), 200);
+    let taken = taken.text().await.unwrap();
+    assert!(taken.contains("Backup taken: wallet-checkout-"), "{taken}");
+    assert_eq!(taken.matches("data-testid=\"backup-row\"").count(), 1);
+    assert!(taken.contains("just now") && taken.contains("data-testid=\"backup-fresh\""));
+    let store = app.store().await;
+    let backup = store.last_backup().await.unwrap().expect("recorded");
+    assert_eq!(backup.kind, "manual");
+    assert!(Path::new(&backup.path).starts_with(dir.canonicalize().unwrap()));
+    let audit = store.audit_log(10).await.unwrap();
+    let entry = audit.iter().find(|entry| entry.action == "backup.take").expect("audited");
+    assert_eq!((entry.actor_name.as_str(), entry.target.as_str()), ("admin person", backup.id.as_str()));
+
+    // The viewer now sees its age, in their language too.
+    let seen = page(&viewer).await;
+    assert!(seen.contains("just now") && seen.contains("data-testid=\"backup-fresh\""));
+    assert!(!seen.contains(&backup.sha256), "the list is for admins");
+    let chinese =
+        app.console_post(&viewer, "/console/account/language", &[("locale", "zh-CN")]).send().await.unwrap();
+    assert!(chinese.status().is_success() || chinese.status().is_redirection());
+    let seen = page(&viewer).await;
+    assert!(seen.contains("最近一次备份") && seen.contains("刚刚"), "{seen}");
 }

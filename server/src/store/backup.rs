@@ -68,17 +68,7 @@ impl Store {
             sha256,
             kind: kind.to_owned(),
         };
-        // A busy server may hold the write lock longer than SQLite's busy timeout: the backup
-        // is made already, so its record is worth a few more tries.
-        let mut attempt = 0;
-        while let Err(error) = self.record_backup(&record).await {
-            attempt += 1;
-            if attempt == 5 {
-                return Err(anyhow::Error::from(error).context("cannot record the backup"));
-            }
-            tracing::warn!(%error, "recording the backup failed; trying again");
-            tokio::time::sleep(std::time::Duration::from_millis(200 * attempt)).await;
-        }
+        self.record_backup(&record).await.context("cannot record the backup")?;
         self.prune_backups(&dir, keep.max(1)).await.context("cannot remove older backups")?;
         Ok(record)
     }

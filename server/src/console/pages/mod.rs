@@ -4,6 +4,7 @@
 #![allow(clippy::result_large_err)]
 
 pub mod account;
+pub mod backups;
 pub mod login;
 pub mod overview;
 pub mod staff;
