@@ -4,6 +4,8 @@
 //! wallet-checkout-server keys create --name "Shop owner" --role admin
 //! wallet-checkout-server keys list
 //! wallet-checkout-server keys revoke key_...
+//! wallet-checkout-server backup [--dir DIR] [--keep N]
+//! wallet-checkout-server restore FILE [--data-dir DIR]
 //! ```
 
 use crate::{auth::Role, config::Config, domain::now_millis, routes::merchant::keys::make_key, store::Store};
@@ -14,7 +16,9 @@ wallet-checkout-server keys create --name NAME --role admin|operator|viewer\n  \
 wallet-checkout-server keys list\n  wallet-checkout-server keys revoke KEY_ID\n  \
 wallet-checkout-server providers check           verify each configured wallet provider\n  \
 wallet-checkout-server staff create --name NAME --email EMAIL --role admin|operator|viewer\n  \
-wallet-checkout-server staff list";
+wallet-checkout-server staff list\n  \
+wallet-checkout-server backup [--dir DIR] [--keep N]   back the SQLite database up now, while it serves\n  \
+wallet-checkout-server restore FILE [--data-dir DIR]   restore a backup into an empty data directory";
 
 pub async fn run(config: Config, args: &[String]) -> anyhow::Result<()> {
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
@@ -24,6 +28,12 @@ pub async fn run(config: Config, args: &[String]) -> anyhow::Result<()> {
     }
     if matches!(args.as_slice(), ["providers", "check"]) {
         return check_providers(&config).await;
+    }
+    if let ["restore", rest @ ..] = args.as_slice() {
+        return restore(&config, rest).await;
+    }
+    if matches!(args.first(), Some(&"backup")) && !config.database_url.starts_with("sqlite:") {
+        bail!("{}", crate::store::backup::POSTGRES_ADVICE);
     }
     if config.database_url.starts_with("sqlite:") {
         crate::store::prepare_data_dir(&config.data_dir)?;
@@ -90,6 +100,38 @@ pub async fn run(config: Config, args: &[String]) -> anyhow::Result<()> {
                 );
             }
         }
+        ["backup", rest @ ..] => {
+            let (mut dir, mut keep) = (config.backup_dir.clone(), config.backup_keep);
+            let mut rest = rest.iter();
+            while let Some(flag) = rest.next() {
+                match *flag {
+                    "--dir" => dir = rest.next().context("--dir needs a directory")?.into(),
+                    "--keep" => {
+                        keep = rest
+                            .next()
+                            .and_then(|n| n.parse().ok())
+                            .filter(|n| (1..=1_000).contains(n))
+                            .context("--keep needs a number from 1 to 1000")?
+                    }
+                    other => bail!("unknown option {other}\n{USAGE}"),
+                }
+            }
+            let backup = store.take_backup(&dir, keep, "manual").await?;
+            store
+                .audit(
+                    "cli",
+                    "command line",
+                    "backup.take",
+                    &backup.id,
+                    &serde_json::json!({ "path": backup.path, "bytes": backup.bytes }),
+                    now_millis(),
+                )
+                .await
+                .context("cannot write the audit log")?;
+            println!("Backed up to {} ({} bytes, SHA-256 {}).", backup.path, backup.bytes, backup.sha256);
+            println!("Keeping the newest {keep} backups in {}.", dir.display());
+            println!("{SECRETS_NOTE}");
+        }
         ["keys", "list"] => {
             for key in store.api_keys().await? {
                 let state = if key.revoked_at.is_some() { "revoked" } else { "live" };
@@ -114,6 +156,33 @@ pub async fn run(config: Config, args: &[String]) -> anyhow::Result<()> {
         },
         _ => bail!("{USAGE}"),
     }
+    Ok(())
+}
+
+const SECRETS_NOTE: &str = "Secrets kept in the database (provider keys, two-step sign-in) are sealed with the \
+secrets key (secrets.key in the data directory, or secrets_key_file / WC_SECRETS_KEY): keep a copy of it apart \
+from the backups; a restored database needs the same key.";
+
+/// `restore FILE [--data-dir DIR]`: into an empty data directory only.
+async fn restore(config: &Config, args: &[&str]) -> anyhow::Result<()> {
+    if !config.database_url.starts_with("sqlite:") {
+        bail!("{}", crate::store::backup::POSTGRES_ADVICE);
+    }
+    let (mut file, mut data_dir) = (None, config.data_dir.clone());
+    let mut rest = args.iter();
+    while let Some(arg) = rest.next() {
+        match *arg {
+            "--data-dir" => data_dir = rest.next().context("--data-dir needs a directory")?.into(),
+            other if other.starts_with("--") => bail!("unknown option {other}\n{USAGE}"),
+            other if file.is_none() => file = Some(std::path::PathBuf::from(other)),
+            _ => bail!("{USAGE}"),
+        }
+    }
+    let file = file.context("restore needs the backup file: restore FILE [--data-dir DIR]")?;
+    let restored = crate::store::backup::restore(&file, &data_dir).await?;
+    println!("Restored {} into {}.", file.display(), restored.display());
+    println!("Start the server with this data directory (data_dir / WC_DATA_DIR = {}).", data_dir.display());
+    println!("{SECRETS_NOTE}");
     Ok(())
 }
 

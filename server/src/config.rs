@@ -14,7 +14,7 @@ use url::Url;
 pub const DEFAULT_SESSION_TTL_SECS: u64 = 15 * 60;
 
 /// Every setting: its key in the file and its environment variable.
-pub const SETTINGS: [(&str, &str); 20] = [
+pub const SETTINGS: [(&str, &str); 23] = [
     ("bind", "WC_BIND"),
     ("public_url", "WC_PUBLIC_URL"),
     ("data_dir", "WC_DATA_DIR"),
@@ -35,6 +35,9 @@ pub const SETTINGS: [(&str, &str); 20] = [
     ("sandbox_beside_live", "WC_SANDBOX_BESIDE_LIVE"),
     ("secrets_key_file", "WC_SECRETS_KEY_FILE"),
     ("alert_check_ms", "WC_ALERT_CHECK_MS"),
+    ("backup_every_hours", "WC_BACKUP_EVERY_HOURS"),
+    ("backup_keep", "WC_BACKUP_KEEP"),
+    ("backup_dir", "WC_BACKUP_DIR"),
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -100,6 +103,14 @@ pub struct Config {
     /// `alert_check_ms`: how often the rules for unusual transactions run (they also run right
     /// after the events they can check cheaply). Default 30000.
     pub alert_check_ms: u64,
+    /// `backup_every_hours`: the server backs up its SQLite database when the newest backup is
+    /// this many hours old (0: never by itself). Default 24. PostgreSQL: `pg_dump` (docs).
+    pub backup_every_hours: u64,
+    /// `backup_keep`: how many backups to keep in `backup_dir` (older ones are removed). Default 7.
+    pub backup_keep: usize,
+    /// `backup_dir`: where backups go. Default `backups` in the data directory; better on
+    /// another disk.
+    pub backup_dir: PathBuf,
     /// `[providers.wechat_pay]`, `[providers.alipay]`, `[providers.paypal]`: the real wallets
     /// (see `docs/providers/`). Default: none.
     pub providers: ProviderSettings,
@@ -131,6 +142,9 @@ struct Raw {
     sandbox_beside_live: Option<Text>,
     secrets_key_file: Option<Text>,
     alert_check_ms: Option<Text>,
+    backup_every_hours: Option<Text>,
+    backup_keep: Option<Text>,
+    backup_dir: Option<Text>,
     #[serde(default)]
     providers: ProviderSettings,
 }
@@ -161,6 +175,9 @@ impl Source {
             "sandbox_beside_live" => &raw.sandbox_beside_live,
             "secrets_key_file" => &raw.secrets_key_file,
             "alert_check_ms" => &raw.alert_check_ms,
+            "backup_every_hours" => &raw.backup_every_hours,
+            "backup_keep" => &raw.backup_keep,
+            "backup_dir" => &raw.backup_dir,
             "allowed_origins" => return raw.allowed_origins.as_ref().map(|list| list.0.join(",")),
             "public_hosts" => return raw.public_hosts.as_ref().map(|list| list.0.join(",")),
             "webhook_allowed_networks" => {
@@ -322,6 +339,14 @@ impl Config {
             sandbox_beside_live: flag("sandbox_beside_live", source.get("sandbox_beside_live"), false)?,
             secrets_key_file: source.get("secrets_key_file").map(PathBuf::from),
             alert_check_ms: number("alert_check_ms", source.get("alert_check_ms"), 30_000, 100..=3_600_000)?,
+            backup_every_hours: number(
+                "backup_every_hours",
+                source.get("backup_every_hours"),
+                24,
+                0..=8_760,
+            )?,
+            backup_keep: number("backup_keep", source.get("backup_keep"), 7, 1..=1_000)?,
+            backup_dir: source.get("backup_dir").map_or_else(|| data_dir.join("backups"), PathBuf::from),
             providers: source.raw.providers,
             data_dir,
         })
@@ -331,6 +356,7 @@ impl Config {
     /// rate limit, quick webhook retries, the test store at `http://127.0.0.1` and webhook
     /// receivers on loopback.
     pub fn for_tests(data_dir: PathBuf) -> Self {
+        let backup_dir = data_dir.join("backups");
         Self {
             bind: SocketAddr::from(([127, 0, 0, 1], 0)),
             public_url: None,
@@ -355,6 +381,9 @@ impl Config {
             sandbox_beside_live: false,
             secrets_key_file: None,
             alert_check_ms: 200,
+            backup_every_hours: 0,
+            backup_keep: 7,
+            backup_dir,
             providers: ProviderSettings::default(),
         }
     }
@@ -468,6 +497,22 @@ mod tests {
         let error = Config::from_source(source(&[("session_ttl_secs", "0")])).unwrap_err().to_string();
         assert!(error.contains("session_ttl_secs"), "{error}");
         assert!(Config::from_source(source(&[("log_format", "xml")])).is_err());
+    }
+
+    #[test]
+    fn backups_are_scheduled_by_default_and_checked() {
+        let config = Config::from_source(source(&[("data_dir", "/srv/wc")])).unwrap();
+        assert_eq!((config.backup_every_hours, config.backup_keep), (24, 7));
+        assert_eq!(config.backup_dir, PathBuf::from("/srv/wc/backups"));
+        let config = Config::from_source(source(&[
+            ("backup_every_hours", "0"),
+            ("backup_keep", "30"),
+            ("backup_dir", "/mnt/backups"),
+        ]))
+        .unwrap();
+        assert_eq!((config.backup_every_hours, config.backup_keep), (0, 30));
+        assert_eq!(config.backup_dir, PathBuf::from("/mnt/backups"));
+        assert!(Config::from_source(source(&[("backup_keep", "0")])).is_err());
     }
 
     #[test]

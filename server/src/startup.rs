@@ -95,6 +95,12 @@ impl Application {
             state.store.clone(),
             Duration::from_millis(state.config.alert_check_ms),
         );
+        crate::store::backup::spawn_schedule(
+            state.store.clone(),
+            state.config.backup_dir.clone(),
+            state.config.backup_every_hours,
+            state.config.backup_keep,
+        );
         webhooks::spawn_worker(
             state.store.clone(),
             DeliveryPolicy {

@@ -25,6 +25,7 @@ pub const NAV: &[NavItem] = &[
     NavItem { path: "/console/business", label: "business.nav", role: Role::Viewer },
     NavItem { path: "/console/alerts", label: "alerts.nav", role: Role::Viewer },
     NavItem { path: "/console/staff", label: "nav.staff", role: Role::Admin },
+    NavItem { path: "/console/backups", label: "backups.nav", role: Role::Viewer },
     NavItem { path: "/console/account", label: "nav.account", role: Role::Viewer },
 ];
 

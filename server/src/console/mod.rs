@@ -31,7 +31,9 @@ pub static DUMMY_HASH: LazyLock<String> =
 
 /// The console's routes.
 pub fn router() -> Router<AppState> {
-    use pages::{account, alerts, audit, business, keys, login, orders, overview, setup, staff, webhooks};
+    use pages::{
+        account, alerts, audit, backups, business, keys, login, orders, overview, setup, staff, webhooks,
+    };
     Router::new()
         .route("/console", get(overview::show))
         .route("/console/login", get(login::show).post(login::sign_in))
@@ -65,6 +67,7 @@ pub fn router() -> Router<AppState> {
         .route("/console/alerts", get(alerts::show))
         .route("/console/alerts/acknowledge", post(alerts::acknowledge))
         .route("/console/alerts/rules", get(alerts::show_rules).post(alerts::set_rule))
+        .route("/console/backups", get(backups::show).post(backups::take))
         // The dashboard of earlier versions is the console's overview now.
         .route("/dashboard", get(|| async { Redirect::permanent("/console") }))
 }

@@ -10,6 +10,7 @@ mod credentials;
 mod console_daily;
 mod alerts;
 mod business;
+pub mod backup;
 mod events;
 mod keys;
 mod operations;

@@ -9,6 +9,7 @@ pub mod daily;
 pub mod keys;
 pub mod alerts;
 pub mod business;
+pub mod backups;
 pub mod login;
 pub mod orders;
 pub mod overview;

@@ -1,0 +1,130 @@
+// Backups in the console, in headless Chromium: an admin takes one with the button and the list
+// shows it with its age; a viewer sees the last backup's age and no button; every state is free
+// of axe violations in both languages, on a desktop and on a phone, and usable by keyboard.
+import { after, afterEach, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { launchBrowser, startServer, watchForProblems } from './lib/harness.mjs';
+import { axeViolations, createStaff, signIn } from './lib/console.mjs';
+
+let server;
+let browser;
+let context;
+
+before(async () => {
+  // No backup by itself at start: the test decides when one is taken.
+  server = await startServer({ WC_BACKUP_EVERY_HOURS: '0', WC_BACKUP_KEEP: '3' });
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+afterEach(async () => {
+  await context?.close();
+  context = undefined;
+});
+
+async function newPage(options = {}) {
+  context = await browser.newContext({ locale: 'en-US', bypassCSP: true, ...options });
+  const page = await context.newPage();
+  const problems = [];
+  watchForProblems(page, problems);
+  return { page, problems };
+}
+
+async function setLanguage(page, lang) {
+  await page.goto(`${server.base}/console/account`);
+  await page.getByRole('combobox').first().selectOption(lang);
+  await page.getByRole('button', { name: /^(Save language|保存语言)$/ }).click();
+  await page.locator(`html[lang="${lang}"]`).waitFor();
+}
+
+async function pageChecks(page, state) {
+  const found = await axeViolations(page, state);
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert.ok(overflow <= 1, `${state}: the page fits the screen (${overflow}px too wide)`);
+  return found;
+}
+
+test('with no backup yet, every state of the page is axe-clean in both languages on a desktop and a phone', async () => {
+  const admin = createStaff(server, 'admin');
+  const viewer = createStaff(server, 'viewer');
+  const found = [];
+  for (const viewport of [{ width: 1280, height: 900 }, { width: 390, height: 844 }]) {
+    for (const member of [admin, viewer]) {
+      const { page } = await newPage({ viewport });
+      await signIn(page, server.base, member);
+      for (const lang of ['en', 'zh-CN']) {
+        await setLanguage(page, lang);
+        await page.goto(`${server.base}/console/backups`);
+        await page.getByTestId('backup-stale').waitFor();
+        found.push(...(await pageChecks(page, `empty ${member.email} ${lang} ${viewport.width}`)));
+      }
+      await setLanguage(page, 'en');
+      await context.close();
+      context = undefined;
+    }
+  }
+  assert.deepEqual(found, []);
+});
+
+test('an admin takes a backup with the button; the list shows it with its age, and a viewer sees its age', async () => {
+  const admin = createStaff(server, 'admin', 'Wang Fang');
+  const { page, problems } = await newPage();
+  await signIn(page, server.base, admin);
+  await page.getByRole('navigation').getByRole('link', { name: 'Backups' }).click();
+  await page.getByRole('heading', { name: 'Backups', level: 1 }).waitFor();
+  const before = await page.getByTestId('backup-row').count();
+  await page.getByRole('button', { name: 'Take a backup now' }).click();
+  await page.getByTestId('notice').waitFor();
+  assert.match(await page.getByTestId('notice').textContent(), /^Backup taken: wallet-checkout-.*\.db\.$/);
+  const rows = page.getByTestId('backup-row');
+  assert.equal(await rows.count(), before + 1);
+  assert.match(await rows.first().textContent(), /just now/);
+  assert.match(await rows.first().textContent(), /taken by hand/);
+  assert.match(await page.getByTestId('last-backup').textContent(), /just now/);
+  await page.getByTestId('backup-fresh').waitFor();
+  // The state after the action, in both languages and on a phone.
+  const found = await pageChecks(page, 'taken en 1280');
+  await setLanguage(page, 'zh-CN');
+  await page.goto(`${server.base}/console/backups`);
+  assert.match(await page.getByTestId('backup-row').first().textContent(), /刚刚/);
+  found.push(...(await pageChecks(page, 'list zh-CN 1280')));
+  await page.setViewportSize({ width: 390, height: 844 });
+  found.push(...(await pageChecks(page, 'list zh-CN 390')));
+  await setLanguage(page, 'en');
+  await page.goto(`${server.base}/console/backups`);
+  found.push(...(await pageChecks(page, 'list en 390')));
+  assert.deepEqual(found, []);
+  assert.deepEqual(problems, []);
+  await context.close();
+  context = undefined;
+
+  const viewer = createStaff(server, 'viewer');
+  const seen = await newPage();
+  await signIn(seen.page, server.base, viewer);
+  await seen.page.goto(`${server.base}/console/backups`);
+  assert.match(await seen.page.getByTestId('last-backup').textContent(), /just now/);
+  assert.equal(await seen.page.getByRole('button', { name: 'Take a backup now' }).count(), 0);
+  assert.equal(await seen.page.getByTestId('backup-row').count(), 0, 'the list is for admins');
+  assert.deepEqual(await pageChecks(seen.page, 'viewer after a backup'), []);
+});
+
+test('the backups page is usable by keyboard: from the navigation to the button', async () => {
+  const admin = createStaff(server, 'admin');
+  const { page } = await newPage();
+  await signIn(page, server.base, admin);
+  await page.goto(`${server.base}/console/backups`);
+  const before = await page.getByTestId('backup-row').count();
+  // Tab through the page until the button has the focus, then press Enter.
+  for (let i = 0; i < 30; i += 1) {
+    await page.keyboard.press('Tab');
+    if (await page.evaluate(() => document.activeElement?.dataset?.testid === 'take-backup')) break;
+  }
+  assert.equal(await page.evaluate(() => document.activeElement?.dataset?.testid), 'take-backup');
+  await page.keyboard.press('Enter');
+  await page.getByTestId('notice').waitFor();
+  assert.equal(await page.getByTestId('backup-row').count(), before + 1);
+});
