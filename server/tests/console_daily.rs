@@ -613,3 +613,45 @@ async fn each_page_speaks_the_member_language() {
         assert!(page(&app, &admin, path).await.1.contains(words), "{path}");
     }
 }
+
+#[tokio::test]
+async fn a_second_payment_of_an_order_is_chosen_and_refunded_from_the_order_page() {
+    let app = spawn().await;
+    let key = api_key(&app, Role::Operator).await;
+    let order_id = order(&app, &key, 6_800, "TWICE-1").await;
+    let first = app.session_for(&order_id, "wechat_pay").await;
+    let second = app.session_for(&order_id, "alipay").await;
+    let (first, second) =
+        (first["id"].as_str().unwrap().to_owned(), second["id"].as_str().unwrap().to_owned());
+    assert_eq!(app.sandbox(&first, "approve").await.status(), 200);
+    assert_eq!(app.sandbox(&second, "approve").await.status(), 200);
+    let operator = app.console_user("operator").await;
+    let order_path = format!("/console/orders/{order_id}");
+
+    // Both payments are on the page, the one that paid the order first in the choice.
+    let (_, order_page) = page(&app, &operator, &order_path).await;
+    assert_eq!(rows(&order_page, "session"), 2);
+    assert!(order_page.contains("refund_due"), "the second payment's flag is shown");
+    let choice = order_page.split("id=\"refund-session\"").nth(1).expect("a choice of payment");
+    let (at_first, at_second) = (choice.find(&first).unwrap(), choice.find(&second).unwrap());
+    assert!(at_first < at_second);
+
+    let (_, confirm) = post(
+        &app,
+        &operator,
+        &format!("{order_path}/refund"),
+        &[("session", &second), ("amount", ""), ("reason", "Paid twice")],
+    )
+    .await;
+    assert!(confirm.contains("Refund CNY 68.00 of CNY 68.00 to Alipay?"), "{confirm}");
+    let fields = ["session", "amount_minor", "reason", "key"].map(|name| (name, hidden(&confirm, name)));
+    let fields: Vec<(&str, &str)> = fields.iter().map(|(n, v)| (*n, v.as_str())).collect();
+    let (_, done) = post(&app, &operator, &format!("{order_path}/refund/confirm"), &fields).await;
+    assert!(done.contains("CNY 68.00 was refunded."), "{done}");
+    let store = app.store().await;
+    let refunds = store.refunds_of(&OrderId::parse(order_id.clone()).unwrap()).await.unwrap();
+    assert_eq!(refunds.len(), 1);
+    assert_eq!(refunds[0].session_id.as_str(), second);
+    // The payment that paid the order is untouched and can still be refunded.
+    assert!(done.contains("Up to CNY 68.00 can be given back to the shopper's WeChat Pay."), "{done}");
+}
