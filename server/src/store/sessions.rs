@@ -183,8 +183,10 @@ impl Store {
 
     /// Applies `event` to the session: the status follows from [`decide`], and the change, its
     /// history entry, its event and (on success) the order's new status are written in one
-    /// transaction. An approval first takes the order's row, so it cannot interleave with a
-    /// cancel of the order (`cancel_order`).
+    /// transaction. An approval, and any change to `succeeded` (which writes the order too),
+    /// first takes the order's row: every writer of a session and its order takes the order
+    /// first, as a cancel of the order does (`cancel_order`), so none can interleave with a cancel
+    /// or wait on another in the opposite order (a deadlock on PostgreSQL).
     pub async fn apply(
         &self,
         id: &SessionId,
@@ -201,7 +203,7 @@ impl Store {
                 Err(refusal) => return Ok(Transition::Refused(refusal, current)),
             };
             let mut tx = self.pool.begin().await?;
-            if event == SessionEvent::Approved {
+            if event == SessionEvent::Approved || next == SessionStatus::Succeeded {
                 lock_order(&mut tx, &current.order_id).await?;
             }
             let Some(session) = self.change_in(&mut tx, &current, next, event, now).await? else {
