@@ -17,15 +17,15 @@ pub struct NavItem {
 /// The console's sections, in the order of the navigation.
 pub const NAV: &[NavItem] = &[
     NavItem { path: "/console", label: "nav.overview", role: Role::Viewer },
-    NavItem { path: "/console/setup", label: "nav.setup", role: Role::Admin },
     NavItem { path: "/console/orders", label: "nav.orders", role: Role::Viewer },
-    NavItem { path: "/console/keys", label: "nav.keys", role: Role::Admin },
-    NavItem { path: "/console/webhooks", label: "nav.webhooks", role: Role::Admin },
-    NavItem { path: "/console/audit", label: "nav.audit", role: Role::Admin },
     NavItem { path: "/console/business", label: "business.nav", role: Role::Viewer },
     NavItem { path: "/console/alerts", label: "alerts.nav", role: Role::Viewer },
-    NavItem { path: "/console/staff", label: "nav.staff", role: Role::Admin },
+    NavItem { path: "/console/setup", label: "nav.setup", role: Role::Admin },
+    NavItem { path: "/console/keys", label: "nav.keys", role: Role::Admin },
+    NavItem { path: "/console/webhooks", label: "nav.webhooks", role: Role::Admin },
     NavItem { path: "/console/backups", label: "backups.nav", role: Role::Viewer },
+    NavItem { path: "/console/audit", label: "nav.audit", role: Role::Admin },
+    NavItem { path: "/console/staff", label: "nav.staff", role: Role::Admin },
     NavItem { path: "/console/account", label: "nav.account", role: Role::Viewer },
 ];
 
