@@ -173,3 +173,80 @@ test('the alert pages are free of axe violations in every state, in English and 
     context = undefined;
   }
 });
+
+/** A paid session for a new demo order, with the widget's reports of the first two steps. */
+async function paidWithSteps(wallet, device, locale) {
+  const made = await fetch(`${server.base}/`, { redirect: 'manual' });
+  const order = made.headers.get('location').split('/').pop();
+  for (const step of [{ step: 'shown' }, { step: 'wallet_chosen', wallet_id: wallet }]) {
+    const answer = await fetch(`${server.base}/api/checkout/steps`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ order_id: order, device, locale, ...step }),
+    });
+    assert.equal(answer.status, 204);
+  }
+  keys += 1;
+  const answer = await fetch(`${server.base}/api/checkout/sessions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'idempotency-key': `e2e-business-${process.pid}-${keys}` },
+    body: JSON.stringify({ order_id: order, wallet_id: wallet, return_url: `${server.base}/store/orders/${order}`, device }),
+  });
+  const session = (await answer.json()).id;
+  assert.equal((await fetch(`${server.base}/sandbox/pay/${session}/approve`, { method: 'POST' })).status, 200);
+}
+
+test('a viewer reads the business page and switches the period by keyboard; every chart has its numbers in a table', async () => {
+  const viewer = createStaff(server, 'viewer', 'Wang Fang');
+  const { page, problems } = await newPage();
+  await signIn(page, server.base, viewer);
+  await page.getByRole('navigation', { name: 'Console' }).getByRole('link', { name: 'Business' }).click();
+  await page.getByRole('heading', { name: 'The business', level: 1 }).waitFor();
+  await page.getByTestId('no-takings').waitFor();
+  assert.deepEqual(await axeViolations(page, 'business without payments'), []);
+  await paidWithSteps('wechat_pay', 'mobile', 'zh-CN');
+  await paidWithSteps('alipay', 'desktop', 'en');
+  await page.reload();
+  assert.equal(await page.getByTestId('period-day').getAttribute('aria-current'), 'page');
+  for (const chart of await page.locator('svg.chart').all()) {
+    assert.equal(await chart.getAttribute('role'), 'img');
+    assert.match(await chart.getAttribute('aria-label'), /table below/);
+  }
+  assert.ok((await page.getByTestId('takings').count()) >= 1, 'the takings in a table');
+  assert.equal(await page.getByTestId('path-step').count(), 4, 'the path in a table');
+
+  await page.getByTestId('period-day').focus();
+  await page.keyboard.press('Tab');
+  assert.equal(await page.evaluate(() => document.activeElement.textContent.trim()), 'Week');
+  await page.keyboard.press('Enter');
+  await page.waitForURL(/period=week/);
+  assert.equal(await page.getByTestId('period-week').getAttribute('aria-current'), 'page');
+  assert.match(await page.getByTestId('takings-row').first().textContent(), /Week of/);
+  await page.getByTestId('period-month').click();
+  await page.waitForURL(/period=month/);
+  assert.equal(await page.getByTestId('period-month').getAttribute('aria-current'), 'page');
+  assert.deepEqual(problems, []);
+});
+
+test('the business page is free of axe violations in every period, in English and Chinese, on a desktop and a phone', async () => {
+  await paidWithSteps('paypal', 'mobile', 'en');
+  const viewer = createStaff(server, 'viewer');
+  for (const viewport of [{ width: 1280, height: 900 }, { width: 390, height: 844 }]) {
+    const { page, problems } = await newPage({ viewport });
+    await signIn(page, server.base, viewer);
+    const found = [];
+    for (const lang of ['en', 'zh-CN']) {
+      await setLanguage(page, lang);
+      for (const period of ['day', 'week', 'month']) {
+        await page.goto(`${server.base}/console/business?period=${period}`);
+        found.push(...(await axeViolations(page, `business ${period} ${lang} ${viewport.width}`)));
+        await fits(page, `business ${period}`, viewport.width);
+      }
+    }
+    await setLanguage(page, 'en');
+    assert.deepEqual(found, []);
+    assert.deepEqual(problems, []);
+    await context.close();
+    context = undefined;
+  }
+});

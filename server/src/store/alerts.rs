@@ -166,10 +166,10 @@ impl Store {
         .await?)
     }
 
-    /// Sessions made since `since` (the amounts a shopper tried to pay).
+    /// Sessions made since `since`, the newest 1000 (the amounts shoppers tried to pay).
     pub async fn sessions_made_since(&self, since: UnixMillis) -> Result<Vec<SessionFact>, StoreError> {
         Ok(sqlx::query_as(
-            "SELECT id, amount_minor, currency FROM sessions WHERE created_at >= $1 ORDER BY created_at LIMIT 1000",
+            "SELECT id, amount_minor, currency FROM sessions WHERE created_at >= $1 ORDER BY created_at DESC LIMIT 1000",
         )
         .bind(since)
         .fetch_all(&self.pool)
