@@ -89,6 +89,9 @@ fn field_row(
             label for=(id) { (label(lang, field)) }
             p.hint id=(state_id) data-testid=(format!("state-{id}")) {
                 @match (stored, shown) {
+                    (Some(_), Some(value)) if field.kind == Kind::Environment => {
+                        (t("setup.keys.value")) " " (t(&format!("setup.keys.environment.{value}")))
+                    }
                     (Some(_), Some(value)) => { (t("setup.keys.value")) " " code { (value) } }
                     (Some(credential), None) => {
                         (lang.tf("setup.keys.set", &[
