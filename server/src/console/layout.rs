@@ -18,6 +18,7 @@ pub struct NavItem {
 pub const NAV: &[NavItem] = &[
     NavItem { path: "/console", label: "nav.overview", role: Role::Viewer },
     NavItem { path: "/console/staff", label: "nav.staff", role: Role::Admin },
+    NavItem { path: "/console/setup/test", label: "testpay.nav", role: Role::Admin },
     NavItem { path: "/console/backups", label: "backups.nav", role: Role::Viewer },
     NavItem { path: "/console/account", label: "nav.account", role: Role::Viewer },
 ];

@@ -28,7 +28,7 @@ pub static DUMMY_HASH: LazyLock<String> =
 
 /// The console's routes.
 pub fn router() -> Router<AppState> {
-    use pages::{account, backups, login, overview, staff};
+    use pages::{account, backups, login, overview, staff, testpay};
     Router::new()
         .route("/console", get(overview::show))
         .route("/console/login", get(login::show).post(login::sign_in))
@@ -42,6 +42,8 @@ pub fn router() -> Router<AppState> {
         .route("/console/staff", get(staff::show).post(staff::add))
         .route("/console/staff/update", post(staff::update))
         .route("/console/backups", get(backups::show).post(backups::take))
+        .route("/console/setup/test", get(testpay::show).post(testpay::start))
+        .route("/console/setup/test/{id}", get(testpay::result))
         // The dashboard of earlier versions is the console's overview now.
         .route("/dashboard", get(|| async { Redirect::permanent("/console") }))
 }

@@ -8,6 +8,7 @@ pub mod backups;
 pub mod login;
 pub mod overview;
 pub mod staff;
+pub mod testpay;
 
 use super::{
     auth::Staff,
