@@ -567,3 +567,55 @@ async fn an_admin_makes_test_payments_with_the_sandbox_outcomes_and_sees_their_e
     let missing = app.console_get(&admin, "/console/setup/test/ses_nothing").send().await.unwrap();
     assert_eq!(missing.status(), 404);
 }
+
+#[tokio::test]
+async fn a_test_payment_at_a_provider_in_test_mode_links_to_its_sandbox_and_live_keys_are_never_used() {
+    let paypal = common::paypal::start().await;
+    let app = &paypal.app;
+    let admin = app.console_user("admin").await;
+    let page = app.console_get(&admin, "/console/setup/test").send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("value=\"paypal\""), "PayPal in test mode can be tested: {page}");
+    let made = app
+        .console_post(&admin, "/console/setup/test", &[("wallet", "paypal"), ("outcome", "approve")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(made.status(), 303);
+    let location = made.headers()["location"].to_str().unwrap().to_owned();
+    let page = app.console_get(&admin, &location).send().await.unwrap().text().await.unwrap();
+    assert!(
+        page.contains("data-testid=\"testpay-status\">pending<"),
+        "nothing is scripted at PayPal: {page}"
+    );
+    let link = page
+        .split("data-testid=\"testpay-link\"")
+        .next()
+        .and_then(|before| before.rsplit("href=\"").next())
+        .and_then(|rest| rest.split('"').next())
+        .expect("a link to pay at PayPal")
+        .replace("&amp;", "&");
+    assert!(link.starts_with(paypal.mock.base()), "{link}");
+    assert!(page.contains("<code>session.created</code>"));
+
+    // The same provider with live keys: no test payment there.
+    let live = common::paypal::start_with("", |config| {
+        let text = paypal.mock.config_toml().replace("environment = \"sandbox\"", "environment = \"live\"");
+        config.providers =
+            wallet_checkout_server::providers::settings::ProviderSettings::from_toml(&text).unwrap();
+    })
+    .await;
+    let admin = live.app.console_user("admin").await;
+    let page =
+        live.app.console_get(&admin, "/console/setup/test").send().await.unwrap().text().await.unwrap();
+    assert!(!page.contains("value=\"paypal\"") && page.contains("data-testid=\"testpay-none\""), "{page}");
+    let refused = live
+        .app
+        .console_post(&admin, "/console/setup/test", &[("wallet", "paypal"), ("outcome", "approve")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 200);
+    assert!(refused.text().await.unwrap().contains("Choose a wallet and an outcome"));
+    let orders = live.app.store().await.orders(10, None).await.unwrap();
+    assert!(orders.is_empty(), "no order was made for a live provider");
+}

@@ -2,7 +2,8 @@
 //! through the same code as the merchant API and the widget (`store.create_order`,
 //! `payments.start`). For a wallet the sandbox offers, the person picks a scripted outcome
 //! (succeeded, declined, processing then failed, paid after expiry) and the sandbox wallet carries
-//! it out as its pay page does; for a real provider in test mode, the page shows the QR code's
+//! it out as its pay page does; for a real provider in test mode (never a live one: no real
+//! money moves here), the page shows the QR code's
 //! link or the redirect to pay in the provider's own sandbox. The result page shows the session's
 //! status and the events it produced (the outbox that becomes the merchant's webhooks).
 
@@ -15,7 +16,7 @@ use crate::{
     auth::Role,
     domain::{new_order_id, now_millis, rfc3339, IdempotencyKey, ReturnUrl},
     payments::{StartPayment, Started},
-    providers::sandbox::Outcome,
+    providers::{sandbox::Outcome, WalletOffer},
     routes::AppState,
     store::{NewMerchantOrder, NewOrder, OrderCreation},
 };
@@ -27,19 +28,43 @@ use axum::{
 };
 use maud::{html, Markup};
 use serde::Deserialize;
-use wallet_checkout_contract::{Amount, Currency, DeviceKind, NextAction, SessionId, WalletId};
+use wallet_checkout_contract::{Amount, Currency, DeviceKind, NextAction, SessionId, WalletId, WalletOption};
 
 const PATH: &str = "/console/setup/test";
 
-/// The test order's amount: 0.01 CNY, the smallest a wallet takes.
-const TEST_AMOUNT_MINOR: u64 = 1;
+/// The test order's amount: 1.00 (100 minor units) of CNY, or else of the first currency the
+/// wallet takes, or the wallet's smallest amount if it takes no less.
+const TEST_AMOUNT_MINOR: u64 = 100;
 
 /// The sandbox's scripted outcomes, in the order offered.
 const OUTCOMES: [Outcome; 4] =
     [Outcome::Succeed, Outcome::Decline, Outcome::ProcessThenFail, Outcome::PayAfterExpiry];
 
-fn test_amount() -> Option<Amount> {
-    Amount::new(TEST_AMOUNT_MINOR, Currency::parse("CNY").ok()?).ok()
+fn test_amount(offer: &WalletOffer) -> Option<Amount> {
+    let currencies = std::iter::once("CNY").chain(offer.currencies.iter().map(String::as_str));
+    currencies
+        .filter_map(|code| Currency::parse(code).ok())
+        .filter_map(|currency| Amount::new(TEST_AMOUNT_MINOR.max(offer.min_minor_units), currency).ok())
+        .find(|amount| offer.accepts(amount))
+}
+
+/// The wallets a test payment can be made with, and the amount for each.
+fn testable_wallets(state: &AppState) -> Vec<(WalletOption, Amount)> {
+    state
+        .providers
+        .wallets()
+        .into_iter()
+        .filter(|wallet| testable(state, &wallet.id))
+        .filter_map(|wallet| {
+            let amount = test_amount(state.providers.offer(&wallet.id)?)?;
+            Some((wallet, amount))
+        })
+        .collect()
+}
+
+/// Only wallets whose provider takes no real money: the sandbox, or a provider in test mode.
+fn testable(state: &AppState, wallet: &WalletId) -> bool {
+    state.providers.provider_for(wallet).is_some_and(|provider| !provider.livemode())
 }
 
 fn is_sandbox(state: &AppState, wallet: &WalletId) -> bool {
@@ -49,7 +74,7 @@ fn is_sandbox(state: &AppState, wallet: &WalletId) -> bool {
 fn form(state: &AppState, staff: &Staff) -> Markup {
     let lang = staff.lang;
     let t = |key: &str| lang.t(key);
-    let wallets = test_amount().map(|amount| state.providers.wallets_for(&amount)).unwrap_or_default();
+    let wallets = testable_wallets(state);
     html! {
         p { (t("testpay.intro")) }
         @if wallets.is_empty() {
@@ -61,9 +86,11 @@ fn form(state: &AppState, staff: &Staff) -> Markup {
                     (csrf_field(staff))
                     label for="wallet" { (t("testpay.wallet")) }
                     select #wallet name="wallet" {
-                        @for wallet in &wallets {
+                        @for (wallet, amount) in &wallets {
                             @let provider = state.providers.provider_for(&wallet.id).map(|p| p.name()).unwrap_or_default();
-                            option value=(wallet.id) { (wallet.name) " (" (provider) ")" }
+                            option value=(wallet.id) {
+                                (wallet.name) " (" (provider) ", " (lang.money(i128::from(amount.minor_units()), amount.currency().as_str())) ")"
+                            }
                         }
                     }
                     label for="outcome" { (t("testpay.outcome")) }
@@ -73,9 +100,7 @@ fn form(state: &AppState, staff: &Staff) -> Markup {
                         }
                     }
                     p.hint #outcome-hint { (t("testpay.outcome_hint")) }
-                    button.button type="submit" data-testid="testpay-start" {
-                        (lang.tf("testpay.start", &[("amount", &lang.money(i128::from(TEST_AMOUNT_MINOR), "CNY"))]))
-                    }
+                    button.button type="submit" data-testid="testpay-start" { (t("testpay.start")) }
                 }
             }
         }
@@ -118,14 +143,15 @@ pub async fn start(
             form(&state, &staff),
         )
     };
-    let (Ok(wallet), Some(outcome), Some(amount)) =
-        (WalletId::parse(request.wallet.trim()), Outcome::parse(request.outcome.trim()), test_amount())
+    let (Ok(wallet), Some(outcome)) =
+        (WalletId::parse(request.wallet.trim()), Outcome::parse(request.outcome.trim()))
     else {
         return again("testpay.invalid");
     };
-    if state.providers.offer(&wallet).is_none_or(|offer| !offer.accepts(&amount)) {
+    let Some((_, amount)) = testable_wallets(&state).into_iter().find(|(offered, _)| offered.id == wallet)
+    else {
         return again("testpay.invalid");
-    }
+    };
     let now = now_millis();
     let new = NewMerchantOrder {
         order: NewOrder {
