@@ -483,3 +483,139 @@ async fn the_console_shows_backups_and_an_admin_takes_one() {
     let seen = page(&viewer).await;
     assert!(seen.contains("最近一次备份") && seen.contains("刚刚"), "{seen}");
 }
+
+/// The result page of a test payment, once its status is `status` (the sandbox wallet notifies
+/// the server over HTTP, so the change comes a moment after the form's answer).
+async fn test_payment_result(
+    app: &TestApp,
+    admin: &common::ConsoleUser,
+    location: &str,
+    status: &str,
+) -> String {
+    let wanted = format!("data-testid=\"testpay-status\">{status}<");
+    for _ in 0..200 {
+        let page = app.console_get(admin, location).send().await.unwrap();
+        assert_eq!(page.status(), 200);
+        let page = page.text().await.unwrap();
+        if page.contains(&wanted) {
+            return page;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("the test payment at {location} never became {status}");
+}
+
+#[tokio::test]
+async fn an_admin_makes_test_payments_with_the_sandbox_outcomes_and_sees_their_events() {
+    let app = common::spawn().await;
+    let admin = app.console_user("admin").await;
+    let operator = app.console_user("operator").await;
+
+    let page = app.console_get(&admin, "/console/setup/test").send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    let page = page.text().await.unwrap();
+    assert!(page.contains("<h1>Step 5: test payments</h1>"));
+    assert!(page.contains("value=\"wechat_pay\"") && page.contains("value=\"decline\""));
+    assert_eq!(app.console_get(&operator, "/console/setup/test").send().await.unwrap().status(), 403);
+    let refused = app
+        .console_post(&operator, "/console/setup/test", &[("wallet", "wechat_pay"), ("outcome", "approve")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 403);
+    let forged = app
+        .client
+        .post(app.url("/console/setup/test"))
+        .header("cookie", &admin.cookie)
+        .form(&[("csrf", "forged"), ("wallet", "wechat_pay"), ("outcome", "approve")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), 403);
+    let bad = app
+        .console_post(&admin, "/console/setup/test", &[("wallet", "carrier_pigeon"), ("outcome", "approve")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), 200);
+    assert!(bad.text().await.unwrap().contains("Choose a wallet and an outcome"));
+
+    for (wallet, outcome, status, event) in [
+        ("wechat_pay", "decline", "failed", "session.failed"),
+        ("alipay", "approve", "succeeded", "session.succeeded"),
+    ] {
+        let made = app
+            .console_post(&admin, "/console/setup/test", &[("wallet", wallet), ("outcome", outcome)])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(made.status(), 303, "{wallet} {outcome}");
+        let location = made.headers()["location"].to_str().unwrap().to_owned();
+        let session_id = location.strip_prefix("/console/setup/test/").expect("the result page").to_owned();
+        let page = test_payment_result(&app, &admin, &location, status).await;
+        assert!(page.contains("<code>session.created</code>"), "{page}");
+        // The event is committed with the status change it tells of.
+        assert!(page.contains(&format!("<code>{event}</code>")), "{page}");
+        // The same session the API shows, made through the same code.
+        let session = app.get_session(&session_id).await;
+        assert_eq!(session["wallet_id"], json!(wallet));
+        assert_eq!(session["status"], json!(status));
+    }
+    let audit = app.store().await.audit_log(20).await.unwrap();
+    assert_eq!(audit.iter().filter(|entry| entry.action == "testpay.create").count(), 2);
+    assert!(audit.iter().all(|entry| entry.action != "testpay.create" || entry.actor_name == "admin person"));
+    let missing = app.console_get(&admin, "/console/setup/test/ses_nothing").send().await.unwrap();
+    assert_eq!(missing.status(), 404);
+}
+
+#[tokio::test]
+async fn a_test_payment_at_a_provider_in_test_mode_links_to_its_sandbox_and_live_keys_are_never_used() {
+    let paypal = common::paypal::start().await;
+    let app = &paypal.app;
+    let admin = app.console_user("admin").await;
+    let page = app.console_get(&admin, "/console/setup/test").send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("value=\"paypal\""), "PayPal in test mode can be tested: {page}");
+    let made = app
+        .console_post(&admin, "/console/setup/test", &[("wallet", "paypal"), ("outcome", "approve")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(made.status(), 303);
+    let location = made.headers()["location"].to_str().unwrap().to_owned();
+    let page = app.console_get(&admin, &location).send().await.unwrap().text().await.unwrap();
+    assert!(
+        page.contains("data-testid=\"testpay-status\">pending<"),
+        "nothing is scripted at PayPal: {page}"
+    );
+    let link = page
+        .split("data-testid=\"testpay-link\"")
+        .next()
+        .and_then(|before| before.rsplit("href=\"").next())
+        .and_then(|rest| rest.split('"').next())
+        .expect("a link to pay at PayPal")
+        .replace("&amp;", "&");
+    assert!(link.starts_with(paypal.mock.base()), "{link}");
+    assert!(page.contains("<code>session.created</code>"));
+
+    // The same provider with live keys: no test payment there.
+    let live = common::paypal::start_with("", |config| {
+        let text = paypal.mock.config_toml().replace("environment = \"sandbox\"", "environment = \"live\"");
+        config.providers =
+            wallet_checkout_server::providers::settings::ProviderSettings::from_toml(&text).unwrap();
+    })
+    .await;
+    let admin = live.app.console_user("admin").await;
+    let page =
+        live.app.console_get(&admin, "/console/setup/test").send().await.unwrap().text().await.unwrap();
+    assert!(!page.contains("value=\"paypal\"") && page.contains("data-testid=\"testpay-none\""), "{page}");
+    let refused = live
+        .app
+        .console_post(&admin, "/console/setup/test", &[("wallet", "paypal"), ("outcome", "approve")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 200);
+    assert!(refused.text().await.unwrap().contains("Choose a wallet and an outcome"));
+    let orders = live.app.store().await.orders(10, None).await.unwrap();
+    assert!(orders.is_empty(), "no order was made for a live provider");
+}

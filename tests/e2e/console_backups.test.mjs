@@ -128,3 +128,75 @@ test('the backups page is usable by keyboard: from the navigation to the button'
   await page.getByTestId('notice').waitFor();
   assert.equal(await page.getByTestId('backup-row').count(), before + 1);
 });
+
+/** Reloads the result page until the test payment's status is `status`. */
+async function waitForStatus(page, status) {
+  for (let i = 0; i < 100; i += 1) {
+    if ((await page.getByTestId('testpay-status').textContent()).trim() === status) return;
+    await page.waitForTimeout(100);
+    await page.reload();
+  }
+  assert.fail(`the test payment never became ${status}`);
+}
+
+test('a test payment with a declined outcome shows its events; both pages are axe-clean in both languages on a desktop and a phone', async () => {
+  const admin = createStaff(server, 'admin');
+  const { page, problems } = await newPage();
+  await signIn(page, server.base, admin);
+  await page.getByRole('navigation').getByRole('link', { name: 'Test payments' }).click();
+  await page.getByRole('heading', { name: 'Step 5: test payments', level: 1 }).waitFor();
+  await page.getByLabel('Wallet', { exact: true }).selectOption('wechat_pay');
+  await page.getByLabel('What happens (sandbox wallet)').selectOption('decline');
+  await page.getByTestId('testpay-start').click();
+  await page.getByTestId('testpay-result').waitFor();
+  await waitForStatus(page, 'failed');
+  const events = await page.getByTestId('testpay-event').allTextContents();
+  assert.ok(events.some((row) => row.includes('session.created')), events.join('\n'));
+  assert.ok(events.some((row) => row.includes('session.failed')), events.join('\n'));
+  const result = page.url();
+  assert.deepEqual(problems, []);
+
+  const found = [];
+  for (const viewport of [{ width: 1280, height: 900 }, { width: 390, height: 844 }]) {
+    await page.setViewportSize(viewport);
+    for (const lang of ['en', 'zh-CN']) {
+      await setLanguage(page, lang);
+      await page.goto(`${server.base}/console/setup/test`);
+      found.push(...(await pageChecks(page, `test form ${lang} ${viewport.width}`)));
+      await page.goto(result);
+      found.push(...(await pageChecks(page, `test result ${lang} ${viewport.width}`)));
+    }
+    await setLanguage(page, 'en');
+  }
+  // A form sent with a wallet that is not offered: the problem is said, and the form stays.
+  await page.goto(`${server.base}/console/setup/test`);
+  await page.evaluate(() => {
+    const option = document.createElement('option');
+    option.value = 'carrier_pigeon';
+    option.textContent = 'Carrier pigeon';
+    document.querySelector('#wallet').append(option);
+  });
+  await page.getByLabel('Wallet', { exact: true }).selectOption('carrier_pigeon');
+  await page.getByTestId('testpay-start').click();
+  await page.getByTestId('problem').waitFor();
+  found.push(...(await pageChecks(page, 'test form with a problem')));
+  assert.deepEqual(found, []);
+});
+
+test('a test payment can be made by keyboard alone', async () => {
+  const admin = createStaff(server, 'admin');
+  const { page } = await newPage();
+  await signIn(page, server.base, admin);
+  await page.goto(`${server.base}/console/setup/test`);
+  for (let i = 0; i < 30; i += 1) {
+    await page.keyboard.press('Tab');
+    if (await page.evaluate(() => document.activeElement?.id === 'outcome')) break;
+  }
+  assert.equal(await page.evaluate(() => document.activeElement?.id), 'outcome');
+  await page.keyboard.press('ArrowDown'); // "declined"
+  assert.equal(await page.evaluate(() => document.activeElement.value), 'decline');
+  await page.keyboard.press('Tab');
+  await page.keyboard.press('Enter');
+  await page.getByTestId('testpay-result').waitFor();
+  await waitForStatus(page, 'failed');
+});

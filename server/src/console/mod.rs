@@ -32,7 +32,8 @@ pub static DUMMY_HASH: LazyLock<String> =
 /// The console's routes.
 pub fn router() -> Router<AppState> {
     use pages::{
-        account, alerts, audit, backups, business, keys, login, orders, overview, setup, staff, webhooks,
+        account, alerts, audit, backups, business, keys, login, orders, overview, setup, staff, testpay,
+        webhooks,
     };
     Router::new()
         .route("/console", get(overview::show))
@@ -68,6 +69,8 @@ pub fn router() -> Router<AppState> {
         .route("/console/alerts/acknowledge", post(alerts::acknowledge))
         .route("/console/alerts/rules", get(alerts::show_rules).post(alerts::set_rule))
         .route("/console/backups", get(backups::show).post(backups::take))
+        .route("/console/setup/test", get(testpay::show).post(testpay::start))
+        .route("/console/setup/test/{id}", get(testpay::result))
         // The dashboard of earlier versions is the console's overview now.
         .route("/dashboard", get(|| async { Redirect::permanent("/console") }))
 }

@@ -16,6 +16,7 @@ pub mod overview;
 pub mod setup;
 pub mod staff;
 pub mod webhooks;
+pub mod testpay;
 
 use super::{
     auth::Staff,
