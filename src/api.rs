@@ -5,8 +5,8 @@
 use crate::json::{self, Decode, JsonValue};
 use std::{cell::Cell, rc::Rc};
 use wallet_checkout_contract::{
-    CreateSessionRequest, ErrorCode, OrderId, OrderResponse, Session, SessionId, SessionStatus,
-    IDEMPOTENCY_KEY_HEADER,
+    CheckoutStep, CreateSessionRequest, DeviceKind, ErrorCode, OrderId, OrderResponse, Session, SessionId,
+    SessionStatus, WalletId, IDEMPOTENCY_KEY_HEADER,
 };
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
@@ -148,6 +148,27 @@ impl Api {
         decode(self.call("GET", &path, Call { attempts: 1, timeout_ms, ..Call::default() }).await)
     }
 
+    /// Reports a step of the shopper's path (`POST /steps`): one attempt, sent with `keepalive`,
+    /// and whatever the answer, nothing follows from it.
+    pub async fn report_step(
+        &self,
+        order: &OrderId,
+        step: CheckoutStep,
+        wallet: Option<&WalletId>,
+        device: DeviceKind,
+        locale: &str,
+    ) {
+        let body = json_body(&[
+            ("order_id", order.as_str()),
+            ("step", step.as_str()),
+            ("wallet_id", wallet.map_or("", |wallet| wallet.as_str())),
+            ("device", device.as_str()),
+            ("locale", locale),
+        ]);
+        let call = Call { body: Some(&body), attempts: 1, keepalive: true, ..Call::default() };
+        let _ = self.call("POST", &["/steps"], call).await;
+    }
+
     /// Cancels a session. Any success status is an answer, whatever its body; the request is
     /// sent with `keepalive`, so it goes on when the shopper leaves the page.
     pub async fn cancel_session(&self, id: &SessionId) -> Result<(), ApiError> {
@@ -241,13 +262,19 @@ fn may_ask_for_a_pause(status: u16) -> bool {
 
 /// The request body as JSON, written by the browser's `JSON.stringify`.
 fn create_session_body(request: &CreateSessionRequest) -> String {
-    let object = js_sys::Object::new();
-    for (key, value) in [
+    json_body(&[
         ("order_id", request.order_id.as_str()),
         ("wallet_id", request.wallet_id.as_str()),
         ("return_url", request.return_url.as_str()),
         ("device", request.device.as_str()),
-    ] {
+    ])
+}
+
+/// A JSON object of strings, written by the browser's `JSON.stringify`; an empty value is left
+/// out.
+fn json_body(fields: &[(&str, &str)]) -> String {
+    let object = js_sys::Object::new();
+    for (key, value) in fields.iter().filter(|(_, value)| !value.is_empty()) {
         let _ = js_sys::Reflect::set(&object, &JsValue::from_str(key), &JsValue::from_str(value));
     }
     js_sys::JSON::stringify(&object).map(String::from).unwrap_or_default()

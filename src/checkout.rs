@@ -19,7 +19,9 @@ use crate::{
 };
 use leptos::{prelude::*, task::spawn_local_scoped_with_cancellation};
 use send_wrapper::SendWrapper;
-use wallet_checkout_contract::{DeviceKind, OrderResponse, Session, SessionId, WalletOption};
+use wallet_checkout_contract::{
+    CheckoutStep, DeviceKind, OrderResponse, Session, SessionId, WalletId, WalletOption,
+};
 use wasm_bindgen::{closure::Closure, JsCast, JsValue};
 
 /// How long the cancel of a session whose time left is unknown is tried (the reference server's
@@ -49,6 +51,7 @@ enum Job {
     Track(Session),
     Cancel { id: SessionId, give_up_at: f64 },
     Copy(String),
+    Report(CheckoutStep, Option<WalletId>),
 }
 
 #[derive(Clone, Copy)]
@@ -233,6 +236,8 @@ impl Checkout {
             Effect::ClearNotice => {
                 self.notice.try_set(None);
             }
+            // Not tied to the round: a step is reported even if the shopper moves on at once.
+            Effect::Report(step, wallet) => self.spawn(Job::Report(step, wallet), None),
         }
     }
 
@@ -391,6 +396,9 @@ impl Checkout {
                         _ => return,
                     }
                 }
+            }
+            Job::Report(step, wallet) => {
+                api.report_step(&config.order, step, wallet.as_ref(), self.device, self.locale.tag()).await;
             }
             Job::Copy(text) => {
                 let key = if browser::copy_text(&text).await { Key::LinkCopied } else { Key::CopyFailed };

@@ -6,8 +6,8 @@
 
 use crate::{answers::Expected, api::ApiError, error::WidgetError, events::EventKind, qr};
 use wallet_checkout_contract::{
-    DeviceKind, NextAction, OrderId, OrderResponse, OrderStatus, Session, SessionId, SessionStatus, WalletId,
-    WalletOption,
+    CheckoutStep, DeviceKind, NextAction, OrderId, OrderResponse, OrderStatus, Session, SessionId,
+    SessionStatus, WalletId, WalletOption,
 };
 
 /// What the widget shows.
@@ -125,6 +125,9 @@ pub enum Effect {
     SessionShown,
     /// The passing notice (reconnecting, unexpected answer) no longer applies.
     ClearNotice,
+    /// Tell the backend how far the shopper got (`POST /steps`): the order's wallets shown, or
+    /// a wallet chosen. Anonymous, once, and nothing waits on it.
+    Report(CheckoutStep, Option<WalletId>),
 }
 
 /// The rules' view of the browser: which links it may follow and open (`trust`), and the device.
@@ -266,9 +269,15 @@ impl Step<'_, '_> {
 
     /// The wallet list, or why the order cannot be paid.
     fn show_order(&mut self) {
+        let first_time = !self.state.ready;
         self.emit_ready();
         self.state.stage = match self.state.order.as_ref().map(|o| o.order.status) {
-            Some(OrderStatus::Open) | None => Stage::Choosing(None),
+            Some(OrderStatus::Open) | None => {
+                if first_time {
+                    self.effects.push(Effect::Report(CheckoutStep::Shown, None));
+                }
+                Stage::Choosing(None)
+            }
             Some(closed) => Stage::OrderClosed(closed),
         };
     }
@@ -277,6 +286,7 @@ impl Step<'_, '_> {
         self.new_round();
         self.effects.push(Effect::ClearNotice);
         self.state.stage = Stage::Starting(wallet.clone());
+        self.effects.push(Effect::Report(CheckoutStep::WalletChosen, Some(wallet.id.clone())));
         self.effects.push(Effect::Create(wallet));
     }
 
@@ -574,6 +584,41 @@ mod tests {
         assert_eq!(run.events(), [EventKind::Ready]);
         run.act(Act::ChooseAnother);
         assert_eq!(run.events(), [], "ready is dispatched once");
+    }
+
+    fn reports(effects: &[Effect]) -> Vec<(CheckoutStep, Option<&str>)> {
+        effects
+            .iter()
+            .filter_map(|e| match e {
+                Effect::Report(step, wallet) => Some((*step, wallet.as_ref().map(|w| w.as_str()))),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_steps_of_the_path_are_reported_once_each() {
+        let mut run = Run::new();
+        run.send(Message::Start);
+        let shown = run.send(Message::OrderRead { round: 0, answer: Ok(order()), known: None }).to_vec();
+        assert_eq!(reports(&shown), [(CheckoutStep::Shown, None)]);
+        let picked = run.act(Act::Pick(wallet("wechat_pay", "WeChat Pay"))).to_vec();
+        assert_eq!(reports(&picked), [(CheckoutStep::WalletChosen, Some("wechat_pay"))]);
+        let report_at = picked.iter().position(|e| matches!(e, Effect::Report(..)));
+        let create_at = picked.iter().position(|e| matches!(e, Effect::Create(_)));
+        assert!(report_at < create_at, "the choice is reported before the session is asked for");
+        let again = run.act(Act::ChooseAnother).to_vec();
+        assert_eq!(reports(&again), [], "the wallet list shown again is not a new order shown");
+    }
+
+    #[test]
+    fn an_order_read_after_a_reload_with_its_session_reports_nothing() {
+        let mut run = Run::new();
+        run.send(Message::Start);
+        let id = SessionId::parse("ses_1").unwrap();
+        let effects =
+            run.send(Message::OrderRead { round: 0, answer: Ok(order()), known: Some(id) }).to_vec();
+        assert_eq!(reports(&effects), []);
     }
 
     #[test]

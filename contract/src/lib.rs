@@ -104,6 +104,7 @@ macro_rules! wire_names {
 
 wire_names!(OrderStatus { Open => "open", Paid => "paid", Canceled => "canceled" });
 wire_names!(DeviceKind { Desktop => "desktop", Mobile => "mobile" });
+wire_names!(CheckoutStep { Shown => "shown", WalletChosen => "wallet_chosen" });
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WalletOption {
@@ -412,6 +413,9 @@ mod tests {
         }
         for device in DeviceKind::ALL {
             assert_eq!(serde_json::to_value(device).unwrap(), json!(device.as_str()));
+        }
+        for step in CheckoutStep::ALL {
+            assert_eq!(serde_json::to_value(step).unwrap(), json!(step.as_str()));
         }
     }
 

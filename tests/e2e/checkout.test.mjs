@@ -45,6 +45,23 @@ async function eventsOfType(type) {
   return (await recordedEvents(page)).filter((event) => event.type === `wallet-checkout:${type}`);
 }
 
+test('the widget reports the order shown and the wallet chosen, and the server takes both', async () => {
+  const reports = [];
+  page.on('response', (response) => {
+    if (new URL(response.url()).pathname === '/api/checkout/steps') {
+      reports.push({ status: response.status(), body: response.request().postDataJSON() });
+    }
+  });
+  const orderId = await openStore();
+  await page.getByRole('button', { name: 'WeChat Pay' }).click();
+  await page.getByRole('img', { name: /QR/ }).first().waitFor();
+  for (let i = 0; i < 50 && reports.length < 2; i += 1) await page.waitForTimeout(100);
+  assert.deepEqual(reports, [
+    { status: 204, body: { order_id: orderId, step: 'shown', device: 'desktop', locale: 'en' } },
+    { status: 204, body: { order_id: orderId, step: 'wallet_chosen', wallet_id: 'wechat_pay', device: 'desktop', locale: 'en' } },
+  ]);
+});
+
 test('the store shows the order amount for the locale and the sandbox wallets by name', async () => {
   const orderId = await openStore();
   const order = await (await fetch(`${server.base}/api/checkout/orders/${orderId}`)).json();

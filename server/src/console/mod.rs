@@ -6,8 +6,8 @@
 
 pub mod alerts;
 pub mod auth;
-pub mod credentials;
 pub mod business;
+pub mod credentials;
 pub mod i18n;
 pub mod layout;
 pub mod pages;

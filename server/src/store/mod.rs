@@ -6,11 +6,11 @@
 //! announced to waiting readers (`notify`): directly on SQLite, through `NOTIFY` on PostgreSQL so
 //! that every instance hears it.
 
-mod credentials;
-mod console_daily;
 mod alerts;
-mod business;
 pub mod backup;
+mod business;
+mod console_daily;
+mod credentials;
 mod events;
 mod keys;
 mod operations;
@@ -22,10 +22,10 @@ mod sessions;
 mod staff;
 mod wallets;
 
-pub use credentials::StoredCredential;
-pub use console_daily::{AuditFilter, OrderFilter, OrderSummary};
 pub use alerts::{AlertRecord, NewAlert, SessionFact};
 pub use business::{DayTakings, PathSession, StepRecord};
+pub use console_daily::{AuditFilter, OrderFilter, OrderSummary};
+pub use credentials::StoredCredential;
 pub use events::{DueEvent, EventRecord, WebhookEndpoint};
 pub use keys::{ApiKeyRecord, AuditEntry, NewApiKey, Revocation};
 pub use operations::{backup_age, BackupRecord, ProviderTerms};

@@ -4,19 +4,19 @@
 #![allow(clippy::result_large_err)]
 
 pub mod account;
+pub mod alerts;
 pub mod audit;
+pub mod backups;
+pub mod business;
 pub mod daily;
 pub mod keys;
-pub mod alerts;
-pub mod business;
-pub mod backups;
 pub mod login;
 pub mod orders;
 pub mod overview;
 pub mod setup;
 pub mod staff;
-pub mod webhooks;
 pub mod testpay;
+pub mod webhooks;
 
 use super::{
     auth::Staff,
