@@ -12,11 +12,12 @@ const DIST = resolve(import.meta.dirname, '../../dist/wallet-checkout');
 
 /**
  * Brotli (quality 11) bytes allowed to a drawn QR code. The project's budget is 60,000 B; this
- * limit sits just above the last measured build (54,785 B, docs/benchmarks.md) and moves down with
+ * limit sits just above the last measured build (55,193 B, docs/benchmarks.md) and moves down with
  * every gain, so the bundle cannot grow back unnoticed. A change that needs more must say why
- * where it raises this number.
+ * where it raises this number: 55,000 → 55,200 for the reports of the shopper's path to the
+ * console (`POST /steps`, +408 B).
  */
-const BUDGET_BROTLI_BYTES = 55_000;
+const BUDGET_BROTLI_BYTES = 55_200;
 
 function brotli(bytes) {
   return brotliCompressSync(bytes, { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } }).length;

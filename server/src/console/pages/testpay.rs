@@ -111,7 +111,7 @@ pub async fn show(State(state): State<AppState>, staff: Staff) -> Response {
     if !staff.may(Role::Admin) {
         return super::forbidden(&state, &staff);
     }
-    respond(&state, &staff, PATH, &staff.lang.t("testpay.title"), None, form(&state, &staff))
+    super::setup::step_page(&state, &staff, "test", None, form(&state, &staff)).await
 }
 
 #[derive(Debug, Deserialize)]
@@ -134,23 +134,17 @@ pub async fn start(
     }
     let lang = staff.lang;
     let again = |key: &str| {
-        respond(
-            &state,
-            &staff,
-            PATH,
-            &lang.t("testpay.title"),
-            Some(Notice::Problem(lang.t(key))),
-            form(&state, &staff),
-        )
+        let notice = Notice::Problem(lang.t(key));
+        super::setup::step_page(&state, &staff, "test", Some(notice), form(&state, &staff))
     };
     let (Ok(wallet), Some(outcome)) =
         (WalletId::parse(request.wallet.trim()), Outcome::parse(request.outcome.trim()))
     else {
-        return again("testpay.invalid");
+        return again("testpay.invalid").await;
     };
     let Some((_, amount)) = testable_wallets(&state).into_iter().find(|(offered, _)| offered.id == wallet)
     else {
-        return again("testpay.invalid");
+        return again("testpay.invalid").await;
     };
     let now = now_millis();
     let new = NewMerchantOrder {
@@ -194,7 +188,7 @@ pub async fn start(
         Ok(Started::Created(session) | Started::Replayed(session)) => session,
         Err(error) => {
             tracing::warn!(?error, "a console test payment could not start");
-            return again("testpay.failed");
+            return again("testpay.failed").await;
         }
     };
     let scripted = is_sandbox(&state, &wallet);
@@ -298,5 +292,5 @@ pub async fn result(State(state): State<AppState>, staff: Staff, Path(id): Path<
         }
         p { a href=(PATH) { (t("testpay.another")) } }
     };
-    respond(&state, &staff, PATH, &t("testpay.title"), None, body)
+    super::setup::step_page(&state, &staff, "test", None, body).await
 }
