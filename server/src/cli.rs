@@ -38,7 +38,10 @@ pub async fn run(config: Config, args: &[String]) -> anyhow::Result<()> {
     if config.database_url.starts_with("sqlite:") {
         crate::store::prepare_data_dir(&config.data_dir)?;
     }
-    let store = Store::connect(&config.database_url).await?.with_livemode(config.livemode());
+    let store = Store::connect(&config.database_url).await?;
+    let mut config = config;
+    crate::console::pages::golive::apply_mode(&store, &mut config).await?;
+    let store = store.with_livemode(config.livemode());
     match args.as_slice() {
         ["keys", "create", rest @ ..] => {
             let mut name = None;

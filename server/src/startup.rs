@@ -56,7 +56,11 @@ impl Application {
             .await
             .with_context(|| format!("cannot listen on {}", config.bind))?;
         let address = listener.local_addr()?;
-        let store = Store::connect(&config.database_url).await?.with_livemode(config.livemode());
+        let store = Store::connect(&config.database_url).await?;
+        // The mode chosen in the console's go-live step wins over the file's `sandbox`.
+        let mut config = config;
+        crate::console::pages::golive::apply_mode(&store, &mut config).await?;
+        let store = store.with_livemode(config.livemode());
         store.spawn_listener();
         let sandbox = config
             .sandbox
@@ -134,8 +138,11 @@ impl Application {
 
 /// The demo store's operator key, made anew at every start. Keys of earlier starts are revoked
 /// once unused for a day (several instances may share one database, each with its own key).
+/// The name of the demo store's keys (the go-live checklist wants none left).
+pub const DEMO_KEY_NAME: &str = "demo store";
+
 async fn demo_store(store: &Store, config: &Config, address: SocketAddr) -> anyhow::Result<DemoStore> {
-    const NAME: &str = "demo store";
+    const NAME: &str = DEMO_KEY_NAME;
     let now = crate::domain::now_millis();
     store.revoke_stale_api_keys_named(NAME, now - 86_400_000, now).await?;
     let (_, secret) = make_key(store, NAME, Role::Operator, config.livemode(), "server")

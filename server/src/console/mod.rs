@@ -32,8 +32,8 @@ pub static DUMMY_HASH: LazyLock<String> =
 /// The console's routes.
 pub fn router() -> Router<AppState> {
     use pages::{
-        account, alerts, audit, backups, business, keys, login, orders, overview, setup, staff, testpay,
-        webhooks,
+        account, alerts, audit, backups, business, golive, keys, login, orders, overview, setup, staff,
+        testpay, webhooks,
     };
     Router::new()
         .route("/console", get(overview::show))
@@ -71,6 +71,7 @@ pub fn router() -> Router<AppState> {
         .route("/console/backups", get(backups::show).post(backups::take))
         .route("/console/setup/test", get(testpay::show).post(testpay::start))
         .route("/console/setup/test/{id}", get(testpay::result))
+        .route("/console/setup/golive", get(golive::show).post(golive::switch))
         // The dashboard of earlier versions is the console's overview now.
         .route("/dashboard", get(|| async { Redirect::permanent("/console") }))
 }

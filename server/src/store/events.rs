@@ -118,6 +118,15 @@ impl Store {
         })
     }
 
+    /// The newest event whose delivery was tried: whether the merchant's endpoint answered it.
+    pub async fn last_attempted_event(&self) -> Result<Option<EventRecord>, StoreError> {
+        Ok(sqlx::query_as(&format!(
+            "{EVENT_SELECT} WHERE attempts > 0 OR delivered_at IS NOT NULL ORDER BY created_at DESC, id DESC LIMIT 1"
+        ))
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
     pub async fn event(&self, id: &str) -> Result<Option<EventRecord>, StoreError> {
         Ok(sqlx::query_as(&format!("{EVENT_SELECT} WHERE id = $1"))
             .bind(id)

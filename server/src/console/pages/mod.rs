@@ -9,6 +9,7 @@ pub mod audit;
 pub mod backups;
 pub mod business;
 pub mod daily;
+pub mod golive;
 pub mod keys;
 pub mod login;
 pub mod orders;

@@ -11,7 +11,7 @@ use super::super::{
     auth::Staff,
     layout::{csrf_field, scroll_region, Notice},
 };
-use super::{audit, check_form, internal_error, problem, respond};
+use super::{audit, check_form, internal_error, problem};
 use crate::{
     auth::Role,
     domain::{new_order_id, now_millis, rfc3339, IdempotencyKey, ReturnUrl},
@@ -56,7 +56,7 @@ fn testable_wallets(state: &AppState) -> Vec<(WalletOption, Amount)> {
         .into_iter()
         .filter(|wallet| testable(state, &wallet.id))
         .filter_map(|wallet| {
-            let amount = test_amount(state.providers.offer(&wallet.id)?)?;
+            let amount = test_amount(&state.providers.offer(&wallet.id)?)?;
             Some((wallet, amount))
         })
         .collect()
