@@ -1,0 +1,82 @@
+// Going live in headless Chromium: the last setup step shows each fact of the checklist in words
+// (not colour alone), the switch stays disabled while anything fails, every step of the setup is
+// reachable by keyboard, and the page is free of axe violations in both languages, on a desktop
+// and on a phone.
+import { after, afterEach, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { launchBrowser, startServer, watchForProblems } from './lib/harness.mjs';
+import { axeViolations, createStaff, signIn } from './lib/console.mjs';
+
+let server;
+let browser;
+let context;
+
+before(async () => {
+  server = await startServer();
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+afterEach(async () => {
+  await context?.close();
+  context = undefined;
+});
+
+async function newPage(options = {}) {
+  context = await browser.newContext({ locale: 'en-US', bypassCSP: true, ...options });
+  const page = await context.newPage();
+  const problems = [];
+  watchForProblems(page, problems);
+  return { page, problems };
+}
+
+test('the go-live checklist names what is missing and the switch waits for it', async () => {
+  const admin = createStaff(server, 'admin', 'Li Wei');
+  const { page, problems } = await newPage();
+  await signIn(page, server.base, admin);
+  await page.goto(`${server.base}/console/setup/golive`);
+  await page.getByRole('heading', { name: 'Setup, step 6: Go live' }).waitFor();
+  const checklist = page.getByTestId('golive-checklist');
+  assert.equal(await checklist.getByRole('listitem').count(), 6);
+  assert.match(await page.getByTestId('golive-https').textContent(), /Not yet.*No public address is set/);
+  assert.match(await page.getByTestId('golive-demo').textContent(), /Not yet.*demo store is on/);
+  assert.match(await page.getByTestId('golive-sandbox').textContent(), /Ready/);
+  const button = page.getByRole('button', { name: 'Go live' });
+  assert.equal(await button.isDisabled(), true, 'the switch waits for every item');
+  assert.equal(await button.getAttribute('aria-describedby'), 'not-ready');
+  assert.match(await page.getByTestId('golive-mode').textContent(), /test mode/);
+  // The steps of the setup, by keyboard: the fifth step is a link in the steps navigation.
+  const steps = page.getByRole('navigation', { name: 'Setup steps' });
+  await steps.getByRole('link', { name: /Test/ }).focus();
+  await page.keyboard.press('Enter');
+  await page.getByRole('heading', { name: /step 5/ }).waitFor();
+  assert.deepEqual(problems, []);
+});
+
+test('the go-live page is free of axe violations in English and in Chinese, on a desktop and on a phone', async () => {
+  const admin = createStaff(server, 'admin');
+  for (const viewport of [{ width: 1280, height: 900 }, { width: 390, height: 844 }]) {
+    const { page } = await newPage({ viewport });
+    await signIn(page, server.base, admin);
+    const found = [];
+    for (const lang of ['en', 'zh-CN']) {
+      for (const path of ['/console/setup/golive', '/console/setup/test']) {
+        await page.goto(`${server.base}${path}`);
+        found.push(...(await axeViolations(page, `${path} ${lang} ${viewport.width}`)));
+        const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+        assert.ok(overflow <= 1, `${path} fits a ${viewport.width}px screen (${overflow}px too wide)`);
+      }
+      await page.goto(`${server.base}/console/account`);
+      await page.getByRole('combobox').first().selectOption(lang === 'en' ? 'zh-CN' : 'en');
+      await page.getByRole('button', { name: lang === 'en' ? 'Save language' : '保存语言' }).click();
+      await page.locator(`html[lang="${lang === 'en' ? 'zh-CN' : 'en'}"]`).waitFor();
+    }
+    assert.deepEqual(found, []);
+    await context.close();
+    context = undefined;
+  }
+});
