@@ -1,6 +1,7 @@
 // Takes the README's screenshots of the console: a server with the sandbox, a few orders paid,
 // declined and open, an admin signed in, and each page at 1280×900 (and the overview on a phone).
 // Run with `make screenshots`; writes PNG files to docs/screenshots/.
+import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { launchBrowser, startServer } from './lib/harness.mjs';
@@ -11,21 +12,23 @@ const OUT = resolve(import.meta.dirname, '../../docs/screenshots');
 
 /** The console's pages worth showing, in the README's order: [file name, path]. */
 const PAGES = [
-  ['overview', '/console'],
-  ['setup', '/console/setup/providers'],
-  ['setup-keys', '/console/setup/keys'],
-  ['setup-integrate', '/console/setup/integrate'],
-  ['setup-test', '/console/setup/test'],
-  ['setup-golive', '/console/setup/golive'],
-  ['orders', '/console/orders'],
-  ['business', '/console/business'],
-  ['alerts', '/console/alerts'],
-  ['keys', '/console/keys'],
-  ['webhooks', '/console/webhooks'],
-  ['audit', '/console/audit'],
-  ['backups', '/console/backups'],
-  ['staff', '/console/staff'],
-  ['account', '/console/account'],
+  ['console-overview', '/console'],
+  ['console-orders', '/console/orders'],
+  ['console-business', '/console/business?period=month'],
+  ['console-alerts', '/console/alerts'],
+  ['console-alert-rules', '/console/alerts/rules'],
+  ['console-setup-1-providers', '/console/setup/providers'],
+  ['console-setup-2-register', '/console/setup/register'],
+  ['console-setup-3-keys', '/console/setup/keys'],
+  ['console-setup-4-integrate', '/console/setup/integrate'],
+  ['console-setup-5-test', '/console/setup/test'],
+  ['console-setup-6-golive', '/console/setup/golive'],
+  ['console-keys', '/console/keys'],
+  ['console-webhooks', '/console/webhooks'],
+  ['console-backups', '/console/backups'],
+  ['console-audit', '/console/audit'],
+  ['console-staff', '/console/staff'],
+  ['console-account', '/console/account'],
 ];
 
 async function pay(base, item, decision) {
@@ -43,7 +46,11 @@ async function pay(base, item, decision) {
 const server = await startServer();
 const browser = await launchBrowser();
 try {
-  for (let i = 0; i < 8; i += 1) await pay(server.base, i % 3, i % 4 === 3 ? 'decline' : i === 6 ? null : 'approve');
+  for (let i = 0; i < 12; i += 1) await pay(server.base, i % 3, i % 4 === 3 ? 'decline' : i === 6 ? null : 'approve');
+  // A backup, so that the backups page and the go-live checklist have one to show.
+  execFileSync(process.env.SERVER_BIN ?? join(resolve(import.meta.dirname, '../..'), 'target/release/wallet-checkout-server'), ['backup'], {
+    env: { ...process.env, ...server.env, WC_DATA_DIR: server.dataDir, NO_COLOR: '1' },
+  });
   const admin = createStaff(server, 'admin', 'Li Wei');
   mkdirSync(OUT, { recursive: true });
   const context = await browser.newContext({ locale: 'en-US', viewport: { width: 1280, height: 900 } });
@@ -60,10 +67,28 @@ try {
     await page.screenshot({ path: join(OUT, `${name}.png`), fullPage: false });
     taken.push(name);
   }
+  // An order's page, and the refund's confirmation step.
+  await page.goto(`${server.base}/console/orders?status=paid`);
+  await page.getByTestId('order-row').first().getByRole('link').first().click();
+  await page.getByTestId('order-id').waitFor();
+  await page.screenshot({ path: join(OUT, 'console-order.png') });
+  taken.push('console-order');
+  const refund = page.getByTestId('refund-form');
+  await refund.getByRole('textbox').first().fill('10.00');
+  await refund.getByRole('textbox').last().fill('A cup was broken');
+  await refund.getByRole('button').click();
+  await page.waitForLoadState();
+  await page.screenshot({ path: join(OUT, 'console-refund-confirm.png') });
+  taken.push('console-refund-confirm');
+  // A phone, in Chinese.
+  await page.goto(`${server.base}/console/account`);
+  await page.getByRole('combobox').first().selectOption('zh-CN');
+  await page.getByRole('button', { name: 'Save language' }).click();
+  await page.locator('html[lang="zh-CN"]').waitFor();
   await page.setViewportSize({ width: 390, height: 844 });
   await page.goto(`${server.base}/console`);
-  await page.screenshot({ path: join(OUT, 'overview-phone.png') });
-  taken.push('overview-phone');
+  await page.screenshot({ path: join(OUT, 'console-overview-phone-zh-CN.png') });
+  taken.push('console-overview-phone-zh-CN');
   console.log(`wrote ${taken.length} screenshots to ${OUT}: ${taken.join(', ')}`);
 } finally {
   await browser.close();
