@@ -514,7 +514,7 @@ async fn an_admin_makes_test_payments_with_the_sandbox_outcomes_and_sees_their_e
     let page = app.console_get(&admin, "/console/setup/test").send().await.unwrap();
     assert_eq!(page.status(), 200);
     let page = page.text().await.unwrap();
-    assert!(page.contains("<h1>Step 5: test payments</h1>"));
+    assert!(page.contains("<h1>Setup, step 5: Test</h1>"), "the fifth step of the setup");
     assert!(page.contains("value=\"wechat_pay\"") && page.contains("value=\"decline\""));
     assert_eq!(app.console_get(&operator, "/console/setup/test").send().await.unwrap().status(), 403);
     let refused = app

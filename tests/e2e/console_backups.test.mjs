@@ -144,7 +144,7 @@ test('a test payment with a declined outcome shows its events; both pages are ax
   const { page, problems } = await newPage();
   await signIn(page, server.base, admin);
   await page.getByRole('navigation').getByRole('link', { name: 'Test payments' }).click();
-  await page.getByRole('heading', { name: 'Step 5: test payments', level: 1 }).waitFor();
+  await page.getByRole('heading', { name: 'Setup, step 5: Test', level: 1 }).waitFor();
   await page.getByLabel('Wallet', { exact: true }).selectOption('wechat_pay');
   await page.getByLabel('What happens (sandbox wallet)').selectOption('decline');
   await page.getByTestId('testpay-start').click();
