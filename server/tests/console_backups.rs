@@ -563,6 +563,7 @@ async fn an_admin_makes_test_payments_with_the_sandbox_outcomes_and_sees_their_e
     }
     let audit = app.store().await.audit_log(20).await.unwrap();
     assert_eq!(audit.iter().filter(|entry| entry.action == "testpay.create").count(), 2);
+    assert!(audit.iter().any(|entry| entry.detail.contains("\"outcome\":\"decline\"")));
     assert!(audit.iter().all(|entry| entry.action != "testpay.create" || entry.actor_name == "admin person"));
     let missing = app.console_get(&admin, "/console/setup/test/ses_nothing").send().await.unwrap();
     assert_eq!(missing.status(), 404);
@@ -618,4 +619,25 @@ async fn a_test_payment_at_a_provider_in_test_mode_links_to_its_sandbox_and_live
     assert!(refused.text().await.unwrap().contains("Choose a wallet and an outcome"));
     let orders = live.app.store().await.orders(10, None).await.unwrap();
     assert!(orders.is_empty(), "no order was made for a live provider");
+}
+
+#[tokio::test]
+async fn a_test_payment_left_unpaid_expires_and_shows_its_event() {
+    let app = common::spawn_with(|config| config.session_ttl_secs = 1).await;
+    let admin = app.console_user("admin").await;
+    let form = app.console_get(&admin, "/console/setup/test").send().await.unwrap().text().await.unwrap();
+    assert!(form.contains("value=\"expire\""), "the outcome is offered");
+    let made = app
+        .console_post(&admin, "/console/setup/test", &[("wallet", "wechat_pay"), ("outcome", "expire")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(made.status(), 303);
+    let location = made.headers()["location"].to_str().unwrap().to_owned();
+    let page = test_payment_result(&app, &admin, &location, "expired").await;
+    assert!(page.contains("<code>session.expired</code>"), "{page}");
+    let audit = app.store().await.audit_log(5).await.unwrap();
+    assert!(audit
+        .iter()
+        .any(|entry| entry.action == "testpay.create" && entry.detail.contains("\"outcome\":\"expire\"")));
 }

@@ -359,8 +359,8 @@ async fn webhook_events_survive_a_sigkill_and_are_delivered_after_restart() {
     let expected: usize = 5 * 2; // created, succeeded
                                  // Each event failed against the receiver with backoff (doubling from 50 ms) for as long as the
                                  // first server ran, so its next attempt can be as far off again: allow that, on a slow machine.
-    // The failed deliveries may also open an `alert.webhook_failures` alert, itself an event:
-    // wait until everything in the outbox is delivered, then look at the sessions' events.
+                                 // The failed deliveries may also open an `alert.webhook_failures` alert, itself an event:
+                                 // wait until everything in the outbox is delivered, then look at the sessions' events.
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
         let events = store.events(None, 100).await.unwrap();

@@ -37,6 +37,9 @@ const PATH: &str = "/console/setup/test";
 const TEST_AMOUNT_MINOR: u64 = 100;
 
 /// The sandbox's scripted outcomes, in the order offered.
+/// The outcome where nothing happens: the session is left unpaid until it expires.
+const EXPIRE: &str = "expire";
+
 const OUTCOMES: [Outcome; 4] =
     [Outcome::Succeed, Outcome::Decline, Outcome::ProcessThenFail, Outcome::PayAfterExpiry];
 
@@ -98,6 +101,7 @@ fn form(state: &AppState, staff: &Staff) -> Markup {
                         @for outcome in OUTCOMES {
                             option value=(outcome.path()) { (t(&format!("testpay.outcome.{}", outcome.path()))) }
                         }
+                        option value=(EXPIRE) { (t("testpay.outcome.expire")) }
                     }
                     p.hint #outcome-hint { (t("testpay.outcome_hint")) }
                     button.button type="submit" data-testid="testpay-start" { (t("testpay.start")) }
@@ -137,9 +141,12 @@ pub async fn start(
         let notice = Notice::Problem(lang.t(key));
         super::setup::step_page(&state, &staff, "test", Some(notice), form(&state, &staff))
     };
-    let (Ok(wallet), Some(outcome)) =
-        (WalletId::parse(request.wallet.trim()), Outcome::parse(request.outcome.trim()))
-    else {
+    // `None`: no script, the session expires unpaid.
+    let outcome = match request.outcome.trim() {
+        EXPIRE => Some(None),
+        other => Outcome::parse(other).map(Some),
+    };
+    let (Ok(wallet), Some(outcome)) = (WalletId::parse(request.wallet.trim()), outcome) else {
         return again("testpay.invalid").await;
     };
     let Some((_, amount)) = testable_wallets(&state).into_iter().find(|(offered, _)| offered.id == wallet)
@@ -197,13 +204,13 @@ pub async fn start(
         &staff,
         "testpay.create",
         session.id.as_str(),
-        serde_json::json!({ "order_id": order.id.as_str(), "wallet": wallet.as_str(), "outcome": scripted.then(|| outcome.path()) }),
+        serde_json::json!({ "order_id": order.id.as_str(), "wallet": wallet.as_str(), "outcome": scripted.then(|| outcome.map_or(EXPIRE, Outcome::path)) }),
     )
     .await
     {
         return answer;
     }
-    if scripted {
+    if let (true, Some(outcome)) = (scripted, outcome) {
         if let Some(sandbox) = &state.sandbox {
             if let Err(error) = sandbox.decide(session.id.as_str(), outcome, session.expires_at).await {
                 return internal_error(lang, error);
