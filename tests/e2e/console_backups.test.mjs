@@ -143,7 +143,9 @@ test('a test payment with a declined outcome shows its events; both pages are ax
   const admin = createStaff(server, 'admin');
   const { page, problems } = await newPage();
   await signIn(page, server.base, admin);
-  await page.getByRole('navigation').getByRole('link', { name: 'Test payments' }).click();
+  // From the console's navigation to the setup, then to its fifth step.
+  await page.getByRole('navigation', { name: 'Console' }).getByRole('link', { name: 'Setup' }).click();
+  await page.getByRole('navigation', { name: 'Setup steps' }).getByRole('link', { name: /Test/ }).click();
   await page.getByRole('heading', { name: 'Setup, step 5: Test', level: 1 }).waitFor();
   await page.getByLabel('Wallet', { exact: true }).selectOption('wechat_pay');
   await page.getByLabel('What happens (sandbox wallet)').selectOption('decline');
