@@ -55,7 +55,13 @@ export async function startPages(pages, { proxyTo, mocksTo, port = 0 } = {}) {
     requests,
     /** Proxied requests still open. */
     open: () => open,
-    close: () => new Promise((resolve) => server.close(resolve)),
+    /** Stops the server; connections a browser still holds open (keep-alive, a request it
+     * abandoned) are ended rather than waited for. */
+    close: () =>
+      new Promise((resolve) => {
+        server.close(resolve);
+        server.closeAllConnections();
+      }),
   };
 }
 
