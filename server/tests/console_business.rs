@@ -503,6 +503,15 @@ async fn takings_fees_refunds_and_net_are_exact_in_every_currency_and_period() {
     let (_, month) = page(&app, &viewer, "/console/business?period=month").await;
     let fees = month.split("data-testid=\"monthly-fees\"").nth(1).unwrap();
     assert!(fees.contains("sandbox") && fees.contains("CNY 20.00"));
+    // The month chart's axis names its months (this one among them), not their numbers.
+    let names = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+    let this_month = names[usize::from(u8::from(time::OffsetDateTime::now_utc().month())) - 1];
+    assert!(month.contains(&format!(">{this_month}</text>")), "{month}");
+    app.console_post(&viewer, "/console/account/language", &[("locale", "zh-CN")]).send().await.unwrap();
+    let (_, month) = page(&app, &viewer, "/console/business?period=month").await;
+    let this_month = u8::from(time::OffsetDateTime::now_utc().month());
+    assert!(month.contains(&format!(">{this_month}月</text>")), "the months in Chinese: {month}");
+    app.console_post(&viewer, "/console/account/language", &[("locale", "en")]).send().await.unwrap();
     let (_, html) = page(&app, &viewer, "/console/business?period=nonsense").await;
     assert!(
         html.contains("aria-current=\"page\" data-testid=\"period-day\""),

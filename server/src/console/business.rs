@@ -5,7 +5,7 @@
 
 use crate::store::{DayTakings, PathSession, ProviderTerms, StepRecord};
 use std::collections::{BTreeMap, BTreeSet};
-use time::{Date, Duration, Month};
+use time::{Date, Duration};
 
 /// The page's period switch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -286,24 +286,6 @@ pub fn paths(steps: &[StepRecord], sessions: &[PathSession]) -> Paths {
 /// The share that did not go on from `before` to `after`, in tenths of a percent.
 pub fn drop_off_permille(before: usize, after: usize) -> Option<u64> {
     (before > 0).then(|| (before.saturating_sub(after) as u64 * 1000 + before as u64 / 2) / before as u64)
-}
-
-/// A month's name for a date in it.
-pub fn month_name(date: Date) -> &'static str {
-    match date.month() {
-        Month::January => "Jan",
-        Month::February => "Feb",
-        Month::March => "Mar",
-        Month::April => "Apr",
-        Month::May => "May",
-        Month::June => "Jun",
-        Month::July => "Jul",
-        Month::August => "Aug",
-        Month::September => "Sep",
-        Month::October => "Oct",
-        Month::November => "Nov",
-        Month::December => "Dec",
-    }
 }
 
 #[cfg(test)]

@@ -244,7 +244,7 @@ fn takings_chart(lang: Lang, period: Period, starts: &[Date], takings: &Takings,
             }
         }
         let label = match period {
-            Period::Month => u8::from(start.month()).to_string(),
+            Period::Month => lang.t(&format!("business.month.{}", u8::from(start.month()))),
             _ => start.day().to_string(),
         };
         bars.push_str(&format!(
