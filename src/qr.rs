@@ -151,7 +151,7 @@ struct Bits {
 impl Bits {
     fn push(&mut self, value: u32, count: usize) {
         for i in (0..count).rev() {
-            if self.len % 8 == 0 {
+            if self.len.is_multiple_of(8) {
                 self.bytes.push(0);
             }
             if (value >> i) & 1 == 1 {
@@ -267,7 +267,7 @@ impl QrMatrix {
         for (i, &x) in positions.iter().enumerate() {
             for (j, &y) in positions.iter().enumerate() {
                 // Not over the finder patterns.
-                if (i == 0 && j == 0) || (i == 0 && j == last) || (i == last && j == 0) {
+                if (i, j) == (0, 0) || (i, j) == (0, last) || (i, j) == (last, 0) {
                     continue;
                 }
                 for dy in -2i32..=2 {
