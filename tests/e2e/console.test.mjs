@@ -3,8 +3,8 @@
 // and every page is usable by keyboard, readable on a phone, and free of axe-core violations.
 import { after, afterEach, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { launchBrowser, startServer, watchForProblems } from './lib/harness.mjs';
-import { axeViolations, createStaff, signIn } from './lib/console.mjs';
+import { launchBrowser, startServer } from './lib/harness.mjs';
+import { axeViolations, consolePage, createStaff, signIn } from './lib/console.mjs';
 
 let server;
 let browser;
@@ -26,11 +26,9 @@ afterEach(async () => {
 });
 
 async function newPage(options = {}) {
-  context = await browser.newContext({ locale: 'en-US', bypassCSP: true, ...options });
-  const page = await context.newPage();
-  const problems = [];
-  watchForProblems(page, problems);
-  return { page, problems };
+  const opened = await consolePage(browser, options);
+  context = opened.context;
+  return opened;
 }
 
 test('a staff member signs in, sees the overview and signs out; the cookie is secure, http-only and strict', async () => {

@@ -4,8 +4,8 @@
 // 390 px phone, without sideways scrolling.
 import { after, afterEach, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { launchBrowser, startServer, watchForProblems } from './lib/harness.mjs';
-import { axeViolations, createStaff, signIn } from './lib/console.mjs';
+import { launchBrowser, startServer } from './lib/harness.mjs';
+import { axeViolations, consolePage, createStaff, signIn } from './lib/console.mjs';
 
 let server;
 let browser;
@@ -27,11 +27,9 @@ afterEach(async () => {
 });
 
 async function newPage(options = {}) {
-  context = await browser.newContext({ locale: 'en-US', bypassCSP: true, ...options });
-  const page = await context.newPage();
-  const problems = [];
-  watchForProblems(page, problems);
-  return { page, problems };
+  const opened = await consolePage(browser, options);
+  context = opened.context;
+  return opened;
 }
 
 let keys = 0;

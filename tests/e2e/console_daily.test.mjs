@@ -9,8 +9,8 @@ import { execFileSync } from 'node:child_process';
 import { createServer } from 'node:http';
 import { join, resolve } from 'node:path';
 import { readFileSync } from 'node:fs';
-import { launchBrowser, startServer, watchForProblems } from './lib/harness.mjs';
-import { axeViolations, createStaff, signIn } from './lib/console.mjs';
+import { launchBrowser, startServer } from './lib/harness.mjs';
+import { axeViolations, consolePage, createStaff, signIn } from './lib/console.mjs';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const SERVER_BIN = resolve(process.env.SERVER_BIN ?? join(ROOT, 'target/release/wallet-checkout-server'));
@@ -43,11 +43,9 @@ afterEach(async () => {
 });
 
 async function newPage(options = {}) {
-  context = await browser.newContext({ locale: 'en-US', bypassCSP: true, acceptDownloads: true, ...options });
-  const page = await context.newPage();
-  const problems = [];
-  watchForProblems(page, problems);
-  return { page, problems };
+  const opened = await consolePage(browser, { acceptDownloads: true, ...options });
+  context = opened.context;
+  return opened;
 }
 
 async function api(method, path, body, headers = {}) {

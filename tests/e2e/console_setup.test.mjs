@@ -6,8 +6,8 @@
 import { after, afterEach, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { launchBrowser, startMocks, startServer, watchForProblems } from './lib/harness.mjs';
-import { axeViolations, createStaff, signIn } from './lib/console.mjs';
+import { launchBrowser, startMocks, startServer } from './lib/harness.mjs';
+import { axeViolations, consolePage, createStaff, signIn } from './lib/console.mjs';
 
 let server;
 let mocks;
@@ -32,11 +32,9 @@ afterEach(async () => {
 });
 
 async function newPage(options = {}) {
-  context = await browser.newContext({ locale: 'en-US', bypassCSP: true, ...options });
-  const page = await context.newPage();
-  const problems = [];
-  watchForProblems(page, problems);
-  return { page, problems };
+  const opened = await consolePage(browser, options);
+  context = opened.context;
+  return opened;
 }
 
 /** The `[providers.<name>]` table of the mocks' configuration file, as an object of strings. */

@@ -3,6 +3,7 @@
 import { execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
+import { watchForProblems } from './harness.mjs';
 
 const ROOT = resolve(import.meta.dirname, '../../..');
 const SERVER_BIN = resolve(process.env.SERVER_BIN ?? join(ROOT, 'target/release/wallet-checkout-server'));
@@ -24,6 +25,19 @@ export function createStaff(server, role, name = `${role} person`) {
   });
   const password = output.trim().split('\n').filter((line) => line.trim()).pop().trim();
   return { email, password, name };
+}
+
+/**
+ * A new browser context and page for the console, in English unless `options` say otherwise and
+ * with the page's CSP bypassed so that axe-core can be injected; the page's errors and console
+ * errors are collected in `problems`. Resolves to `{ context, page, problems }`.
+ */
+export async function consolePage(browser, options = {}) {
+  const context = await browser.newContext({ locale: 'en-US', bypassCSP: true, ...options });
+  const page = await context.newPage();
+  const problems = [];
+  watchForProblems(page, problems);
+  return { context, page, problems };
 }
 
 /** Signs `member` in on `page` through the sign-in page; resolves once the console shows. */
