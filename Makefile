@@ -92,7 +92,7 @@ test-schemathesis:
 
 ## bench: sizes, widget timings and server benchmarks (results go to docs/benchmarks.md by hand)
 bench: widget server
-	scripts/setup.sh test
+	scripts/setup.sh bench
 	node bench/widget.mjs 15
 	node bench/latency.mjs 50
 	node bench/latency.mjs 50 $$(scripts/postgres.sh start)

@@ -5,6 +5,7 @@
 #                            `make widget`; docs/decisions/0007-size-pipeline.md says why each)
 #   scripts/setup.sh test    the above, plus Chromium, ChromeDriver and the browser tests' npm packages
 #   scripts/setup.sh size    the above (build), plus twiggy (for `make size`)
+#   scripts/setup.sh bench   the above (test), plus wrk (for `make bench`)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -63,9 +64,20 @@ setup_size() {
   fi
 }
 
+# For `make bench`: wrk, the load generator of the server's throughput runs (bench/server.sh).
+setup_bench() {
+  setup_test
+  if ! command -v wrk >/dev/null; then
+    step "installing wrk (Debian package)"
+    as_root apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null
+  fi
+}
+
 case "${1:-build}" in
   build) setup_build ;;
   test) setup_test ;;
   size) setup_size ;;
-  *) echo "usage: $0 build|test|size" >&2; exit 2 ;;
+  bench) setup_bench ;;
+  *) echo "usage: $0 build|test|size|bench" >&2; exit 2 ;;
 esac

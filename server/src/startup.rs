@@ -81,12 +81,14 @@ impl Application {
         };
         let egress = Arc::new(EgressPolicy { allowed: config.webhook_allowed_networks.clone() });
         let payments = crate::payments::Payments::new(store.clone(), providers.clone(), &config);
+        let session_counter = crate::console::alerts::SessionCounter::spawn(store.clone(), vault.clone());
         let state = AppState {
             store,
             providers,
             payments,
             sandbox,
             vault,
+            session_counter,
             login_limiter: Arc::new(RateLimiter::new(LOGIN_RATE_PER_MINUTE)),
             session_limiter: Arc::new(RateLimiter::new(config.session_rate_per_minute)),
             demo,

@@ -260,6 +260,16 @@ async fn many_sessions_from_one_address_open_an_alert_without_keeping_the_addres
 }
 
 #[tokio::test]
+async fn sessions_made_at_once_are_each_counted_for_their_address() {
+    let app = spawn().await;
+    let admin = app.console_user("admin").await;
+    set_rule(&app, &admin, "client_sessions", "20", "10").await;
+    // Made together, they are counted in one or two batches: the alert needs every one of them.
+    futures::future::join_all((0..20).map(|_| app.new_session("wechat_pay"))).await;
+    wait_for_alert(&app, &admin, "client_sessions").await;
+}
+
+#[tokio::test]
 async fn a_payment_after_expiry_and_a_second_payment_of_an_order_each_open_an_alert() {
     let app = spawn_with(|config| config.session_ttl_secs = 2).await;
     let inbox = receiver(&app).await;

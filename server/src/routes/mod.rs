@@ -47,6 +47,8 @@ pub struct AppState {
     pub vault: Arc<crate::vault::Vault>,
     /// Console sign-ins per client address.
     pub login_limiter: Arc<RateLimiter>,
+    /// Sessions made per client address, for the alert rules.
+    pub session_counter: crate::console::alerts::SessionCounter,
 }
 
 /// The demo store's side of the merchant API: it creates orders over HTTP with its own key, the

@@ -55,7 +55,7 @@ pub async fn create_session(
     };
     let (session, replayed) = match state.payments.start(start).await? {
         Started::Created(session) => {
-            crate::console::alerts::session_made(&state, client);
+            state.session_counter.made(client);
             (session, false)
         }
         Started::Replayed(session) => (session, true),

@@ -116,6 +116,25 @@ impl Store {
         Ok(())
     }
 
+    /// Several signals of `kind`, as `(subject, at)`, in one transaction.
+    pub async fn record_alert_signals(
+        &self,
+        kind: &str,
+        signals: &[(String, UnixMillis)],
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        for (subject, at) in signals {
+            sqlx::query("INSERT INTO alert_signals (kind, subject, at) VALUES ($1, $2, $3)")
+                .bind(kind)
+                .bind(subject)
+                .bind(*at)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// Signals older than `before` are of no more use.
     pub async fn forget_alert_signals(&self, before: UnixMillis) -> Result<(), StoreError> {
         sqlx::query("DELETE FROM alert_signals WHERE at < $1").bind(before).execute(&self.pool).await?;
