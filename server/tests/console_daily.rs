@@ -60,6 +60,13 @@ async fn post(app: &TestApp, user: &ConsoleUser, path: &str, fields: &[(&str, &s
     (response.status().as_u16(), response.text().await.unwrap())
 }
 
+/// Sends the confirmation page's form (`confirm`) of a refund of the order at `order_path`.
+async fn confirm_refund(app: &TestApp, user: &ConsoleUser, order_path: &str, confirm: &str) -> (u16, String) {
+    let fields = ["session", "amount_minor", "reason", "key"].map(|name| (name, hidden(confirm, name)));
+    let fields: Vec<(&str, &str)> = fields.iter().map(|(name, value)| (*name, value.as_str())).collect();
+    post(app, user, &format!("{order_path}/refund/confirm"), &fields).await
+}
+
 /// The value of a hidden field in a page.
 fn hidden(html: &str, name: &str) -> String {
     html.split(&format!("name=\"{name}\" value=\""))
@@ -232,14 +239,12 @@ async fn an_operator_refunds_part_then_the_rest_each_after_a_confirmation_page()
     assert!(confirm.contains("Refund CNY 29.00 of CNY 129.00 to WeChat Pay?"), "{confirm}");
     assert!(store.refunds_of(&id).await.unwrap().is_empty(), "nothing is refunded before confirming");
 
-    let fields = ["session", "amount_minor", "reason", "key"].map(|name| (name, hidden(&confirm, name)));
-    let fields: Vec<(&str, &str)> = fields.iter().map(|(n, v)| (*n, v.as_str())).collect();
-    let (status, done) = post(&app, &operator, &format!("{order_path}/refund/confirm"), &fields).await;
+    let (status, done) = confirm_refund(&app, &operator, &order_path, &confirm).await;
     assert_eq!(status, 200);
     assert!(done.contains("CNY 29.00 was refunded."), "{done}");
     assert_eq!(rows(&done, "refund-row"), 1);
     // Sending the same confirmation again makes no second refund.
-    let (_, again) = post(&app, &operator, &format!("{order_path}/refund/confirm"), &fields).await;
+    let (_, again) = confirm_refund(&app, &operator, &order_path, &confirm).await;
     assert_eq!(rows(&again, "refund-row"), 1);
     let refunds = store.refunds_of(&id).await.unwrap();
     assert_eq!(refunds.len(), 1);
@@ -256,9 +261,7 @@ async fn an_operator_refunds_part_then_the_rest_each_after_a_confirmation_page()
     )
     .await;
     assert!(confirm.contains("Refund CNY 100.00 of CNY 129.00 to WeChat Pay?"), "{confirm}");
-    let fields = ["session", "amount_minor", "reason", "key"].map(|name| (name, hidden(&confirm, name)));
-    let fields: Vec<(&str, &str)> = fields.iter().map(|(n, v)| (*n, v.as_str())).collect();
-    let (_, done) = post(&app, &operator, &format!("{order_path}/refund/confirm"), &fields).await;
+    let (_, done) = confirm_refund(&app, &operator, &order_path, &confirm).await;
     assert_eq!(rows(&done, "refund-row"), 2);
     assert!(!done.contains("data-testid=\"refund-form\""), "nothing is left to refund");
     assert_eq!(
@@ -644,9 +647,7 @@ async fn a_second_payment_of_an_order_is_chosen_and_refunded_from_the_order_page
     )
     .await;
     assert!(confirm.contains("Refund CNY 68.00 of CNY 68.00 to Alipay?"), "{confirm}");
-    let fields = ["session", "amount_minor", "reason", "key"].map(|name| (name, hidden(&confirm, name)));
-    let fields: Vec<(&str, &str)> = fields.iter().map(|(n, v)| (*n, v.as_str())).collect();
-    let (_, done) = post(&app, &operator, &format!("{order_path}/refund/confirm"), &fields).await;
+    let (_, done) = confirm_refund(&app, &operator, &order_path, &confirm).await;
     assert!(done.contains("CNY 68.00 was refunded."), "{done}");
     let store = app.store().await;
     let refunds = store.refunds_of(&OrderId::parse(order_id.clone()).unwrap()).await.unwrap();
