@@ -1,45 +1,22 @@
 // The merchant's console in headless Chromium: a staff member signs in through the form (the
 // session cookie is Secure, HttpOnly and SameSite=Strict), reads the overview in their language,
 // and every page is usable by keyboard, readable on a phone, and free of axe-core violations.
-import { after, afterEach, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { launchBrowser, startServer } from './lib/harness.mjs';
-import { axeViolations, consolePage, createStaff, signIn } from './lib/console.mjs';
+import { axeViolations, consoleSuite, createStaff, signIn } from './lib/console.mjs';
 
-let server;
-let browser;
-let context;
-
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
-
-afterEach(async () => {
-  await context?.close();
-  context = undefined;
-});
-
-async function newPage(options = {}) {
-  const opened = await consolePage(browser, options);
-  context = opened.context;
-  return opened;
-}
+const suite = consoleSuite();
+const { newPage } = suite;
 
 test('a staff member signs in, sees the overview and signs out; the cookie is secure, http-only and strict', async () => {
-  const admin = createStaff(server, 'admin', 'Li Wei');
+  const admin = createStaff(suite.server, 'admin', 'Li Wei');
   const { page, problems } = await newPage();
-  await page.goto(`${server.base}/console`);
+  await page.goto(`${suite.server.base}/console`);
   await page.getByRole('heading', { name: 'Sign in' }).waitFor();
-  await signIn(page, server.base, admin);
+  await signIn(page, suite.server.base, admin);
   await page.getByRole('heading', { name: 'Overview' }).waitFor();
   assert.match(await page.getByTestId('who').textContent(), /Li Wei \(Admin\)/);
-  const [cookie] = await context.cookies();
+  const [cookie] = await page.context().cookies();
   assert.equal(cookie.name, '__Host-wc_console');
   assert.equal(cookie.httpOnly, true);
   assert.equal(cookie.secure, true);
@@ -47,40 +24,39 @@ test('a staff member signs in, sees the overview and signs out; the cookie is se
   assert.equal(await page.evaluate(() => document.cookie), '', 'no script can read the session');
   await page.getByRole('button', { name: 'Sign out' }).click();
   await page.getByText('You are signed out.').waitFor();
-  await page.goto(`${server.base}/console`);
+  await page.goto(`${suite.server.base}/console`);
   await page.getByRole('heading', { name: 'Sign in' }).waitFor();
   assert.deepEqual(problems, []);
 });
 
 test('every console page is free of axe violations, in English and in Chinese, on a desktop and on a phone', async () => {
-  const admin = createStaff(server, 'admin');
+  const admin = createStaff(suite.server, 'admin');
   for (const viewport of [{ width: 1280, height: 900 }, { width: 390, height: 844 }]) {
     const { page } = await newPage({ viewport });
-    await page.goto(`${server.base}/console/login`);
+    await page.goto(`${suite.server.base}/console/login`);
     const found = await axeViolations(page, `login ${viewport.width}`);
-    await signIn(page, server.base, admin);
+    await signIn(page, suite.server.base, admin);
     for (const lang of ['en', 'zh-CN']) {
       for (const path of ['/console', '/console/account', '/console/staff']) {
-        await page.goto(`${server.base}${path}`);
+        await page.goto(`${suite.server.base}${path}`);
         found.push(...(await axeViolations(page, `${path} ${lang} ${viewport.width}`)));
         const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
         assert.ok(overflow <= 1, `${path} fits a ${viewport.width}px screen (${overflow}px too wide)`);
       }
-      await page.goto(`${server.base}/console/account`);
+      await page.goto(`${suite.server.base}/console/account`);
       await page.getByRole('combobox').first().selectOption(lang === 'en' ? 'zh-CN' : 'en');
       await page.getByRole('button', { name: lang === 'en' ? 'Save language' : '保存语言' }).click();
       await page.locator('html').and(page.locator(`[lang="${lang === 'en' ? 'zh-CN' : 'en'}"]`)).waitFor();
     }
     assert.deepEqual(found, []);
-    await context.close();
-    context = undefined;
+    await page.context().close();
   }
 });
 
 test('the console is usable by keyboard: the skip link, the navigation and the forms', async () => {
-  const operator = createStaff(server, 'operator');
+  const operator = createStaff(suite.server, 'operator');
   const { page } = await newPage();
-  await page.goto(`${server.base}/console/login`);
+  await page.goto(`${suite.server.base}/console/login`);
   assert.equal(await page.evaluate(() => document.activeElement.id), 'email', 'the cursor starts in the first field');
   await page.keyboard.type(operator.email);
   await page.keyboard.press('Tab');

@@ -1,39 +1,16 @@
 // Backups in the console, in headless Chromium: an admin takes one with the button and the list
 // shows it with its age; a viewer sees the last backup's age and no button; every state is free
 // of axe violations in both languages, on a desktop and on a phone, and usable by keyboard.
-import { after, afterEach, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { launchBrowser, startServer } from './lib/harness.mjs';
-import { axeViolations, consolePage, createStaff, signIn } from './lib/console.mjs';
+import { axeViolations, consoleSuite, createStaff, signIn } from './lib/console.mjs';
 
-let server;
-let browser;
-let context;
-
-before(async () => {
-  // No backup by itself at start: the test decides when one is taken.
-  server = await startServer({ WC_BACKUP_EVERY_HOURS: '0', WC_BACKUP_KEEP: '3' });
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
-
-afterEach(async () => {
-  await context?.close();
-  context = undefined;
-});
-
-async function newPage(options = {}) {
-  const opened = await consolePage(browser, options);
-  context = opened.context;
-  return opened;
-}
+// No backup by itself at start: the test decides when one is taken.
+const suite = consoleSuite({ WC_BACKUP_EVERY_HOURS: '0', WC_BACKUP_KEEP: '3' });
+const { newPage } = suite;
 
 async function setLanguage(page, lang) {
-  await page.goto(`${server.base}/console/account`);
+  await page.goto(`${suite.server.base}/console/account`);
   await page.getByRole('combobox').first().selectOption(lang);
   await page.getByRole('button', { name: /^(Save language|保存语言)$/ }).click();
   await page.locator(`html[lang="${lang}"]`).waitFor();
@@ -47,31 +24,30 @@ async function pageChecks(page, state) {
 }
 
 test('with no backup yet, every state of the page is axe-clean in both languages on a desktop and a phone', async () => {
-  const admin = createStaff(server, 'admin');
-  const viewer = createStaff(server, 'viewer');
+  const admin = createStaff(suite.server, 'admin');
+  const viewer = createStaff(suite.server, 'viewer');
   const found = [];
   for (const viewport of [{ width: 1280, height: 900 }, { width: 390, height: 844 }]) {
     for (const member of [admin, viewer]) {
       const { page } = await newPage({ viewport });
-      await signIn(page, server.base, member);
+      await signIn(page, suite.server.base, member);
       for (const lang of ['en', 'zh-CN']) {
         await setLanguage(page, lang);
-        await page.goto(`${server.base}/console/backups`);
+        await page.goto(`${suite.server.base}/console/backups`);
         await page.getByTestId('backup-stale').waitFor();
         found.push(...(await pageChecks(page, `empty ${member.email} ${lang} ${viewport.width}`)));
       }
       await setLanguage(page, 'en');
-      await context.close();
-      context = undefined;
+      await page.context().close();
     }
   }
   assert.deepEqual(found, []);
 });
 
 test('an admin takes a backup with the button; the list shows it with its age, and a viewer sees its age', async () => {
-  const admin = createStaff(server, 'admin', 'Wang Fang');
+  const admin = createStaff(suite.server, 'admin', 'Wang Fang');
   const { page, problems } = await newPage();
-  await signIn(page, server.base, admin);
+  await signIn(page, suite.server.base, admin);
   await page.getByRole('navigation').getByRole('link', { name: 'Backups' }).click();
   await page.getByRole('heading', { name: 'Backups', level: 1 }).waitFor();
   const before = await page.getByTestId('backup-row').count();
@@ -87,23 +63,22 @@ test('an admin takes a backup with the button; the list shows it with its age, a
   // The state after the action, in both languages and on a phone.
   const found = await pageChecks(page, 'taken en 1280');
   await setLanguage(page, 'zh-CN');
-  await page.goto(`${server.base}/console/backups`);
+  await page.goto(`${suite.server.base}/console/backups`);
   assert.match(await page.getByTestId('backup-row').first().textContent(), /刚刚/);
   found.push(...(await pageChecks(page, 'list zh-CN 1280')));
   await page.setViewportSize({ width: 390, height: 844 });
   found.push(...(await pageChecks(page, 'list zh-CN 390')));
   await setLanguage(page, 'en');
-  await page.goto(`${server.base}/console/backups`);
+  await page.goto(`${suite.server.base}/console/backups`);
   found.push(...(await pageChecks(page, 'list en 390')));
   assert.deepEqual(found, []);
   assert.deepEqual(problems, []);
-  await context.close();
-  context = undefined;
+  await page.context().close();
 
-  const viewer = createStaff(server, 'viewer');
+  const viewer = createStaff(suite.server, 'viewer');
   const seen = await newPage();
-  await signIn(seen.page, server.base, viewer);
-  await seen.page.goto(`${server.base}/console/backups`);
+  await signIn(seen.page, suite.server.base, viewer);
+  await seen.page.goto(`${suite.server.base}/console/backups`);
   assert.match(await seen.page.getByTestId('last-backup').textContent(), /just now/);
   assert.equal(await seen.page.getByRole('button', { name: 'Take a backup now' }).count(), 0);
   assert.equal(await seen.page.getByTestId('backup-row').count(), 0, 'the list is for admins');
@@ -111,10 +86,10 @@ test('an admin takes a backup with the button; the list shows it with its age, a
 });
 
 test('the backups page is usable by keyboard: from the navigation to the button', async () => {
-  const admin = createStaff(server, 'admin');
+  const admin = createStaff(suite.server, 'admin');
   const { page } = await newPage();
-  await signIn(page, server.base, admin);
-  await page.goto(`${server.base}/console/backups`);
+  await signIn(page, suite.server.base, admin);
+  await page.goto(`${suite.server.base}/console/backups`);
   const before = await page.getByTestId('backup-row').count();
   // Tab through the page until the button has the focus, then press Enter.
   for (let i = 0; i < 30; i += 1) {
@@ -138,9 +113,9 @@ async function waitForStatus(page, status) {
 }
 
 test('a test payment with a declined outcome shows its events; both pages are axe-clean in both languages on a desktop and a phone', async () => {
-  const admin = createStaff(server, 'admin');
+  const admin = createStaff(suite.server, 'admin');
   const { page, problems } = await newPage();
-  await signIn(page, server.base, admin);
+  await signIn(page, suite.server.base, admin);
   // From the console's navigation to the setup, then to its fifth step.
   await page.getByRole('navigation', { name: 'Console' }).getByRole('link', { name: 'Setup' }).click();
   await page.getByRole('navigation', { name: 'Setup steps' }).getByRole('link', { name: /Test/ }).click();
@@ -161,7 +136,7 @@ test('a test payment with a declined outcome shows its events; both pages are ax
     await page.setViewportSize(viewport);
     for (const lang of ['en', 'zh-CN']) {
       await setLanguage(page, lang);
-      await page.goto(`${server.base}/console/setup/test`);
+      await page.goto(`${suite.server.base}/console/setup/test`);
       found.push(...(await pageChecks(page, `test form ${lang} ${viewport.width}`)));
       await page.goto(result);
       found.push(...(await pageChecks(page, `test result ${lang} ${viewport.width}`)));
@@ -169,7 +144,7 @@ test('a test payment with a declined outcome shows its events; both pages are ax
     await setLanguage(page, 'en');
   }
   // A form sent with a wallet that is not offered: the problem is said, and the form stays.
-  await page.goto(`${server.base}/console/setup/test`);
+  await page.goto(`${suite.server.base}/console/setup/test`);
   await page.evaluate(() => {
     const option = document.createElement('option');
     option.value = 'carrier_pigeon';
@@ -184,10 +159,10 @@ test('a test payment with a declined outcome shows its events; both pages are ax
 });
 
 test('a test payment can be made by keyboard alone', async () => {
-  const admin = createStaff(server, 'admin');
+  const admin = createStaff(suite.server, 'admin');
   const { page } = await newPage();
-  await signIn(page, server.base, admin);
-  await page.goto(`${server.base}/console/setup/test`);
+  await signIn(page, suite.server.base, admin);
+  await page.goto(`${suite.server.base}/console/setup/test`);
   for (let i = 0; i < 30; i += 1) {
     await page.keyboard.press('Tab');
     if (await page.evaluate(() => document.activeElement?.id === 'outcome')) break;

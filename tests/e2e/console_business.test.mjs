@@ -2,54 +2,31 @@
 // rules page (by keyboard), declined payments open an alert, an operator acknowledges it; every
 // page and state is free of axe-core violations in English and Chinese, on a desktop and on a
 // 390 px phone, without sideways scrolling.
-import { after, afterEach, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { launchBrowser, startServer } from './lib/harness.mjs';
-import { axeViolations, consolePage, createStaff, signIn } from './lib/console.mjs';
+import { axeViolations, consoleSuite, createStaff, signIn } from './lib/console.mjs';
 
-let server;
-let browser;
-let context;
-
-before(async () => {
-  server = await startServer({ WC_ALERT_CHECK_MS: '200' });
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
-
-afterEach(async () => {
-  await context?.close();
-  context = undefined;
-});
-
-async function newPage(options = {}) {
-  const opened = await consolePage(browser, options);
-  context = opened.context;
-  return opened;
-}
+const suite = consoleSuite({ WC_ALERT_CHECK_MS: '200' });
+const { newPage } = suite;
 
 let keys = 0;
 
 /** A shopper's session for a new demo order, with `wallet`; resolves to its id. */
 async function newSession(wallet = 'wechat_pay') {
-  const made = await fetch(`${server.base}/`, { redirect: 'manual' });
+  const made = await fetch(`${suite.server.base}/`, { redirect: 'manual' });
   const order = made.headers.get('location').split('/').pop();
   keys += 1;
-  const answer = await fetch(`${server.base}/api/checkout/sessions`, {
+  const answer = await fetch(`${suite.server.base}/api/checkout/sessions`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', 'idempotency-key': `e2e-business-${process.pid}-${keys}` },
-    body: JSON.stringify({ order_id: order, wallet_id: wallet, return_url: `${server.base}/store/orders/${order}`, device: 'desktop' }),
+    body: JSON.stringify({ order_id: order, wallet_id: wallet, return_url: `${suite.server.base}/store/orders/${order}`, device: 'desktop' }),
   });
   assert.equal(answer.status, 201);
   return (await answer.json()).id;
 }
 
 async function decline(session) {
-  const answer = await fetch(`${server.base}/sandbox/pay/${session}/decline`, { method: 'POST' });
+  const answer = await fetch(`${suite.server.base}/sandbox/pay/${session}/decline`, { method: 'POST' });
   assert.equal(answer.status, 200);
 }
 
@@ -57,7 +34,7 @@ async function decline(session) {
 async function waitForAlert(page, rule) {
   const deadline = Date.now() + 20_000;
   for (;;) {
-    await page.goto(`${server.base}/console/alerts`);
+    await page.goto(`${suite.server.base}/console/alerts`);
     if ((await page.locator(`[data-testid="alert"][data-rule="${rule}"]`).count()) > 0) return;
     assert.ok(Date.now() < deadline, `an alert ${rule} shows`);
     await page.waitForTimeout(200);
@@ -70,7 +47,7 @@ async function fits(page, what, width) {
 }
 
 async function setLanguage(page, lang) {
-  await page.goto(`${server.base}/console/account`);
+  await page.goto(`${suite.server.base}/console/account`);
   await page.locator('#locale').selectOption(lang);
   await page.locator('#locale').press('Tab');
   await page.keyboard.press('Enter');
@@ -78,10 +55,10 @@ async function setLanguage(page, lang) {
 }
 
 test('an admin lowers a threshold by keyboard, declined payments open an alert, and an operator acknowledges it', async () => {
-  const admin = createStaff(server, 'admin', 'Li Wei');
-  const operator = createStaff(server, 'operator', 'Zhang Min');
+  const admin = createStaff(suite.server, 'admin', 'Li Wei');
+  const operator = createStaff(suite.server, 'operator', 'Zhang Min');
   const { page, problems } = await newPage();
-  await signIn(page, server.base, admin);
+  await signIn(page, suite.server.base, admin);
   await page.getByRole('navigation').getByRole('link', { name: 'Alerts' }).click();
   await page.getByRole('heading', { name: 'Unusual transactions' }).waitFor();
   await page.getByTestId('no-alerts').waitFor();
@@ -104,11 +81,11 @@ test('an admin lowers a threshold by keyboard, declined payments open an alert, 
   await waitForAlert(page, 'failed_payments');
   const row = page.locator('[data-testid="alert"][data-rule="failed_payments"]');
   assert.match(await row.textContent(), /payments with wechat_pay were declined/);
-  await context.close();
+  await page.context().close();
 
   const second = await newPage();
-  await signIn(second.page, server.base, operator);
-  await second.page.goto(`${server.base}/console/alerts`);
+  await signIn(second.page, suite.server.base, operator);
+  await second.page.goto(`${suite.server.base}/console/alerts`);
   const acknowledge = second.page.getByRole('button', { name: /^Acknowledge\W+Declined payments/ });
   await acknowledge.focus();
   await second.page.keyboard.press('Enter');
@@ -121,14 +98,14 @@ test('an admin lowers a threshold by keyboard, declined payments open an alert, 
 });
 
 test('the alert pages are free of axe violations in every state, in English and Chinese, on a desktop and a phone', async () => {
-  const admin = createStaff(server, 'admin');
+  const admin = createStaff(suite.server, 'admin');
   for (const viewport of [{ width: 1280, height: 900 }, { width: 390, height: 844 }]) {
     const { page, problems } = await newPage({ viewport });
-    await signIn(page, server.base, admin);
+    await signIn(page, suite.server.base, admin);
     const found = [];
     for (const lang of ['en', 'zh-CN']) {
       await setLanguage(page, lang);
-      await page.goto(`${server.base}/console/alerts/rules`);
+      await page.goto(`${suite.server.base}/console/alerts/rules`);
       found.push(...(await axeViolations(page, `rules ${lang} ${viewport.width}`)));
       await fits(page, 'rules', viewport.width);
       // A value the server refuses (the browser's own check is set aside to reach it).
@@ -167,17 +144,16 @@ test('the alert pages are free of axe violations in every state, in English and 
     await setLanguage(page, 'en');
     assert.deepEqual(found, []);
     assert.deepEqual(problems, []);
-    await context.close();
-    context = undefined;
+    await page.context().close();
   }
 });
 
 /** A paid session for a new demo order, with the widget's reports of the first two steps. */
 async function paidWithSteps(wallet, device, locale) {
-  const made = await fetch(`${server.base}/`, { redirect: 'manual' });
+  const made = await fetch(`${suite.server.base}/`, { redirect: 'manual' });
   const order = made.headers.get('location').split('/').pop();
   for (const step of [{ step: 'shown' }, { step: 'wallet_chosen', wallet_id: wallet }]) {
-    const answer = await fetch(`${server.base}/api/checkout/steps`, {
+    const answer = await fetch(`${suite.server.base}/api/checkout/steps`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ order_id: order, device, locale, ...step }),
@@ -185,19 +161,19 @@ async function paidWithSteps(wallet, device, locale) {
     assert.equal(answer.status, 204);
   }
   keys += 1;
-  const answer = await fetch(`${server.base}/api/checkout/sessions`, {
+  const answer = await fetch(`${suite.server.base}/api/checkout/sessions`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', 'idempotency-key': `e2e-business-${process.pid}-${keys}` },
-    body: JSON.stringify({ order_id: order, wallet_id: wallet, return_url: `${server.base}/store/orders/${order}`, device }),
+    body: JSON.stringify({ order_id: order, wallet_id: wallet, return_url: `${suite.server.base}/store/orders/${order}`, device }),
   });
   const session = (await answer.json()).id;
-  assert.equal((await fetch(`${server.base}/sandbox/pay/${session}/approve`, { method: 'POST' })).status, 200);
+  assert.equal((await fetch(`${suite.server.base}/sandbox/pay/${session}/approve`, { method: 'POST' })).status, 200);
 }
 
 test('a viewer reads the business page and switches the period by keyboard; every chart has its numbers in a table', async () => {
-  const viewer = createStaff(server, 'viewer', 'Wang Fang');
+  const viewer = createStaff(suite.server, 'viewer', 'Wang Fang');
   const { page, problems } = await newPage();
-  await signIn(page, server.base, viewer);
+  await signIn(page, suite.server.base, viewer);
   await page.getByRole('navigation', { name: 'Console' }).getByRole('link', { name: 'Business' }).click();
   await page.getByRole('heading', { name: 'The business', level: 1 }).waitFor();
   await page.getByTestId('no-takings').waitFor();
@@ -228,15 +204,15 @@ test('a viewer reads the business page and switches the period by keyboard; ever
 
 test('the business page is free of axe violations in every period, in English and Chinese, on a desktop and a phone', async () => {
   await paidWithSteps('paypal', 'mobile', 'en');
-  const viewer = createStaff(server, 'viewer');
+  const viewer = createStaff(suite.server, 'viewer');
   for (const viewport of [{ width: 1280, height: 900 }, { width: 390, height: 844 }]) {
     const { page, problems } = await newPage({ viewport });
-    await signIn(page, server.base, viewer);
+    await signIn(page, suite.server.base, viewer);
     const found = [];
     for (const lang of ['en', 'zh-CN']) {
       await setLanguage(page, lang);
       for (const period of ['day', 'week', 'month']) {
-        await page.goto(`${server.base}/console/business?period=${period}`);
+        await page.goto(`${suite.server.base}/console/business?period=${period}`);
         found.push(...(await axeViolations(page, `business ${period} ${lang} ${viewport.width}`)));
         await fits(page, `business ${period}`, viewport.width);
       }
@@ -244,7 +220,6 @@ test('the business page is free of axe violations in every period, in English an
     await setLanguage(page, 'en');
     assert.deepEqual(found, []);
     assert.deepEqual(problems, []);
-    await context.close();
-    context = undefined;
+    await page.context().close();
   }
 });

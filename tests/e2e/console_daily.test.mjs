@@ -3,55 +3,35 @@
 // downloads the list as CSV; an admin makes an API key (its secret shown once) and revokes it, and
 // sends a failed webhook delivery again; every page and state is free of axe violations in both
 // languages on a desktop and a phone, and the forms work by keyboard.
-import { after, afterEach, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { createServer } from 'node:http';
-import { join, resolve } from 'node:path';
 import { readFileSync } from 'node:fs';
-import { launchBrowser, startServer } from './lib/harness.mjs';
-import { axeViolations, consolePage, createStaff, signIn } from './lib/console.mjs';
+import { axeViolations, consoleSuite, createStaff, serverCommand, signIn } from './lib/console.mjs';
 
-const ROOT = resolve(import.meta.dirname, '../..');
-const SERVER_BIN = resolve(process.env.SERVER_BIN ?? join(ROOT, 'target/release/wallet-checkout-server'));
-
-let server;
-let browser;
-let context;
 let apiKey;
 let made = 0;
 
-before(async () => {
-  // One attempt per delivery, so that a failure is final at once; the receiver is on loopback.
-  server = await startServer({ WC_WEBHOOK_MAX_ATTEMPTS: '1', WC_WEBHOOK_ALLOWED_NETWORKS: '127.0.0.0/8' });
-  browser = await launchBrowser();
-  const output = execFileSync(SERVER_BIN, ['keys', 'create', '--name', 'e2e backend', '--role', 'operator'], {
-    env: { ...process.env, ...server.env, WC_DATA_DIR: server.dataDir, NO_COLOR: '1' },
-    encoding: 'utf8',
-  });
-  apiKey = /sk_test_\w+/.exec(output)[0];
-});
+// One attempt per delivery, so that a failure is final at once; the receiver is on loopback.
+const suite = consoleSuite(
+  { WC_WEBHOOK_MAX_ATTEMPTS: '1', WC_WEBHOOK_ALLOWED_NETWORKS: '127.0.0.0/8' },
+  { acceptDownloads: true },
+);
+const { newPage } = suite;
 
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
-
-afterEach(async () => {
-  await context?.close();
-  context = undefined;
-});
-
-async function newPage(options = {}) {
-  const opened = await consolePage(browser, { acceptDownloads: true, ...options });
-  context = opened.context;
-  return opened;
+/** The merchant backend's API key, made with the command line on first use. */
+function backendKey() {
+  if (!apiKey) {
+    const output = serverCommand(suite.server, ['keys', 'create', '--name', 'e2e backend', '--role', 'operator']);
+    apiKey = /sk_test_\w+/.exec(output)[0];
+  }
+  return apiKey;
 }
 
 async function api(method, path, body, headers = {}) {
-  const response = await fetch(`${server.base}${path}`, {
+  const response = await fetch(`${suite.server.base}${path}`, {
     method,
-    headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json', ...headers },
+    headers: { authorization: `Bearer ${backendKey()}`, 'content-type': 'application/json', ...headers },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   assert.ok(response.ok, `${method} ${path}: ${response.status} ${await response.clone().text()}`);
@@ -69,16 +49,16 @@ async function paidOrder(reference) {
   const session = await api(
     'POST',
     '/api/checkout/sessions',
-    { order_id: order.id, wallet_id: 'wechat_pay', return_url: `${server.base}/store/orders/${order.id}`, device: 'desktop' },
+    { order_id: order.id, wallet_id: 'wechat_pay', return_url: `${suite.server.base}/store/orders/${order.id}`, device: 'desktop' },
     { 'idempotency-key': `e2e-${process.pid}-${made}` },
   );
-  const approved = await fetch(`${server.base}/sandbox/pay/${session.id}/approve`, { method: 'POST' });
+  const approved = await fetch(`${suite.server.base}/sandbox/pay/${session.id}/approve`, { method: 'POST' });
   assert.equal(approved.status, 200);
   return order.id;
 }
 
 async function setLanguage(page, lang) {
-  await page.goto(`${server.base}/console/account`);
+  await page.goto(`${suite.server.base}/console/account`);
   await page.getByRole('combobox').first().selectOption(lang);
   await page.getByRole('button', { name: lang === 'zh-CN' ? 'Save language' : '保存语言' }).click();
   await page.locator(`html[lang="${lang}"]`).waitFor();
@@ -87,9 +67,9 @@ async function setLanguage(page, lang) {
 test('an operator finds a paid order by its reference, refunds part of it after confirming, and downloads the list', async () => {
   const reference = `TEA-${process.pid}-1`;
   const orderId = await paidOrder(reference);
-  const operator = createStaff(server, 'operator', 'Ana Operator');
+  const operator = createStaff(suite.server, 'operator', 'Ana Operator');
   const { page, problems } = await newPage();
-  await signIn(page, server.base, operator);
+  await signIn(page, suite.server.base, operator);
   await page.getByRole('navigation').getByRole('link', { name: 'Orders' }).click();
   await page.getByLabel('Order id or reference').fill(reference);
   await page.getByLabel('Order status').selectOption('paid');
@@ -119,16 +99,16 @@ test('an operator finds a paid order by its reference, refunds part of it after 
   assert.equal(await refund.count(), 1);
   assert.match(await refund.textContent(), /CNY 29\.50.*Chipped rim.*refunded/);
   // Reloaded from the store, the order page says the same, with what is left.
-  await page.goto(`${server.base}/console/orders/${orderId}`);
+  await page.goto(`${suite.server.base}/console/orders/${orderId}`);
   assert.equal(await page.getByTestId('refund-row').count(), 1);
   await page.getByText('Up to CNY 99.50 can be given back').waitFor();
   assert.deepEqual(problems, []);
 });
 
 test('an admin makes an API key whose secret is shown once, then revokes it after confirming', async () => {
-  const admin = createStaff(server, 'admin', 'Li Wei');
+  const admin = createStaff(suite.server, 'admin', 'Li Wei');
   const { page, problems } = await newPage();
-  await signIn(page, server.base, admin);
+  await signIn(page, suite.server.base, admin);
   await page.getByRole('navigation').getByRole('link', { name: 'API keys' }).click();
   await page.getByLabel('Name').fill('Warehouse');
   await page.getByLabel('Role').selectOption('viewer');
@@ -136,9 +116,9 @@ test('an admin makes an API key whose secret is shown once, then revokes it afte
   const secret = (await page.locator('#new-key-secret').textContent()).trim();
   assert.match(secret, /^sk_test_\w{32}$/);
   await page.getByRole('button', { name: 'Copy' }).waitFor();
-  const works = await fetch(`${server.base}/api/v1/reports/transactions`, { headers: { authorization: `Bearer ${secret}` } });
+  const works = await fetch(`${suite.server.base}/api/v1/reports/transactions`, { headers: { authorization: `Bearer ${secret}` } });
   assert.equal(works.status, 200);
-  await page.goto(`${server.base}/console/keys`);
+  await page.goto(`${suite.server.base}/console/keys`);
   assert.equal(await page.locator('#new-key-secret').count(), 0, 'never shown again');
   assert.ok(!(await page.content()).includes(secret));
 
@@ -148,7 +128,7 @@ test('an admin makes an API key whose secret is shown once, then revokes it afte
   await page.getByRole('button', { name: 'Revoke the key' }).click();
   assert.equal(await page.getByTestId('notice').textContent(), 'The key Warehouse is revoked.');
   assert.match(await page.getByTestId('key-row').filter({ hasText: 'Warehouse' }).textContent(), /revoked/);
-  const refused = await fetch(`${server.base}/api/v1/reports/transactions`, { headers: { authorization: `Bearer ${secret}` } });
+  const refused = await fetch(`${suite.server.base}/api/v1/reports/transactions`, { headers: { authorization: `Bearer ${secret}` } });
   assert.equal(refused.status, 401);
   assert.deepEqual(problems, []);
 });
@@ -166,10 +146,10 @@ test('an admin sends a failed webhook delivery again and it is delivered', async
   });
   await new Promise((r) => receiver.listen(0, '127.0.0.1', r));
   try {
-    const admin = createStaff(server, 'admin');
+    const admin = createStaff(suite.server, 'admin');
     const { page, problems } = await newPage();
-    await signIn(page, server.base, admin);
-    await page.goto(`${server.base}/console/webhooks`);
+    await signIn(page, suite.server.base, admin);
+    await page.goto(`${suite.server.base}/console/webhooks`);
     await page.getByLabel('Endpoint URL').fill(`http://127.0.0.1:${receiver.address().port}/hooks`);
     await page.getByRole('button', { name: 'Save' }).click();
     await page.getByTestId('new-secret').waitFor();
@@ -201,10 +181,10 @@ test('an admin sends a failed webhook delivery again and it is delivered', async
 test('the forms work by keyboard: search, refund and confirm', async () => {
   const reference = `KEY-${process.pid}`;
   const orderId = await paidOrder(reference);
-  const operator = createStaff(server, 'operator');
+  const operator = createStaff(suite.server, 'operator');
   const { page } = await newPage();
-  await signIn(page, server.base, operator);
-  await page.goto(`${server.base}/console/orders`);
+  await signIn(page, suite.server.base, operator);
+  await page.goto(`${suite.server.base}/console/orders`);
   await page.getByLabel('Order id or reference').focus();
   await page.keyboard.type(reference);
   await page.keyboard.press('Enter');
@@ -233,11 +213,11 @@ test('the forms work by keyboard: search, refund and confirm', async () => {
 
 test('every page and state of the daily work is free of axe violations, in both languages, on a desktop and a phone', async () => {
   const orderId = await paidOrder(`AXE-${process.pid}`);
-  const admin = createStaff(server, 'admin');
+  const admin = createStaff(suite.server, 'admin');
   const found = [];
   for (const viewport of [{ width: 1280, height: 900 }, { width: 390, height: 844 }]) {
     const { page } = await newPage({ viewport });
-    await signIn(page, server.base, admin);
+    await signIn(page, suite.server.base, admin);
     for (const lang of ['en', 'zh-CN']) {
       const check = async (state) => {
         const where = `${state} ${lang} ${viewport.width}`;
@@ -256,11 +236,11 @@ test('every page and state of the daily work is free of axe violations, in both 
         '/console/audit',
         '/console/audit?from=yesterday',
       ]) {
-        await page.goto(`${server.base}${path}`);
+        await page.goto(`${suite.server.base}${path}`);
         await check(path);
       }
       // The refund's states: refused, asked, done.
-      await page.goto(`${server.base}/console/orders/${orderId}`);
+      await page.goto(`${suite.server.base}/console/orders/${orderId}`);
       await page.locator('#refund-amount').fill('500');
       await page.locator('#refund-reason').fill('Too much');
       await page.locator('form[data-testid="refund-form"] button').click();
@@ -274,7 +254,7 @@ test('every page and state of the daily work is free of axe violations, in both 
       await page.getByTestId('notice').waitFor();
       await check('refund done');
       // A key made (its secret shown) and the question before revoking it.
-      await page.goto(`${server.base}/console/keys`);
+      await page.goto(`${suite.server.base}/console/keys`);
       await page.locator('#key-name').fill(`Axe ${lang} ${viewport.width}`);
       await page.locator('form[action="/console/keys"] button').click();
       await page.getByTestId('new-secret').waitFor();
@@ -284,8 +264,7 @@ test('every page and state of the daily work is free of axe violations, in both 
       await check('key revoke question');
       await setLanguage(page, lang === 'en' ? 'zh-CN' : 'en');
     }
-    await context.close();
-    context = undefined;
+    await page.context().close();
   }
   assert.deepEqual(found, []);
 });

@@ -2,41 +2,18 @@
 // (not colour alone), the switch stays disabled while anything fails, every step of the setup is
 // reachable by keyboard, and the page is free of axe violations in both languages, on a desktop
 // and on a phone.
-import { after, afterEach, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { launchBrowser, startServer } from './lib/harness.mjs';
-import { axeViolations, consolePage, createStaff, signIn } from './lib/console.mjs';
+import { axeViolations, consoleSuite, createStaff, signIn } from './lib/console.mjs';
 
-let server;
-let browser;
-let context;
-
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
-
-afterEach(async () => {
-  await context?.close();
-  context = undefined;
-});
-
-async function newPage(options = {}) {
-  const opened = await consolePage(browser, options);
-  context = opened.context;
-  return opened;
-}
+const suite = consoleSuite();
+const { newPage } = suite;
 
 test('the go-live checklist names what is missing and the switch waits for it', async () => {
-  const admin = createStaff(server, 'admin', 'Li Wei');
+  const admin = createStaff(suite.server, 'admin', 'Li Wei');
   const { page, problems } = await newPage();
-  await signIn(page, server.base, admin);
-  await page.goto(`${server.base}/console/setup/golive`);
+  await signIn(page, suite.server.base, admin);
+  await page.goto(`${suite.server.base}/console/setup/golive`);
   await page.getByRole('heading', { name: 'Setup, step 6: Go live' }).waitFor();
   const checklist = page.getByTestId('golive-checklist');
   assert.equal(await checklist.getByRole('listitem').count(), 6);
@@ -56,25 +33,24 @@ test('the go-live checklist names what is missing and the switch waits for it', 
 });
 
 test('the go-live page is free of axe violations in English and in Chinese, on a desktop and on a phone', async () => {
-  const admin = createStaff(server, 'admin');
+  const admin = createStaff(suite.server, 'admin');
   for (const viewport of [{ width: 1280, height: 900 }, { width: 390, height: 844 }]) {
     const { page } = await newPage({ viewport });
-    await signIn(page, server.base, admin);
+    await signIn(page, suite.server.base, admin);
     const found = [];
     for (const lang of ['en', 'zh-CN']) {
       for (const path of ['/console/setup/golive', '/console/setup/test']) {
-        await page.goto(`${server.base}${path}`);
+        await page.goto(`${suite.server.base}${path}`);
         found.push(...(await axeViolations(page, `${path} ${lang} ${viewport.width}`)));
         const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
         assert.ok(overflow <= 1, `${path} fits a ${viewport.width}px screen (${overflow}px too wide)`);
       }
-      await page.goto(`${server.base}/console/account`);
+      await page.goto(`${suite.server.base}/console/account`);
       await page.getByRole('combobox').first().selectOption(lang === 'en' ? 'zh-CN' : 'en');
       await page.getByRole('button', { name: lang === 'en' ? 'Save language' : '保存语言' }).click();
       await page.locator(`html[lang="${lang === 'en' ? 'zh-CN' : 'en'}"]`).waitFor();
     }
     assert.deepEqual(found, []);
-    await context.close();
-    context = undefined;
+    await page.context().close();
   }
 });

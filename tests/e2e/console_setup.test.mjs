@@ -3,39 +3,24 @@
 // files in the browser against the provider mocks (the wallets are offered at once; the page never
 // shows a key again), copies the embed snippet, and every step is free of axe-core violations in
 // English and Chinese, on a desktop and on a phone, without sideways scrolling.
-import { after, afterEach, before, test } from 'node:test';
+import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { launchBrowser, startMocks, startServer } from './lib/harness.mjs';
-import { axeViolations, consolePage, createStaff, signIn } from './lib/console.mjs';
+import { startMocks } from './lib/harness.mjs';
+import { axeViolations, consoleSuite, createStaff, signIn } from './lib/console.mjs';
 
-let server;
 let mocks;
-let browser;
-let context;
+
+const suite = consoleSuite();
+const { newPage } = suite;
 
 before(async () => {
   mocks = await startMocks();
-  server = await startServer();
-  browser = await launchBrowser();
 });
 
 after(async () => {
-  await browser?.close();
-  await server?.stop();
   await mocks?.stop();
 });
-
-afterEach(async () => {
-  await context?.close();
-  context = undefined;
-});
-
-async function newPage(options = {}) {
-  const opened = await consolePage(browser, options);
-  context = opened.context;
-  return opened;
-}
 
 /** The `[providers.<name>]` table of the mocks' configuration file, as an object of strings. */
 function mockSettings(name) {
@@ -54,12 +39,12 @@ function mockSettings(name) {
  * sandbox wallet, which stands in for every wallet no real provider offers.
  */
 async function paypalIsReal() {
-  const answer = await fetch(`${server.base}/`, { redirect: 'manual' });
+  const answer = await fetch(`${suite.server.base}/`, { redirect: 'manual' });
   const order = answer.headers.get('location').split('/').pop();
-  const created = await fetch(`${server.base}/api/checkout/sessions`, {
+  const created = await fetch(`${suite.server.base}/api/checkout/sessions`, {
     method: 'POST',
     headers: { 'Content-Type': 'application/json', 'Idempotency-Key': `setup-${order}` },
-    body: JSON.stringify({ order_id: order, wallet_id: 'paypal', return_url: `${server.base}/store/orders/${order}`, device: 'desktop' }),
+    body: JSON.stringify({ order_id: order, wallet_id: 'paypal', return_url: `${suite.server.base}/store/orders/${order}`, device: 'desktop' }),
   });
   assert.equal(created.status, 201);
   return JSON.stringify((await created.json()).next_action).includes(mocks.base);
@@ -68,9 +53,9 @@ async function paypalIsReal() {
 const STEPS = ['/console/setup/providers', '/console/setup/register', '/console/setup/keys', '/console/setup/integrate'];
 
 test('an admin records fee terms, enters keys that the providers use at once, and gets the embed snippet', async () => {
-  const admin = createStaff(server, 'admin', 'Zhang Min');
+  const admin = createStaff(suite.server, 'admin', 'Zhang Min');
   const { page, problems } = await newPage({ viewport: { width: 1280, height: 900 } });
-  await signIn(page, server.base, admin);
+  await signIn(page, suite.server.base, admin);
   await page.getByRole('link', { name: 'Setup' }).click();
   await page.getByRole('heading', { name: 'Setup, step 1: Choose providers' }).waitFor();
 
@@ -136,58 +121,57 @@ test('an admin records fee terms, enters keys that the providers use at once, an
   assert.match(snippet, /<script type="module" src="http:\/\/127\.0\.0\.1:\d+\/wallet-checkout\/wallet-checkout\.js"\s+integrity="sha384-[A-Za-z0-9+/=]+" crossorigin="anonymous"><\/script>/);
   const integrity = JSON.parse(readFileSync(new URL('../../dist/wallet-checkout/integrity.json', import.meta.url), 'utf8'))['wallet-checkout.js'];
   assert.ok(snippet.includes(integrity), 'the hash of the widget this server serves');
-  await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: server.base });
+  await page.context().grantPermissions(['clipboard-read', 'clipboard-write'], { origin: suite.server.base });
   await page.getByTestId('snippet').getByRole('button', { name: 'Copy' }).click();
   assert.equal(await page.evaluate(() => navigator.clipboard.readText()), snippet.trim());
   assert.match(await page.getByTestId('notify-paypal').textContent(), /\/api\/providers\/paypal\/notify/);
 
   // The setup opens where the merchant stopped.
-  await page.goto(`${server.base}/console/setup`);
+  await page.goto(`${suite.server.base}/console/setup`);
   assert.ok(page.url().endsWith('/console/setup/integrate'));
   assert.deepEqual(problems, []);
 });
 
 test('every setup step is free of axe violations, in English and in Chinese, on a desktop and on a phone', async () => {
-  const admin = createStaff(server, 'admin');
+  const admin = createStaff(suite.server, 'admin');
   for (const viewport of [{ width: 1280, height: 900 }, { width: 390, height: 844 }]) {
     const { page } = await newPage({ viewport });
-    await signIn(page, server.base, admin);
+    await signIn(page, suite.server.base, admin);
     const found = [];
     for (const lang of ['en', 'zh-CN']) {
       for (const path of STEPS) {
-        await page.goto(`${server.base}${path}`);
+        await page.goto(`${suite.server.base}${path}`);
         found.push(...(await axeViolations(page, `${path} ${lang} ${viewport.width}`)));
         const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
         assert.ok(overflow <= 1, `${path} fits a ${viewport.width}px screen (${overflow}px too wide)`);
       }
       // A form that comes back with a problem, and the open configuration-file table.
-      await page.goto(`${server.base}/console/setup/providers`);
+      await page.goto(`${suite.server.base}/console/setup/providers`);
       await page.locator('#paypal-rate').fill('101');
       await page.locator('#paypal-rate').press('Enter');
       await page.getByTestId('problem').waitFor();
       found.push(...(await axeViolations(page, `terms problem ${lang} ${viewport.width}`)));
-      await page.goto(`${server.base}/console/setup/keys`);
+      await page.goto(`${suite.server.base}/console/setup/keys`);
       for (const summary of await page.locator('details.config summary').all()) await summary.click();
       found.push(...(await axeViolations(page, `keys with the file tables ${lang} ${viewport.width}`)));
       const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
       assert.ok(overflow <= 1, `the open tables fit a ${viewport.width}px screen (${overflow}px too wide)`);
 
-      await page.goto(`${server.base}/console/account`);
+      await page.goto(`${suite.server.base}/console/account`);
       await page.getByRole('combobox').first().selectOption(lang === 'en' ? 'zh-CN' : 'en');
       await page.getByRole('button', { name: lang === 'en' ? 'Save language' : '保存语言' }).click();
       await page.locator('html').and(page.locator(`[lang="${lang === 'en' ? 'zh-CN' : 'en'}"]`)).waitFor();
     }
     assert.deepEqual(found, []);
-    await context.close();
-    context = undefined;
+    await page.context().close();
   }
 });
 
 test('the setup is usable by keyboard: the steps and the forms are reached with Tab', async () => {
-  const admin = createStaff(server, 'admin');
+  const admin = createStaff(suite.server, 'admin');
   const { page } = await newPage({ viewport: { width: 390, height: 844 } });
-  await signIn(page, server.base, admin);
-  await page.goto(`${server.base}/console/setup/register`);
+  await signIn(page, suite.server.base, admin);
+  await page.goto(`${suite.server.base}/console/setup/register`);
   const reached = new Set();
   for (let i = 0; i < 40; i += 1) {
     await page.keyboard.press('Tab');

@@ -1,9 +1,11 @@
-// The merchant's console in the browser: staff members made with the server's command line, signed
-// in through the sign-in page, and axe-core run over whole console pages.
+// The merchant's console in the browser: the set-up its test files share, staff members made with
+// the server's command line, signed in through the sign-in page, and axe-core run over whole
+// console pages.
 import { execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
-import { watchForProblems } from './harness.mjs';
+import { after, afterEach, before } from 'node:test';
+import { launchBrowser, startServer, watchForProblems } from './harness.mjs';
 
 const ROOT = resolve(import.meta.dirname, '../../..');
 const SERVER_BIN = resolve(process.env.SERVER_BIN ?? join(ROOT, 'target/release/wallet-checkout-server'));
@@ -13,16 +15,54 @@ const WCAG_22_AA = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'];
 let made = 0;
 
 /**
+ * The set-up of a console test file, registered as its hooks: one reference server (started with
+ * `env`) and one browser for the file, and a new browser context for each `newPage`, closed after
+ * its test. `server` and `browser` are set when the file's tests run; another `before` hook of
+ * the file may run alongside this one, so it must not rely on them. `newPage` resolves to
+ * `{ context, page, problems }` (see `consolePage`); its `options` and `pageDefaults` are the
+ * context's.
+ */
+export function consoleSuite(env = {}, pageDefaults = {}) {
+  const contexts = [];
+  const suite = {
+    server: undefined,
+    browser: undefined,
+    async newPage(options = {}) {
+      const opened = await consolePage(suite.browser, { ...pageDefaults, ...options });
+      contexts.push(opened.context);
+      return opened;
+    },
+  };
+  before(async () => {
+    suite.server = await startServer(env);
+    suite.browser = await launchBrowser();
+  });
+  after(async () => {
+    await suite.browser?.close();
+    await suite.server?.stop();
+  });
+  afterEach(async () => {
+    for (const context of contexts.splice(0)) await context.close();
+  });
+  return suite;
+}
+
+/** Runs the server's command line with `args` against the running `server`; answers its output. */
+export function serverCommand(server, args) {
+  return execFileSync(SERVER_BIN, args, {
+    env: { ...process.env, ...server.env, WC_DATA_DIR: server.dataDir, NO_COLOR: '1' },
+    encoding: 'utf8',
+  });
+}
+
+/**
  * Makes a staff member of `role` on the running `server` (from `startServer`) with the command
  * line, as a shop owner makes the first admin. Resolves to `{ email, password, name }`.
  */
 export function createStaff(server, role, name = `${role} person`) {
   made += 1;
   const email = `${role}-${process.pid}-${made}@shop.example`;
-  const output = execFileSync(SERVER_BIN, ['staff', 'create', '--name', name, '--email', email, '--role', role], {
-    env: { ...process.env, ...server.env, WC_DATA_DIR: server.dataDir, NO_COLOR: '1' },
-    encoding: 'utf8',
-  });
+  const output = serverCommand(server, ['staff', 'create', '--name', name, '--email', email, '--role', role]);
   const password = output.trim().split('\n').filter((line) => line.trim()).pop().trim();
   return { email, password, name };
 }
