@@ -44,7 +44,7 @@ endif
 
 ## demo: build the widget and the server, then serve the demo store at http://$(ADDR)
 demo: setup widget server
-	@echo "Demo store: http://$(ADDR)/  (Ctrl-C stops it)"
+	@echo "Serving the demo at http://$(ADDR)/ (Ctrl-C stops it)"
 	WC_BIND=$(ADDR) $(SERVER)
 
 ## test: install what the tests need, then run every test

@@ -14,7 +14,7 @@ use url::Url;
 pub const DEFAULT_SESSION_TTL_SECS: u64 = 15 * 60;
 
 /// Every setting: its key in the file and its environment variable.
-pub const SETTINGS: [(&str, &str); 23] = [
+pub const SETTINGS: [(&str, &str); 24] = [
     ("bind", "WC_BIND"),
     ("public_url", "WC_PUBLIC_URL"),
     ("data_dir", "WC_DATA_DIR"),
@@ -29,6 +29,7 @@ pub const SETTINGS: [(&str, &str); 23] = [
     ("webhook_max_attempts", "WC_WEBHOOK_MAX_ATTEMPTS"),
     ("log_format", "WC_LOG_FORMAT"),
     ("demo_store", "WC_DEMO_STORE"),
+    ("demo_admin", "WC_DEMO_ADMIN"),
     ("public_hosts", "WC_PUBLIC_HOSTS"),
     ("webhook_allowed_networks", "WC_WEBHOOK_ALLOWED_NETWORKS"),
     ("provider_check_ms", "WC_PROVIDER_CHECK_MS"),
@@ -86,6 +87,10 @@ pub struct Config {
     pub log_format: LogFormat,
     /// `demo_store`: serve the demo store (default: when the sandbox is on).
     pub demo_store: bool,
+    /// `demo_admin`: with the demo store in test mode, make a console admin on the first start
+    /// (no staff yet) and print its one-time password on the terminal (default: with the demo
+    /// store). Never in live mode.
+    pub demo_admin: bool,
     /// `webhook_allowed_networks`: private networks webhooks may be delivered to, as CIDR ranges
     /// (`10.1.2.0/24`), for a receiver on the merchant's own network. Default: none; loopback,
     /// private, link-local and other internal addresses are refused.
@@ -136,6 +141,7 @@ struct Raw {
     webhook_max_attempts: Option<Text>,
     log_format: Option<Text>,
     demo_store: Option<Text>,
+    demo_admin: Option<Text>,
     public_hosts: Option<TextList>,
     webhook_allowed_networks: Option<TextList>,
     provider_check_ms: Option<Text>,
@@ -171,6 +177,7 @@ impl Source {
             "webhook_max_attempts" => &raw.webhook_max_attempts,
             "log_format" => &raw.log_format,
             "demo_store" => &raw.demo_store,
+            "demo_admin" => &raw.demo_admin,
             "provider_check_ms" => &raw.provider_check_ms,
             "sandbox_beside_live" => &raw.sandbox_beside_live,
             "secrets_key_file" => &raw.secrets_key_file,
@@ -326,6 +333,7 @@ impl Config {
             )?,
             log_format,
             demo_store: flag("demo_store", source.get("demo_store"), sandbox)?,
+            demo_admin: flag("demo_admin", source.get("demo_admin"), true)?,
             public_hosts: parse_public_hosts(&source.get("public_hosts").unwrap_or_default())?,
             webhook_allowed_networks: parse_networks(
                 &source.get("webhook_allowed_networks").unwrap_or_default(),
@@ -372,6 +380,7 @@ impl Config {
             webhook_max_attempts: 20,
             log_format: LogFormat::Text,
             demo_store: true,
+            demo_admin: false,
             public_hosts: Vec::new(),
             webhook_allowed_networks: vec![
                 "127.0.0.0/8".parse().expect("a network"),

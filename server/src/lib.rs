@@ -12,6 +12,7 @@ pub mod html;
 pub mod notify;
 pub mod payments;
 pub mod providers;
+pub mod pseudonym;
 pub mod public_url;
 pub mod rate_limit;
 pub mod routes;

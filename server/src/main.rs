@@ -1,7 +1,12 @@
 //! Reference merchant backend: reads configuration, sets up logging, and serves until stopped;
 //! or, with `keys ...`, manages API keys from the command line (the first admin key).
 
-use wallet_checkout_server::{cli, config::Config, startup::Application, telemetry};
+use wallet_checkout_server::{
+    cli,
+    config::{Config, LogFormat},
+    startup::Application,
+    telemetry,
+};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -11,7 +16,13 @@ async fn main() -> anyhow::Result<()> {
         return cli::run(config, &args).await;
     }
     telemetry::init(config.log_format);
+    let config_format = config.log_format;
     let app = Application::build(config).await?;
     tracing::info!(address = %app.address(), "wallet-checkout server listening");
+    match (app.welcome(), config_format) {
+        (Some(welcome), LogFormat::Text) => println!("{welcome}"),
+        (Some(welcome), LogFormat::Json) => tracing::info!(%welcome, "demo"),
+        (None, _) => {}
+    }
     app.run_until_stopped().await
 }

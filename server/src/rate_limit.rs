@@ -1,12 +1,11 @@
-//! A token bucket per client address, for session creation: each address may create
-//! `per_minute` sessions a minute, in bursts of up to as many. Kept in memory, per instance, in
-//! a map of bounded size: IPv6 clients are counted per /64 (one subscriber's whole network, which
-//! an attacker can fill with fresh addresses), and when the map is full the buckets idle longest
-//! are forgotten first.
+//! A token bucket per client ([`ClientKey`]: IPv6 clients are counted per /64), for session
+//! creation, console sign-ins and refused notifications: each client may take `per_minute`
+//! tokens a minute, in bursts of up to as many. Kept in memory, per instance, in a map of bounded
+//! size: when the map is full the buckets idle longest are forgotten first.
 
+use crate::domain::ClientKey;
 use std::{
     collections::HashMap,
-    net::IpAddr,
     sync::Mutex,
     time::{Duration, Instant},
 };
@@ -14,7 +13,7 @@ use std::{
 pub struct RateLimiter {
     per_minute: u32,
     capacity: usize,
-    buckets: Mutex<HashMap<IpAddr, Bucket>>,
+    buckets: Mutex<HashMap<ClientKey, Bucket>>,
 }
 
 struct Bucket {
@@ -24,20 +23,6 @@ struct Bucket {
 
 /// Most addresses tracked at once (a bucket takes about 40 bytes: a few MiB at most).
 pub const MAX_TRACKED: usize = 100_000;
-
-/// The key an address is counted under: IPv4 addresses alone, IPv6 addresses by their /64.
-fn bucket_key(address: IpAddr) -> IpAddr {
-    match address {
-        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-            Some(v4) => IpAddr::V4(v4),
-            None => {
-                let s = v6.segments();
-                IpAddr::V6(std::net::Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0))
-            }
-        },
-        v4 => v4,
-    }
-}
 
 impl RateLimiter {
     /// `per_minute = 0` allows everything.
@@ -55,19 +40,36 @@ impl RateLimiter {
         self.buckets.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).len()
     }
 
-    /// Takes one token for `address`; `Err(wait)` when none is left, with how long until one is.
-    pub fn check(&self, address: IpAddr, now: Instant) -> Result<(), Duration> {
+    /// Takes one token for `client`; `Err(wait)` when none is left, with how long until one is.
+    pub fn check(&self, client: ClientKey, now: Instant) -> Result<(), Duration> {
+        self.with_bucket(client, now, |bucket| {
+            bucket.tokens -= 1.0;
+        })
+    }
+
+    /// Whether `client` has a token left, without taking it (`Err(wait)` as for [`Self::check`]):
+    /// for limits that charge only some requests, after the fact.
+    pub fn peek(&self, client: ClientKey, now: Instant) -> Result<(), Duration> {
+        self.with_bucket(client, now, |_| {})
+    }
+
+    /// The bucket of `client`, refilled to `now`; `take` runs on it if a token is left.
+    fn with_bucket(
+        &self,
+        client: ClientKey,
+        now: Instant,
+        take: impl FnOnce(&mut Bucket),
+    ) -> Result<(), Duration> {
         if self.per_minute == 0 {
             return Ok(());
         }
         let capacity = f64::from(self.per_minute);
         let per_second = capacity / 60.0;
-        let address = bucket_key(address);
         let mut buckets = self.buckets.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        if buckets.len() >= self.capacity && !buckets.contains_key(&address) {
+        if buckets.len() >= self.capacity && !buckets.contains_key(&client) {
             // A bucket idle for a minute is full again: it need not be kept. If that frees too
-            // little, the half idle longest goes (their addresses start again with a full bucket,
-            // the same as an address seen for the first time).
+            // little, the half idle longest goes (their clients start again with a full bucket,
+            // the same as a client seen for the first time).
             buckets.retain(|_, bucket| now.duration_since(bucket.updated) < Duration::from_secs(60));
             if buckets.len() >= self.capacity * 9 / 10 {
                 let mut ages: Vec<Instant> = buckets.values().map(|bucket| bucket.updated).collect();
@@ -78,12 +80,12 @@ impl RateLimiter {
                 buckets.retain(|_, bucket| bucket.updated > threshold);
             }
         }
-        let bucket = buckets.entry(address).or_insert(Bucket { tokens: capacity, updated: now });
+        let bucket = buckets.entry(client).or_insert(Bucket { tokens: capacity, updated: now });
         let elapsed = now.duration_since(bucket.updated).as_secs_f64();
         bucket.tokens = (bucket.tokens + elapsed * per_second).min(capacity);
         bucket.updated = now;
         if bucket.tokens >= 1.0 {
-            bucket.tokens -= 1.0;
+            take(bucket);
             Ok(())
         } else {
             Err(Duration::from_secs_f64((1.0 - bucket.tokens) / per_second))
@@ -94,11 +96,16 @@ impl RateLimiter {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::net::IpAddr;
+
+    fn client(address: &str) -> ClientKey {
+        ClientKey::of(address.parse().unwrap())
+    }
 
     #[test]
     fn a_burst_is_allowed_then_requests_wait_for_the_refill() {
         let limiter = RateLimiter::new(3);
-        let address: IpAddr = "192.0.2.1".parse().unwrap();
+        let address = client("192.0.2.1");
         let start = Instant::now();
         for _ in 0..3 {
             assert!(limiter.check(address, start).is_ok());
@@ -112,9 +119,9 @@ mod tests {
     fn addresses_have_their_own_buckets() {
         let limiter = RateLimiter::new(1);
         let now = Instant::now();
-        assert!(limiter.check("192.0.2.1".parse().unwrap(), now).is_ok());
-        assert!(limiter.check("192.0.2.2".parse().unwrap(), now).is_ok());
-        assert!(limiter.check("192.0.2.1".parse().unwrap(), now).is_err());
+        assert!(limiter.check(client("192.0.2.1"), now).is_ok());
+        assert!(limiter.check(client("192.0.2.2"), now).is_ok());
+        assert!(limiter.check(client("192.0.2.1"), now).is_err());
     }
 
     #[test]
@@ -122,7 +129,7 @@ mod tests {
         let limiter = RateLimiter::with_capacity(5, 1_000);
         let start = Instant::now();
         for i in 0..50_000u32 {
-            let address = IpAddr::V4(std::net::Ipv4Addr::from(0x0a00_0000 + i));
+            let address = ClientKey::of(IpAddr::V4(std::net::Ipv4Addr::from(0x0a00_0000 + i)));
             assert!(limiter.check(address, start + Duration::from_millis(u64::from(i))).is_ok());
             assert!(limiter.tracked() <= 1_000, "{} tracked after {i}", limiter.tracked());
         }
@@ -132,18 +139,18 @@ mod tests {
     fn an_ipv6_network_shares_one_bucket() {
         let limiter = RateLimiter::new(1);
         let now = Instant::now();
-        assert!(limiter.check("2001:db8:1:2::1".parse().unwrap(), now).is_ok());
-        assert!(limiter.check("2001:db8:1:2:ffff::9".parse().unwrap(), now).is_err(), "same /64");
-        assert!(limiter.check("2001:db8:1:3::1".parse().unwrap(), now).is_ok(), "another /64");
-        assert!(limiter.check("::ffff:192.0.2.1".parse().unwrap(), now).is_ok());
-        assert!(limiter.check("192.0.2.1".parse().unwrap(), now).is_err(), "mapped is the IPv4 address");
+        assert!(limiter.check(client("2001:db8:1:2::1"), now).is_ok());
+        assert!(limiter.check(client("2001:db8:1:2:ffff::9"), now).is_err(), "same /64");
+        assert!(limiter.check(client("2001:db8:1:3::1"), now).is_ok(), "another /64");
+        assert!(limiter.check(client("::ffff:192.0.2.1"), now).is_ok());
+        assert!(limiter.check(client("192.0.2.1"), now).is_err(), "mapped is the IPv4 address");
     }
 
     #[test]
     fn zero_turns_the_limit_off() {
         let limiter = RateLimiter::new(0);
         for _ in 0..1000 {
-            assert!(limiter.check("192.0.2.1".parse().unwrap(), Instant::now()).is_ok());
+            assert!(limiter.check(client("192.0.2.1"), Instant::now()).is_ok());
         }
     }
 }

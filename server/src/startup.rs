@@ -28,8 +28,12 @@ use tower_http::{
     trace::TraceLayer,
 };
 
-/// Console sign-ins allowed per client address and minute.
+/// Console sign-ins allowed per client and minute.
 pub const LOGIN_RATE_PER_MINUTE: u32 = 20;
+
+/// Provider notifications a client may have refused per minute before the next ones are turned
+/// away unread (with the answer that makes a wallet send them again later).
+pub const NOTIFICATION_REFUSALS_PER_MINUTE: u32 = 60;
 
 /// Largest request body the API accepts, in bytes.
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
@@ -42,6 +46,7 @@ pub struct Application {
     router: Router,
     address: SocketAddr,
     state: AppState,
+    welcome: Option<String>,
 }
 
 impl Application {
@@ -74,14 +79,19 @@ impl Application {
         let (providers, _) =
             crate::console::credentials::build(&config, &store, &vault, sandbox.clone(), true).await?;
         let providers = Arc::new(providers);
-        let demo = if config.demo_store {
-            Some(Arc::new(demo_store(&store, &config, address).await?))
+        let (demo, welcome) = if config.demo_store {
+            let demo = demo_store(&store, &config, address).await?;
+            let welcome = demo_welcome(&store, &config, &demo.api_base).await?;
+            (Some(Arc::new(demo)), Some(welcome))
         } else {
-            None
+            (None, None)
         };
         let egress = Arc::new(EgressPolicy { allowed: config.webhook_allowed_networks.clone() });
         let payments = crate::payments::Payments::new(store.clone(), providers.clone(), &config);
-        let session_counter = crate::console::alerts::SessionCounter::spawn(store.clone(), vault.clone());
+        webhooks::seal_stored_endpoint(&store, &vault).await?;
+        let pseudonyms = Arc::new(crate::pseudonym::Pseudonyms::load(&store, &vault).await?);
+        let session_counter =
+            crate::console::alerts::SessionCounter::spawn(store.clone(), pseudonyms.clone());
         let state = AppState {
             store,
             providers,
@@ -90,6 +100,9 @@ impl Application {
             vault,
             session_counter,
             login_limiter: Arc::new(RateLimiter::new(LOGIN_RATE_PER_MINUTE)),
+            notification_limiter: Arc::new(RateLimiter::new(NOTIFICATION_REFUSALS_PER_MINUTE)),
+            passwords: crate::console::passwords::Passwords::for_this_machine(),
+            pseudonyms,
             session_limiter: Arc::new(RateLimiter::new(config.session_rate_per_minute)),
             demo,
             config: Arc::new(config),
@@ -97,6 +110,7 @@ impl Application {
             egress: egress.clone(),
         };
         spawn_sweeper(state.clone());
+        spawn_housekeeping(state.store.clone());
         crate::console::alerts::spawn_evaluator(
             state.store.clone(),
             Duration::from_millis(state.config.alert_check_ms),
@@ -109,6 +123,7 @@ impl Application {
         );
         webhooks::spawn_worker(
             state.store.clone(),
+            state.vault.clone(),
             DeliveryPolicy {
                 retry_base_ms: state.config.webhook_retry_base_ms,
                 max_attempts: state.config.webhook_max_attempts,
@@ -116,7 +131,13 @@ impl Application {
             egress,
         );
         let router = router(state.clone());
-        Ok(Self { listener, router, address, state })
+        Ok(Self { listener, router, address, state, welcome })
+    }
+
+    /// With the demo store: where the store and the console are, and on the first start the demo
+    /// admin's one-time password (for the terminal, never the log).
+    pub fn welcome(&self) -> Option<&str> {
+        self.welcome.as_deref()
     }
 
     /// The address actually bound (useful with port 0).
@@ -160,6 +181,35 @@ async fn demo_store(store: &Store, config: &Config, address: SocketAddr) -> anyh
         secret,
         client: reqwest::Client::builder().timeout(Duration::from_secs(10)).build()?,
     })
+}
+
+/// The e-mail address of the demo's admin.
+pub const DEMO_ADMIN_EMAIL: &str = "admin@demo-shop.example";
+
+/// What a newcomer who ran `make demo` needs: the store's address and the console's. In test
+/// mode, on the first start (no staff yet), a demo admin is made with a one-time password,
+/// printed here (they choose their own at the first sign-in). Nothing of the kind in live mode,
+/// nor with JSON logs (the terminal is a log there, and a password never goes into one).
+async fn demo_welcome(store: &Store, config: &Config, base: &str) -> anyhow::Result<String> {
+    let mut welcome = format!("Demo store: {base}/\nConsole:    {base}/console");
+    let terminal = config.log_format == crate::config::LogFormat::Text;
+    if !config.demo_admin || !terminal || config.livemode() || !store.all_staff().await?.is_empty() {
+        return Ok(welcome);
+    }
+    let admin = crate::console::NewMember {
+        name: "Demo admin",
+        email: DEMO_ADMIN_EMAIL,
+        role: "admin",
+        locale: "en",
+    };
+    let (_, password) = crate::console::add_staff_member(store, admin, ("server", "demo"))
+        .await
+        .map_err(|error| anyhow::anyhow!("cannot make the demo admin: {error}"))?;
+    welcome.push_str(&format!(
+        "\n            sign in as {DEMO_ADMIN_EMAIL} with the one-time password {password}\n            \
+         (shown once; you choose your own password at the first sign-in)"
+    ));
+    Ok(welcome)
 }
 
 pub fn router(state: AppState) -> Router {
@@ -215,7 +265,7 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/api/providers/{provider}/notify",
             post(routes::providers::notify)
-                .layer(DefaultBodyLimit::max(routes::providers::MAX_NOTIFICATION_BYTES)),
+                .layer(DefaultBodyLimit::max(crate::providers::MAX_NOTIFICATION_BYTES)),
         )
         .route("/api/providers/paypal/return/{id}", get(routes::paypal::returned))
         .route("/api/providers/paypal/cancel/{id}", get(routes::paypal::canceled))
@@ -285,6 +335,29 @@ fn spawn_sweeper(state: AppState) {
             }
             if let Err(error) = state.payments.sweep(now, &public_base).await {
                 tracing::error!(?error, "payment sweep failed");
+            }
+        }
+    });
+}
+
+/// How often what counts for nothing any more is deleted.
+const HOUSEKEEPING_INTERVAL: Duration = Duration::from_secs(600);
+
+/// Deletes sign-in attempts that count for nothing any more and staff sessions that have ended,
+/// every ten minutes.
+fn spawn_housekeeping(store: Store) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(HOUSEKEEPING_INTERVAL);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            let now = crate::domain::now_millis();
+            let forgotten = async {
+                store.forget_sign_in_attempts(now - crate::domain::sign_in::LOCK_MS).await?;
+                store.forget_staff_sessions(now).await
+            };
+            if let Err(error) = forgotten.await {
+                tracing::error!(%error, "housekeeping failed");
             }
         }
     });

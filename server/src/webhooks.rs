@@ -5,12 +5,18 @@
 //! The signature header is `Wallet-Checkout-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256>`
 //! over `"<t>.<raw body>"` with the endpoint's secret; receivers check it and the timestamp's age
 //! (README: Webhooks).
+//!
+//! The endpoint's URL may carry credentials and its secret signs what the merchant trusts: both
+//! are sealed by the vault at rest, like the providers' keys, so a copy of the database (a
+//! backup) holds neither; what is shown of the URL has its credentials masked.
 
 use crate::{
-    domain::now_millis,
+    domain::{new_id, new_secret, now_millis, UnixMillis},
     egress::{self, EgressPolicy, GuardedResolver},
-    store::Store,
+    store::{Store, WebhookEndpoint},
+    vault::Vault,
 };
+use anyhow::Context;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use std::{sync::Arc, time::Duration};
@@ -103,6 +109,113 @@ pub struct DeliveryPolicy {
     pub max_attempts: i64,
 }
 
+const URL_PURPOSE: &str = "webhook:url";
+const SECRET_PURPOSE: &str = "webhook:secret";
+
+/// The webhook endpoint, opened.
+#[derive(Debug, Clone)]
+pub struct Endpoint {
+    pub id: String,
+    /// Where events are sent, credentials and all.
+    pub url: String,
+    /// The URL as staff and the audit log see it (credentials masked).
+    pub shown_url: String,
+    pub secret: String,
+    pub enabled: bool,
+    pub created_at: UnixMillis,
+    pub updated_at: UnixMillis,
+}
+
+fn open_endpoint(vault: &Vault, stored: WebhookEndpoint) -> anyhow::Result<Endpoint> {
+    let open = |purpose: &str, sealed: &str| -> anyhow::Result<String> {
+        String::from_utf8(vault.open_sealed(purpose, sealed)?).context("a sealed webhook value is not text")
+    };
+    let url = match &stored.url_sealed {
+        Some(sealed) => open(URL_PURPOSE, sealed)?,
+        None => stored.url.clone(),
+    };
+    let secret = if stored.url_sealed.is_some() {
+        open(SECRET_PURPOSE, &stored.secret)?
+    } else {
+        stored.secret.clone()
+    };
+    Ok(Endpoint {
+        id: stored.id,
+        shown_url: masked_url(&url),
+        url,
+        secret,
+        enabled: stored.enabled != 0,
+        created_at: stored.created_at,
+        updated_at: stored.updated_at,
+    })
+}
+
+/// The webhook endpoint, if one is set.
+pub async fn endpoint(store: &Store, vault: &Vault) -> anyhow::Result<Option<Endpoint>> {
+    store.webhook_endpoint().await?.map(|stored| open_endpoint(vault, stored)).transpose()
+}
+
+/// Sets where events go and whether they are sent (the URL checked by the caller); a new
+/// endpoint gets a new signing secret. Answers the endpoint and whether it is new.
+pub async fn set_endpoint(
+    store: &Store,
+    vault: &Vault,
+    url: &url::Url,
+    enabled: bool,
+) -> anyhow::Result<(Endpoint, bool)> {
+    let created = store
+        .set_webhook_endpoint(
+            &new_id("whe"),
+            &masked_url(url.as_str()),
+            &vault.seal(URL_PURPOSE, url.as_str().as_bytes()),
+            enabled,
+            &vault.seal(SECRET_PURPOSE, new_secret("whsec_", 32).as_bytes()),
+            now_millis(),
+        )
+        .await?;
+    let endpoint = endpoint(store, vault).await?.context("the webhook endpoint vanished")?;
+    Ok((endpoint, created))
+}
+
+/// A new signing secret; `None` when no endpoint is set.
+pub async fn rotate_secret(store: &Store, vault: &Vault) -> anyhow::Result<Option<Endpoint>> {
+    let sealed = vault.seal(SECRET_PURPOSE, new_secret("whsec_", 32).as_bytes());
+    if !store.rotate_webhook_secret(&sealed, now_millis()).await? {
+        return Ok(None);
+    }
+    endpoint(store, vault).await
+}
+
+/// Seals an endpoint stored before URLs and secrets were sealed (once, at start).
+pub async fn seal_stored_endpoint(store: &Store, vault: &Vault) -> anyhow::Result<()> {
+    if let Some(stored) = store.webhook_endpoint().await?.filter(|stored| stored.url_sealed.is_none()) {
+        store
+            .seal_webhook_endpoint(
+                &stored.id,
+                &masked_url(&stored.url),
+                &vault.seal(URL_PURPOSE, stored.url.as_bytes()),
+                &vault.seal(SECRET_PURPOSE, stored.secret.as_bytes()),
+            )
+            .await?;
+        tracing::info!("the webhook endpoint's URL and secret are sealed at rest now");
+    }
+    Ok(())
+}
+
+/// The URL as staff and the audit log see it: credentials in it (`https://user:pass@host/`) are
+/// kept for delivery but shown as `****`.
+pub fn masked_url(raw: &str) -> String {
+    match url::Url::parse(raw) {
+        Ok(mut url) if !url.username().is_empty() || url.password().is_some() => {
+            let _ = url.set_username("****");
+            let _ = url.set_password(None);
+            url.into()
+        }
+        Ok(url) => url.into(),
+        Err(_) => "(not a valid URL)".to_owned(),
+    }
+}
+
 /// The client deliveries go through: no redirects, no proxy from the environment, and only
 /// addresses the egress policy allows (names are resolved through it).
 pub fn delivery_client(egress: Arc<EgressPolicy>) -> reqwest::Client {
@@ -118,14 +231,14 @@ pub fn delivery_client(egress: Arc<EgressPolicy>) -> reqwest::Client {
 
 /// Sends due events every half second, on every instance; leases keep two instances from
 /// sending one event at once.
-pub fn spawn_worker(store: Store, policy: DeliveryPolicy, egress: Arc<EgressPolicy>) {
+pub fn spawn_worker(store: Store, vault: Arc<Vault>, policy: DeliveryPolicy, egress: Arc<EgressPolicy>) {
     let client = delivery_client(egress.clone());
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_millis(500));
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tick.tick().await;
-            if let Err(error) = deliver_due(&store, &client, policy, &egress).await {
+            if let Err(error) = deliver_due(&store, &vault, &client, policy, &egress).await {
                 tracing::error!(%error, "webhook delivery round failed");
             }
         }
@@ -134,6 +247,7 @@ pub fn spawn_worker(store: Store, policy: DeliveryPolicy, egress: Arc<EgressPoli
 
 async fn deliver_due(
     store: &Store,
+    vault: &Vault,
     client: &reqwest::Client,
     policy: DeliveryPolicy,
     egress: &EgressPolicy,
@@ -143,7 +257,7 @@ async fn deliver_due(
     if due.is_empty() {
         return Ok(());
     }
-    let endpoint = store.webhook_endpoint().await?.filter(|e| e.enabled != 0);
+    let endpoint = endpoint(store, vault).await?.filter(|e| e.enabled);
     for event in due {
         let Some(endpoint) = &endpoint else {
             store.skip_event(&event.id, now).await?;
@@ -173,7 +287,7 @@ async fn deliver_due(
 async fn deliver(
     client: &reqwest::Client,
     egress: &EgressPolicy,
-    endpoint: &crate::store::WebhookEndpoint,
+    endpoint: &Endpoint,
     event: &crate::store::DueEvent,
 ) -> Result<(), String> {
     let url = url::Url::parse(&endpoint.url)
@@ -256,5 +370,15 @@ mod tests {
         assert_eq!(backoff_ms(3, 10_000, 0.0), 80_000);
         assert_eq!(backoff_ms(19, 10_000, 0.0), 3_600_000);
         assert_eq!(backoff_ms(1, 10_000, 1.0), 24_000);
+    }
+
+    #[test]
+    fn credentials_in_a_webhook_url_are_masked() {
+        assert_eq!(
+            masked_url("https://shop:s3cret@hooks.shop.example/in"),
+            "https://****@hooks.shop.example/in"
+        );
+        assert_eq!(masked_url("https://token@hooks.shop.example/"), "https://****@hooks.shop.example/");
+        assert_eq!(masked_url("https://hooks.shop.example/in"), "https://hooks.shop.example/in");
     }
 }

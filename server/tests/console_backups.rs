@@ -352,6 +352,55 @@ async fn restore_refuses_anything_but_a_good_backup_into_an_empty_directory() {
     assert!(text(&output).contains("secrets key"), "it reminds of the secrets key");
 }
 
+/// Regression: a backup and the journal beside it were created readable by every user of the
+/// machine (0644) and made private only once the copy was done. A watcher looks at the backup
+/// directory all the time the backup is written: no file in it is ever readable by others.
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_backup_is_private_from_its_first_byte() {
+    use std::os::unix::fs::PermissionsExt;
+    let db = test_db().await;
+    if is_postgres(&db) {
+        return; // PostgreSQL's backups are pg_dump's, written where the operator says.
+    }
+    let store = db.store().await;
+    // Enough data that writing the copy takes a while.
+    let mut connection = sqlx::AnyConnection::connect(&db.url).await.unwrap();
+    for i in 0..32 {
+        sqlx::query("INSERT INTO console_settings (name, value, updated_at) VALUES ($1, $2, 0)")
+            .bind(format!("filler.{i}"))
+            .bind("x".repeat(256 * 1024))
+            .execute(&mut connection)
+            .await
+            .unwrap();
+    }
+    let scratch = tempfile::TempDir::new().unwrap();
+    let dir = scratch.path().join("backups");
+    std::fs::create_dir(&dir).unwrap();
+    let done = Arc::new(AtomicBool::new(false));
+    let watcher = std::thread::spawn({
+        let (dir, done) = (dir.clone(), done.clone());
+        move || {
+            let mut seen = Vec::new();
+            while !done.load(Ordering::SeqCst) {
+                for entry in std::fs::read_dir(&dir).unwrap().flatten() {
+                    if let Ok(metadata) = entry.metadata() {
+                        if metadata.permissions().mode() & 0o077 != 0 {
+                            seen.push(entry.file_name().to_string_lossy().into_owned());
+                        }
+                    }
+                }
+            }
+            seen
+        }
+    });
+    store.take_backup(&dir, 2, "manual").await.unwrap();
+    done.store(true, Ordering::SeqCst);
+    let readable: Vec<String> =
+        watcher.join().unwrap().into_iter().filter(|name| !name.ends_with(".sha256")).collect();
+    assert!(readable.is_empty(), "files readable by others while the backup was written: {readable:?}");
+}
+
 #[tokio::test]
 async fn backups_keep_the_newest_n() {
     let db = test_db().await;

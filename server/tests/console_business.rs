@@ -259,6 +259,32 @@ async fn many_sessions_from_one_address_open_an_alert_without_keeping_the_addres
     assert!(html.contains(&subject) && !html.contains("127.0.0.1"));
 }
 
+/// Regression: the alert hashed the full address while the rate limit counts an IPv6 network by
+/// its /64 and `::ffff:` forms as IPv4: four sessions from one /64 opened no alert.
+#[tokio::test]
+async fn sessions_from_one_client_count_as_one_whatever_address_form_they_come_from() {
+    let app = spawn_with(|config| config.trust_proxy = true).await;
+    let admin = app.console_user("admin").await;
+    set_rule(&app, &admin, "client_sessions", "4", "10").await;
+    for (i, from) in ["2001:db8:1:2::1", "2001:db8:1:2::2", "2001:db8:1:2:ffff::3", "2001:db8:1:2::4"]
+        .into_iter()
+        .enumerate()
+    {
+        let order = app.new_order().await;
+        let response = app
+            .client
+            .post(app.api("/sessions"))
+            .header("Idempotency-Key", format!("v6-{i}"))
+            .header("x-forwarded-for", from)
+            .json(&common::session_body(&order, "wechat_pay"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 201);
+    }
+    wait_for_alert(&app, &admin, "client_sessions").await;
+}
+
 #[tokio::test]
 async fn sessions_made_at_once_are_each_counted_for_their_address() {
     let app = spawn().await;

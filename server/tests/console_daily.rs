@@ -560,12 +560,15 @@ async fn the_webhook_endpoint_is_set_with_its_secret_shown_once_and_a_failed_del
     assert!(problem_text(&again).contains("cannot be sent again"));
 
     // Rotation asks first, then shows the new secret once.
-    let before = store.webhook_endpoint().await.unwrap().unwrap().secret;
+    let vault = app.vault();
+    let secret =
+        async || wallet_checkout_server::webhooks::endpoint(&store, &vault).await.unwrap().unwrap().secret;
+    let before = secret().await;
     let (_, asked) = post(&app, &admin, "/console/webhooks/rotate", &[]).await;
     assert!(asked.contains("data-testid=\"confirm-question\""));
-    assert_eq!(store.webhook_endpoint().await.unwrap().unwrap().secret, before);
+    assert_eq!(secret().await, before);
     let (_, rotated) = post(&app, &admin, "/console/webhooks/rotate", &[("confirm", "1")]).await;
-    let after = store.webhook_endpoint().await.unwrap().unwrap().secret;
+    let after = secret().await;
     assert_ne!(after, before);
     assert!(rotated.contains(&after));
     let actions: Vec<String> = audit_entries(&app).await.into_iter().map(|(action, _, _)| action).collect();

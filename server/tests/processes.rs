@@ -28,6 +28,8 @@ fn server_command(db: &TestDb) -> Command {
         .env("DATABASE_URL", &db.url)
         .env("WC_DATA_DIR", &db.data_dir)
         .env("WC_SESSION_RATE_PER_MINUTE", "0")
+        // No demo admin: these tests count what is made and read every line as the log.
+        .env("WC_DEMO_ADMIN", "false")
         .env("WC_WEBHOOK_RETRY_BASE_MS", "50")
         // The test store's origin (`session_body`), and webhook receivers on loopback.
         .env("WC_ALLOWED_ORIGINS", "http://127.0.0.1")

@@ -378,6 +378,77 @@ async fn hostile_notifications_are_answered_failure_and_change_nothing() {
     assert_eq!(events(store, id.clone()).await, before, "a replay changes nothing");
 }
 
+/// Regression: a form of 10,000 parameters cost hundreds of milliseconds before any signature
+/// check (every pair of names was compared). A notification with more parameters, or more bytes,
+/// than Alipay sends is refused unread, even one signed right.
+#[tokio::test]
+async fn a_notification_larger_than_alipay_sends_is_refused_unread_even_signed() {
+    let alipay = spawn_alipay("", |config| config.provider_check_ms = QUIET_MS).await;
+    let id = qr_session(&alipay).await;
+    assert!(alipay.mock.pay_silently(&id));
+    let mock = &alipay.mock;
+    let many = notification(mock, &id, |p| {
+        p.extend((0..100).map(|i| (format!("extra_{i}"), "1".to_owned())));
+    });
+    let long = notification(mock, &id, |p| p.push(("passback_params".to_owned(), "x".repeat(40 * 1024))));
+    for (what, body) in [("more than 100 parameters", many), ("more than 32 KiB", long)] {
+        let sent = mock.post_notification(&alipay.notify_url(), &id, body).await;
+        assert_eq!(sent.answer, "failure", "{what}");
+    }
+    assert_eq!(alipay.status(&id).await, "pending", "nothing changed");
+    let genuine = notification(mock, &id, |_| {});
+    assert_eq!(mock.post_notification(&alipay.notify_url(), &id, genuine).await.answer, "success");
+}
+
+/// A client whose notifications keep being refused is turned away unread once past its budget
+/// (answered as Alipay sends again: 503 and `failure`); a genuine notification is never counted
+/// against anyone, and from a client turned away it is delayed, never lost.
+#[tokio::test]
+async fn a_client_whose_notifications_are_refused_is_turned_away_and_genuine_ones_are_only_delayed() {
+    let alipay = spawn_alipay("", |config| {
+        config.provider_check_ms = QUIET_MS;
+        config.trust_proxy = true;
+    })
+    .await;
+    let (first, second) = (qr_session(&alipay).await, qr_session(&alipay).await);
+    assert!(alipay.mock.pay_silently(&first) && alipay.mock.pay_silently(&second));
+    let genuine = |id: &str| notification(&alipay.mock, id, |_| {});
+    let post = |body: String, from: &str| {
+        alipay
+            .app
+            .client
+            .post(alipay.notify_url())
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("x-forwarded-for", from)
+            .body(body)
+            .send()
+    };
+    let budget = wallet_checkout_server::startup::NOTIFICATION_REFUSALS_PER_MINUTE;
+    let forged = genuine(&first).replace("&sign=", "&sign=AAAA");
+    for _ in 0..budget {
+        assert_eq!(post(forged.clone(), "203.0.113.9").await.unwrap().status(), 400, "refused");
+    }
+    let turned_away = post(genuine(&first), "203.0.113.9").await.unwrap();
+    assert_eq!(turned_away.status(), 503, "past its budget, the client is told to send again later");
+    assert_eq!(turned_away.text().await.unwrap(), "failure");
+    assert_eq!(alipay.status(&first).await, "pending");
+    // Another client is not held back by it.
+    assert_eq!(post(genuine(&second), "203.0.113.10").await.unwrap().status(), 200);
+    assert_eq!(alipay.status(&second).await, "succeeded");
+    // Alipay sends again: once the client's budget has room, the notification is taken.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let answer = post(genuine(&first), "203.0.113.9").await.unwrap();
+        if answer.status() == 200 {
+            break;
+        }
+        assert_eq!(answer.status(), 503);
+        assert!(std::time::Instant::now() < deadline, "the notification was taken when sent again");
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+    assert_eq!(alipay.status(&first).await, "succeeded");
+}
+
 #[test]
 fn a_missing_setting_is_named() {
     let toml = "[providers.alipay]\napp_id = \"2021000000000042\"\napp_private_key_file = \"/x\"\n";

@@ -182,7 +182,12 @@ async fn canceling_on_paypal_cancels_the_session_and_a_later_approval_is_not_cap
     let (order, session) = paypal.session().await;
     let calls_before: u64 =
         ["create_order", "get_order", "capture"].iter().map(|op| paypal.mock.calls(op)).sum();
-    let cancel = paypal.app.url(&format!("/api/providers/paypal/cancel/{}", id(&session)));
+    // PayPal's cancel link names its order as `token`.
+    let cancel = paypal.app.url(&format!(
+        "/api/providers/paypal/cancel/{}?token={}",
+        id(&session),
+        paypal.paypal_order(&session)
+    ));
     let back = paypal.app.client.get(cancel).send().await.unwrap();
     assert_eq!(back.status(), 303);
     assert_eq!(
@@ -201,6 +206,30 @@ async fn canceling_on_paypal_cancels_the_session_and_a_later_approval_is_not_cap
     assert_eq!(paypal.mock.deliveries()[0].status, Some(200));
     assert_eq!(paypal.mock.calls("capture"), 0);
     assert_eq!(paypal.app.get_session(id(&session)).await["status"], "canceled");
+}
+
+/// Regression: the cancel link canceled on the session id alone (which shows in links and QR
+/// codes), ignoring `token`: after the shopper approved, a cancel with a wrong token canceled the
+/// session and the real return captured nothing.
+#[tokio::test]
+async fn a_cancel_link_without_the_sessions_paypal_order_cancels_nothing() {
+    let paypal = paypal::start().await;
+    paypal.mock.set_webhook_events(&[]);
+    let (_, session) = paypal.session().await;
+    let back = paypal.mock.approve(&paypal.paypal_order(&session)).unwrap();
+    for query in ["", "?token=WRONG", "?token=", "?PayerID=X"] {
+        let cancel = paypal.app.url(&format!("/api/providers/paypal/cancel/{}{query}", id(&session)));
+        let answer = paypal.app.client.get(cancel).send().await.unwrap();
+        assert_eq!(answer.status(), 303, "back to the store, {query:?}");
+        assert_eq!(
+            paypal.app.get_session(id(&session)).await["status"],
+            "pending",
+            "{query:?} cancels nothing"
+        );
+    }
+    assert_eq!(paypal.app.client.get(back).send().await.unwrap().status(), 303);
+    assert_eq!(paypal.app.get_session(id(&session)).await["status"], "succeeded", "the real return captures");
+    assert_eq!(paypal.mock.calls("capture"), 1);
 }
 
 #[tokio::test]

@@ -196,6 +196,28 @@ async fn what_cannot_be_refunded_is_refused_with_a_reason() {
     assert_eq!(error_code(missing, 404).await, "not_found");
 }
 
+/// Regression: a refund with no amount once nothing was left answered 500 (the database refused
+/// an amount of 0) instead of 409 `not_refundable`, as an explicit amount does.
+#[tokio::test]
+async fn a_refund_of_all_that_is_left_when_nothing_is_left_is_not_refundable() {
+    let app = spawn().await;
+    let operator = key(&app, Role::Operator).await;
+    let (order, _) = paid_order(&app, &operator).await;
+    let refund = |reason: &str| {
+        call(&app, Method::POST, &format!("/orders/{order}/refunds"), &operator)
+            .json(&refund_body(None, reason))
+    };
+    assert_eq!(refund("All of it").send().await.unwrap().status(), 201);
+    let again = refund("All of it again").send().await.unwrap();
+    assert_eq!(error_code(again, 409).await, "not_refundable");
+    let explicit = call(&app, Method::POST, &format!("/orders/{order}/refunds"), &operator)
+        .json(&refund_body(Some(1), "One more fen"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(error_code(explicit, 409).await, "not_refundable");
+}
+
 #[tokio::test]
 async fn a_second_payment_and_a_late_one_are_each_refunded_in_one_call() {
     let app = spawn_with(|config| config.session_ttl_secs = 2).await;

@@ -7,14 +7,11 @@
 //! holding.
 
 use crate::{
-    domain::{new_id, now_millis, UnixMillis},
+    domain::{new_id, now_millis, ClientKey, UnixMillis},
+    pseudonym::Pseudonyms,
     store::{NewAlert, Store, StoreError},
-    vault::Vault,
 };
-use hmac::{Hmac, Mac};
-use rand::RngCore;
-use sha2::Sha256;
-use std::{collections::BTreeMap, net::IpAddr, sync::Arc, time::Duration};
+use std::{collections::BTreeMap, sync::Arc, time::Duration};
 use tokio::sync::mpsc;
 
 /// A rule, its defaults and the thresholds it accepts.
@@ -60,7 +57,6 @@ pub const USUAL_SAMPLE: i64 = 500;
 pub const USUAL_MIN_PAYMENTS: usize = 5;
 
 const DAY_MS: i64 = 86_400_000;
-const CLIENT_KEY_SETTING: &str = "alerts.client_key";
 
 /// A rule with the threshold and window in force.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -227,29 +223,29 @@ const COUNT_EVERY: Duration = Duration::from_millis(500);
 /// Sessions waiting to be counted at most; a flood beyond that is over any threshold already.
 const MOST_WAITING: usize = 10_000;
 
-/// Counts the sessions made per client address for the `client_sessions` rule. Making a session
+/// Counts the sessions made per client ([`ClientKey`], as the rate limits count) for the
+/// `client_sessions` rule. Making a session
 /// only hands its address over; a background task writes what gathered in one transaction every
 /// half second and checks the rule once, so a busy shop's database takes one write for many
 /// sessions rather than three for each. Sessions not yet written when the server stops (half a
 /// second's worth at most) are not counted.
 #[derive(Debug, Clone)]
 pub struct SessionCounter {
-    sender: mpsc::Sender<(IpAddr, UnixMillis)>,
+    sender: mpsc::Sender<(ClientKey, UnixMillis)>,
 }
 
 impl SessionCounter {
     /// Starts the task that writes the counts; it ends when the last counter is dropped.
-    pub fn spawn(store: Store, vault: Arc<Vault>) -> Self {
+    pub fn spawn(store: Store, pseudonyms: Arc<Pseudonyms>) -> Self {
         let (sender, mut receiver) = mpsc::channel(MOST_WAITING);
         tokio::spawn(async move {
-            let mut key = None;
             while let Some(first) = receiver.recv().await {
                 tokio::time::sleep(COUNT_EVERY).await;
                 let mut made = vec![first];
                 while let Ok(next) = receiver.try_recv() {
                     made.push(next);
                 }
-                if let Err(error) = count_sessions(&store, &vault, &mut key, &made).await {
+                if let Err(error) = count_sessions(&store, &pseudonyms, &made).await {
                     tracing::error!(%error, sessions = made.len(), "sessions could not be counted for the alert rules");
                 }
             }
@@ -258,51 +254,24 @@ impl SessionCounter {
     }
 
     /// Counts a session made from `client` (the shopper does not wait for it).
-    pub fn made(&self, client: IpAddr) {
+    pub fn made(&self, client: ClientKey) {
         if self.sender.try_send((client, now_millis())).is_err() {
             tracing::debug!("a session was not counted for the alert rules: too many waiting");
         }
     }
 }
 
-/// Writes the sessions `made` as signals keyed by their client's digest, then checks the rule.
-/// The key is read from the database once and kept in `key`.
+/// Writes the sessions `made` as signals keyed by their client's pseudonym, then checks the rule.
 async fn count_sessions(
     store: &Store,
-    vault: &Vault,
-    key: &mut Option<Vec<u8>>,
-    made: &[(IpAddr, UnixMillis)],
+    pseudonyms: &Pseudonyms,
+    made: &[(ClientKey, UnixMillis)],
 ) -> anyhow::Result<()> {
-    let key = match key {
-        Some(key) => key,
-        None => key.insert(client_key(store, vault).await?),
-    };
-    let signals: Vec<(String, UnixMillis)> = made
-        .iter()
-        .map(|&(client, at)| Ok((client_digest(key, client)?, at)))
-        .collect::<anyhow::Result<_>>()?;
+    let signals: Vec<(String, UnixMillis)> =
+        made.iter().map(|&(client, at)| (pseudonyms.client(client), at)).collect();
     store.record_alert_signals("client", &signals).await?;
     evaluate_named(store, "client_sessions", now_millis()).await?;
     Ok(())
-}
-
-/// The key of the client addresses' hashes, made on first use and kept sealed in the database
-/// (every instance on one database hashes an address alike).
-async fn client_key(store: &Store, vault: &Vault) -> anyhow::Result<Vec<u8>> {
-    let mut key = [0u8; 32];
-    rand::thread_rng().fill_bytes(&mut key);
-    let sealed = store
-        .console_setting_or_insert(CLIENT_KEY_SETTING, &vault.seal(CLIENT_KEY_SETTING, &key), now_millis())
-        .await?;
-    vault.open_sealed(CLIENT_KEY_SETTING, &sealed)
-}
-
-/// A keyed hash of a client address (HMAC-SHA256), so that sessions from one address can be
-/// counted without keeping the address.
-fn client_digest(key: &[u8], client: IpAddr) -> anyhow::Result<String> {
-    let mut mac = Hmac::<Sha256>::new_from_slice(key)?;
-    mac.update(client.to_string().as_bytes());
-    Ok(mac.finalize().into_bytes()[..8].iter().map(|byte| format!("{byte:02x}")).collect())
 }
 
 /// After a provider failed to start a payment: counts it and checks that rule.

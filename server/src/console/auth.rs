@@ -1,6 +1,8 @@
-//! Who is using the console: staff accounts with argon2 password hashes, an optional TOTP second
-//! factor, lockout after repeated failures, sessions in `__Host-` cookies that are `Secure`,
-//! `HttpOnly` and `SameSite=Strict`, and a CSRF token in every form.
+//! Who is using the console: staff accounts with argon2 password hashes (checked off the async
+//! workers, `passwords`), an optional TOTP second factor whose codes work once, lockout after
+//! repeated failures (`domain::sign_in`), sessions in `__Host-` cookies that are `Secure`,
+//! `HttpOnly` and `SameSite=Strict`, a CSRF token in every form, and a pre-session token in the
+//! sign-in form (so no other site can sign a browser in to an account of its choosing).
 
 use super::i18n::Lang;
 use crate::{
@@ -27,15 +29,17 @@ pub const COOKIE: &str = "__Host-wc_console";
 pub const IDLE_MS: i64 = 2 * 3600 * 1000;
 /// ...and after this long in any case.
 pub const LIFETIME_MS: i64 = 12 * 3600 * 1000;
-/// Failed sign-ins in a row before the account is locked...
-pub const LOCK_AFTER: i64 = 5;
-/// ...for this long.
-pub const LOCK_MS: i64 = 15 * 60 * 1000;
+/// The sign-in form's pre-session cookie: a random token the form repeats.
+pub const SIGN_IN_COOKIE: &str = "__Host-wc_sign_in";
+/// Where a member whose password must change is sent, whatever they ask for.
+pub const PASSWORD_PATH: &str = "/console/account/password";
 /// Passwords are at least this long (and at most 1024 characters).
 pub const MIN_PASSWORD_CHARS: usize = 12;
 /// TOTP codes: 6 digits, 30-second steps, one step of clock drift either way.
 const TOTP_DIGITS: usize = 6;
 const TOTP_STEP_SECS: u64 = 30;
+/// Characters of a session, CSRF or sign-in token.
+const TOKEN_CHARS: usize = 43;
 
 /// An argon2id hash of a password (PHC string, with its own salt).
 pub fn hash_password(password: &str) -> anyhow::Result<String> {
@@ -75,6 +79,11 @@ pub fn totp(secret: &[u8], account: &str) -> anyhow::Result<TOTP> {
     .map_err(|error| anyhow::anyhow!("cannot make a TOTP generator: {error}"))
 }
 
+/// What a member's TOTP secret is sealed for (the vault's associated data).
+pub fn totp_purpose(staff_id: &str) -> String {
+    format!("staff:{staff_id}:totp")
+}
+
 /// A new random TOTP secret (160 bits, as RFC 4226 recommends) and its Base32 form for people.
 pub fn new_totp_secret() -> (Vec<u8>, String) {
     let secret = TotpSecret::generate_secret();
@@ -83,11 +92,49 @@ pub fn new_totp_secret() -> (Vec<u8>, String) {
     (bytes, encoded)
 }
 
-/// Whether `code` is the TOTP code for `secret` now (or one step before or after).
-pub fn totp_accepts(secret: &[u8], account: &str, code: &str) -> bool {
+/// The 30-second step whose code `code` is, for `secret` at `now_secs` (the step now, or one
+/// before or after for clock drift). A step is accepted once per account: the caller compares it
+/// with the last one used (`Store::use_totp_step`), as RFC 6238 section 5.2 asks.
+pub fn totp_step(secret: &[u8], account: &str, code: &str, now_secs: u64) -> Option<i64> {
     let code: String = code.chars().filter(|c| !c.is_whitespace()).collect();
-    code.len() == TOTP_DIGITS
-        && totp(secret, account).is_ok_and(|totp| totp.check(&code, (now_millis() / 1000) as u64))
+    if code.len() != TOTP_DIGITS {
+        return None;
+    }
+    let totp = totp(secret, account).ok()?;
+    let now_step = now_secs / TOTP_STEP_SECS;
+    [now_step.saturating_sub(1), now_step, now_step + 1]
+        .into_iter()
+        .find(|step| {
+            subtle_eq::constant_time_eq(totp.generate(step * TOTP_STEP_SECS).as_bytes(), code.as_bytes())
+        })
+        .and_then(|step| i64::try_from(step).ok())
+}
+
+/// The step of `code` now (see [`totp_step`]).
+pub fn totp_step_now(secret: &[u8], account: &str, code: &str) -> Option<i64> {
+    totp_step(secret, account, code, u64::try_from(now_millis() / 1000).unwrap_or(0))
+}
+
+/// A new session, CSRF or sign-in token.
+pub fn new_token() -> String {
+    new_secret("", TOKEN_CHARS)
+}
+
+/// Only a path of the console is a place to go back to: `/console...`, not `//...`, of visible
+/// ASCII characters without `\` (so never a header break or another host); anything else is
+/// `/console`.
+pub fn console_path(next: Option<&str>) -> &str {
+    match next {
+        Some(path)
+            if path.starts_with("/console")
+                && !path.starts_with("//")
+                && path.len() <= 2048
+                && path.bytes().all(|b| b.is_ascii_graphic() && b != b'\\') =>
+        {
+            path
+        }
+        _ => "/console",
+    }
 }
 
 /// A signed-in staff member, from the session cookie. A page that needs one redirects to the
@@ -110,36 +157,50 @@ impl Staff {
     }
 }
 
-/// The value of the session cookie in a request.
-pub fn session_cookie(headers: &HeaderMap) -> Option<String> {
+/// The value of the cookie `name` in a request.
+pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
     headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|value| value.to_str().ok())
         .flat_map(|value| value.split(';'))
         .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == COOKIE)
+        .find(|(found, _)| *found == name)
         .map(|(_, value)| value.to_owned())
         .filter(|value| value.len() <= 128)
 }
 
-/// `Set-Cookie` for a new session, or (with `None`) one that ends it.
-pub fn set_cookie(token: Option<&str>) -> HeaderValue {
-    let value = match token {
-        Some(token) => format!(
-            "{COOKIE}={token}; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age={}",
-            LIFETIME_MS / 1000
-        ),
-        None => format!("{COOKIE}=; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age=0"),
+/// The value of the session cookie in a request.
+pub fn session_cookie(headers: &HeaderMap) -> Option<String> {
+    cookie(headers, COOKIE)
+}
+
+/// `Set-Cookie` for a cookie of the console (`Secure`, `HttpOnly`, `SameSite=Strict`, this host
+/// only) kept `max_age_secs`, or (with `None`) one that ends it.
+fn host_cookie(name: &str, value: Option<&str>, max_age_secs: i64) -> HeaderValue {
+    let value = match value {
+        Some(value) => {
+            format!("{name}={value}; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age={max_age_secs}")
+        }
+        None => format!("{name}=; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age=0"),
     };
     HeaderValue::from_str(&value).expect("a cookie of visible ASCII")
 }
 
+/// `Set-Cookie` for a new session, or (with `None`) one that ends it.
+pub fn set_cookie(token: Option<&str>) -> HeaderValue {
+    host_cookie(COOKIE, token, LIFETIME_MS / 1000)
+}
+
+/// `Set-Cookie` for the sign-in form's pre-session token, or (with `None`) one that ends it.
+pub fn set_sign_in_cookie(token: Option<&str>) -> HeaderValue {
+    host_cookie(SIGN_IN_COOKIE, token, IDLE_MS / 1000)
+}
+
 /// The console's sign-in page, coming back to `path` afterwards.
 pub fn to_sign_in(path: &str) -> Response {
-    let next = if path.starts_with("/console") && !path.starts_with("//") { path } else { "/console" };
     let mut target = url::form_urlencoded::Serializer::new(String::new());
-    target.append_pair("next", next);
+    target.append_pair("next", console_path(Some(path)));
     Redirect::to(&format!("/console/login?{}", target.finish())).into_response()
 }
 
@@ -160,18 +221,35 @@ impl FromRequestParts<AppState> for Staff {
             Ok(_) => return Err(to_sign_in(&path)),
             Err(error) => return Err(super::pages::internal_error(Lang::En, error)),
         };
+        // A one-time password opens one page: the one that replaces it (and signing out).
+        if record.password_must_change != 0 && !matches!(parts.uri.path(), PASSWORD_PATH | "/console/logout")
+        {
+            return Err(Redirect::to(PASSWORD_PATH).into_response());
+        }
         let role = Role::parse(&record.role).unwrap_or(Role::Viewer);
         let lang = Lang::parse(&record.locale).unwrap_or(Lang::En);
         Ok(Staff { record, role, lang, csrf: session.csrf_token, token })
     }
 }
 
-/// Whether a form's CSRF token is the session's, and the request comes from this site: a browser
-/// that says where the form came from (`Sec-Fetch-Site`, `Origin`) must name this server. (The
-/// pages' `Referrer-Policy: no-referrer` makes browsers send `Origin: null` for the console's own
-/// forms; the token and the `SameSite=Strict` cookie still tie the form to the session.)
+/// Whether a form's CSRF token is the session's, and the request comes from this site.
 pub fn form_is_genuine(staff: &Staff, headers: &HeaderMap, token: &str, state: &AppState) -> bool {
-    let same_token = subtle_eq::constant_time_eq(staff.csrf.as_bytes(), token.as_bytes());
+    subtle_eq::constant_time_eq(staff.csrf.as_bytes(), token.as_bytes()) && from_this_site(headers, state)
+}
+
+/// Whether a sign-in comes from this server's own sign-in form: the form's token is the one in
+/// the pre-session cookie the form was served with (a `SameSite=Strict` cookie no other site's
+/// page can make the browser send), and the request comes from this site.
+pub fn sign_in_is_genuine(headers: &HeaderMap, token: &str, state: &AppState) -> bool {
+    cookie(headers, SIGN_IN_COOKIE).is_some_and(|expected| {
+        !token.is_empty() && subtle_eq::constant_time_eq(expected.as_bytes(), token.as_bytes())
+    }) && from_this_site(headers, state)
+}
+
+/// A browser that says where a form came from (`Sec-Fetch-Site`, `Origin`) must name this
+/// server. (The pages' `Referrer-Policy: no-referrer` makes browsers send `Origin: null` for the
+/// console's own forms; the tokens and the `SameSite=Strict` cookies still tie them to this site.)
+fn from_this_site(headers: &HeaderMap, state: &AppState) -> bool {
     let site_ok = headers
         .get("sec-fetch-site")
         .and_then(|v| v.to_str().ok())
@@ -180,7 +258,7 @@ pub fn form_is_genuine(staff: &Staff, headers: &HeaderMap, token: &str, state: &
         None | Some("null") => true,
         Some(origin) => origin == state.public_base(headers).origin().ascii_serialization(),
     };
-    same_token && site_ok && origin_ok
+    site_ok && origin_ok
 }
 
 /// Constant-time comparison of two byte strings (their lengths are not secret).
@@ -217,10 +295,36 @@ mod tests {
         let (secret, encoded) = new_totp_secret();
         assert_eq!(secret.len(), 20);
         assert!(!encoded.is_empty());
-        let now = totp(&secret, "a@b.example").unwrap().generate_current().unwrap();
-        assert!(totp_accepts(&secret, "a@b.example", &now));
-        assert!(!totp_accepts(&secret, "a@b.example", "000000") || now == "000000");
-        assert!(!totp_accepts(&secret, "a@b.example", "12345"));
+        let generator = totp(&secret, "a@b.example").unwrap();
+        let at = 1_000_000_000u64;
+        let step = (at / 30) as i64;
+        let code = generator.generate(at);
+        assert_eq!(totp_step(&secret, "a@b.example", &code, at), Some(step));
+        assert_eq!(totp_step(&secret, "a@b.example", &code, at + 30), Some(step), "one step of drift");
+        assert_eq!(totp_step(&secret, "a@b.example", &code, at + 60), None, "two steps: too old");
+        let later = generator.generate(at + 30);
+        assert_eq!(totp_step(&secret, "a@b.example", &later, at), Some(step + 1));
+        assert_eq!(totp_step(&secret, "a@b.example", "12345", at), None);
+        assert_eq!(
+            totp_step(&secret, "a@b.example", &format!("{} {}", &code[..3], &code[3..]), at),
+            Some(step)
+        );
+    }
+
+    #[test]
+    fn only_a_console_path_of_visible_characters_is_a_place_to_go_back_to() {
+        assert_eq!(console_path(Some("/console/orders?page=2")), "/console/orders?page=2");
+        for bad in [
+            "//evil.example",
+            "https://evil.example/",
+            "/console\\evil",
+            "/console\r\nSet-Cookie: x=1",
+            "/console x",
+            "/store",
+        ] {
+            assert_eq!(console_path(Some(bad)), "/console", "{bad:?}");
+        }
+        assert_eq!(console_path(None), "/console");
     }
 
     #[test]

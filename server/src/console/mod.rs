@@ -11,6 +11,7 @@ pub mod credentials;
 pub mod i18n;
 pub mod layout;
 pub mod pages;
+pub mod passwords;
 
 use crate::{
     domain::{new_id, now_millis},
@@ -18,16 +19,12 @@ use crate::{
     store::{NewStaff, Store},
 };
 use axum::{
+    http::{header, HeaderValue},
     response::Redirect,
     routing::{get, post},
     Router,
 };
-use std::sync::LazyLock;
-
-/// A hash to verify against when the e-mail address is unknown, so that a wrong address costs
-/// the same time as a wrong password.
-pub static DUMMY_HASH: LazyLock<String> =
-    LazyLock::new(|| auth::hash_password("not the password of anyone").unwrap_or_default());
+use tower_http::set_header::SetResponseHeaderLayer;
 
 /// The console's routes.
 pub fn router() -> Router<AppState> {
@@ -41,7 +38,7 @@ pub fn router() -> Router<AppState> {
         .route("/console/logout", post(login::sign_out))
         .route("/console/account", get(account::show))
         .route("/console/account/language", post(account::set_language))
-        .route("/console/account/password", post(account::set_password))
+        .route(auth::PASSWORD_PATH, get(account::show_password).post(account::set_password))
         .route("/console/account/totp/start", post(account::start_totp))
         .route("/console/account/totp/confirm", post(account::confirm_totp))
         .route("/console/account/totp/disable", post(account::disable_totp))
@@ -74,10 +71,91 @@ pub fn router() -> Router<AppState> {
         .route("/console/setup/golive", get(golive::show).post(golive::switch))
         // The dashboard of earlier versions is the console's overview now.
         .route("/dashboard", get(|| async { Redirect::permanent("/console") }))
+        // Every answer of the console (pages, exports, errors) is about the merchant's business
+        // or a person: no cache keeps it.
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
+        ))
+}
+
+/// A staff member to add.
+#[derive(Debug, Clone)]
+pub struct NewMember<'a> {
+    pub name: &'a str,
+    pub email: &'a str,
+    pub role: &'a str,
+    /// The console's language for them (`en`, `zh-CN`).
+    pub locale: &'a str,
+}
+
+/// Why a staff member was not added.
+#[derive(Debug, thiserror::Error)]
+pub enum AddStaffError {
+    #[error("the name must be 1 to 100 readable characters")]
+    BadName,
+    #[error("that is not an e-mail address")]
+    BadEmail,
+    #[error("the role must be admin, operator or viewer")]
+    BadRole,
+    #[error("someone already has that e-mail address")]
+    Exists,
+    #[error(transparent)]
+    Failed(#[from] anyhow::Error),
+}
+
+/// Adds a staff member with a one-time password, which they must replace at their first
+/// sign-in; audited under `by` (an actor's id and name). Answers the member's id and password.
+pub async fn add_staff_member(
+    store: &Store,
+    member: NewMember<'_>,
+    by: (&str, &str),
+) -> Result<(String, String), AddStaffError> {
+    let email = member.email.trim().to_ascii_lowercase();
+    let name = member.name.trim();
+    if name.is_empty() || name.chars().count() > 100 || crate::domain::text::check_readable(name).is_err() {
+        return Err(AddStaffError::BadName);
+    }
+    if !pages::staff::is_email(&email) {
+        return Err(AddStaffError::BadEmail);
+    }
+    crate::auth::Role::parse(member.role).ok_or(AddStaffError::BadRole)?;
+    let password = auth::new_one_time_password();
+    let hash = {
+        let password = password.clone();
+        tokio::task::spawn_blocking(move || auth::hash_password(&password))
+            .await
+            .map_err(anyhow::Error::from)??
+    };
+    let new = NewStaff {
+        id: new_id("stf"),
+        email: email.clone(),
+        name: name.to_owned(),
+        role: member.role.to_owned(),
+        password_hash: hash,
+        locale: member.locale.to_owned(),
+        created_at: now_millis(),
+        password_must_change: true,
+    };
+    if !store.insert_staff(&new).await.map_err(anyhow::Error::from)? {
+        return Err(AddStaffError::Exists);
+    }
+    store
+        .audit(
+            by.0,
+            by.1,
+            "staff.create",
+            &new.id,
+            &serde_json::json!({ "name": name, "email": email, "role": member.role }),
+            now_millis(),
+        )
+        .await
+        .map_err(anyhow::Error::from)?;
+    Ok((new.id, password))
 }
 
 /// Makes a staff member with a one-time password (the command line's `staff create`); answers
-/// the password, or why not.
+/// the password, or why not in the command line's words.
 pub async fn create_staff(
     store: &Store,
     name: &str,
@@ -85,38 +163,15 @@ pub async fn create_staff(
     role: &str,
     created_by: &str,
 ) -> anyhow::Result<String> {
-    let email = email.trim().to_ascii_lowercase();
-    let name = name.trim();
-    if name.is_empty() || name.chars().count() > 100 || crate::domain::text::check_readable(name).is_err() {
-        anyhow::bail!("--name must be 1 to 100 readable characters");
+    let member = NewMember { name, email, role, locale: "en" };
+    match add_staff_member(store, member, (created_by, "command line")).await {
+        Ok((_, password)) => Ok(password),
+        Err(AddStaffError::BadName) => anyhow::bail!("--name must be 1 to 100 readable characters"),
+        Err(AddStaffError::BadEmail) => anyhow::bail!("--email must be an e-mail address"),
+        Err(AddStaffError::BadRole) => anyhow::bail!("--role must be admin, operator or viewer"),
+        Err(AddStaffError::Exists) => {
+            anyhow::bail!("someone already has the e-mail address {}", email.trim().to_ascii_lowercase())
+        }
+        Err(AddStaffError::Failed(error)) => Err(error),
     }
-    if !pages::staff::is_email(&email) {
-        anyhow::bail!("--email must be an e-mail address");
-    }
-    crate::auth::Role::parse(role)
-        .ok_or_else(|| anyhow::anyhow!("--role must be admin, operator or viewer"))?;
-    let password = auth::new_one_time_password();
-    let new = NewStaff {
-        id: new_id("stf"),
-        email: email.clone(),
-        name: name.to_owned(),
-        role: role.to_owned(),
-        password_hash: auth::hash_password(&password)?,
-        locale: "en".to_owned(),
-        created_at: now_millis(),
-    };
-    if !store.insert_staff(&new).await? {
-        anyhow::bail!("someone already has the e-mail address {email}");
-    }
-    store
-        .audit(
-            created_by,
-            "command line",
-            "staff.create",
-            &new.id,
-            &serde_json::json!({ "name": name, "email": email, "role": role }),
-            now_millis(),
-        )
-        .await?;
-    Ok(password)
 }

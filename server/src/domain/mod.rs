@@ -1,10 +1,13 @@
 //! Checked domain types the server builds from untrusted input, and the server's clock.
 
+mod client;
 mod idempotency;
 mod return_url;
 pub mod session;
+pub mod sign_in;
 pub mod text;
 
+pub use client::ClientKey;
 pub use idempotency::{IdempotencyKey, IdempotencyKeyError};
 pub use return_url::{ReturnUrl, ReturnUrlError};
 pub use session::{decide, is_late_approval, Refusal, SessionEvent};

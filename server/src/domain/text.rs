@@ -128,9 +128,39 @@ pub fn spreadsheet_safe(value: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
+/// Characters that separate CSV cells in some locale's spreadsheet (Excel takes the system's
+/// list separator: `,` in most, `;` where the decimal mark is a comma; tab and `|` elsewhere),
+/// or end a cell or a row.
+const CSV_SPECIAL: [char; 7] = [',', ';', '\t', '|', '"', '\n', '\r'];
+
+/// One CSV cell, the one rule for every CSV the server writes: neutralised so that a spreadsheet
+/// never runs it as a formula ([`spreadsheet_safe`]), and quoted when it holds a separator of
+/// any locale, a quote or a line break, so that no locale splits it into cells of its own.
+pub fn csv_field(value: &str) -> String {
+    let value = spreadsheet_safe(value);
+    if value.contains(CSV_SPECIAL) {
+        format!("\"{}\"", value.replace('"', "\"\""))
+    } else {
+        value.into_owned()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn csv_fields_are_quoted_for_every_locale_and_never_formulas() {
+        assert_eq!(csv_field("A-1001"), "A-1001");
+        assert_eq!(csv_field("a,b"), "\"a,b\"");
+        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(csv_field("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");
+        assert_eq!(csv_field("-1"), "'-1");
+        // Excel with `;` as its list separator would make `=cmd|...` a cell of its own.
+        assert_eq!(csv_field("K;=cmd|' /C calc'!A0"), "\"K;=cmd|' /C calc'!A0\"");
+        assert_eq!(csv_field("a\tb"), "\"a\tb\"");
+        assert_eq!(csv_field("a|b"), "\"a|b\"");
+    }
 
     #[test]
     fn plain_text_in_any_script_is_readable() {

@@ -215,13 +215,22 @@ impl Payments {
     /// A provider's notification: verified on its raw body first, applied once, answered exactly
     /// as that provider expects. Nothing changes unless verification passes; the same
     /// notification again changes nothing more.
+    /// Answers the acknowledgement with the response that carries it.
     pub async fn handle_notification(
         &self,
-        provider_name: &str,
+        provider: &dyn PaymentProvider,
         body: &[u8],
         headers: &HeaderMap,
-    ) -> Option<Response> {
-        let provider = self.providers.named(provider_name)?.clone();
+    ) -> (Ack, Response) {
+        let provider_name = provider.name();
+        if body.len() > provider.max_notification_bytes() {
+            tracing::warn!(
+                provider = provider_name,
+                bytes = body.len(),
+                "notification refused unread: larger than the provider sends"
+            );
+            return (Ack::Refused, provider.acknowledge(Ack::Refused));
+        }
         let notification = match provider.verify_notification(body, headers).await {
             Ok(notification) => notification,
             Err(rejection) => {
@@ -230,10 +239,10 @@ impl Payments {
                     crate::providers::Rejection::Unavailable(_) => Ack::RetryLater,
                     _ => Ack::Refused,
                 };
-                return Some(provider.acknowledge(ack));
+                return (ack, provider.acknowledge(ack));
             }
         };
-        let ack = match self.apply_notification(provider.as_ref(), &notification).await {
+        let ack = match self.apply_notification(provider, &notification).await {
             Ok(ack) => ack,
             Err(error) => {
                 tracing::error!(
@@ -244,7 +253,7 @@ impl Payments {
                 Ack::RetryLater
             }
         };
-        Some(provider.acknowledge(ack))
+        (ack, provider.acknowledge(ack))
     }
 
     async fn apply_notification(

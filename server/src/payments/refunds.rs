@@ -57,12 +57,9 @@ impl Payments {
             Some(amount) if amount.minor_units() == 0 => {
                 return Err(ApiError::invalid_request("amount.minor_units must be more than 0").into())
             }
-            Some(amount) => amount,
-            None => {
-                let left =
-                    session.amount.minor_units().saturating_sub(self.refunded_or_pending(&session.id).await?);
-                Amount::new(left, session.amount.currency()).map_err(ApiError::internal)?
-            }
+            Some(amount) => Some(amount),
+            // All that is left, counted where the refund is made (two at once leave nothing over).
+            None => None,
         };
         let new = NewRefund {
             id: new_id("ref"),
@@ -84,6 +81,9 @@ impl Payments {
                     "this Idempotency-Key was used with a different request",
                 )
                 .into())
+            }
+            RefundCreation::TooMuch { left: 0 } => {
+                return Err(not_refundable("nothing is left to refund").into())
             }
             RefundCreation::TooMuch { left } => {
                 let left = Amount::new(left, session.amount.currency()).map_err(ApiError::internal)?;
@@ -129,17 +129,6 @@ impl Payments {
         let refund =
             self.store.refund(&refund.id).await?.ok_or_else(|| ApiError::internal("a refund vanished"))?;
         Ok(RefundOutcome::Created(refund))
-    }
-
-    /// What the session's refunds that have not failed add up to.
-    async fn refunded_or_pending(&self, session: &SessionId) -> Result<u64, PaymentError> {
-        let session = self.session(session).await?;
-        let refunds = self.store.refunds_of(&session.order_id).await?;
-        Ok(refunds
-            .iter()
-            .filter(|r| r.session_id == session.id && r.status != crate::store::RefundStatus::Failed)
-            .map(|r| r.amount.minor_units())
-            .sum())
     }
 }
 

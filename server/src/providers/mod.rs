@@ -197,6 +197,10 @@ impl WalletOffer {
     }
 }
 
+/// Largest notification body any provider may send, in bytes (the route's limit; each provider
+/// can lower it with `PaymentProvider::max_notification_bytes`).
+pub const MAX_NOTIFICATION_BYTES: usize = 64 * 1024;
+
 /// The answer a provider expects to a notification.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Ack {
@@ -237,7 +241,14 @@ pub trait PaymentProvider: Send + Sync {
 
     async fn query_refund(&self, refund: &RefundRef<'_>) -> Result<RefundState, ProviderError>;
 
-    /// Verifies a notification on its raw body before anything is parsed, and reads it.
+    /// The largest notification body this provider sends, in bytes: anything larger is refused
+    /// before it is read.
+    fn max_notification_bytes(&self) -> usize {
+        MAX_NOTIFICATION_BYTES
+    }
+
+    /// Verifies a notification on its raw body before anything is parsed, and reads it, in time
+    /// linear in the body's size.
     async fn verify_notification(&self, body: &[u8], headers: &HeaderMap) -> Result<Notification, Rejection>;
 
     /// The exact answer the provider expects (status code and body).

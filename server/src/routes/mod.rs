@@ -45,8 +45,14 @@ pub struct AppState {
     pub sandbox: Option<Arc<SandboxProvider>>,
     /// Seals secrets kept at rest (providers' credentials, TOTP secrets).
     pub vault: Arc<crate::vault::Vault>,
-    /// Console sign-ins per client address.
+    /// Console sign-ins per client.
     pub login_limiter: Arc<RateLimiter>,
+    /// Refused provider notifications per client (genuine ones are never counted).
+    pub notification_limiter: Arc<RateLimiter>,
+    /// Password hashing off the async workers, bounded.
+    pub passwords: crate::console::passwords::Passwords,
+    /// Keyed hashes that stand for client and e-mail addresses in counts and logs.
+    pub pseudonyms: Arc<crate::pseudonym::Pseudonyms>,
     /// Sessions made per client address, for the alert rules.
     pub session_counter: crate::console::alerts::SessionCounter,
 }

@@ -5,11 +5,14 @@
 //! The return's query (`token`, `PayerID`) is never trusted: the order is asked of PayPal, and an
 //! approved one is captured through the payments layer (`apply_state`), which captures a pending
 //! session before its expiry only, once (the capture's `PayPal-Request-Id` is the session's).
+//! The cancel cancels only with the session's own PayPal order id as its `token` (which only
+//! PayPal's page and the shopper know): a session id alone, which shows in links and QR codes,
+//! cancels nothing.
 
 use super::AppState;
 use crate::{domain::now_millis, error::ApiError, payments::payment_ref, providers::paypal};
 use axum::{
-    extract::{Path, State},
+    extract::{Path, Query, State},
     http::{header, StatusCode},
     response::{IntoResponse, Response},
 };
@@ -38,11 +41,27 @@ pub async fn returned(State(state): State<AppState>, Path(id): Path<String>) -> 
     back_to_store(&session)
 }
 
-pub async fn canceled(State(state): State<AppState>, Path(id): Path<String>) -> Response {
+/// The query PayPal adds to the cancel link: its order id.
+#[derive(Debug, serde::Deserialize)]
+pub struct CancelQuery {
+    #[serde(default)]
+    token: Option<String>,
+}
+
+pub async fn canceled(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Query(query): Query<CancelQuery>,
+) -> Response {
     let session = match find(&state, &id).await {
         Ok(session) => session,
         Err(response) => return response,
     };
+    let order_id = session.refs.order_id.as_deref();
+    if order_id.is_none() || query.token.as_deref() != order_id {
+        tracing::warn!(session_id = %session.id, "a cancel link without the session's PayPal order; nothing canceled");
+        return back_to_store(&session);
+    }
     // A session that moved on meanwhile (paid through the webhook, say) keeps its status.
     if let Err(error) = state.payments.cancel_session(&session.id).await {
         tracing::info!(session_id = %session.id, error = ?ApiError::from(error).code, "a return from PayPal's cancel link did not cancel the session");

@@ -2,7 +2,7 @@
 
 use super::AppState;
 use crate::{
-    domain::{now_millis, IdempotencyKey, ReturnUrl},
+    domain::{now_millis, ClientKey, IdempotencyKey, ReturnUrl},
     error::{ApiError, JsonBody, PathId, QueryParams},
     payments::{StartPayment, Started},
 };
@@ -29,8 +29,9 @@ pub async fn create_session(
     JsonBody(request): JsonBody<CreateSessionRequest>,
 ) -> Result<Response, ApiError> {
     let client = state.client_address(&headers, peer);
-    if let Err(wait) = state.session_limiter.check(client, std::time::Instant::now()) {
-        tracing::warn!(%client, "session creation rate limited");
+    let client_key = ClientKey::of(client);
+    if let Err(wait) = state.session_limiter.check(client_key, std::time::Instant::now()) {
+        tracing::warn!(client = %state.pseudonyms.client(client_key), "session creation rate limited");
         return Err(ApiError::rate_limited(wait));
     }
     let key =
@@ -55,7 +56,7 @@ pub async fn create_session(
     };
     let (session, replayed) = match state.payments.start(start).await? {
         Started::Created(session) => {
-            state.session_counter.made(client);
+            state.session_counter.made(client_key);
             (session, false)
         }
         Started::Replayed(session) => (session, true),

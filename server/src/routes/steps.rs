@@ -5,7 +5,7 @@
 
 use super::AppState;
 use crate::{
-    domain::now_millis,
+    domain::{now_millis, ClientKey},
     error::{ApiError, JsonBody},
     store::StepRecord,
 };
@@ -36,7 +36,7 @@ pub async fn report_step(
     headers: HeaderMap,
     JsonBody(report): JsonBody<StepReport>,
 ) -> Result<StatusCode, ApiError> {
-    let client = state.client_address(&headers, peer);
+    let client = ClientKey::of(state.client_address(&headers, peer));
     if let Err(wait) = state.session_limiter.check(client, std::time::Instant::now()) {
         return Err(ApiError::rate_limited(wait));
     }

@@ -51,11 +51,18 @@ impl Store {
         let path = dir.join(&name);
         let partial = dir.join(format!("{name}.partial"));
         let target = partial.to_str().context("the backup directory's path is not UTF-8")?;
-        sqlx::query(&format!("VACUUM INTO '{}'", target.replace('\'', "''")))
+        // Made private and empty first: `VACUUM INTO` writes into an empty file as it finds it,
+        // and SQLite gives the journal beside it the same mode, so no byte is ever readable by
+        // others.
+        drop(create_private(&partial)?);
+        let written = sqlx::query(&format!("VACUUM INTO '{}'", target.replace('\'', "''")))
             .execute(&self.pool)
             .await
-            .with_context(|| format!("cannot write the backup {}", partial.display()))?;
-        restrict(&partial)?;
+            .with_context(|| format!("cannot write the backup {}", partial.display()));
+        if let Err(error) = written {
+            let _ = std::fs::remove_file(&partial);
+            return Err(error);
+        }
         let (sha256, bytes) = checksum(&partial).await?;
         std::fs::write(dir.join(format!("{name}.sha256")), format!("{sha256}  {name}\n"))
             .context("cannot write the checksum file")?;
@@ -96,15 +103,17 @@ impl Store {
     }
 }
 
-/// Makes a file readable by this user only: a backup holds everything the database holds.
-fn restrict(path: &Path) -> anyhow::Result<()> {
+/// Creates a new file readable by this user only from the start (a backup holds everything the
+/// database holds); one that exists already is an error.
+fn create_private(path: &Path) -> anyhow::Result<std::fs::File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
     #[cfg(unix)]
     {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
-            .with_context(|| format!("cannot restrict {} to this user", path.display()))?;
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
     }
-    Ok(())
+    options.open(path).with_context(|| format!("cannot create {}", path.display()))
 }
 
 /// The SHA-256 of a file (lower-case hex) and its size.
@@ -191,8 +200,11 @@ pub async fn restore(file: &Path, data_dir: &Path) -> anyhow::Result<PathBuf> {
     crate::store::prepare_data_dir(data_dir)?;
     let target = data_dir.join(DATABASE_FILE);
     let partial = data_dir.join(format!("{DATABASE_FILE}.restoring"));
-    std::fs::copy(file, &partial).with_context(|| format!("cannot write {}", partial.display()))?;
-    restrict(&partial)?;
+    let _ = std::fs::remove_file(&partial);
+    let copied = std::fs::File::open(file).and_then(|mut from| {
+        std::io::copy(&mut from, &mut create_private(&partial).map_err(std::io::Error::other)?)
+    });
+    copied.with_context(|| format!("cannot write {}", partial.display()))?;
     let (copied, _) = checksum(&partial).await?;
     if copied != expected {
         let _ = std::fs::remove_file(&partial);

@@ -37,7 +37,8 @@ pub struct NewRefund {
     pub id: String,
     pub order_id: OrderId,
     pub session_id: SessionId,
-    pub amount: Amount,
+    /// In the payment's currency; `None` for all that is left, as it is when the refund is made.
+    pub amount: Option<Amount>,
     pub reason: String,
     pub idempotency_key: Option<String>,
     /// Digest of the request, to tell a retry from a reused key.
@@ -165,12 +166,12 @@ impl Store {
             .bind(new.session_id.as_str())
             .execute(&mut *tx)
             .await?;
-        let paid: Option<(Option<i64>, i64)> =
-            sqlx::query_as("SELECT paid_at, amount_minor FROM sessions WHERE id = $1")
+        let paid: Option<(Option<i64>, i64, String)> =
+            sqlx::query_as("SELECT paid_at, amount_minor, currency FROM sessions WHERE id = $1")
                 .bind(new.session_id.as_str())
                 .fetch_optional(&mut *tx)
                 .await?;
-        let Some((Some(_), paid_minor)) = paid else {
+        let Some((Some(_), paid_minor, currency)) = paid else {
             tx.rollback().await?;
             return Ok(RefundCreation::NotPaid);
         };
@@ -181,7 +182,8 @@ impl Store {
         .fetch_one(&mut *tx)
         .await?;
         let left = u64::try_from(paid_minor - taken).unwrap_or(0);
-        if new.amount.minor_units() > left {
+        let amount = new.amount.map_or(left, |amount| amount.minor_units());
+        if amount == 0 || amount > left {
             tx.rollback().await?;
             return Ok(RefundCreation::TooMuch { left });
         }
@@ -193,8 +195,8 @@ impl Store {
         .bind(&new.id)
         .bind(new.order_id.as_str())
         .bind(new.session_id.as_str())
-        .bind(new.amount.minor_units() as i64)
-        .bind(new.amount.currency().as_str())
+        .bind(amount as i64)
+        .bind(&currency)
         .bind(&new.reason)
         .bind(new.idempotency_key.as_deref())
         .bind(&new.request_hash)

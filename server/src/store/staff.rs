@@ -1,9 +1,16 @@
-//! Staff accounts of the merchant's console and their sessions. Passwords are argon2 hashes;
-//! a session's cookie is stored only as its SHA-256 digest; the TOTP secret is sealed by the
-//! vault before it is stored here.
+//! Staff accounts of the merchant's console, their sessions and the sign-in lockout. Passwords
+//! are argon2 hashes; a session's cookie is stored only as its SHA-256 digest; the TOTP secret
+//! is sealed by the vault before it is stored here.
 
 use super::{keys::secret_digest, Store, StoreError};
-use crate::domain::UnixMillis;
+use crate::domain::{
+    sign_in::{self, Admission, Attempts},
+    UnixMillis,
+};
+
+/// Times a compare-and-set change of the sign-in attempts is tried when other sign-ins changed
+/// the row first.
+const ATTEMPT_WRITES: usize = 64;
 
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct StaffRecord {
@@ -16,12 +23,16 @@ pub struct StaffRecord {
     pub totp_secret: Option<String>,
     pub totp_enabled: i64,
     pub locale: String,
-    pub failed_logins: i64,
-    pub locked_until: Option<i64>,
     pub disabled_at: Option<i64>,
     pub created_at: i64,
     pub updated_at: i64,
     pub last_login_at: Option<i64>,
+    /// 1 while the password is a one-time password, to be changed at the next sign-in.
+    pub password_must_change: i64,
+    /// A TOTP secret being enrolled (sealed), in force only once a code proves it.
+    pub totp_pending: Option<String>,
+    /// The last 30-second step whose code was accepted.
+    pub totp_last_step: Option<i64>,
 }
 
 /// A new staff member.
@@ -34,6 +45,8 @@ pub struct NewStaff {
     pub password_hash: String,
     pub locale: String,
     pub created_at: UnixMillis,
+    /// A one-time password, to be changed at the first sign-in.
+    pub password_must_change: bool,
 }
 
 /// A signed-in session, found by its cookie.
@@ -47,14 +60,15 @@ pub struct StaffSession {
 }
 
 const STAFF_SELECT: &str = "SELECT id, email, name, role, password_hash, totp_secret, totp_enabled, locale, \
-     failed_logins, locked_until, disabled_at, created_at, updated_at, last_login_at FROM staff";
+     disabled_at, created_at, updated_at, last_login_at, password_must_change, totp_pending, totp_last_step \
+     FROM staff";
 
 impl Store {
     /// Adds a staff member; `Ok(false)` if the e-mail address is taken.
     pub async fn insert_staff(&self, new: &NewStaff) -> Result<bool, StoreError> {
         let inserted = sqlx::query(
-            "INSERT INTO staff (id, email, name, role, password_hash, locale, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $7) ON CONFLICT (email) DO NOTHING",
+            "INSERT INTO staff (id, email, name, role, password_hash, locale, created_at, updated_at, \
+             password_must_change) VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8) ON CONFLICT (email) DO NOTHING",
         )
         .bind(&new.id)
         .bind(&new.email)
@@ -63,6 +77,7 @@ impl Store {
         .bind(&new.password_hash)
         .bind(&new.locale)
         .bind(new.created_at)
+        .bind(i64::from(new.password_must_change))
         .execute(&self.pool)
         .await?
         .rows_affected();
@@ -87,78 +102,207 @@ impl Store {
         Ok(sqlx::query_as(&format!("{STAFF_SELECT} ORDER BY created_at, id")).fetch_all(&self.pool).await?)
     }
 
-    /// Counts a failed sign-in; from the `limit`th in a row the account is locked until
-    /// `lock_until`. Answers the failures counted so far.
-    pub async fn note_failed_login(
-        &self,
-        id: &str,
-        limit: i64,
-        lock_until: UnixMillis,
-        now: UnixMillis,
-    ) -> Result<i64, StoreError> {
-        let mut tx = self.pool.begin().await?;
-        sqlx::query("UPDATE staff SET failed_logins = failed_logins + 1, updated_at = $1 WHERE id = $2")
-            .bind(now)
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
-        let (failures,): (i64,) = sqlx::query_as("SELECT failed_logins FROM staff WHERE id = $1")
-            .bind(id)
-            .fetch_one(&mut *tx)
-            .await?;
-        if failures >= limit {
-            sqlx::query("UPDATE staff SET locked_until = $1, failed_logins = 0 WHERE id = $2")
-                .bind(lock_until)
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
-        }
-        tx.commit().await?;
-        Ok(failures)
+    /// Counts a sign-in attempt for `subject` (an e-mail address's pseudonym) before its
+    /// password is checked, and says whether it may be (`domain::sign_in::admit`).
+    pub async fn admit_sign_in(&self, subject: &str, now: UnixMillis) -> Result<Admission, StoreError> {
+        self.change_sign_in_attempts(subject, |stored| {
+            let (next, admission) = sign_in::admit(stored, now);
+            (Some(next), admission)
+        })
+        .await
     }
 
-    /// A successful sign-in: the failure count starts over.
+    /// The `attempt`th attempt for `subject` failed; answers whether the address is locked now.
+    pub async fn sign_in_failed(
+        &self,
+        subject: &str,
+        attempt: i64,
+        now: UnixMillis,
+    ) -> Result<bool, StoreError> {
+        self.change_sign_in_attempts(subject, |stored| {
+            let (next, locked) = sign_in::failed(stored, attempt, now);
+            (Some(next), locked)
+        })
+        .await
+    }
+
+    /// An attempt for `subject` succeeded: its failures are forgiven.
+    pub async fn sign_in_succeeded(&self, subject: &str) -> Result<(), StoreError> {
+        self.change_sign_in_attempts(subject, |_| (sign_in::succeeded(), ())).await
+    }
+
+    /// Applies `change` to what is stored for `subject`, compare-and-set on the row's version
+    /// (tried again when another sign-in changed it first): the rule decides on exactly the
+    /// state it changes, whatever runs at the same time, on SQLite and PostgreSQL alike.
+    async fn change_sign_in_attempts<T>(
+        &self,
+        subject: &str,
+        change: impl Fn(Attempts) -> (Option<Attempts>, T),
+    ) -> Result<T, StoreError> {
+        for _ in 0..ATTEMPT_WRITES {
+            let row: Option<(i64, Option<i64>, i64, i64)> = sqlx::query_as(
+                "SELECT failures, locked_until, last_at, version FROM sign_in_attempts WHERE subject = $1",
+            )
+            .bind(subject)
+            .fetch_optional(&self.pool)
+            .await?;
+            let stored =
+                row.map(|(failures, locked_until, last_at, _)| Attempts { failures, locked_until, last_at });
+            let (next, answer) = change(stored.unwrap_or_default());
+            let written = match (row.map(|row| row.3), next) {
+                _ if next == stored => 1,
+                (None, Some(next)) => sqlx::query(
+                    "INSERT INTO sign_in_attempts (subject, failures, locked_until, last_at, version) \
+                     VALUES ($1, $2, $3, $4, 1) ON CONFLICT (subject) DO NOTHING",
+                )
+                .bind(subject)
+                .bind(next.failures)
+                .bind(next.locked_until)
+                .bind(next.last_at)
+                .execute(&self.pool)
+                .await?
+                .rows_affected(),
+                (Some(version), Some(next)) => sqlx::query(
+                    "UPDATE sign_in_attempts SET failures = $1, locked_until = $2, last_at = $3, \
+                     version = version + 1 WHERE subject = $4 AND version = $5",
+                )
+                .bind(next.failures)
+                .bind(next.locked_until)
+                .bind(next.last_at)
+                .bind(subject)
+                .bind(version)
+                .execute(&self.pool)
+                .await?
+                .rows_affected(),
+                (Some(version), None) => {
+                    sqlx::query("DELETE FROM sign_in_attempts WHERE subject = $1 AND version = $2")
+                        .bind(subject)
+                        .bind(version)
+                        .execute(&self.pool)
+                        .await?
+                        .rows_affected()
+                }
+                (None, None) => 1,
+            };
+            if written == 1 {
+                return Ok(answer);
+            }
+        }
+        Err(StoreError::Contended)
+    }
+
+    /// Forgets the sign-in attempts that count for nothing any more: the last one and any lock
+    /// ended before `before`.
+    pub async fn forget_sign_in_attempts(&self, before: UnixMillis) -> Result<u64, StoreError> {
+        Ok(sqlx::query(
+            "DELETE FROM sign_in_attempts WHERE last_at < $1 AND (locked_until IS NULL OR locked_until < $1)",
+        )
+        .bind(before)
+        .execute(&self.pool)
+        .await?
+        .rows_affected())
+    }
+
+    /// A successful sign-in.
     pub async fn note_login(&self, id: &str, now: UnixMillis) -> Result<(), StoreError> {
+        sqlx::query("UPDATE staff SET last_login_at = $1 WHERE id = $2")
+            .bind(now)
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// A member's own new password: no longer one to change, and every other session of theirs
+    /// ends (`keep_token`'s goes on).
+    pub async fn set_staff_password(
+        &self,
+        id: &str,
+        password_hash: &str,
+        keep_token: &str,
+        now: UnixMillis,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
         sqlx::query(
-            "UPDATE staff SET failed_logins = 0, locked_until = NULL, last_login_at = $1 WHERE id = $2",
+            "UPDATE staff SET password_hash = $1, password_must_change = 0, updated_at = $2 WHERE id = $3",
+        )
+        .bind(password_hash)
+        .bind(now)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("DELETE FROM staff_sessions WHERE staff_id = $1 AND token_hash <> $2")
+            .bind(id)
+            .bind(secret_digest(keep_token))
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Uses up the TOTP step `step` of a member: `true` if it is later than every step used
+    /// before (so the same code is never accepted twice, however many requests race).
+    pub async fn use_totp_step(&self, id: &str, step: i64) -> Result<bool, StoreError> {
+        let used = sqlx::query(
+            "UPDATE staff SET totp_last_step = $1 WHERE id = $2 AND (totp_last_step IS NULL OR totp_last_step < $1)",
+        )
+        .bind(step)
+        .bind(id)
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        Ok(used == 1)
+    }
+
+    /// Keeps a TOTP secret being enrolled (sealed); the factor in force, if any, stays.
+    pub async fn set_staff_totp_pending(
+        &self,
+        id: &str,
+        sealed: &str,
+        now: UnixMillis,
+    ) -> Result<(), StoreError> {
+        sqlx::query("UPDATE staff SET totp_pending = $1, updated_at = $2 WHERE id = $3")
+            .bind(sealed)
+            .bind(now)
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Puts the enrolled secret `pending` in force, if it is still the one waiting, with `step`
+    /// (the code that proved it) used up. `false` if another enrolment replaced it meanwhile.
+    pub async fn confirm_staff_totp(
+        &self,
+        id: &str,
+        pending: &str,
+        step: i64,
+        now: UnixMillis,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE staff SET totp_secret = totp_pending, totp_pending = NULL, totp_enabled = 1, \
+             totp_last_step = $1, updated_at = $2 WHERE id = $3 AND totp_pending = $4",
+        )
+        .bind(step)
+        .bind(now)
+        .bind(id)
+        .bind(pending)
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        Ok(done == 1)
+    }
+
+    /// Removes the second factor (and any enrolment under way).
+    pub async fn remove_staff_totp(&self, id: &str, now: UnixMillis) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE staff SET totp_secret = NULL, totp_pending = NULL, totp_enabled = 0, updated_at = $1 \
+             WHERE id = $2",
         )
         .bind(now)
         .bind(id)
         .execute(&self.pool)
         .await?;
-        Ok(())
-    }
-
-    pub async fn set_staff_password(
-        &self,
-        id: &str,
-        password_hash: &str,
-        now: UnixMillis,
-    ) -> Result<(), StoreError> {
-        sqlx::query("UPDATE staff SET password_hash = $1, updated_at = $2 WHERE id = $3")
-            .bind(password_hash)
-            .bind(now)
-            .bind(id)
-            .execute(&self.pool)
-            .await?;
-        Ok(())
-    }
-
-    /// Sets (or clears) the sealed TOTP secret and whether it is required at sign-in.
-    pub async fn set_staff_totp(
-        &self,
-        id: &str,
-        sealed_secret: Option<&str>,
-        enabled: bool,
-        now: UnixMillis,
-    ) -> Result<(), StoreError> {
-        sqlx::query("UPDATE staff SET totp_secret = $1, totp_enabled = $2, updated_at = $3 WHERE id = $4")
-            .bind(sealed_secret)
-            .bind(i64::from(enabled))
-            .bind(now)
-            .bind(id)
-            .execute(&self.pool)
-            .await?;
         Ok(())
     }
 
@@ -255,6 +399,15 @@ impl Store {
                 .await?;
         }
         Ok(session)
+    }
+
+    /// Deletes the sessions that have ended by `now` (they no longer sign anyone in).
+    pub async fn forget_staff_sessions(&self, now: UnixMillis) -> Result<u64, StoreError> {
+        Ok(sqlx::query("DELETE FROM staff_sessions WHERE expires_at <= $1")
+            .bind(now)
+            .execute(&self.pool)
+            .await?
+            .rows_affected())
     }
 
     pub async fn delete_staff_session(&self, token: &str) -> Result<(), StoreError> {

@@ -93,6 +93,12 @@ pub async fn spawn_on(db: &TestDb, adjust: impl FnOnce(&mut Config)) -> TestApp 
 }
 
 impl TestApp {
+    /// A client for a server running elsewhere (a binary the test started) at `base`.
+    pub fn at(base: &str) -> TestApp {
+        let client = Client::builder().redirect(Policy::none()).build().unwrap();
+        TestApp { base: base.to_owned(), client, db: None, server: tokio::spawn(async {}) }
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.base, path)
     }
@@ -103,6 +109,12 @@ impl TestApp {
 
     pub async fn store(&self) -> Store {
         self.db.as_ref().expect("a test database").store().await
+    }
+
+    /// The vault that seals this server's secrets at rest (its key file in the data directory).
+    pub fn vault(&self) -> wallet_checkout_server::vault::Vault {
+        let data_dir = &self.db.as_ref().expect("a test database").data_dir;
+        wallet_checkout_server::vault::Vault::open(None, None, data_dir).expect("the vault opens")
     }
 
     /// Creates an order through the demo store and returns its id.
@@ -158,6 +170,16 @@ pub fn session_body(order: &str, wallet: &str) -> Value {
     })
 }
 
+/// The console session cookie an answer sets (`name=value`).
+pub fn session_cookie(response: &Response) -> Option<String> {
+    response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|value| value.to_str().unwrap().split(';').next().unwrap().to_owned())
+        .find(|cookie| cookie.starts_with("__Host-wc_console=") && cookie.len() > "__Host-wc_console=".len())
+}
+
 /// Sends a request and reads its answer as JSON, whatever the status.
 pub trait JsonAnswer {
     fn json_answer(self) -> impl std::future::Future<Output = Value>;
@@ -204,35 +226,91 @@ impl TestApp {
         self.console_sign_in(&email, &password, "").await.expect("signed in")
     }
 
-    /// Signs in; `Err` is the sign-in page's answer when it refuses.
+    /// The sign-in form's pre-session cookie and token, as a browser gets them with the page.
+    pub async fn sign_in_token(&self) -> (String, String) {
+        let page = self.client.get(self.url("/console/login")).send().await.unwrap();
+        let cookie = page
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .map(|value| value.to_str().unwrap().split(';').next().unwrap().to_owned())
+            .find(|cookie| cookie.starts_with("__Host-wc_sign_in="))
+            .expect("the sign-in page sets its cookie");
+        let html = page.text().await.unwrap();
+        let token = html
+            .split("name=\"sign_in_token\" value=\"")
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+            .expect("the sign-in form carries its token")
+            .to_owned();
+        (cookie, token)
+    }
+
+    /// A sign-in as the console's own form sends it (its cookie and token), with `fields`.
+    pub async fn sign_in_request(&self, fields: &[(&str, &str)]) -> RequestBuilder {
+        let (cookie, token) = self.sign_in_token().await;
+        let mut form: Vec<(&str, &str)> = vec![("sign_in_token", token.as_str())];
+        form.extend_from_slice(fields);
+        let form: Vec<(String, String)> =
+            form.into_iter().map(|(k, v)| (k.to_owned(), v.to_owned())).collect();
+        self.client.post(self.url("/console/login")).header("cookie", cookie).form(&form)
+    }
+
+    /// The answer to a sign-in through the console's form.
+    pub async fn sign_in_answer(&self, email: &str, password: &str, code: &str) -> Response {
+        self.sign_in_request(&[
+            ("email", email),
+            ("password", password),
+            ("code", code),
+            ("next", "/console"),
+        ])
+        .await
+        .send()
+        .await
+        .unwrap()
+    }
+
+    /// Signs in; `Err` is the sign-in page's answer when it refuses. A member whose password is a
+    /// one-time password replaces it first (with `<password>-chosen`), as the console asks.
     pub async fn console_sign_in(
         &self,
         email: &str,
         password: &str,
         code: &str,
     ) -> Result<ConsoleUser, Response> {
-        let response = self
-            .client
-            .post(self.url("/console/login"))
-            .form(&[("email", email), ("password", password), ("code", code), ("next", "/console")])
-            .send()
-            .await
-            .unwrap();
+        let response = self.sign_in_answer(email, password, code).await;
         if response.status() != 303 {
             return Err(response);
         }
-        let set_cookie = response.headers()["set-cookie"].to_str().unwrap().to_owned();
-        let cookie = set_cookie.split(';').next().unwrap().to_owned();
-        let page =
-            self.client.get(self.url("/console/account")).header("cookie", &cookie).send().await.unwrap();
-        let html = page.text().await.unwrap();
-        let csrf = html
-            .split("name=\"csrf\" value=\"")
-            .nth(1)
-            .and_then(|rest| rest.split('"').next())
-            .expect("a form with the CSRF token")
-            .to_owned();
-        Ok(ConsoleUser { email: email.to_owned(), password: password.to_owned(), cookie, csrf })
+        let cookie = session_cookie(&response).expect("a session cookie");
+        let csrf = |html: &str| {
+            html.split("name=\"csrf\" value=\"")
+                .nth(1)
+                .and_then(|rest| rest.split('"').next())
+                .expect("a form with the CSRF token")
+                .to_owned()
+        };
+        let mut user = ConsoleUser {
+            email: email.to_owned(),
+            password: password.to_owned(),
+            cookie,
+            csrf: String::new(),
+        };
+        if response.headers()["location"] == "/console/account/password" {
+            let page = self.console_get(&user, "/console/account/password").send().await.unwrap();
+            user.csrf = csrf(&page.text().await.unwrap());
+            let chosen = format!("{password}-chosen");
+            let changed = self
+                .console_post(&user, "/console/account/password", &[("current", password), ("new", &chosen)])
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(changed.status(), 303, "the one-time password is replaced");
+            user.password = chosen;
+        }
+        let page = self.console_get(&user, "/console/account").send().await.unwrap();
+        user.csrf = csrf(&page.text().await.unwrap());
+        Ok(user)
     }
 
     /// A console page as this member sees it.

@@ -23,6 +23,8 @@ export async function startServer(env = {}) {
       RUST_LOG: process.env.RUST_LOG ?? 'info',
       // The suite creates sessions faster than a shopper would; the limit has its own tests.
       WC_SESSION_RATE_PER_MINUTE: '0',
+      // No demo admin: the console tests make the staff they need (its own test is the server's).
+      WC_DEMO_ADMIN: 'false',
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,17 +1,22 @@
-//! A staff member's own account: the console's language, the password, and two-step sign-in
-//! (TOTP: the secret is sealed by the vault, shown once as a QR code and a key, and turned on
-//! only once a code from the app proves it was taken).
+//! A staff member's own account: the console's language, the password, and two-step sign-in.
+//!
+//! A new member's one-time password must be replaced before any other page opens; a new password
+//! ends every other session of the member. A TOTP secret is sealed by the vault, shown once as a
+//! QR code and a key, and kept aside until a code from the app proves it was taken: enrolling
+//! never weakens the account. Replacing or removing a second factor in force takes the password
+//! and a current code. Every code is used up when accepted.
 
 use super::super::{
     auth::{self, Staff},
     i18n::Lang,
     layout::{csrf_field, svg, Notice},
+    passwords::Busy,
 };
-use super::{audit, check_form, internal_error, respond};
+use super::{audit, check_form, internal_error, problem, respond};
 use crate::{auth::Role, domain::now_millis, routes::AppState};
 use axum::{
     extract::State,
-    http::HeaderMap,
+    http::{HeaderMap, StatusCode},
     response::{IntoResponse, Redirect, Response},
     Form,
 };
@@ -20,8 +25,30 @@ use serde::Deserialize;
 
 const PATH: &str = "/console/account";
 
-fn totp_purpose(staff_id: &str) -> String {
-    format!("staff:{staff_id}:totp")
+/// The fields that prove it is the member: the password, and a current code when two-step
+/// sign-in is on.
+fn proof_fields(staff: &Staff, prefix: &str) -> Markup {
+    let t = |key: &str| staff.lang.t(key);
+    html! {
+        label for=(format!("{prefix}-password")) { (t("account.current_password")) }
+        input id=(format!("{prefix}-password")) type="password" name="current" autocomplete="current-password" required;
+        label for=(format!("{prefix}-code")) { (t("login.code")) }
+        input id=(format!("{prefix}-code")) type="text" name="code" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9 ]*" required;
+    }
+}
+
+fn password_form(staff: &Staff) -> Markup {
+    let t = |key: &str| staff.lang.t(key);
+    html! {
+        form.form method="post" action=(auth::PASSWORD_PATH) {
+            (csrf_field(staff))
+            label for="current" { (t("account.current_password")) }
+            input #current type="password" name="current" autocomplete="current-password" required;
+            label for="new" { (t("account.new_password")) }
+            input #new type="password" name="new" autocomplete="new-password" minlength="12" maxlength="1024" required;
+            button.button type="submit" { (t("account.save_password")) }
+        }
+    }
 }
 
 fn body(staff: &Staff, enrolling: Option<Markup>) -> Markup {
@@ -43,27 +70,25 @@ fn body(staff: &Staff, enrolling: Option<Markup>) -> Markup {
         }
         section.card aria-labelledby="password" {
             h2 #password { (t("account.password")) }
-            form.form method="post" action="/console/account/password" {
-                (csrf_field(staff))
-                label for="current" { (t("account.current_password")) }
-                input #current type="password" name="current" autocomplete="current-password" required;
-                label for="new" { (t("account.new_password")) }
-                input #new type="password" name="new" autocomplete="new-password" minlength="12" maxlength="1024" required;
-                button.button type="submit" { (t("account.save_password")) }
-            }
+            (password_form(staff))
         }
         section.card aria-labelledby="totp" {
             h2 #totp { (t("account.totp")) }
-            @if staff.record.totp_enabled != 0 {
+            @if let Some(enrolling) = enrolling {
+                (enrolling)
+            } @else if staff.record.totp_enabled != 0 {
                 p data-testid="totp-state" { (t("account.totp_on")) }
+                p { (t("account.totp_proof")) }
+                form.form method="post" action="/console/account/totp/start" {
+                    (csrf_field(staff))
+                    (proof_fields(staff, "replace"))
+                    button.button.button--quiet type="submit" { (t("account.totp_replace")) }
+                }
                 form.form method="post" action="/console/account/totp/disable" {
                     (csrf_field(staff))
-                    label for="totp-password" { (t("account.current_password")) }
-                    input #totp-password type="password" name="current" autocomplete="current-password" required;
+                    (proof_fields(staff, "remove"))
                     button.button.button--quiet type="submit" { (t("account.totp_disable")) }
                 }
-            } @else if let Some(enrolling) = enrolling {
-                (enrolling)
             } @else {
                 p data-testid="totp-state" { (t("account.totp_off")) }
                 form method="post" action="/console/account/totp/start" {
@@ -77,6 +102,65 @@ fn body(staff: &Staff, enrolling: Option<Markup>) -> Markup {
 
 pub async fn show(State(state): State<AppState>, staff: Staff) -> Response {
     respond(&state, &staff, PATH, &staff.lang.t("account.title"), None, body(&staff, None))
+}
+
+/// The password alone: where a member with a one-time password is sent until they replace it.
+pub async fn show_password(State(state): State<AppState>, staff: Staff) -> Response {
+    password_page(&state, &staff, None)
+}
+
+fn password_page(state: &AppState, staff: &Staff, notice: Option<Notice>) -> Response {
+    let t = |key: &str| staff.lang.t(key);
+    let body = html! {
+        @if staff.record.password_must_change != 0 {
+            p data-testid="password-must-change" { (t("account.password_first")) }
+        }
+        section.card { (password_form(staff)) }
+    };
+    respond(state, staff, auth::PASSWORD_PATH, &t("account.password"), notice, body)
+}
+
+/// The console is hashing as many passwords as it may: try again shortly.
+fn busy(state: &AppState, staff: &Staff) -> Response {
+    let mut response = problem(state, Some(staff), staff.lang, StatusCode::SERVICE_UNAVAILABLE, "login.busy");
+    response.headers_mut().insert(
+        axum::http::header::RETRY_AFTER,
+        super::super::passwords::BUSY_RETRY_AFTER.as_secs().to_string().parse().expect("digits"),
+    );
+    response
+}
+
+/// Whether `password` (and, with two-step sign-in on, `code`, used up here) prove it is the
+/// member.
+async fn proves_identity(
+    state: &AppState,
+    staff: &Staff,
+    password: &str,
+    code: &str,
+) -> Result<bool, Response> {
+    let password_ok = match state.passwords.verify(password, Some(&staff.record.password_hash)).await {
+        Ok(ok) => ok,
+        Err(Busy) => return Err(busy(state, staff)),
+    };
+    if !password_ok {
+        return Ok(false);
+    }
+    if staff.record.totp_enabled == 0 {
+        return Ok(true);
+    }
+    let secret = staff
+        .record
+        .totp_secret
+        .as_deref()
+        .and_then(|sealed| state.vault.open_sealed(&auth::totp_purpose(&staff.record.id), sealed).ok());
+    match secret.and_then(|secret| auth::totp_step_now(&secret, &staff.record.email, code)) {
+        Some(step) => state
+            .store
+            .use_totp_step(&staff.record.id, step)
+            .await
+            .map_err(|error| internal_error(staff.lang, error)),
+        None => Ok(false),
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -117,9 +201,11 @@ pub struct PasswordForm {
     new: String,
 }
 
+/// A new password: the current one proves it is the member; every other session ends; a
+/// one-time password is replaced for good.
 pub async fn set_password(
     State(state): State<AppState>,
-    staff: Staff,
+    mut staff: Staff,
     headers: HeaderMap,
     Form(form): Form<PasswordForm>,
 ) -> Response {
@@ -127,32 +213,26 @@ pub async fn set_password(
         return answer;
     }
     let lang = staff.lang;
-    let title = lang.t("account.title");
-    if !auth::verify_password(&form.current, &staff.record.password_hash) {
-        return respond(
-            &state,
-            &staff,
-            PATH,
-            &title,
-            Some(Notice::Problem(lang.t("account.password_wrong"))),
-            body(&staff, None),
-        );
+    let refuse = |staff: &Staff, key: &str| password_page(&state, staff, Some(Notice::Problem(lang.t(key))));
+    match state.passwords.verify(&form.current, Some(&staff.record.password_hash)).await {
+        Ok(true) => {}
+        Ok(false) => return refuse(&staff, "account.password_wrong"),
+        Err(Busy) => return busy(&state, &staff),
     }
     if !auth::password_is_acceptable(&form.new) {
-        return respond(
-            &state,
-            &staff,
-            PATH,
-            &title,
-            Some(Notice::Problem(lang.t("account.password_weak"))),
-            body(&staff, None),
-        );
+        return refuse(&staff, "account.password_weak");
     }
-    let hash = match auth::hash_password(&form.new) {
-        Ok(hash) => hash,
-        Err(error) => return internal_error(lang, error),
+    if form.new == form.current {
+        return refuse(&staff, "account.password_same");
+    }
+    let hash = match state.passwords.hash(&form.new).await {
+        Ok(Ok(hash)) => hash,
+        Ok(Err(error)) => return internal_error(lang, error),
+        Err(Busy) => return busy(&state, &staff),
     };
-    if let Err(error) = state.store.set_staff_password(&staff.record.id, &hash, now_millis()).await {
+    if let Err(error) =
+        state.store.set_staff_password(&staff.record.id, &hash, &staff.token, now_millis()).await
+    {
         return internal_error(lang, error);
     }
     if let Err(answer) =
@@ -160,44 +240,63 @@ pub async fn set_password(
     {
         return answer;
     }
+    if staff.record.password_must_change != 0 {
+        return Redirect::to("/console").into_response();
+    }
+    staff.record.password_hash = hash;
     respond(
         &state,
         &staff,
         PATH,
-        &title,
+        &lang.t("account.title"),
         Some(Notice::Done(lang.t("account.password_saved"))),
         body(&staff, None),
     )
 }
 
 #[derive(Debug, Deserialize)]
-pub struct CsrfOnly {
+pub struct ProofForm {
     csrf: String,
+    #[serde(default)]
+    current: String,
+    #[serde(default)]
+    code: String,
 }
 
-/// Starts two-step sign-in: a new secret, sealed and kept (not yet required), shown this once.
+/// Starts enrolling a TOTP secret: a new one, sealed and kept aside (the factor in force, if
+/// any, stays until a code proves the new one), shown this once. Replacing a factor in force
+/// takes the password and a current code.
 pub async fn start_totp(
     State(state): State<AppState>,
     staff: Staff,
     headers: HeaderMap,
-    Form(form): Form<CsrfOnly>,
+    Form(form): Form<ProofForm>,
 ) -> Response {
     if let Err(answer) = check_form(&state, &staff, &headers, &form.csrf, Role::Viewer) {
         return answer;
     }
     let lang = staff.lang;
+    let t = |key: &str| lang.t(key);
+    if staff.record.totp_enabled != 0 {
+        match proves_identity(&state, &staff, &form.current, &form.code).await {
+            Ok(true) => {}
+            Ok(false) => {
+                let notice = Notice::Problem(t("account.totp_proof_wrong"));
+                return respond(&state, &staff, PATH, &t("account.title"), Some(notice), body(&staff, None));
+            }
+            Err(answer) => return answer,
+        }
+    }
     let (secret, encoded) = auth::new_totp_secret();
-    let sealed = state.vault.seal(&totp_purpose(&staff.record.id), &secret);
-    if let Err(error) = state.store.set_staff_totp(&staff.record.id, Some(&sealed), false, now_millis()).await
-    {
+    let sealed = state.vault.seal(&auth::totp_purpose(&staff.record.id), &secret);
+    if let Err(error) = state.store.set_staff_totp_pending(&staff.record.id, &sealed, now_millis()).await {
         return internal_error(lang, error);
     }
     let uri = match auth::totp(&secret, &staff.record.email) {
         Ok(totp) => totp.get_url(),
         Err(error) => return internal_error(lang, error),
     };
-    let qr = qr_svg(&uri, &lang.t("account.totp_qr"));
-    let t = |key: &str| lang.t(key);
+    let qr = qr_svg(&uri, &t("account.totp_qr"));
     let enrolling = html! {
         p { (t("account.totp_scan")) }
         (svg(qr))
@@ -218,7 +317,7 @@ pub struct CodeForm {
     code: String,
 }
 
-/// Turns two-step sign-in on once a code from the app matches the pending secret.
+/// Puts the secret being enrolled in force once a code from the app matches it.
 pub async fn confirm_totp(
     State(state): State<AppState>,
     mut staff: Staff,
@@ -230,30 +329,30 @@ pub async fn confirm_totp(
     }
     let lang = staff.lang;
     let title = lang.t("account.title");
-    let secret = staff
-        .record
-        .totp_secret
-        .as_deref()
-        .and_then(|sealed| state.vault.open_sealed(&totp_purpose(&staff.record.id), sealed).ok());
-    let Some(secret) = secret.filter(|secret| auth::totp_accepts(secret, &staff.record.email, &form.code))
-    else {
-        return respond(
+    let wrong = |staff: &Staff| {
+        respond(
             &state,
-            &staff,
+            staff,
             PATH,
             &title,
             Some(Notice::Problem(lang.t("account.totp_wrong"))),
-            body(&staff, None),
-        );
+            body(staff, None),
+        )
     };
-    let sealed = state.vault.seal(&totp_purpose(&staff.record.id), &secret);
-    if let Err(error) = state.store.set_staff_totp(&staff.record.id, Some(&sealed), true, now_millis()).await
-    {
-        return internal_error(lang, error);
+    let Some(pending) = staff.record.totp_pending.clone() else { return wrong(&staff) };
+    let step = state
+        .vault
+        .open_sealed(&auth::totp_purpose(&staff.record.id), &pending)
+        .ok()
+        .and_then(|secret| auth::totp_step_now(&secret, &staff.record.email, &form.code));
+    let Some(step) = step else { return wrong(&staff) };
+    match state.store.confirm_staff_totp(&staff.record.id, &pending, step, now_millis()).await {
+        Ok(true) => {}
+        Ok(false) => return wrong(&staff),
+        Err(error) => return internal_error(lang, error),
     }
-    if let Err(answer) =
-        audit(&state, &staff, "staff.totp_enable", &staff.record.id, serde_json::json!({})).await
-    {
+    let action = if staff.record.totp_enabled != 0 { "staff.totp_replace" } else { "staff.totp_enable" };
+    if let Err(answer) = audit(&state, &staff, action, &staff.record.id, serde_json::json!({})).await {
         return answer;
     }
     staff.record.totp_enabled = 1;
@@ -267,34 +366,27 @@ pub async fn confirm_totp(
     )
 }
 
-#[derive(Debug, Deserialize)]
-pub struct DisableForm {
-    csrf: String,
-    current: String,
-}
-
+/// Removes the second factor: the password and a current code prove it is the member.
 pub async fn disable_totp(
     State(state): State<AppState>,
     mut staff: Staff,
     headers: HeaderMap,
-    Form(form): Form<DisableForm>,
+    Form(form): Form<ProofForm>,
 ) -> Response {
     if let Err(answer) = check_form(&state, &staff, &headers, &form.csrf, Role::Viewer) {
         return answer;
     }
     let lang = staff.lang;
     let title = lang.t("account.title");
-    if !auth::verify_password(&form.current, &staff.record.password_hash) {
-        return respond(
-            &state,
-            &staff,
-            PATH,
-            &title,
-            Some(Notice::Problem(lang.t("account.password_wrong"))),
-            body(&staff, None),
-        );
+    match proves_identity(&state, &staff, &form.current, &form.code).await {
+        Ok(true) => {}
+        Ok(false) => {
+            let notice = Notice::Problem(lang.t("account.totp_proof_wrong"));
+            return respond(&state, &staff, PATH, &title, Some(notice), body(&staff, None));
+        }
+        Err(answer) => return answer,
     }
-    if let Err(error) = state.store.set_staff_totp(&staff.record.id, None, false, now_millis()).await {
+    if let Err(error) = state.store.remove_staff_totp(&staff.record.id, now_millis()).await {
         return internal_error(lang, error);
     }
     if let Err(answer) =

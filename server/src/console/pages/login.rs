@@ -1,12 +1,24 @@
-//! Signing in and out. A wrong e-mail address, password or code all get the same answer; five
-//! failures in a row lock the account for 15 minutes; sign-ins are also rate limited per address.
+//! Signing in and out. A wrong e-mail address, password or code all get the same answer, after
+//! the same work; five failures in a row lock the e-mail address for 15 minutes, whether an
+//! account has it or not (`domain::sign_in`, counted before the password is checked, so a burst
+//! gets no more guesses than a sequence); sign-ins are also rate limited per client. Only the
+//! console's own sign-in form can sign a browser in (its pre-session token).
 
 use super::super::{
     auth,
     i18n::Lang,
     layout::{page, Frame, Notice},
+    passwords,
 };
-use crate::{domain::now_millis, html, routes::AppState};
+use crate::{
+    domain::{
+        now_millis,
+        sign_in::{Admission, LOCK_MS},
+        ClientKey,
+    },
+    html,
+    routes::AppState,
+};
 use axum::{
     extract::{ConnectInfo, Query, State},
     http::{header, HeaderMap, StatusCode},
@@ -32,22 +44,23 @@ fn language(headers: &HeaderMap) -> Lang {
         .unwrap_or(Lang::En)
 }
 
-/// Only a path of the console is a place to go back to.
-fn safe_next(next: Option<&str>) -> String {
-    match next {
-        Some(path) if path.starts_with("/console") && !path.starts_with("//") && !path.contains('\\') => {
-            path.to_owned()
-        }
-        _ => "/console".to_owned(),
-    }
-}
-
-fn form(state: &AppState, lang: Lang, next: &str, notice: Option<Notice>, status: StatusCode) -> Response {
+/// The sign-in form, with the pre-session token of its cookie (the browser's own, or a new one).
+fn form(
+    state: &AppState,
+    headers: &HeaderMap,
+    lang: Lang,
+    next: &str,
+    notice: Option<Notice>,
+    status: StatusCode,
+) -> Response {
     let t = |key: &str| lang.t(key);
+    let kept = auth::cookie(headers, auth::SIGN_IN_COOKIE).filter(|token| token.len() >= 32);
+    let token = kept.clone().unwrap_or_else(auth::new_token);
     let body = markup! {
         p { (t("login.intro")) }
         form.form method="post" action="/console/login" {
             input type="hidden" name="next" value=(next);
+            input type="hidden" name="sign_in_token" value=(token);
             label for="email" { (t("login.email")) }
             input #email type="email" name="email" autocomplete="username" required autofocus;
             label for="password" { (t("login.password")) }
@@ -59,13 +72,17 @@ fn form(state: &AppState, lang: Lang, next: &str, notice: Option<Notice>, status
         }
     };
     let frame = Frame { staff: None, lang, live: state.config.livemode(), path: "/console/login" };
-    html::response(status, page(&frame, &t("login.title"), notice, body))
+    let mut response = html::response(status, page(&frame, &t("login.title"), notice, body));
+    if kept.is_none() {
+        response.headers_mut().insert(header::SET_COOKIE, auth::set_sign_in_cookie(Some(&token)));
+    }
+    response
 }
 
 pub async fn show(State(state): State<AppState>, headers: HeaderMap, Query(query): Query<Next>) -> Response {
     let lang = language(&headers);
     let notice = query.signed_out.is_some().then(|| Notice::Done(lang.t("login.signed_out")));
-    form(&state, lang, &safe_next(query.next.as_deref()), notice, StatusCode::OK)
+    form(&state, &headers, lang, auth::console_path(query.next.as_deref()), notice, StatusCode::OK)
 }
 
 #[derive(Debug, Deserialize)]
@@ -76,6 +93,8 @@ pub struct Credentials {
     code: String,
     #[serde(default)]
     next: Option<String>,
+    #[serde(default)]
+    sign_in_token: String,
 }
 
 pub async fn sign_in(
@@ -85,47 +104,66 @@ pub async fn sign_in(
     Form(credentials): Form<Credentials>,
 ) -> Response {
     let lang = language(&headers);
-    let next = safe_next(credentials.next.as_deref());
-    let refuse = |key: &str, args: &[(&str, &str)]| {
-        form(&state, lang, &next, Some(Notice::Problem(lang.tf(key, args))), StatusCode::UNAUTHORIZED)
+    let next = auth::console_path(credentials.next.as_deref());
+    let refuse = |status: StatusCode, key: &str, args: &[(&str, &str)]| {
+        form(&state, &headers, lang, next, Some(Notice::Problem(lang.tf(key, args))), status)
     };
-    let client = state.client_address(&headers, peer);
-    if state.login_limiter.check(client, std::time::Instant::now()).is_err() {
-        tracing::warn!(%client, "console sign-ins rate limited");
-        return refuse("login.locked", &[("minutes", "1")]);
+    let locked =
+        || refuse(StatusCode::UNAUTHORIZED, "login.locked", &[("minutes", &(LOCK_MS / 60_000).to_string())]);
+    if !auth::sign_in_is_genuine(&headers, &credentials.sign_in_token, &state) {
+        return refuse(StatusCode::FORBIDDEN, "login.expired", &[]);
     }
+    let client = ClientKey::of(state.client_address(&headers, peer));
+    if state.login_limiter.check(client, std::time::Instant::now()).is_err() {
+        tracing::warn!(client = %state.pseudonyms.client(client), "console sign-ins rate limited");
+        return locked();
+    }
+    let busy = || {
+        let mut response = refuse(StatusCode::SERVICE_UNAVAILABLE, "login.busy", &[]);
+        response.headers_mut().insert(
+            header::RETRY_AFTER,
+            passwords::BUSY_RETRY_AFTER.as_secs().to_string().parse().expect("digits"),
+        );
+        response
+    };
+    // A place to check the password first: a flood waits here, or is told to come back, before
+    // it counts against anyone's account.
+    let Ok(slot) = state.passwords.slot().await else { return busy() };
+    let email = credentials.email.trim().to_lowercase();
+    let subject = state.pseudonyms.email(&email);
     let now = now_millis();
-    let email = credentials.email.trim().to_ascii_lowercase();
+    let attempt = match state.store.admit_sign_in(&subject, now).await {
+        Ok(Admission::Check { attempt }) => attempt,
+        Ok(Admission::Locked) => return locked(),
+        Err(error) => return super::internal_error(lang, error),
+    };
     let member = match state.store.staff_by_email(&email).await {
         Ok(member) => member.filter(|m| m.disabled_at.is_none()),
         Err(error) => return super::internal_error(lang, error),
     };
+    let Ok(password_ok) =
+        slot.verify(&credentials.password, member.as_ref().map(|m| m.password_hash.as_str())).await
+    else {
+        return busy();
+    };
+    let member = match member.filter(|_| password_ok) {
+        Some(member) => match second_factor(&state, &member, &credentials.code).await {
+            Ok(true) => Some(member),
+            Ok(false) => None,
+            Err(error) => return super::internal_error(lang, error),
+        },
+        None => None,
+    };
     let Some(member) = member else {
-        // The same work as for a real account, so the answer's time tells nothing.
-        let _ = auth::verify_password(&credentials.password, crate::console::DUMMY_HASH.as_str());
-        return refuse("login.failed", &[]);
-    };
-    if member.locked_until.is_some_and(|until| until > now) {
-        tracing::warn!(staff_id = %member.id, "sign-in to a locked account");
-        return refuse("login.locked", &[("minutes", &(auth::LOCK_MS / 60_000).to_string())]);
-    }
-    let password_ok = auth::verify_password(&credentials.password, &member.password_hash);
-    let code_ok = member.totp_enabled == 0 || {
-        let secret = member
-            .totp_secret
-            .as_deref()
-            .and_then(|sealed| state.vault.open_sealed(&format!("staff:{}:totp", member.id), sealed).ok());
-        secret.is_some_and(|secret| auth::totp_accepts(&secret, &member.email, &credentials.code))
-    };
-    if !(password_ok && code_ok) {
-        let failures =
-            match state.store.note_failed_login(&member.id, auth::LOCK_AFTER, now + auth::LOCK_MS, now).await
-            {
-                Ok(failures) => failures,
-                Err(error) => return super::internal_error(lang, error),
-            };
-        tracing::warn!(staff_id = %member.id, failures, "failed console sign-in");
-        if failures >= auth::LOCK_AFTER {
+        let locked_now = match state.store.sign_in_failed(&subject, attempt, now_millis()).await {
+            Ok(locked_now) => locked_now,
+            Err(error) => return super::internal_error(lang, error),
+        };
+        tracing::warn!(email = %subject, attempt, "failed console sign-in");
+        if !locked_now {
+            return refuse(StatusCode::UNAUTHORIZED, "login.failed", &[]);
+        }
+        if let Ok(Some(member)) = state.store.staff_by_email(&email).await {
             let _ = state
                 .store
                 .audit(
@@ -133,16 +171,18 @@ pub async fn sign_in(
                     &member.name,
                     "staff.locked",
                     &member.id,
-                    &serde_json::json!({ "failures": failures }),
+                    &serde_json::json!({ "failures": attempt }),
                     now,
                 )
                 .await;
-            return refuse("login.locked", &[("minutes", &(auth::LOCK_MS / 60_000).to_string())]);
         }
-        return refuse("login.failed", &[]);
+        return locked();
+    };
+    if let Err(error) = state.store.sign_in_succeeded(&subject).await {
+        return super::internal_error(lang, error);
     }
-    let token = crate::domain::new_secret("", 43);
-    let csrf = crate::domain::new_secret("", 32);
+    let token = auth::new_token();
+    let csrf = auth::new_token();
     if let Err(error) =
         state.store.insert_staff_session(&token, &member.id, &csrf, now, now + auth::LIFETIME_MS).await
     {
@@ -163,9 +203,31 @@ pub async fn sign_in(
         )
         .await;
     tracing::info!(staff_id = %member.id, "console sign-in");
-    let mut response = Redirect::to(&next).into_response();
-    response.headers_mut().insert(header::SET_COOKIE, auth::set_cookie(Some(&token)));
+    let to = if member.password_must_change != 0 { auth::PASSWORD_PATH } else { next };
+    let mut response = Redirect::to(to).into_response();
+    response.headers_mut().append(header::SET_COOKIE, auth::set_cookie(Some(&token)));
+    response.headers_mut().append(header::SET_COOKIE, auth::set_sign_in_cookie(None));
     response
+}
+
+/// Whether the member's second factor is satisfied: off, or a code of a step not used before
+/// (the step is used up here, atomically, so the same code never signs in twice).
+async fn second_factor(
+    state: &AppState,
+    member: &crate::store::StaffRecord,
+    code: &str,
+) -> Result<bool, crate::store::StoreError> {
+    if member.totp_enabled == 0 {
+        return Ok(true);
+    }
+    let secret = member
+        .totp_secret
+        .as_deref()
+        .and_then(|sealed| state.vault.open_sealed(&auth::totp_purpose(&member.id), sealed).ok());
+    match secret.and_then(|secret| auth::totp_step_now(&secret, &member.email, code)) {
+        Some(step) => state.store.use_totp_step(&member.id, step).await,
+        None => Ok(false),
+    }
 }
 
 #[derive(Debug, Deserialize)]

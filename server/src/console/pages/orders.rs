@@ -312,7 +312,7 @@ pub async fn csv(State(state): State<AppState>, staff: Staff, Query(query): Quer
 
 /// The orders as CSV: amounts in major units of their currency, times in RFC 3339.
 pub fn to_csv(orders: &[OrderSummary]) -> String {
-    use crate::routes::merchant::reports::csv_field;
+    use crate::domain::text::csv_field;
     let mut out = String::from(
         "order_id,reference,description,status,amount,currency,refunded,wallet_id,paid_session_id,created_at\r\n",
     );

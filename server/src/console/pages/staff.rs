@@ -3,16 +3,11 @@
 //! end), never leaving the console without an admin.
 
 use super::super::{
-    auth::{self, Staff},
+    auth::Staff,
     layout::{csrf_field, scroll_region, Notice},
 };
 use super::{audit, check_form, forbidden, internal_error, respond};
-use crate::{
-    auth::Role,
-    domain::{new_id, now_millis, text::check_readable},
-    routes::AppState,
-    store::NewStaff,
-};
+use crate::{auth::Role, domain::now_millis, routes::AppState};
 use axum::{extract::State, http::HeaderMap, response::Response, Form};
 use maud::{html, Markup};
 use serde::Deserialize;
@@ -132,49 +127,29 @@ pub async fn add(
         return answer;
     }
     let lang = staff.lang;
-    let name = form.name.trim();
-    let email = form.email.trim().to_ascii_lowercase();
-    let role = Role::parse(&form.role);
-    if name.is_empty()
-        || name.chars().count() > 100
-        || check_readable(name).is_err()
-        || !is_email(&email)
-        || role.is_none()
-    {
-        return again(&state, &staff, Notice::Problem(lang.t("staff.invalid"))).await;
-    }
-    let password = auth::new_one_time_password();
-    let hash = match auth::hash_password(&password) {
-        Ok(hash) => hash,
-        Err(error) => return internal_error(lang, error),
+    let member = crate::console::NewMember {
+        name: &form.name,
+        email: &form.email,
+        role: &form.role,
+        locale: lang.tag(),
     };
-    let new = NewStaff {
-        id: new_id("stf"),
-        email: email.clone(),
-        name: name.to_owned(),
-        role: form.role.clone(),
-        password_hash: hash,
-        locale: lang.tag().to_owned(),
-        created_at: now_millis(),
-    };
-    match state.store.insert_staff(&new).await {
-        Ok(true) => {}
-        Ok(false) => return again(&state, &staff, Notice::Problem(lang.t("staff.exists"))).await,
-        Err(error) => return internal_error(lang, error),
-    }
-    if let Err(answer) = audit(
-        &state,
-        &staff,
-        "staff.create",
-        &new.id,
-        serde_json::json!({ "name": name, "email": email, "role": form.role }),
-    )
-    .await
+    match crate::console::add_staff_member(&state.store, member, (&staff.record.id, &staff.record.name)).await
     {
-        return answer;
+        Ok((_, password)) => {
+            let name = form.name.trim();
+            again(
+                &state,
+                &staff,
+                Notice::Done(lang.tf("staff.created", &[("name", name), ("password", &password)])),
+            )
+            .await
+        }
+        Err(crate::console::AddStaffError::Exists) => {
+            again(&state, &staff, Notice::Problem(lang.t("staff.exists"))).await
+        }
+        Err(crate::console::AddStaffError::Failed(error)) => internal_error(lang, error),
+        Err(_) => again(&state, &staff, Notice::Problem(lang.t("staff.invalid"))).await,
     }
-    again(&state, &staff, Notice::Done(lang.tf("staff.created", &[("name", name), ("password", &password)])))
-        .await
 }
 
 #[derive(Debug, Deserialize)]

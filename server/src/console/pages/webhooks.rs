@@ -10,11 +10,9 @@ use super::super::{
 use super::{audit, check_form, daily, forbidden, internal_error, problem, respond};
 use crate::{
     auth::Role,
-    domain::{new_id, new_secret, now_millis},
-    routes::{
-        merchant::webhooks::{check_url, masked_url},
-        AppState,
-    },
+    domain::now_millis,
+    routes::{merchant::webhooks::check_url, AppState},
+    webhooks,
 };
 use axum::{
     extract::{Path, Query, State},
@@ -77,7 +75,7 @@ async fn body(
             @match &endpoint {
                 Some(endpoint) => {
                     dl.facts data-testid="endpoint" {
-                        dt { (t("webhooks.url")) } dd { code { (masked_url(&endpoint.url)) } }
+                        dt { (t("webhooks.url")) } dd { code { (endpoint.url) } }
                         dt { (t("webhooks.sending")) } dd { (if endpoint.enabled != 0 { t("webhooks.on") } else { t("webhooks.off") }) }
                         dt { (t("webhooks.updated")) } dd { (lang.datetime(endpoint.updated_at)) }
                         dt { (t("webhooks.secret")) } dd { (t("webhooks.secret_hidden")) }
@@ -156,17 +154,9 @@ pub async fn set_endpoint(
             return page(&state, &staff, Some(Notice::Problem(lang.t(key))), Some(&form), None, 1).await;
         }
     };
-    let existed = match state.store.webhook_endpoint().await {
-        Ok(endpoint) => endpoint.is_some(),
-        Err(error) => return internal_error(lang, error),
-    };
     let enabled = form.enabled.is_some();
-    let endpoint = match state
-        .store
-        .set_webhook_endpoint(&new_id("whe"), url.as_str(), enabled, &new_secret("whsec_", 32), now_millis())
-        .await
-    {
-        Ok(endpoint) => endpoint,
+    let (endpoint, created) = match webhooks::set_endpoint(&state.store, &state.vault, &url, enabled).await {
+        Ok(set) => set,
         Err(error) => return internal_error(lang, error),
     };
     if let Err(answer) = audit(
@@ -174,13 +164,13 @@ pub async fn set_endpoint(
         &staff,
         "webhook_endpoint.update",
         &endpoint.id,
-        serde_json::json!({ "url": masked_url(&endpoint.url), "enabled": enabled }),
+        serde_json::json!({ "url": endpoint.shown_url, "enabled": enabled }),
     )
     .await
     {
         return answer;
     }
-    let secret = (!existed).then_some(endpoint.secret.as_str());
+    let secret = created.then_some(endpoint.secret.as_str());
     page(&state, &staff, Some(Notice::Done(lang.t("webhooks.saved"))), None, secret, 1).await
 }
 
@@ -216,7 +206,7 @@ pub async fn rotate(
             true,
         );
     }
-    let endpoint = match state.store.rotate_webhook_secret(&new_secret("whsec_", 32), now_millis()).await {
+    let endpoint = match webhooks::rotate_secret(&state.store, &state.vault).await {
         Ok(Some(endpoint)) => endpoint,
         Ok(None) => return problem(&state, Some(&staff), lang, StatusCode::NOT_FOUND, "error.not_found"),
         Err(error) => return internal_error(lang, error),

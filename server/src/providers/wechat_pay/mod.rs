@@ -573,6 +573,11 @@ impl PaymentProvider for WechatPayProvider {
         Ok(Self::refund_state(&answer))
     }
 
+    /// A notification is a small JSON envelope around one encrypted resource (about 1 KiB).
+    fn max_notification_bytes(&self) -> usize {
+        16 * 1024
+    }
+
     async fn verify_notification(&self, body: &[u8], headers: &HeaderMap) -> Result<Notification, Rejection> {
         let value = |name: &str| headers.get(name).and_then(|value| value.to_str().ok());
         let signed = SignedHeaders {

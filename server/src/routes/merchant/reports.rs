@@ -4,7 +4,7 @@
 use super::{time, MAX_LIMIT};
 use crate::{
     auth::{Caller, Role},
-    domain::{now_millis, parse_instant, text::spreadsheet_safe, UnixMillis},
+    domain::{now_millis, parse_instant, text::csv_field, UnixMillis},
     error::{ApiError, QueryParams},
     routes::AppState,
     store::{DayTotal, TransactionFilter, TransactionRow},
@@ -145,17 +145,6 @@ pub async fn transactions(
     Ok(Json(Transactions { data }).into_response())
 }
 
-/// One CSV field: neutralised so that a spreadsheet never runs it as a formula
-/// (`domain::text::spreadsheet_safe`), and quoted when needed.
-pub fn csv_field(value: &str) -> String {
-    let value = spreadsheet_safe(value);
-    if value.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", value.replace('"', "\"\""))
-    } else {
-        value.into_owned()
-    }
-}
-
 pub fn to_csv(rows: &[TransactionRow]) -> String {
     let mut out = String::from(
         "session_id,order_id,reference,wallet_id,status,amount,currency,refunded,flag,created_at,updated_at\r\n",
@@ -269,19 +258,5 @@ pub fn net(paid: u128, refunded: u128) -> String {
         (paid - refunded).to_string()
     } else {
         format!("-{}", refunded - paid)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::csv_field;
-
-    #[test]
-    fn csv_fields_are_quoted_and_never_formulas() {
-        assert_eq!(csv_field("A-1001"), "A-1001");
-        assert_eq!(csv_field("a,b"), "\"a,b\"");
-        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
-        assert_eq!(csv_field("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");
-        assert_eq!(csv_field("-1"), "'-1");
     }
 }

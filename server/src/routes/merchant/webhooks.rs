@@ -4,11 +4,11 @@
 use super::{audit, limit, time, Page};
 use crate::{
     auth::{Caller, Role},
-    domain::{new_id, new_secret, now_millis},
     egress::EgressPolicy,
     error::{ApiError, JsonBody, QueryParams},
     routes::AppState,
-    store::{EventRecord, WebhookEndpoint},
+    store::EventRecord,
+    webhooks::{self, Endpoint},
 };
 use axum::{extract::State, Json};
 use serde::{Deserialize, Serialize};
@@ -37,27 +37,13 @@ pub struct EndpointView {
     pub secret: Option<String>,
 }
 
-fn view(endpoint: WebhookEndpoint, show_secret: bool) -> EndpointView {
+fn view(endpoint: Endpoint, show_secret: bool) -> EndpointView {
     EndpointView {
-        url: masked_url(&endpoint.url),
-        enabled: endpoint.enabled != 0,
+        url: endpoint.shown_url,
+        enabled: endpoint.enabled,
         created_at: time(endpoint.created_at),
         updated_at: time(endpoint.updated_at),
         secret: show_secret.then_some(endpoint.secret),
-    }
-}
-
-/// The URL as staff and the audit log see it: credentials in it (`https://user:pass@host/`) are
-/// kept for delivery but shown as `****`.
-pub fn masked_url(raw: &str) -> String {
-    match Url::parse(raw) {
-        Ok(mut url) if !url.username().is_empty() || url.password().is_some() => {
-            let _ = url.set_username("****");
-            let _ = url.set_password(None);
-            url.into()
-        }
-        Ok(url) => url.into(),
-        Err(_) => "(not a valid URL)".to_owned(),
     }
 }
 
@@ -90,9 +76,7 @@ pub async fn get_endpoint(
     caller: Caller,
 ) -> Result<Json<EndpointView>, ApiError> {
     caller.require(Role::Admin)?;
-    let endpoint = state
-        .store
-        .webhook_endpoint()
+    let endpoint = webhooks::endpoint(&state.store, &state.vault)
         .await
         .map_err(ApiError::internal)?
         .ok_or_else(|| ApiError::not_found("webhook endpoint"))?;
@@ -107,16 +91,7 @@ pub async fn set_endpoint(
 ) -> Result<Json<EndpointView>, ApiError> {
     caller.require(Role::Admin)?;
     let url = check_url(&request.url, state.config.livemode(), &state.egress)?;
-    let existed = state.store.webhook_endpoint().await.map_err(ApiError::internal)?.is_some();
-    let endpoint = state
-        .store
-        .set_webhook_endpoint(
-            &new_id("whe"),
-            url.as_str(),
-            request.enabled,
-            &new_secret("whsec_", 32),
-            now_millis(),
-        )
+    let (endpoint, created) = webhooks::set_endpoint(&state.store, &state.vault, &url, request.enabled)
         .await
         .map_err(ApiError::internal)?;
     audit(
@@ -124,10 +99,10 @@ pub async fn set_endpoint(
         &caller,
         "webhook_endpoint.update",
         &endpoint.id,
-        serde_json::json!({ "url": masked_url(&endpoint.url), "enabled": request.enabled }),
+        serde_json::json!({ "url": endpoint.shown_url, "enabled": request.enabled }),
     )
     .await?;
-    Ok(Json(view(endpoint, !existed)))
+    Ok(Json(view(endpoint, created)))
 }
 
 pub async fn rotate_secret(
@@ -135,9 +110,7 @@ pub async fn rotate_secret(
     caller: Caller,
 ) -> Result<Json<EndpointView>, ApiError> {
     caller.require(Role::Admin)?;
-    let endpoint = state
-        .store
-        .rotate_webhook_secret(&new_secret("whsec_", 32), now_millis())
+    let endpoint = webhooks::rotate_secret(&state.store, &state.vault)
         .await
         .map_err(ApiError::internal)?
         .ok_or_else(|| ApiError::not_found("webhook endpoint"))?;
@@ -254,19 +227,4 @@ pub async fn audit_log(
         target: e.target,
         detail: serde_json::from_str(&e.detail).unwrap_or(serde_json::Value::Null),
     })))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::masked_url;
-
-    #[test]
-    fn credentials_in_a_webhook_url_are_masked() {
-        assert_eq!(
-            masked_url("https://shop:s3cret@hooks.shop.example/in"),
-            "https://****@hooks.shop.example/in"
-        );
-        assert_eq!(masked_url("https://token@hooks.shop.example/"), "https://****@hooks.shop.example/");
-        assert_eq!(masked_url("https://hooks.shop.example/in"), "https://hooks.shop.example/in");
-    }
 }
