@@ -31,6 +31,11 @@ pub enum Stage {
     /// After a reload, the remembered session could not be read yet: the widget keeps trying
     /// (the notice says why) and the shopper may choose another wallet instead.
     Resuming(SessionId),
+    /// After a reload, the remembered session was read but cannot be shown here (`unusable`
+    /// says why). The shopper may hold its code already, so its status is still followed and it
+    /// is canceled only if the shopper chooses another wallet; a later answer that can be shown
+    /// is.
+    Unshowable(Session, WidgetError),
     /// The order is paid or canceled and no session of this page is known.
     OrderClosed(OrderStatus),
 }
@@ -180,7 +185,7 @@ impl Step<'_, '_> {
             Message::OrderRead { round, answer, known } if round == current => self.order_read(answer, known),
             Message::Resumed { round, session } if round == current => {
                 self.effects.push(Effect::ClearNotice);
-                self.show(session);
+                self.show(session, true);
             }
             Message::ResumeFailed { round, id } if round == current => self.state.stage = Stage::Resuming(id),
             Message::ResumeUnknown { round } if round == current => {
@@ -208,7 +213,7 @@ impl Step<'_, '_> {
             }
             Act::ChooseAnother => {
                 match &self.state.stage {
-                    Stage::Paying(session) | Stage::Redirecting(session) => {
+                    Stage::Paying(session) | Stage::Redirecting(session) | Stage::Unshowable(session, _) => {
                         self.cancel_shown(session.clone())
                     }
                     // Its status is unknown: a session that is final already refuses the cancel.
@@ -323,20 +328,28 @@ impl Step<'_, '_> {
                 self.state.stage = Stage::Redirecting(session);
                 self.effects.push(Effect::Navigate(url));
             }
-            _ => self.show(session),
+            _ => self.show(session, false),
         }
     }
 
-    /// Shows a session as the backend reported it (refusing one the shopper could not pay here)
-    /// and has it tracked until it is final.
-    fn show(&mut self, session: Session) {
+    /// Shows a session as the backend reported it and has it tracked until it is final. One the
+    /// shopper cannot pay here is explained: just created (nobody has seen its code or page),
+    /// it is canceled with the wallet list as the way forward; picked up after a reload
+    /// (`resumed`), it may have been shown before, so one answer does not decide its fate
+    /// (`Stage::Unshowable`).
+    fn show(&mut self, session: Session, resumed: bool) {
         self.effects.push(Effect::SessionShown);
         self.emit_ready();
         if let Some(error) = self.refusal(&session) {
-            // Canceled on the server, explained, and the wallet list as the way forward.
+            self.emit(EventKind::Error, Subject::Error(error.code()));
+            if resumed {
+                self.announce(&session);
+                self.state.stage = Stage::Unshowable(session.clone(), error);
+                self.effects.push(Effect::Track(session));
+                return;
+            }
             self.cancel_shown(session);
             self.effects.push(Effect::Forget);
-            self.emit(EventKind::Error, Subject::Error(error.code()));
             self.state.stage = Stage::Choosing(Some(error));
             return;
         }
@@ -349,7 +362,7 @@ impl Step<'_, '_> {
     }
 
     fn tracked(&mut self, mut session: Session) {
-        let Stage::Paying(shown) = &self.state.stage else { return };
+        let (Stage::Paying(shown) | Stage::Unshowable(shown, _)) = &self.state.stage else { return };
         if shown.id != session.id {
             return;
         }
@@ -359,7 +372,9 @@ impl Step<'_, '_> {
         if session.status.is_final() {
             return self.finish(session);
         }
-        if self.announce(&session) {
+        // A new status is shown; so is a session that could not be shown before and now can.
+        let unshowable = matches!(self.state.stage, Stage::Unshowable(..));
+        if self.announce(&session) || unshowable && self.refusal(&session).is_none() {
             self.effects.push(Effect::SessionShown);
             self.state.stage = Stage::Paying(session);
         }
@@ -427,10 +442,10 @@ impl Step<'_, '_> {
 }
 
 /// Why the shopper cannot pay `session` in this widget, if they cannot. Asked before any open
-/// session is shown, just created or picked up after a reload, so one that fails is refused the
-/// same way in both cases. A redirect must be trusted (`trusted_redirect`); a QR code must fit in
-/// a QR code, unless a phone can open its payload instead (`openable`); an action the widget does
-/// not know, or none, cannot be shown.
+/// session is shown, just created or picked up after a reload (`Step::show` says what follows).
+/// A redirect must be trusted (`trusted_redirect`); a QR code must fit in a QR code, unless a
+/// phone can open its payload instead (`openable`); an action the widget does not know, or none,
+/// cannot be shown.
 pub fn unusable(
     session: &Session,
     device: DeviceKind,
@@ -786,6 +801,68 @@ mod tests {
         let effects = run.send(Message::ResumeUnknown { round: 0 }).to_vec();
         assert!(effects.contains(&Effect::Forget));
         assert_eq!(run.state.stage, Stage::Choosing(None));
+    }
+
+    /// The session picked up after a reload, answered with `action`.
+    fn resumed(action: NextAction) -> Run {
+        let mut run = Run::new();
+        run.send(Message::Start);
+        let id = SessionId::parse("ses_1").unwrap();
+        run.send(Message::OrderRead { round: 0, answer: Ok(order()), known: Some(id) });
+        run.send(Message::Resumed {
+            round: 0,
+            session: session("wechat_pay", SessionStatus::Pending, Some(action)),
+        });
+        run
+    }
+
+    /// Regression test: one bad answer about the session picked up after a reload (a redirect
+    /// to an untrusted address, a `javascript:` or `data:` URL, a QR payload too long to draw)
+    /// canceled and forgot the session, and the payment the shopper then made with the code
+    /// they already had landed on a canceled session.
+    #[test]
+    fn an_unusable_session_after_a_reload_is_explained_and_followed_not_canceled() {
+        let redirect = |url: &str| NextAction::Redirect { url: url.into() };
+        let long_code = NextAction::Qr { payload: format!("https://pay.example/{}", "x".repeat(3_000)) };
+        for (action, error) in [
+            (redirect("http://evil.example/pay"), WidgetError::UntrustedRedirect),
+            (redirect("javascript:alert(1)"), WidgetError::UntrustedRedirect),
+            (redirect("data:text/html,<p>pay</p>"), WidgetError::UntrustedRedirect),
+            (long_code, WidgetError::QrTooLong),
+            (NextAction::Unsupported, WidgetError::Unsupported),
+        ] {
+            let mut run = resumed(action.clone());
+            let effects = run.effects.clone();
+            assert_eq!(cancels(&effects), [], "{action:?}");
+            assert!(!effects.contains(&Effect::Forget), "{action:?}");
+            assert!(!effects.iter().any(|e| matches!(e, Effect::Navigate(_))), "{action:?}");
+            assert!(effects.iter().any(|e| matches!(e, Effect::Track(_))), "{action:?}: still followed");
+            assert!(effects.contains(&Effect::Emit(EventKind::Error, Subject::Error(error.code()))));
+            assert!(matches!(&run.state.stage, Stage::Unshowable(_, shown) if *shown == error), "{action:?}");
+            run.send(Message::Tracked { round: 0, session: qr_session(SessionStatus::Succeeded) });
+            assert_eq!(run.events(), [EventKind::Status, EventKind::Paid], "{action:?}");
+            assert!(matches!(run.state.stage, Stage::Finished(_)));
+        }
+    }
+
+    #[test]
+    fn an_unshowable_session_is_canceled_when_the_shopper_chooses_another_wallet() {
+        let mut run = resumed(NextAction::Redirect { url: "javascript:alert(1)".into() });
+        let effects = run.act(Act::ChooseAnother).to_vec();
+        assert_eq!(cancels(&effects), [Lifetime::FromShown(600)]);
+        assert!(effects.contains(&Effect::NewRound) && effects.contains(&Effect::Forget));
+        assert_eq!(run.state.stage, Stage::Choosing(None));
+    }
+
+    #[test]
+    fn an_unshowable_session_is_shown_once_an_answer_can_be() {
+        let mut run = resumed(NextAction::Unsupported);
+        run.send(Message::Tracked { round: 0, session: session("wechat_pay", SessionStatus::Pending, None) });
+        assert!(matches!(run.state.stage, Stage::Unshowable(..)), "no action: the last one still holds");
+        run.send(Message::Tracked { round: 0, session: qr_session(SessionStatus::Pending) });
+        assert_eq!(run.state.stage, Stage::Paying(qr_session(SessionStatus::Pending)));
+        assert!(run.effects.contains(&Effect::SessionShown), "its time left counts from this answer");
+        assert_eq!(run.events(), [], "the same status is not announced again");
     }
 
     #[test]

@@ -110,6 +110,20 @@ impl Screen {
         self
     }
 
+    /// What went wrong, if something did, announced at once.
+    fn problem(mut self, locale: Locale, problem: Option<&WidgetError>) -> Self {
+        if let Some(problem) = problem {
+            self = self.text(locale.text(problem.key()).to_owned(), TextKind::Error);
+            self.alert = true;
+        }
+        self
+    }
+
+    /// The way back to the wallet list.
+    fn choose_another(self, locale: Locale, primary: bool) -> Self {
+        self.action(locale.text(Key::ChooseAnother).to_owned(), Act::ChooseAnother, primary, "choose-another")
+    }
+
     /// The sentence a screen reader hears when this screen appears.
     pub fn announcement(&self) -> String {
         self.title.clone().or_else(|| self.texts.first().map(|t| t.text.clone())).unwrap_or_default()
@@ -147,48 +161,41 @@ impl Facts<'_> {
 /// The screen for a stage.
 pub fn screen(stage: &Stage, facts: &Facts) -> Screen {
     let locale = facts.locale;
-    let choose_another = |screen: Screen, primary: bool| {
-        screen.action(
-            locale.text(Key::ChooseAnother).to_owned(),
-            Act::ChooseAnother,
-            primary,
-            "choose-another",
-        )
-    };
+    let progress = |text: String| Screen::new("progress").icon(Icon::Spinner).text(text, TextKind::Body);
     match stage {
-        Stage::Loading => Screen::new("progress")
-            .icon(Icon::Spinner)
-            .text(locale.text(Key::Loading).to_owned(), TextKind::Body),
+        Stage::Loading => progress(locale.text(Key::Loading).to_owned()),
         Stage::Unavailable(error) => {
             problem(locale, error).action(locale.text(Key::Retry).to_owned(), Act::Retry, true, "retry")
         }
         Stage::Choosing(problem) => {
-            let mut screen = Screen::new("wallets").title(locale.text(Key::ChooseWallet).to_owned());
-            if let Some(problem) = problem {
-                screen = screen.text(locale.text(problem.key()).to_owned(), TextKind::Error);
-                screen.alert = true;
-            }
+            let mut screen = Screen::new("wallets")
+                .title(locale.text(Key::ChooseWallet).to_owned())
+                .problem(locale, problem.as_ref());
             if facts.wallets.is_empty() {
                 screen = screen.text(locale.text(Key::NoWallets).to_owned(), TextKind::Body);
             }
             screen.wallets = facts.wallets.to_vec();
             screen
         }
-        Stage::Starting(wallet) => choose_another(
+        Stage::Starting(wallet) => {
+            progress(facts.with_wallet(Key::Starting, &wallet.name)).choose_another(locale, false)
+        }
+        // After a reload, while the session is read again, or followed although it cannot be
+        // shown (why, then, comes first).
+        Stage::Resuming(_) | Stage::Unshowable(..) => {
+            let problem = match stage {
+                Stage::Unshowable(_, problem) => Some(problem),
+                _ => None,
+            };
             Screen::new("progress")
                 .icon(Icon::Spinner)
-                .text(facts.with_wallet(Key::Starting, &wallet.name), TextKind::Body),
-            false,
-        ),
-        Stage::Resuming(_) => choose_another(
-            Screen::new("progress")
-                .icon(Icon::Spinner)
-                .text(locale.text(Key::Resuming).to_owned(), TextKind::Body),
-            false,
-        ),
-        Stage::Redirecting(session) => Screen::new("progress")
-            .icon(Icon::Spinner)
-            .text(facts.with_wallet(Key::Redirecting, &facts.wallet_name(session)), TextKind::Body),
+                .problem(locale, problem)
+                .text(locale.text(Key::Resuming).to_owned(), TextKind::Body)
+                .choose_another(locale, false)
+        }
+        Stage::Redirecting(session) => {
+            progress(facts.with_wallet(Key::Redirecting, &facts.wallet_name(session)))
+        }
         Stage::Paying(session) => paying(session, facts),
         Stage::Finished(session) => finished(session, facts),
         Stage::OrderClosed(status) => {
@@ -221,9 +228,6 @@ fn problem(locale: Locale, error: &WidgetError) -> Screen {
 fn paying(session: &Session, facts: &Facts) -> Screen {
     let locale = facts.locale;
     let wallet = facts.wallet_name(session);
-    let back = |screen: Screen| {
-        screen.action(locale.text(Key::ChooseAnother).to_owned(), Act::ChooseAnother, false, "choose-another")
-    };
     if session.status == SessionStatus::Processing {
         let mut screen =
             Screen::new("confirming").icon(Icon::Spinner).title(facts.with_wallet(Key::Confirming, &wallet));
@@ -287,7 +291,7 @@ fn paying(session: &Session, facts: &Facts) -> Screen {
     };
     screen.status = Some(session.status.as_str());
     screen.countdown = Some(session.expires_in_secs);
-    back(screen)
+    screen.choose_another(locale, false)
 }
 
 fn finished(session: &Session, facts: &Facts) -> Screen {
@@ -318,12 +322,7 @@ fn finished(session: &Session, facts: &Facts) -> Screen {
     if renewable {
         screen = screen.action(locale.text(Key::NewCode).to_owned(), Act::Renew, true, "new-code");
     }
-    screen.action(
-        locale.text(Key::ChooseAnother).to_owned(),
-        Act::ChooseAnother,
-        !renewable,
-        "choose-another",
-    )
+    screen.choose_another(locale, !renewable)
 }
 
 /// Seconds left at which the time is announced to screen readers.
@@ -502,6 +501,24 @@ mod tests {
         let explained = show(Stage::Choosing(Some(WidgetError::QrTooLong)), DeviceKind::Desktop, false);
         assert!(explained.texts[0].text.contains("QR code is too long"), "{:?}", explained.texts);
         assert_eq!(explained.wallets.len(), 2, "the way forward");
+    }
+
+    #[test]
+    fn a_session_that_cannot_be_shown_after_a_reload_is_explained_and_still_followed() {
+        let stage = Stage::Unshowable(session(SessionStatus::Pending, None), WidgetError::UntrustedRedirect);
+        let screen = show(stage, DeviceKind::Desktop, false);
+        assert!(screen.alert);
+        let texts: Vec<&str> = screen.texts.iter().map(|t| t.text.as_str()).collect();
+        assert_eq!(
+            texts,
+            [
+                "The wallet’s page address could not be trusted, so it was not opened.",
+                "Checking the payment you started…"
+            ]
+        );
+        assert!(screen.wallets.is_empty(), "no second session while the first may be paid");
+        assert!(screen.qr.is_none());
+        assert_eq!(acts(&screen), ["choose-another"]);
     }
 
     #[test]

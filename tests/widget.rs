@@ -797,15 +797,22 @@ async fn a_qr_code_too_long_to_draw_is_explained_with_a_way_forward() {
     widget.wait_for("the cancel", |_| backend.count("POST /sessions/ses_1/cancel") == 1).await;
 }
 
-/// Regression test: an untrusted redirect met after a reload showed "waiting for confirmation"
-/// with no link, while the same answer at creation is refused with a clear message.
+/// Regression test: an untrusted redirect or a QR payload too long to draw met after a reload
+/// canceled and forgot the session, although the shopper may already have its code on their
+/// phone. It is explained, still followed, and canceled only if the shopper chooses another wallet.
 #[wasm_bindgen_test]
-async fn an_unusable_session_after_a_reload_is_explained_as_at_creation() {
+async fn an_unusable_session_after_a_reload_is_explained_and_followed_until_the_shopper_moves_on() {
     let long_qr = format!(r#"{{"type":"qr","payload":"weixin://{}"}}"#, "x".repeat(5_000));
     for (name, action, words, code) in [
         (
             "untrusted",
             r#"{"type":"redirect","url":"http://evil.example/pay"}"#.to_owned(),
+            "could not be trusted",
+            "untrusted_redirect",
+        ),
+        (
+            "script",
+            r#"{"type":"redirect","url":"javascript:alert(1)"}"#.to_owned(),
             "could not be trusted",
             "untrusted_redirect",
         ),
@@ -819,8 +826,17 @@ async fn an_unusable_session_after_a_reload_is_explained_as_at_creation() {
         let widget = backend.mount("en");
         widget.wait_for("the explanation", |w| w.text().contains(words)).await;
         assert_eq!(widget.event("error", "code").as_deref(), Some(code), "{name}");
-        assert!(widget.button("PayPal").is_some(), "{name}: another wallet can be chosen");
-        widget.wait_for("the cancel", |_| backend.count("POST /sessions/ses_1/cancel") == 1).await;
+        assert!(widget.text().contains("Checking the payment you started"), "{name}: still followed");
+        assert!(widget.button("PayPal").is_none(), "{name}: no wallet list while the session may be paid");
+        widget.wait_for("the waiting read", |_| backend.count("GET /sessions/ses_1") >= 2).await;
+        assert_eq!(backend.count("POST /sessions/ses_1/cancel"), 0, "{name}: not canceled");
+        assert_eq!(backend.remembered().map(|s| s.to_string()).as_deref(), Some("ses_1"), "{name}");
+        widget.button("Choose another wallet").unwrap().click();
+        widget
+            .wait_for("the cancel", |w| {
+                backend.count("POST /sessions/ses_1/cancel") == 1 && w.button("PayPal").is_some()
+            })
+            .await;
         assert_eq!(backend.remembered(), None, "{name}");
     }
 }

@@ -4,7 +4,7 @@
 import { after, afterEach, before, beforeEach, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { launchBrowser, recordEvents, recordedEvents, startServer, watchForProblems } from './lib/harness.mjs';
-import { createOrder, page as hostPage, reserveStore, sandboxDecide, startPages } from './lib/pages.mjs';
+import { createOrder, page as hostPage, reserveStore, sandboxDecide, sessionStatus, startPages } from './lib/pages.mjs';
 import { scanSessionId } from './lib/qr.mjs';
 
 let server;
@@ -135,6 +135,70 @@ test('Retry-After is honoured when creating a session and while tracking it', as
   const delays = await page.evaluate(() => window.__delays);
   assert.ok(delays.includes(3_000), `the creation was retried after Retry-After: 3 (delays asked for: ${delays})`);
   assert.ok(delays.includes(6_000), `the tracker waited Retry-After: 6 (delays asked for: ${delays})`);
+});
+
+/** Records when each request `matcher` matches is sent (`Date.now()`). */
+function requestTimes(matcher) {
+  const times = [];
+  page.on('request', (request) => {
+    if (matcher(new URL(request.url()))) times.push(Date.now());
+  });
+  return times;
+}
+
+/**
+ * Regression test: after a reload, one bad answer about the remembered session made the widget
+ * cancel and forget it, and a payment the shopper then made with the code they already had
+ * landed on a canceled session. Each kind of bad answer is shown as a problem while the
+ * session's status is still followed; only choosing another wallet cancels it.
+ */
+test('a bad answer about the session picked up after a reload is shown, the payment is still seen, and only choosing another wallet cancels it', async () => {
+  const untrusted = 'could not be trusted';
+  const cases = [
+    { name: 'untrusted redirect', action: { type: 'redirect', url: 'http://evil.example/pay' }, words: untrusted },
+    { name: 'javascript: URL', action: { type: 'redirect', url: 'javascript:alert(document.domain)' }, words: untrusted },
+    { name: 'data: URL', action: { type: 'redirect', url: 'data:text/html,<p>Pay here</p>' }, words: untrusted },
+    { name: 'QR payload too long', action: { type: 'qr', payload: `https://pay.example/${'x'.repeat(3_000)}` }, words: 'QR code is too long' },
+    { name: 'unknown action', action: { type: 'app_sdk', token: 'x' }, words: 'cannot be shown here' },
+    { name: 'malformed body', garbage: true, words: 'unexpected answer' },
+    { name: 'javascript: URL, then another wallet', action: { type: 'redirect', url: 'javascript:alert(1)' }, words: untrusted, chooseAnother: true },
+  ];
+  for (const { name, action, garbage, words, chooseAnother } of cases) {
+    await open(`${server.base}/`);
+    const cancels = requestTimes((url) => url.pathname.endsWith('/cancel'));
+    const sessionId = await showQr();
+    let broken = 0;
+    await page.route(plainSessionRead, async (route) => {
+      if (broken++) return route.fallback();
+      if (garbage) return route.fulfill({ status: 200, contentType: 'text/html', body: '<html>Bad gateway</html>' });
+      const answer = await route.fetch();
+      const session = await answer.json();
+      assert.equal(session.id, sessionId);
+      return route.fulfill({ response: answer, json: { ...session, next_action: action } });
+    });
+    await page.reload();
+    // (The screen's text, or the notice; the live region repeats the former.)
+    await page.getByText(words).first().waitFor();
+    // A cancel would have been sent with the step that showed the problem.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    assert.equal(cancels.length, 0, `${name}: the session was canceled on one bad answer`);
+    await page.getByRole('button', { name: 'Choose another wallet' }).waitFor();
+    assert.equal(await page.getByRole('button', { name: 'Alipay' }).count(), 0, `${name}: no wallet list while the session may be paid`);
+    if (chooseAnother) {
+      await page.getByRole('button', { name: 'Choose another wallet' }).click();
+      await page.getByRole('button', { name: 'Alipay' }).waitFor();
+      await assertEventually(async () => (await sessionStatus(server.base, sessionId)) === 'canceled', `${name}: the shopper's choice cancels it`);
+    } else {
+      await sandboxDecide(server.base, sessionId);
+      await page.getByRole('heading', { name: 'Payment received' }).waitFor({ timeout: 30_000 });
+      const [paid] = await events('paid');
+      assert.equal(paid?.detail.sessionId, sessionId, name);
+      assert.equal(cancels.length, 0, `${name}: never canceled`);
+    }
+    assert.equal((await events('session-created')).length, 0, `${name}: no second session`);
+    await context.close();
+    context = undefined;
+  }
 });
 
 /**
