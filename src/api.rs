@@ -8,7 +8,7 @@ use wallet_checkout_contract::{
     CheckoutStep, CreateSessionRequest, DeviceKind, ErrorCode, OrderId, OrderResponse, Session, SessionId,
     SessionStatus, WalletId, IDEMPOTENCY_KEY_HEADER,
 };
-use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen::{prelude::wasm_bindgen, JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
 /// A request that has not answered after this long is abandoned.
@@ -76,7 +76,8 @@ struct Call<'a> {
     /// Tries while it fails transiently, with exponential backoff and jitter in between.
     attempts: u32,
     timeout_ms: u32,
-    /// The request outlives the page (`fetch`'s `keepalive`).
+    /// The request outlives the page: if the page is left while it is under way, the browser
+    /// sends it again (see `fetch`).
     keepalive: bool,
 }
 
@@ -148,7 +149,7 @@ impl Api {
         decode(self.call("GET", &path, Call { attempts: 1, timeout_ms, ..Call::default() }).await)
     }
 
-    /// Reports a step of the shopper's path (`POST /steps`): one attempt, sent with `keepalive`,
+    /// Reports a step of the shopper's path (`POST /steps`): one attempt that outlives the page,
     /// and whatever the answer, nothing follows from it.
     pub async fn report_step(
         &self,
@@ -169,8 +170,8 @@ impl Api {
         let _ = self.call("POST", &["/steps"], call).await;
     }
 
-    /// Cancels a session. Any success status is an answer, whatever its body; the request is
-    /// sent with `keepalive`, so it goes on when the shopper leaves the page.
+    /// Cancels a session. Any success status is an answer, whatever its body; the request
+    /// outlives the page, so it goes on when the shopper leaves.
     pub async fn cancel_session(&self, id: &SessionId) -> Result<(), ApiError> {
         match self
             .call(
@@ -280,6 +281,14 @@ fn json_body(fields: &[(&str, &str)]) -> String {
     js_sys::JSON::stringify(&object).map(String::from).unwrap_or_default()
 }
 
+#[wasm_bindgen]
+extern "C" {
+    /// `fetchLater`: a request the browser sends when the page is left, unless its signal
+    /// aborts it first. Missing outside Chromium and insecure pages, refused in some frames.
+    #[wasm_bindgen(js_name = fetchLater, catch)]
+    fn fetch_later(url: &str, init: &web_sys::RequestInit) -> Result<JsValue, JsValue>;
+}
+
 struct AbortOnDrop(web_sys::AbortController);
 
 impl Drop for AbortOnDrop {
@@ -298,6 +307,7 @@ pub struct Request<'a> {
     /// An SRI hash the body must match.
     pub integrity: Option<&'a str>,
     pub timeout_ms: u32,
+    /// The request outlives the page (see `fetch`).
     pub keepalive: bool,
 }
 
@@ -345,13 +355,19 @@ pub async fn fetch(request: &Request<'_>) -> Result<Reply, ApiError> {
     if let Some(integrity) = request.integrity {
         init.set_integrity(integrity);
     }
-    if request.keepalive {
-        // Not in web-sys's `RequestInit` yet.
-        let _ = js_sys::Reflect::set(&init, &JsValue::from_str("keepalive"), &JsValue::TRUE);
-    }
     let controller = web_sys::AbortController::new().ok();
     if let Some(controller) = &controller {
         init.set_signal(Some(&controller.signal()));
+    }
+    // A request that must outlive the page goes out as an ordinary one, which its deadline (and
+    // a drop) really aborts, with a copy the browser sends if the page is left meanwhile
+    // (`fetchLater`; the same signal withdraws it). Sent with `keepalive` instead it could not be
+    // aborted: Chromium rejects its promise but keeps it open, so one that hangs would hold one of
+    // the few connections the browser opens to the backend, and the waiting read would queue
+    // behind it. Where there is no `fetchLater` (or it is refused), `keepalive` it is.
+    if request.keepalive && fetch_later(request.url, &init).is_err() {
+        // Not in web-sys's `RequestInit` yet.
+        let _ = js_sys::Reflect::set(&init, &JsValue::from_str("keepalive"), &JsValue::TRUE);
     }
     // A request whose future is dropped (the widget was removed, the shopper started over) is
     // aborted in the browser too, so no waiting read stays open on the server.

@@ -20,9 +20,19 @@ const calls = [];
 const keys = [];
 const aborted = [];
 const keptAlive = [];
+const deferred = [];
+const withdrawn = [];
 export function fake_install() {
   if (globalThis.__fakeInstalled) return;
   globalThis.__fakeInstalled = true;
+  // Requests left for the browser to send when the page is left, and those withdrawn by their
+  // signal before that.
+  globalThis.fetchLater = (input, init) => {
+    const key = `${(init && init.method) || 'GET'} ${new URL(input, location.href).pathname}`;
+    deferred.push(key);
+    init.signal.addEventListener('abort', () => withdrawn.push(key));
+    return { activated: false };
+  };
   globalThis.fetch = async (input, init) => {
     const url = new URL(typeof input === 'string' ? input : input.url, location.href);
     const method = (init && init.method) || (typeof input === 'string' ? 'GET' : input.method);
@@ -69,6 +79,8 @@ export function fake_calls(prefix) { return calls.filter((call) => call.split(' 
 export function fake_keys(prefix) { return keys.filter((call) => call.split(' ')[1].startsWith(prefix + '/')); }
 export function fake_aborted(prefix) { return aborted.filter((call) => call.split(' ')[1].startsWith(prefix + '/')); }
 export function fake_kept_alive(prefix) { return keptAlive.filter((call) => call.split(' ')[1].startsWith(prefix + '/')); }
+export function fake_deferred(prefix) { return deferred.filter((call) => call.split(' ')[1].startsWith(prefix + '/')); }
+export function fake_withdrawn(prefix) { return withdrawn.filter((call) => call.split(' ')[1].startsWith(prefix + '/')); }
 export function listen_events(target) {
   target.__events = [];
   for (const name of ['ready', 'session-created', 'paid', 'failed', 'error']) {
@@ -88,6 +100,8 @@ extern "C" {
     fn fake_keys(prefix: &str) -> Array;
     fn fake_aborted(prefix: &str) -> Array;
     fn fake_kept_alive(prefix: &str) -> Array;
+    fn fake_deferred(prefix: &str) -> Array;
+    fn fake_withdrawn(prefix: &str) -> Array;
     fn listen_events(target: &web_sys::EventTarget);
     fn event_types(target: &web_sys::EventTarget) -> Array;
     fn event_detail(target: &web_sys::EventTarget, kind: &str, key: &str) -> Option<String>;
@@ -138,6 +152,16 @@ impl Backend {
     /// Requests sent with `keepalive` (they outlive the page).
     fn kept_alive(&self) -> Vec<String> {
         self.strip(fake_kept_alive(&self.prefix))
+    }
+
+    /// Requests left to the browser to send if the page is left (`fetchLater`).
+    fn deferred(&self) -> Vec<String> {
+        self.strip(fake_deferred(&self.prefix))
+    }
+
+    /// Deferred requests withdrawn before the page was left.
+    fn withdrawn(&self) -> Vec<String> {
+        self.strip(fake_withdrawn(&self.prefix))
     }
 
     fn strip(&self, list: Array) -> Vec<String> {
@@ -860,8 +884,34 @@ async fn a_failed_cancel_is_tried_again_until_the_backend_answers() {
     widget.wait_for("the QR code", |w| w.find("[data-testid=qr]").is_some()).await;
     widget.button("Choose another wallet").unwrap().click();
     widget.wait_long("the fourth cancel", |_| backend.count("POST /sessions/ses_1/cancel") == 4).await;
-    let kept_alive = backend.kept_alive().iter().filter(|c| *c == "POST /sessions/ses_1/cancel").count();
-    assert_eq!(kept_alive, 4, "cancels are sent with keepalive, so they survive leaving the page");
+}
+
+/// Regression test: cancels were sent with `keepalive`, which Chromium does not abort (the promise
+/// is rejected, the request stays open), so one that hung held a connection to the backend for as
+/// long as the page lived and was tried again while open. A cancel is an ordinary request, which
+/// its deadline aborts, with a copy the browser sends only if the page is left meanwhile.
+#[wasm_bindgen_test]
+async fn a_cancel_is_aborted_at_its_deadline_and_leaves_a_copy_only_for_leaving_the_page() {
+    let backend = Backend::new("a_cancel_is_aborted_at_its_deadline");
+    backend.route("GET", "/orders/ord_1", 200, ORDER);
+    backend.route("POST", "/sessions", 201, &session("pending", QR_ACTION));
+    backend.route("GET", "/sessions/ses_1", 200, &session("pending", QR_ACTION));
+    backend.route("POST", "/sessions/ses_1/cancel", 1, "");
+    backend.route("POST", "/sessions/ses_1/cancel", 200, &session("canceled", "null"));
+    let widget = backend.mount("en");
+    widget.wait_for("the wallet list", |w| w.button("WeChat Pay").is_some()).await;
+    widget.button("WeChat Pay").unwrap().click();
+    widget.wait_for("the QR code", |w| w.find("[data-testid=qr]").is_some()).await;
+    widget.button("Choose another wallet").unwrap().click();
+    let cancel = "POST /sessions/ses_1/cancel";
+    widget.wait_for("the cancel", |_| backend.count(cancel) == 1).await;
+    assert!(!backend.kept_alive().iter().any(|c| c == cancel), "not sent with keepalive");
+    assert!(backend.deferred().iter().any(|c| c == cancel), "a copy is left for leaving the page");
+    widget.wait_long("the second cancel", |_| backend.count(cancel) == 2).await;
+    assert!(backend.aborted().iter().any(|c| c == cancel), "the first was aborted at its deadline");
+    let count = |list: Vec<String>| list.iter().filter(|c| *c == cancel).count();
+    widget.wait_for("both copies withdrawn", |_| count(backend.withdrawn()) == 2).await;
+    assert_eq!(count(backend.deferred()), 2);
 }
 
 /// Regression test: the abandoned session's waiting read stayed open at the server after the

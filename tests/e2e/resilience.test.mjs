@@ -202,6 +202,83 @@ test('a bad answer about the session picked up after a reload is shown, the paym
 });
 
 /**
+ * Regression test: a cancel that hung was never aborted (Chromium does not abort a `keepalive`
+ * request: its promise is rejected, its connection stays open), and was tried again three times
+ * while it was open, so hung requests could take every connection the browser opens to the
+ * backend, the waiting read's too. The first request of each kind hangs here, at a proxy in front
+ * of the server (`page.route` cannot tell whether the browser really let go of a request).
+ */
+test('a request that hangs is aborted at its deadline before it is tried again, whatever its kind', async () => {
+  const order = await createOrder(server.base);
+  // [name, method, path, whether it is tried again (a report is sent once)]
+  const kinds = [
+    ['the order read', 'GET', /^\/api\/checkout\/orders\//, true],
+    ['the report of the wallets shown', 'POST', /^\/api\/checkout\/steps$/, false],
+    ['the session creation', 'POST', /^\/api\/checkout\/sessions$/, true],
+    ['the cancel', 'POST', /^\/api\/checkout\/sessions\/[^/]+\/cancel$/, true],
+  ];
+  const sent = kinds.map(() => []);
+  const hold = (method, url) => {
+    const kind = kinds.findIndex(([, m, path]) => m === method && path.test(url.split('?')[0]));
+    if (kind < 0) return false;
+    sent[kind].push(Date.now());
+    return sent[kind].length === 1;
+  };
+  const pages = await startPages({
+    '/': hostPage(`<wallet-checkout endpoint="/api/checkout" order="${order}" locale="en"></wallet-checkout>`),
+  }, { proxyTo: server.base, port: store.port, hold });
+  try {
+    await open(`${pages.base}/`);
+    await page.getByRole('button', { name: 'WeChat Pay' }).waitFor({ timeout: 20_000 });
+    const abandoned = await showQr();
+    await page.getByRole('button', { name: 'Choose another wallet' }).click();
+    await page.getByRole('button', { name: 'Alipay' }).waitFor();
+    await assertEventually(async () => (await sessionStatus(server.base, abandoned)) === 'canceled', 'the cancel was tried again and reached the server', 20_000);
+    // The waiting read of the next session still gets through.
+    const sessionId = await showQr('Alipay');
+    await sandboxDecide(server.base, sessionId);
+    await page.getByRole('heading', { name: 'Payment received' }).waitFor({ timeout: 10_000 });
+    assert.equal(pages.held.length, kinds.length, 'every kind of request met a hang');
+    const faults = [];
+    for (const held of pages.held) {
+      const kind = kinds.findIndex(([, m, path]) => held.request.startsWith(`${m} `) && path.test(held.request.split(' ')[1].split('?')[0]));
+      const [name, , , retried] = kinds[kind];
+      if (held.closedAt === undefined) faults.push(`${name} that hung was never aborted`);
+      else if (held.closedAt - held.at > 15_000) faults.push(`${name} that hung was aborted after ${held.closedAt - held.at} ms`);
+      if (retried && !(sent[kind][1] >= held.closedAt)) faults.push(`${name} was tried again while the one that hung was open`);
+    }
+    assert.deepEqual(faults, [], 'each request that hung was aborted at its 10 s deadline, before it was tried again');
+  } finally {
+    await pages.close();
+  }
+});
+
+/**
+ * A request that must outlive the page (a cancel, a report) is sent as an ordinary one, so that
+ * its deadline can abort it, and again with `keepalive` when the page is left while it is under
+ * way: a shopper who chooses another wallet and leaves at once still has the session canceled.
+ */
+test('a cancel under way when the shopper leaves the page still reaches the server', async () => {
+  const order = await createOrder(server.base);
+  let cancels = 0;
+  const hold = (method, url) => method === 'POST' && url.endsWith('/cancel') && ++cancels === 1;
+  const pages = await startPages({
+    '/': hostPage(`<wallet-checkout endpoint="/api/checkout" order="${order}" locale="en"></wallet-checkout>`),
+    '/elsewhere': hostPage('<p>Another page</p>'),
+  }, { proxyTo: server.base, port: store.port, hold });
+  try {
+    await open(`${pages.base}/`);
+    const abandoned = await showQr();
+    await page.getByRole('button', { name: 'Choose another wallet' }).click();
+    await assertEventually(async () => pages.held.length === 1, 'the cancel went out');
+    await page.goto(`${pages.base}/elsewhere`);
+    await assertEventually(async () => (await sessionStatus(server.base, abandoned)) === 'canceled', 'the cancel reached the server after the page was left');
+  } finally {
+    await pages.close();
+  }
+});
+
+/**
  * A host page whose timer functions return handles that are not small integers: ids above 2^31
  * and objects (as fake-timer libraries and some frameworks' zones do). It counts the timers still
  * running and the clears that named no timer it handed out.

@@ -7,11 +7,14 @@ const PROXIED = ['/api/', '/wallet-checkout/', '/sandbox/', '/static/', '/favico
 
 /**
  * `pages` maps a path to `{ html, headers }` (or to HTML alone). Answers `{ base, requests, open,
- * close }`; `requests` lists every proxied request as `METHOD url`. With `mocksTo` (the provider
- * mocks' address), `/mock/...` is passed to them.
+ * held, close }`; `requests` lists every proxied request as `METHOD url`. With `mocksTo` (the
+ * provider mocks' address), `/mock/...` is passed to them. A proxied request for which
+ * `hold(method, url)` is true is never answered (a backend that hangs); `held` lists each as
+ * `{ request, at, closedAt }`, `closedAt` being when the browser let go of it (`Date.now()`).
  */
-export async function startPages(pages, { proxyTo, mocksTo, port = 0 } = {}) {
+export async function startPages(pages, { proxyTo, mocksTo, port = 0, hold } = {}) {
   const requests = [];
+  const held = [];
   let open = 0;
   const server = createServer((req, res) => {
     const path = req.url.split('?')[0];
@@ -22,6 +25,12 @@ export async function startPages(pages, { proxyTo, mocksTo, port = 0 } = {}) {
       requests.push(`${req.method} ${req.url}`);
       open += 1;
       res.on('close', () => { open -= 1; });
+      if (hold?.(req.method, req.url)) {
+        const entry = { request: `${req.method} ${req.url}`, at: Date.now(), closedAt: undefined };
+        held.push(entry);
+        res.on('close', () => { entry.closedAt = Date.now(); });
+        return;
+      }
       const target = toMocks ? new URL(req.url.slice('/mock'.length), mocksTo) : new URL(req.url, proxyTo);
       const upstream = httpRequest(target, { method: req.method, headers: { ...req.headers, host: target.host } }, (answer) => {
         res.writeHead(answer.statusCode, answer.headers);
@@ -55,6 +64,7 @@ export async function startPages(pages, { proxyTo, mocksTo, port = 0 } = {}) {
     requests,
     /** Proxied requests still open. */
     open: () => open,
+    held,
     /** Stops the server; connections a browser still holds open (keep-alive, a request it
      * abandoned) are ended rather than waited for. */
     close: () =>
