@@ -137,6 +137,11 @@ test('Retry-After is honoured when creating a session and while tracking it', as
   assert.ok(delays.includes(6_000), `the tracker waited Retry-After: 6 (delays asked for: ${delays})`);
 });
 
+/** Matches the waiting reads of the tracker. */
+function waitingRead(url) {
+  return /\/api\/checkout\/sessions\/ses_[^/]+$/.test(url.pathname) && url.searchParams.has('wait');
+}
+
 /** Records when each request `matcher` matches is sent (`Date.now()`). */
 function requestTimes(matcher) {
   const times = [];
@@ -198,6 +203,33 @@ test('a bad answer about the session picked up after a reload is shown, the paym
     assert.equal((await events('session-created')).length, 0, `${name}: no second session`);
     await context.close();
     context = undefined;
+  }
+});
+
+/**
+ * After a reload, the order, the remembered session and the waiting reads that follow it each
+ * meet one busy answer (`Retry-After: 3`), and each waits as long as it asks before trying again.
+ */
+test('Retry-After is honoured by every read after a reload', async () => {
+  await open(`${server.base}/`);
+  const sessionId = await showQr();
+  const orderRead = (url) => url.pathname.startsWith('/api/checkout/orders/');
+  const busy = (status) => [{ status, headers: { 'retry-after': '3' } }];
+  const times = { order: requestTimes(orderRead), session: requestTimes(plainSessionRead), waiting: requestTimes(waitingRead) };
+  const met = {
+    order: await injectFaults(page, orderRead, busy(503)),
+    session: await injectFaults(page, plainSessionRead, busy(429)),
+    waiting: await injectFaults(page, waitingRead, busy(503)),
+  };
+  for (const list of Object.values(times)) list.length = 0;
+  await page.reload();
+  await assertEventually(async () => times.waiting.length >= 2, 'the tracker read again after its busy answer', 20_000);
+  await sandboxDecide(server.base, sessionId);
+  await page.getByRole('heading', { name: 'Payment received' }).waitFor({ timeout: 20_000 });
+  for (const [read, list] of Object.entries(times)) {
+    assert.deepEqual(met[read], [read === 'session' ? 429 : 503], `the ${read} read met its busy answer`);
+    const pause = list[1] - list[0];
+    assert.ok(pause >= 2_500, `the ${read} read was tried again ${pause} ms after Retry-After: 3`);
   }
 });
 
