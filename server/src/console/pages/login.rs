@@ -128,7 +128,7 @@ pub async fn sign_in(
     };
     // A place to check the password first: a flood waits here, or is told to come back, before
     // it counts against anyone's account.
-    let Ok(slot) = state.passwords.slot().await else { return busy() };
+    let Ok(slot) = state.passwords.slot() else { return busy() };
     let email = credentials.email.trim().to_lowercase();
     let subject = state.pseudonyms.email(&email);
     let now = now_millis();
