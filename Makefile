@@ -97,6 +97,7 @@ bench: widget server
 	node bench/latency.mjs 50
 	node bench/latency.mjs 50 $$(scripts/postgres.sh start)
 	node bench/waits.mjs 10000
+	node bench/flood.mjs 10
 	bench/server.sh 10
 
 ## screenshots: the README's pictures of the console (docs/screenshots/), from a seeded server
