@@ -1,29 +1,17 @@
 // wallet-checkout: the one script a page includes. It defines the <wallet-checkout> element and
-// the WalletCheckout JS API. The WebAssembly module and its glue sit next to this file (a CDN
-// works); both are fetched in parallel and checked against the SHA-384 hashes below, which the
+// the WalletCheckout JS API. scripts/bundle.mjs puts wasm-bindgen's glue (with the element class,
+// js/element.js) in front of this file, which is where `__wbg_init` below comes from. The
+// WebAssembly module sits next to this file (a CDN works) and is fetched with the SHA-384 hash the
 // build fills in. Loading this script twice is harmless.
 
-const CORE_FILE = './__CORE_FILE__';
-const CORE_INTEGRITY = '__CORE_INTEGRITY__';
 const WASM_FILE = './__WASM_FILE__';
 const WASM_INTEGRITY = '__WASM_INTEGRITY__';
-
-const coreUrl = new URL(CORE_FILE, import.meta.url).href;
-const wasmUrl = new URL(WASM_FILE, import.meta.url).href;
+const TAG = 'wallet-checkout';
 
 function start() {
-  // The glue is imported through a modulepreload that carries its hash: the import below reuses
-  // that checked fetch.
-  if (!document.querySelector(`link[rel="modulepreload"][href="${coreUrl}"]`)) {
-    const preload = document.createElement('link');
-    preload.rel = 'modulepreload';
-    preload.href = coreUrl;
-    preload.integrity = CORE_INTEGRITY;
-    preload.crossOrigin = 'anonymous';
-    document.head.append(preload);
-  }
-  const module = fetch(wasmUrl, { integrity: WASM_INTEGRITY, credentials: 'same-origin' });
-  return import(coreUrl).then(({ default: init }) => init({ module_or_path: module }));
+  // A `<link rel="preload">` of the module with the same hash (the snippet's) is taken over.
+  const module = fetch(new URL(WASM_FILE, import.meta.url), { integrity: WASM_INTEGRITY, credentials: 'same-origin' });
+  return __wbg_init(module);
 }
 
 const ready = globalThis.__walletCheckoutReady ??= start();
@@ -40,7 +28,7 @@ export function mount(target, options = {}) {
   if (!(parent instanceof Element)) {
     throw new TypeError(`WalletCheckout.mount: no element matches ${String(target)}`);
   }
-  const element = document.createElement('wallet-checkout');
+  const element = document.createElement(TAG);
   const listeners = [];
   const apply = (next) => {
     for (const name of ['endpoint', 'order', 'locale', 'theme']) {
@@ -73,7 +61,7 @@ export function mount(target, options = {}) {
 
 /** Resolves once the module is loaded and `<wallet-checkout>` is defined. */
 export function whenReady() {
-  return ready.then(() => customElements.whenDefined('wallet-checkout'));
+  return ready.then(() => customElements.whenDefined(TAG));
 }
 
 globalThis.WalletCheckout ??= Object.freeze({ mount, whenReady });

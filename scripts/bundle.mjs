@@ -1,14 +1,18 @@
 // Turns wasm-bindgen's output into the shipped bundle in DIST:
-//   wallet-checkout.js              the loader a page includes (short cache; its SRI hash is in integrity.json)
-//   wallet-checkout.<hash>.js       the wasm-bindgen glue with the element class inlined (immutable)
+//   wallet-checkout.js              the loader a page includes, with wasm-bindgen's glue and the
+//                                   element class inside (short cache; its SRI hash is in integrity.json)
+//   wallet-checkout.<hash>.js       the same loader under a versioned name (immutable), for the snippet
 //   wallet-checkout.<hash>.wasm     the module (immutable)
 //   wallet-checkout.<tag>.<hash>.json  each locale but English (compiled in), fetched when needed
 //   integrity.json                  SRI hashes of every file
-// The loader fetches the glue and the module in parallel and checks both against their SHA-384
-// hashes (a modulepreload with `integrity` for the glue, `fetch(..., { integrity })` for the
-// module), so the one hash on the page's script tag covers the whole chain. On the way the names
-// the module and the glue share are shortened (scripts/shorten-names.mjs) and the glue is
-// minified (esbuild, from tools/).
+//   embed.json                      the tags of the snippet a page embeds (see below)
+// The loader fetches the module with its SHA-384 hash (`fetch(..., { integrity })`), so the one
+// hash on the page's script tag covers the whole chain. The snippet (embed.json, the README)
+// lets the browser fetch the module as soon as it reads the page: a `preload` of the module with
+// its hash beside the versioned loader with its own. On the way the names the module and the glue
+// share are shortened (scripts/shorten-names.mjs), the glue loses the parts of wasm-bindgen's
+// start-up the loader does not use, and loader and glue are minified together (esbuild, from
+// tools/).
 // usage: node scripts/bundle.mjs WASM_BINDGEN_OUT_DIR DIST_DIR
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -79,29 +83,50 @@ for (let at = wasm.indexOf(STAMP); at !== -1; at = wasm.indexOf(STAMP, at + 1)) 
 ({ wasm, glue } = shortenNames(wasm, glue));
 const wasmName = `wallet-checkout.${shortHash(wasm)}.wasm`;
 glue = glue.replaceAll('wallet-checkout-core_bg.wasm', wasmName);
-const esbuild = createRequire(join(root, 'tools/package.json'))('esbuild');
-glue = esbuild.transformSync(glue, { format: 'esm', minify: true, target: 'es2020', legalComments: 'none' }).code;
-const coreName = `wallet-checkout.${shortHash(glue)}.js`;
 
+// The glue becomes the first part of the loader: its exports go (the loader is the only caller),
+// and so do the ways of starting the module the loader does not use (a path or bytes instead of a
+// fetch, `initSync`, the fallback for a server that sends the wrong MIME type: the module must be
+// served as `application/wasm`). What is left starts it from the loader's checked fetch.
+const GLUE_TAIL = 'async function __wbg_load(';
+if (!glue.includes(GLUE_TAIL) || !glue.includes('function __wbg_finalize_init(instance, module)')) {
+  throw new Error('the glue does not start the module in the expected form');
+}
+glue = glue.slice(0, glue.indexOf(GLUE_TAIL)).replace(/^export class /m, 'class ')
+  + 'function __wbg_init(response) {\n'
+  + '  return WebAssembly.instantiateStreaming(response, __wbg_get_imports())\n'
+  + '    .then(({ instance, module }) => __wbg_finalize_init(instance, module));\n'
+  + '}\n';
+if (/^export /m.test(glue)) throw new Error('the glue exports something the loader does not expect');
+
+const esbuild = createRequire(join(root, 'tools/package.json'))('esbuild');
 let loader = readFileSync(join(root, 'js/wallet-checkout.js'), 'utf8')
-  .replace('__CORE_FILE__', coreName)
-  .replace('__CORE_INTEGRITY__', sri(glue))
   .replace('__WASM_FILE__', wasmName)
   .replace('__WASM_INTEGRITY__', sri(wasm));
 if (/__[A-Z_]+__/.test(loader)) throw new Error('a placeholder in js/wallet-checkout.js was not filled');
-loader = esbuild.transformSync(loader, { format: 'esm', minify: true, target: 'es2020', legalComments: 'none' }).code;
+loader = esbuild.transformSync(`${glue}\n${loader}`, {
+  format: 'esm', minify: true, treeShaking: true, target: 'es2020', legalComments: 'none',
+}).code;
+const versionedName = `wallet-checkout.${shortHash(loader)}.js`;
 
 rmSync(dist, { recursive: true, force: true });
 mkdirSync(dist, { recursive: true });
-writeFileSync(join(dist, coreName), glue);
-writeFileSync(join(dist, wasmName), wasm);
 writeFileSync(join(dist, 'wallet-checkout.js'), loader);
+writeFileSync(join(dist, versionedName), loader);
+writeFileSync(join(dist, wasmName), wasm);
 for (const { name, text } of Object.values(locales)) writeFileSync(join(dist, name), text);
 const integrity = {
   'wallet-checkout.js': sri(loader),
-  [coreName]: sri(glue),
+  [versionedName]: sri(loader),
   [wasmName]: sri(wasm),
   ...Object.fromEntries(Object.values(locales).map(({ name, text }) => [name, sri(text)])),
 };
 writeFileSync(join(dist, 'integrity.json'), `${JSON.stringify(integrity, null, 2)}\n`);
+// The snippet's tags, attributes in order, paths relative to this directory: a `preload` of the
+// module (the loader's `fetch` with the same hash takes it over) and the versioned loader.
+const embed = {
+  links: [{ rel: 'preload', href: wasmName, as: 'fetch', crossorigin: 'anonymous', integrity: sri(wasm) }],
+  script: { type: 'module', src: versionedName, integrity: sri(loader), crossorigin: 'anonymous' },
+};
+writeFileSync(join(dist, 'embed.json'), `${JSON.stringify(embed, null, 2)}\n`);
 for (const [name, hash] of Object.entries(integrity)) console.log(`${hash}  ${name}`);

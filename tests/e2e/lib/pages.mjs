@@ -1,7 +1,11 @@
 // A small web server for host pages the tests write themselves (a store on another origin, a page
 // with hostile CSS, the JS API). With `proxyTo`, the checkout API, the widget's files and the
 // sandbox pay pages are passed through to the reference server, so the page is their origin too.
+import { readFileSync } from 'node:fs';
 import { createServer, request as httpRequest } from 'node:http';
+import { join, resolve } from 'node:path';
+
+const DIST = resolve(import.meta.dirname, '../../../dist/wallet-checkout');
 
 const PROXIED = ['/api/', '/wallet-checkout/', '/sandbox/', '/static/', '/favicon.ico'];
 
@@ -92,6 +96,26 @@ export async function reserveStore() {
 export function page(body, { scriptBase = '', head = '' } = {}) {
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Host page</title>${head}
 <script type="module" src="${scriptBase}/wallet-checkout/wallet-checkout.js"></script></head>
+<body>${body}</body></html>`;
+}
+
+/**
+ * The snippet's tags for the widget served under `${scriptBase}/wallet-checkout/` (from the build's
+ * embed.json, as a server writes them): a preload of the module and the versioned loader, each
+ * with its hash. `dist` is another build's directory.
+ */
+export function embedTags({ scriptBase = '', dist = DIST } = {}) {
+  const embed = JSON.parse(readFileSync(join(dist, 'embed.json'), 'utf8'));
+  const base = `${scriptBase}/wallet-checkout/`;
+  const attributes = (tag) =>
+    Object.entries(tag).map(([name, value]) => ` ${name}="${['href', 'src'].includes(name) ? base + value : value}"`).join('');
+  return [...embed.links.map((link) => `<link${attributes(link)}>`), `<script${attributes(embed.script)}></script>`].join('\n');
+}
+
+/** A page with `body` and the widget embedded by its snippet (`embedTags`). */
+export function snippetPage(body, { scriptBase = '', head = '', dist } = {}) {
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Host page</title>${head}
+${embedTags({ scriptBase, dist })}</head>
 <body>${body}</body></html>`;
 }
 
