@@ -30,6 +30,23 @@ export function defineElement(name, observed, connect) {
   return true;
 }
 
+// The order reads the loader began before the module ran (js/wallet-checkout.js): element ->
+// { url, response, abort }. A widget takes its element's read once, for its first read of the
+// order, if the read is for the URL it would ask for; a read for another URL (the attributes
+// changed meanwhile) is aborted and not used.
+export function takeBegunRead(host, url, signal) {
+  const reads = globalThis.__walletCheckoutReads;
+  const read = reads?.get(host);
+  if (!read) return undefined;
+  reads.delete(host);
+  if (read.url !== url) {
+    read.abort();
+    return undefined;
+  }
+  signal.addEventListener('abort', read.abort);
+  return read.response;
+}
+
 // Locale tag -> [file next to this script, its SRI hash], filled in by scripts/bundle.mjs. Empty
 // in a development build, where every locale but English falls back to English.
 const LOCALE_FILES = {/* LOCALE_FILES */};

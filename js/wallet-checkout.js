@@ -2,13 +2,43 @@
 // the WalletCheckout JS API. scripts/bundle.mjs puts wasm-bindgen's glue (with the element class,
 // js/element.js) in front of this file, which is where `__wbg_init` below comes from. The
 // WebAssembly module sits next to this file (a CDN works) and is fetched with the SHA-384 hash the
-// build fills in. Loading this script twice is harmless.
+// build fills in, while the order of each <wallet-checkout> already in the page is read. Loading
+// this script twice is harmless.
 
 const WASM_FILE = './__WASM_FILE__';
 const WASM_INTEGRITY = '__WASM_INTEGRITY__';
 const TAG = 'wallet-checkout';
 
+// Order reads begun here, by element, for the widget to take over (`takeBegunRead` in
+// js/element.js): the order is read while the module downloads instead of after it runs.
+const reads = (globalThis.__walletCheckoutReads ??= new WeakMap());
+
+/**
+ * Begins `GET {endpoint}/orders/{order}` for `element` as the widget would send it, if its
+ * attributes are usable (the widget checks them again, explains bad ones, and asks anew when the
+ * URL is not the one it would ask for).
+ */
+function beginOrderRead(element) {
+  const endpoint = element.getAttribute('endpoint')?.trim();
+  const order = element.getAttribute('order')?.trim() ?? '';
+  if (!endpoint || /[?#\s]/.test(endpoint) || !/^[\w-]{1,64}$/.test(order) || reads.has(element)) return;
+  let url;
+  try {
+    url = new URL(endpoint, document.baseURI);
+  } catch {
+    return;
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') return;
+  url = `${url.href.replace(/\/+$/, '')}/orders/${order}`;
+  const controller = new AbortController();
+  const response = fetch(url, { headers: { Accept: 'application/json' }, signal: controller.signal });
+  // Its failure is the widget's to handle, not an unhandled rejection.
+  response.catch(() => {});
+  reads.set(element, { url, response, abort: () => controller.abort() });
+}
+
 function start() {
+  for (const element of document.querySelectorAll(TAG)) beginOrderRead(element);
   // A `<link rel="preload">` of the module with the same hash (the snippet's) is taken over.
   const module = fetch(new URL(WASM_FILE, import.meta.url), { integrity: WASM_INTEGRITY, credentials: 'same-origin' });
   return __wbg_init(module);
@@ -46,6 +76,7 @@ export function mount(target, options = {}) {
     }
   };
   apply(options);
+  beginOrderRead(element);
   parent.append(element);
   return {
     element,

@@ -79,6 +79,8 @@ struct Call<'a> {
     /// The request outlives the page: if the page is left while it is under way, the browser
     /// sends it again (see `fetch`).
     keepalive: bool,
+    /// The element the loader may have begun this request for (see `Request::begun_for`).
+    begun_for: Option<&'a web_sys::HtmlElement>,
 }
 
 impl Default for Call<'_> {
@@ -89,6 +91,7 @@ impl Default for Call<'_> {
             attempts: REQUEST_ATTEMPTS,
             timeout_ms: 0,
             keepalive: false,
+            begun_for: None,
         }
     }
 }
@@ -113,8 +116,16 @@ impl Api {
         &self.endpoint
     }
 
-    pub async fn order(&self, id: &OrderId) -> Result<OrderResponse, ApiError> {
-        decode(self.call("GET", &["/orders/", id.as_str()], Call::default()).await)
+    /// Reads the order. `host` is the widget's element: the loader may have begun this read for
+    /// it already (`js/wallet-checkout.js`), and then its first attempt is that read.
+    pub async fn order(
+        &self,
+        id: &OrderId,
+        host: Option<&web_sys::HtmlElement>,
+    ) -> Result<OrderResponse, ApiError> {
+        decode(
+            self.call("GET", &["/orders/", id.as_str()], Call { begun_for: host, ..Call::default() }).await,
+        )
     }
 
     /// Creates a session. Retries after a lost answer carry the same key, so they return the
@@ -206,6 +217,8 @@ impl Api {
                 integrity: None,
                 timeout_ms,
                 keepalive: call.keepalive,
+                // Only the first attempt can be the loader's; a retry asks again.
+                begun_for: call.begun_for.filter(|_| attempt == 0),
             };
             let result = match fetch(&request).await {
                 Ok(reply) => classify(reply.status, json::parse(&reply.body), reply.retry_after_ms),
@@ -289,6 +302,18 @@ extern "C" {
     fn fetch_later(url: &str, init: &web_sys::RequestInit) -> Result<JsValue, JsValue>;
 }
 
+#[wasm_bindgen(module = "/js/element.js")]
+extern "C" {
+    /// The request the loader began for `host` if it was for `url` (once: a second call answers
+    /// `None`; one for another URL is aborted). `signal` aborts it from now on.
+    #[wasm_bindgen(js_name = takeBegunRead)]
+    fn take_begun_read(
+        host: &web_sys::HtmlElement,
+        url: &str,
+        signal: &web_sys::AbortSignal,
+    ) -> Option<js_sys::Promise>;
+}
+
 struct AbortOnDrop(web_sys::AbortController);
 
 impl Drop for AbortOnDrop {
@@ -309,6 +334,10 @@ pub struct Request<'a> {
     pub timeout_ms: u32,
     /// The request outlives the page (see `fetch`).
     pub keepalive: bool,
+    /// The element whose loader may have begun this very request (the same URL) before the
+    /// module ran: then that request's answer, or its failure, is this one's, and nothing is sent.
+    /// Each such request is handed over once.
+    pub begun_for: Option<&'a web_sys::HtmlElement>,
 }
 
 impl<'a> Request<'a> {
@@ -322,6 +351,7 @@ impl<'a> Request<'a> {
             integrity: None,
             timeout_ms: REQUEST_TIMEOUT_MS,
             keepalive: false,
+            begun_for: None,
         }
     }
 }
@@ -359,6 +389,10 @@ pub async fn fetch(request: &Request<'_>) -> Result<Reply, ApiError> {
     if let Some(controller) = &controller {
         init.set_signal(Some(&controller.signal()));
     }
+    let begun = match (request.begun_for, &controller) {
+        (Some(host), Some(controller)) => take_begun_read(host, request.url, &controller.signal()),
+        _ => None,
+    };
     // A request that must outlive the page goes out as an ordinary one, which its deadline (and
     // a drop) really aborts, with a copy the browser sends if the page is left meanwhile
     // (`fetchLater`; the same signal withdraws it). Sent with `keepalive` instead it could not be
@@ -381,8 +415,8 @@ pub async fn fetch(request: &Request<'_>) -> Result<Reply, ApiError> {
         })
     });
     let outcome = async {
-        let response: web_sys::Response =
-            JsFuture::from(window.fetch_with_str_and_init(request.url, &init)).await.ok()?.dyn_into().ok()?;
+        let sent = begun.unwrap_or_else(|| window.fetch_with_str_and_init(request.url, &init));
+        let response: web_sys::Response = JsFuture::from(sent).await.ok()?.dyn_into().ok()?;
         let status = response.status();
         let retry_after = if may_ask_for_a_pause(status) {
             let value = response.headers().get("Retry-After").ok().flatten();

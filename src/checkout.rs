@@ -358,7 +358,8 @@ impl Checkout {
     async fn work(self, job: Job, round: u32, (api, config, timing): (Api, WidgetConfig, Timing)) {
         match job {
             Job::Load => {
-                let answer = api.order(&config.order).await;
+                let host = self.host();
+                let answer = api.order(&config.order, host.as_ref()).await;
                 let returned = browser::returned_session_param();
                 browser::forget_returned_session_param();
                 let known = returned

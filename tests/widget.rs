@@ -81,6 +81,22 @@ export function fake_aborted(prefix) { return aborted.filter((call) => call.spli
 export function fake_kept_alive(prefix) { return keptAlive.filter((call) => call.split(' ')[1].startsWith(prefix + '/')); }
 export function fake_deferred(prefix) { return deferred.filter((call) => call.split(' ')[1].startsWith(prefix + '/')); }
 export function fake_withdrawn(prefix) { return withdrawn.filter((call) => call.split(' ')[1].startsWith(prefix + '/')); }
+// A read the loader began before the module ran (js/wallet-checkout.js), for `host`: status 0
+// fails as the network does, 1 never answers until aborted; any other is the answer.
+const begunAborted = [];
+export function fake_begin_read(host, url, status, body) {
+  const reads = (globalThis.__walletCheckoutReads ??= new WeakMap());
+  const controller = new AbortController();
+  controller.signal.addEventListener('abort', () => begunAborted.push(url));
+  const response = status === 0
+    ? Promise.reject(new TypeError('Failed to fetch'))
+    : status === 1
+      ? new Promise((_, reject) => controller.signal.addEventListener('abort', () => reject(new DOMException('aborted', 'AbortError'))))
+      : Promise.resolve(new Response(body, { status, headers: { 'content-type': 'application/json' } }));
+  response.catch(() => {});
+  reads.set(host, { url, response, abort: () => controller.abort() });
+}
+export function fake_begun_aborted(prefix) { return begunAborted.filter((url) => new URL(url).pathname.startsWith(prefix + '/')); }
 export function listen_events(target) {
   target.__events = [];
   for (const name of ['ready', 'session-created', 'paid', 'failed', 'error']) {
@@ -102,6 +118,8 @@ extern "C" {
     fn fake_kept_alive(prefix: &str) -> Array;
     fn fake_deferred(prefix: &str) -> Array;
     fn fake_withdrawn(prefix: &str) -> Array;
+    fn fake_begin_read(host: &HtmlElement, url: &str, status: u16, body: &str);
+    fn fake_begun_aborted(prefix: &str) -> Array;
     fn listen_events(target: &web_sys::EventTarget);
     fn event_types(target: &web_sys::EventTarget) -> Array;
     fn event_detail(target: &web_sys::EventTarget, kind: &str, key: &str) -> Option<String>;
@@ -189,6 +207,24 @@ impl Backend {
 
     fn mount(&self, locale: &str) -> Mounted {
         mount(&[("endpoint", &self.prefix), ("order", "ord_1"), ("locale", locale)])
+    }
+
+    /// Mounts the widget for `ord_1` after the loader began reading `order` for its element, with
+    /// this answer (`fake_begin_read`).
+    fn mount_after_begun_read(&self, order: &str, status: u16, body: &str) -> Mounted {
+        let url = format!("{}/orders/{order}", self.endpoint());
+        mount_with(&[("endpoint", &self.prefix), ("order", "ord_1"), ("locale", "en")], |host| {
+            fake_begin_read(host, &url, status, body)
+        })
+    }
+
+    /// The reads begun by the loader that were aborted, by path.
+    fn begun_aborted(&self) -> Vec<String> {
+        fake_begun_aborted(&self.prefix)
+            .iter()
+            .filter_map(|v| v.as_string())
+            .map(|url| url.rsplit_once(&self.prefix).map_or(url.clone(), |(_, path)| path.to_owned()))
+            .collect()
     }
 }
 
@@ -292,12 +328,18 @@ fn quick() -> Timing {
 }
 
 fn mount(attributes: &[(&str, &str)]) -> Mounted {
+    mount_with(attributes, |_| {})
+}
+
+/// `mount`, with `before` called on the element before the widget connects to it.
+fn mount_with(attributes: &[(&str, &str)], before: impl FnOnce(&HtmlElement)) -> Mounted {
     let document = web_sys::window().unwrap().document().unwrap();
     let host: HtmlElement = document.create_element("wallet-checkout-test").unwrap().unchecked_into();
     for (name, value) in attributes {
         host.set_attribute(name, value).unwrap();
     }
     document.body().unwrap().append_child(&host).unwrap();
+    before(&host);
     listen_events(&host);
     let widget = Widget::connect_with(host.clone(), quick());
     Mounted { host, widget: Some(widget) }
@@ -947,4 +989,64 @@ async fn a_session_still_being_created_when_the_shopper_goes_back_is_canceled() 
     assert!(backend.aborted().is_empty(), "the creation was not cut off: {:?}", backend.aborted());
     assert!(widget.find("[data-testid=qr]").is_none(), "the abandoned session is not shown");
     assert!(widget.button("WeChat Pay").is_some());
+}
+
+#[wasm_bindgen_test]
+async fn an_order_read_the_loader_began_is_taken_over_and_not_sent_again() {
+    let backend = Backend::new("begun_read_taken_over");
+    let mut widget = backend.mount_after_begun_read("ord_1", 200, ORDER);
+    widget.wait_for("the wallet list", |w| w.all("button.wc-wallet").len() == 3).await;
+    assert_eq!(backend.count("GET /orders/ord_1"), 0, "the loader's answer was used");
+
+    // Starting over (an attribute changed) reads the order afresh.
+    backend.route("GET", "/orders/ord_1", 200, ORDER);
+    widget.widget.as_mut().unwrap().refresh();
+    widget.wait_for("a fresh read", |_| backend.count("GET /orders/ord_1") == 1).await;
+    widget.wait_for("the wallet list again", |w| w.all("button.wc-wallet").len() == 3).await;
+}
+
+#[wasm_bindgen_test]
+async fn a_read_the_loader_began_for_another_order_is_aborted_and_not_used() {
+    let backend = Backend::new("begun_read_other_order");
+    backend.route("GET", "/orders/ord_1", 200, ORDER);
+    let other = ORDER.replace("ord_1", "ord_9").replace("Jasmine tea", "Another order");
+    let widget = backend.mount_after_begun_read("ord_9", 200, &other);
+    widget.wait_for("the wallet list", |w| w.all("button.wc-wallet").len() == 3).await;
+    assert!(widget.text().contains("Jasmine tea"), "{}", widget.text());
+    assert!(!widget.text().contains("Another order"));
+    assert_eq!(backend.count("GET /orders/ord_1"), 1);
+    assert_eq!(backend.begun_aborted(), ["/orders/ord_9"]);
+}
+
+#[wasm_bindgen_test]
+async fn the_failure_of_a_read_the_loader_began_is_the_first_attempts() {
+    // A final answer is shown without asking again.
+    let backend = Backend::new("begun_read_not_found");
+    let body = r#"{"error":{"code":"not_found","message":"no such order"}}"#;
+    let widget = backend.mount_after_begun_read("ord_1", 404, body);
+    widget.wait_for("the error", |w| w.event("error", "code").is_some()).await;
+    assert_eq!(widget.event("error", "code").as_deref(), Some("not_found"));
+    sleep(Duration::from_millis(200)).await;
+    assert_eq!(backend.count("GET /orders/ord_1"), 0);
+
+    // A network failure is tried again, as a first attempt that failed is.
+    let backend = Backend::new("begun_read_network");
+    backend.route("GET", "/orders/ord_1", 200, ORDER);
+    let widget = backend.mount_after_begun_read("ord_1", 0, "");
+    widget.wait_for("the wallet list", |w| w.all("button.wc-wallet").len() == 3).await;
+    assert_eq!(backend.count("GET /orders/ord_1"), 1, "one retry");
+}
+
+#[wasm_bindgen_test]
+async fn a_read_the_loader_began_that_hangs_is_aborted_at_the_deadline_and_tried_again() {
+    let backend = Backend::new("begun_read_hangs");
+    backend.route("GET", "/orders/ord_1", 200, ORDER);
+    let widget = backend.mount_after_begun_read("ord_1", 1, "");
+    sleep(Duration::from_millis(300)).await;
+    assert!(backend.begun_aborted().is_empty(), "not given up at once");
+    assert_eq!(backend.count("GET /orders/ord_1"), 0);
+    // The configured timeout is 1 s (`quick`).
+    widget.wait_long("the wallet list after the timeout", |w| w.all("button.wc-wallet").len() == 3).await;
+    assert_eq!(backend.begun_aborted(), ["/orders/ord_1"]);
+    assert_eq!(backend.count("GET /orders/ord_1"), 1);
 }

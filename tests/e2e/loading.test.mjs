@@ -1,6 +1,8 @@
-// How the widget loads. The snippet (embed.json) has the browser fetch the module as soon as it
-// reads the page, under a strict Content-Security-Policy, with every file checked against a hash
-// the page pins.
+// How the widget loads: the loader begins reading each order while the module downloads, and
+// hands the answer to the widget, which does not ask again; attributes changed afterwards are read
+// afresh. The module is held back (`page.route`) so that what happens before it runs is seen. The
+// snippet (embed.json) has the browser fetch the module as soon as it reads the page, under a
+// strict Content-Security-Policy, with every file checked against a hash the page pins.
 import { after, afterEach, before, beforeEach, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { launchBrowser, recordEvents, recordedEvents, startServer, watchForProblems } from './lib/harness.mjs';
@@ -43,12 +45,152 @@ async function newPage({ allowErrors = false } = {}) {
   return page;
 }
 
+async function eventually(check, message, timeout = 10_000) {
+  const deadline = Date.now() + timeout;
+  while (Date.now() < deadline) {
+    if (await check()) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  assert.fail(message);
+}
+
 /** The order reads among `requests` (the store's proxy's list), by order id, in the order they arrived. */
 function orderReads(requests) {
   return requests
     .filter((request) => request.startsWith('GET /api/checkout/orders/'))
     .map((request) => request.slice('GET /api/checkout/orders/'.length));
 }
+
+/**
+ * Holds the module back until `release()` (or `ms` at most): the module is what the widget waits
+ * for, so whatever the page asks for meanwhile was asked before the widget ran. Resolves to
+ * `{ release, released }`, `released` being the index in `pages.requests` at which the module
+ * was let through.
+ */
+async function holdModule(page, pages, ms = 4_000) {
+  let release;
+  const gate = new Promise((resolve) => {
+    release = resolve;
+    setTimeout(resolve, ms);
+  });
+  const state = { release: () => release(), released: undefined };
+  await page.route(/\/wallet-checkout\.[0-9a-f]{12}\.wasm$/, async (route) => {
+    await gate;
+    state.released = pages.requests.length;
+    await route.continue();
+  });
+  return state;
+}
+
+test('each element in the page has its order read once, begun while the module downloads', async () => {
+  const [first, second, late] = [await createOrder(server.base, 0), await createOrder(server.base, 1), await createOrder(server.base, 2)];
+  const pages = await startPages({
+    '/': hostPage(`<wallet-checkout id="first" endpoint="/api/checkout" order="${first}" locale="en"></wallet-checkout>
+      <wallet-checkout id="second" endpoint="/api/checkout/" order="${second}" locale="en"></wallet-checkout>`),
+  }, { proxyTo: server.base, port: store.port });
+  try {
+    const page = await newPage();
+    const module = await holdModule(page, pages);
+    await page.goto(`${pages.base}/`);
+    // Both reads reach the backend while the module is still held back.
+    await eventually(() => orderReads(pages.requests).length === 2, 'the loader began both order reads', 3_000).catch(() => {});
+    module.release();
+    await page.locator('#first').getByRole('button', { name: 'PayPal' }).waitFor();
+    await page.locator('#second').getByRole('button', { name: 'PayPal' }).waitFor();
+    assert.ok(module.released !== undefined, 'the module was asked for');
+    assert.deepEqual(
+      orderReads(pages.requests.slice(0, module.released)).sort(),
+      [first, second].sort(),
+      'both orders were asked for before the module was let through',
+    );
+
+    // An element added after the script reads its own order, once.
+    await page.evaluate((order) => {
+      const element = document.createElement('wallet-checkout');
+      element.id = 'late';
+      element.setAttribute('endpoint', '/api/checkout');
+      element.setAttribute('order', order);
+      element.setAttribute('locale', 'en');
+      document.body.append(element);
+    }, late);
+    await page.locator('#late').getByRole('button', { name: 'PayPal' }).waitFor();
+    await page.waitForTimeout(1_000);
+    assert.deepEqual(orderReads(pages.requests).sort(), [first, second, late].sort(), 'one read per element, none twice');
+    const ready = (await recordedEvents(page)).filter((e) => e.type === 'wallet-checkout:ready');
+    assert.deepEqual(ready.map((e) => e.detail.orderId).sort(), [first, second, late].sort());
+    assert.deepEqual(problems, []);
+  } finally {
+    await pages.close();
+  }
+});
+
+test('an order changed before the module runs is read afresh, and so is one changed later', async () => {
+  const [before, changed] = [await createOrder(server.base, 0), await createOrder(server.base, 1)];
+  const pages = await startPages({
+    '/': hostPage(`<wallet-checkout endpoint="/api/checkout" order="${before}" locale="en"></wallet-checkout>`),
+  }, { proxyTo: server.base, port: store.port });
+  try {
+    const page = await newPage();
+    const module = await holdModule(page, pages);
+    await page.goto(`${pages.base}/`);
+    await eventually(() => orderReads(pages.requests).includes(before), 'the loader began the read of the first order', 3_000);
+    await page.evaluate((order) => document.querySelector('wallet-checkout').setAttribute('order', order), changed);
+    module.release();
+    await page.getByText('Celadon tea cup').waitFor();
+    assert.equal(await page.getByText('Jasmine green tea, 250 g').count(), 0, 'the answer about the old order is not shown');
+    const ready = (await recordedEvents(page)).filter((e) => e.type === 'wallet-checkout:ready');
+    assert.deepEqual(ready.map((e) => e.detail.orderId), [changed]);
+    assert.deepEqual(orderReads(pages.requests), [before, changed]);
+
+    // Changed once the widget runs: read again, even back to an order read before.
+    await page.evaluate((order) => document.querySelector('wallet-checkout').setAttribute('order', order), before);
+    await page.getByText('Jasmine green tea, 250 g').waitFor();
+    await page.evaluate(() => document.querySelector('wallet-checkout').setAttribute('endpoint', '/api/checkout/'));
+    await eventually(() => orderReads(pages.requests).length === 4, 'a new endpoint reads the order again');
+    await page.getByRole('button', { name: 'PayPal' }).waitFor();
+    assert.deepEqual(orderReads(pages.requests), [before, changed, before, before]);
+    assert.deepEqual(problems, []);
+  } finally {
+    await pages.close();
+  }
+});
+
+test("the loader's read is handed over with its failure: a final one is shown, a passing one tried again", async () => {
+  const [gone, busy] = [await createOrder(server.base, 0), await createOrder(server.base, 1)];
+  const pages = await startPages({
+    '/': hostPage(`<wallet-checkout id="gone" endpoint="/api/checkout" order="${gone}" locale="en"></wallet-checkout>
+      <wallet-checkout id="busy" endpoint="/api/checkout" order="${busy}" locale="en"></wallet-checkout>`),
+  }, { proxyTo: server.base, port: store.port });
+  try {
+    const page = await newPage({ allowErrors: true });
+    const answered = [];
+    await page.route(/\/api\/checkout\/orders\//, async (route) => {
+      const order = new URL(route.request().url()).pathname.split('/').pop();
+      const first = !answered.includes(order);
+      answered.push(order);
+      if (order === gone) {
+        return route.fulfill({ status: 404, contentType: 'application/json', body: '{"error":{"code":"not_found","message":"no such order"}}' });
+      }
+      if (first) {
+        return route.fulfill({ status: 503, contentType: 'application/json', body: '{"error":{"code":"internal","message":"busy"}}' });
+      }
+      return route.fallback();
+    });
+    const module = await holdModule(page, pages);
+    await page.goto(`${pages.base}/`);
+    await eventually(() => answered.length === 2, 'the loader began both reads', 3_000);
+    module.release();
+    await page.locator('#busy').getByRole('button', { name: 'PayPal' }).waitFor();
+    await page.locator('#gone').getByRole('alert').waitFor();
+    await page.waitForTimeout(1_000);
+    assert.deepEqual(answered.filter((order) => order === gone), [gone], 'a 404 is not asked again');
+    assert.deepEqual(answered.filter((order) => order === busy), [busy, busy], 'a 503 is tried again, once');
+    const errors = (await recordedEvents(page)).filter((e) => e.type === 'wallet-checkout:error');
+    assert.deepEqual(errors.map((e) => [e.detail.orderId, e.detail.code]), [[gone, 'not_found']]);
+  } finally {
+    await pages.close();
+  }
+});
 
 /** Records the page's Content-Security-Policy violations in `window.__violations`. */
 async function watchViolations() {
