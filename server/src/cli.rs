@@ -8,6 +8,7 @@
 //! wallet-checkout-server restore FILE [--data-dir DIR]
 //! ```
 
+use crate::domain::AuditAction;
 use crate::{auth::Role, config::Config, domain::now_millis, routes::merchant::keys::make_key, store::Store};
 use anyhow::{bail, Context};
 
@@ -64,7 +65,7 @@ pub async fn run(config: Config, args: &[String]) -> anyhow::Result<()> {
                 .audit(
                     "cli",
                     "command line",
-                    "key.create",
+                    AuditAction::KeyCreate,
                     &key.id,
                     &serde_json::json!({ "name": key.name, "role": key.role }),
                     now_millis(),
@@ -124,7 +125,7 @@ pub async fn run(config: Config, args: &[String]) -> anyhow::Result<()> {
                 .audit(
                     "cli",
                     "command line",
-                    "backup.take",
+                    AuditAction::BackupTake,
                     &backup.id,
                     &serde_json::json!({ "path": backup.path, "bytes": backup.bytes }),
                     now_millis(),
@@ -147,7 +148,7 @@ pub async fn run(config: Config, args: &[String]) -> anyhow::Result<()> {
                     .audit(
                         "cli",
                         "command line",
-                        "key.revoke",
+                        AuditAction::KeyRevoke,
                         id,
                         &serde_json::json!({ "name": key.name }),
                         now_millis(),

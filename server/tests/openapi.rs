@@ -1291,3 +1291,19 @@ async fn canceling_an_order_while_it_is_paid_answers_as_documented() {
         assert!(matches!(answer.status, 200 | 409), "attempt {attempt}: {}", answer.body);
     }
 }
+
+/// Regression: the audit log held actions of the console (`staff.create`, ...) that the document
+/// did not list, so a valid answer broke its own schema.
+#[test]
+fn the_documented_audit_actions_are_every_action_the_server_records() {
+    let doc: Value = serde_json::from_str(DOCUMENT).unwrap();
+    let documented: Vec<&str> = doc["components"]["schemas"]["AuditEntry"]["properties"]["action"]["enum"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|name| name.as_str().unwrap())
+        .collect();
+    let recorded: Vec<&str> =
+        wallet_checkout_server::domain::AuditAction::ALL.iter().map(|action| action.as_str()).collect();
+    assert_eq!(documented, recorded);
+}

@@ -13,6 +13,7 @@ pub mod layout;
 pub mod pages;
 pub mod passwords;
 
+use crate::domain::AuditAction;
 use crate::{
     domain::{new_id, now_millis},
     routes::AppState,
@@ -144,7 +145,7 @@ pub async fn add_staff_member(
         .audit(
             by.0,
             by.1,
-            "staff.create",
+            AuditAction::StaffCreate,
             &new.id,
             &serde_json::json!({ "name": name, "email": email, "role": member.role }),
             now_millis(),

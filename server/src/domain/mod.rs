@@ -1,5 +1,6 @@
 //! Checked domain types the server builds from untrusted input, and the server's clock.
 
+mod audit;
 mod client;
 mod idempotency;
 mod return_url;
@@ -7,6 +8,7 @@ pub mod session;
 pub mod sign_in;
 pub mod text;
 
+pub use audit::AuditAction;
 pub use client::ClientKey;
 pub use idempotency::{IdempotencyKey, IdempotencyKeyError};
 pub use return_url::{ReturnUrl, ReturnUrlError};

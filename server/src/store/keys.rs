@@ -206,7 +206,7 @@ impl Store {
         &self,
         actor_id: &str,
         actor_name: &str,
-        action: &str,
+        action: crate::domain::AuditAction,
         target: &str,
         detail: &serde_json::Value,
         now: UnixMillis,
@@ -215,7 +215,7 @@ impl Store {
             .bind(now)
             .bind(actor_id)
             .bind(actor_name)
-            .bind(action)
+            .bind(action.as_str())
             .bind(target)
             .bind(detail.to_string())
             .execute(&self.pool)

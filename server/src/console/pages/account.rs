@@ -13,6 +13,7 @@ use super::super::{
     passwords::Busy,
 };
 use super::{audit, check_form, internal_error, problem, respond};
+use crate::domain::AuditAction;
 use crate::{auth::Role, domain::now_millis, routes::AppState};
 use axum::{
     extract::State,
@@ -236,7 +237,7 @@ pub async fn set_password(
         return internal_error(lang, error);
     }
     if let Err(answer) =
-        audit(&state, &staff, "staff.password_change", &staff.record.id, serde_json::json!({})).await
+        audit(&state, &staff, AuditAction::StaffPasswordChange, &staff.record.id, serde_json::json!({})).await
     {
         return answer;
     }
@@ -351,7 +352,11 @@ pub async fn confirm_totp(
         Ok(false) => return wrong(&staff),
         Err(error) => return internal_error(lang, error),
     }
-    let action = if staff.record.totp_enabled != 0 { "staff.totp_replace" } else { "staff.totp_enable" };
+    let action = if staff.record.totp_enabled != 0 {
+        AuditAction::StaffTotpReplace
+    } else {
+        AuditAction::StaffTotpEnable
+    };
     if let Err(answer) = audit(&state, &staff, action, &staff.record.id, serde_json::json!({})).await {
         return answer;
     }
@@ -390,7 +395,7 @@ pub async fn disable_totp(
         return internal_error(lang, error);
     }
     if let Err(answer) =
-        audit(&state, &staff, "staff.totp_disable", &staff.record.id, serde_json::json!({})).await
+        audit(&state, &staff, AuditAction::StaffTotpDisable, &staff.record.id, serde_json::json!({})).await
     {
         return answer;
     }

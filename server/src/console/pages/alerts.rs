@@ -9,6 +9,7 @@ use super::super::{
     layout::{csrf_field, scroll_region, Notice},
 };
 use super::{audit, check_form, forbidden, internal_error, respond};
+use crate::domain::AuditAction;
 use crate::{auth::Role, domain::now_millis, routes::AppState, store::AlertRecord};
 use axum::{extract::State, http::HeaderMap, response::Response, Form};
 use maud::{html, Markup};
@@ -179,7 +180,7 @@ pub async fn acknowledge(
             if let Err(answer) = audit(
                 &state,
                 &staff,
-                "alert.acknowledge",
+                AuditAction::AlertAcknowledge,
                 &alert.id,
                 serde_json::json!({ "rule": alert.rule, "subject": alert.subject }),
             )
@@ -316,7 +317,7 @@ pub async fn set_rule(
     if let Err(answer) = audit(
         &state,
         &staff,
-        "alert.rule.update",
+        AuditAction::AlertRuleUpdate,
         spec.name,
         serde_json::json!({
             "threshold": threshold,

@@ -8,6 +8,7 @@ use super::super::{
     layout::{csrf_field, scroll_region, Notice},
 };
 use super::{audit, check_form, internal_error, respond};
+use crate::domain::AuditAction;
 use crate::{
     auth::Role,
     domain::{now_millis, rfc3339},
@@ -192,7 +193,7 @@ pub async fn take(
     if let Err(answer) = audit(
         &state,
         &staff,
-        "backup.take",
+        AuditAction::BackupTake,
         &backup.id,
         serde_json::json!({ "path": backup.path, "bytes": backup.bytes, "sha256": backup.sha256 }),
     )

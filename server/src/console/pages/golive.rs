@@ -11,6 +11,7 @@ use super::super::{
     layout::{csrf_field, Notice},
 };
 use super::{audit, backups::FRESH_MS, check_form, internal_error, setup::step_page};
+use crate::domain::AuditAction;
 use crate::{
     auth::Role,
     config::Config,
@@ -302,7 +303,7 @@ pub async fn switch(
     if let Err(error) = state.store.set_console_setting(MODE_SETTING, mode, now_millis()).await {
         return internal_error(lang, error);
     }
-    if let Err(answer) = audit(&state, &staff, "golive.switch", MODE_SETTING, detail).await {
+    if let Err(answer) = audit(&state, &staff, AuditAction::GoLiveSwitch, MODE_SETTING, detail).await {
         return answer;
     }
     let done = if mode == "live" { "golive.switched_live" } else { "golive.switched_test" };

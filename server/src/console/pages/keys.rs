@@ -7,6 +7,7 @@ use super::super::{
     layout::{copyable, csrf_field, scroll_region, Notice},
 };
 use super::{audit, check_form, daily, forbidden, internal_error, problem, respond};
+use crate::domain::AuditAction;
 use crate::{
     auth::Role,
     domain::now_millis,
@@ -171,7 +172,7 @@ pub async fn create(
     if let Err(answer) = audit(
         &state,
         &staff,
-        "key.create",
+        AuditAction::KeyCreate,
         &record.id,
         serde_json::json!({ "name": record.name, "role": record.role, "livemode": livemode }),
     )
@@ -225,7 +226,8 @@ pub async fn revoke(
     let notice = match state.store.revoke_keeping_an_admin(&id, now_millis()).await {
         Ok(Revocation::Revoked(record)) => {
             if let Err(answer) =
-                audit(&state, &staff, "key.revoke", &id, serde_json::json!({ "name": record.name })).await
+                audit(&state, &staff, AuditAction::KeyRevoke, &id, serde_json::json!({ "name": record.name }))
+                    .await
             {
                 return answer;
             }

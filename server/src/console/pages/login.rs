@@ -10,6 +10,7 @@ use super::super::{
     layout::{page, Frame, Notice},
     passwords,
 };
+use crate::domain::AuditAction;
 use crate::{
     domain::{
         now_millis,
@@ -169,7 +170,7 @@ pub async fn sign_in(
                 .audit(
                     &member.id,
                     &member.name,
-                    "staff.locked",
+                    AuditAction::StaffLocked,
                     &member.id,
                     &serde_json::json!({ "failures": attempt }),
                     now,
@@ -196,7 +197,7 @@ pub async fn sign_in(
         .audit(
             &member.id,
             &member.name,
-            "staff.sign_in",
+            AuditAction::StaffSignIn,
             &member.id,
             &serde_json::json!({ "second_factor": member.totp_enabled != 0 }),
             now,
@@ -252,7 +253,7 @@ pub async fn sign_out(
         .audit(
             &staff.record.id,
             &staff.record.name,
-            "staff.sign_out",
+            AuditAction::StaffSignOut,
             &staff.record.id,
             &serde_json::json!({}),
             now_millis(),

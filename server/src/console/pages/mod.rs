@@ -97,7 +97,7 @@ pub fn check_form(
 pub async fn audit(
     state: &AppState,
     staff: &Staff,
-    action: &str,
+    action: crate::domain::AuditAction,
     target: &str,
     detail: serde_json::Value,
 ) -> Result<(), Response> {

@@ -14,6 +14,7 @@ use super::{
     daily::{self, example_amount, parse_day, parse_major_units, parse_page, query_string, wallet_name},
     internal_error, problem, respond,
 };
+use crate::domain::AuditAction;
 use crate::{
     auth::Role,
     domain::{new_id, rfc3339, text::check_readable},
@@ -767,7 +768,7 @@ pub async fn confirm_refund(
             if let Err(answer) = audit(
                 &state,
                 &staff,
-                "refund.create",
+                AuditAction::RefundCreate,
                 &refund.id,
                 serde_json::json!({ "order_id": refund.order_id, "session_id": refund.session_id, "amount": refund.amount, "reason": refund.reason, "status": refund.status.as_str() }),
             )

@@ -7,6 +7,7 @@ use super::super::{
     layout::{csrf_field, scroll_region, Notice},
 };
 use super::{audit, check_form, forbidden, internal_error, respond};
+use crate::domain::AuditAction;
 use crate::{auth::Role, domain::now_millis, routes::AppState};
 use axum::{extract::State, http::HeaderMap, response::Response, Form};
 use maud::{html, Markup};
@@ -203,7 +204,7 @@ pub async fn update(
     if let Err(answer) = audit(
         &state,
         &staff,
-        "staff.update",
+        AuditAction::StaffUpdate,
         &member.id,
         serde_json::json!({ "role": role.as_str(), "disabled": disabled }),
     )

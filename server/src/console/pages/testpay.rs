@@ -12,6 +12,7 @@ use super::super::{
     layout::{csrf_field, scroll_region, Notice},
 };
 use super::{audit, check_form, internal_error, problem};
+use crate::domain::AuditAction;
 use crate::{
     auth::Role,
     domain::{new_order_id, now_millis, rfc3339, IdempotencyKey, ReturnUrl},
@@ -202,7 +203,7 @@ pub async fn start(
     if let Err(answer) = audit(
         &state,
         &staff,
-        "testpay.create",
+        AuditAction::TestPaymentCreate,
         session.id.as_str(),
         serde_json::json!({ "order_id": order.id.as_str(), "wallet": wallet.as_str(), "outcome": scripted.then(|| outcome.map_or(EXPIRE, Outcome::path)) }),
     )

@@ -8,6 +8,7 @@ use super::super::{
     layout::{copyable, csrf_field, scroll_region, Notice},
 };
 use super::{audit, check_form, daily, forbidden, internal_error, problem, respond};
+use crate::domain::AuditAction;
 use crate::{
     auth::Role,
     domain::now_millis,
@@ -162,7 +163,7 @@ pub async fn set_endpoint(
     if let Err(answer) = audit(
         &state,
         &staff,
-        "webhook_endpoint.update",
+        AuditAction::WebhookEndpointUpdate,
         &endpoint.id,
         serde_json::json!({ "url": endpoint.shown_url, "enabled": enabled }),
     )
@@ -212,7 +213,8 @@ pub async fn rotate(
         Err(error) => return internal_error(lang, error),
     };
     if let Err(answer) =
-        audit(&state, &staff, "webhook_endpoint.rotate_secret", &endpoint.id, serde_json::json!({})).await
+        audit(&state, &staff, AuditAction::WebhookEndpointRotateSecret, &endpoint.id, serde_json::json!({}))
+            .await
     {
         return answer;
     }
@@ -240,7 +242,9 @@ pub async fn resend(
     let lang = staff.lang;
     let notice = match state.store.resend_event(&id, now_millis()).await {
         Ok(true) => {
-            if let Err(answer) = audit(&state, &staff, "event.resend", &id, serde_json::json!({})).await {
+            if let Err(answer) =
+                audit(&state, &staff, AuditAction::EventResend, &id, serde_json::json!({})).await
+            {
                 return answer;
             }
             Notice::Done(lang.tf("webhooks.resent", &[("event", &id)]))

@@ -1,6 +1,7 @@
 //! `/api/v1/keys` (admin): make a key (its secret is shown once), list keys, revoke a key.
 
 use super::{audit, time, Page};
+use crate::domain::AuditAction;
 use crate::{
     auth::{Caller, Role, LIVE_KEY_PREFIX, TEST_KEY_PREFIX},
     domain::{new_id, new_secret, now_millis},
@@ -102,7 +103,7 @@ pub async fn create_key(
     audit(
         &state,
         &caller,
-        "key.create",
+        AuditAction::KeyCreate,
         &record.id,
         serde_json::json!({ "name": record.name, "role": record.role }),
     )
@@ -129,7 +130,8 @@ pub async fn revoke_key(
     caller.require(Role::Admin)?;
     match state.store.revoke_keeping_an_admin(&id, now_millis()).await.map_err(ApiError::internal)? {
         Revocation::Revoked(record) => {
-            audit(&state, &caller, "key.revoke", &id, serde_json::json!({ "name": record.name })).await?;
+            audit(&state, &caller, AuditAction::KeyRevoke, &id, serde_json::json!({ "name": record.name }))
+                .await?;
             tracing::info!(key_id = %id, by = %caller.key.id, "API key revoked");
             Ok(Json(KeyView::from(record)))
         }

@@ -56,7 +56,7 @@ pub fn time(millis: UnixMillis) -> String {
 pub async fn audit(
     state: &AppState,
     caller: &Caller,
-    action: &str,
+    action: crate::domain::AuditAction,
     target: &str,
     detail: serde_json::Value,
 ) -> Result<(), ApiError> {

@@ -1,6 +1,7 @@
 //! `/api/v1/orders`: create (idempotently), list, read with sessions and their history, cancel.
 
 use super::{audit, limit, time, Page};
+use crate::domain::AuditAction;
 use crate::{
     auth::{Caller, Role},
     domain::{new_order_id, now_millis, text::check_readable, IdempotencyKey},
@@ -245,7 +246,7 @@ pub async fn create_order(
         audit(
             &state,
             &caller,
-            "order.create",
+            AuditAction::OrderCreate,
             order.id.as_str(),
             serde_json::json!({ "amount": order.amount, "reference": order.reference }),
         )
@@ -333,7 +334,7 @@ pub async fn cancel_order(
             ))
         }
         OrderCancel::Canceled(order) => {
-            audit(&state, &caller, "order.cancel", id.as_str(), serde_json::json!({})).await?;
+            audit(&state, &caller, AuditAction::OrderCancel, id.as_str(), serde_json::json!({})).await?;
             tracing::info!(order_id = %id, key_id = %caller.key.id, "order canceled");
             order
         }

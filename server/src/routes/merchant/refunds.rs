@@ -3,6 +3,7 @@
 //! refund has its own status, which follows the provider.
 
 use super::{audit, Page};
+use crate::domain::AuditAction;
 use crate::{
     auth::{Caller, Role},
     domain::{text::check_readable, IdempotencyKey},
@@ -87,7 +88,7 @@ pub async fn create_refund(
         audit(
             &state,
             &caller,
-            "refund.create",
+            AuditAction::RefundCreate,
             &refund.id,
             serde_json::json!({ "order_id": refund.order_id, "session_id": refund.session_id, "amount": refund.amount, "reason": refund.reason, "status": refund.status.as_str() }),
         )

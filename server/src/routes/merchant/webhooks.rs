@@ -2,6 +2,7 @@
 //! signing secret (shown when made or rotated), and the events with their delivery state.
 
 use super::{audit, limit, time, Page};
+use crate::domain::AuditAction;
 use crate::{
     auth::{Caller, Role},
     egress::EgressPolicy,
@@ -97,7 +98,7 @@ pub async fn set_endpoint(
     audit(
         &state,
         &caller,
-        "webhook_endpoint.update",
+        AuditAction::WebhookEndpointUpdate,
         &endpoint.id,
         serde_json::json!({ "url": endpoint.shown_url, "enabled": request.enabled }),
     )
@@ -114,7 +115,8 @@ pub async fn rotate_secret(
         .await
         .map_err(ApiError::internal)?
         .ok_or_else(|| ApiError::not_found("webhook endpoint"))?;
-    audit(&state, &caller, "webhook_endpoint.rotate_secret", &endpoint.id, serde_json::json!({})).await?;
+    audit(&state, &caller, AuditAction::WebhookEndpointRotateSecret, &endpoint.id, serde_json::json!({}))
+        .await?;
     Ok(Json(view(endpoint, true)))
 }
 

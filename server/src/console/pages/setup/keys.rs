@@ -5,6 +5,7 @@
 //! (names and fingerprints, never a value), and the providers are built again at once.
 
 use super::{provider_name, step_page};
+use crate::domain::AuditAction;
 use crate::{
     auth::Role,
     console::{
@@ -278,7 +279,7 @@ pub async fn save(
         let detail = serde_json::json!({
             "fields": saved.iter().map(|(field, fingerprint)| serde_json::json!({ "field": field.name, "fingerprint": fingerprint })).collect::<Vec<_>>(),
         });
-        if let Err(answer) = audit(&state, &staff, "setup.credentials.set", provider, detail).await {
+        if let Err(answer) = audit(&state, &staff, AuditAction::SetupCredentialsSet, provider, detail).await {
             return answer;
         }
     }
@@ -330,7 +331,7 @@ pub async fn remove(
     if let Err(answer) = audit(
         &state,
         &staff,
-        "setup.credentials.remove",
+        AuditAction::SetupCredentialsRemove,
         provider,
         serde_json::json!({ "field": field.name }),
     )

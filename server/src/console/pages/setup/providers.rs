@@ -3,6 +3,7 @@
 //! merchant agreed them (`provider_terms`), for the fees and net in the reports.
 
 use super::{provider_name, step_page, PROVIDERS};
+use crate::domain::AuditAction;
 use crate::{
     auth::Role,
     console::{
@@ -305,7 +306,7 @@ pub async fn save_terms(
     if let Err(answer) = audit(
         &state,
         &staff,
-        "setup.provider_terms",
+        AuditAction::SetupProviderTerms,
         &terms.provider,
         serde_json::json!({
             "rate_bp": terms.rate_bp,
