@@ -583,7 +583,17 @@ async fn the_audit_log_is_searched_by_person_action_target_and_dates() {
     let admin = app.console_user("admin").await;
     post(&app, &admin, "/console/keys", &[("name", "Audit one"), ("role", "viewer"), ("mode", "test")]).await;
     let store = app.store().await;
-    store.audit("key_x", "Backend key", wallet_checkout_server::domain::AuditAction::OrderCreate, "ord_findme", &json!({}), 1_000).await.unwrap();
+    store
+        .audit(
+            "key_x",
+            "Backend key",
+            wallet_checkout_server::domain::AuditAction::OrderCreate,
+            "ord_findme",
+            &json!({}),
+            1_000,
+        )
+        .await
+        .unwrap();
     let (_, all) = page(&app, &admin, "/console/audit").await;
     assert!(rows(&all, "audit-row") >= 2);
     let (_, by_person) = page(&app, &admin, "/console/audit?person=admin+person").await;
