@@ -41,6 +41,30 @@ struct Env {
     state: Option<State>,
     /// Ends the tracker's current pause early (see `poll_now`).
     wake: Option<js_sys::Function>,
+    /// Set to make the next pause of a waiting tracker end at once (back online, countdown ran
+    /// out) when none is under way.
+    poll_now: bool,
+    view: View,
+}
+
+/// What the view draws. The screen is drawn again when `Checkout::screen_changed` fires (the
+/// stage, the order or `qr_requested` changed), the passing texts when `texts_changed` fires.
+/// Two triggers over plain state, rather than a signal per value: each signal type costs the
+/// module its own copy of the reactive machinery.
+pub struct View {
+    /// The rules' stage.
+    pub stage: Stage,
+    pub order: Option<OrderResponse>,
+    /// On a phone, whether the shopper asked for the QR code (to scan with another device).
+    pub qr_requested: bool,
+    /// A passing notice shown while the widget keeps working (offline, reconnecting).
+    pub notice: Option<Key>,
+    /// A sentence for screen readers that is not a stage change (time left, link copied).
+    pub announcement: String,
+    /// The result of the last "copy payment link".
+    pub copied: Option<Key>,
+    /// When the current session's `expires_in_secs` was read, by `performance.now()`.
+    pub session_read_at: f64,
 }
 
 /// One piece of work, run as a task: the one future type every task of the widget is.
@@ -58,23 +82,11 @@ enum Job {
 pub struct Checkout {
     pub locale: Locale,
     pub device: DeviceKind,
-    /// The rules' stage, for the view.
-    pub stage: RwSignal<Stage>,
-    pub order: RwSignal<Option<OrderResponse>>,
-    /// A passing notice shown while the widget keeps working (offline, reconnecting).
-    pub notice: RwSignal<Option<Key>>,
-    /// A sentence for screen readers that is not a stage change (time left, link copied).
-    pub announcement: RwSignal<String>,
-    /// When the current session's `expires_in_secs` was read, by `performance.now()`.
-    pub session_read_at: RwSignal<f64>,
-    /// On a phone, whether the shopper asked for the QR code (to scan with another device).
-    pub qr_requested: RwSignal<bool>,
-    /// The result of the last "copy payment link".
-    pub copied: RwSignal<Option<Key>>,
+    /// Fires when the screen must be drawn again (see `View`).
+    pub screen_changed: Trigger,
+    /// Fires when the passing texts must be drawn again (see `View`).
+    pub texts_changed: Trigger,
     env: StoredValue<Env, LocalStorage>,
-    /// Set to make the next pause of a waiting tracker end at once (back online, countdown ran
-    /// out) when none is under way.
-    poll_now: StoredValue<bool>,
 }
 
 impl Checkout {
@@ -90,19 +102,23 @@ impl Checkout {
             round: owner.child(),
             owner,
             wake: None,
+            poll_now: false,
+            view: View {
+                stage: Stage::Loading,
+                order: None,
+                qr_requested: false,
+                notice: None,
+                announcement: String::new(),
+                copied: None,
+                session_read_at: 0.0,
+            },
         };
         let checkout = Self {
             locale,
             device: browser::device_kind(),
-            stage: RwSignal::new(Stage::Loading),
-            order: RwSignal::new(None),
-            notice: RwSignal::new(None),
-            announcement: RwSignal::new(String::new()),
-            session_read_at: RwSignal::new(0.0),
-            qr_requested: RwSignal::new(false),
-            copied: RwSignal::new(None),
+            screen_changed: Trigger::new(),
+            texts_changed: Trigger::new(),
             env: StoredValue::new_local(env),
-            poll_now: StoredValue::new(false),
         };
         checkout.watch_connectivity();
         checkout
@@ -117,7 +133,9 @@ impl Checkout {
     pub fn act(self, act: Act) {
         match act {
             Act::ToggleQr => {
-                self.qr_requested.try_update(|shown| *shown = !*shown);
+                if self.env.try_update_value(|env| env.view.qr_requested ^= true).is_some() {
+                    self.screen_changed.notify();
+                }
             }
             Act::Copy(text) => self.spawn(Job::Copy(text), Some(false)),
             Act::Open { .. } => {}
@@ -132,7 +150,7 @@ impl Checkout {
                 let _ = wake.call0(&JsValue::UNDEFINED);
             }
             None => {
-                self.poll_now.try_set_value(true);
+                self.env.try_update_value(|env| env.poll_now = true);
             }
         }
     }
@@ -152,6 +170,18 @@ impl Checkout {
         self.env.try_with_value(|env| env.host.clone())
     }
 
+    /// Reads what the view draws (`None` once the widget is gone).
+    pub fn view<R>(self, read: impl FnOnce(&View) -> R) -> Option<R> {
+        self.env.try_with_value(|env| read(&env.view))
+    }
+
+    /// Changes the passing texts and has them drawn again.
+    pub fn change_texts(self, change: impl FnOnce(&mut View)) {
+        if self.env.try_update_value(|env| change(&mut env.view)).is_some() {
+            self.texts_changed.notify();
+        }
+    }
+
     /// The widget's timing (`Timing::default()` outside tests).
     pub fn timing(self) -> Timing {
         self.env.try_with_value(|env| env.timing).unwrap_or_default()
@@ -165,14 +195,35 @@ impl Checkout {
         let openable = |url: &str| browser::is_openable(url, &endpoint);
         let rules = Rules { device: self.device, trusted_redirect: &trusted, openable: &openable };
         let (state, effects) = flow::step(state, message, &rules);
-        let stage = state.stage.clone();
-        let order_changed = self.order.with_untracked(|order| order.as_ref() != state.order.as_ref());
-        let order = order_changed.then(|| state.order.clone());
-        self.env.try_update_value(|env| env.state = Some(state));
-        if let Some(order) = order {
-            self.order.try_set(order);
+        let changed = self.env.try_update_value(|env| {
+            let view = &mut env.view;
+            let order_changed = view.order != state.order;
+            if order_changed {
+                view.order = state.order.clone();
+            }
+            let stage_changed = view.stage != state.stage;
+            // Another screen than the same session's: the QR code is hidden again on a phone and
+            // the copy result goes.
+            let other_screen = stage_changed
+                && !matches!((&view.stage, &state.stage), (Stage::Paying(a), Stage::Paying(b)) if a.id == b.id);
+            if other_screen {
+                view.qr_requested = false;
+                view.copied = None;
+            }
+            if stage_changed {
+                view.stage = state.stage.clone();
+            }
+            env.state = Some(state);
+            (order_changed || stage_changed, other_screen)
+        });
+        if let Some((screen, texts)) = changed {
+            if screen {
+                self.screen_changed.notify();
+            }
+            if texts {
+                self.texts_changed.notify();
+            }
         }
-        self.set_stage(stage);
         for effect in effects {
             self.carry_out(effect);
         }
@@ -180,19 +231,6 @@ impl Checkout {
 
     fn round(self) -> u32 {
         self.env.try_with_value(|env| env.state.as_ref().map_or(0, |s| s.round)).unwrap_or(0)
-    }
-
-    fn set_stage(self, stage: Stage) {
-        let Some(current) = self.stage.try_get_untracked() else { return };
-        if current == stage {
-            return;
-        }
-        let same_session = matches!((&current, &stage), (Stage::Paying(a), Stage::Paying(b)) if a.id == b.id);
-        if !same_session {
-            self.qr_requested.try_set(false);
-            self.copied.try_set(None);
-        }
-        self.stage.try_set(stage);
     }
 
     fn carry_out(self, effect: Effect) {
@@ -208,7 +246,7 @@ impl Checkout {
                 let now = browser::now_ms();
                 let give_up_at = match lifetime {
                     Lifetime::FromShown(secs) => {
-                        self.session_read_at.try_get_untracked().unwrap_or(now) + secs as f64 * 1000.0
+                        self.view(|view| view.session_read_at).unwrap_or(now) + secs as f64 * 1000.0
                     }
                     Lifetime::FromNow(secs) => now + secs as f64 * 1000.0,
                     Lifetime::Unknown => now + CANCEL_UNKNOWN_LIFETIME_MS,
@@ -231,11 +269,10 @@ impl Checkout {
             }
             Effect::Emit(kind, subject) => self.emit(kind, &subject),
             Effect::SessionShown => {
-                self.session_read_at.try_set(browser::now_ms());
+                let now = browser::now_ms();
+                self.env.try_update_value(|env| env.view.session_read_at = now);
             }
-            Effect::ClearNotice => {
-                self.notice.try_set(None);
-            }
+            Effect::ClearNotice => self.change_texts(|view| view.notice = None),
             // Not tied to the round: a step is reported even if the shopper moves on at once.
             Effect::Report(step, wallet) => self.spawn(Job::Report(step, wallet), None),
         }
@@ -288,12 +325,12 @@ impl Checkout {
         let old = self.env.try_update_value(|env| {
             let next = env.owner.child();
             env.wake = None;
+            env.poll_now = false;
             std::mem::replace(&mut env.round, next)
         });
         if let Some(old) = old {
             old.cleanup();
         }
-        self.poll_now.try_set_value(false);
     }
 
     fn is_current(self, round: u32) -> bool {
@@ -304,29 +341,30 @@ impl Checkout {
     /// already says more.
     fn show_trouble(self, trouble: Option<Trouble>) {
         if !self.is_offline() {
-            self.notice.try_set(match trouble {
+            let notice = match trouble {
                 Some(Trouble::Unreachable) => Some(Key::Reconnecting),
                 Some(Trouble::Unreadable) => Some(Key::UnexpectedAnswer),
                 None => None,
-            });
+            };
+            self.change_texts(|view| view.notice = notice);
         }
     }
 
     fn is_offline(self) -> bool {
-        self.notice.try_get_untracked().flatten() == Some(Key::Offline)
+        self.view(|view| view.notice == Some(Key::Offline)).unwrap_or(false)
     }
 
     fn watch_connectivity(self) {
         let Some(window) = browser::window() else { return };
         if !window.navigator().on_line() {
-            self.notice.set(Some(Key::Offline));
+            self.change_texts(|view| view.notice = Some(Key::Offline));
         }
         let offline = Closure::<dyn Fn()>::new(move || {
-            self.notice.try_set(Some(Key::Offline));
+            self.change_texts(|view| view.notice = Some(Key::Offline));
         });
         let online = Closure::<dyn Fn()>::new(move || {
             if self.is_offline() {
-                self.notice.try_set(None);
+                self.change_texts(|view| view.notice = None);
             }
             self.poll_now();
         });
@@ -343,7 +381,7 @@ impl Checkout {
     /// Waits `ms`, or less if asked to poll at once (`poll_now`), unless the backend asked for
     /// the pause (`holds_off`).
     async fn pause(self, ms: u32, holds_off: bool) {
-        if !holds_off && self.poll_now.try_update_value(std::mem::take) == Some(true) {
+        if !holds_off && self.env.try_update_value(|env| std::mem::take(&mut env.poll_now)) == Some(true) {
             return;
         }
         let (wait, _timer, wake) = browser::delay(ms);
@@ -351,8 +389,10 @@ impl Checkout {
             self.env.try_update_value(|env| env.wake = wake);
         }
         let _ = wait.await;
-        self.env.try_update_value(|env| env.wake = None);
-        self.poll_now.try_set_value(false);
+        self.env.try_update_value(|env| {
+            env.wake = None;
+            env.poll_now = false;
+        });
     }
 
     async fn work(self, job: Job, round: u32, (api, config, timing): (Api, WidgetConfig, Timing)) {
@@ -403,8 +443,11 @@ impl Checkout {
             }
             Job::Copy(text) => {
                 let key = if browser::copy_text(&text).await { Key::LinkCopied } else { Key::CopyFailed };
-                self.copied.try_set(Some(key));
-                self.announcement.try_set(self.locale.text(key).to_owned());
+                let announcement = self.locale.text(key).to_owned();
+                self.change_texts(|view| {
+                    view.copied = Some(key);
+                    view.announcement = announcement;
+                });
             }
         }
     }
@@ -413,7 +456,7 @@ impl Checkout {
     /// notices and backoff.
     async fn resume(self, api: &Api, id: SessionId, round: u32, timing: Timing) {
         let Some(order) = self.env.try_with_value(|env| env.config.order.clone()) else { return };
-        let amount = self.order.try_with_untracked(|order| order.as_ref().map(|o| o.order.amount)).flatten();
+        let amount = self.view(|view| view.order.as_ref().map(|o| o.order.amount)).flatten();
         let expected = Expected { order: &order, session: Some(&id), wallet: None, amount: amount.as_ref() };
         let mut backoff = Backoff::with_pace(timing.pace);
         loop {

@@ -76,9 +76,9 @@ pub fn mount(root: &web_sys::ShadowRoot, checkout: Checkout) -> Option<Element> 
     let root_box = frame.clone();
     Effect::new(move |_| {
         let frame = &root_box;
-        let stage = checkout.stage.get();
-        let qr_requested = checkout.qr_requested.get();
-        let (screen, summary) = checkout.order.with(|order| {
+        checkout.screen_changed.track();
+        let drawn_view = checkout.view(|view| {
+            let order = &view.order;
             let wallets = order.as_ref().map(|o| o.wallets.as_slice()).unwrap_or_default();
             let money = |amount: &wallet_checkout_contract::Amount| checkout.money(amount);
             let openable = |url: &str| checkout.is_openable(url);
@@ -89,11 +89,12 @@ pub fn mount(root: &web_sys::ShadowRoot, checkout: Checkout) -> Option<Element> 
                 money: &money,
                 openable: &openable,
                 web_address: &browser::is_web_address,
-                qr_requested,
+                qr_requested: view.qr_requested,
             };
             let summary = order.as_ref().and_then(|order| self::summary(&dom, checkout, order));
-            (screen::screen(&stage, &facts), summary)
+            (screen::screen(&view.stage, &facts), summary)
         });
+        let Some((screen, summary)) = drawn_view else { return };
         announcer.set_text_content(Some(&screen.announcement()));
         let mut next = Drawn { shown: true, summary, ..Drawn::default() };
         let Some(section) = draw(&dom, &screen, &mut next.acts) else { return };
@@ -118,9 +119,11 @@ pub fn mount(root: &web_sys::ShadowRoot, checkout: Checkout) -> Option<Element> 
     });
     // The passing texts: the notice, the time left, whether the link was copied.
     Effect::new(move |_| {
-        notice.set_text_content(checkout.notice.get().map(|key| locale.text(key)));
-        time_announcer.set_text_content(Some(&checkout.announcement.get()));
-        checkout.copied.track();
+        checkout.texts_changed.track();
+        checkout.view(|view| {
+            notice.set_text_content(view.notice.map(|key| locale.text(key)));
+            time_announcer.set_text_content(Some(&view.announcement));
+        });
         show_copied(checkout, drawn);
     });
     Some(frame)
@@ -309,7 +312,7 @@ fn clicked_act(event: &web_sys::Event, drawn: StoredValue<Drawn, LocalStorage>) 
 }
 
 fn show_copied(checkout: Checkout, drawn: StoredValue<Drawn, LocalStorage>) {
-    let text = checkout.copied.try_get_untracked().flatten().map(|key| checkout.locale.text(key));
+    let text = checkout.view(|view| view.copied).flatten().map(|key| checkout.locale.text(key));
     drawn.try_with_value(|d| {
         if let Some(paragraph) = &d.copy_result {
             paragraph.set_text_content(text);
@@ -323,7 +326,7 @@ fn show_copied(checkout: Checkout, drawn: StoredValue<Drawn, LocalStorage>) {
 fn countdown(section: &Element, checkout: Checkout, expires_in_secs: u64) -> Option<Timer> {
     let paragraph = section.query_selector("[data-testid=countdown]").ok().flatten()?;
     let locale = checkout.locale;
-    let read_at = checkout.session_read_at.get_untracked();
+    let read_at = checkout.view(|view| view.session_read_at).unwrap_or_default();
     let show = move |paragraph: &Element, secs: u64| {
         paragraph.set_text_content(Some(&locale.format(Key::ExpiresIn, &[("time", &screen::clock(secs))])));
     };
@@ -338,7 +341,8 @@ fn countdown(section: &Element, checkout: Checkout, expires_in_secs: u64) -> Opt
         let before = std::mem::replace(&mut left, now);
         show(&paragraph, now);
         if let Some(mark) = screen::milestone(before, now) {
-            checkout.announcement.try_set(locale.format(Key::TimeLeft, &[("time", &screen::clock(mark))]));
+            let text = locale.format(Key::TimeLeft, &[("time", &screen::clock(mark))]);
+            checkout.change_texts(|view| view.announcement = text);
         }
         if now == 0 {
             // The backend decides whether the session expired; ask it now.
