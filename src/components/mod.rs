@@ -35,6 +35,16 @@ struct Drawn {
     _countdown: Option<Timer>,
 }
 
+/// What the frame keeps for the widget's life: one stored value (each type stored costs the
+/// module its own copy of the storage code).
+#[derive(Default)]
+struct Frame {
+    drawn: Drawn,
+    /// Whether focus is in the widget, so that it follows the screen (see `focus_heading`).
+    had_focus: bool,
+    listeners: Vec<Closure<dyn Fn(web_sys::Event)>>,
+}
+
 /// Mounts the whole widget for one order into `root`; answers the frame, which the caller
 /// removes when the widget goes. Call under the widget's reactive owner.
 pub fn mount(root: &web_sys::ShadowRoot, checkout: Checkout) -> Option<Element> {
@@ -50,27 +60,26 @@ pub fn mount(root: &web_sys::ShadowRoot, checkout: Checkout) -> Option<Element> 
     let time_announcer = dom.add(at, "p", &[hidden[0], hidden[1], ("data-testid", "time-announcer")])?;
     let _ = root.append_child(&frame);
 
-    let drawn = StoredValue::new_local(Drawn::default());
-    // Whether focus is in the widget, so that it follows the screen (see `focus_heading`).
-    let had_focus = StoredValue::new(false);
-    let listeners = StoredValue::new_local(vec![
+    let kept = StoredValue::new_local(Frame::default());
+    let listeners = vec![
         listen(&frame, "focusin", move |_| {
-            had_focus.try_set_value(true);
+            kept.try_update_value(|kept| kept.had_focus = true);
         }),
         // Focus that leaves for the page (not for a node that is being replaced) is gone.
         listen(&frame, "focusout", move |event| {
             let left = event.dyn_ref::<web_sys::FocusEvent>().is_some_and(|e| e.related_target().is_some());
             if left {
-                had_focus.try_set_value(false);
+                kept.try_update_value(|kept| kept.had_focus = false);
             }
         }),
         listen(&body, "click", move |event| {
-            if let Some(act) = clicked_act(&event, drawn) {
+            if let Some(act) = clicked_act(&event, kept) {
                 checkout.act(act);
             }
         }),
-    ]);
-    on_cleanup(move || drop(listeners.try_update_value(std::mem::take)));
+    ];
+    kept.try_update_value(|kept| kept.listeners = listeners);
+    on_cleanup(move || drop(kept.try_update_value(|kept| std::mem::take(&mut kept.listeners))));
 
     // The screen, drawn again whenever the stage (or what it shows) changes.
     let root_box = frame.clone();
@@ -106,15 +115,16 @@ pub fn mount(root: &web_sys::ShadowRoot, checkout: Checkout) -> Option<Element> 
         if let Some(summary) = &next.summary {
             let _ = frame.insert_before(summary, Some(&body));
         }
-        let previous = drawn.try_update_value(|d| std::mem::replace(d, next));
-        if let Some(previous) = &previous {
+        let previous =
+            kept.try_update_value(|kept| (std::mem::replace(&mut kept.drawn, next), kept.had_focus));
+        if let Some((previous, had_focus)) = &previous {
             if let Some(old) = &previous.summary {
                 old.remove();
             }
-        }
-        show_copied(checkout, drawn);
-        if previous.is_some_and(|p| p.shown) && had_focus.try_get_value() == Some(true) {
-            focus_heading(checkout);
+            show_copied(checkout, kept);
+            if previous.shown && *had_focus {
+                focus_heading(checkout);
+            }
         }
     });
     // The passing texts: the notice, the time left, whether the link was copied.
@@ -124,7 +134,7 @@ pub fn mount(root: &web_sys::ShadowRoot, checkout: Checkout) -> Option<Element> 
             notice.set_text_content(view.notice.map(|key| locale.text(key)));
             time_announcer.set_text_content(Some(&view.announcement));
         });
-        show_copied(checkout, drawn);
+        show_copied(checkout, kept);
     });
     Some(frame)
 }
@@ -305,16 +315,16 @@ fn act_index(acts: &mut Vec<Act>, act: Act) -> String {
 
 /// The action of the button a click landed on (by its `data-act`), if any: one click listener
 /// serves every button of every screen.
-fn clicked_act(event: &web_sys::Event, drawn: StoredValue<Drawn, LocalStorage>) -> Option<Act> {
+fn clicked_act(event: &web_sys::Event, kept: StoredValue<Frame, LocalStorage>) -> Option<Act> {
     let target = event.target()?.dyn_into::<Element>().ok()?;
     let index = target.closest("[data-act]").ok()??.get_attribute("data-act")?.parse::<usize>().ok()?;
-    drawn.try_with_value(|d| d.acts.get(index).cloned()).flatten()
+    kept.try_with_value(|kept| kept.drawn.acts.get(index).cloned()).flatten()
 }
 
-fn show_copied(checkout: Checkout, drawn: StoredValue<Drawn, LocalStorage>) {
+fn show_copied(checkout: Checkout, kept: StoredValue<Frame, LocalStorage>) {
     let text = checkout.view(|view| view.copied).flatten().map(|key| checkout.locale.text(key));
-    drawn.try_with_value(|d| {
-        if let Some(paragraph) = &d.copy_result {
+    kept.try_with_value(|kept| {
+        if let Some(paragraph) = &kept.drawn.copy_result {
             paragraph.set_text_content(text);
         }
     });
