@@ -24,7 +24,7 @@ function sizes() {
   const integrity = JSON.parse(readFileSync(join(DIST, 'integrity.json'), 'utf8'));
   const loader = readFileSync(join(DIST, 'wallet-checkout.js'));
   return Object.keys(integrity)
-    .filter((name) => !name.endsWith('.json') || name.includes('.zh-CN.'))
+    .filter((name) => !name.endsWith('.json') || name.includes('.zh-CN.') || name.includes('.locales.'))
     .map((name) => {
       const bytes = readFileSync(join(DIST, name));
       return {

@@ -47,15 +47,35 @@ export function takeBegunRead(host, url, signal) {
   return read.response;
 }
 
-// Locale tag -> [file next to this script, its SRI hash], filled in by scripts/bundle.mjs. Empty
-// in a development build, where every locale but English falls back to English.
-const LOCALE_FILES = {/* LOCALE_FILES */};
+// [file next to this script, its SRI hash] of the locale manifest (locale tag -> [file, SRI hash]
+// of every locale but English), filled in by scripts/bundle.mjs; empty in a development build,
+// where every locale but English falls back to English. The manifest is a file of its own, so a
+// page in English loads none of it.
+const LOCALES = [/* LOCALES */];
+// A locale file's or the manifest's deadline, as the widget's own requests have.
+const LOCALE_TIMEOUT_MS = 10_000;
+let manifest;
 
-export function localeUrl(tag) {
-  const entry = LOCALE_FILES[tag];
-  return entry ? new URL(entry[0], import.meta.url).href : undefined;
+function fetchChecked([file, integrity]) {
+  const url = new URL(file, import.meta.url);
+  return fetch(url, { integrity, credentials: 'same-origin', signal: AbortSignal.timeout(LOCALE_TIMEOUT_MS) })
+    .then((response) => (response.ok ? response : Promise.reject(new Error(`${url}: ${response.status}`))));
 }
 
-export function localeIntegrity(tag) {
-  return LOCALE_FILES[tag]?.[1];
+/** Begins reading the locale manifest (once; again after a failure). */
+export function loadLocales() {
+  manifest ??= Promise.resolve(LOCALES)
+    .then((locales) => (locales.length ? fetchChecked(locales).then((response) => response.json()) : {}))
+    .catch(() => {
+      manifest = undefined;
+      return {};
+    });
+  return manifest;
+}
+
+/** The JSON text of locale `tag`'s file, checked against its hash; undefined if there is none. */
+export function localeText(tag) {
+  return loadLocales()
+    .then((files) => files[tag] && fetchChecked(files[tag]).then((response) => response.text()))
+    .catch(() => undefined);
 }

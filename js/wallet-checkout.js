@@ -1,9 +1,9 @@
 // wallet-checkout: the one script a page includes. It defines the <wallet-checkout> element and
 // the WalletCheckout JS API. scripts/bundle.mjs puts wasm-bindgen's glue (with the element class,
-// js/element.js) in front of this file, which is where `__wbg_init` below comes from. The
-// WebAssembly module sits next to this file (a CDN works) and is fetched with the SHA-384 hash the
-// build fills in, while the order of each <wallet-checkout> already in the page is read. Loading
-// this script twice is harmless.
+// js/element.js) in front of this file, which is where `__wbg_init` and `loadLocales` below come
+// from. The WebAssembly module sits next to this file (a CDN works) and is fetched with the
+// SHA-384 hash the build fills in, while the order of each <wallet-checkout> already in the page
+// is read. Loading this script twice is harmless.
 
 const WASM_FILE = './__WASM_FILE__';
 const WASM_INTEGRITY = '__WASM_INTEGRITY__';
@@ -38,7 +38,14 @@ function beginOrderRead(element) {
 }
 
 function start() {
-  for (const element of document.querySelectorAll(TAG)) beginOrderRead(element);
+  const elements = document.querySelectorAll(TAG);
+  for (const element of elements) beginOrderRead(element);
+  // A page likely not in English needs the locale manifest (`loadLocales` in js/element.js): it
+  // is read while the module downloads. A guess; the widget decides the locale.
+  const english = (tag) => /^en\b/i.test(tag);
+  if (!english(navigator.language) || [...elements].some((element) => !english(element.getAttribute('locale') ?? 'en'))) {
+    loadLocales();
+  }
   // A `<link rel="preload">` of the module with the same hash (the snippet's) is taken over.
   const module = fetch(new URL(WASM_FILE, import.meta.url), { integrity: WASM_INTEGRITY, credentials: 'same-origin' });
   return __wbg_init(module);

@@ -4,6 +4,7 @@
 //   wallet-checkout.<hash>.js       the same loader under a versioned name (immutable), for the snippet
 //   wallet-checkout.<hash>.wasm     the module (immutable)
 //   wallet-checkout.<tag>.<hash>.json  each locale but English (compiled in), fetched when needed
+//   wallet-checkout.locales.<hash>.json  their names and SRI hashes, fetched before one of them
 //   integrity.json                  SRI hashes of every file
 //   embed.json                      the tags of the snippet a page embeds (see below)
 // The loader fetches the module with its SHA-384 hash (`fetch(..., { integrity })`), so the one
@@ -67,9 +68,14 @@ for (const name of readdirSync(join(root, 'locales')).sort()) {
   const text = JSON.stringify(keys.map((key) => texts[key] ?? null));
   locales[tag] = { name: `wallet-checkout.${tag}.${shortHash(text)}.json`, text };
 }
-const manifest = Object.fromEntries(Object.entries(locales).map(([tag, { name, text }]) => [tag, [name, sri(text)]]));
-if (!glue.includes('{/* LOCALE_FILES */}')) throw new Error('the glue has no LOCALE_FILES placeholder');
-glue = glue.replace('{/* LOCALE_FILES */}', JSON.stringify(manifest));
+// The manifest (tag -> [file, SRI hash]) is a file of its own, whose name and hash the glue
+// learns: a page in English loads none of it.
+const manifestText = JSON.stringify(
+  Object.fromEntries(Object.entries(locales).map(([tag, { name, text }]) => [tag, [name, sri(text)]])),
+);
+const manifestName = `wallet-checkout.locales.${shortHash(manifestText)}.json`;
+if (!glue.includes('[/* LOCALES */]')) throw new Error('the glue has no LOCALES placeholder');
+glue = glue.replace('[/* LOCALES */]', JSON.stringify([manifestName, sri(manifestText)]));
 
 let wasm = readFileSync(join(outDir, 'wallet-checkout-core_bg.wasm'));
 // Leptos's wasm-split support stamps the module with a hash of the path leptos was built from
@@ -115,10 +121,12 @@ writeFileSync(join(dist, 'wallet-checkout.js'), loader);
 writeFileSync(join(dist, versionedName), loader);
 writeFileSync(join(dist, wasmName), wasm);
 for (const { name, text } of Object.values(locales)) writeFileSync(join(dist, name), text);
+writeFileSync(join(dist, manifestName), manifestText);
 const integrity = {
   'wallet-checkout.js': sri(loader),
   [versionedName]: sri(loader),
   [wasmName]: sri(wasm),
+  [manifestName]: sri(manifestText),
   ...Object.fromEntries(Object.values(locales).map(({ name, text }) => [name, sri(text)])),
 };
 writeFileSync(join(dist, 'integrity.json'), `${JSON.stringify(integrity, null, 2)}\n`);

@@ -214,7 +214,6 @@ impl Api {
                 url: &url,
                 body: call.body,
                 idempotency_key: call.idempotency_key,
-                integrity: None,
                 timeout_ms,
                 keepalive: call.keepalive,
                 // Only the first attempt can be the loader's; a retry asks again.
@@ -329,8 +328,6 @@ pub struct Request<'a> {
     pub url: &'a str,
     pub body: Option<&'a str>,
     pub idempotency_key: Option<&'a str>,
-    /// An SRI hash the body must match.
-    pub integrity: Option<&'a str>,
     pub timeout_ms: u32,
     /// The request outlives the page (see `fetch`).
     pub keepalive: bool,
@@ -338,22 +335,6 @@ pub struct Request<'a> {
     /// module ran: then that request's answer, or its failure, is this one's, and nothing is sent.
     /// Each such request is handed over once.
     pub begun_for: Option<&'a web_sys::HtmlElement>,
-}
-
-impl<'a> Request<'a> {
-    /// A plain `GET`.
-    pub fn get(url: &'a str) -> Self {
-        Self {
-            method: "GET",
-            url,
-            body: None,
-            idempotency_key: None,
-            integrity: None,
-            timeout_ms: REQUEST_TIMEOUT_MS,
-            keepalive: false,
-            begun_for: None,
-        }
-    }
 }
 
 /// What came back.
@@ -382,9 +363,6 @@ pub async fn fetch(request: &Request<'_>) -> Result<Reply, ApiError> {
         let _ = headers.set(IDEMPOTENCY_KEY_HEADER, key);
     }
     init.set_headers(&headers);
-    if let Some(integrity) = request.integrity {
-        init.set_integrity(integrity);
-    }
     let controller = web_sys::AbortController::new().ok();
     if let Some(controller) = &controller {
         init.set_signal(Some(&controller.signal()));

@@ -33,17 +33,6 @@ pub const STYLESHEET: &str = include_str!(concat!(env!("OUT_DIR"), "/wallet-chec
 extern "C" {
     #[wasm_bindgen(js_name = defineElement)]
     fn define_element(name: &str, observed: js_sys::Array, connect: &JsValue) -> bool;
-
-    #[wasm_bindgen(js_name = localeUrl)]
-    fn locale_url_js(tag: &str) -> Option<String>;
-
-    #[wasm_bindgen(js_name = localeIntegrity)]
-    fn locale_integrity_js(tag: &str) -> Option<String>;
-}
-
-/// Where the bundle keeps the file of a locale, if it ships one, and the file's SRI hash.
-pub fn locale_file(tag: &str) -> Option<(String, Option<String>)> {
-    Some((locale_url_js(tag)?, locale_integrity_js(tag)))
 }
 
 /// Defines `<wallet-checkout>` unless it is defined already (the script loaded twice).
@@ -152,7 +141,7 @@ fn render(inner: &Rc<RefCell<Mount>>) {
     // The executor may not be running yet: this task may come before any widget was mounted.
     let _ = any_spawner::Executor::init_wasm_bindgen();
     leptos::task::spawn_local(async move {
-        i18n::load(locale, locale_file(locale.tag())).await;
+        i18n::load(locale).await;
         if let Some(inner) = weak.upgrade() {
             if inner.try_borrow().is_ok_and(|mount| mount.generation == generation) {
                 mount_view(&inner, root, attributes, locale);

@@ -121,16 +121,22 @@ pub fn install_json(locale: Locale, json: &str) -> bool {
     true
 }
 
-/// Makes `locale` ready: fetches its file (where the bundle keeps it, and its SRI hash) if it is
-/// not loaded yet. Returns whether its own texts (rather than English) are now in use.
-pub async fn load(locale: Locale, file: Option<(String, Option<String>)>) -> bool {
+#[wasm_bindgen::prelude::wasm_bindgen(module = "/js/element.js")]
+extern "C" {
+    /// The JSON text of a locale's shipped file, checked against its SRI hash, within a deadline;
+    /// `undefined` when the bundle ships none or it cannot be had.
+    #[wasm_bindgen(js_name = localeText)]
+    fn locale_text(tag: &str) -> js_sys::Promise;
+}
+
+/// Makes `locale` ready: fetches its file if it is not loaded yet. Returns whether its own texts
+/// (rather than English) are now in use.
+pub async fn load(locale: Locale) -> bool {
     if locale.is_ready() {
         return true;
     }
-    let Some((url, integrity)) = file else { return false };
-    let request = crate::api::Request { integrity: integrity.as_deref(), ..crate::api::Request::get(&url) };
-    match crate::api::fetch(&request).await {
-        Ok(crate::api::Reply { status: 200, body, .. }) => install_json(locale, &body),
+    match wasm_bindgen_futures::JsFuture::from(locale_text(locale.tag())).await.map(|text| text.as_string()) {
+        Ok(Some(text)) => install_json(locale, &text),
         _ => false,
     }
 }

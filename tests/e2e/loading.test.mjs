@@ -298,3 +298,58 @@ test("a snippet page refuses a module or a loader that does not match the hashes
     await pages.close();
   }
 });
+
+test('a page in English loads no locale file; one in Chinese reads the locale manifest while the module downloads', async () => {
+  const order = await createOrder(server.base);
+  const pages = await startPages({
+    '/en': hostPage(`<wallet-checkout endpoint="/api/checkout" order="${order}"></wallet-checkout>`),
+    '/zh': hostPage(`<wallet-checkout endpoint="/api/checkout" order="${order}" locale="zh-CN"></wallet-checkout>`),
+  }, { proxyTo: server.base, port: store.port });
+  try {
+    const english = await newPage();
+    await english.goto(`${pages.base}/en`);
+    await english.getByRole('button', { name: 'PayPal' }).waitFor();
+    await english.waitForTimeout(500);
+    assert.deepEqual(pages.requests.filter((r) => r.endsWith('.json')), [], 'no locale file, no manifest');
+
+    const chinese = await newPage();
+    const module = await holdModule(chinese, pages);
+    const before = pages.requests.length;
+    await chinese.goto(`${pages.base}/zh`);
+    await eventually(() => pages.requests.slice(before).some((r) => /\/wallet-checkout\.locales\.[0-9a-f]{12}\.json$/.test(r)), 'the manifest was read before the module ran', 3_000);
+    module.release();
+    await chinese.getByRole('heading', { name: '选择付款方式' }).waitFor();
+    const files = pages.requests.slice(before).filter((r) => r.endsWith('.json'));
+    assert.equal(files.length, 2, `the manifest and the Chinese texts: ${files}`);
+    assert.match(files[1], /\/wallet-checkout\.zh-CN\.[0-9a-f]{12}\.json$/);
+    assert.deepEqual(problems, []);
+  } finally {
+    await pages.close();
+  }
+});
+
+test('a locale manifest or locale file that does not match its hash is refused, and the widget speaks English', async () => {
+  const order = await createOrder(server.base);
+  const pages = await startPages({
+    '/': hostPage(`<wallet-checkout endpoint="/api/checkout" order="${order}" locale="zh-CN"></wallet-checkout>`),
+  }, { proxyTo: server.base, port: store.port });
+  try {
+    for (const file of [/\/wallet-checkout\.locales\.[0-9a-f]{12}\.json$/, /\/wallet-checkout\.zh-CN\.[0-9a-f]{12}\.json$/]) {
+      const page = await newPage({ allowErrors: true });
+      const errors = [];
+      page.on('console', (message) => message.type() === 'error' && errors.push(message.text()));
+      await page.route(file, async (route) => {
+        const original = await route.fetch();
+        const body = Buffer.from(await original.body());
+        body[body.length - 2] ^= 0x01;
+        await route.fulfill({ response: original, body });
+      });
+      await page.goto(`${pages.base}/`);
+      await page.getByRole('heading', { name: 'Choose how to pay' }).waitFor();
+      assert.ok(errors.some((e) => /integrity|digest/i.test(e)), `${file}: ${errors.join(' | ')}`);
+      await page.close();
+    }
+  } finally {
+    await pages.close();
+  }
+});
