@@ -94,6 +94,27 @@ glue = glue.replaceAll('wallet-checkout-core_bg.wasm', wasmName);
 // and so do the ways of starting the module the loader does not use (a path or bytes instead of a
 // fetch, `initSync`, the fallback for a server that sends the wrong MIME type: the module must be
 // served as `application/wasm`). What is left starts it from the loader's checked fetch.
+// Fallbacks for browsers that cannot run the module anyway (it needs bulk memory, so Safari 15,
+// Chrome 75, Firefox 79 or later) and for amounts of text the widget never decodes.
+const GLUE_TRIMS = [
+  // Safari's TextDecoder after 2 GB decoded (the widget decodes kilobytes).
+  [/const MAX_SAFARI_DECODE_BYTES = \d+;\nlet numBytesDecoded = 0;\nfunction decodeText\(bytes\) \{[^]*?\n\}\n/,
+    'function decodeText(bytes) {\n    return cachedTextDecoder.decode(bytes);\n}\n'],
+  // TextEncoder.encodeInto (everywhere since 2021).
+  [/if \(!\('encodeInto' in cachedTextEncoder\)\) \{[^]*?\n\}\n/, ''],
+  // ArrayBuffer.detached: a grown memory has a new buffer, which the comparison sees.
+  [/cachedDataViewMemory0\.buffer\.detached === true \|\| \(cachedDataViewMemory0\.buffer\.detached === undefined && (cachedDataViewMemory0\.buffer !== wasm\.\w+\.buffer)\)/, '$1'],
+  // FinalizationRegistry (everywhere since 2021).
+  [/\(typeof FinalizationRegistry === 'undefined'\)\n\s*\? \{ register: \(\) => \{\}, unregister: \(\) => \{\} \}\n\s*: new FinalizationRegistry/g, 'new FinalizationRegistry'],
+  // `using` declarations on the Widget class, which only the glue touches.
+  [/if \(Symbol\.dispose\) Widget\.prototype\[Symbol\.dispose\] = Widget\.prototype\.free;\n/, ''],
+];
+for (const [pattern, replacement] of GLUE_TRIMS) {
+  if (!pattern.test(glue)) throw new Error(`the glue has changed: ${pattern} no longer matches`);
+  pattern.lastIndex = 0;
+  glue = glue.replace(pattern, replacement);
+}
+
 const GLUE_TAIL = 'async function __wbg_load(';
 if (!glue.includes(GLUE_TAIL) || !glue.includes('function __wbg_finalize_init(instance, module)')) {
   throw new Error('the glue does not start the module in the expected form');
