@@ -1,8 +1,6 @@
 //! Black-box tests of the widget-facing contract over real HTTP.
 
-mod common;
-
-use common::{error_code, session_body, spawn, spawn_with, JsonAnswer};
+use crate::helpers::{error_code, session_body, spawn, spawn_with, JsonAnswer};
 use serde_json::{json, Value};
 
 #[tokio::test]

@@ -2,9 +2,7 @@
 //! code, lockout, the session cookie's attributes, sign-out, CSRF, roles, the language each
 //! person chooses, and every action in the audit log under the person's name.
 
-mod common;
-
-use common::{spawn, ConsoleUser, JsonAnswer, TestApp};
+use crate::helpers::{spawn, ConsoleUser, JsonAnswer, TestApp};
 use serde_json::Value;
 
 async fn audit_actions(app: &TestApp) -> Vec<(String, String)> {
@@ -151,7 +149,7 @@ async fn all_at_once(requests: Vec<reqwest::RequestBuilder>) -> Vec<(u16, bool, 
 /// unchecked.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_burst_of_sign_ins_gets_no_more_guesses_than_a_sequence() {
-    let app = common::spawn_with(|config| config.trust_proxy = true).await;
+    let app = crate::helpers::spawn_with(|config| config.trust_proxy = true).await;
     let store = app.store().await;
     for (email, addresses, count) in [("one@shop.example", 1, 12), ("many@shop.example", 17, 17)] {
         let password =
@@ -304,12 +302,12 @@ async fn only_the_consoles_own_sign_in_form_signs_a_browser_in() {
     // A form posted from another site's page carries none of the sign-in page's cookie.
     let bare = app.client.post(app.url("/console/login")).form(&fields).send().await.unwrap();
     assert_eq!(bare.status(), 403);
-    assert!(common::session_cookie(&bare).is_none());
+    assert!(crate::helpers::session_cookie(&bare).is_none());
     assert!(bare.text().await.unwrap().contains("This sign-in form has expired or came from another site"));
     for (header, value) in [("sec-fetch-site", "cross-site"), ("origin", "https://evil.example")] {
         let forged = app.sign_in_request(&fields).await.header(header, value).send().await.unwrap();
         assert_eq!(forged.status(), 403, "{header}: {value}");
-        assert!(common::session_cookie(&forged).is_none());
+        assert!(crate::helpers::session_cookie(&forged).is_none());
     }
     let genuine =
         app.sign_in_request(&fields).await.header("sec-fetch-site", "same-origin").send().await.unwrap();
@@ -328,7 +326,7 @@ async fn a_new_password_ends_other_sessions_and_a_one_time_password_must_be_repl
             .unwrap();
     let first = app.sign_in_answer("li@shop.example", &once, "").await;
     assert_eq!(first.headers()["location"], "/console/account/password");
-    let cookie = common::session_cookie(&first).unwrap();
+    let cookie = crate::helpers::session_cookie(&first).unwrap();
     for path in ["/console", "/console/orders", "/console/staff"] {
         let page = app.client.get(app.url(path)).header("cookie", &cookie).send().await.unwrap();
         assert_eq!(page.status(), 303, "{path}");
@@ -566,7 +564,7 @@ async fn each_member_reads_the_console_in_their_language_and_signs_out() {
 
 #[tokio::test]
 async fn the_first_admin_comes_from_the_command_line() {
-    let db = common::test_db().await;
+    let db = crate::helpers::test_db().await;
     let output = std::process::Command::new(env!("CARGO_BIN_EXE_wallet-checkout-server"))
         .args(["staff", "create", "--name", "Shop owner", "--email", "owner@shop.example", "--role", "admin"])
         .env("DATABASE_URL", &db.url)
@@ -576,7 +574,7 @@ async fn the_first_admin_comes_from_the_command_line() {
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     let text = String::from_utf8(output.stdout).unwrap();
     let password = text.lines().rev().find(|line| !line.trim().is_empty()).unwrap().trim().to_owned();
-    let app = common::spawn_on(&db, |_| {}).await;
+    let app = crate::helpers::spawn_on(&db, |_| {}).await;
     let owner = app.console_sign_in("owner@shop.example", &password, "").await.expect("signs in");
     let who: String = app.console_get(&owner, "/console").send().await.unwrap().text().await.unwrap();
     assert!(who.contains("Shop owner (Admin)"));

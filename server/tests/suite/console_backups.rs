@@ -3,9 +3,7 @@
 //! every payment and outbox event committed before the backup began. On PostgreSQL the same test
 //! runs against a dump made and restored with `pg_dump`/`pg_restore`. Then the console's page.
 
-mod common;
-
-use common::{spawn_on, test_db, TestApp, TestDb};
+use crate::helpers::{spawn_on, test_db, TestApp, TestDb};
 use serde_json::json;
 use sqlx::{Connection, Executor, Row};
 use std::{
@@ -352,113 +350,11 @@ async fn restore_refuses_anything_but_a_good_backup_into_an_empty_directory() {
     assert!(text(&output).contains("secrets key"), "it reminds of the secrets key");
 }
 
-/// Regression: a backup and the journal beside it were created readable by every user of the
-/// machine (0644) and made private only once the copy was done. A watcher looks at the backup
-/// directory all the time the backup is written: no file in it is ever readable by others.
-#[cfg(unix)]
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_backup_is_private_from_its_first_byte() {
-    use std::os::unix::fs::PermissionsExt;
-    let db = test_db().await;
-    if is_postgres(&db) {
-        return; // PostgreSQL's backups are pg_dump's, written where the operator says.
-    }
-    let store = db.store().await;
-    // Enough data that writing the copy takes a while.
-    let mut connection = sqlx::AnyConnection::connect(&db.url).await.unwrap();
-    for i in 0..32 {
-        sqlx::query("INSERT INTO console_settings (name, value, updated_at) VALUES ($1, $2, 0)")
-            .bind(format!("filler.{i}"))
-            .bind("x".repeat(256 * 1024))
-            .execute(&mut connection)
-            .await
-            .unwrap();
-    }
-    let scratch = tempfile::TempDir::new().unwrap();
-    let dir = scratch.path().join("backups");
-    std::fs::create_dir(&dir).unwrap();
-    let done = Arc::new(AtomicBool::new(false));
-    let watcher = std::thread::spawn({
-        let (dir, done) = (dir.clone(), done.clone());
-        move || {
-            let mut seen = Vec::new();
-            while !done.load(Ordering::SeqCst) {
-                for entry in std::fs::read_dir(&dir).unwrap().flatten() {
-                    if let Ok(metadata) = entry.metadata() {
-                        if metadata.permissions().mode() & 0o077 != 0 {
-                            seen.push(entry.file_name().to_string_lossy().into_owned());
-                        }
-                    }
-                }
-            }
-            seen
-        }
-    });
-    store.take_backup(&dir, 2, "manual").await.unwrap();
-    done.store(true, Ordering::SeqCst);
-    let readable: Vec<String> =
-        watcher.join().unwrap().into_iter().filter(|name| !name.ends_with(".sha256")).collect();
-    assert!(readable.is_empty(), "files readable by others while the backup was written: {readable:?}");
-}
-
-#[tokio::test]
-async fn backups_keep_the_newest_n() {
-    let db = test_db().await;
-    if is_postgres(&db) {
-        return; // PostgreSQL's backups are pg_dump's (the test above).
-    }
-    let scratch = tempfile::TempDir::new().unwrap();
-    let dir = scratch.path().join("backups");
-    for _ in 0..3 {
-        let output = server(&db, &["backup", "--dir", dir.to_str().unwrap(), "--keep", "2"]).await;
-        assert!(output.status.success(), "{}", text(&output));
-    }
-    let mut names: Vec<String> =
-        std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
-    names.sort();
-    assert_eq!(names.len(), 4, "two backups and their checksums: {names:?}");
-    let store = db.store().await;
-    let records = store.backups(10).await.unwrap();
-    assert_eq!(records.len(), 2);
-    for record in records {
-        assert!(Path::new(&record.path).is_file());
-    }
-    let output = server(&db, &["backup", "--keep", "0"]).await;
-    assert!(!output.status.success());
-}
-
-#[tokio::test]
-async fn the_server_backs_itself_up_on_its_schedule() {
-    let db = test_db().await;
-    if is_postgres(&db) {
-        return; // pg_dump's job; the server only says so in its log.
-    }
-    let scratch = tempfile::TempDir::new().unwrap();
-    let dir = scratch.path().join("scheduled");
-    let _app = spawn_on(&db, |config| {
-        config.backup_every_hours = 24;
-        config.backup_keep = 3;
-        config.backup_dir = dir.clone();
-    })
-    .await;
-    let store = db.store().await;
-    // No backup yet, so one is due at once.
-    let backup = loop {
-        if let Some(backup) = store.last_backup().await.unwrap() {
-            break backup;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    };
-    assert_eq!(backup.kind, "scheduled");
-    assert!(Path::new(&backup.path).starts_with(dir.canonicalize().unwrap()));
-    assert!(Path::new(&format!("{}.sha256", backup.path)).is_file());
-}
-
 #[tokio::test]
 async fn the_console_shows_backups_and_an_admin_takes_one() {
     let scratch = tempfile::TempDir::new().unwrap();
     let dir = scratch.path().join("console-backups");
-    let app = common::spawn_with({
+    let app = crate::helpers::spawn_with({
         let dir = dir.clone();
         move |config| {
             config.backup_dir = dir;
@@ -469,7 +365,7 @@ async fn the_console_shows_backups_and_an_admin_takes_one() {
     let postgres = is_postgres(app.db.as_ref().unwrap());
     let admin = app.console_user("admin").await;
     let viewer = app.console_user("viewer").await;
-    let page = |user: &common::ConsoleUser| {
+    let page = |user: &crate::helpers::ConsoleUser| {
         let request = app.console_get(user, "/console/backups");
         async move {
             let response = request.send().await.unwrap();
@@ -537,7 +433,7 @@ async fn the_console_shows_backups_and_an_admin_takes_one() {
 /// the server over HTTP, so the change comes a moment after the form's answer).
 async fn test_payment_result(
     app: &TestApp,
-    admin: &common::ConsoleUser,
+    admin: &crate::helpers::ConsoleUser,
     location: &str,
     status: &str,
 ) -> String {
@@ -556,7 +452,7 @@ async fn test_payment_result(
 
 #[tokio::test]
 async fn an_admin_makes_test_payments_with_the_sandbox_outcomes_and_sees_their_events() {
-    let app = common::spawn().await;
+    let app = crate::helpers::spawn().await;
     let admin = app.console_user("admin").await;
     let operator = app.console_user("operator").await;
 
@@ -620,7 +516,7 @@ async fn an_admin_makes_test_payments_with_the_sandbox_outcomes_and_sees_their_e
 
 #[tokio::test]
 async fn a_test_payment_at_a_provider_in_test_mode_links_to_its_sandbox_and_live_keys_are_never_used() {
-    let paypal = common::paypal::start().await;
+    let paypal = crate::helpers::paypal::start().await;
     let app = &paypal.app;
     let admin = app.console_user("admin").await;
     let page = app.console_get(&admin, "/console/setup/test").send().await.unwrap().text().await.unwrap();
@@ -648,7 +544,7 @@ async fn a_test_payment_at_a_provider_in_test_mode_links_to_its_sandbox_and_live
     assert!(page.contains("<code>session.created</code>"));
 
     // The same provider with live keys: no test payment there.
-    let live = common::paypal::start_with("", |config| {
+    let live = crate::helpers::paypal::start_with("", |config| {
         let text = paypal.mock.config_toml().replace("environment = \"sandbox\"", "environment = \"live\"");
         config.providers =
             wallet_checkout_server::providers::settings::ProviderSettings::from_toml(&text).unwrap();
@@ -672,7 +568,7 @@ async fn a_test_payment_at_a_provider_in_test_mode_links_to_its_sandbox_and_live
 
 #[tokio::test]
 async fn a_test_payment_left_unpaid_expires_and_shows_its_event() {
-    let app = common::spawn_with(|config| config.session_ttl_secs = 1).await;
+    let app = crate::helpers::spawn_with(|config| config.session_ttl_secs = 1).await;
     let admin = app.console_user("admin").await;
     let form = app.console_get(&admin, "/console/setup/test").send().await.unwrap().text().await.unwrap();
     assert!(form.contains("value=\"expire\""), "the outcome is offered");
@@ -689,4 +585,106 @@ async fn a_test_payment_left_unpaid_expires_and_shows_its_event() {
     assert!(audit
         .iter()
         .any(|entry| entry.action == "testpay.create" && entry.detail.contains("\"outcome\":\"expire\"")));
+}
+
+/// Tests of what only the embedded SQLite database has (its files, its backups); skipped on
+/// PostgreSQL (`make test` passes `--skip ::on_sqlite::` there).
+mod on_sqlite {
+    use super::*;
+
+    /// Regression: a backup and the journal beside it were created readable by every user of the
+    /// machine (0644) and made private only once the copy was done. A watcher looks at the backup
+    /// directory all the time the backup is written: no file in it is ever readable by others.
+    #[cfg(unix)]
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_backup_is_private_from_its_first_byte() {
+        use std::os::unix::fs::PermissionsExt;
+        let db = test_db().await;
+        crate::helpers::require_sqlite(&db);
+        let store = db.store().await;
+        // Enough data that writing the copy takes a while.
+        let mut connection = sqlx::AnyConnection::connect(&db.url).await.unwrap();
+        for i in 0..32 {
+            sqlx::query("INSERT INTO console_settings (name, value, updated_at) VALUES ($1, $2, 0)")
+                .bind(format!("filler.{i}"))
+                .bind("x".repeat(256 * 1024))
+                .execute(&mut connection)
+                .await
+                .unwrap();
+        }
+        let scratch = tempfile::TempDir::new().unwrap();
+        let dir = scratch.path().join("backups");
+        std::fs::create_dir(&dir).unwrap();
+        let done = Arc::new(AtomicBool::new(false));
+        let watcher = std::thread::spawn({
+            let (dir, done) = (dir.clone(), done.clone());
+            move || {
+                let mut seen = Vec::new();
+                while !done.load(Ordering::SeqCst) {
+                    for entry in std::fs::read_dir(&dir).unwrap().flatten() {
+                        if let Ok(metadata) = entry.metadata() {
+                            if metadata.permissions().mode() & 0o077 != 0 {
+                                seen.push(entry.file_name().to_string_lossy().into_owned());
+                            }
+                        }
+                    }
+                }
+                seen
+            }
+        });
+        store.take_backup(&dir, 2, "manual").await.unwrap();
+        done.store(true, Ordering::SeqCst);
+        let readable: Vec<String> =
+            watcher.join().unwrap().into_iter().filter(|name| !name.ends_with(".sha256")).collect();
+        assert!(readable.is_empty(), "files readable by others while the backup was written: {readable:?}");
+    }
+
+    #[tokio::test]
+    async fn backups_keep_the_newest_n() {
+        let db = test_db().await;
+        crate::helpers::require_sqlite(&db);
+        let scratch = tempfile::TempDir::new().unwrap();
+        let dir = scratch.path().join("backups");
+        for _ in 0..3 {
+            let output = server(&db, &["backup", "--dir", dir.to_str().unwrap(), "--keep", "2"]).await;
+            assert!(output.status.success(), "{}", text(&output));
+        }
+        let mut names: Vec<String> =
+            std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+        names.sort();
+        assert_eq!(names.len(), 4, "two backups and their checksums: {names:?}");
+        let store = db.store().await;
+        let records = store.backups(10).await.unwrap();
+        assert_eq!(records.len(), 2);
+        for record in records {
+            assert!(Path::new(&record.path).is_file());
+        }
+        let output = server(&db, &["backup", "--keep", "0"]).await;
+        assert!(!output.status.success());
+    }
+
+    #[tokio::test]
+    async fn the_server_backs_itself_up_on_its_schedule() {
+        let db = test_db().await;
+        crate::helpers::require_sqlite(&db);
+        let scratch = tempfile::TempDir::new().unwrap();
+        let dir = scratch.path().join("scheduled");
+        let _app = spawn_on(&db, |config| {
+            config.backup_every_hours = 24;
+            config.backup_keep = 3;
+            config.backup_dir = dir.clone();
+        })
+        .await;
+        let store = db.store().await;
+        // No backup yet, so one is due at once.
+        let backup = loop {
+            if let Some(backup) = store.last_backup().await.unwrap() {
+                break backup;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        };
+        assert_eq!(backup.kind, "scheduled");
+        assert!(Path::new(&backup.path).starts_with(dir.canonicalize().unwrap()));
+        assert!(Path::new(&format!("{}.sha256", backup.path)).is_file());
+    }
 }

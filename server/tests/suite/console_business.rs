@@ -3,10 +3,9 @@
 //! by role, with the form token), and each alert received as a signed `alert.<rule>` webhook by a
 //! receiver in this test.
 
-mod common;
-
+use crate::helpers::id;
+use crate::helpers::{paypal, session_body, spawn, spawn_with, ConsoleUser, JsonAnswer, TestApp};
 use axum::{body::Bytes, extract::State, http::HeaderMap, routing::post, Router};
-use common::{paypal, session_body, spawn, spawn_with, ConsoleUser, JsonAnswer, TestApp};
 use serde_json::{json, Value};
 use std::{
     sync::{Arc, Mutex},
@@ -123,7 +122,7 @@ async fn wait_for_event(inbox: &Shared, rule: &str) -> Value {
 
 /// The event is a `WebhookEvent` as server/openapi.json describes it.
 fn assert_documented(event: &Value) {
-    let doc: Value = serde_json::from_str(include_str!("../openapi.json")).unwrap();
+    let doc: Value = serde_json::from_str(include_str!("../../openapi.json")).unwrap();
     let mut root = doc["components"]["schemas"]["WebhookEvent"].as_object().unwrap().clone();
     root.insert("components".into(), doc["components"].clone());
     let validator = jsonschema::options()
@@ -143,10 +142,6 @@ async fn order(app: &TestApp, key: &str, minor_units: u64, currency: &str) -> St
     let order: Value =
         app.client.post(app.url("/api/v1/orders")).bearer_auth(key).json(&body).json_answer().await;
     order["id"].as_str().expect("an order").to_owned()
-}
-
-fn id(session: &Value) -> &str {
-    session["id"].as_str().unwrap()
 }
 
 #[tokio::test]
@@ -276,7 +271,7 @@ async fn sessions_from_one_client_count_as_one_whatever_address_form_they_come_f
             .post(app.api("/sessions"))
             .header("Idempotency-Key", format!("v6-{i}"))
             .header("x-forwarded-for", from)
-            .json(&common::session_body(&order, "wechat_pay"))
+            .json(&crate::helpers::session_body(&order, "wechat_pay"))
             .send()
             .await
             .unwrap();
@@ -626,7 +621,7 @@ async fn the_widgets_reports_are_checked_anonymous_and_limited_per_address() {
     let body = json!({ "order_id": order, "step": "shown", "device": "desktop", "locale": "en", "email": "li@shop.example" });
     let refused = app.client.post(app.api("/steps")).json(&body).send().await.unwrap();
     assert_eq!(
-        common::error_code(refused, 400).await,
+        crate::helpers::error_code(refused, 400).await,
         "invalid_request",
         "nothing but the fields of the contract"
     );

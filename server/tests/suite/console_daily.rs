@@ -4,9 +4,7 @@
 //! API keys shown once and revoked after asking; the webhook endpoint and a failed delivery sent
 //! again; the audit log searched; and each role and the CSRF token at every boundary.
 
-mod common;
-
-use common::{spawn, spawn_with, ConsoleUser, TestApp};
+use crate::helpers::{spawn, spawn_with, ConsoleUser, TestApp};
 use reqwest::Method;
 use serde_json::{json, Value};
 use std::{
@@ -24,10 +22,6 @@ async fn api_key(app: &TestApp, role: Role) -> String {
     make_key(&store, &format!("{role} key"), role, false, "test").await.unwrap().1
 }
 
-fn call(app: &TestApp, method: Method, path: &str, secret: &str) -> reqwest::RequestBuilder {
-    app.client.request(method, app.url(&format!("/api/v1{path}"))).bearer_auth(secret)
-}
-
 /// An order made through the merchant API: its id.
 async fn order(app: &TestApp, key: &str, minor_units: u64, reference: &str) -> String {
     let body = json!({
@@ -35,7 +29,7 @@ async fn order(app: &TestApp, key: &str, minor_units: u64, reference: &str) -> S
         "description": "Celadon tea cup",
         "reference": reference,
     });
-    let response = call(app, Method::POST, "/orders", key).json(&body).send().await.unwrap();
+    let response = app.merchant(Method::POST, "/orders", key).json(&body).send().await.unwrap();
     assert_eq!(response.status(), 201);
     let order: Value = response.json().await.unwrap();
     order["id"].as_str().unwrap().to_owned()
@@ -459,7 +453,7 @@ async fn an_admin_makes_a_key_shown_once_and_revokes_it_after_confirming() {
         .to_owned();
     assert!(secret.starts_with("sk_test_"), "{secret}");
     assert!(made.contains("data-copy=\"new-key-secret\""), "with a copy button");
-    let orders = call(&app, Method::GET, "/orders", &secret).send().await.unwrap();
+    let orders = app.merchant(Method::GET, "/orders", &secret).send().await.unwrap();
     assert_eq!(orders.status(), 200, "the key works");
     let (_, listed) = page(&app, &admin, "/console/keys").await;
     assert!(listed.contains("Shop backend") && listed.contains(&secret[..12]));
@@ -478,7 +472,7 @@ async fn an_admin_makes_a_key_shown_once_and_revokes_it_after_confirming() {
     let (_, revoked) =
         post(&app, &admin, &format!("/console/keys/{}/revoke", key.id), &[("confirm", "1")]).await;
     assert!(revoked.contains("The key Shop backend is revoked."), "{revoked}");
-    let orders = call(&app, Method::GET, "/orders", &secret).send().await.unwrap();
+    let orders = app.merchant(Method::GET, "/orders", &secret).send().await.unwrap();
     assert_eq!(orders.status(), 401, "the key no longer works");
     let audited: Vec<String> = audit_entries(&app)
         .await

@@ -3,10 +3,8 @@
 //! only an admin with the form's token may use it, and once switched the server starts in live
 //! mode at its next start, whatever the configuration file says about the sandbox.
 
-mod common;
-
+use crate::helpers::{spawn_on, spawn_with, ConsoleUser, TestApp};
 use axum::{routing::post, Router};
-use common::{spawn_on, spawn_with, ConsoleUser, TestApp};
 use std::time::{Duration, Instant};
 use wallet_checkout_mocks::paypal::PayPalMock;
 use wallet_checkout_server::{auth::Role, config::Config, routes::merchant::keys::make_key, store::Store};

@@ -3,9 +3,7 @@
 //! make a real provider work (against the PayPal mock), stored sealed and never shown again, the
 //! embed snippet and notification URLs, and roles and CSRF on every action.
 
-mod common;
-
-use common::{session_body, spawn_on, spawn_with, test_db, ConsoleUser, TestApp};
+use crate::helpers::{session_body, spawn_on, spawn_with, test_db, ConsoleUser, TestApp};
 use wallet_checkout_mocks::paypal::PayPalMock;
 
 async fn page(app: &TestApp, user: &ConsoleUser, path: &str) -> String {
@@ -342,7 +340,7 @@ async fn only_admins_open_the_setup_and_every_change_needs_the_session_token() {
 
 #[tokio::test]
 async fn wechat_pay_keys_pasted_as_pem_in_the_console_create_a_payment_at_the_mock() {
-    let (mock, _dir, toml) = common::wechat_pay::mock_with_config("").await;
+    let (mock, _dir, toml) = crate::helpers::wechat_pay::mock_with_config("").await;
     let file = wallet_checkout_server::providers::settings::ProviderSettings::from_toml(&toml).unwrap();
     let file = file.wechat_pay.unwrap();
     let read = |path: &Option<wallet_checkout_server::providers::settings::Text>| {

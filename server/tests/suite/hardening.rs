@@ -4,11 +4,9 @@
 //! to their mode, the rate limit behind a proxy, totals beyond 2^53, cancel against a payment in
 //! flight, caching and secrets at rest, and text that lies about itself.
 
-mod common;
-
+use crate::helpers::{error_code, session_body, spawn, spawn_with, JsonAnswer, TestApp};
 use axum::{body::Bytes, extract::State, http::HeaderMap, routing::post, Router};
-use common::{error_code, session_body, spawn, spawn_with, JsonAnswer, TestApp};
-use reqwest::{Method, RequestBuilder};
+use reqwest::Method;
 use serde_json::{json, Value};
 use std::{
     sync::{Arc, Mutex},
@@ -17,19 +15,10 @@ use std::{
 use wallet_checkout_contract::SessionId;
 use wallet_checkout_server::{auth::Role, domain::SessionEvent, routes::merchant::keys::make_key};
 
-async fn key(app: &TestApp, role: Role) -> String {
-    let store = app.store().await;
-    make_key(&store, &format!("{role} key"), role, false, "test").await.unwrap().1
-}
-
-fn call(app: &TestApp, method: Method, path: &str, secret: &str) -> RequestBuilder {
-    app.client.request(method, app.url(&format!("/api/v1{path}"))).bearer_auth(secret)
-}
-
 async fn order_of(app: &TestApp, operator: &str, minor_units: u64, currency: &str) -> Value {
     let body =
         json!({ "amount": { "minor_units": minor_units, "currency": currency }, "description": "Tea" });
-    let response = call(app, Method::POST, "/orders", operator).json(&body).send().await.unwrap();
+    let response = app.merchant(Method::POST, "/orders", operator).json(&body).send().await.unwrap();
     assert_eq!(response.status(), 201, "an order in {currency}");
     response.json().await.unwrap()
 }
@@ -40,10 +29,10 @@ async fn order_of(app: &TestApp, operator: &str, minor_units: u64, currency: &st
 #[tokio::test]
 async fn orders_in_unknown_currencies_are_refused_and_every_other_amount_reads_right() {
     let app = spawn().await;
-    let operator = key(&app, Role::Operator).await;
+    let operator = app.api_key(Role::Operator).await;
     for code in ["XXX", "ABC", "XTS", "XAU", "HRK"] {
         let body = json!({ "amount": { "minor_units": 100, "currency": code }, "description": "Tea" });
-        let response = call(&app, Method::POST, "/orders", &operator).json(&body).send().await.unwrap();
+        let response = app.merchant(Method::POST, "/orders", &operator).json(&body).send().await.unwrap();
         assert_eq!(error_code(response, 400).await, "invalid_request", "{code} is not a currency");
     }
     for (minor_units, currency, shown) in [
@@ -189,7 +178,7 @@ async fn wait_for(what: &str, mut done: impl AsyncFnMut() -> bool) {
 #[tokio::test]
 async fn webhook_urls_on_internal_networks_are_refused_in_every_spelling() {
     let app = spawn_with(|config| config.webhook_allowed_networks.clear()).await;
-    let admin = key(&app, Role::Admin).await;
+    let admin = app.api_key(Role::Admin).await;
     let (address, _) = receiver().await;
     let port = address.port();
     for url in [
@@ -203,7 +192,8 @@ async fn webhook_urls_on_internal_networks_are_refused_in_every_spelling() {
         "http://10.0.0.1/".to_owned(),
         "http://[fd00::1]/".to_owned(),
     ] {
-        let response = call(&app, Method::PUT, "/webhook-endpoint", &admin)
+        let response = app
+            .merchant(Method::PUT, "/webhook-endpoint", &admin)
             .json(&json!({ "url": url }))
             .send()
             .await
@@ -260,9 +250,10 @@ async fn deliveries_to_internal_addresses_are_refused_and_reveal_nothing() {
 async fn a_named_private_network_is_allowed_for_a_receiver_on_the_merchants_own_network() {
     let app =
         spawn_with(|config| config.webhook_allowed_networks = vec!["127.0.0.0/8".parse().unwrap()]).await;
-    let admin = key(&app, Role::Admin).await;
+    let admin = app.api_key(Role::Admin).await;
     let (address, seen) = receiver().await;
-    let response = call(&app, Method::PUT, "/webhook-endpoint", &admin)
+    let response = app
+        .merchant(Method::PUT, "/webhook-endpoint", &admin)
         .json(&json!({ "url": format!("http://{address}/hooks") }))
         .send()
         .await
@@ -278,9 +269,9 @@ async fn a_named_private_network_is_allowed_for_a_receiver_on_the_merchants_own_
 /// sharing the database.
 #[tokio::test]
 async fn a_key_works_only_in_the_mode_it_was_made_for() {
-    let db = common::test_db().await;
-    let test_app = common::spawn_on(&db, |_| {}).await;
-    let live_app = common::spawn_on(&db, |config| {
+    let db = crate::helpers::test_db().await;
+    let test_app = crate::helpers::spawn_on(&db, |_| {}).await;
+    let live_app = crate::helpers::spawn_on(&db, |config| {
         config.sandbox = false;
         config.demo_store = false;
     })
@@ -290,8 +281,8 @@ async fn a_key_works_only_in_the_mode_it_was_made_for() {
     let (_, live_key) = make_key(&store, "live admin", Role::Admin, true, "test").await.unwrap();
     assert!(test_key.starts_with("sk_test_") && live_key.starts_with("sk_live_"));
     for (app, good, bad) in [(&test_app, &test_key, &live_key), (&live_app, &live_key, &test_key)] {
-        assert_eq!(call(app, Method::GET, "/orders", good).send().await.unwrap().status(), 200);
-        let refused = call(app, Method::GET, "/orders", bad).send().await.unwrap();
+        assert_eq!(app.merchant(Method::GET, "/orders", good).send().await.unwrap().status(), 200);
+        let refused = app.merchant(Method::GET, "/orders", bad).send().await.unwrap();
         assert_eq!(error_code(refused, 401).await, "unauthorized");
     }
 }
@@ -344,15 +335,15 @@ const MAX_MINOR: u64 = 9_007_199_254_740_991;
 #[tokio::test]
 async fn totals_beyond_2_53_and_2_63_are_exact_and_never_a_500() {
     let app = spawn().await;
-    let operator = key(&app, Role::Operator).await;
-    let viewer = key(&app, Role::Viewer).await;
+    let operator = app.api_key(Role::Operator).await;
+    let viewer = app.api_key(Role::Viewer).await;
     for i in 0..3 {
         let order = order_of(&app, &operator, MAX_MINOR, "CNY").await;
         let session = app.session_for(order["id"].as_str().unwrap(), "alipay").await;
         let id = session["id"].as_str().unwrap();
         assert_eq!(app.sandbox(id, "approve").await.status(), 200, "payment {i}");
     }
-    let totals: Value = call(&app, Method::GET, "/reports/daily-totals", &viewer).json_answer().await;
+    let totals: Value = app.merchant(Method::GET, "/reports/daily-totals", &viewer).json_answer().await;
     assert_eq!(totals["data"][0]["payments"], 3);
     assert_eq!(
         totals["data"][0]["amount"],
@@ -374,7 +365,7 @@ async fn totals_beyond_2_53_and_2_63_are_exact_and_never_a_500() {
     .execute(&pool)
     .await
     .unwrap();
-    let totals: Value = call(&app, Method::GET, "/reports/daily-totals", &viewer).json_answer().await;
+    let totals: Value = app.merchant(Method::GET, "/reports/daily-totals", &viewer).json_answer().await;
     let expected = 3003 * u128::from(MAX_MINOR);
     assert!(expected > u128::from(u64::MAX));
     assert_eq!(totals["data"][0]["amount"]["minor_units"], expected.to_string());
@@ -389,7 +380,7 @@ async fn totals_beyond_2_53_and_2_63_are_exact_and_never_a_500() {
         whole.as_bytes().rchunks(3).rev().map(|chunk| String::from_utf8(chunk.to_vec()).unwrap()).collect();
     assert!(page.contains(&format!("CNY {}.{cents}", grouped.join(","))), "the exact total on the console");
     assert_eq!(
-        call(&app, Method::GET, "/reports/transactions?format=csv", &viewer).send().await.unwrap().status(),
+        app.merchant(Method::GET, "/reports/transactions?format=csv", &viewer).send().await.unwrap().status(),
         200
     );
 }
@@ -401,7 +392,7 @@ async fn totals_beyond_2_53_and_2_63_are_exact_and_never_a_500() {
 #[tokio::test]
 async fn an_order_cannot_be_canceled_while_a_payment_is_in_flight() {
     let app = spawn().await;
-    let operator = key(&app, Role::Operator).await;
+    let operator = app.api_key(Role::Operator).await;
     let order = order_of(&app, &operator, 6800, "CNY").await;
     let order_id = order["id"].as_str().unwrap();
     let session = app.session_for(order_id, "wechat_pay").await;
@@ -412,13 +403,14 @@ async fn an_order_cannot_be_canceled_while_a_payment_is_in_flight() {
         .await
         .unwrap();
     let refused =
-        call(&app, Method::POST, &format!("/orders/{order_id}/cancel"), &operator).send().await.unwrap();
+        app.merchant(Method::POST, &format!("/orders/{order_id}/cancel"), &operator).send().await.unwrap();
     assert_eq!(error_code(refused, 409).await, "payment_in_progress");
     store
         .apply(&session_id, SessionEvent::Confirmed, wallet_checkout_server::domain::now_millis())
         .await
         .unwrap();
-    let paid: Value = call(&app, Method::GET, &format!("/orders/{order_id}"), &operator).json_answer().await;
+    let paid: Value =
+        app.merchant(Method::GET, &format!("/orders/{order_id}"), &operator).json_answer().await;
     assert_eq!(paid["status"], "paid");
     assert_eq!(paid["sessions"][0]["status"], "succeeded");
     assert_eq!(paid["sessions"][0]["flag"], Value::Null);
@@ -429,7 +421,7 @@ async fn an_order_cannot_be_canceled_while_a_payment_is_in_flight() {
 #[tokio::test]
 async fn cancels_racing_approvals_never_leave_a_canceled_order_with_a_payment() {
     let app = spawn().await;
-    let operator = key(&app, Role::Operator).await;
+    let operator = app.api_key(Role::Operator).await;
     let store = app.store().await;
     let mut races = Vec::new();
     for _ in 0..20 {
@@ -437,7 +429,7 @@ async fn cancels_racing_approvals_never_leave_a_canceled_order_with_a_payment() 
         let order_id = order["id"].as_str().unwrap().to_owned();
         let session = app.session_for(&order_id, "wechat_pay").await;
         let session_id = SessionId::parse(session["id"].as_str().unwrap()).unwrap();
-        let cancel = call(&app, Method::POST, &format!("/orders/{order_id}/cancel"), &operator).send();
+        let cancel = app.merchant(Method::POST, &format!("/orders/{order_id}/cancel"), &operator).send();
         let store = store.clone();
         let approve = async move {
             store
@@ -450,7 +442,7 @@ async fn cancels_racing_approvals_never_leave_a_canceled_order_with_a_payment() 
     }
     for (order_id, cancel_status) in races {
         let order: Value =
-            call(&app, Method::GET, &format!("/orders/{order_id}"), &operator).json_answer().await;
+            app.merchant(Method::GET, &format!("/orders/{order_id}"), &operator).json_answer().await;
         let statuses: Vec<&str> =
             order["sessions"].as_array().unwrap().iter().map(|s| s["status"].as_str().unwrap()).collect();
         match order["status"].as_str().unwrap() {
@@ -490,13 +482,16 @@ async fn pages_about_payments_are_never_cached() {
 #[tokio::test]
 async fn credentials_in_a_webhook_url_are_masked_but_still_used() {
     let app = spawn().await;
-    let admin = key(&app, Role::Admin).await;
+    let admin = app.api_key(Role::Admin).await;
     let (address, seen) = receiver().await;
     let url = format!("http://shop:hunter2@{address}/hooks");
-    let made: Value =
-        call(&app, Method::PUT, "/webhook-endpoint", &admin).json(&json!({ "url": url })).json_answer().await;
-    let shown: Value = call(&app, Method::GET, "/webhook-endpoint", &admin).json_answer().await;
-    let log: Value = call(&app, Method::GET, "/audit-log", &admin).json_answer().await;
+    let made: Value = app
+        .merchant(Method::PUT, "/webhook-endpoint", &admin)
+        .json(&json!({ "url": url }))
+        .json_answer()
+        .await;
+    let shown: Value = app.merchant(Method::GET, "/webhook-endpoint", &admin).json_answer().await;
+    let log: Value = app.merchant(Method::GET, "/audit-log", &admin).json_answer().await;
     for text in [made.to_string(), shown.to_string(), log.to_string()] {
         assert!(!text.contains("hunter2") && !text.contains("shop:"), "{text}");
     }
@@ -507,31 +502,6 @@ async fn credentials_in_a_webhook_url_are_masked_but_still_used() {
     assert_eq!(authorization, "Basic c2hvcDpodW50ZXIy", "the receiver still gets its credentials");
 }
 
-/// Regression: the data directory and the database file (which holds the webhook signing secret)
-/// were created readable by every user of the machine.
-#[cfg(unix)]
-#[tokio::test]
-async fn the_data_directory_and_database_are_private_to_the_server() {
-    use std::os::unix::fs::PermissionsExt;
-    if std::env::var("WC_TEST_POSTGRES").is_ok_and(|url| !url.is_empty()) {
-        return; // PostgreSQL keeps its own files; this is about the embedded database.
-    }
-    let parent = tempfile::TempDir::new().unwrap();
-    let data_dir = parent.path().join("data");
-    let mut config = wallet_checkout_server::config::Config::for_tests(data_dir.clone());
-    config.database_url = format!("sqlite://{}?mode=rwc", data_dir.join("wallet-checkout.db").display());
-    let app = wallet_checkout_server::startup::Application::build(config).await.unwrap();
-    let mode = |path: &std::path::Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
-    assert_eq!(mode(&data_dir), 0o700);
-    for name in ["wallet-checkout.db", "wallet-checkout.db-wal", "wallet-checkout.db-shm"] {
-        let path = data_dir.join(name);
-        if path.exists() || name == "wallet-checkout.db" {
-            assert_eq!(mode(&path), 0o600, "{name}");
-        }
-    }
-    drop(app);
-}
-
 // 10. Text that lies about itself ------------------------------------------------------------------
 
 /// Regression: descriptions, references, metadata and key names accepted direction overrides and
@@ -539,7 +509,7 @@ async fn the_data_directory_and_database_are_private_to_the_server() {
 #[tokio::test]
 async fn text_with_direction_overrides_or_invisible_characters_is_refused() {
     let app = spawn().await;
-    let admin = key(&app, Role::Admin).await;
+    let admin = app.api_key(Role::Admin).await;
     let order = |description: &str, reference: &str, metadata: Value| json!({ "amount": { "minor_units": 100, "currency": "CNY" }, "description": description, "reference": reference, "metadata": metadata });
     for body in [
         order("Tea \u{202E}0001", "A-1", json!({})),
@@ -548,10 +518,11 @@ async fn text_with_direction_overrides_or_invisible_characters_is_refused() {
         order("Tea", "A-1", json!({ "note": "\u{FEFF}x" })),
         order("Tea", "A-1", json!({ "n\u{200B}ote": "x" })),
     ] {
-        let response = call(&app, Method::POST, "/orders", &admin).json(&body).send().await.unwrap();
+        let response = app.merchant(Method::POST, "/orders", &admin).json(&body).send().await.unwrap();
         assert_eq!(error_code(response, 400).await, "invalid_request", "{body}");
     }
-    let response = call(&app, Method::POST, "/keys", &admin)
+    let response = app
+        .merchant(Method::POST, "/keys", &admin)
         .json(&json!({ "name": "Till\u{202E}", "role": "viewer" }))
         .send()
         .await
@@ -560,7 +531,7 @@ async fn text_with_direction_overrides_or_invisible_characters_is_refused() {
     // Real writing still works.
     let fine =
         order("茉莉花茶 \u{1F375}", "قهوه\u{200C}خانه-1", json!({ "emoji": "\u{1F469}\u{200D}\u{1F4BB}" }));
-    assert_eq!(call(&app, Method::POST, "/orders", &admin).json(&fine).send().await.unwrap().status(), 201);
+    assert_eq!(app.merchant(Method::POST, "/orders", &admin).json(&fine).send().await.unwrap().status(), 201);
 }
 
 /// Regression: CSV cells beginning with a full-width `＝` or a zero-width space before `=` were not
@@ -568,11 +539,12 @@ async fn text_with_direction_overrides_or_invisible_characters_is_refused() {
 #[tokio::test]
 async fn csv_cells_that_would_start_a_formula_are_neutralised() {
     let app = spawn().await;
-    let admin = key(&app, Role::Admin).await;
+    let admin = app.api_key(Role::Admin).await;
     let body = json!({ "amount": { "minor_units": 100, "currency": "CNY" }, "description": "Tea", "reference": "＝HYPERLINK(\"https://evil.example\")" });
-    let order: Value = call(&app, Method::POST, "/orders", &admin).json(&body).json_answer().await;
+    let order: Value = app.merchant(Method::POST, "/orders", &admin).json(&body).json_answer().await;
     app.session_for(order["id"].as_str().unwrap(), "wechat_pay").await;
-    let csv = call(&app, Method::GET, "/reports/transactions?format=csv", &admin)
+    let csv = app
+        .merchant(Method::GET, "/reports/transactions?format=csv", &admin)
         .send()
         .await
         .unwrap()
@@ -608,14 +580,14 @@ async fn the_orders_export_and_its_errors_are_never_cached() {
 #[tokio::test]
 async fn a_cell_with_a_separator_of_any_locale_is_quoted_in_every_export() {
     let app = spawn().await;
-    let admin = key(&app, Role::Admin).await;
+    let admin = app.api_key(Role::Admin).await;
     let reference = "K;=cmd|' /C calc'!A0";
     let body = json!({ "amount": { "minor_units": 100, "currency": "CNY" }, "description": "Tea", "reference": reference });
-    let order: Value = call(&app, Method::POST, "/orders", &admin).json(&body).json_answer().await;
+    let order: Value = app.merchant(Method::POST, "/orders", &admin).json(&body).json_answer().await;
     app.session_for(order["id"].as_str().unwrap(), "wechat_pay").await;
     let viewer = app.console_user("viewer").await;
     let exports = [
-        call(&app, Method::GET, "/reports/transactions?format=csv", &admin)
+        app.merchant(Method::GET, "/reports/transactions?format=csv", &admin)
             .send()
             .await
             .unwrap()
@@ -634,15 +606,16 @@ async fn a_cell_with_a_separator_of_any_locale_is_quoted_in_every_export() {
 #[tokio::test]
 async fn the_webhook_secret_and_the_credentials_in_its_url_are_sealed_at_rest() {
     let app = spawn().await;
-    let admin = key(&app, Role::Admin).await;
+    let admin = app.api_key(Role::Admin).await;
     let (address, seen) = receiver().await;
-    let made: Value = call(&app, Method::PUT, "/webhook-endpoint", &admin)
+    let made: Value = app
+        .merchant(Method::PUT, "/webhook-endpoint", &admin)
         .json(&json!({ "url": format!("http://shop:hunter2@{address}/hooks") }))
         .json_answer()
         .await;
     let secret = made["secret"].as_str().unwrap().to_owned();
     let rotated: Value =
-        call(&app, Method::POST, "/webhook-endpoint/rotate-secret", &admin).json_answer().await;
+        app.merchant(Method::POST, "/webhook-endpoint/rotate-secret", &admin).json_answer().await;
     let rotated = rotated["secret"].as_str().unwrap().to_owned();
     let pool = sqlx::AnyPool::connect(&app.db.as_ref().unwrap().url).await.unwrap();
     let (url, url_sealed, stored): (String, String, String) =
@@ -791,7 +764,7 @@ fn percentiles(mut values: Vec<f64>) -> (f64, f64, f64) {
 /// answered. (How fast is `make bench`'s to say: bench/flood.mjs.)
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_flood_of_anonymous_sign_ins_and_notifications_leaves_the_server_serving() {
-    let alipay = common::alipay::spawn_alipay("", |config| config.trust_proxy = true).await;
+    let alipay = crate::helpers::alipay::spawn_alipay("", |config| config.trust_proxy = true).await;
     let app = &alipay.app;
     let session = {
         let order = app.new_order().await;
@@ -863,4 +836,32 @@ async fn a_flood_of_anonymous_sign_ins_and_notifications_leaves_the_server_servi
     let (h50, h99, hmax) = percentiles(health);
     let (r50, r99, rmax) = percentiles(reads);
     eprintln!("under the flood: /healthz p50 {h50:.1} p99 {h99:.1} max {hmax:.1} ms; session read p50 {r50:.1} p99 {r99:.1} max {rmax:.1} ms; {busy} sign-ins told busy");
+}
+
+/// Tests of what only the embedded SQLite database has (its files, its backups); skipped on
+/// PostgreSQL (`make test` passes `--skip ::on_sqlite::` there).
+mod on_sqlite {
+
+    /// Regression: the data directory and the database file (which holds the webhook signing secret)
+    /// were created readable by every user of the machine.
+    #[cfg(unix)]
+    #[tokio::test]
+    async fn the_data_directory_and_database_are_private_to_the_server() {
+        use std::os::unix::fs::PermissionsExt;
+        crate::helpers::require_sqlite_run();
+        let parent = tempfile::TempDir::new().unwrap();
+        let data_dir = parent.path().join("data");
+        let mut config = wallet_checkout_server::config::Config::for_tests(data_dir.clone());
+        config.database_url = format!("sqlite://{}?mode=rwc", data_dir.join("wallet-checkout.db").display());
+        let app = wallet_checkout_server::startup::Application::build(config).await.unwrap();
+        let mode = |path: &std::path::Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&data_dir), 0o700);
+        for name in ["wallet-checkout.db", "wallet-checkout.db-wal", "wallet-checkout.db-shm"] {
+            let path = data_dir.join(name);
+            if path.exists() || name == "wallet-checkout.db" {
+                assert_eq!(mode(&path), 0o600, "{name}");
+            }
+        }
+        drop(app);
+    }
 }

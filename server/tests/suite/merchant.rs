@@ -1,21 +1,10 @@
 //! The merchant API over real HTTP: keys and roles, orders, the audit log, reports, the staff
 //! dashboard, and the hardening around them.
 
-mod common;
-
-use common::{error_code, session_body, spawn, spawn_with, JsonAnswer, TestApp};
-use reqwest::{Method, RequestBuilder, Response};
+use crate::helpers::{error_code, session_body, spawn, spawn_with, JsonAnswer, TestApp};
+use reqwest::{Method, Response};
 use serde_json::{json, Value};
 use wallet_checkout_server::{auth::Role, routes::merchant::keys::make_key};
-
-async fn key(app: &TestApp, role: Role) -> String {
-    let store = app.store().await;
-    make_key(&store, &format!("{role} key"), role, false, "test").await.unwrap().1
-}
-
-fn call(app: &TestApp, method: Method, path: &str, secret: &str) -> RequestBuilder {
-    app.client.request(method, app.url(&format!("/api/v1{path}"))).bearer_auth(secret)
-}
 
 async fn json_of(response: Response, status: u16) -> Value {
     assert_eq!(response.status(), status, "{:?}", response.headers());
@@ -32,13 +21,14 @@ fn order_body() -> Value {
 }
 
 async fn create_order(app: &TestApp, secret: &str) -> Value {
-    json_of(call(app, Method::POST, "/orders", secret).json(&order_body()).send().await.unwrap(), 201).await
+    json_of(app.merchant(Method::POST, "/orders", secret).json(&order_body()).send().await.unwrap(), 201)
+        .await
 }
 
 #[tokio::test]
 async fn requests_without_a_valid_key_are_unauthorized() {
     let app = spawn().await;
-    let admin = key(&app, Role::Admin).await;
+    let admin = app.api_key(Role::Admin).await;
     let cases = [
         app.client.get(app.url("/api/v1/orders")),
         app.client.get(app.url("/api/v1/orders")).header("Authorization", "Basic abc"),
@@ -51,19 +41,19 @@ async fn requests_without_a_valid_key_are_unauthorized() {
         assert_eq!(error_code(response, 401).await, "unauthorized");
     }
     // A revoked key stops working.
-    let operator = key(&app, Role::Operator).await;
-    let keys = json_of(call(&app, Method::GET, "/keys", &admin).send().await.unwrap(), 200).await;
+    let operator = app.api_key(Role::Operator).await;
+    let keys = json_of(app.merchant(Method::GET, "/keys", &admin).send().await.unwrap(), 200).await;
     let operator_id = keys["data"].as_array().unwrap().iter().find(|k| k["name"] == "operator key").unwrap()
         ["id"]
         .as_str()
         .unwrap()
         .to_owned();
     json_of(
-        call(&app, Method::POST, &format!("/keys/{operator_id}/revoke"), &admin).send().await.unwrap(),
+        app.merchant(Method::POST, &format!("/keys/{operator_id}/revoke"), &admin).send().await.unwrap(),
         200,
     )
     .await;
-    let response = call(&app, Method::GET, "/orders", &operator).send().await.unwrap();
+    let response = app.merchant(Method::GET, "/orders", &operator).send().await.unwrap();
     assert_eq!(error_code(response, 401).await, "unauthorized");
 }
 
@@ -71,16 +61,19 @@ async fn requests_without_a_valid_key_are_unauthorized() {
 async fn roles_decide_what_a_key_may_do() {
     let app = spawn().await;
     let (viewer, operator, admin) =
-        (key(&app, Role::Viewer).await, key(&app, Role::Operator).await, key(&app, Role::Admin).await);
+        (app.api_key(Role::Viewer).await, app.api_key(Role::Operator).await, app.api_key(Role::Admin).await);
     // viewer: reports only
-    assert_eq!(call(&app, Method::GET, "/reports/transactions", &viewer).send().await.unwrap().status(), 200);
     assert_eq!(
-        error_code(call(&app, Method::GET, "/orders", &viewer).send().await.unwrap(), 403).await,
+        app.merchant(Method::GET, "/reports/transactions", &viewer).send().await.unwrap().status(),
+        200
+    );
+    assert_eq!(
+        error_code(app.merchant(Method::GET, "/orders", &viewer).send().await.unwrap(), 403).await,
         "forbidden"
     );
     assert_eq!(
         error_code(
-            call(&app, Method::POST, "/orders", &viewer).json(&order_body()).send().await.unwrap(),
+            app.merchant(Method::POST, "/orders", &viewer).json(&order_body()).send().await.unwrap(),
             403
         )
         .await,
@@ -88,41 +81,41 @@ async fn roles_decide_what_a_key_may_do() {
     );
     // operator: orders and reading everything, not keys or webhooks
     create_order(&app, &operator).await;
-    assert_eq!(call(&app, Method::GET, "/events", &operator).send().await.unwrap().status(), 200);
+    assert_eq!(app.merchant(Method::GET, "/events", &operator).send().await.unwrap().status(), 200);
     assert_eq!(
-        call(&app, Method::GET, "/reports/daily-totals", &operator).send().await.unwrap().status(),
+        app.merchant(Method::GET, "/reports/daily-totals", &operator).send().await.unwrap().status(),
         200
     );
     assert_eq!(
-        error_code(call(&app, Method::GET, "/keys", &operator).send().await.unwrap(), 403).await,
+        error_code(app.merchant(Method::GET, "/keys", &operator).send().await.unwrap(), 403).await,
         "forbidden"
     );
     let hook = json!({ "url": "http://127.0.0.1:9/hooks" });
     assert_eq!(
         error_code(
-            call(&app, Method::PUT, "/webhook-endpoint", &operator).json(&hook).send().await.unwrap(),
+            app.merchant(Method::PUT, "/webhook-endpoint", &operator).json(&hook).send().await.unwrap(),
             403
         )
         .await,
         "forbidden"
     );
     assert_eq!(
-        error_code(call(&app, Method::GET, "/audit-log", &operator).send().await.unwrap(), 403).await,
+        error_code(app.merchant(Method::GET, "/audit-log", &operator).send().await.unwrap(), 403).await,
         "forbidden"
     );
     // admin: everything
-    assert_eq!(call(&app, Method::GET, "/keys", &admin).send().await.unwrap().status(), 200);
+    assert_eq!(app.merchant(Method::GET, "/keys", &admin).send().await.unwrap().status(), 200);
     assert_eq!(
-        call(&app, Method::PUT, "/webhook-endpoint", &admin).json(&hook).send().await.unwrap().status(),
+        app.merchant(Method::PUT, "/webhook-endpoint", &admin).json(&hook).send().await.unwrap().status(),
         200
     );
-    assert_eq!(call(&app, Method::GET, "/audit-log", &admin).send().await.unwrap().status(), 200);
+    assert_eq!(app.merchant(Method::GET, "/audit-log", &admin).send().await.unwrap().status(), 200);
 }
 
 #[tokio::test]
 async fn an_order_made_through_the_api_is_paid_by_the_widget_and_read_back_with_its_history() {
     let app = spawn().await;
-    let operator = key(&app, Role::Operator).await;
+    let operator = app.api_key(Role::Operator).await;
     let order = create_order(&app, &operator).await;
     let id = order["id"].as_str().unwrap();
     assert_eq!(order["status"], "open");
@@ -136,7 +129,7 @@ async fn an_order_made_through_the_api_is_paid_by_the_widget_and_read_back_with_
     app.sandbox(session["id"].as_str().unwrap(), "approve").await;
 
     let read =
-        json_of(call(&app, Method::GET, &format!("/orders/{id}"), &operator).send().await.unwrap(), 200)
+        json_of(app.merchant(Method::GET, &format!("/orders/{id}"), &operator).send().await.unwrap(), 200)
             .await;
     assert_eq!(read["status"], "paid");
     assert_eq!(read["paid_session_id"], session["id"]);
@@ -152,15 +145,17 @@ async fn an_order_made_through_the_api_is_paid_by_the_widget_and_read_back_with_
 #[tokio::test]
 async fn order_creation_is_idempotent() {
     let app = spawn().await;
-    let operator = key(&app, Role::Operator).await;
-    let first = call(&app, Method::POST, "/orders", &operator)
+    let operator = app.api_key(Role::Operator).await;
+    let first = app
+        .merchant(Method::POST, "/orders", &operator)
         .header("Idempotency-Key", "o-1")
         .json(&order_body())
         .send()
         .await
         .unwrap();
     let first = json_of(first, 201).await;
-    let again = call(&app, Method::POST, "/orders", &operator)
+    let again = app
+        .merchant(Method::POST, "/orders", &operator)
         .header("Idempotency-Key", "o-1")
         .json(&order_body())
         .send()
@@ -170,7 +165,8 @@ async fn order_creation_is_idempotent() {
     assert_eq!(json_of(again, 201).await["id"], first["id"]);
     let mut other = order_body();
     other["amount"]["minor_units"] = json!(1);
-    let conflict = call(&app, Method::POST, "/orders", &operator)
+    let conflict = app
+        .merchant(Method::POST, "/orders", &operator)
         .header("Idempotency-Key", "o-1")
         .json(&other)
         .send()
@@ -182,7 +178,7 @@ async fn order_creation_is_idempotent() {
 #[tokio::test]
 async fn bad_order_requests_get_the_error_body() {
     let app = spawn().await;
-    let operator = key(&app, Role::Operator).await;
+    let operator = app.api_key(Role::Operator).await;
     let metadata: serde_json::Map<String, Value> = (0..21).map(|i| (format!("k{i}"), json!("v"))).collect();
     let cases = [
         json!({ "amount": { "minor_units": 0, "currency": "CNY" }, "description": "x" }),
@@ -197,10 +193,11 @@ async fn bad_order_requests_get_the_error_body() {
         json!({ "amount": { "minor_units": 100, "currency": "CNY" }, "description": "x\u{0007}" }),
     ];
     for (i, body) in cases.iter().enumerate() {
-        let response = call(&app, Method::POST, "/orders", &operator).json(body).send().await.unwrap();
+        let response = app.merchant(Method::POST, "/orders", &operator).json(body).send().await.unwrap();
         assert_eq!(error_code(response, 400).await, "invalid_request", "case {i}: {body}");
     }
-    let response = call(&app, Method::POST, "/orders", &operator)
+    let response = app
+        .merchant(Method::POST, "/orders", &operator)
         .header("Content-Type", "application/json")
         .body("{")
         .send()
@@ -208,7 +205,8 @@ async fn bad_order_requests_get_the_error_body() {
         .unwrap();
     assert_eq!(error_code(response, 400).await, "invalid_request");
     for query in ["limit=0", "limit=101", "limit=ten", "starting_after=../x"] {
-        let response = call(&app, Method::GET, &format!("/orders?{query}"), &operator).send().await.unwrap();
+        let response =
+            app.merchant(Method::GET, &format!("/orders?{query}"), &operator).send().await.unwrap();
         assert_eq!(error_code(response, 400).await, "invalid_request", "{query}");
     }
 }
@@ -216,13 +214,13 @@ async fn bad_order_requests_get_the_error_body() {
 #[tokio::test]
 async fn canceling_an_order_cancels_its_pending_sessions_and_refuses_new_ones() {
     let app = spawn().await;
-    let operator = key(&app, Role::Operator).await;
+    let operator = app.api_key(Role::Operator).await;
     let order = create_order(&app, &operator).await;
     let id = order["id"].as_str().unwrap();
     let session: Value =
         app.create_session("c-1", &session_body(id, "wechat_pay")).await.json().await.unwrap();
     let canceled = json_of(
-        call(&app, Method::POST, &format!("/orders/{id}/cancel"), &operator).send().await.unwrap(),
+        app.merchant(Method::POST, &format!("/orders/{id}/cancel"), &operator).send().await.unwrap(),
         200,
     )
     .await;
@@ -238,29 +236,29 @@ async fn canceling_an_order_cancels_its_pending_sessions_and_refuses_new_ones() 
         app.create_session("c-3", &session_body(paid_id, "alipay")).await.json().await.unwrap();
     app.sandbox(session["id"].as_str().unwrap(), "approve").await;
     let response =
-        call(&app, Method::POST, &format!("/orders/{paid_id}/cancel"), &operator).send().await.unwrap();
+        app.merchant(Method::POST, &format!("/orders/{paid_id}/cancel"), &operator).send().await.unwrap();
     assert_eq!(error_code(response, 409).await, "order_not_payable");
-    let response = call(&app, Method::POST, "/orders/ord_nothing/cancel", &operator).send().await.unwrap();
+    let response = app.merchant(Method::POST, "/orders/ord_nothing/cancel", &operator).send().await.unwrap();
     assert_eq!(error_code(response, 404).await, "not_found");
 }
 
 #[tokio::test]
 async fn orders_are_listed_newest_first_in_pages() {
     let app = spawn().await;
-    let operator = key(&app, Role::Operator).await;
+    let operator = app.api_key(Role::Operator).await;
     let mut made = Vec::new();
     for _ in 0..3 {
         made.push(create_order(&app, &operator).await["id"].as_str().unwrap().to_owned());
         tokio::time::sleep(std::time::Duration::from_millis(3)).await;
     }
     let first =
-        json_of(call(&app, Method::GET, "/orders?limit=2", &operator).send().await.unwrap(), 200).await;
+        json_of(app.merchant(Method::GET, "/orders?limit=2", &operator).send().await.unwrap(), 200).await;
     assert_eq!(first["has_more"], true);
     let ids: Vec<&str> =
         first["data"].as_array().unwrap().iter().map(|o| o["id"].as_str().unwrap()).collect();
     assert_eq!(ids, [made[2].as_str(), made[1].as_str()]);
     let rest = json_of(
-        call(&app, Method::GET, &format!("/orders?limit=2&starting_after={}", ids[1]), &operator)
+        app.merchant(Method::GET, &format!("/orders?limit=2&starting_after={}", ids[1]), &operator)
             .send()
             .await
             .unwrap(),
@@ -274,13 +272,13 @@ async fn orders_are_listed_newest_first_in_pages() {
 #[tokio::test]
 async fn every_change_made_with_a_key_is_in_the_audit_log() {
     let app = spawn().await;
-    let admin = key(&app, Role::Admin).await;
+    let admin = app.api_key(Role::Admin).await;
     let order = create_order(&app, &admin).await;
     let id = order["id"].as_str().unwrap();
-    json_of(call(&app, Method::POST, &format!("/orders/{id}/cancel"), &admin).send().await.unwrap(), 200)
+    json_of(app.merchant(Method::POST, &format!("/orders/{id}/cancel"), &admin).send().await.unwrap(), 200)
         .await;
     let made = json_of(
-        call(&app, Method::POST, "/keys", &admin)
+        app.merchant(Method::POST, "/keys", &admin)
             .json(&json!({ "name": "Till 2", "role": "viewer" }))
             .send()
             .await
@@ -289,10 +287,10 @@ async fn every_change_made_with_a_key_is_in_the_audit_log() {
     )
     .await;
     let key_id = made["id"].as_str().unwrap();
-    json_of(call(&app, Method::POST, &format!("/keys/{key_id}/revoke"), &admin).send().await.unwrap(), 200)
+    json_of(app.merchant(Method::POST, &format!("/keys/{key_id}/revoke"), &admin).send().await.unwrap(), 200)
         .await;
     json_of(
-        call(&app, Method::PUT, "/webhook-endpoint", &admin)
+        app.merchant(Method::PUT, "/webhook-endpoint", &admin)
             .json(&json!({ "url": "http://127.0.0.1:9/h" }))
             .send()
             .await
@@ -300,10 +298,10 @@ async fn every_change_made_with_a_key_is_in_the_audit_log() {
         200,
     )
     .await;
-    json_of(call(&app, Method::POST, "/webhook-endpoint/rotate-secret", &admin).send().await.unwrap(), 200)
+    json_of(app.merchant(Method::POST, "/webhook-endpoint/rotate-secret", &admin).send().await.unwrap(), 200)
         .await;
 
-    let log = json_of(call(&app, Method::GET, "/audit-log", &admin).send().await.unwrap(), 200).await;
+    let log = json_of(app.merchant(Method::GET, "/audit-log", &admin).send().await.unwrap(), 200).await;
     let entries = log["data"].as_array().unwrap();
     let actions: Vec<&str> = entries.iter().rev().map(|e| e["action"].as_str().unwrap()).collect();
     assert_eq!(
@@ -328,9 +326,9 @@ async fn every_change_made_with_a_key_is_in_the_audit_log() {
 #[tokio::test]
 async fn a_key_secret_is_shown_once_and_kept_only_as_a_digest() {
     let app = spawn().await;
-    let admin = key(&app, Role::Admin).await;
+    let admin = app.api_key(Role::Admin).await;
     let made = json_of(
-        call(&app, Method::POST, "/keys", &admin)
+        app.merchant(Method::POST, "/keys", &admin)
             .json(&json!({ "name": "Back office", "role": "operator" }))
             .send()
             .await
@@ -341,17 +339,17 @@ async fn a_key_secret_is_shown_once_and_kept_only_as_a_digest() {
     let secret = made["secret"].as_str().unwrap();
     assert!(secret.starts_with("sk_test_") && secret.len() == "sk_test_".len() + 32);
     assert_eq!(made["prefix"].as_str().unwrap(), &secret[..12]);
-    let list = json_of(call(&app, Method::GET, "/keys", &admin).send().await.unwrap(), 200).await;
+    let list = json_of(app.merchant(Method::GET, "/keys", &admin).send().await.unwrap(), 200).await;
     assert!(!list.to_string().contains(secret));
     assert!(list["data"].as_array().unwrap().iter().all(|k| k.get("secret").is_none()));
     // It works.
-    assert_eq!(call(&app, Method::GET, "/orders", secret).send().await.unwrap().status(), 200);
+    assert_eq!(app.merchant(Method::GET, "/orders", secret).send().await.unwrap().status(), 200);
     for bad in [
         json!({ "name": "x", "role": "root" }),
         json!({ "name": "", "role": "viewer" }),
         json!({ "role": "viewer" }),
     ] {
-        let response = call(&app, Method::POST, "/keys", &admin).json(&bad).send().await.unwrap();
+        let response = app.merchant(Method::POST, "/keys", &admin).json(&bad).send().await.unwrap();
         assert_eq!(error_code(response, 400).await, "invalid_request", "{bad}");
     }
 }
@@ -359,22 +357,22 @@ async fn a_key_secret_is_shown_once_and_kept_only_as_a_digest() {
 #[tokio::test]
 async fn the_last_admin_key_cannot_be_revoked() {
     let app = spawn().await;
-    let admin = key(&app, Role::Admin).await;
-    let list = json_of(call(&app, Method::GET, "/keys", &admin).send().await.unwrap(), 200).await;
+    let admin = app.api_key(Role::Admin).await;
+    let list = json_of(app.merchant(Method::GET, "/keys", &admin).send().await.unwrap(), 200).await;
     let id = list["data"].as_array().unwrap().iter().find(|k| k["role"] == "admin").unwrap()["id"]
         .as_str()
         .unwrap()
         .to_owned();
-    let response = call(&app, Method::POST, &format!("/keys/{id}/revoke"), &admin).send().await.unwrap();
+    let response = app.merchant(Method::POST, &format!("/keys/{id}/revoke"), &admin).send().await.unwrap();
     assert_eq!(error_code(response, 403).await, "forbidden");
-    let response = call(&app, Method::POST, "/keys/key_nothing/revoke", &admin).send().await.unwrap();
+    let response = app.merchant(Method::POST, "/keys/key_nothing/revoke", &admin).send().await.unwrap();
     assert_eq!(error_code(response, 404).await, "not_found");
 }
 
 #[tokio::test]
 async fn reports_filter_transactions_total_the_days_and_export_csv() {
     let app = spawn().await;
-    let (operator, viewer) = (key(&app, Role::Operator).await, key(&app, Role::Viewer).await);
+    let (operator, viewer) = (app.api_key(Role::Operator).await, app.api_key(Role::Viewer).await);
     for (i, (wallet, decision)) in
         [("wechat_pay", "approve"), ("alipay", "approve"), ("alipay", "decline"), ("paypal", "")]
             .iter()
@@ -392,17 +390,17 @@ async fn reports_filter_transactions_total_the_days_and_export_csv() {
         }
     }
     let all =
-        json_of(call(&app, Method::GET, "/reports/transactions", &viewer).send().await.unwrap(), 200).await;
+        json_of(app.merchant(Method::GET, "/reports/transactions", &viewer).send().await.unwrap(), 200).await;
     assert_eq!(all["data"].as_array().unwrap().len(), 4);
     assert_eq!(all["data"][0]["reference"], "A-1001");
     let succeeded = json_of(
-        call(&app, Method::GET, "/reports/transactions?status=succeeded", &viewer).send().await.unwrap(),
+        app.merchant(Method::GET, "/reports/transactions?status=succeeded", &viewer).send().await.unwrap(),
         200,
     )
     .await;
     assert_eq!(succeeded["data"].as_array().unwrap().len(), 2);
     let alipay = json_of(
-        call(&app, Method::GET, "/reports/transactions?wallet=alipay&status=failed", &viewer)
+        app.merchant(Method::GET, "/reports/transactions?wallet=alipay&status=failed", &viewer)
             .send()
             .await
             .unwrap(),
@@ -411,7 +409,7 @@ async fn reports_filter_transactions_total_the_days_and_export_csv() {
     .await;
     assert_eq!(alipay["data"].as_array().unwrap().len(), 1);
     let future = json_of(
-        call(&app, Method::GET, "/reports/transactions?from=2099-01-01&to=2099-12-31", &viewer)
+        app.merchant(Method::GET, "/reports/transactions?from=2099-01-01&to=2099-12-31", &viewer)
             .send()
             .await
             .unwrap(),
@@ -420,7 +418,7 @@ async fn reports_filter_transactions_total_the_days_and_export_csv() {
     .await;
     assert!(future["data"].as_array().unwrap().is_empty());
 
-    let csv = call(&app, Method::GET, "/reports/transactions?format=csv", &viewer).send().await.unwrap();
+    let csv = app.merchant(Method::GET, "/reports/transactions?format=csv", &viewer).send().await.unwrap();
     assert_eq!(csv.headers()["content-type"], "text/csv; charset=utf-8");
     let text = csv.text().await.unwrap();
     let lines: Vec<&str> = text.trim_end().split("\r\n").collect();
@@ -432,7 +430,7 @@ async fn reports_filter_transactions_total_the_days_and_export_csv() {
     assert!(lines[1..].iter().all(|line| line.contains(",A-1001,") && line.contains(",129.00,CNY,0.00,")));
 
     let totals =
-        json_of(call(&app, Method::GET, "/reports/daily-totals", &viewer).send().await.unwrap(), 200).await;
+        json_of(app.merchant(Method::GET, "/reports/daily-totals", &viewer).send().await.unwrap(), 200).await;
     let totals = totals["data"].as_array().unwrap();
     assert_eq!(totals.len(), 2, "{totals:?}");
     for total in totals {
@@ -447,8 +445,11 @@ async fn reports_filter_transactions_total_the_days_and_export_csv() {
         "from=2030-01-02&to=2030-01-01",
         "limit=0",
     ] {
-        let response =
-            call(&app, Method::GET, &format!("/reports/transactions?{query}"), &viewer).send().await.unwrap();
+        let response = app
+            .merchant(Method::GET, &format!("/reports/transactions?{query}"), &viewer)
+            .send()
+            .await
+            .unwrap();
         assert_eq!(error_code(response, 400).await, "invalid_request", "{query}");
     }
 }
@@ -456,7 +457,7 @@ async fn reports_filter_transactions_total_the_days_and_export_csv() {
 #[tokio::test]
 async fn the_console_overview_needs_a_staff_sign_in_and_shows_takings_and_latest_sessions() {
     let app = spawn().await;
-    let operator = key(&app, Role::Operator).await;
+    let operator = app.api_key(Role::Operator).await;
     let order = create_order(&app, &operator).await;
     let session: Value = app
         .create_session("d-1", &session_body(order["id"].as_str().unwrap(), "wechat_pay"))
@@ -538,7 +539,7 @@ async fn the_demo_store_is_absent_in_live_mode() {
     let (_, admin) = make_key(&store, "live admin", Role::Admin, true, "test").await.unwrap();
     assert!(admin.starts_with("sk_live_"));
     let hook = json!({ "url": "http://127.0.0.1:9/h" });
-    let response = call(&app, Method::PUT, "/webhook-endpoint", &admin).json(&hook).send().await.unwrap();
+    let response = app.merchant(Method::PUT, "/webhook-endpoint", &admin).json(&hook).send().await.unwrap();
     assert_eq!(error_code(response, 400).await, "invalid_request", "live mode needs https webhooks");
 }
 
@@ -548,8 +549,8 @@ async fn the_demo_store_is_absent_in_live_mode() {
 async fn two_admins_revoking_each_other_at_once_leave_one_admin() {
     let app = spawn().await;
     for _ in 0..5 {
-        let (first, second) = (key(&app, Role::Admin).await, key(&app, Role::Admin).await);
-        let live: Value = call(&app, Method::GET, "/keys", &first).json_answer().await;
+        let (first, second) = (app.api_key(Role::Admin).await, app.api_key(Role::Admin).await);
+        let live: Value = app.merchant(Method::GET, "/keys", &first).json_answer().await;
         let ids: Vec<String> = live["data"]
             .as_array()
             .unwrap()
@@ -561,7 +562,7 @@ async fn two_admins_revoking_each_other_at_once_leave_one_admin() {
         let requests = ids.iter().enumerate().map(|(i, _)| {
             let target = &ids[(i + 1) % ids.len()];
             let secret = if i % 2 == 0 { &first } else { &second };
-            call(&app, Method::POST, &format!("/keys/{target}/revoke"), secret).send()
+            app.merchant(Method::POST, &format!("/keys/{target}/revoke"), secret).send()
         });
         futures::future::join_all(requests).await;
         let store = app.store().await;

@@ -3,9 +3,7 @@
 //! and requests that fail; and every answer must be documented for its path, method and status,
 //! carry the documented headers and content type, and have a body its schema accepts.
 
-mod common;
-
-use common::{session_body, TestApp};
+use crate::helpers::{session_body, TestApp};
 use jsonschema::{Draft, Validator};
 use reqwest::{header::HeaderMap, Method, RequestBuilder};
 use serde_json::{json, Value};
@@ -23,7 +21,7 @@ use wallet_checkout_server::{
     store::{NewSession, Reservation},
 };
 
-const DOCUMENT: &str = include_str!("../openapi.json");
+const DOCUMENT: &str = include_str!("../../openapi.json");
 
 // ---------------------------------------------------------------------------------------------
 // The document and the checks of one answer against it.
@@ -328,7 +326,7 @@ async fn webhook_receiver() -> String {
 
 #[tokio::test]
 async fn the_served_document_is_the_file_and_is_openapi_3_1() {
-    let app = common::spawn().await;
+    let app = crate::helpers::spawn().await;
     let response = app.client.get(app.url("/openapi.json")).send().await.unwrap();
     assert_eq!(response.status(), 200);
     assert_eq!(response.headers()["content-type"], "application/json");
@@ -409,7 +407,7 @@ async fn the_served_document_is_the_file_and_is_openapi_3_1() {
 #[tokio::test]
 async fn every_documented_operation_answers_as_documented() {
     let spec = Spec::load();
-    let app = common::spawn().await;
+    let app = crate::helpers::spawn().await;
     let ctx = Ctx::new(&app, &spec);
 
     health(&ctx).await;
@@ -419,7 +417,7 @@ async fn every_documented_operation_answers_as_documented() {
     merchant_api(&ctx, &checkout).await;
     unknown_paths_and_methods(&ctx).await;
     {
-        let limited = common::spawn_with(|config| {
+        let limited = crate::helpers::spawn_with(|config| {
             config.session_rate_per_minute = 1;
             config.session_ttl_secs = 1;
         })
@@ -1203,7 +1201,7 @@ async fn merchant_api(ctx: &Ctx<'_>, checkout: &Checkout) {
 #[tokio::test]
 async fn a_key_id_that_is_not_utf8_gets_the_error_body() {
     let spec = Spec::load();
-    let app = common::spawn().await;
+    let app = crate::helpers::spawn().await;
     let ctx = Ctx::new(&app, &spec);
     let (_, admin) = make_key(&app.store().await, "test admin", Role::Admin, false, "test").await.unwrap();
     ctx.error(ctx.post("/api/v1/keys/%FF/revoke").bearer_auth(&admin), 400, "invalid_request").await;
@@ -1268,7 +1266,7 @@ async fn expiry_and_rate_limit(ctx: &Ctx<'_>) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn canceling_an_order_while_it_is_paid_answers_as_documented() {
     let spec = Spec::load();
-    let app = common::spawn().await;
+    let app = crate::helpers::spawn().await;
     let ctx = Ctx::new(&app, &spec);
     let (_, operator) =
         make_key(&app.store().await, "test operator", Role::Operator, false, "test").await.unwrap();

@@ -1,8 +1,6 @@
 //! Orders, sessions and status history live in the database and survive a restart.
 
-mod common;
-
-use common::{spawn_on, test_db};
+use crate::helpers::{spawn_on, test_db};
 use serde_json::json;
 use wallet_checkout_contract::{SessionId, SessionStatus};
 

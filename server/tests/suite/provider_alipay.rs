@@ -4,9 +4,7 @@
 //! notifications: payments by QR code and by redirect, reconciliation, expiry, cancel, refunds,
 //! a provider that fails, hostile notifications, the settings and `providers check`.
 
-mod common;
-
-use common::{
+use crate::helpers::{
     alipay::{spawn_alipay, AlipayApp},
     error_code, JsonAnswer, TestApp,
 };

@@ -2,9 +2,8 @@
 //! webhooks and signature postback): every way a payment ends, refunds, PayPal failing, hostile
 //! webhooks, and the settings and `providers check` of the real binary.
 
-mod common;
-
-use common::{
+use crate::helpers::id;
+use crate::helpers::{
     error_code,
     paypal::{self, eventually, now_rfc3339, with_header, PayPal},
     session_body, JsonAnswer,
@@ -13,10 +12,6 @@ use reqwest::Method;
 use serde_json::{json, Value};
 use std::time::Duration;
 use wallet_checkout_mocks::paypal::{CaptureOutcome, PayPalMock, RefundOutcome};
-
-fn id(value: &Value) -> &str {
-    value["id"].as_str().expect("an id")
-}
 
 /// PayPal's id of one of our refunds (kept by the server, not shown by the API).
 async fn paypal_refund_id(paypal: &PayPal, refund: &Value) -> String {

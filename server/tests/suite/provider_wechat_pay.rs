@@ -4,9 +4,7 @@
 //! close on cancel, refunds and their notifications, a provider that is down, hostile
 //! notifications, the settings and `providers check`.
 
-mod common;
-
-use common::{error_code, session_body, wechat_pay::spawn_wechat, wechat_pay::WechatApp, JsonAnswer};
+use crate::helpers::{error_code, session_body, wechat_pay::spawn_wechat, wechat_pay::WechatApp, JsonAnswer};
 use reqwest::Method;
 use serde_json::{json, Value};
 use std::{
@@ -458,7 +456,7 @@ async fn check_async(config_file: std::path::PathBuf, env: Vec<(&'static str, St
 
 #[tokio::test]
 async fn providers_check_is_ok_against_wechat_pay_and_prints_no_secret() {
-    let (mock, dir, toml) = common::wechat_pay::mock_with_config("").await;
+    let (mock, dir, toml) = crate::helpers::wechat_pay::mock_with_config("").await;
     let file = dir.path().join("wallet-checkout.toml");
     std::fs::write(&file, &toml).unwrap();
     let (ok, output) = check_async(file, vec![]).await;
@@ -472,7 +470,7 @@ async fn providers_check_is_ok_against_wechat_pay_and_prints_no_secret() {
 
 #[tokio::test]
 async fn providers_check_fails_with_the_reason_when_wechat_pay_refuses() {
-    let (mock, dir, toml) = common::wechat_pay::mock_with_config("").await;
+    let (mock, dir, toml) = crate::helpers::wechat_pay::mock_with_config("").await;
     let file = dir.path().join("wallet-checkout.toml");
     std::fs::write(&file, &toml).unwrap();
 
@@ -530,7 +528,7 @@ async fn providers_check_fails_with_the_reason_when_wechat_pay_refuses() {
 
 #[tokio::test]
 async fn a_missing_setting_is_named() {
-    let (_mock, dir, toml) = common::wechat_pay::mock_with_config("").await;
+    let (_mock, dir, toml) = crate::helpers::wechat_pay::mock_with_config("").await;
     let without_mchid = toml.lines().filter(|l| !l.starts_with("mchid")).collect::<Vec<_>>().join("\n");
     let file = dir.path().join("wallet-checkout.toml");
     std::fs::write(&file, without_mchid).unwrap();
@@ -561,7 +559,7 @@ async fn a_missing_setting_is_named() {
 
 #[tokio::test]
 async fn the_provider_and_its_settings_print_no_secret() {
-    let (mock, dir, toml) = common::wechat_pay::mock_with_config("").await;
+    let (mock, dir, toml) = crate::helpers::wechat_pay::mock_with_config("").await;
     let settings = wallet_checkout_server::providers::settings::ProviderSettings::from_toml(&toml).unwrap();
     let printed = format!("{settings:?}");
     assert!(printed.contains("1900009191") && !printed.contains(mock.apiv3_key()), "{printed}");
@@ -633,7 +631,7 @@ fn start_binary(config_file: &std::path::Path, data_dir: &std::path::Path) -> (R
 
 #[tokio::test]
 async fn the_servers_log_holds_no_secret_through_a_payment_and_a_forgery() {
-    let (mock, dir, toml) = common::wechat_pay::mock_with_config("").await;
+    let (mock, dir, toml) = crate::helpers::wechat_pay::mock_with_config("").await;
     let file = dir.path().join("wallet-checkout.toml");
     std::fs::write(&file, &toml).unwrap();
     let data = tempfile::TempDir::new().unwrap();

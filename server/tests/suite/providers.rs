@@ -1,9 +1,7 @@
 //! Several wallet providers on one server: which one offers a wallet, for which orders, whether
 //! the order's payment is live, and when the sandbox may stand beside a live provider.
 
-mod common;
-
-use common::{error_code, spawn_with, JsonAnswer};
+use crate::helpers::{error_code, spawn_with, JsonAnswer};
 use serde_json::Value;
 use tempfile::TempDir;
 use wallet_checkout_mocks::alipay::AlipayMock;
@@ -75,14 +73,14 @@ async fn a_wallet_is_offered_only_for_the_orders_its_provider_takes() {
     assert_eq!(wallet_ids(&view), ["alipay"]);
     let view: Value = app.client.get(app.api(&format!("/orders/{usd}"))).json_answer().await;
     assert!(wallet_ids(&view).is_empty(), "Alipay takes CNY only: {view}");
-    let refused = app.create_session("usd-1", &common::session_body(usd, "alipay")).await;
+    let refused = app.create_session("usd-1", &crate::helpers::session_body(usd, "alipay")).await;
     assert_eq!(error_code(refused, 422).await, "wallet_unavailable");
 }
 
 #[tokio::test]
 async fn a_live_provider_and_the_sandbox_stand_together_only_when_told_to() {
     let (_mock, _keys, providers) = alipay("live").await;
-    let db = common::test_db().await;
+    let db = crate::helpers::test_db().await;
     let mut config = Config::for_tests(db.data_dir.clone());
     config.database_url = db.url.clone();
     config.providers = providers;

@@ -1,9 +1,7 @@
 //! Status the moment it changes, and correct under concurrency: waiting reads, expiry on time,
 //! late approvals, and an order paid at most once.
 
-mod common;
-
-use common::{error_code, spawn, spawn_with, JsonAnswer};
+use crate::helpers::{error_code, spawn, spawn_with, JsonAnswer};
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
 use wallet_checkout_contract::{OrderId, OrderStatus, SessionId};

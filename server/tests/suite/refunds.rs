@@ -2,28 +2,17 @@
 //! than was paid, a second or a late payment refunded in one call, each with its own status,
 //! events, audit entries, and the figures in reports, the dashboard and the widget's view.
 
-mod common;
-
-use common::{error_code, spawn, spawn_with, JsonAnswer, TestApp};
-use reqwest::{Method, RequestBuilder};
+use crate::helpers::{error_code, spawn, spawn_with, JsonAnswer, TestApp};
+use reqwest::Method;
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
-use wallet_checkout_server::{auth::Role, routes::merchant::keys::make_key};
-
-async fn key(app: &TestApp, role: Role) -> String {
-    let store = app.store().await;
-    make_key(&store, &format!("{role} key"), role, false, "test").await.unwrap().1
-}
-
-fn call(app: &TestApp, method: Method, path: &str, secret: &str) -> RequestBuilder {
-    app.client.request(method, app.url(&format!("/api/v1{path}"))).bearer_auth(secret)
-}
+use wallet_checkout_server::auth::Role;
 
 /// An order of CNY 129.00 paid with the sandbox's WeChat Pay: (order id, session id).
 async fn paid_order(app: &TestApp, operator: &str) -> (String, String) {
     let body =
         json!({ "amount": { "minor_units": 12900, "currency": "CNY" }, "description": "Celadon tea cup" });
-    let order: Value = call(app, Method::POST, "/orders", operator).json(&body).json_answer().await;
+    let order: Value = app.merchant(Method::POST, "/orders", operator).json(&body).json_answer().await;
     let order_id = order["id"].as_str().unwrap().to_owned();
     let session = app.session_for(&order_id, "wechat_pay").await;
     let session_id = session["id"].as_str().unwrap().to_owned();
@@ -43,10 +32,11 @@ fn refund_body(minor_units: Option<u64>, reason: &str) -> Value {
 #[tokio::test]
 async fn a_partial_then_a_full_refund_of_what_is_left() {
     let app = spawn().await;
-    let operator = key(&app, Role::Operator).await;
+    let operator = app.api_key(Role::Operator).await;
     let (order, session) = paid_order(&app, &operator).await;
 
-    let first = call(&app, Method::POST, &format!("/orders/{order}/refunds"), &operator)
+    let first = app
+        .merchant(Method::POST, &format!("/orders/{order}/refunds"), &operator)
         .json(&refund_body(Some(2900), "Chipped rim"))
         .send()
         .await
@@ -64,19 +54,22 @@ async fn a_partial_then_a_full_refund_of_what_is_left() {
     assert_eq!(view["amount_refunded"], json!({ "minor_units": 2900, "currency": "CNY" }));
 
     // Too much is refused and changes nothing; the rest is the default.
-    let too_much = call(&app, Method::POST, &format!("/orders/{order}/refunds"), &operator)
+    let too_much = app
+        .merchant(Method::POST, &format!("/orders/{order}/refunds"), &operator)
         .json(&refund_body(Some(10_001), "Too much"))
         .send()
         .await
         .unwrap();
     assert_eq!(error_code(too_much, 409).await, "not_refundable");
-    let rest: Value = call(&app, Method::POST, &format!("/orders/{order}/refunds"), &operator)
+    let rest: Value = app
+        .merchant(Method::POST, &format!("/orders/{order}/refunds"), &operator)
         .json(&refund_body(None, "Returned"))
         .json_answer()
         .await;
     assert_eq!(rest["amount"]["minor_units"], 10_000);
     assert_eq!(rest["status"], "succeeded");
-    let nothing_left = call(&app, Method::POST, &format!("/orders/{order}/refunds"), &operator)
+    let nothing_left = app
+        .merchant(Method::POST, &format!("/orders/{order}/refunds"), &operator)
         .json(&refund_body(Some(1), "Again"))
         .send()
         .await
@@ -84,9 +77,9 @@ async fn a_partial_then_a_full_refund_of_what_is_left() {
     assert_eq!(error_code(nothing_left, 409).await, "not_refundable");
 
     let listed: Value =
-        call(&app, Method::GET, &format!("/orders/{order}/refunds"), &operator).json_answer().await;
+        app.merchant(Method::GET, &format!("/orders/{order}/refunds"), &operator).json_answer().await;
     assert_eq!(listed["data"].as_array().unwrap().len(), 2);
-    let read: Value = call(&app, Method::GET, &format!("/orders/{order}"), &operator).json_answer().await;
+    let read: Value = app.merchant(Method::GET, &format!("/orders/{order}"), &operator).json_answer().await;
     assert_eq!(read["status"], "paid", "a refunded order stays paid");
     assert_eq!(read["refunds"].as_array().unwrap().len(), 2);
     assert_eq!(read["sessions"][0]["amount_refunded"], json!({ "minor_units": 12900, "currency": "CNY" }));
@@ -96,20 +89,20 @@ async fn a_partial_then_a_full_refund_of_what_is_left() {
         .as_str()
         .unwrap()
         .starts_with("sbx_"));
-    let one: Value =
-        call(&app, Method::GET, &format!("/refunds/{}", first["id"].as_str().unwrap()), &operator)
-            .json_answer()
-            .await;
+    let one: Value = app
+        .merchant(Method::GET, &format!("/refunds/{}", first["id"].as_str().unwrap()), &operator)
+        .json_answer()
+        .await;
     assert_eq!(one, first);
 }
 
 #[tokio::test]
 async fn a_refund_with_the_same_idempotency_key_is_made_once() {
     let app = spawn().await;
-    let operator = key(&app, Role::Operator).await;
+    let operator = app.api_key(Role::Operator).await;
     let (order, _) = paid_order(&app, &operator).await;
     let send = |body: Value| {
-        call(&app, Method::POST, &format!("/orders/{order}/refunds"), &operator)
+        app.merchant(Method::POST, &format!("/orders/{order}/refunds"), &operator)
             .header("Idempotency-Key", "refund-1")
             .json(&body)
             .send()
@@ -123,18 +116,18 @@ async fn a_refund_with_the_same_idempotency_key_is_made_once() {
     let other = send(refund_body(Some(600), "Late delivery")).await.unwrap();
     assert_eq!(error_code(other, 422).await, "idempotency_conflict");
     let listed: Value =
-        call(&app, Method::GET, &format!("/orders/{order}/refunds"), &operator).json_answer().await;
+        app.merchant(Method::GET, &format!("/orders/{order}/refunds"), &operator).json_answer().await;
     assert_eq!(listed["data"].as_array().unwrap().len(), 1);
 }
 
 #[tokio::test]
 async fn concurrent_refunds_never_give_back_more_than_was_paid() {
     let app = spawn().await;
-    let operator = key(&app, Role::Operator).await;
+    let operator = app.api_key(Role::Operator).await;
     let (order, session) = paid_order(&app, &operator).await;
     let attempts: Vec<_> = (0..6)
         .map(|i| {
-            call(&app, Method::POST, &format!("/orders/{order}/refunds"), &operator)
+            app.merchant(Method::POST, &format!("/orders/{order}/refunds"), &operator)
                 .json(&refund_body(Some(5000), &format!("Attempt {i}")))
                 .send()
         })
@@ -149,10 +142,11 @@ async fn concurrent_refunds_never_give_back_more_than_was_paid() {
 #[tokio::test]
 async fn what_cannot_be_refunded_is_refused_with_a_reason() {
     let app = spawn().await;
-    let operator = key(&app, Role::Operator).await;
-    let viewer = key(&app, Role::Viewer).await;
+    let operator = app.api_key(Role::Operator).await;
+    let viewer = app.api_key(Role::Viewer).await;
     let open = app.new_order().await;
-    let unpaid = call(&app, Method::POST, &format!("/orders/{open}/refunds"), &operator)
+    let unpaid = app
+        .merchant(Method::POST, &format!("/orders/{open}/refunds"), &operator)
         .json(&refund_body(None, "Nothing paid"))
         .send()
         .await
@@ -175,20 +169,23 @@ async fn what_cannot_be_refunded_is_refused_with_a_reason() {
         (json!({ "reason": "Other session", "session_id": "ses_nope" }), 404, "not_found"),
         (json!({ "reason": "x", "surprise": true }), 400, "invalid_request"),
     ] {
-        let response = call(&app, Method::POST, &format!("/orders/{order}/refunds"), &operator)
+        let response = app
+            .merchant(Method::POST, &format!("/orders/{order}/refunds"), &operator)
             .json(&body)
             .send()
             .await
             .unwrap();
         assert_eq!(error_code(response, status).await, code, "{body}");
     }
-    let forbidden = call(&app, Method::POST, &format!("/orders/{order}/refunds"), &viewer)
+    let forbidden = app
+        .merchant(Method::POST, &format!("/orders/{order}/refunds"), &viewer)
         .json(&refund_body(None, "Viewer"))
         .send()
         .await
         .unwrap();
     assert_eq!(error_code(forbidden, 403).await, "forbidden");
-    let missing = call(&app, Method::POST, "/orders/ord_nope/refunds", &operator)
+    let missing = app
+        .merchant(Method::POST, "/orders/ord_nope/refunds", &operator)
         .json(&refund_body(None, "x"))
         .send()
         .await
@@ -201,16 +198,17 @@ async fn what_cannot_be_refunded_is_refused_with_a_reason() {
 #[tokio::test]
 async fn a_refund_of_all_that_is_left_when_nothing_is_left_is_not_refundable() {
     let app = spawn().await;
-    let operator = key(&app, Role::Operator).await;
+    let operator = app.api_key(Role::Operator).await;
     let (order, _) = paid_order(&app, &operator).await;
     let refund = |reason: &str| {
-        call(&app, Method::POST, &format!("/orders/{order}/refunds"), &operator)
+        app.merchant(Method::POST, &format!("/orders/{order}/refunds"), &operator)
             .json(&refund_body(None, reason))
     };
     assert_eq!(refund("All of it").send().await.unwrap().status(), 201);
     let again = refund("All of it again").send().await.unwrap();
     assert_eq!(error_code(again, 409).await, "not_refundable");
-    let explicit = call(&app, Method::POST, &format!("/orders/{order}/refunds"), &operator)
+    let explicit = app
+        .merchant(Method::POST, &format!("/orders/{order}/refunds"), &operator)
         .json(&refund_body(Some(1), "One more fen"))
         .send()
         .await
@@ -221,9 +219,9 @@ async fn a_refund_of_all_that_is_left_when_nothing_is_left_is_not_refundable() {
 #[tokio::test]
 async fn a_second_payment_and_a_late_one_are_each_refunded_in_one_call() {
     let app = spawn_with(|config| config.session_ttl_secs = 2).await;
-    let operator = key(&app, Role::Operator).await;
+    let operator = app.api_key(Role::Operator).await;
     let body = json!({ "amount": { "minor_units": 6800, "currency": "CNY" }, "description": "Jasmine tea" });
-    let order: Value = call(&app, Method::POST, "/orders", &operator).json(&body).json_answer().await;
+    let order: Value = app.merchant(Method::POST, "/orders", &operator).json(&body).json_answer().await;
     let order = order["id"].as_str().unwrap();
     let first = app.session_for(order, "wechat_pay").await;
     let second = app.session_for(order, "alipay").await;
@@ -247,7 +245,8 @@ async fn a_second_payment_and_a_late_one_are_each_refunded_in_one_call() {
     }
     assert_eq!(flag(late).await.as_deref(), Some("late_approval"));
     for session in [second, late] {
-        let refund: Value = call(&app, Method::POST, &format!("/orders/{order}/refunds"), &operator)
+        let refund: Value = app
+            .merchant(Method::POST, &format!("/orders/{order}/refunds"), &operator)
             .json(&json!({ "reason": "Paid twice", "session_id": session }))
             .json_answer()
             .await;
@@ -261,20 +260,21 @@ async fn a_second_payment_and_a_late_one_are_each_refunded_in_one_call() {
 #[tokio::test]
 async fn refunds_reach_the_audit_log_the_events_the_reports_and_the_dashboard() {
     let app = spawn().await;
-    let admin = key(&app, Role::Admin).await;
+    let admin = app.api_key(Role::Admin).await;
     let (order, session) = paid_order(&app, &admin).await;
-    let refund: Value = call(&app, Method::POST, &format!("/orders/{order}/refunds"), &admin)
+    let refund: Value = app
+        .merchant(Method::POST, &format!("/orders/{order}/refunds"), &admin)
         .json(&refund_body(Some(2900), "Chipped rim"))
         .json_answer()
         .await;
-    let log: Value = call(&app, Method::GET, "/audit-log", &admin).json_answer().await;
+    let log: Value = app.merchant(Method::GET, "/audit-log", &admin).json_answer().await;
     let entry =
         log["data"].as_array().unwrap().iter().find(|e| e["action"] == "refund.create").expect("audited");
     assert_eq!(entry["target"], refund["id"]);
     assert_eq!(entry["detail"]["reason"], "Chipped rim");
 
     let events: Value =
-        call(&app, Method::GET, &format!("/events?session={session}"), &admin).json_answer().await;
+        app.merchant(Method::GET, &format!("/events?session={session}"), &admin).json_answer().await;
     let kinds: Vec<&str> =
         events["data"].as_array().unwrap().iter().map(|e| e["type"].as_str().unwrap()).collect();
     assert!(kinds.contains(&"refund.created") && kinds.contains(&"refund.succeeded"), "{kinds:?}");
@@ -282,15 +282,16 @@ async fn refunds_reach_the_audit_log_the_events_the_reports_and_the_dashboard() 
         events["data"].as_array().unwrap().iter().find(|e| e["type"] == "refund.succeeded").unwrap();
     assert_eq!(succeeded["payload"]["data"]["refund"]["id"], refund["id"]);
 
-    let totals: Value = call(&app, Method::GET, "/reports/daily-totals", &admin).json_answer().await;
+    let totals: Value = app.merchant(Method::GET, "/reports/daily-totals", &admin).json_answer().await;
     let today = &totals["data"][0];
     assert_eq!(today["amount"]["minor_units"], "12900");
     assert_eq!(today["refunds"], 1);
     assert_eq!(today["refunded"]["minor_units"], "2900");
     assert_eq!(today["net"]["minor_units"], "10000");
-    let transactions: Value = call(&app, Method::GET, "/reports/transactions", &admin).json_answer().await;
+    let transactions: Value = app.merchant(Method::GET, "/reports/transactions", &admin).json_answer().await;
     assert_eq!(transactions["data"][0]["amount_refunded"], json!({ "minor_units": 2900, "currency": "CNY" }));
-    let csv = call(&app, Method::GET, "/reports/transactions?format=csv", &admin)
+    let csv = app
+        .merchant(Method::GET, "/reports/transactions?format=csv", &admin)
         .send()
         .await
         .unwrap()

@@ -2,9 +2,7 @@
 //! signed notification (a forged one changes nothing), refuses to be paid once its code expired,
 //! and carries out the scripted outcomes a merchant tests with.
 
-mod common;
-
-use common::{spawn, spawn_with, JsonAnswer};
+use crate::helpers::{spawn, spawn_with, JsonAnswer};
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
 use wallet_checkout_contract::SessionId;
@@ -87,5 +85,5 @@ async fn a_forged_sandbox_notification_changes_nothing() {
     assert_eq!(app.get_session(id).await["status"], json!("pending"));
     let unknown =
         app.client.post(app.url("/api/providers/carrier_pigeon/notify")).body("{}").send().await.unwrap();
-    assert_eq!(common::error_code(unknown, 404).await, "not_found");
+    assert_eq!(crate::helpers::error_code(unknown, 404).await, "not_found");
 }

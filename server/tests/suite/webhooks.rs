@@ -1,10 +1,8 @@
 //! Webhooks over real HTTP: a receiver in this test checks every signature the way the README
 //! tells merchants to, refuses replays, and can fail on purpose to make the server retry.
 
-mod common;
-
+use crate::helpers::{spawn, spawn_with, JsonAnswer, TestApp};
 use axum::{body::Bytes, extract::State, http::HeaderMap, routing::post, Router};
-use common::{spawn, spawn_with, JsonAnswer, TestApp};
 use serde_json::{json, Value};
 use std::{
     collections::HashSet,

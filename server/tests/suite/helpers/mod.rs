@@ -46,6 +46,58 @@ async fn fresh_postgres_database(server: &str) -> String {
     url.to_string()
 }
 
+/// Whether the suite runs on PostgreSQL (`WC_TEST_POSTGRES` names a server).
+pub fn on_postgres() -> bool {
+    std::env::var("WC_TEST_POSTGRES").is_ok_and(|server| !server.is_empty())
+}
+
+/// For a test in an `on_sqlite` module: it means nothing on PostgreSQL, where `make test` skips it.
+pub fn require_sqlite(db: &TestDb) {
+    assert!(
+        !db.url.starts_with("postgres"),
+        "a test of the embedded SQLite database: skip it on PostgreSQL (--skip ::on_sqlite::)"
+    );
+}
+
+/// For a test in an `on_sqlite` module that makes its own database.
+pub fn require_sqlite_run() {
+    assert!(
+        !on_postgres(),
+        "a test of the embedded SQLite database: skip it on PostgreSQL (--skip ::on_sqlite::)"
+    );
+}
+
+/// For a test in an `on_postgres` module: it needs PostgreSQL, and `make test` skips it on SQLite.
+pub fn require_postgres(db: &TestDb) {
+    assert!(
+        db.url.starts_with("postgres"),
+        "a test that needs PostgreSQL: set WC_TEST_POSTGRES, or skip it (--skip ::on_postgres::)"
+    );
+}
+
+/// Waits until `done` holds, asking again every 20 ms, for at most 10 seconds: the one way the
+/// suite waits for something that happens over real I/O (a delivery, a notification, a process).
+pub async fn eventually(what: &str, done: impl AsyncFnMut() -> bool) {
+    eventually_within(what, std::time::Duration::from_secs(10), done).await;
+}
+
+/// [`eventually`] with a deadline of its own, for what takes longer by design (a lease to run out).
+pub async fn eventually_within(what: &str, within: std::time::Duration, mut done: impl AsyncFnMut() -> bool) {
+    let deadline = std::time::Instant::now() + within;
+    loop {
+        if done().await {
+            return;
+        }
+        assert!(std::time::Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
+/// The `id` of an answer's object.
+pub fn id(value: &Value) -> &str {
+    value["id"].as_str().expect("an id")
+}
+
 impl TestDb {
     /// The store behind the API, for tests that check what the API does not show.
     pub async fn store(&self) -> Store {
@@ -93,6 +145,26 @@ pub async fn spawn_on(db: &TestDb, adjust: impl FnOnce(&mut Config)) -> TestApp 
 }
 
 impl TestApp {
+    /// A new merchant API key with `role` (test mode), made as the command line makes one.
+    pub async fn api_key(&self, role: wallet_checkout_server::auth::Role) -> String {
+        let store = self.store().await;
+        wallet_checkout_server::routes::merchant::keys::make_key(
+            &store,
+            &format!("{role} key"),
+            role,
+            false,
+            "test",
+        )
+        .await
+        .expect("a key")
+        .1
+    }
+
+    /// A request to the merchant API (`/api/v1{path}`) with `secret`.
+    pub fn merchant(&self, method: reqwest::Method, path: &str, secret: &str) -> RequestBuilder {
+        self.client.request(method, self.url(&format!("/api/v1{path}"))).bearer_auth(secret)
+    }
+
     /// A client for a server running elsewhere (a binary the test started) at `base`.
     pub fn at(base: &str) -> TestApp {
         let client = Client::builder().redirect(Policy::none()).build().unwrap();
