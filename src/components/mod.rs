@@ -86,9 +86,8 @@ pub fn mount(root: &web_sys::ShadowRoot, checkout: Checkout) -> Option<Element> 
     Effect::new(move |_| {
         let frame = &root_box;
         checkout.screen_changed.track();
-        let drawn_view = checkout.view(|view| {
-            let order = &view.order;
-            let wallets = order.as_ref().map(|o| o.wallets.as_slice()).unwrap_or_default();
+        let drawn_view = checkout.view(|view, order| {
+            let wallets = order.map(|o| o.wallets.as_slice()).unwrap_or_default();
             let money = |amount: &wallet_checkout_contract::Amount| checkout.money(amount);
             let openable = |url: &str| checkout.is_openable(url);
             let facts = Facts {
@@ -100,7 +99,7 @@ pub fn mount(root: &web_sys::ShadowRoot, checkout: Checkout) -> Option<Element> 
                 web_address: &browser::is_web_address,
                 qr_requested: view.qr_requested,
             };
-            let summary = order.as_ref().and_then(|order| self::summary(&dom, checkout, order));
+            let summary = order.and_then(|order| self::summary(&dom, checkout, order));
             (screen::screen(&view.stage, &facts), summary)
         });
         let Some((screen, summary)) = drawn_view else { return };
@@ -130,7 +129,7 @@ pub fn mount(root: &web_sys::ShadowRoot, checkout: Checkout) -> Option<Element> 
     // The passing texts: the notice, the time left, whether the link was copied.
     Effect::new(move |_| {
         checkout.texts_changed.track();
-        checkout.view(|view| {
+        checkout.view(|view, _| {
             notice.set_text_content(view.notice.map(|key| locale.text(key)));
             time_announcer.set_text_content(Some(&view.announcement));
         });
@@ -317,12 +316,12 @@ fn act_index(acts: &mut Vec<Act>, act: Act) -> String {
 /// serves every button of every screen.
 fn clicked_act(event: &web_sys::Event, kept: StoredValue<Frame, LocalStorage>) -> Option<Act> {
     let target = event.target()?.dyn_into::<Element>().ok()?;
-    let index = target.closest("[data-act]").ok()??.get_attribute("data-act")?.parse::<usize>().ok()?;
+    let index = target.closest("[data-act]").ok()??.get_attribute("data-act")?.parse::<u32>().ok()? as usize;
     kept.try_with_value(|kept| kept.drawn.acts.get(index).cloned()).flatten()
 }
 
 fn show_copied(checkout: Checkout, kept: StoredValue<Frame, LocalStorage>) {
-    let text = checkout.view(|view| view.copied).flatten().map(|key| checkout.locale.text(key));
+    let text = checkout.view(|view, _| view.copied).flatten().map(|key| checkout.locale.text(key));
     kept.try_with_value(|kept| {
         if let Some(paragraph) = &kept.drawn.copy_result {
             paragraph.set_text_content(text);
@@ -336,7 +335,7 @@ fn show_copied(checkout: Checkout, kept: StoredValue<Frame, LocalStorage>) {
 fn countdown(section: &Element, checkout: Checkout, expires_in_secs: u64) -> Option<Timer> {
     let paragraph = section.query_selector("[data-testid=countdown]").ok().flatten()?;
     let locale = checkout.locale;
-    let read_at = checkout.view(|view| view.session_read_at).unwrap_or_default();
+    let read_at = checkout.view(|view, _| view.session_read_at).unwrap_or_default();
     let show = move |paragraph: &Element, secs: u64| {
         paragraph.set_text_content(Some(&locale.format(Key::ExpiresIn, &[("time", &screen::clock(secs))])));
     };

@@ -7,8 +7,9 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { brotliCompressSync, constants } from 'node:zlib';
+import { WIDGET_DIR } from './lib/harness.mjs';
 
-const DIST = resolve(import.meta.dirname, '../../dist/wallet-checkout');
+const DIST = WIDGET_DIR;
 
 /**
  * Brotli (quality 11) bytes allowed to a drawn QR code. The project's budget is 60,000 B; this

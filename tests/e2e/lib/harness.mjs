@@ -8,6 +8,8 @@ import { chromium } from 'playwright-core';
 
 const ROOT = resolve(import.meta.dirname, '../../..');
 const SERVER_BIN = resolve(process.env.SERVER_BIN ?? join(ROOT, 'target/release/wallet-checkout-server'));
+/** The built widget the server serves: `make widget`'s, or another build's copy (`WIDGET_DIR`). */
+export const WIDGET_DIR = resolve(process.env.WIDGET_DIR ?? join(ROOT, 'dist/wallet-checkout'));
 
 /** Starts the server; resolves once it listens. `env` adds environment variables. */
 export async function startServer(env = {}) {
@@ -18,7 +20,7 @@ export async function startServer(env = {}) {
       ...process.env,
       WC_BIND: '127.0.0.1:0',
       WC_DATA_DIR: dataDir,
-      WC_WIDGET_DIR: join(ROOT, 'dist/wallet-checkout'),
+      WC_WIDGET_DIR: WIDGET_DIR,
       NO_COLOR: '1',
       RUST_LOG: process.env.RUST_LOG ?? 'info',
       // The suite creates sessions faster than a shopper would; the limit has its own tests.

@@ -3,9 +3,8 @@
 // sandbox pay pages are passed through to the reference server, so the page is their origin too.
 import { readFileSync } from 'node:fs';
 import { createServer, request as httpRequest } from 'node:http';
-import { join, resolve } from 'node:path';
-
-const DIST = resolve(import.meta.dirname, '../../../dist/wallet-checkout');
+import { join } from 'node:path';
+import { WIDGET_DIR as DIST } from './harness.mjs';
 
 const PROXIED = ['/api/', '/wallet-checkout/', '/sandbox/', '/static/', '/favicon.ico'];
 
