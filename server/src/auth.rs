@@ -2,7 +2,7 @@
 //! carries. `admin` may do everything (keys and webhook settings included), `operator` creates
 //! and cancels orders and reads everything, `viewer` reads reports.
 
-use crate::{domain::now_millis, error::ApiError, routes::AppState, store::ApiKeyRecord};
+use crate::{db::ApiKeyRecord, domain::now_millis, error::ApiError, routes::AppState};
 use axum::{
     extract::FromRequestParts,
     http::{header, request::Parts},
@@ -89,7 +89,7 @@ impl FromRequestParts<AppState> for Caller {
             return Err(unauthorized());
         }
         let key = state
-            .store
+            .db
             .authenticate(secret, now_millis())
             .await
             .map_err(ApiError::internal)?

@@ -9,7 +9,7 @@
 //! ```
 
 use crate::domain::AuditAction;
-use crate::{auth::Role, config::Config, domain::now_millis, routes::merchant::keys::make_key, store::Store};
+use crate::{auth::Role, config::Config, db::Db, domain::now_millis, routes::merchant::api_keys::make_key};
 use anyhow::{bail, Context};
 
 const USAGE: &str = "usage:\n  wallet-checkout-server                      serve (configuration: README)\n  \
@@ -34,12 +34,12 @@ pub async fn run(config: Config, args: &[String]) -> anyhow::Result<()> {
         return restore(&config, rest).await;
     }
     if matches!(args.first(), Some(&"backup")) && !config.database_url.starts_with("sqlite:") {
-        bail!("{}", crate::store::backup::POSTGRES_ADVICE);
+        bail!("{}", crate::db::backups::POSTGRES_ADVICE);
     }
     if config.database_url.starts_with("sqlite:") {
-        crate::store::prepare_data_dir(&config.data_dir)?;
+        crate::db::prepare_data_dir(&config.data_dir)?;
     }
-    let store = Store::connect(&config.database_url).await?;
+    let store = Db::connect(&config.database_url).await?;
     let mut config = config;
     crate::console::pages::golive::apply_mode(&store, &mut config).await?;
     let store = store.with_livemode(config.livemode());
@@ -170,7 +170,7 @@ from the backups; a restored database needs the same key.";
 /// `restore FILE [--data-dir DIR]`: into an empty data directory only.
 async fn restore(config: &Config, args: &[&str]) -> anyhow::Result<()> {
     if !config.database_url.starts_with("sqlite:") {
-        bail!("{}", crate::store::backup::POSTGRES_ADVICE);
+        bail!("{}", crate::db::backups::POSTGRES_ADVICE);
     }
     let (mut file, mut data_dir) = (None, config.data_dir.clone());
     let mut rest = args.iter();
@@ -183,7 +183,7 @@ async fn restore(config: &Config, args: &[&str]) -> anyhow::Result<()> {
         }
     }
     let file = file.context("restore needs the backup file: restore FILE [--data-dir DIR]")?;
-    let restored = crate::store::backup::restore(&file, &data_dir).await?;
+    let restored = crate::db::backups::restore(&file, &data_dir).await?;
     println!("Restored {} into {}.", file.display(), restored.display());
     println!("Start the server with this data directory (data_dir / WC_DATA_DIR = {}).", data_dir.display());
     println!("{SECRETS_NOTE}");
@@ -233,7 +233,7 @@ async fn stored_credentials(config: &Config) -> Vec<crate::console::credentials:
         return Vec::new();
     }
     let opened = async {
-        let store = Store::connect(&config.database_url).await?;
+        let store = Db::connect(&config.database_url).await?;
         if store.provider_credentials().await?.is_empty() {
             return Ok(Vec::new());
         }

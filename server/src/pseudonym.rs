@@ -5,8 +5,8 @@
 //! who has only the database (or a backup) can test a guessed address against the hashes.
 
 use crate::{
+    db::Db,
     domain::{now_millis, ClientKey},
-    store::Store,
     vault::Vault,
 };
 use hmac::{Hmac, Mac};
@@ -30,7 +30,7 @@ impl fmt::Debug for Pseudonyms {
 
 impl Pseudonyms {
     /// The key from the database, made and sealed there the first time.
-    pub async fn load(store: &Store, vault: &Vault) -> anyhow::Result<Self> {
+    pub async fn load(store: &Db, vault: &Vault) -> anyhow::Result<Self> {
         let mut fresh = [0u8; 32];
         rand::thread_rng().fill_bytes(&mut fresh);
         let sealed = store

@@ -4,11 +4,11 @@
 use crate::{
     auth::Role,
     config::Config,
+    db::Db,
     egress::EgressPolicy,
     providers::sandbox::SandboxProvider,
     rate_limit::RateLimiter,
-    routes::{self, merchant::keys::make_key, AppState, DemoStore},
-    store::Store,
+    routes::{self, merchant::api_keys::make_key, AppState, DemoStore},
     webhooks::{self, DeliveryPolicy},
 };
 use anyhow::Context;
@@ -52,7 +52,7 @@ pub struct Application {
 impl Application {
     pub async fn build(config: Config) -> anyhow::Result<Self> {
         if config.database_url.starts_with("sqlite:") {
-            crate::store::prepare_data_dir(&config.data_dir)?;
+            crate::db::prepare_data_dir(&config.data_dir)?;
         }
         if !config.widget_dir.join("wallet-checkout.js").is_file() {
             tracing::warn!(dir = %config.widget_dir.display(), "the built widget is missing: run `make widget`");
@@ -61,7 +61,7 @@ impl Application {
             .await
             .with_context(|| format!("cannot listen on {}", config.bind))?;
         let address = listener.local_addr()?;
-        let store = Store::connect(&config.database_url).await?;
+        let store = Db::connect(&config.database_url).await?;
         // The mode chosen in the console's go-live step wins over the file's `sandbox`.
         let mut config = config;
         crate::console::pages::golive::apply_mode(&store, &mut config).await?;
@@ -93,7 +93,7 @@ impl Application {
         let session_counter =
             crate::console::alerts::SessionCounter::spawn(store.clone(), pseudonyms.clone());
         let state = AppState {
-            store,
+            db: store,
             providers,
             payments,
             sandbox,
@@ -110,19 +110,19 @@ impl Application {
             egress: egress.clone(),
         };
         spawn_sweeper(state.clone());
-        spawn_housekeeping(state.store.clone());
+        spawn_housekeeping(state.db.clone());
         crate::console::alerts::spawn_evaluator(
-            state.store.clone(),
+            state.db.clone(),
             Duration::from_millis(state.config.alert_check_ms),
         );
-        crate::store::backup::spawn_schedule(
-            state.store.clone(),
+        crate::db::backups::spawn_schedule(
+            state.db.clone(),
             state.config.backup_dir.clone(),
             state.config.backup_every_hours,
             state.config.backup_keep,
         );
         webhooks::spawn_worker(
-            state.store.clone(),
+            state.db.clone(),
             state.vault.clone(),
             DeliveryPolicy {
                 retry_base_ms: state.config.webhook_retry_base_ms,
@@ -148,7 +148,7 @@ impl Application {
     /// Serves until SIGTERM or Ctrl-C, then stops taking connections, answers every waiting
     /// reader at once and lets in-flight requests finish.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
-        let notifier = self.state.store.notifier().clone();
+        let notifier = self.state.db.notifier().clone();
         axum::serve(self.listener, self.router.into_make_service_with_connect_info::<SocketAddr>())
             .with_graceful_shutdown(async move {
                 shutdown_signal().await;
@@ -164,7 +164,7 @@ impl Application {
 /// The name of the demo store's keys (the go-live checklist wants none left).
 pub const DEMO_KEY_NAME: &str = "demo store";
 
-async fn demo_store(store: &Store, config: &Config, address: SocketAddr) -> anyhow::Result<DemoStore> {
+async fn demo_store(store: &Db, config: &Config, address: SocketAddr) -> anyhow::Result<DemoStore> {
     const NAME: &str = DEMO_KEY_NAME;
     let now = crate::domain::now_millis();
     store.revoke_stale_api_keys_named(NAME, now - 86_400_000, now).await?;
@@ -190,7 +190,7 @@ pub const DEMO_ADMIN_EMAIL: &str = "admin@demo-shop.example";
 /// mode, on the first start (no staff yet), a demo admin is made with a one-time password,
 /// printed here (they choose their own at the first sign-in). Nothing of the kind in live mode,
 /// nor with JSON logs (the terminal is a log there, and a password never goes into one).
-async fn demo_welcome(store: &Store, config: &Config, base: &str) -> anyhow::Result<String> {
+async fn demo_welcome(store: &Db, config: &Config, base: &str) -> anyhow::Result<String> {
     let mut welcome = format!("Demo store: {base}/\nConsole:    {base}/console");
     let terminal = config.log_format == crate::config::LogFormat::Text;
     if !config.demo_admin || !terminal || config.livemode() || !store.all_staff().await?.is_empty() {
@@ -230,15 +230,15 @@ pub fn router(state: AppState) -> Router {
         None => checkout_api,
     };
 
-    use routes::merchant::{keys, orders, refunds, reports, webhooks as hooks};
+    use routes::merchant::{api_keys, orders, refunds, reports, webhooks as hooks};
     let merchant_api = Router::new()
         .route("/orders", post(orders::create_order).get(orders::list_orders))
         .route("/orders/{id}", get(orders::get_order))
         .route("/orders/{id}/cancel", post(orders::cancel_order))
         .route("/orders/{id}/refunds", post(refunds::create_refund).get(refunds::list_refunds))
         .route("/refunds/{id}", get(refunds::get_refund))
-        .route("/keys", post(keys::create_key).get(keys::list_keys))
-        .route("/keys/{id}/revoke", post(keys::revoke_key))
+        .route("/keys", post(api_keys::create_key).get(api_keys::list_keys))
+        .route("/keys/{id}/revoke", post(api_keys::revoke_key))
         .route("/webhook-endpoint", get(hooks::get_endpoint).put(hooks::set_endpoint))
         .route("/webhook-endpoint/rotate-secret", post(hooks::rotate_secret))
         .route("/events", get(hooks::list_events))
@@ -258,29 +258,29 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(routes::health::healthz))
         .route("/readyz", get(routes::health::readyz))
         .route("/openapi.json", get(routes::openapi::document))
-        .route("/static/{file}", get(routes::store::static_file))
+        .route("/static/{file}", get(routes::demo_shop::static_file))
         .route("/favicon.ico", get(|| async { axum::http::StatusCode::NO_CONTENT }))
         .nest("/api/checkout", checkout_api)
         .nest("/api/v1", merchant_api)
         .route(
             "/api/providers/{provider}/notify",
-            post(routes::providers::notify)
+            post(routes::notifications::notify)
                 .layer(DefaultBodyLimit::max(crate::providers::MAX_NOTIFICATION_BYTES)),
         )
-        .route("/api/providers/paypal/return/{id}", get(routes::paypal::returned))
-        .route("/api/providers/paypal/cancel/{id}", get(routes::paypal::canceled))
+        .route("/api/providers/paypal/return/{id}", get(routes::paypal_return::returned))
+        .route("/api/providers/paypal/cancel/{id}", get(routes::paypal_return::canceled))
         .nest("/wallet-checkout", widget)
         .merge(crate::console::router());
     if state.demo.is_some() {
         app = app
-            .route("/", get(routes::store::new_order))
-            .route("/store/orders", post(routes::store::create_order))
-            .route("/store/orders/{id}", get(routes::store::order_page));
+            .route("/", get(routes::demo_shop::new_order))
+            .route("/store/orders", post(routes::demo_shop::create_order))
+            .route("/store/orders/{id}", get(routes::demo_shop::order_page));
     }
     if state.config.sandbox {
         app = app
-            .route("/sandbox/pay/{id}", get(routes::sandbox::pay_page))
-            .route("/sandbox/pay/{id}/{outcome}", post(routes::sandbox::decide));
+            .route("/sandbox/pay/{id}", get(routes::sandbox_pay_page::pay_page))
+            .route("/sandbox/pay/{id}/{outcome}", post(routes::sandbox_pay_page::decide));
     }
     let https = state.config.public_url.as_ref().is_some_and(|url| url.scheme() == "https");
     app.layer(middleware::from_fn(move |request, next| security_headers(request, next, https)))
@@ -345,7 +345,7 @@ const HOUSEKEEPING_INTERVAL: Duration = Duration::from_secs(600);
 
 /// Deletes sign-in attempts that count for nothing any more and staff sessions that have ended,
 /// every ten minutes.
-fn spawn_housekeeping(store: Store) {
+fn spawn_housekeeping(store: Db) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(HOUSEKEEPING_INTERVAL);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);

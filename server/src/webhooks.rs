@@ -11,9 +11,9 @@
 //! backup) holds neither; what is shown of the URL has its credentials masked.
 
 use crate::{
+    db::{Db, WebhookEndpoint},
     domain::{new_id, new_secret, now_millis, UnixMillis},
     egress::{self, EgressPolicy, GuardedResolver},
-    store::{Store, WebhookEndpoint},
     vault::Vault,
 };
 use anyhow::Context;
@@ -151,14 +151,14 @@ fn open_endpoint(vault: &Vault, stored: WebhookEndpoint) -> anyhow::Result<Endpo
 }
 
 /// The webhook endpoint, if one is set.
-pub async fn endpoint(store: &Store, vault: &Vault) -> anyhow::Result<Option<Endpoint>> {
+pub async fn endpoint(store: &Db, vault: &Vault) -> anyhow::Result<Option<Endpoint>> {
     store.webhook_endpoint().await?.map(|stored| open_endpoint(vault, stored)).transpose()
 }
 
 /// Sets where events go and whether they are sent (the URL checked by the caller); a new
 /// endpoint gets a new signing secret. Answers the endpoint and whether it is new.
 pub async fn set_endpoint(
-    store: &Store,
+    store: &Db,
     vault: &Vault,
     url: &url::Url,
     enabled: bool,
@@ -178,7 +178,7 @@ pub async fn set_endpoint(
 }
 
 /// A new signing secret; `None` when no endpoint is set.
-pub async fn rotate_secret(store: &Store, vault: &Vault) -> anyhow::Result<Option<Endpoint>> {
+pub async fn rotate_secret(store: &Db, vault: &Vault) -> anyhow::Result<Option<Endpoint>> {
     let sealed = vault.seal(SECRET_PURPOSE, new_secret("whsec_", 32).as_bytes());
     if !store.rotate_webhook_secret(&sealed, now_millis()).await? {
         return Ok(None);
@@ -187,7 +187,7 @@ pub async fn rotate_secret(store: &Store, vault: &Vault) -> anyhow::Result<Optio
 }
 
 /// Seals an endpoint stored before URLs and secrets were sealed (once, at start).
-pub async fn seal_stored_endpoint(store: &Store, vault: &Vault) -> anyhow::Result<()> {
+pub async fn seal_stored_endpoint(store: &Db, vault: &Vault) -> anyhow::Result<()> {
     if let Some(stored) = store.webhook_endpoint().await?.filter(|stored| stored.url_sealed.is_none()) {
         store
             .seal_webhook_endpoint(
@@ -231,7 +231,7 @@ pub fn delivery_client(egress: Arc<EgressPolicy>) -> reqwest::Client {
 
 /// Sends due events every half second, on every instance; leases keep two instances from
 /// sending one event at once.
-pub fn spawn_worker(store: Store, vault: Arc<Vault>, policy: DeliveryPolicy, egress: Arc<EgressPolicy>) {
+pub fn spawn_worker(store: Db, vault: Arc<Vault>, policy: DeliveryPolicy, egress: Arc<EgressPolicy>) {
     let client = delivery_client(egress.clone());
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_millis(500));
@@ -246,7 +246,7 @@ pub fn spawn_worker(store: Store, vault: Arc<Vault>, policy: DeliveryPolicy, egr
 }
 
 async fn deliver_due(
-    store: &Store,
+    store: &Db,
     vault: &Vault,
     client: &reqwest::Client,
     policy: DeliveryPolicy,
@@ -288,7 +288,7 @@ async fn deliver(
     client: &reqwest::Client,
     egress: &EgressPolicy,
     endpoint: &Endpoint,
-    event: &crate::store::DueEvent,
+    event: &crate::db::DueEvent,
 ) -> Result<(), String> {
     let url = url::Url::parse(&endpoint.url)
         .map_err(|_| "delivery failed: the endpoint URL is not valid".to_owned())?;

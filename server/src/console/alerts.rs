@@ -7,9 +7,9 @@
 //! holding.
 
 use crate::{
+    db::{Db, DbError, NewAlert},
     domain::{new_id, now_millis, ClientKey, UnixMillis},
     pseudonym::Pseudonyms,
-    store::{NewAlert, Store, StoreError},
 };
 use std::{collections::BTreeMap, sync::Arc, time::Duration};
 use tokio::sync::mpsc;
@@ -71,7 +71,7 @@ pub fn spec(name: &str) -> Option<RuleSpec> {
 }
 
 /// Every rule with what an admin set, or its defaults.
-pub async fn settings(store: &Store) -> Result<Vec<RuleSetting>, StoreError> {
+pub async fn settings(store: &Db) -> Result<Vec<RuleSetting>, DbError> {
     let set: BTreeMap<String, (i64, i64)> =
         store.alert_rule_settings().await?.into_iter().map(|(rule, t, w)| (rule, (t, w))).collect();
     Ok(RULES
@@ -85,7 +85,7 @@ pub async fn settings(store: &Store) -> Result<Vec<RuleSetting>, StoreError> {
 }
 
 /// Runs every rule; answers how many alerts were opened.
-pub async fn evaluate(store: &Store, now: UnixMillis) -> Result<usize, StoreError> {
+pub async fn evaluate(store: &Db, now: UnixMillis) -> Result<usize, DbError> {
     let mut opened = 0;
     for setting in settings(store).await? {
         opened += evaluate_rule(store, setting, now).await?;
@@ -95,14 +95,14 @@ pub async fn evaluate(store: &Store, now: UnixMillis) -> Result<usize, StoreErro
 }
 
 /// Runs the rule called `name` alone.
-pub async fn evaluate_named(store: &Store, name: &str, now: UnixMillis) -> Result<usize, StoreError> {
+pub async fn evaluate_named(store: &Db, name: &str, now: UnixMillis) -> Result<usize, DbError> {
     match settings(store).await?.into_iter().find(|s| s.spec.name == name) {
         Some(setting) => evaluate_rule(store, setting, now).await,
         None => Ok(0),
     }
 }
 
-async fn evaluate_rule(store: &Store, setting: RuleSetting, now: UnixMillis) -> Result<usize, StoreError> {
+async fn evaluate_rule(store: &Db, setting: RuleSetting, now: UnixMillis) -> Result<usize, DbError> {
     let holding = holding(store, setting, now).await?;
     let mut opened = 0;
     for alert in &holding {
@@ -117,7 +117,7 @@ async fn evaluate_rule(store: &Store, setting: RuleSetting, now: UnixMillis) -> 
 }
 
 /// The subjects the rule's condition holds for now, as the alerts they would open.
-async fn holding(store: &Store, setting: RuleSetting, now: UnixMillis) -> Result<Vec<NewAlert>, StoreError> {
+async fn holding(store: &Db, setting: RuleSetting, now: UnixMillis) -> Result<Vec<NewAlert>, DbError> {
     let since = now - setting.window_secs * 1000;
     let alert = |subject: String, observed: i64| NewAlert {
         rule: setting.spec.name.to_owned(),
@@ -160,7 +160,7 @@ async fn holding(store: &Store, setting: RuleSetting, now: UnixMillis) -> Result
             }
         }
         "unusual_amount" => {
-            let mut paid: BTreeMap<String, Vec<crate::store::SessionFact>> = BTreeMap::new();
+            let mut paid: BTreeMap<String, Vec<crate::db::SessionFact>> = BTreeMap::new();
             let mut found = Vec::new();
             for session in store.sessions_made_since(since).await? {
                 if !paid.contains_key(&session.currency) {
@@ -205,7 +205,7 @@ pub fn is_unusual(amount: i64, usual: i64, factor: i64) -> bool {
 }
 
 /// Runs every rule every `every`, on every instance (an alert opens once however many run).
-pub fn spawn_evaluator(store: Store, every: Duration) {
+pub fn spawn_evaluator(store: Db, every: Duration) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(every);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -236,7 +236,7 @@ pub struct SessionCounter {
 
 impl SessionCounter {
     /// Starts the task that writes the counts; it ends when the last counter is dropped.
-    pub fn spawn(store: Store, pseudonyms: Arc<Pseudonyms>) -> Self {
+    pub fn spawn(store: Db, pseudonyms: Arc<Pseudonyms>) -> Self {
         let (sender, mut receiver) = mpsc::channel(MOST_WAITING);
         tokio::spawn(async move {
             while let Some(first) = receiver.recv().await {
@@ -263,7 +263,7 @@ impl SessionCounter {
 
 /// Writes the sessions `made` as signals keyed by their client's pseudonym, then checks the rule.
 async fn count_sessions(
-    store: &Store,
+    store: &Db,
     pseudonyms: &Pseudonyms,
     made: &[(ClientKey, UnixMillis)],
 ) -> anyhow::Result<()> {
@@ -275,7 +275,7 @@ async fn count_sessions(
 }
 
 /// After a provider failed to start a payment: counts it and checks that rule.
-pub async fn provider_failed(store: &Store, provider: &str) {
+pub async fn provider_failed(store: &Db, provider: &str) {
     let now = now_millis();
     let result = async {
         store.record_alert_signal("provider_error", provider, now).await?;

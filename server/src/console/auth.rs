@@ -7,9 +7,9 @@
 use super::i18n::Lang;
 use crate::{
     auth::Role,
+    db::StaffRecord,
     domain::{new_secret, now_millis},
     routes::AppState,
-    store::StaffRecord,
 };
 use argon2::{
     password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString},
@@ -94,7 +94,7 @@ pub fn new_totp_secret() -> (Vec<u8>, String) {
 
 /// The 30-second step whose code `code` is, for `secret` at `now_secs` (the step now, or one
 /// before or after for clock drift). A step is accepted once per account: the caller compares it
-/// with the last one used (`Store::use_totp_step`), as RFC 6238 section 5.2 asks.
+/// with the last one used (`Db::use_totp_step`), as RFC 6238 section 5.2 asks.
 pub fn totp_step(secret: &[u8], account: &str, code: &str, now_secs: u64) -> Option<i64> {
     let code: String = code.chars().filter(|c| !c.is_whitespace()).collect();
     if code.len() != TOTP_DIGITS {
@@ -211,12 +211,12 @@ impl FromRequestParts<AppState> for Staff {
         let path = parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/console").to_owned();
         let Some(token) = session_cookie(&parts.headers) else { return Err(to_sign_in(&path)) };
         let now = now_millis();
-        let session = match state.store.staff_session(&token, IDLE_MS, now).await {
+        let session = match state.db.staff_session(&token, IDLE_MS, now).await {
             Ok(Some(session)) => session,
             Ok(None) => return Err(to_sign_in(&path)),
             Err(error) => return Err(super::pages::internal_error(Lang::En, error)),
         };
-        let record = match state.store.staff(&session.staff_id).await {
+        let record = match state.db.staff(&session.staff_id).await {
             Ok(Some(record)) if record.disabled_at.is_none() => record,
             Ok(_) => return Err(to_sign_in(&path)),
             Err(error) => return Err(super::pages::internal_error(Lang::En, error)),

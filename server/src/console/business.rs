@@ -3,7 +3,7 @@
 //! path from the order shown to the payment, with the drop-off at each step and the median time
 //! to pay. Money is exact integer minor units throughout.
 
-use crate::store::{DayTakings, PathSession, ProviderTerms, StepRecord};
+use crate::db::{DayTakings, PathSession, ProviderTerms, StepRecord};
 use std::collections::{BTreeMap, BTreeSet};
 use time::{Date, Duration};
 

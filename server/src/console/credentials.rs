@@ -15,13 +15,13 @@
 
 use crate::{
     config::Config,
+    db::{Db, StoredCredential},
     providers::{
         alipay, paypal,
         sandbox::SandboxProvider,
         settings::{Environment, ProviderSettings, Secret, Text},
         wechat_pay, BuildContext, Providers,
     },
-    store::{Store, StoredCredential},
     vault::Vault,
 };
 use sha2::{Digest, Sha256};
@@ -136,7 +136,7 @@ pub struct Opened {
 
 /// Every stored credential opened with the vault. One that does not open (sealed with another
 /// key) is left out and logged: the console shows it as set, the provider does not get it.
-pub async fn opened(store: &Store, vault: &Vault) -> anyhow::Result<(Vec<StoredCredential>, Vec<Opened>)> {
+pub async fn opened(store: &Db, vault: &Vault) -> anyhow::Result<(Vec<StoredCredential>, Vec<Opened>)> {
     let stored = store.provider_credentials().await?;
     let mut values = Vec::new();
     for credential in &stored {
@@ -280,7 +280,7 @@ pub fn blot(message: String, values: &[Opened]) -> String {
 /// reason.
 pub async fn build(
     config: &Config,
-    store: &Store,
+    store: &Db,
     vault: &Vault,
     sandbox: Option<Arc<SandboxProvider>>,
     strict: bool,
@@ -339,7 +339,7 @@ pub async fn build(
 /// running ones; answers how each stands.
 pub async fn reload(state: &crate::routes::AppState) -> anyhow::Result<Vec<(&'static str, Standing)>> {
     let (providers, standings) =
-        build(&state.config, &state.store, &state.vault, state.sandbox.clone(), false).await?;
+        build(&state.config, &state.db, &state.vault, state.sandbox.clone(), false).await?;
     state.providers.replace_with(providers);
     Ok(standings)
 }

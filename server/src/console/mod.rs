@@ -15,9 +15,9 @@ pub mod passwords;
 
 use crate::domain::AuditAction;
 use crate::{
+    db::{Db, NewStaff},
     domain::{new_id, now_millis},
     routes::AppState,
-    store::{NewStaff, Store},
 };
 use axum::{
     http::{header, HeaderValue},
@@ -30,7 +30,7 @@ use tower_http::set_header::SetResponseHeaderLayer;
 /// The console's routes.
 pub fn router() -> Router<AppState> {
     use pages::{
-        account, alerts, audit, backups, business, golive, keys, login, orders, overview, setup, staff,
+        account, alerts, api_keys, audit, backups, business, golive, login, orders, overview, setup, staff,
         testpay, webhooks,
     };
     Router::new()
@@ -48,16 +48,16 @@ pub fn router() -> Router<AppState> {
         .route("/console/setup", get(setup::resume))
         .route("/console/setup/providers", get(setup::providers::show).post(setup::providers::save_terms))
         .route("/console/setup/register", get(setup::register::show))
-        .route("/console/setup/keys", get(setup::keys::show).post(setup::keys::save))
-        .route("/console/setup/keys/remove", post(setup::keys::remove))
+        .route("/console/setup/keys", get(setup::credentials::show).post(setup::credentials::save))
+        .route("/console/setup/keys/remove", post(setup::credentials::remove))
         .route("/console/setup/integrate", get(setup::integrate::show))
         .route("/console/orders", get(orders::list))
         .route("/console/orders.csv", get(orders::csv))
         .route("/console/orders/{id}", get(orders::show))
         .route("/console/orders/{id}/refund", post(orders::review_refund))
         .route("/console/orders/{id}/refund/confirm", post(orders::confirm_refund))
-        .route("/console/keys", get(keys::show).post(keys::create))
-        .route("/console/keys/{id}/revoke", post(keys::revoke))
+        .route("/console/keys", get(api_keys::show).post(api_keys::create))
+        .route("/console/keys/{id}/revoke", post(api_keys::revoke))
         .route("/console/webhooks", get(webhooks::show).post(webhooks::set_endpoint))
         .route("/console/webhooks/rotate", post(webhooks::rotate))
         .route("/console/webhooks/events/{id}/resend", post(webhooks::resend))
@@ -108,7 +108,7 @@ pub enum AddStaffError {
 /// Adds a staff member with a one-time password, which they must replace at their first
 /// sign-in; audited under `by` (an actor's id and name). Answers the member's id and password.
 pub async fn add_staff_member(
-    store: &Store,
+    store: &Db,
     member: NewMember<'_>,
     by: (&str, &str),
 ) -> Result<(String, String), AddStaffError> {
@@ -158,7 +158,7 @@ pub async fn add_staff_member(
 /// Makes a staff member with a one-time password (the command line's `staff create`); answers
 /// the password, or why not in the command line's words.
 pub async fn create_staff(
-    store: &Store,
+    store: &Db,
     name: &str,
     email: &str,
     role: &str,

@@ -3,7 +3,7 @@
 //! and the alerts themselves. An alert is opened once per rule and subject while its condition
 //! holds, together with its `alert.<rule>` event in the outbox, in one transaction.
 
-use super::{Store, StoreError};
+use super::{Db, DbError};
 use crate::domain::{rfc3339, UnixMillis};
 
 /// An alert as the console shows it.
@@ -51,9 +51,9 @@ const ALERT_SELECT: &str =
     "SELECT id, rule, subject, observed, threshold, window_secs, session_id, amount_minor, \
      currency, opened_at, ended_at, acknowledged_at, acknowledged_by FROM alerts";
 
-impl Store {
+impl Db {
     /// The thresholds and windows an admin set: `(rule, threshold, window_secs)`.
-    pub async fn alert_rule_settings(&self) -> Result<Vec<(String, i64, i64)>, StoreError> {
+    pub async fn alert_rule_settings(&self) -> Result<Vec<(String, i64, i64)>, DbError> {
         Ok(sqlx::query_as("SELECT rule, threshold, window_secs FROM alert_rules ORDER BY rule")
             .fetch_all(&self.pool)
             .await?)
@@ -65,7 +65,7 @@ impl Store {
         threshold: i64,
         window_secs: i64,
         now: UnixMillis,
-    ) -> Result<(), StoreError> {
+    ) -> Result<(), DbError> {
         sqlx::query(
             "INSERT INTO alert_rules (rule, threshold, window_secs, updated_at) VALUES ($1, $2, $3, $4) \
              ON CONFLICT (rule) DO UPDATE SET threshold = $2, window_secs = $3, updated_at = $4",
@@ -85,7 +85,7 @@ impl Store {
         name: &str,
         value: &str,
         now: UnixMillis,
-    ) -> Result<String, StoreError> {
+    ) -> Result<String, DbError> {
         sqlx::query(
             "INSERT INTO console_settings (name, value, updated_at) VALUES ($1, $2, $3) ON CONFLICT (name) DO NOTHING",
         )
@@ -94,9 +94,7 @@ impl Store {
         .bind(now)
         .execute(&self.pool)
         .await?;
-        self.console_setting(name)
-            .await?
-            .ok_or_else(|| StoreError::Corrupt(format!("setting {name} vanished")))
+        self.console_setting(name).await?.ok_or_else(|| DbError::Corrupt(format!("setting {name} vanished")))
     }
 
     /// Remembers something no other table keeps (`client`: a keyed hash of a client address;
@@ -106,7 +104,7 @@ impl Store {
         kind: &str,
         subject: &str,
         at: UnixMillis,
-    ) -> Result<(), StoreError> {
+    ) -> Result<(), DbError> {
         sqlx::query("INSERT INTO alert_signals (kind, subject, at) VALUES ($1, $2, $3)")
             .bind(kind)
             .bind(subject)
@@ -121,7 +119,7 @@ impl Store {
         &self,
         kind: &str,
         signals: &[(String, UnixMillis)],
-    ) -> Result<(), StoreError> {
+    ) -> Result<(), DbError> {
         let mut tx = self.pool.begin().await?;
         for (subject, at) in signals {
             sqlx::query("INSERT INTO alert_signals (kind, subject, at) VALUES ($1, $2, $3)")
@@ -136,7 +134,7 @@ impl Store {
     }
 
     /// Signals older than `before` are of no more use.
-    pub async fn forget_alert_signals(&self, before: UnixMillis) -> Result<(), StoreError> {
+    pub async fn forget_alert_signals(&self, before: UnixMillis) -> Result<(), DbError> {
         sqlx::query("DELETE FROM alert_signals WHERE at < $1").bind(before).execute(&self.pool).await?;
         Ok(())
     }
@@ -146,7 +144,7 @@ impl Store {
         &self,
         kind: &str,
         since: UnixMillis,
-    ) -> Result<Vec<(String, i64)>, StoreError> {
+    ) -> Result<Vec<(String, i64)>, DbError> {
         Ok(sqlx::query_as(
             "SELECT subject, COUNT(*) FROM alert_signals WHERE kind = $1 AND at >= $2 GROUP BY subject ORDER BY subject",
         )
@@ -157,10 +155,7 @@ impl Store {
     }
 
     /// Sessions that failed (declined) since `since`, counted per wallet.
-    pub async fn failed_sessions_per_wallet(
-        &self,
-        since: UnixMillis,
-    ) -> Result<Vec<(String, i64)>, StoreError> {
+    pub async fn failed_sessions_per_wallet(&self, since: UnixMillis) -> Result<Vec<(String, i64)>, DbError> {
         Ok(sqlx::query_as(
             "SELECT wallet_id, COUNT(*) FROM sessions WHERE status = 'failed' AND updated_at >= $1 \
              GROUP BY wallet_id ORDER BY wallet_id",
@@ -171,11 +166,7 @@ impl Store {
     }
 
     /// Sessions flagged `flag` (`late_approval`, `refund_due`) and changed since `since`.
-    pub async fn flagged_sessions(
-        &self,
-        flag: &str,
-        since: UnixMillis,
-    ) -> Result<Vec<SessionFact>, StoreError> {
+    pub async fn flagged_sessions(&self, flag: &str, since: UnixMillis) -> Result<Vec<SessionFact>, DbError> {
         Ok(sqlx::query_as(
             "SELECT id, amount_minor, currency FROM sessions WHERE flag = $1 AND updated_at >= $2 ORDER BY id",
         )
@@ -186,7 +177,7 @@ impl Store {
     }
 
     /// Sessions made since `since`, the newest 1000 (the amounts shoppers tried to pay).
-    pub async fn sessions_made_since(&self, since: UnixMillis) -> Result<Vec<SessionFact>, StoreError> {
+    pub async fn sessions_made_since(&self, since: UnixMillis) -> Result<Vec<SessionFact>, DbError> {
         Ok(sqlx::query_as(
             "SELECT id, amount_minor, currency FROM sessions WHERE created_at >= $1 ORDER BY created_at DESC LIMIT 1000",
         )
@@ -202,7 +193,7 @@ impl Store {
         currency: &str,
         since: UnixMillis,
         limit: i64,
-    ) -> Result<Vec<SessionFact>, StoreError> {
+    ) -> Result<Vec<SessionFact>, DbError> {
         Ok(sqlx::query_as(
             "SELECT id, amount_minor, currency FROM sessions WHERE status = 'succeeded' AND currency = $1 \
              AND paid_at >= $2 ORDER BY paid_at DESC LIMIT $3",
@@ -216,7 +207,7 @@ impl Store {
 
     /// Webhook events made since `since` whose last delivery attempt failed and that were not
     /// delivered since.
-    pub async fn failing_deliveries(&self, since: UnixMillis) -> Result<i64, StoreError> {
+    pub async fn failing_deliveries(&self, since: UnixMillis) -> Result<i64, DbError> {
         let (count,): (i64,) = sqlx::query_as(
             "SELECT COUNT(*) FROM events WHERE created_at >= $1 AND delivered_at IS NULL AND last_error IS NOT NULL \
              AND attempts > 0",
@@ -230,7 +221,7 @@ impl Store {
     /// Opens an alert unless one for the same rule and subject is open already; the alert's
     /// `alert.<rule>` event goes into the outbox in the same transaction. Answers whether it was
     /// opened.
-    pub async fn open_alert(&self, alert: &NewAlert, id: &str, now: UnixMillis) -> Result<bool, StoreError> {
+    pub async fn open_alert(&self, alert: &NewAlert, id: &str, now: UnixMillis) -> Result<bool, DbError> {
         let mut tx = self.pool.begin().await?;
         let opened = sqlx::query(
             "INSERT INTO alerts (id, rule, subject, open_key, observed, threshold, window_secs, session_id, amount_minor, \
@@ -297,12 +288,7 @@ impl Store {
 
     /// Ends the open alerts of `rule` whose subject is not in `holding`: their condition no
     /// longer holds, and a new alert may open if it holds again.
-    pub async fn end_alerts(
-        &self,
-        rule: &str,
-        holding: &[String],
-        now: UnixMillis,
-    ) -> Result<(), StoreError> {
+    pub async fn end_alerts(&self, rule: &str, holding: &[String], now: UnixMillis) -> Result<(), DbError> {
         let open: Vec<(String, String)> =
             sqlx::query_as("SELECT id, subject FROM alerts WHERE rule = $1 AND open_key IS NOT NULL")
                 .bind(rule)
@@ -321,7 +307,7 @@ impl Store {
     }
 
     /// Alerts not acknowledged yet, newest first.
-    pub async fn unacknowledged_alerts(&self, limit: i64) -> Result<Vec<AlertRecord>, StoreError> {
+    pub async fn unacknowledged_alerts(&self, limit: i64) -> Result<Vec<AlertRecord>, DbError> {
         Ok(sqlx::query_as(&format!(
             "{ALERT_SELECT} WHERE acknowledged_at IS NULL ORDER BY opened_at DESC, id DESC LIMIT $1"
         ))
@@ -331,7 +317,7 @@ impl Store {
     }
 
     /// Acknowledged alerts, the latest acknowledged first.
-    pub async fn acknowledged_alerts(&self, limit: i64) -> Result<Vec<AlertRecord>, StoreError> {
+    pub async fn acknowledged_alerts(&self, limit: i64) -> Result<Vec<AlertRecord>, DbError> {
         Ok(sqlx::query_as(&format!(
             "{ALERT_SELECT} WHERE acknowledged_at IS NOT NULL ORDER BY acknowledged_at DESC, id DESC LIMIT $1"
         ))
@@ -340,7 +326,7 @@ impl Store {
         .await?)
     }
 
-    pub async fn alert(&self, id: &str) -> Result<Option<AlertRecord>, StoreError> {
+    pub async fn alert(&self, id: &str) -> Result<Option<AlertRecord>, DbError> {
         Ok(sqlx::query_as(&format!("{ALERT_SELECT} WHERE id = $1"))
             .bind(id)
             .fetch_optional(&self.pool)
@@ -348,7 +334,7 @@ impl Store {
     }
 
     /// Marks an alert seen by `by` (a person's name); `false` if it was acknowledged already.
-    pub async fn acknowledge_alert(&self, id: &str, by: &str, now: UnixMillis) -> Result<bool, StoreError> {
+    pub async fn acknowledge_alert(&self, id: &str, by: &str, now: UnixMillis) -> Result<bool, DbError> {
         Ok(sqlx::query(
             "UPDATE alerts SET acknowledged_at = $1, acknowledged_by = $2 WHERE id = $3 AND acknowledged_at IS NULL",
         )

@@ -1,7 +1,7 @@
-//! API keys and the audit log. A key's secret is shown once, when it is made; only its SHA-256
+//! API keys. A key's secret is shown once, when it is made; only its SHA-256
 //! digest is stored (the secret is 32 random characters, so a fast digest is safe to compare).
 
-use super::{Store, StoreError};
+use super::{Db, DbError};
 use crate::domain::UnixMillis;
 use sha2::{Digest, Sha256};
 
@@ -43,17 +43,6 @@ pub enum Revocation {
     NotFound,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
-pub struct AuditEntry {
-    pub id: i64,
-    pub at: i64,
-    pub actor_id: String,
-    pub actor_name: String,
-    pub action: String,
-    pub target: String,
-    pub detail: String,
-}
-
 /// The stored digest of a secret.
 pub fn secret_digest(secret: &str) -> String {
     Sha256::digest(secret.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
@@ -62,8 +51,8 @@ pub fn secret_digest(secret: &str) -> String {
 const KEY_SELECT: &str =
     "SELECT id, name, role, prefix, created_at, created_by, revoked_at, last_used_at, livemode FROM api_keys";
 
-impl Store {
-    pub async fn insert_api_key(&self, key: &NewApiKey) -> Result<ApiKeyRecord, StoreError> {
+impl Db {
+    pub async fn insert_api_key(&self, key: &NewApiKey) -> Result<ApiKeyRecord, DbError> {
         sqlx::query(
             "INSERT INTO api_keys (id, name, role, prefix, secret_hash, created_at, created_by, livemode) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
@@ -78,20 +67,16 @@ impl Store {
         .bind(i64::from(key.livemode))
         .execute(&self.pool)
         .await?;
-        self.api_key(&key.id).await?.ok_or_else(|| StoreError::Corrupt("inserted key vanished".into()))
+        self.api_key(&key.id).await?.ok_or_else(|| DbError::Corrupt("inserted key vanished".into()))
     }
 
-    pub async fn api_key(&self, id: &str) -> Result<Option<ApiKeyRecord>, StoreError> {
+    pub async fn api_key(&self, id: &str) -> Result<Option<ApiKeyRecord>, DbError> {
         Ok(sqlx::query_as(&format!("{KEY_SELECT} WHERE id = $1")).bind(id).fetch_optional(&self.pool).await?)
     }
 
     /// The unrevoked key with this secret made for this store's mode (a test key never opens a
     /// live server, nor a live key a test one), if any; notes its use.
-    pub async fn authenticate(
-        &self,
-        secret: &str,
-        now: UnixMillis,
-    ) -> Result<Option<ApiKeyRecord>, StoreError> {
+    pub async fn authenticate(&self, secret: &str, now: UnixMillis) -> Result<Option<ApiKeyRecord>, DbError> {
         let key: Option<ApiKeyRecord> = sqlx::query_as(&format!(
             "{KEY_SELECT} WHERE secret_hash = $1 AND revoked_at IS NULL AND livemode = $2"
         ))
@@ -111,17 +96,17 @@ impl Store {
         Ok(key)
     }
 
-    pub async fn api_keys(&self) -> Result<Vec<ApiKeyRecord>, StoreError> {
+    pub async fn api_keys(&self) -> Result<Vec<ApiKeyRecord>, DbError> {
         Ok(sqlx::query_as(&format!("{KEY_SELECT} ORDER BY created_at, id")).fetch_all(&self.pool).await?)
     }
 
     /// Revokes a key unless it is the last live admin key. Concurrent revocations cannot leave
     /// no admin: the revocation and the count run in one transaction, serializable on PostgreSQL
     /// (retried when it conflicts) and single-writer on SQLite.
-    pub async fn revoke_keeping_an_admin(&self, id: &str, now: UnixMillis) -> Result<Revocation, StoreError> {
+    pub async fn revoke_keeping_an_admin(&self, id: &str, now: UnixMillis) -> Result<Revocation, DbError> {
         for _ in 0..8 {
             match self.try_revoke_keeping_an_admin(id, now).await {
-                Err(StoreError::Database(sqlx::Error::Database(error)))
+                Err(DbError::Database(sqlx::Error::Database(error)))
                     if error.code().as_deref() == Some("40001") =>
                 {
                     continue
@@ -129,10 +114,10 @@ impl Store {
                 outcome => return outcome,
             }
         }
-        Err(StoreError::Contended)
+        Err(DbError::Contended)
     }
 
-    async fn try_revoke_keeping_an_admin(&self, id: &str, now: UnixMillis) -> Result<Revocation, StoreError> {
+    async fn try_revoke_keeping_an_admin(&self, id: &str, now: UnixMillis) -> Result<Revocation, DbError> {
         let mut tx = self.pool.begin().await?;
         if self.backend == super::Backend::Postgres {
             sqlx::query("SET TRANSACTION ISOLATION LEVEL SERIALIZABLE").execute(&mut *tx).await?;
@@ -170,11 +155,7 @@ impl Store {
     }
 
     /// Revokes a key; `None` if there is no such key.
-    pub async fn revoke_api_key(
-        &self,
-        id: &str,
-        now: UnixMillis,
-    ) -> Result<Option<ApiKeyRecord>, StoreError> {
+    pub async fn revoke_api_key(&self, id: &str, now: UnixMillis) -> Result<Option<ApiKeyRecord>, DbError> {
         sqlx::query("UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
             .bind(now)
             .bind(id)
@@ -190,7 +171,7 @@ impl Store {
         name: &str,
         unused_since: UnixMillis,
         now: UnixMillis,
-    ) -> Result<u64, StoreError> {
+    ) -> Result<u64, DbError> {
         Ok(sqlx::query(
             "UPDATE api_keys SET revoked_at = $1 WHERE name = $2 AND revoked_at IS NULL              AND COALESCE(last_used_at, created_at) < $3",
         )
@@ -200,36 +181,5 @@ impl Store {
         .execute(&self.pool)
         .await?
         .rows_affected())
-    }
-
-    pub async fn audit(
-        &self,
-        actor_id: &str,
-        actor_name: &str,
-        action: crate::domain::AuditAction,
-        target: &str,
-        detail: &serde_json::Value,
-        now: UnixMillis,
-    ) -> Result<(), StoreError> {
-        sqlx::query("INSERT INTO audit_log (at, actor_id, actor_name, action, target, detail) VALUES ($1, $2, $3, $4, $5, $6)")
-            .bind(now)
-            .bind(actor_id)
-            .bind(actor_name)
-            .bind(action.as_str())
-            .bind(target)
-            .bind(detail.to_string())
-            .execute(&self.pool)
-            .await?;
-        Ok(())
-    }
-
-    /// The newest audit entries first, `limit` of them.
-    pub async fn audit_log(&self, limit: i64) -> Result<Vec<AuditEntry>, StoreError> {
-        Ok(sqlx::query_as(
-            "SELECT id, at, actor_id, actor_name, action, target, detail FROM audit_log ORDER BY id DESC LIMIT $1",
-        )
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await?)
     }
 }

@@ -7,8 +7,8 @@
 //! in `sha256sum` format (`<hex>  <file name>`), so `sha256sum -c` checks it too. PostgreSQL is
 //! backed up with its own tools (`pg_dump`/`pg_restore`, docs/operations/backups.md).
 
-use super::{Backend, BackupRecord, Store, StoreError, SQLITE_MIGRATIONS};
-use crate::domain::{new_id, now_millis};
+use super::{Backend, Db, DbError, SQLITE_MIGRATIONS};
+use crate::domain::{new_id, now_millis, UnixMillis};
 use anyhow::{bail, Context};
 use sha2::{Digest, Sha256};
 use sqlx::{Connection, Row};
@@ -26,14 +26,14 @@ pub const POSTGRES_ADVICE: &str = "this server's database is PostgreSQL: back it
 e.g. `pg_dump --format=custom --file=wallet-checkout.dump \"$DATABASE_URL\"`, and restore into an empty \
 database with `pg_restore --no-owner --dbname=\"$DATABASE_URL\" wallet-checkout.dump` (docs/operations/backups.md)";
 
-impl Store {
+impl Db {
     /// Takes an online backup into `dir` (made if missing, readable by this user only), writes
     /// its checksum file, records it, and removes all but the newest `keep` backups there.
     pub async fn take_backup(&self, dir: &Path, keep: usize, kind: &str) -> anyhow::Result<BackupRecord> {
         if self.backend != Backend::Sqlite {
             bail!("{POSTGRES_ADVICE}");
         }
-        crate::store::prepare_data_dir(dir)?;
+        crate::db::prepare_data_dir(dir)?;
         let dir = dir.canonicalize().with_context(|| format!("cannot open {}", dir.display()))?;
         let taken_at = now_millis();
         let id = new_id("bkp");
@@ -97,7 +97,7 @@ impl Store {
     }
 
     /// Forgets the record of a backup file that was removed.
-    pub async fn forget_backup(&self, path: &str) -> Result<(), StoreError> {
+    pub async fn forget_backup(&self, path: &str) -> Result<(), DbError> {
         sqlx::query("DELETE FROM backups WHERE path = $1").bind(path).execute(&self.pool).await?;
         Ok(())
     }
@@ -197,7 +197,7 @@ pub async fn restore(file: &Path, data_dir: &Path) -> anyhow::Result<PathBuf> {
             file.display()
         )
     })?;
-    crate::store::prepare_data_dir(data_dir)?;
+    crate::db::prepare_data_dir(data_dir)?;
     let target = data_dir.join(DATABASE_FILE);
     let partial = data_dir.join(format!("{DATABASE_FILE}.restoring"));
     let _ = std::fs::remove_file(&partial);
@@ -253,7 +253,7 @@ async fn check_database(file: &Path) -> anyhow::Result<()> {
 
 /// Takes a backup now and then as the configuration says: whenever the newest is older than
 /// `every_hours` (checked every minute, so a restart does not postpone it).
-pub fn spawn_schedule(store: Store, dir: PathBuf, every_hours: u64, keep: usize) {
+pub fn spawn_schedule(store: Db, dir: PathBuf, every_hours: u64, keep: usize) {
     if every_hours == 0 {
         return;
     }
@@ -282,4 +282,51 @@ pub fn spawn_schedule(store: Store, dir: PathBuf, every_hours: u64, keep: usize)
             }
         }
     });
+}
+
+/// A backup the server took.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct BackupRecord {
+    pub id: String,
+    pub taken_at: i64,
+    pub path: String,
+    pub bytes: i64,
+    pub sha256: String,
+    /// `manual` (the command line or the console) or `scheduled`.
+    pub kind: String,
+}
+
+impl Db {
+    pub async fn record_backup(&self, backup: &BackupRecord) -> Result<(), DbError> {
+        sqlx::query(
+            "INSERT INTO backups (id, taken_at, path, bytes, sha256, kind) VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(&backup.id)
+        .bind(backup.taken_at)
+        .bind(&backup.path)
+        .bind(backup.bytes)
+        .bind(&backup.sha256)
+        .bind(&backup.kind)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+    /// The newest backup, if any.
+    pub async fn last_backup(&self) -> Result<Option<BackupRecord>, DbError> {
+        Ok(sqlx::query_as("SELECT id, taken_at, path, bytes, sha256, kind FROM backups ORDER BY taken_at DESC, id DESC LIMIT 1")
+            .fetch_optional(&self.pool)
+            .await?)
+    }
+    /// Backups newest first.
+    pub async fn backups(&self, limit: i64) -> Result<Vec<BackupRecord>, DbError> {
+        Ok(sqlx::query_as("SELECT id, taken_at, path, bytes, sha256, kind FROM backups ORDER BY taken_at DESC, id DESC LIMIT $1")
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?)
+    }
+}
+
+/// The time since the newest backup, for checks such as "a backup in the last 24 hours".
+pub fn backup_age(last: Option<&BackupRecord>, now: UnixMillis) -> Option<i64> {
+    last.map(|backup| now - backup.taken_at)
 }

@@ -1,7 +1,7 @@
 //! Seeing the business: what was paid per day, wallet, provider and currency (exact sums), the
 //! refunds, and the shopper's path (the steps the widget reports, and the sessions).
 
-use super::{Store, StoreError};
+use super::{Db, DbError};
 use crate::domain::UnixMillis;
 
 const DAY_MS: i64 = 86_400_000;
@@ -36,10 +36,10 @@ struct TakingsRow {
 }
 
 impl TryFrom<TakingsRow> for DayTakings {
-    type Error = StoreError;
-    fn try_from(row: TakingsRow) -> Result<Self, StoreError> {
+    type Error = DbError;
+    fn try_from(row: TakingsRow) -> Result<Self, DbError> {
         let (Ok(high), Ok(low)) = (u128::try_from(row.high), u128::try_from(row.low)) else {
-            return Err(StoreError::Corrupt(format!("a negative total on day {}", row.day)));
+            return Err(DbError::Corrupt(format!("a negative total on day {}", row.day)));
         };
         Ok(DayTakings {
             day: row.day,
@@ -74,14 +74,14 @@ pub struct PathSession {
     pub paid_at: Option<i64>,
 }
 
-impl Store {
+impl Db {
     /// Payments that succeeded in `[from, to)` (a second payment of an order, which goes back,
     /// is left out), per day of payment, wallet, provider and currency.
     pub async fn takings_per_day(
         &self,
         from: UnixMillis,
         to: UnixMillis,
-    ) -> Result<Vec<DayTakings>, StoreError> {
+    ) -> Result<Vec<DayTakings>, DbError> {
         let rows: Vec<TakingsRow> = sqlx::query_as(
             "SELECT (paid_at / $1) AS day, wallet_id, COALESCE(provider, '') AS provider, currency, COUNT(*) AS count, \
              CAST(SUM(amount_minor / $4) AS BIGINT) AS high, CAST(SUM(amount_minor % $4) AS BIGINT) AS low \
@@ -102,7 +102,7 @@ impl Store {
         &self,
         from: UnixMillis,
         to: UnixMillis,
-    ) -> Result<Vec<DayTakings>, StoreError> {
+    ) -> Result<Vec<DayTakings>, DbError> {
         let rows: Vec<TakingsRow> = sqlx::query_as(
             "SELECT (r.updated_at / $1) AS day, s.wallet_id, '' AS provider, r.currency, COUNT(*) AS count, \
              CAST(SUM(r.amount_minor / $4) AS BIGINT) AS high, CAST(SUM(r.amount_minor % $4) AS BIGINT) AS low \
@@ -119,7 +119,7 @@ impl Store {
     }
 
     /// Records a step of the shopper's path the widget reported; a repeat changes nothing.
-    pub async fn record_checkout_step(&self, step: &StepRecord, at: UnixMillis) -> Result<(), StoreError> {
+    pub async fn record_checkout_step(&self, step: &StepRecord, at: UnixMillis) -> Result<(), DbError> {
         sqlx::query(
             "INSERT INTO checkout_steps (order_id, step, wallet_id, device, locale, at) VALUES ($1, $2, $3, $4, $5, $6) \
              ON CONFLICT (order_id, step, wallet_id) DO NOTHING",
@@ -136,11 +136,7 @@ impl Store {
     }
 
     /// The steps reported in `[from, to)`.
-    pub async fn checkout_steps(
-        &self,
-        from: UnixMillis,
-        to: UnixMillis,
-    ) -> Result<Vec<StepRecord>, StoreError> {
+    pub async fn checkout_steps(&self, from: UnixMillis, to: UnixMillis) -> Result<Vec<StepRecord>, DbError> {
         Ok(sqlx::query_as(
             "SELECT order_id, step, wallet_id, device, locale FROM checkout_steps WHERE at >= $1 AND at < $2 LIMIT $3",
         )
@@ -152,11 +148,7 @@ impl Store {
     }
 
     /// The sessions made in `[from, to)` that reached their provider.
-    pub async fn path_sessions(
-        &self,
-        from: UnixMillis,
-        to: UnixMillis,
-    ) -> Result<Vec<PathSession>, StoreError> {
+    pub async fn path_sessions(&self, from: UnixMillis, to: UnixMillis) -> Result<Vec<PathSession>, DbError> {
         Ok(sqlx::query_as(
             "SELECT order_id, wallet_id, device, status, flag, created_at, paid_at FROM sessions \
              WHERE created_at >= $1 AND created_at < $2 AND action_type IS NOT NULL LIMIT $3",

@@ -3,42 +3,49 @@
 //! Every query goes through sqlx's `Any` driver with `$n` placeholders, so one code path serves
 //! the embedded SQLite default and PostgreSQL. Status changes are compare-and-set updates: the
 //! row only changes if it still has the status the decision was made on. Each committed change is
-//! announced to waiting readers (`notify`): directly on SQLite, through `NOTIFY` on PostgreSQL so
+//! announced to waiting readers (`notifier`): directly on SQLite, through `NOTIFY` on PostgreSQL so
 //! that every instance hears it.
 
 mod alerts;
-pub mod backup;
+mod api_keys;
+mod audit_log;
+pub mod backups;
 mod business;
-mod console_daily;
-mod credentials;
-mod events;
-mod keys;
-mod operations;
+mod fee_terms;
+mod notifications;
+pub mod notifier;
 mod orders;
-mod records;
+mod outbox;
 mod refunds;
 mod reports;
+mod rows;
+mod sandbox_payments;
+mod search;
 mod sessions;
 mod staff;
-mod wallets;
+mod wallet_credentials;
+mod webhook_endpoint;
 
 pub use alerts::{AlertRecord, NewAlert, SessionFact};
+pub use api_keys::{ApiKeyRecord, NewApiKey, Revocation};
+pub use audit_log::AuditEntry;
+pub use backups::{backup_age, BackupRecord};
 pub use business::{DayTakings, PathSession, StepRecord};
-pub use console_daily::{AuditFilter, OrderFilter, OrderSummary};
-pub use credentials::StoredCredential;
-pub use events::{DueEvent, EventRecord, WebhookEndpoint};
-pub use keys::{ApiKeyRecord, AuditEntry, NewApiKey, Revocation};
-pub use operations::{backup_age, BackupRecord, ProviderTerms};
+pub use fee_terms::ProviderTerms;
 pub use orders::{NewMerchantOrder, OrderCancel, OrderCreation};
-pub use records::{NewOrder, NewSession, OrderRecord, SessionRecord, StatusChange};
+pub use outbox::{DueEvent, EventRecord};
 pub use refunds::{NewRefund, RefundCreation, RefundRecord, RefundStatus};
 pub use reports::{DayTotal, TransactionFilter, TransactionRow};
+pub use rows::{NewOrder, NewSession, OrderRecord, SessionRecord, StatusChange};
+pub use sandbox_payments::SandboxPayment;
+pub use search::{AuditFilter, OrderFilter, OrderSummary};
 pub use staff::{NewStaff, StaffRecord, StaffSession};
-pub use wallets::SandboxPayment;
+pub use wallet_credentials::StoredCredential;
+pub use webhook_endpoint::WebhookEndpoint;
 
 use crate::{
+    db::notifier::{Notifier, CHANNEL},
     domain::{rfc3339, Refusal, UnixMillis},
-    notify::{Notifier, CHANNEL},
 };
 use anyhow::{bail, Context};
 use sqlx::{
@@ -64,7 +71,7 @@ pub enum Backend {
 }
 
 #[derive(Debug, thiserror::Error)]
-pub enum StoreError {
+pub enum DbError {
     #[error("no such session")]
     SessionNotFound,
     #[error("database error: {0}")]
@@ -96,7 +103,7 @@ pub enum Transition {
 }
 
 #[derive(Clone)]
-pub struct Store {
+pub struct Db {
     pool: AnyPool,
     backend: Backend,
     database_url: String,
@@ -152,7 +159,7 @@ fn prepare_sqlite_file(database_url: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-impl Store {
+impl Db {
     /// Connects to `database_url` (`sqlite:` or `postgres:`) and brings the schema up to date.
     pub async fn connect(database_url: &str) -> anyhow::Result<Self> {
         install_default_drivers();
@@ -254,7 +261,7 @@ impl Store {
     }
 
     /// Checks the database answers (for `/readyz`).
-    pub async fn ping(&self) -> Result<(), StoreError> {
+    pub async fn ping(&self) -> Result<(), DbError> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
         Ok(())
     }

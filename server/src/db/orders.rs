@@ -2,8 +2,8 @@
 //! widget and the merchant, canceled by the merchant.
 
 use super::{
-    records::{self, OrderRow, SessionRow},
-    NewOrder, OrderRecord, SessionRecord, Store, StoreError,
+    rows::{self, OrderRow, SessionRow},
+    Db, DbError, NewOrder, OrderRecord, SessionRecord,
 };
 use crate::domain::{IdempotencyKey, SessionEvent, UnixMillis};
 use wallet_checkout_contract::{OrderId, OrderStatus, SessionStatus};
@@ -50,13 +50,12 @@ pub enum OrderCreation {
     Replayed(OrderRecord),
 }
 
-impl Store {
+impl Db {
     /// Creates an order unless its idempotency key was used before: then the earlier order, if the
     /// request was the same, or `KeyReused`.
-    pub async fn create_order(&self, new: &NewMerchantOrder) -> Result<OrderCreation, StoreError> {
+    pub async fn create_order(&self, new: &NewMerchantOrder) -> Result<OrderCreation, DbError> {
         let order = &new.order;
-        let metadata =
-            serde_json::to_string(&order.metadata).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let metadata = serde_json::to_string(&order.metadata).map_err(|e| DbError::Corrupt(e.to_string()))?;
         let inserted = sqlx::query(
             "INSERT INTO orders (id, description, amount_minor, currency, status, reference, metadata, idempotency_key, \
              request_hash, created_at, updated_at) VALUES ($1, $2, $3, $4, 'open', $5, $6, $7, $8, $9, $9) \
@@ -78,23 +77,23 @@ impl Store {
             let order = self
                 .order(&order.id)
                 .await?
-                .ok_or_else(|| StoreError::Corrupt("inserted order vanished".into()))?;
+                .ok_or_else(|| DbError::Corrupt("inserted order vanished".into()))?;
             return Ok(OrderCreation::Created(order));
         }
         let key =
-            new.idempotency_key.as_ref().ok_or_else(|| StoreError::Corrupt("order id collision".into()))?;
-        let row: OrderRow = sqlx::query_as(&format!("{} WHERE idempotency_key = $1", records::ORDER_SELECT))
+            new.idempotency_key.as_ref().ok_or_else(|| DbError::Corrupt("order id collision".into()))?;
+        let row: OrderRow = sqlx::query_as(&format!("{} WHERE idempotency_key = $1", rows::ORDER_SELECT))
             .bind(key.as_str())
             .fetch_one(&self.pool)
             .await?;
         if row.request_hash.as_deref() != Some(new.request_hash.as_str()) {
-            return Err(StoreError::KeyReused);
+            return Err(DbError::KeyReused);
         }
         Ok(OrderCreation::Replayed(OrderRecord::try_from(row)?))
     }
 
-    pub async fn order(&self, id: &OrderId) -> Result<Option<OrderRecord>, StoreError> {
-        let row: Option<OrderRow> = sqlx::query_as(&format!("{} WHERE id = $1", records::ORDER_SELECT))
+    pub async fn order(&self, id: &OrderId) -> Result<Option<OrderRecord>, DbError> {
+        let row: Option<OrderRow> = sqlx::query_as(&format!("{} WHERE id = $1", rows::ORDER_SELECT))
             .bind(id.as_str())
             .fetch_optional(&self.pool)
             .await?;
@@ -102,13 +101,13 @@ impl Store {
     }
 
     /// Orders newest first, `limit` of them, older than the order `before` if given.
-    pub async fn orders(&self, limit: i64, before: Option<&OrderId>) -> Result<Vec<OrderRecord>, StoreError> {
+    pub async fn orders(&self, limit: i64, before: Option<&OrderId>) -> Result<Vec<OrderRecord>, DbError> {
         let rows: Vec<OrderRow> = match before {
             Some(before) => {
                 let Some(anchor) = self.order(before).await? else { return Ok(Vec::new()) };
                 sqlx::query_as(&format!(
                     "{} WHERE created_at < $1 OR (created_at = $1 AND id < $2) ORDER BY created_at DESC, id DESC LIMIT $3",
-                    records::ORDER_SELECT
+                    rows::ORDER_SELECT
                 ))
                 .bind(anchor.created_at)
                 .bind(anchor.id.as_str())
@@ -117,34 +116,29 @@ impl Store {
                 .await?
             }
             None => {
-                sqlx::query_as(&format!(
-                    "{} ORDER BY created_at DESC, id DESC LIMIT $1",
-                    records::ORDER_SELECT
-                ))
-                .bind(limit)
-                .fetch_all(&self.pool)
-                .await?
+                sqlx::query_as(&format!("{} ORDER BY created_at DESC, id DESC LIMIT $1", rows::ORDER_SELECT))
+                    .bind(limit)
+                    .fetch_all(&self.pool)
+                    .await?
             }
         };
         rows.into_iter().map(OrderRecord::try_from).collect()
     }
 
     /// The order's sessions, oldest first.
-    pub async fn sessions_of(&self, order: &OrderId) -> Result<Vec<SessionRecord>, StoreError> {
-        let rows: Vec<SessionRow> = sqlx::query_as(&format!(
-            "{} WHERE order_id = $1 ORDER BY created_at, id",
-            records::SESSION_SELECT
-        ))
-        .bind(order.as_str())
-        .fetch_all(&self.pool)
-        .await?;
+    pub async fn sessions_of(&self, order: &OrderId) -> Result<Vec<SessionRecord>, DbError> {
+        let rows: Vec<SessionRow> =
+            sqlx::query_as(&format!("{} WHERE order_id = $1 ORDER BY created_at, id", rows::SESSION_SELECT))
+                .bind(order.as_str())
+                .fetch_all(&self.pool)
+                .await?;
         rows.into_iter().map(SessionRecord::try_from).collect()
     }
 
     /// Cancels an open order and every pending session of it, in one transaction that first takes
     /// the order's row (as an approval does, see `apply`): a payment in flight (a `processing`
     /// session) refuses the cancel, and a payment that lands first wins.
-    pub async fn cancel_order(&self, id: &OrderId, now: UnixMillis) -> Result<OrderCancel, StoreError> {
+    pub async fn cancel_order(&self, id: &OrderId, now: UnixMillis) -> Result<OrderCancel, DbError> {
         let mut tx = self.pool.begin().await?;
         if lock_order(&mut tx, id).await? == 0 {
             tx.rollback().await?;
@@ -171,7 +165,7 @@ impl Store {
             .await?;
         let pending: Vec<SessionRow> = sqlx::query_as(&format!(
             "{} WHERE order_id = $1 AND status = 'pending' ORDER BY created_at, id",
-            records::SESSION_SELECT
+            rows::SESSION_SELECT
         ))
         .bind(id.as_str())
         .fetch_all(&mut *tx)
@@ -193,7 +187,7 @@ impl Store {
             tracing::info!(session_id = %session, order_id = %id, "session canceled with its order");
         }
         let order =
-            self.order(id).await?.ok_or_else(|| StoreError::Corrupt("canceled order vanished".into()))?;
+            self.order(id).await?.ok_or_else(|| DbError::Corrupt("canceled order vanished".into()))?;
         Ok(OrderCancel::Canceled(order))
     }
 
@@ -201,8 +195,8 @@ impl Store {
         &self,
         tx: &mut sqlx::Transaction<'_, sqlx::Any>,
         id: &OrderId,
-    ) -> Result<OrderRecord, StoreError> {
-        let row: OrderRow = sqlx::query_as(&format!("{} WHERE id = $1", records::ORDER_SELECT))
+    ) -> Result<OrderRecord, DbError> {
+        let row: OrderRow = sqlx::query_as(&format!("{} WHERE id = $1", rows::ORDER_SELECT))
             .bind(id.as_str())
             .fetch_one(&mut **tx)
             .await?;

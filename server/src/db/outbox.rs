@@ -1,23 +1,9 @@
-//! The webhook endpoint and the outbox of events. An event is written in the same transaction as
+//! The outbox of events. An event is written in the same transaction as
 //! the change it tells of; the delivery worker takes due events under a lease (so several
 //! instances never send one event at the same time), and records each attempt.
 
-use super::{Store, StoreError};
+use super::{Db, DbError};
 use crate::domain::UnixMillis;
-
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
-pub struct WebhookEndpoint {
-    pub id: String,
-    /// The URL as it may be shown (credentials masked).
-    pub url: String,
-    /// The whole URL, sealed by the vault (`None` only in rows written before it was sealed).
-    pub url_sealed: Option<String>,
-    /// The signing secret, sealed by the vault.
-    pub secret: String,
-    pub enabled: i64,
-    pub created_at: i64,
-    pub updated_at: i64,
-}
 
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct EventRecord {
@@ -46,92 +32,9 @@ pub(super) const EVENT_SELECT: &str =
     "SELECT id, type, session_id, payload, created_at, delivered_at, gave_up_at, attempts, \
      next_attempt_at, last_error FROM events";
 
-impl Store {
-    pub async fn webhook_endpoint(&self) -> Result<Option<WebhookEndpoint>, StoreError> {
-        Ok(sqlx::query_as(
-            "SELECT id, url, url_sealed, secret, enabled, created_at, updated_at FROM webhook_endpoints LIMIT 1",
-        )
-        .fetch_optional(&self.pool)
-        .await?)
-    }
-
-    /// Sets the one webhook endpoint (its URL, shown and sealed, and whether it is on); a new
-    /// endpoint gets `sealed_secret`. Answers whether it is new.
-    pub async fn set_webhook_endpoint(
-        &self,
-        id: &str,
-        shown_url: &str,
-        sealed_url: &str,
-        enabled: bool,
-        sealed_secret: &str,
-        now: UnixMillis,
-    ) -> Result<bool, StoreError> {
-        let mut tx = self.pool.begin().await?;
-        let updated = sqlx::query(
-            "UPDATE webhook_endpoints SET url = $1, url_sealed = $2, enabled = $3, updated_at = $4",
-        )
-        .bind(shown_url)
-        .bind(sealed_url)
-        .bind(i64::from(enabled))
-        .bind(now)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        if updated == 0 {
-            sqlx::query(
-                "INSERT INTO webhook_endpoints (id, url, url_sealed, secret, enabled, created_at, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $6)",
-            )
-            .bind(id)
-            .bind(shown_url)
-            .bind(sealed_url)
-            .bind(sealed_secret)
-            .bind(i64::from(enabled))
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
-        }
-        tx.commit().await?;
-        Ok(updated == 0)
-    }
-
-    /// A new signing secret (sealed) for the endpoint, if there is one.
-    pub async fn rotate_webhook_secret(
-        &self,
-        sealed_secret: &str,
-        now: UnixMillis,
-    ) -> Result<bool, StoreError> {
-        Ok(sqlx::query("UPDATE webhook_endpoints SET secret = $1, updated_at = $2")
-            .bind(sealed_secret)
-            .bind(now)
-            .execute(&self.pool)
-            .await?
-            .rows_affected()
-            > 0)
-    }
-
-    /// Rewrites a row stored before URLs and secrets were sealed, once.
-    pub async fn seal_webhook_endpoint(
-        &self,
-        id: &str,
-        shown_url: &str,
-        sealed_url: &str,
-        sealed_secret: &str,
-    ) -> Result<(), StoreError> {
-        sqlx::query(
-            "UPDATE webhook_endpoints SET url = $1, url_sealed = $2, secret = $3 WHERE id = $4 AND url_sealed IS NULL",
-        )
-        .bind(shown_url)
-        .bind(sealed_url)
-        .bind(sealed_secret)
-        .bind(id)
-        .execute(&self.pool)
-        .await?;
-        Ok(())
-    }
-
+impl Db {
     /// Events newest first, optionally of one session.
-    pub async fn events(&self, session: Option<&str>, limit: i64) -> Result<Vec<EventRecord>, StoreError> {
+    pub async fn events(&self, session: Option<&str>, limit: i64) -> Result<Vec<EventRecord>, DbError> {
         Ok(match session {
             Some(session) => {
                 sqlx::query_as(&format!(
@@ -152,7 +55,7 @@ impl Store {
     }
 
     /// The newest event whose delivery was tried: whether the merchant's endpoint answered it.
-    pub async fn last_attempted_event(&self) -> Result<Option<EventRecord>, StoreError> {
+    pub async fn last_attempted_event(&self) -> Result<Option<EventRecord>, DbError> {
         Ok(sqlx::query_as(&format!(
             "{EVENT_SELECT} WHERE attempts > 0 OR delivered_at IS NOT NULL ORDER BY created_at DESC, id DESC LIMIT 1"
         ))
@@ -160,7 +63,7 @@ impl Store {
         .await?)
     }
 
-    pub async fn event(&self, id: &str) -> Result<Option<EventRecord>, StoreError> {
+    pub async fn event(&self, id: &str) -> Result<Option<EventRecord>, DbError> {
         Ok(sqlx::query_as(&format!("{EVENT_SELECT} WHERE id = $1"))
             .bind(id)
             .fetch_optional(&self.pool)
@@ -173,7 +76,7 @@ impl Store {
         now: UnixMillis,
         lease_until: UnixMillis,
         limit: i64,
-    ) -> Result<Vec<DueEvent>, StoreError> {
+    ) -> Result<Vec<DueEvent>, DbError> {
         let candidates: Vec<(String, String, i64)> = sqlx::query_as(
             "SELECT id, payload, attempts FROM events WHERE delivered_at IS NULL AND gave_up_at IS NULL \
              AND next_attempt_at <= $1 AND (lease_until IS NULL OR lease_until < $1) ORDER BY next_attempt_at, created_at LIMIT $2",
@@ -202,7 +105,7 @@ impl Store {
         Ok(taken)
     }
 
-    pub async fn mark_delivered(&self, id: &str, now: UnixMillis) -> Result<(), StoreError> {
+    pub async fn mark_delivered(&self, id: &str, now: UnixMillis) -> Result<(), DbError> {
         sqlx::query("UPDATE events SET delivered_at = $1, attempts = attempts + 1, lease_until = NULL, last_error = NULL WHERE id = $2")
             .bind(now)
             .bind(id)
@@ -218,7 +121,7 @@ impl Store {
         error: &str,
         next_attempt_at: Option<UnixMillis>,
         now: UnixMillis,
-    ) -> Result<(), StoreError> {
+    ) -> Result<(), DbError> {
         let error: String = error.chars().take(500).collect();
         match next_attempt_at {
             Some(next) => {
@@ -246,7 +149,7 @@ impl Store {
     }
 
     /// Events that no endpoint can receive: not sent, marked so.
-    pub async fn skip_event(&self, id: &str, now: UnixMillis) -> Result<(), StoreError> {
+    pub async fn skip_event(&self, id: &str, now: UnixMillis) -> Result<(), DbError> {
         sqlx::query("UPDATE events SET gave_up_at = $1, lease_until = NULL, last_error = 'no webhook endpoint is enabled' WHERE id = $2")
             .bind(now)
             .bind(id)

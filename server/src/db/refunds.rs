@@ -3,7 +3,7 @@
 //! is created idempotently, and only while the sum of the session's refunds that have not failed
 //! stays within what was paid: both checked in one transaction that takes the session's row.
 
-use super::{Store, StoreError};
+use super::{Db, DbError};
 use crate::domain::{rfc3339, UnixMillis};
 use wallet_checkout_contract::{Amount, Currency, OrderId, SessionId};
 
@@ -119,10 +119,10 @@ struct RefundRow {
 }
 
 impl TryFrom<RefundRow> for RefundRecord {
-    type Error = StoreError;
+    type Error = DbError;
 
-    fn try_from(row: RefundRow) -> Result<Self, StoreError> {
-        let corrupt = |what: &str| StoreError::Corrupt(format!("refund {}: {what}", row.id));
+    fn try_from(row: RefundRow) -> Result<Self, DbError> {
+        let corrupt = |what: &str| DbError::Corrupt(format!("refund {}: {what}", row.id));
         let currency = Currency::parse(&row.currency).map_err(|_| corrupt("currency"))?;
         let minor = u64::try_from(row.amount_minor).map_err(|_| corrupt("amount"))?;
         Ok(Self {
@@ -142,10 +142,10 @@ impl TryFrom<RefundRow> for RefundRecord {
     }
 }
 
-impl Store {
+impl Db {
     /// Records a refund of a paid session unless its idempotency key was used before, or it
     /// would give back more than was paid less the refunds that have not failed.
-    pub async fn create_refund(&self, new: &NewRefund) -> Result<RefundCreation, StoreError> {
+    pub async fn create_refund(&self, new: &NewRefund) -> Result<RefundCreation, DbError> {
         if let Some(key) = &new.idempotency_key {
             let existing: Option<RefundRow> =
                 sqlx::query_as(&format!("{REFUND_SELECT} WHERE idempotency_key = $1"))
@@ -216,7 +216,7 @@ impl Store {
         Ok(RefundCreation::Created(refund))
     }
 
-    pub async fn refund(&self, id: &str) -> Result<Option<RefundRecord>, StoreError> {
+    pub async fn refund(&self, id: &str) -> Result<Option<RefundRecord>, DbError> {
         let row: Option<RefundRow> = sqlx::query_as(&format!("{REFUND_SELECT} WHERE id = $1"))
             .bind(id)
             .fetch_optional(&self.pool)
@@ -228,14 +228,14 @@ impl Store {
         &self,
         tx: &mut sqlx::Transaction<'_, sqlx::Any>,
         id: &str,
-    ) -> Result<RefundRecord, StoreError> {
+    ) -> Result<RefundRecord, DbError> {
         let row: RefundRow =
             sqlx::query_as(&format!("{REFUND_SELECT} WHERE id = $1")).bind(id).fetch_one(&mut **tx).await?;
         RefundRecord::try_from(row)
     }
 
     /// The refunds of an order, oldest first.
-    pub async fn refunds_of(&self, order: &OrderId) -> Result<Vec<RefundRecord>, StoreError> {
+    pub async fn refunds_of(&self, order: &OrderId) -> Result<Vec<RefundRecord>, DbError> {
         let rows: Vec<RefundRow> =
             sqlx::query_as(&format!("{REFUND_SELECT} WHERE order_id = $1 ORDER BY created_at, id"))
                 .bind(order.as_str())
@@ -245,7 +245,7 @@ impl Store {
     }
 
     /// Pending refunds whose provider is due to be asked.
-    pub async fn refunds_to_check(&self, now: UnixMillis) -> Result<Vec<RefundRecord>, StoreError> {
+    pub async fn refunds_to_check(&self, now: UnixMillis) -> Result<Vec<RefundRecord>, DbError> {
         let rows: Vec<RefundRow> = sqlx::query_as(&format!(
             "{REFUND_SELECT} WHERE status = 'pending' AND next_check_at <= $1 ORDER BY next_check_at LIMIT 100"
         ))
@@ -261,7 +261,7 @@ impl Store {
         id: &str,
         provider_refund_id: Option<&str>,
         next_check_at: Option<UnixMillis>,
-    ) -> Result<(), StoreError> {
+    ) -> Result<(), DbError> {
         sqlx::query(
             "UPDATE refunds SET provider_refund_id = COALESCE($1, provider_refund_id), next_check_at = $2 \
              WHERE id = $3 AND status = 'pending'",
@@ -283,7 +283,7 @@ impl Store {
         provider_refund_id: Option<&str>,
         failure_reason: Option<&str>,
         now: UnixMillis,
-    ) -> Result<Option<RefundRecord>, StoreError> {
+    ) -> Result<Option<RefundRecord>, DbError> {
         let mut tx = self.pool.begin().await?;
         let changed = sqlx::query(
             "UPDATE refunds SET status = $1, provider_refund_id = COALESCE($2, provider_refund_id), failure_reason = $3, \

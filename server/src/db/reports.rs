@@ -1,7 +1,7 @@
 //! Reports for the merchant's staff: transactions by time, status and wallet; totals per day and
 //! wallet of what was paid and what was refunded.
 
-use super::{Store, StoreError};
+use super::{Db, DbError};
 use crate::domain::UnixMillis;
 
 /// Which transactions a report covers.
@@ -65,8 +65,8 @@ const LOW_BITS: i64 = 1 << 32;
 
 const DAY_MS: i64 = 86_400_000;
 
-impl Store {
-    pub async fn transactions(&self, filter: &TransactionFilter) -> Result<Vec<TransactionRow>, StoreError> {
+impl Db {
+    pub async fn transactions(&self, filter: &TransactionFilter) -> Result<Vec<TransactionRow>, DbError> {
         // Every condition is always there, with a neutral value when unused, so one statement
         // serves every filter on both databases.
         Ok(sqlx::query_as(
@@ -87,7 +87,7 @@ impl Store {
 
     /// Totals of succeeded payments per day (by the time they succeeded) and wallet, and of the
     /// refunds that succeeded that day.
-    pub async fn daily_totals(&self, from: UnixMillis, to: UnixMillis) -> Result<Vec<DayTotal>, StoreError> {
+    pub async fn daily_totals(&self, from: UnixMillis, to: UnixMillis) -> Result<Vec<DayTotal>, DbError> {
         let paid: Vec<DayTotalRow> = sqlx::query_as(
             "SELECT (paid_at / $1) AS day, wallet_id, currency, COUNT(*) AS payments, \
              CAST(SUM(amount_minor / $4) AS BIGINT) AS high, CAST(SUM(amount_minor % $4) AS BIGINT) AS low \
@@ -142,10 +142,10 @@ impl Store {
 
 impl DayTotalRow {
     /// The exact sum of the high and low parts.
-    fn sum(&self) -> Result<u128, StoreError> {
+    fn sum(&self) -> Result<u128, DbError> {
         match (u128::try_from(self.high), u128::try_from(self.low)) {
             (Ok(high), Ok(low)) => Ok((high << 32) + low),
-            _ => Err(StoreError::Corrupt(format!("a negative total on day {}", self.day))),
+            _ => Err(DbError::Corrupt(format!("a negative total on day {}", self.day))),
         }
     }
 }

@@ -1,6 +1,6 @@
 //! What the store reads and writes, and the checked conversion from database rows.
 
-use super::StoreError;
+use super::DbError;
 use crate::domain::{rfc3339, IdempotencyKey, ProviderRefs, ReturnUrl, UnixMillis};
 use std::collections::BTreeMap;
 use wallet_checkout_contract::{
@@ -167,17 +167,17 @@ pub(super) struct StatusChangeRow {
     at: i64,
 }
 
-fn corrupt(what: &str, value: impl std::fmt::Debug) -> StoreError {
-    StoreError::Corrupt(format!("{what}: {value:?}"))
+fn corrupt(what: &str, value: impl std::fmt::Debug) -> DbError {
+    DbError::Corrupt(format!("{what}: {value:?}"))
 }
 
-fn amount(minor: i64, currency: &str) -> Result<Amount, StoreError> {
+fn amount(minor: i64, currency: &str) -> Result<Amount, DbError> {
     let currency = Currency::parse(currency).map_err(|_| corrupt("currency", currency))?;
     let minor = u64::try_from(minor).map_err(|_| corrupt("amount", minor))?;
     Amount::new(minor, currency).map_err(|_| corrupt("amount", minor))
 }
 
-fn status(value: &str) -> Result<SessionStatus, StoreError> {
+fn status(value: &str) -> Result<SessionStatus, DbError> {
     SessionStatus::parse(value).ok_or_else(|| corrupt("session status", value))
 }
 
@@ -197,9 +197,9 @@ pub(super) fn action_columns(action: &NextAction) -> (&'static str, Option<&str>
 }
 
 impl TryFrom<OrderRow> for OrderRecord {
-    type Error = StoreError;
+    type Error = DbError;
 
-    fn try_from(row: OrderRow) -> Result<Self, StoreError> {
+    fn try_from(row: OrderRow) -> Result<Self, DbError> {
         Ok(Self {
             id: OrderId::parse(row.id).map_err(|e| corrupt("order id", e))?,
             description: row.description,
@@ -224,9 +224,9 @@ impl TryFrom<OrderRow> for OrderRecord {
 }
 
 impl TryFrom<SessionRow> for SessionRecord {
-    type Error = StoreError;
+    type Error = DbError;
 
-    fn try_from(row: SessionRow) -> Result<Self, StoreError> {
+    fn try_from(row: SessionRow) -> Result<Self, DbError> {
         let next_action = match (row.action_type.as_deref(), row.action_value) {
             (None, _) => None,
             (Some("qr"), Some(payload)) => Some(NextAction::Qr { payload }),
@@ -268,9 +268,9 @@ impl TryFrom<SessionRow> for SessionRecord {
 }
 
 impl TryFrom<StatusChangeRow> for StatusChange {
-    type Error = StoreError;
+    type Error = DbError;
 
-    fn try_from(row: StatusChangeRow) -> Result<Self, StoreError> {
+    fn try_from(row: StatusChangeRow) -> Result<Self, DbError> {
         Ok(Self {
             from: row.from_status.as_deref().map(status).transpose()?,
             to: status(&row.to_status)?,

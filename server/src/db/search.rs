@@ -3,9 +3,9 @@
 //! given-up delivery sent again through the outbox.
 
 use super::{
-    events::EVENT_SELECT,
-    records::{self, OrderRow},
-    AuditEntry, EventRecord, OrderRecord, Store, StoreError,
+    outbox::EVENT_SELECT,
+    rows::{self, OrderRow},
+    AuditEntry, Db, DbError, EventRecord, OrderRecord,
 };
 use crate::domain::UnixMillis;
 
@@ -86,18 +86,18 @@ macro_rules! bind_order_filter {
     }};
 }
 
-impl Store {
+impl Db {
     /// Orders that match `filter`, newest first: `limit` of them after skipping `offset`.
     pub async fn find_orders(
         &self,
         filter: &OrderFilter,
         limit: i64,
         offset: i64,
-    ) -> Result<Vec<OrderSummary>, StoreError> {
+    ) -> Result<Vec<OrderSummary>, DbError> {
         let rows: Vec<OrderRow> = bind_order_filter!(
             sqlx::query_as(&format!(
                 "{} o WHERE {ORDER_CONDITIONS} ORDER BY o.created_at DESC, o.id DESC LIMIT $9 OFFSET $10",
-                records::ORDER_SELECT
+                rows::ORDER_SELECT
             )),
             filter
         )
@@ -135,7 +135,7 @@ impl Store {
     }
 
     /// The currencies the shop's orders are in, alphabetically.
-    pub async fn order_currencies(&self) -> Result<Vec<String>, StoreError> {
+    pub async fn order_currencies(&self) -> Result<Vec<String>, DbError> {
         let rows: Vec<(String,)> = sqlx::query_as("SELECT DISTINCT currency FROM orders ORDER BY currency")
             .fetch_all(&self.pool)
             .await?;
@@ -143,7 +143,7 @@ impl Store {
     }
 
     /// The wallets shoppers chose in sessions so far, alphabetically.
-    pub async fn session_wallets(&self) -> Result<Vec<String>, StoreError> {
+    pub async fn session_wallets(&self) -> Result<Vec<String>, DbError> {
         let rows: Vec<(String,)> =
             sqlx::query_as("SELECT DISTINCT wallet_id FROM sessions ORDER BY wallet_id")
                 .fetch_all(&self.pool)
@@ -152,7 +152,7 @@ impl Store {
     }
 
     /// The events about an order's sessions and refunds, newest first.
-    pub async fn events_of_order(&self, order: &str, limit: i64) -> Result<Vec<EventRecord>, StoreError> {
+    pub async fn events_of_order(&self, order: &str, limit: i64) -> Result<Vec<EventRecord>, DbError> {
         Ok(sqlx::query_as(&format!(
             "{EVENT_SELECT} WHERE session_id IN (SELECT id FROM sessions WHERE order_id = $1) \
              ORDER BY created_at DESC, id DESC LIMIT $2"
@@ -164,7 +164,7 @@ impl Store {
     }
 
     /// Events newest first, `limit` of them after skipping `offset`.
-    pub async fn events_page(&self, limit: i64, offset: i64) -> Result<Vec<EventRecord>, StoreError> {
+    pub async fn events_page(&self, limit: i64, offset: i64) -> Result<Vec<EventRecord>, DbError> {
         Ok(sqlx::query_as(&format!("{EVENT_SELECT} ORDER BY created_at DESC, id DESC LIMIT $1 OFFSET $2"))
             .bind(limit)
             .bind(offset)
@@ -175,7 +175,7 @@ impl Store {
     /// Sends a given-up event again: the delivery worker takes it at its next round, as any due
     /// event (its attempts so far are kept, so a failure gives it up again at once). False when
     /// the event was delivered or is still being tried.
-    pub async fn resend_event(&self, id: &str, now: UnixMillis) -> Result<bool, StoreError> {
+    pub async fn resend_event(&self, id: &str, now: UnixMillis) -> Result<bool, DbError> {
         Ok(sqlx::query(
             "UPDATE events SET gave_up_at = NULL, next_attempt_at = $1, lease_until = NULL \
              WHERE id = $2 AND delivered_at IS NULL AND gave_up_at IS NOT NULL",
@@ -194,7 +194,7 @@ impl Store {
         filter: &AuditFilter,
         limit: i64,
         offset: i64,
-    ) -> Result<Vec<AuditEntry>, StoreError> {
+    ) -> Result<Vec<AuditEntry>, DbError> {
         let person = filter.person.clone().unwrap_or_default();
         let action = filter.action.clone().unwrap_or_default();
         let target = filter.target.clone().unwrap_or_default();

@@ -4,8 +4,8 @@
 use super::{
     orders::lock_order,
     record_change,
-    records::{self, SessionRow, StatusChangeRow},
-    NewSession, Reservation, SessionRecord, StatusChange, Store, StoreError, Transition, SWEEP_BATCH,
+    rows::{self, SessionRow, StatusChangeRow},
+    Db, DbError, NewSession, Reservation, SessionRecord, StatusChange, Transition, SWEEP_BATCH,
     TRANSITION_ATTEMPTS,
 };
 use crate::domain::{
@@ -13,10 +13,10 @@ use crate::domain::{
 };
 use wallet_checkout_contract::{NextAction, SessionId, SessionStatus};
 
-impl Store {
+impl Db {
     /// Creates the session unless its idempotency key was used before, in which case the
     /// earlier session is returned. The unique key in the table settles races.
-    pub async fn reserve_session(&self, new: &NewSession) -> Result<Reservation, StoreError> {
+    pub async fn reserve_session(&self, new: &NewSession) -> Result<Reservation, DbError> {
         let mut tx = self.pool.begin().await?;
         let inserted = sqlx::query(
             "INSERT INTO sessions (id, order_id, wallet_id, status, amount_minor, currency, return_url, \
@@ -30,7 +30,7 @@ impl Store {
         .bind(new.amount.minor_units() as i64)
         .bind(new.amount.currency().as_str())
         .bind(new.return_url.as_str())
-        .bind(records::device_name(new.device))
+        .bind(rows::device_name(new.device))
         .bind(new.idempotency_key.as_str())
         .bind(&new.request_hash)
         .bind(new.created_at)
@@ -41,14 +41,14 @@ impl Store {
         if inserted == 1 {
             record_change(&mut tx, &new.id, None, SessionStatus::Pending, "created", new.created_at).await?;
             tx.commit().await?;
-            let session = self.session(&new.id).await?.ok_or(StoreError::SessionNotFound)?;
+            let session = self.session(&new.id).await?.ok_or(DbError::SessionNotFound)?;
             return Ok(Reservation::Reserved(session));
         }
         tx.rollback().await?;
         let existing = self
             .session_by_idempotency_key(&new.idempotency_key)
             .await?
-            .ok_or_else(|| StoreError::Corrupt("idempotency key without a session".into()))?;
+            .ok_or_else(|| DbError::Corrupt("idempotency key without a session".into()))?;
         Ok(Reservation::Existing(existing))
     }
 
@@ -63,8 +63,8 @@ impl Store {
         refs: &ProviderRefs,
         next_check_at: UnixMillis,
         now: UnixMillis,
-    ) -> Result<SessionRecord, StoreError> {
-        let (kind, value) = records::action_columns(action);
+    ) -> Result<SessionRecord, DbError> {
+        let (kind, value) = rows::action_columns(action);
         let mut tx = self.pool.begin().await?;
         sqlx::query(
             "UPDATE sessions SET action_type = $1, action_value = $2, provider = $3, provider_order_id = $4, \
@@ -88,7 +88,7 @@ impl Store {
     }
 
     /// Keeps references the provider gave later (a transaction or capture id).
-    pub async fn record_refs(&self, id: &SessionId, refs: &ProviderRefs) -> Result<(), StoreError> {
+    pub async fn record_refs(&self, id: &SessionId, refs: &ProviderRefs) -> Result<(), DbError> {
         sqlx::query(
             "UPDATE sessions SET provider_order_id = COALESCE($1, provider_order_id), \
              provider_transaction_id = COALESCE($2, provider_transaction_id), \
@@ -109,7 +109,7 @@ impl Store {
         id: &SessionId,
         next_check_at: Option<UnixMillis>,
         attempts: i64,
-    ) -> Result<(), StoreError> {
+    ) -> Result<(), DbError> {
         sqlx::query("UPDATE sessions SET next_check_at = $1, check_attempts = $2 WHERE id = $3")
             .bind(next_check_at)
             .bind(attempts)
@@ -121,11 +121,11 @@ impl Store {
 
     /// Open sessions (pending or processing) whose provider is due to be asked, or whose time is
     /// up: the sweeper's work, oldest first, at most one batch.
-    pub async fn sessions_to_check(&self, now: UnixMillis) -> Result<Vec<SessionRecord>, StoreError> {
+    pub async fn sessions_to_check(&self, now: UnixMillis) -> Result<Vec<SessionRecord>, DbError> {
         let rows: Vec<SessionRow> = sqlx::query_as(&format!(
             "{} WHERE (status = 'pending' AND expires_at <= $1) \
              OR (status IN ('pending', 'processing') AND next_check_at <= $1) ORDER BY expires_at LIMIT $2",
-            records::SESSION_SELECT
+            rows::SESSION_SELECT
         ))
         .bind(now)
         .bind(SWEEP_BATCH)
@@ -135,7 +135,7 @@ impl Store {
     }
 
     /// Removes a reserved session whose provider call failed, so the key can be retried.
-    pub async fn discard_reservation(&self, id: &SessionId) -> Result<(), StoreError> {
+    pub async fn discard_reservation(&self, id: &SessionId) -> Result<(), DbError> {
         let mut tx = self.pool.begin().await?;
         sqlx::query("DELETE FROM session_events WHERE session_id = $1")
             .bind(id.as_str())
@@ -149,8 +149,8 @@ impl Store {
         Ok(())
     }
 
-    pub async fn session(&self, id: &SessionId) -> Result<Option<SessionRecord>, StoreError> {
-        let row: Option<SessionRow> = sqlx::query_as(&format!("{} WHERE id = $1", records::SESSION_SELECT))
+    pub async fn session(&self, id: &SessionId) -> Result<Option<SessionRecord>, DbError> {
+        let row: Option<SessionRow> = sqlx::query_as(&format!("{} WHERE id = $1", rows::SESSION_SELECT))
             .bind(id.as_str())
             .fetch_optional(&self.pool)
             .await?;
@@ -161,8 +161,8 @@ impl Store {
         &self,
         tx: &mut sqlx::Transaction<'_, sqlx::Any>,
         id: &SessionId,
-    ) -> Result<SessionRecord, StoreError> {
-        let row: SessionRow = sqlx::query_as(&format!("{} WHERE id = $1", records::SESSION_SELECT))
+    ) -> Result<SessionRecord, DbError> {
+        let row: SessionRow = sqlx::query_as(&format!("{} WHERE id = $1", rows::SESSION_SELECT))
             .bind(id.as_str())
             .fetch_one(&mut **tx)
             .await?;
@@ -172,9 +172,9 @@ impl Store {
     pub async fn session_by_idempotency_key(
         &self,
         key: &IdempotencyKey,
-    ) -> Result<Option<SessionRecord>, StoreError> {
+    ) -> Result<Option<SessionRecord>, DbError> {
         let row: Option<SessionRow> =
-            sqlx::query_as(&format!("{} WHERE idempotency_key = $1", records::SESSION_SELECT))
+            sqlx::query_as(&format!("{} WHERE idempotency_key = $1", rows::SESSION_SELECT))
                 .bind(key.as_str())
                 .fetch_optional(&self.pool)
                 .await?;
@@ -192,9 +192,9 @@ impl Store {
         id: &SessionId,
         event: SessionEvent,
         now: UnixMillis,
-    ) -> Result<Transition, StoreError> {
+    ) -> Result<Transition, DbError> {
         for _ in 0..TRANSITION_ATTEMPTS {
-            let current = self.session(id).await?.ok_or(StoreError::SessionNotFound)?;
+            let current = self.session(id).await?.ok_or(DbError::SessionNotFound)?;
             let next = match decide(current.status, current.expires_at, now, event) {
                 Ok(next) => next,
                 Err(refusal) if is_late_approval(event, refusal) => {
@@ -214,7 +214,7 @@ impl Store {
             self.announced(id);
             return Ok(Transition::Applied(session));
         }
-        Err(StoreError::Contended)
+        Err(DbError::Contended)
     }
 
     /// Inside `tx`: moves `current` to `next` if it still has the status the decision was made on
@@ -227,7 +227,7 @@ impl Store {
         next: SessionStatus,
         event: SessionEvent,
         now: UnixMillis,
-    ) -> Result<Option<SessionRecord>, StoreError> {
+    ) -> Result<Option<SessionRecord>, DbError> {
         let id = &current.id;
         // A payment is when the money moved: refunds refer to it.
         let paid_at = (next == SessionStatus::Succeeded).then_some(now);
@@ -271,7 +271,7 @@ impl Store {
         refusal: Refusal,
         event: SessionEvent,
         now: UnixMillis,
-    ) -> Result<Transition, StoreError> {
+    ) -> Result<Transition, DbError> {
         let current = match refusal {
             Refusal::Expired => {
                 match Box::pin(self.apply(&current.id, SessionEvent::ExpiryReached, now)).await? {
@@ -301,7 +301,7 @@ impl Store {
     }
 
     /// The session's status changes, oldest first.
-    pub async fn history(&self, id: &SessionId) -> Result<Vec<StatusChange>, StoreError> {
+    pub async fn history(&self, id: &SessionId) -> Result<Vec<StatusChange>, DbError> {
         let rows: Vec<StatusChangeRow> = sqlx::query_as(
             "SELECT from_status, to_status, reason, at FROM session_events WHERE session_id = $1 ORDER BY id",
         )

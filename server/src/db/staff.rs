@@ -2,7 +2,7 @@
 //! are argon2 hashes; a session's cookie is stored only as its SHA-256 digest; the TOTP secret
 //! is sealed by the vault before it is stored here.
 
-use super::{keys::secret_digest, Store, StoreError};
+use super::{api_keys::secret_digest, Db, DbError};
 use crate::domain::{
     sign_in::{self, Admission, Attempts},
     UnixMillis,
@@ -63,9 +63,9 @@ const STAFF_SELECT: &str = "SELECT id, email, name, role, password_hash, totp_se
      disabled_at, created_at, updated_at, last_login_at, password_must_change, totp_pending, totp_last_step \
      FROM staff";
 
-impl Store {
+impl Db {
     /// Adds a staff member; `Ok(false)` if the e-mail address is taken.
-    pub async fn insert_staff(&self, new: &NewStaff) -> Result<bool, StoreError> {
+    pub async fn insert_staff(&self, new: &NewStaff) -> Result<bool, DbError> {
         let inserted = sqlx::query(
             "INSERT INTO staff (id, email, name, role, password_hash, locale, created_at, updated_at, \
              password_must_change) VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8) ON CONFLICT (email) DO NOTHING",
@@ -84,27 +84,27 @@ impl Store {
         Ok(inserted == 1)
     }
 
-    pub async fn staff(&self, id: &str) -> Result<Option<StaffRecord>, StoreError> {
+    pub async fn staff(&self, id: &str) -> Result<Option<StaffRecord>, DbError> {
         Ok(sqlx::query_as(&format!("{STAFF_SELECT} WHERE id = $1"))
             .bind(id)
             .fetch_optional(&self.pool)
             .await?)
     }
 
-    pub async fn staff_by_email(&self, email: &str) -> Result<Option<StaffRecord>, StoreError> {
+    pub async fn staff_by_email(&self, email: &str) -> Result<Option<StaffRecord>, DbError> {
         Ok(sqlx::query_as(&format!("{STAFF_SELECT} WHERE email = $1"))
             .bind(email)
             .fetch_optional(&self.pool)
             .await?)
     }
 
-    pub async fn all_staff(&self) -> Result<Vec<StaffRecord>, StoreError> {
+    pub async fn all_staff(&self) -> Result<Vec<StaffRecord>, DbError> {
         Ok(sqlx::query_as(&format!("{STAFF_SELECT} ORDER BY created_at, id")).fetch_all(&self.pool).await?)
     }
 
     /// Counts a sign-in attempt for `subject` (an e-mail address's pseudonym) before its
     /// password is checked, and says whether it may be (`domain::sign_in::admit`).
-    pub async fn admit_sign_in(&self, subject: &str, now: UnixMillis) -> Result<Admission, StoreError> {
+    pub async fn admit_sign_in(&self, subject: &str, now: UnixMillis) -> Result<Admission, DbError> {
         self.change_sign_in_attempts(subject, |stored| {
             let (next, admission) = sign_in::admit(stored, now);
             (Some(next), admission)
@@ -118,7 +118,7 @@ impl Store {
         subject: &str,
         attempt: i64,
         now: UnixMillis,
-    ) -> Result<bool, StoreError> {
+    ) -> Result<bool, DbError> {
         self.change_sign_in_attempts(subject, |stored| {
             let (next, locked) = sign_in::failed(stored, attempt, now);
             (Some(next), locked)
@@ -127,7 +127,7 @@ impl Store {
     }
 
     /// An attempt for `subject` succeeded: its failures are forgiven.
-    pub async fn sign_in_succeeded(&self, subject: &str) -> Result<(), StoreError> {
+    pub async fn sign_in_succeeded(&self, subject: &str) -> Result<(), DbError> {
         self.change_sign_in_attempts(subject, |_| (sign_in::succeeded(), ())).await
     }
 
@@ -138,7 +138,7 @@ impl Store {
         &self,
         subject: &str,
         change: impl Fn(Attempts) -> (Option<Attempts>, T),
-    ) -> Result<T, StoreError> {
+    ) -> Result<T, DbError> {
         for _ in 0..ATTEMPT_WRITES {
             let row: Option<(i64, Option<i64>, i64, i64)> = sqlx::query_as(
                 "SELECT failures, locked_until, last_at, version FROM sign_in_attempts WHERE subject = $1",
@@ -188,12 +188,12 @@ impl Store {
                 return Ok(answer);
             }
         }
-        Err(StoreError::Contended)
+        Err(DbError::Contended)
     }
 
     /// Forgets the sign-in attempts that count for nothing any more: the last one and any lock
     /// ended before `before`.
-    pub async fn forget_sign_in_attempts(&self, before: UnixMillis) -> Result<u64, StoreError> {
+    pub async fn forget_sign_in_attempts(&self, before: UnixMillis) -> Result<u64, DbError> {
         Ok(sqlx::query(
             "DELETE FROM sign_in_attempts WHERE last_at < $1 AND (locked_until IS NULL OR locked_until < $1)",
         )
@@ -204,7 +204,7 @@ impl Store {
     }
 
     /// A successful sign-in.
-    pub async fn note_login(&self, id: &str, now: UnixMillis) -> Result<(), StoreError> {
+    pub async fn note_login(&self, id: &str, now: UnixMillis) -> Result<(), DbError> {
         sqlx::query("UPDATE staff SET last_login_at = $1 WHERE id = $2")
             .bind(now)
             .bind(id)
@@ -221,7 +221,7 @@ impl Store {
         password_hash: &str,
         keep_token: &str,
         now: UnixMillis,
-    ) -> Result<(), StoreError> {
+    ) -> Result<(), DbError> {
         let mut tx = self.pool.begin().await?;
         sqlx::query(
             "UPDATE staff SET password_hash = $1, password_must_change = 0, updated_at = $2 WHERE id = $3",
@@ -242,7 +242,7 @@ impl Store {
 
     /// Uses up the TOTP step `step` of a member: `true` if it is later than every step used
     /// before (so the same code is never accepted twice, however many requests race).
-    pub async fn use_totp_step(&self, id: &str, step: i64) -> Result<bool, StoreError> {
+    pub async fn use_totp_step(&self, id: &str, step: i64) -> Result<bool, DbError> {
         let used = sqlx::query(
             "UPDATE staff SET totp_last_step = $1 WHERE id = $2 AND (totp_last_step IS NULL OR totp_last_step < $1)",
         )
@@ -260,7 +260,7 @@ impl Store {
         id: &str,
         sealed: &str,
         now: UnixMillis,
-    ) -> Result<(), StoreError> {
+    ) -> Result<(), DbError> {
         sqlx::query("UPDATE staff SET totp_pending = $1, updated_at = $2 WHERE id = $3")
             .bind(sealed)
             .bind(now)
@@ -278,7 +278,7 @@ impl Store {
         pending: &str,
         step: i64,
         now: UnixMillis,
-    ) -> Result<bool, StoreError> {
+    ) -> Result<bool, DbError> {
         let done = sqlx::query(
             "UPDATE staff SET totp_secret = totp_pending, totp_pending = NULL, totp_enabled = 1, \
              totp_last_step = $1, updated_at = $2 WHERE id = $3 AND totp_pending = $4",
@@ -294,7 +294,7 @@ impl Store {
     }
 
     /// Removes the second factor (and any enrolment under way).
-    pub async fn remove_staff_totp(&self, id: &str, now: UnixMillis) -> Result<(), StoreError> {
+    pub async fn remove_staff_totp(&self, id: &str, now: UnixMillis) -> Result<(), DbError> {
         sqlx::query(
             "UPDATE staff SET totp_secret = NULL, totp_pending = NULL, totp_enabled = 0, updated_at = $1 \
              WHERE id = $2",
@@ -306,7 +306,7 @@ impl Store {
         Ok(())
     }
 
-    pub async fn set_staff_locale(&self, id: &str, locale: &str, now: UnixMillis) -> Result<(), StoreError> {
+    pub async fn set_staff_locale(&self, id: &str, locale: &str, now: UnixMillis) -> Result<(), DbError> {
         sqlx::query("UPDATE staff SET locale = $1, updated_at = $2 WHERE id = $3")
             .bind(locale)
             .bind(now)
@@ -323,7 +323,7 @@ impl Store {
         role: &str,
         disabled: bool,
         now: UnixMillis,
-    ) -> Result<(), StoreError> {
+    ) -> Result<(), DbError> {
         let mut tx = self.pool.begin().await?;
         sqlx::query(
             "UPDATE staff SET role = $1, disabled_at = CASE WHEN $2 = 1 THEN COALESCE(disabled_at, $3) ELSE NULL END, \
@@ -343,7 +343,7 @@ impl Store {
     }
 
     /// Admins who can still sign in.
-    pub async fn active_admins(&self) -> Result<i64, StoreError> {
+    pub async fn active_admins(&self) -> Result<i64, DbError> {
         let (count,): (i64,) =
             sqlx::query_as("SELECT COUNT(*) FROM staff WHERE role = 'admin' AND disabled_at IS NULL")
                 .fetch_one(&self.pool)
@@ -359,7 +359,7 @@ impl Store {
         csrf_token: &str,
         now: UnixMillis,
         expires_at: UnixMillis,
-    ) -> Result<(), StoreError> {
+    ) -> Result<(), DbError> {
         sqlx::query(
             "INSERT INTO staff_sessions (token_hash, staff_id, csrf_token, created_at, last_seen_at, expires_at) \
              VALUES ($1, $2, $3, $4, $4, $5)",
@@ -380,7 +380,7 @@ impl Store {
         token: &str,
         idle_ms: i64,
         now: UnixMillis,
-    ) -> Result<Option<StaffSession>, StoreError> {
+    ) -> Result<Option<StaffSession>, DbError> {
         let digest = secret_digest(token);
         let session: Option<StaffSession> = sqlx::query_as(
             "SELECT staff_id, csrf_token, created_at, last_seen_at, expires_at FROM staff_sessions \
@@ -402,7 +402,7 @@ impl Store {
     }
 
     /// Deletes the sessions that have ended by `now` (they no longer sign anyone in).
-    pub async fn forget_staff_sessions(&self, now: UnixMillis) -> Result<u64, StoreError> {
+    pub async fn forget_staff_sessions(&self, now: UnixMillis) -> Result<u64, DbError> {
         Ok(sqlx::query("DELETE FROM staff_sessions WHERE expires_at <= $1")
             .bind(now)
             .execute(&self.pool)
@@ -410,7 +410,7 @@ impl Store {
             .rows_affected())
     }
 
-    pub async fn delete_staff_session(&self, token: &str) -> Result<(), StoreError> {
+    pub async fn delete_staff_session(&self, token: &str) -> Result<(), DbError> {
         sqlx::query("DELETE FROM staff_sessions WHERE token_hash = $1")
             .bind(secret_digest(token))
             .execute(&self.pool)
@@ -419,7 +419,7 @@ impl Store {
     }
 
     /// A console setting (`setup.step`, `mode.live`, ...).
-    pub async fn console_setting(&self, name: &str) -> Result<Option<String>, StoreError> {
+    pub async fn console_setting(&self, name: &str) -> Result<Option<String>, DbError> {
         let row: Option<(String,)> = sqlx::query_as("SELECT value FROM console_settings WHERE name = $1")
             .bind(name)
             .fetch_optional(&self.pool)
@@ -427,12 +427,7 @@ impl Store {
         Ok(row.map(|(value,)| value))
     }
 
-    pub async fn set_console_setting(
-        &self,
-        name: &str,
-        value: &str,
-        now: UnixMillis,
-    ) -> Result<(), StoreError> {
+    pub async fn set_console_setting(&self, name: &str, value: &str, now: UnixMillis) -> Result<(), DbError> {
         sqlx::query(
             "INSERT INTO console_settings (name, value, updated_at) VALUES ($1, $2, $3) \
              ON CONFLICT (name) DO UPDATE SET value = $2, updated_at = $3",

@@ -2,7 +2,7 @@
 //! ciphertext (opened with the server's secrets key, which it never holds), a fingerprint, and
 //! who set each value when.
 
-use super::{Store, StoreError};
+use super::{Db, DbError};
 
 /// One sealed credential of a provider.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -18,9 +18,9 @@ pub struct StoredCredential {
     pub set_by: String,
 }
 
-impl Store {
+impl Db {
     /// Sets or replaces one credential.
-    pub async fn set_provider_credential(&self, credential: &StoredCredential) -> Result<(), StoreError> {
+    pub async fn set_provider_credential(&self, credential: &StoredCredential) -> Result<(), DbError> {
         sqlx::query(
             "INSERT INTO provider_credentials (provider, field, ciphertext, fingerprint, set_at, set_by) \
              VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (provider, field) DO UPDATE SET ciphertext = $3, \
@@ -38,7 +38,7 @@ impl Store {
     }
 
     /// Removes one credential; whether there was one.
-    pub async fn remove_provider_credential(&self, provider: &str, field: &str) -> Result<bool, StoreError> {
+    pub async fn remove_provider_credential(&self, provider: &str, field: &str) -> Result<bool, DbError> {
         let done = sqlx::query("DELETE FROM provider_credentials WHERE provider = $1 AND field = $2")
             .bind(provider)
             .bind(field)
@@ -48,7 +48,7 @@ impl Store {
     }
 
     /// Every stored credential, by provider and field.
-    pub async fn provider_credentials(&self) -> Result<Vec<StoredCredential>, StoreError> {
+    pub async fn provider_credentials(&self) -> Result<Vec<StoredCredential>, DbError> {
         Ok(sqlx::query_as(
             "SELECT provider, field, ciphertext, fingerprint, set_at, set_by FROM provider_credentials ORDER BY provider, field",
         )

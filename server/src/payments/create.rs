@@ -4,10 +4,10 @@
 
 use super::{PaymentError, Payments};
 use crate::{
+    db::{NewSession, Reservation, SessionRecord},
     domain::{new_session_id, now_millis, IdempotencyKey, ReturnUrl},
     error::ApiError,
     providers::{PaymentRequest, ProviderError},
-    store::{NewSession, Reservation, SessionRecord},
 };
 use std::{net::IpAddr, time::Duration};
 use url::Url;
@@ -40,10 +40,10 @@ pub enum Started {
 
 impl Payments {
     pub async fn start(&self, start: StartPayment) -> Result<Started, PaymentError> {
-        if let Some(existing) = self.store.session_by_idempotency_key(&start.idempotency_key).await? {
+        if let Some(existing) = self.db.session_by_idempotency_key(&start.idempotency_key).await? {
             return self.replay(existing, &start.request_hash).await.map(Started::Replayed);
         }
-        let order = self.store.order(&start.order_id).await?.ok_or_else(|| ApiError::not_found("order"))?;
+        let order = self.db.order(&start.order_id).await?.ok_or_else(|| ApiError::not_found("order"))?;
         if order.status != OrderStatus::Open {
             return Err(
                 ApiError::new(ErrorCode::OrderNotPayable, "the order is already paid or canceled").into()
@@ -74,7 +74,7 @@ impl Payments {
             created_at: now,
             expires_at: now + self.session_ttl_ms,
         };
-        let session = match self.store.reserve_session(&new).await? {
+        let session = match self.db.reserve_session(&new).await? {
             Reservation::Existing(existing) => {
                 return self.replay(existing, &start.request_hash).await.map(Started::Replayed)
             }
@@ -97,15 +97,15 @@ impl Payments {
             Ok(created) => created,
             Err(error) => {
                 tracing::error!(session_id = %session.id, provider = provider.name(), %error, "the wallet provider could not create the payment");
-                if let Err(error) = self.store.discard_reservation(&session.id).await {
+                if let Err(error) = self.db.discard_reservation(&session.id).await {
                     tracing::error!(session_id = %session.id, %error, "could not discard the reservation");
                 }
-                crate::console::alerts::provider_failed(&self.store, provider.name()).await;
+                crate::console::alerts::provider_failed(&self.db, provider.name()).await;
                 return Err(provider_error(&error).into());
             }
         };
         let session = self
-            .store
+            .db
             .attach_action(
                 &session.id,
                 &created.next_action,
@@ -144,7 +144,7 @@ impl Payments {
             }
             tokio::time::sleep(Duration::from_millis(CONCURRENT_KEY_POLL_MS)).await;
             waited += CONCURRENT_KEY_POLL_MS;
-            session = match self.store.session(&session.id).await? {
+            session = match self.db.session(&session.id).await? {
                 Some(session) => session,
                 // The first request failed and released the key: the client may retry.
                 None => {

@@ -11,10 +11,10 @@ pub use create::{StartPayment, Started};
 pub use refunds::{RefundInput, RefundOutcome};
 
 use crate::{
+    db::{Db, DbError, RefundStatus, SessionRecord, Transition},
     domain::{now_millis, SessionEvent, UnixMillis},
     error::ApiError,
     providers::{Ack, Notice, PaymentProvider, PaymentRef, PaymentState, Providers},
-    store::{RefundStatus, SessionRecord, Store, StoreError, Transition},
 };
 use axum::{http::HeaderMap, response::Response};
 use std::sync::Arc;
@@ -33,12 +33,12 @@ pub fn check_backoff_ms(attempts: i64, base_ms: i64) -> i64 {
 #[derive(Debug)]
 pub enum PaymentError {
     Api(ApiError),
-    Store(StoreError),
+    Db(DbError),
 }
 
-impl From<StoreError> for PaymentError {
-    fn from(error: StoreError) -> Self {
-        PaymentError::Store(error)
+impl From<DbError> for PaymentError {
+    fn from(error: DbError) -> Self {
+        PaymentError::Db(error)
     }
 }
 
@@ -52,7 +52,7 @@ impl From<PaymentError> for ApiError {
     fn from(error: PaymentError) -> Self {
         match error {
             PaymentError::Api(error) => error,
-            PaymentError::Store(error) => ApiError::internal(error),
+            PaymentError::Db(error) => ApiError::internal(error),
         }
     }
 }
@@ -60,7 +60,7 @@ impl From<PaymentError> for ApiError {
 /// The payment rules over the store and the providers.
 #[derive(Clone)]
 pub struct Payments {
-    store: Store,
+    db: Db,
     providers: Arc<Providers>,
     session_ttl_ms: i64,
     /// The first question to a provider whose notification has not come (`provider_check_ms`).
@@ -68,9 +68,9 @@ pub struct Payments {
 }
 
 impl Payments {
-    pub fn new(store: Store, providers: Arc<Providers>, config: &crate::config::Config) -> Self {
+    pub fn new(store: Db, providers: Arc<Providers>, config: &crate::config::Config) -> Self {
         Self {
-            store,
+            db: store,
             providers,
             session_ttl_ms: config.session_ttl_secs as i64 * 1000,
             check_ms: config.provider_check_ms,
@@ -90,14 +90,14 @@ impl Payments {
 
     /// The session as it stands. (Expiry is the sweeper's: it asks the provider first.)
     pub async fn session(&self, id: &SessionId) -> Result<SessionRecord, PaymentError> {
-        self.store.session(id).await?.ok_or_else(|| ApiError::not_found("session").into())
+        self.db.session(id).await?.ok_or_else(|| ApiError::not_found("session").into())
     }
 
     /// The shopper gave up on a session: it is canceled, and closed at the provider so its code
     /// can no longer be paid. A session already canceled answers as it is.
     pub async fn cancel_session(&self, id: &SessionId) -> Result<SessionRecord, PaymentError> {
         let session = self.session(id).await?;
-        let session = match self.store.apply(&session.id, SessionEvent::Canceled, now_millis()).await? {
+        let session = match self.db.apply(&session.id, SessionEvent::Canceled, now_millis()).await? {
             Transition::Applied(session) => {
                 tracing::info!(session_id = %session.id, "session canceled");
                 self.close_at_provider(&session).await;
@@ -125,15 +125,15 @@ impl Payments {
         }
     }
 
-    /// Cancels an order (see `Store::cancel_order`) and closes its canceled payments at their
+    /// Cancels an order (see `Db::cancel_order`) and closes its canceled payments at their
     /// providers.
     pub async fn cancel_order(
         &self,
         id: &wallet_checkout_contract::OrderId,
-    ) -> Result<crate::store::OrderCancel, PaymentError> {
-        let outcome = self.store.cancel_order(id, now_millis()).await?;
-        if let crate::store::OrderCancel::Canceled(_) = &outcome {
-            for session in self.store.sessions_of(id).await? {
+    ) -> Result<crate::db::OrderCancel, PaymentError> {
+        let outcome = self.db.cancel_order(id, now_millis()).await?;
+        if let crate::db::OrderCancel::Canceled(_) = &outcome {
+            for session in self.db.sessions_of(id).await? {
                 if session.status == SessionStatus::Canceled {
                     self.close_at_provider(&session).await;
                 }
@@ -164,7 +164,7 @@ impl Payments {
                     Ok(captured) => return Box::pin(self.apply_state(session, captured, now)).await,
                     Err(error) => {
                         tracing::warn!(session_id = %session.id, %error, "capture failed; it will be tried again");
-                        self.store
+                        self.db
                             .schedule_check(&session.id, Some(now + self.check_ms), session.check_attempts)
                             .await?;
                         return Ok(session.clone());
@@ -181,7 +181,7 @@ impl Payments {
                     );
                     return Ok(session.clone());
                 }
-                self.store.record_refs(&session.id, &refs).await?;
+                self.db.record_refs(&session.id, &refs).await?;
                 // Paid is paid: a pending session succeeds even past its expiry time (it was not
                 // expired yet), and a final one records the payment and flags it for a refund.
                 SessionEvent::Confirmed
@@ -206,8 +206,8 @@ impl Payments {
         session: &SessionRecord,
         event: SessionEvent,
         now: UnixMillis,
-    ) -> Result<SessionRecord, StoreError> {
-        Ok(match self.store.apply(&session.id, event, now).await? {
+    ) -> Result<SessionRecord, DbError> {
+        Ok(match self.db.apply(&session.id, event, now).await? {
             Transition::Applied(session) | Transition::Refused(_, session) => session,
         })
     }
@@ -262,7 +262,7 @@ impl Payments {
         notification: &crate::providers::Notification,
     ) -> Result<Ack, PaymentError> {
         let name = provider.name();
-        if self.store.notification_seen(name, &notification.id).await? {
+        if self.db.notification_seen(name, &notification.id).await? {
             tracing::info!(provider = name, notification = %notification.id, "notification seen before; nothing changes");
             return Ok(Ack::Accepted);
         }
@@ -270,7 +270,7 @@ impl Payments {
         let subject = match &notification.notice {
             Notice::Payment { session_id, state, amount } => {
                 let session = match SessionId::parse(session_id.as_str()) {
-                    Ok(id) => self.store.session(&id).await?,
+                    Ok(id) => self.db.session(&id).await?,
                     Err(_) => None,
                 };
                 let Some(session) = session.filter(|s| s.provider.as_deref() == Some(name)) else {
@@ -286,7 +286,7 @@ impl Payments {
                 Some(session.id.to_string())
             }
             Notice::Refund { refund_id, state } => {
-                let Some(refund) = self.store.refund(refund_id).await? else {
+                let Some(refund) = self.db.refund(refund_id).await? else {
                     tracing::warn!(provider = name, refund_id = %refund_id, "refund notification about no refund of ours; refused");
                     return Ok(Ack::Refused);
                 };
@@ -295,14 +295,14 @@ impl Payments {
             }
             Notice::Ignored => None,
         };
-        self.store.remember_notification(name, &notification.id, subject.as_deref(), now).await?;
+        self.db.remember_notification(name, &notification.id, subject.as_deref(), now).await?;
         Ok(Ack::Accepted)
     }
 
     /// Records what a provider says about a refund.
     async fn settle_refund(
         &self,
-        refund: &crate::store::RefundRecord,
+        refund: &crate::db::RefundRecord,
         state: crate::providers::RefundState,
         now: UnixMillis,
     ) -> Result<(), PaymentError> {
@@ -310,11 +310,11 @@ impl Payments {
         match state {
             RefundState::Pending { provider_refund_id } => {
                 let next = refund.next_check_at.unwrap_or(now + self.check_ms);
-                self.store.note_refund_pending(&refund.id, provider_refund_id.as_deref(), Some(next)).await?;
+                self.db.note_refund_pending(&refund.id, provider_refund_id.as_deref(), Some(next)).await?;
             }
             RefundState::Succeeded { provider_refund_id } => {
                 if let Some(refund) = self
-                    .store
+                    .db
                     .settle_refund(
                         &refund.id,
                         RefundStatus::Succeeded,
@@ -328,10 +328,8 @@ impl Payments {
                 }
             }
             RefundState::Failed { reason } => {
-                if let Some(refund) = self
-                    .store
-                    .settle_refund(&refund.id, RefundStatus::Failed, None, Some(&reason), now)
-                    .await?
+                if let Some(refund) =
+                    self.db.settle_refund(&refund.id, RefundStatus::Failed, None, Some(&reason), now).await?
                 {
                     tracing::warn!(refund_id = %refund.id, %reason, "refund failed");
                 }

@@ -4,10 +4,10 @@
 
 use super::{payment_ref, PaymentError, Payments};
 use crate::{
+    db::{NewRefund, RefundCreation, RefundRecord},
     domain::{new_id, now_millis},
     error::ApiError,
     providers::{ProviderError, RefundRequest, RefundState},
-    store::{NewRefund, RefundCreation, RefundRecord},
 };
 use wallet_checkout_contract::{Amount, ErrorCode, OrderId, SessionId};
 
@@ -36,12 +36,12 @@ pub enum RefundOutcome {
 
 impl Payments {
     pub async fn refund(&self, input: RefundInput) -> Result<RefundOutcome, PaymentError> {
-        let order = self.store.order(&input.order_id).await?.ok_or_else(|| ApiError::not_found("order"))?;
+        let order = self.db.order(&input.order_id).await?.ok_or_else(|| ApiError::not_found("order"))?;
         let session_id = match input.session_id.clone().or_else(|| order.paid_session_id.clone()) {
             Some(id) => id,
             None => return Err(not_refundable("the order has no payment to refund").into()),
         };
-        let session = self.store.session(&session_id).await?.filter(|s| s.order_id == order.id);
+        let session = self.db.session(&session_id).await?.filter(|s| s.order_id == order.id);
         let Some(session) = session else { return Err(ApiError::not_found("session of this order").into()) };
         if session.paid_at.is_none() {
             return Err(not_refundable("this session was not paid").into());
@@ -72,7 +72,7 @@ impl Payments {
             created_by: input.created_by.clone(),
             created_at: now_millis(),
         };
-        let refund = match self.store.create_refund(&new).await? {
+        let refund = match self.db.create_refund(&new).await? {
             RefundCreation::Created(refund) => refund,
             RefundCreation::Replayed(refund) => return Ok(RefundOutcome::Replayed(refund)),
             RefundCreation::KeyReused => {
@@ -120,14 +120,14 @@ impl Payments {
                 // Not known whether the provider took it: asked again by the sweep, safely (the
                 // refund's number is the provider's idempotency key).
                 tracing::warn!(refund_id = %refund.id, %why, "the wallet provider did not answer the refund; it will be asked again");
-                self.store.note_refund_pending(&refund.id, None, Some(now + self.check_ms)).await?;
+                self.db.note_refund_pending(&refund.id, None, Some(now + self.check_ms)).await?;
             }
             Err(error) => {
                 self.settle_refund(&refund, RefundState::Failed { reason: error.to_string() }, now).await?;
             }
         }
         let refund =
-            self.store.refund(&refund.id).await?.ok_or_else(|| ApiError::internal("a refund vanished"))?;
+            self.db.refund(&refund.id).await?.ok_or_else(|| ApiError::internal("a refund vanished"))?;
         Ok(RefundOutcome::Created(refund))
     }
 }

@@ -6,9 +6,9 @@
 
 use super::{check_backoff_ms, payment_ref, PaymentError, Payments};
 use crate::{
+    db::{RefundRecord, SessionRecord},
     domain::{SessionEvent, UnixMillis},
     providers::{PaymentState, ProviderError, RefundRef, RefundRequest},
-    store::{RefundRecord, SessionRecord},
 };
 use futures_util::{stream, StreamExt};
 use wallet_checkout_contract::SessionStatus;
@@ -19,7 +19,7 @@ const CONCURRENT_CHECKS: usize = 8;
 impl Payments {
     /// One sweep at `now`.
     pub async fn sweep(&self, now: UnixMillis, public_base: &url::Url) -> Result<(), PaymentError> {
-        let sessions = self.store.sessions_to_check(now).await?;
+        let sessions = self.db.sessions_to_check(now).await?;
         stream::iter(sessions)
             .for_each_concurrent(CONCURRENT_CHECKS, |session| async move {
                 if let Err(error) = self.check_session(&session, now).await {
@@ -27,7 +27,7 @@ impl Payments {
                 }
             })
             .await;
-        let refunds = self.store.refunds_to_check(now).await?;
+        let refunds = self.db.refunds_to_check(now).await?;
         stream::iter(refunds)
             .for_each_concurrent(CONCURRENT_CHECKS, |refund| async move {
                 if let Err(error) = self.check_refund(&refund, now, public_base).await {
@@ -47,7 +47,7 @@ impl Payments {
             if due {
                 self.transition(session, SessionEvent::ExpiryReached, now).await?;
             }
-            self.store.schedule_check(&session.id, None, session.check_attempts).await?;
+            self.db.schedule_check(&session.id, None, session.check_attempts).await?;
             return Ok(());
         };
         let state = match provider.query(&payment_ref(session)).await {
@@ -74,12 +74,12 @@ impl Payments {
                 if let Err(error) = provider.close(&payment_ref(session)).await {
                     tracing::warn!(session_id = %session.id, %error, "the wallet provider could not close the payment; a late payment will be flagged");
                 }
-                if let crate::store::Transition::Applied(expired) =
-                    self.store.apply(&session.id, SessionEvent::ExpiryReached, now).await?
+                if let crate::db::Transition::Applied(expired) =
+                    self.db.apply(&session.id, SessionEvent::ExpiryReached, now).await?
                 {
                     tracing::info!(session_id = %expired.id, "session expired");
                 }
-                self.store.schedule_check(&session.id, None, session.check_attempts).await?;
+                self.db.schedule_check(&session.id, None, session.check_attempts).await?;
                 return Ok(());
             }
         }
@@ -88,7 +88,7 @@ impl Payments {
         let next = open.then(|| {
             (now + check_backoff_ms(attempts, self.check_ms)).min(updated.expires_at.max(now + self.check_ms))
         });
-        self.store.schedule_check(&session.id, next, attempts).await?;
+        self.db.schedule_check(&session.id, next, attempts).await?;
         Ok(())
     }
 
@@ -104,7 +104,7 @@ impl Payments {
         if now - session.expires_at > EXPIRY_ATTEMPTS * self.check_ms {
             return Ok(GiveUp::Now);
         }
-        self.store.schedule_check(&session.id, Some(now + self.check_ms), attempts).await?;
+        self.db.schedule_check(&session.id, Some(now + self.check_ms), attempts).await?;
         Ok(GiveUp::Later)
     }
 
@@ -149,7 +149,7 @@ impl Payments {
                 let waited = now - refund.created_at;
                 let next =
                     now + check_backoff_ms((waited / self.check_ms).max(1).ilog2() as i64, self.check_ms);
-                self.store.note_refund_pending(&refund.id, None, Some(next)).await?;
+                self.db.note_refund_pending(&refund.id, None, Some(next)).await?;
                 Ok(())
             }
             Err(error) => {

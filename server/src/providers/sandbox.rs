@@ -12,8 +12,8 @@ use super::{
     ProviderError, ProviderRefs, RefundRef, RefundRequest, RefundState, Rejection, WalletOffer,
 };
 use crate::{
+    db::{Db, SandboxPayment},
     domain::{new_id, now_millis, UnixMillis},
-    store::{SandboxPayment, Store},
     webhooks,
 };
 use async_trait::async_trait;
@@ -87,7 +87,7 @@ impl Outcome {
 }
 
 pub struct SandboxProvider {
-    store: Store,
+    db: Db,
     /// Where the sandbox sends its notifications: this server's own notification route.
     notify_url: Url,
     /// The signing secret of its notifications, made at every start.
@@ -97,9 +97,9 @@ pub struct SandboxProvider {
 
 impl SandboxProvider {
     /// The sandbox for a server reachable at `server_base` (its own address, not the public one).
-    pub fn new(store: Store, server_base: &Url) -> Self {
+    pub fn new(store: Db, server_base: &Url) -> Self {
         Self {
-            store,
+            db: store,
             notify_url: server_base.join("api/providers/sandbox/notify").expect("a path joins a base URL"),
             secret: crate::domain::new_secret("sbxsec_", 32),
             client: reqwest::Client::builder()
@@ -126,27 +126,27 @@ impl SandboxProvider {
         session_id: &str,
         outcome: Outcome,
         expires_at: UnixMillis,
-    ) -> Result<Option<SandboxPayment>, crate::store::StoreError> {
+    ) -> Result<Option<SandboxPayment>, crate::db::DbError> {
         let now = now_millis();
-        let Some(record) = self.store.sandbox_payment(session_id).await? else { return Ok(None) };
+        let Some(record) = self.db.sandbox_payment(session_id).await? else { return Ok(None) };
         if now >= record.expires_at && record.status == "pending" && outcome != Outcome::PayAfterExpiry {
             // Like a real wallet's code, this one no longer pays once its time is up.
-            if self.store.move_sandbox_payment(session_id, &["pending"], "closed", None, None, now).await? {
-                if let Some(record) = self.store.sandbox_payment(session_id).await? {
+            if self.db.move_sandbox_payment(session_id, &["pending"], "closed", None, None, now).await? {
+                if let Some(record) = self.db.sandbox_payment(session_id).await? {
                     self.notify(&record).await;
                 }
             }
-            return self.store.sandbox_payment(session_id).await;
+            return self.db.sandbox_payment(session_id).await;
         }
         let moved = match outcome {
             Outcome::Succeed => {
-                self.store.move_sandbox_payment(session_id, &["pending"], "paid", None, None, now).await?
+                self.db.move_sandbox_payment(session_id, &["pending"], "paid", None, None, now).await?
             }
             Outcome::Decline => {
-                self.store.move_sandbox_payment(session_id, &["pending"], "declined", None, None, now).await?
+                self.db.move_sandbox_payment(session_id, &["pending"], "declined", None, None, now).await?
             }
             Outcome::ProcessThenFail => {
-                self.store
+                self.db
                     .move_sandbox_payment(
                         session_id,
                         &["pending"],
@@ -159,7 +159,7 @@ impl SandboxProvider {
             }
             Outcome::PayAfterExpiry => {
                 let due = expires_at.max(now) + PAY_LATE_AFTER_EXPIRY_MS;
-                self.store
+                self.db
                     .move_sandbox_payment(
                         session_id,
                         &["pending"],
@@ -171,7 +171,7 @@ impl SandboxProvider {
                     .await?
             }
         };
-        let payment = self.store.sandbox_payment(session_id).await?;
+        let payment = self.db.sandbox_payment(session_id).await?;
         if let Some(payment) = &payment {
             // A decision made before is told again (as wallets resend notifications that may
             // have been lost).
@@ -184,11 +184,11 @@ impl SandboxProvider {
 
     /// Carries out scripted steps that are due (a payment that fails after processing, one paid
     /// after expiry). Every instance runs it; the record's compare-and-set does each step once.
-    pub async fn run_scripts(&self, now: UnixMillis) -> Result<(), crate::store::StoreError> {
-        for payment in self.store.sandbox_scripts_due(now).await? {
+    pub async fn run_scripts(&self, now: UnixMillis) -> Result<(), crate::db::DbError> {
+        for payment in self.db.sandbox_scripts_due(now).await? {
             let moved = match payment.script.as_deref() {
                 Some("fail_later") => {
-                    self.store
+                    self.db
                         .move_sandbox_payment(
                             &payment.session_id,
                             &["processing"],
@@ -200,7 +200,7 @@ impl SandboxProvider {
                         .await?
                 }
                 Some("pay_late") => {
-                    self.store
+                    self.db
                         .move_sandbox_payment(
                             &payment.session_id,
                             &["pending", "closed"],
@@ -214,7 +214,7 @@ impl SandboxProvider {
                 _ => false,
             };
             if moved {
-                if let Some(payment) = self.store.sandbox_payment(&payment.session_id).await? {
+                if let Some(payment) = self.db.sandbox_payment(&payment.session_id).await? {
                     tracing::info!(session_id = %payment.session_id, status = %payment.status, "sandbox script step");
                     self.notify(&payment).await;
                 }
@@ -280,7 +280,7 @@ fn sandbox_amount(payment: &SandboxPayment) -> Result<Amount, ProviderError> {
     Amount::new(minor, currency).map_err(|e| ProviderError::InvalidRequest(e.to_string()))
 }
 
-fn store_error(error: crate::store::StoreError) -> ProviderError {
+fn store_error(error: crate::db::DbError) -> ProviderError {
     ProviderError::Retryable(error.to_string())
 }
 
@@ -324,7 +324,7 @@ impl PaymentProvider for SandboxProvider {
             .map_err(|e| ProviderError::Misconfigured(format!("cannot build the pay page URL: {e}")))?
             .to_string();
         let trade_no = new_id("sbx");
-        self.store
+        self.db
             .insert_sandbox_payment(&SandboxPayment {
                 session_id: request.session_id.to_string(),
                 trade_no: trade_no.clone(),
@@ -352,7 +352,7 @@ impl PaymentProvider for SandboxProvider {
     }
 
     async fn query(&self, payment: &PaymentRef<'_>) -> Result<PaymentState, ProviderError> {
-        match self.store.sandbox_payment(payment.session_id.as_str()).await.map_err(store_error)? {
+        match self.db.sandbox_payment(payment.session_id.as_str()).await.map_err(store_error)? {
             Some(record) => Self::state_of(&record),
             None => Err(ProviderError::InvalidRequest("no such sandbox payment".into())),
         }
@@ -360,12 +360,12 @@ impl PaymentProvider for SandboxProvider {
 
     async fn close(&self, payment: &PaymentRef<'_>) -> Result<(), ProviderError> {
         let id = payment.session_id.as_str();
-        let record = self.store.sandbox_payment(id).await.map_err(store_error)?;
+        let record = self.db.sandbox_payment(id).await.map_err(store_error)?;
         match record {
             // A payment scripted to be paid after expiry goes through whatever the merchant does.
             Some(record) if record.script.as_deref() == Some("pay_late") => Ok(()),
             Some(record) if record.status == "pending" => {
-                self.store
+                self.db
                     .move_sandbox_payment(id, &["pending"], "closed", None, None, now_millis())
                     .await
                     .map_err(store_error)?;
@@ -380,7 +380,7 @@ impl PaymentProvider for SandboxProvider {
     async fn refund(&self, refund: &RefundRequest<'_>) -> Result<RefundState, ProviderError> {
         let id = refund.payment.session_id.as_str();
         let minor = refund.amount.minor_units() as i64;
-        if self.store.refund_sandbox_payment(id, minor, now_millis()).await.map_err(store_error)? {
+        if self.db.refund_sandbox_payment(id, minor, now_millis()).await.map_err(store_error)? {
             Ok(RefundState::Succeeded { provider_refund_id: Some(format!("sbxr_{}", refund.refund_id)) })
         } else {
             Err(ProviderError::Declined("the sandbox payment is not paid, or less is left to refund".into()))
@@ -425,7 +425,7 @@ impl PaymentProvider for SandboxProvider {
     }
 
     async fn self_check(&self) -> Result<(), ProviderError> {
-        self.store.ping().await.map_err(store_error)
+        self.db.ping().await.map_err(store_error)
     }
 
     fn acknowledge(&self, ack: Ack) -> Response {

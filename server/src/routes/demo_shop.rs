@@ -103,7 +103,7 @@ pub async fn order_page(
     Query(query): Query<PageQuery>,
 ) -> Response {
     let order = match OrderId::parse(id) {
-        Ok(id) => state.store.order(&id).await.ok().flatten(),
+        Ok(id) => state.db.order(&id).await.ok().flatten(),
         Err(_) => None,
     };
     let Some(order) = order else {

@@ -1,26 +1,26 @@
 //! HTTP routes, one file per resource, and the state they share.
 
 pub mod assets;
+pub mod demo_shop;
 pub mod health;
 pub mod merchant;
+pub mod notifications;
 pub mod openapi;
 pub mod orders;
-pub mod paypal;
-pub mod providers;
-pub mod sandbox;
+pub mod paypal_return;
+pub mod sandbox_pay_page;
 pub mod sessions;
 pub mod steps;
-pub mod store;
 
 use crate::{
     config::Config,
+    db::{Db, OrderRecord, SessionRecord},
     domain::ReturnUrl,
     egress::EgressPolicy,
     error::ApiError,
     payments::Payments,
     providers::{sandbox::SandboxProvider, Providers},
     rate_limit::RateLimiter,
-    store::{OrderRecord, SessionRecord, Store},
 };
 use axum::http::HeaderMap;
 use std::{net::SocketAddr, sync::Arc};
@@ -29,7 +29,7 @@ use wallet_checkout_contract::{OrderId, SessionId};
 
 #[derive(Clone)]
 pub struct AppState {
-    pub store: Store,
+    pub db: Db,
     pub providers: Arc<Providers>,
     pub config: Arc<Config>,
     pub session_limiter: Arc<RateLimiter>,
@@ -68,16 +68,12 @@ pub struct DemoStore {
 impl AppState {
     /// The stored order, or the contract's `not_found` error.
     pub async fn find_order(&self, id: &OrderId) -> Result<OrderRecord, ApiError> {
-        self.store.order(id).await.map_err(ApiError::internal)?.ok_or_else(|| ApiError::not_found("order"))
+        self.db.order(id).await.map_err(ApiError::internal)?.ok_or_else(|| ApiError::not_found("order"))
     }
 
     /// The stored session, or the contract's `not_found` error.
     pub async fn find_session(&self, id: &SessionId) -> Result<SessionRecord, ApiError> {
-        self.store
-            .session(id)
-            .await
-            .map_err(ApiError::internal)?
-            .ok_or_else(|| ApiError::not_found("session"))
+        self.db.session(id).await.map_err(ApiError::internal)?.ok_or_else(|| ApiError::not_found("session"))
     }
 
     /// The client's address: the socket's, or, behind a trusted proxy, the `X-Forwarded-For`

@@ -69,14 +69,14 @@ pub async fn canceled(
     back_to_store(&session)
 }
 
-fn back_to_store(session: &crate::store::SessionRecord) -> Response {
+fn back_to_store(session: &crate::db::SessionRecord) -> Response {
     let back = session.return_url.with_param(RETURN_SESSION_PARAM, session.id.as_str());
     (StatusCode::SEE_OTHER, [(header::LOCATION, back), (header::CACHE_CONTROL, "no-store".into())])
         .into_response()
 }
 
 /// The PayPal session with this id, or the contract's `not_found`.
-async fn find(state: &AppState, id: &str) -> Result<crate::store::SessionRecord, Response> {
+async fn find(state: &AppState, id: &str) -> Result<crate::db::SessionRecord, Response> {
     let id = SessionId::parse(id).map_err(|_| ApiError::not_found("session").into_response())?;
     match state.find_session(&id).await {
         Ok(session) if session.provider.as_deref() == Some(paypal::NAME) => Ok(session),

@@ -5,10 +5,10 @@
 
 use super::AppState;
 use crate::{
+    db::SessionRecord,
     error::ApiError,
     html::{self, escape, page},
     providers::sandbox::{Outcome, SandboxProvider},
-    store::SessionRecord,
 };
 use axum::{
     extract::{Path, State},
@@ -24,12 +24,10 @@ pub async fn pay_page(State(state): State<AppState>, Path(id): Path<String>) -> 
         Ok(session) => session,
         Err(response) => return response,
     };
-    let order = state.store.order(&session.order_id).await.ok().flatten();
+    let order = state.db.order(&session.order_id).await.ok().flatten();
     let description = order.map(|order| order.description).unwrap_or_default();
     let scheduled = match &state.sandbox {
-        Some(_) => {
-            state.store.sandbox_payment(session.id.as_str()).await.ok().flatten().and_then(|p| p.script)
-        }
+        Some(_) => state.db.sandbox_payment(session.id.as_str()).await.ok().flatten().and_then(|p| p.script),
         None => None,
     };
     let body = if session.status == SessionStatus::Pending && scheduled.is_none() {

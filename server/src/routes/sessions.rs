@@ -105,7 +105,7 @@ pub async fn get_session(
     }
     let deadline = tokio::time::Instant::now() + Duration::from_secs(wait);
     // Subscribe before reading, so a change between the read and the wait is not missed.
-    let notifier = state.store.notifier().clone();
+    let notifier = state.db.notifier().clone();
     let subscription = notifier.subscribe(id.as_str());
     let mut changed = Box::pin(subscription.changed());
     changed.as_mut().enable();

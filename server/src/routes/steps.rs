@@ -5,9 +5,9 @@
 
 use super::AppState;
 use crate::{
+    db::StepRecord,
     domain::{now_millis, ClientKey},
     error::{ApiError, JsonBody},
-    store::StepRecord,
 };
 use axum::{
     extract::{ConnectInfo, State},
@@ -58,7 +58,7 @@ pub async fn report_step(
             wallet.as_str().to_owned()
         }
     };
-    if state.store.order(&report.order_id).await.map_err(ApiError::internal)?.is_none() {
+    if state.db.order(&report.order_id).await.map_err(ApiError::internal)?.is_none() {
         return Err(ApiError::not_found("order"));
     }
     let step = StepRecord {
@@ -76,7 +76,7 @@ pub async fn report_step(
         .to_owned(),
         locale: report.locale,
     };
-    state.store.record_checkout_step(&step, now_millis()).await.map_err(ApiError::internal)?;
+    state.db.record_checkout_step(&step, now_millis()).await.map_err(ApiError::internal)?;
     Ok(StatusCode::NO_CONTENT)
 }
 

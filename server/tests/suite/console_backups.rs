@@ -328,7 +328,7 @@ async fn restore_refuses_anything_but_a_good_backup_into_an_empty_directory() {
     // Not something that is not a backup, even with a right checksum.
     let stranger = scratch.path().join("stranger.db");
     std::fs::write(&stranger, "not a database at all").unwrap();
-    let digest = wallet_checkout_server::store::backup::checksum(&stranger).await.unwrap().0;
+    let digest = wallet_checkout_server::db::backups::checksum(&stranger).await.unwrap().0;
     std::fs::write(format!("{}.sha256", stranger.display()), format!("{digest}  stranger.db\n")).unwrap();
     refused(&restore(&stranger, &target), "not a backup");
     // An SQLite database that is not this server's.
@@ -339,7 +339,7 @@ async fn restore_refuses_anything_but_a_good_backup_into_an_empty_directory() {
         connection.execute("CREATE TABLE notes (text TEXT)").await.unwrap();
         connection.close().await.unwrap();
     }
-    let digest = wallet_checkout_server::store::backup::checksum(&foreign).await.unwrap().0;
+    let digest = wallet_checkout_server::db::backups::checksum(&foreign).await.unwrap().0;
     std::fs::write(format!("{}.sha256", foreign.display()), format!("{digest}  foreign.db\n")).unwrap();
     refused(&restore(&foreign, &target), "not a backup this server can restore");
     assert!(!target.join("wallet-checkout.db").exists());

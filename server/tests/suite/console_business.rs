@@ -15,7 +15,7 @@ use wallet_checkout_server::{
     auth::Role,
     console::alerts,
     domain::now_millis,
-    routes::merchant::keys::make_key,
+    routes::merchant::api_keys::make_key,
     webhooks::{self, SIGNATURE_HEADER},
 };
 
@@ -473,7 +473,7 @@ async fn takings_fees_refunds_and_net_are_exact_in_every_currency_and_period() {
     let app = spawn().await;
     let store = app.store().await;
     store
-        .set_provider_terms(&wallet_checkout_server::store::ProviderTerms {
+        .set_provider_terms(&wallet_checkout_server::db::ProviderTerms {
             provider: "sandbox".into(),
             rate_bp: 60,
             fixed_minor: 10,

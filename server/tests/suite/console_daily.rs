@@ -15,7 +15,7 @@ use std::{
     time::{Duration, Instant},
 };
 use wallet_checkout_contract::{OrderId, SessionId};
-use wallet_checkout_server::{auth::Role, routes::merchant::keys::make_key};
+use wallet_checkout_server::{auth::Role, routes::merchant::api_keys::make_key};
 
 async fn api_key(app: &TestApp, role: Role) -> String {
     let store = app.store().await;

@@ -7,7 +7,7 @@ use crate::helpers::{spawn_on, spawn_with, ConsoleUser, TestApp};
 use axum::{routing::post, Router};
 use std::time::{Duration, Instant};
 use wallet_checkout_mocks::paypal::PayPalMock;
-use wallet_checkout_server::{auth::Role, config::Config, routes::merchant::keys::make_key, store::Store};
+use wallet_checkout_server::{auth::Role, config::Config, db::Db, routes::merchant::api_keys::make_key};
 
 /// A webhook receiver on loopback that answers every delivery with `status`.
 async fn receiver(status: u16) -> String {
@@ -19,7 +19,7 @@ async fn receiver(status: u16) -> String {
     url
 }
 
-async fn subscribe(app: &TestApp, store: &Store, url: &str) {
+async fn subscribe(app: &TestApp, store: &Db, url: &str) {
     let (_, admin) = make_key(store, "hooks admin", Role::Admin, false, "test").await.unwrap();
     let answer = app
         .client
@@ -35,7 +35,7 @@ async fn subscribe(app: &TestApp, store: &Store, url: &str) {
 /// A sandbox payment, so that the server has an event to deliver; waits until its delivery was
 /// tried.
 /// `origin`: the store's origin, where the shopper returns to.
-async fn a_delivery(app: &TestApp, store: &Store, origin: &str) {
+async fn a_delivery(app: &TestApp, store: &Db, origin: &str) {
     let (_, operator) = make_key(store, "shop backend", Role::Operator, false, "test").await.unwrap();
     let order = app
         .client
@@ -112,7 +112,7 @@ async fn on_a_fresh_test_server_every_item_fails_and_the_switch_refuses() {
     for name in ["https", "providers", "webhook", "demo"] {
         assert_eq!(item(&html, name), "no", "{name} fails on a fresh test server");
     }
-    let postgres = store.backend() == wallet_checkout_server::store::Backend::Postgres;
+    let postgres = store.backend() == wallet_checkout_server::db::Backend::Postgres;
     assert_eq!(item(&html, "backup"), if postgres { "unseen" } else { "no" });
     assert!(html.contains("No public address is set"));
     assert!(html.contains("No wallet provider is set up"));
@@ -201,7 +201,7 @@ async fn once_every_fact_holds_the_switch_turns_live_mode_on_at_the_next_start()
 
     let html = golive_page(&app, &admin).await;
     let backup_item = item(&html, "backup");
-    if store.backend() == wallet_checkout_server::store::Backend::Postgres {
+    if store.backend() == wallet_checkout_server::db::Backend::Postgres {
         assert_eq!(backup_item, "unseen", "pg_dump's backups are not seen by the server");
     } else {
         assert_eq!(backup_item, "no");

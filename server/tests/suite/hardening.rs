@@ -13,7 +13,7 @@ use std::{
     time::{Duration, Instant},
 };
 use wallet_checkout_contract::SessionId;
-use wallet_checkout_server::{auth::Role, domain::SessionEvent, routes::merchant::keys::make_key};
+use wallet_checkout_server::{auth::Role, domain::SessionEvent, routes::merchant::api_keys::make_key};
 
 async fn order_of(app: &TestApp, operator: &str, minor_units: u64, currency: &str) -> Value {
     let body =

@@ -4,7 +4,7 @@
 use crate::helpers::{error_code, session_body, spawn, spawn_with, JsonAnswer, TestApp};
 use reqwest::{Method, Response};
 use serde_json::{json, Value};
-use wallet_checkout_server::{auth::Role, routes::merchant::keys::make_key};
+use wallet_checkout_server::{auth::Role, routes::merchant::api_keys::make_key};
 
 async fn json_of(response: Response, status: u16) -> Value {
     assert_eq!(response.status(), status, "{:?}", response.headers());

@@ -16,9 +16,9 @@ use std::{
 use wallet_checkout_contract::{Amount, Currency, DeviceKind, OrderId, SessionId, WalletId};
 use wallet_checkout_server::{
     auth::Role,
+    db::{NewSession, Reservation},
     domain::{new_session_id, now_millis, IdempotencyKey, ReturnUrl, SessionEvent},
-    routes::merchant::keys::make_key,
-    store::{NewSession, Reservation},
+    routes::merchant::api_keys::make_key,
 };
 
 const DOCUMENT: &str = include_str!("../../openapi.json");

@@ -19,7 +19,7 @@ use wallet_checkout_mocks::alipay::{gateway_time_in, AlipayMock, TradeStatus};
 use wallet_checkout_server::{
     auth::Role,
     providers::{settings::ProviderSettings, BuildContext},
-    routes::merchant::keys::make_key,
+    routes::merchant::api_keys::make_key,
 };
 
 /// A `provider_check_ms` long enough that the sweep asks Alipay nothing during a test.
@@ -367,7 +367,7 @@ async fn hostile_notifications_are_answered_failure_and_change_nothing() {
     assert_eq!(first.answer, "success");
     assert_eq!(alipay.status(&id).await, "succeeded");
     let store = alipay.app.store().await;
-    let events = |store: wallet_checkout_server::store::Store, id: String| async move {
+    let events = |store: wallet_checkout_server::db::Db, id: String| async move {
         store.events(Some(&id), 1000).await.unwrap().len()
     };
     let before = events(store.clone(), id.clone()).await;

@@ -13,7 +13,7 @@ use std::{
 };
 use wallet_checkout_contract::{OrderId, SessionId};
 use wallet_checkout_mocks::wechat_pay::{KeyChoice, OutgoingNotification, APPID, MCHID};
-use wallet_checkout_server::{auth::Role, routes::merchant::keys::make_key};
+use wallet_checkout_server::{auth::Role, routes::merchant::api_keys::make_key};
 
 fn id(session: &Value) -> String {
     session["id"].as_str().unwrap().to_owned()

@@ -49,7 +49,7 @@ async fn a_wallet_is_offered_only_for_the_orders_its_provider_takes() {
     .await;
     let operator = {
         let store = app.store().await;
-        wallet_checkout_server::routes::merchant::keys::make_key(
+        wallet_checkout_server::routes::merchant::api_keys::make_key(
             &store,
             "ops",
             wallet_checkout_server::auth::Role::Operator,

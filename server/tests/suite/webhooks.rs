@@ -11,7 +11,7 @@ use std::{
 };
 use wallet_checkout_server::{
     auth::Role,
-    routes::merchant::keys::make_key,
+    routes::merchant::api_keys::make_key,
     webhooks::{self, VerifyError, SIGNATURE_HEADER},
 };
 

@@ -156,7 +156,7 @@ async fn proves_identity(
         .and_then(|sealed| state.vault.open_sealed(&auth::totp_purpose(&staff.record.id), sealed).ok());
     match secret.and_then(|secret| auth::totp_step_now(&secret, &staff.record.email, code)) {
         Some(step) => state
-            .store
+            .db
             .use_totp_step(&staff.record.id, step)
             .await
             .map_err(|error| internal_error(staff.lang, error)),
@@ -180,7 +180,7 @@ pub async fn set_language(
         return answer;
     }
     let Some(lang) = Lang::parse(&form.locale) else { return super::bad_form(&state, &staff) };
-    if let Err(error) = state.store.set_staff_locale(&staff.record.id, lang.tag(), now_millis()).await {
+    if let Err(error) = state.db.set_staff_locale(&staff.record.id, lang.tag(), now_millis()).await {
         return internal_error(staff.lang, error);
     }
     staff.lang = lang;
@@ -231,8 +231,7 @@ pub async fn set_password(
         Ok(Err(error)) => return internal_error(lang, error),
         Err(Busy) => return busy(&state, &staff),
     };
-    if let Err(error) =
-        state.store.set_staff_password(&staff.record.id, &hash, &staff.token, now_millis()).await
+    if let Err(error) = state.db.set_staff_password(&staff.record.id, &hash, &staff.token, now_millis()).await
     {
         return internal_error(lang, error);
     }
@@ -290,7 +289,7 @@ pub async fn start_totp(
     }
     let (secret, encoded) = auth::new_totp_secret();
     let sealed = state.vault.seal(&auth::totp_purpose(&staff.record.id), &secret);
-    if let Err(error) = state.store.set_staff_totp_pending(&staff.record.id, &sealed, now_millis()).await {
+    if let Err(error) = state.db.set_staff_totp_pending(&staff.record.id, &sealed, now_millis()).await {
         return internal_error(lang, error);
     }
     let uri = match auth::totp(&secret, &staff.record.email) {
@@ -347,7 +346,7 @@ pub async fn confirm_totp(
         .ok()
         .and_then(|secret| auth::totp_step_now(&secret, &staff.record.email, &form.code));
     let Some(step) = step else { return wrong(&staff) };
-    match state.store.confirm_staff_totp(&staff.record.id, &pending, step, now_millis()).await {
+    match state.db.confirm_staff_totp(&staff.record.id, &pending, step, now_millis()).await {
         Ok(true) => {}
         Ok(false) => return wrong(&staff),
         Err(error) => return internal_error(lang, error),
@@ -391,7 +390,7 @@ pub async fn disable_totp(
         }
         Err(answer) => return answer,
     }
-    if let Err(error) = state.store.remove_staff_totp(&staff.record.id, now_millis()).await {
+    if let Err(error) = state.db.remove_staff_totp(&staff.record.id, now_millis()).await {
         return internal_error(lang, error);
     }
     if let Err(answer) =

@@ -10,7 +10,7 @@ use super::super::{
 };
 use super::{audit, check_form, forbidden, internal_error, respond};
 use crate::domain::AuditAction;
-use crate::{auth::Role, domain::now_millis, routes::AppState, store::AlertRecord};
+use crate::{auth::Role, db::AlertRecord, domain::now_millis, routes::AppState};
 use axum::{extract::State, http::HeaderMap, response::Response, Form};
 use maud::{html, Markup};
 use serde::Deserialize;
@@ -53,9 +53,9 @@ pub fn describe(lang: Lang, alert: &AlertRecord) -> String {
 
 async fn body(state: &AppState, staff: &Staff) -> Result<Markup, Response> {
     let lang = staff.lang;
-    let open = state.store.unacknowledged_alerts(LISTED).await.map_err(|e| internal_error(lang, e))?;
+    let open = state.db.unacknowledged_alerts(LISTED).await.map_err(|e| internal_error(lang, e))?;
     let seen =
-        state.store.acknowledged_alerts(ACKNOWLEDGED_LISTED).await.map_err(|e| internal_error(lang, e))?;
+        state.db.acknowledged_alerts(ACKNOWLEDGED_LISTED).await.map_err(|e| internal_error(lang, e))?;
     let t = |key: &str| lang.t(key);
     let may_acknowledge = staff.may(Role::Operator);
     Ok(html! {
@@ -162,7 +162,7 @@ pub async fn acknowledge(
         return answer;
     }
     let lang = staff.lang;
-    let alert = match state.store.alert(&form.id).await {
+    let alert = match state.db.alert(&form.id).await {
         Ok(Some(alert)) => alert,
         Ok(None) => {
             return super::problem(
@@ -175,7 +175,7 @@ pub async fn acknowledge(
         }
         Err(error) => return internal_error(lang, error),
     };
-    let notice = match state.store.acknowledge_alert(&alert.id, &staff.record.name, now_millis()).await {
+    let notice = match state.db.acknowledge_alert(&alert.id, &staff.record.name, now_millis()).await {
         Ok(true) => {
             if let Err(answer) = audit(
                 &state,
@@ -253,7 +253,7 @@ async fn rules_page(
     typed: Option<&Typed<'_>>,
 ) -> Response {
     let lang = staff.lang;
-    match alerts::settings(&state.store).await {
+    match alerts::settings(&state.db).await {
         Ok(settings) => respond(
             state,
             staff,
@@ -306,12 +306,12 @@ pub async fn set_rule(
         );
         return rules_page(&state, &staff, Some(Notice::Problem(problem)), Some(&typed)).await;
     };
-    let before = match alerts::settings(&state.store).await {
+    let before = match alerts::settings(&state.db).await {
         Ok(settings) => settings.into_iter().find(|s| s.spec.name == spec.name),
         Err(error) => return internal_error(lang, error),
     };
     let now = now_millis();
-    if let Err(error) = state.store.set_alert_rule(spec.name, threshold, minutes * 60, now).await {
+    if let Err(error) = state.db.set_alert_rule(spec.name, threshold, minutes * 60, now).await {
         return internal_error(lang, error);
     }
     if let Err(answer) = audit(
@@ -330,7 +330,7 @@ pub async fn set_rule(
         return answer;
     }
     // The new threshold applies at once.
-    if let Err(error) = alerts::evaluate_named(&state.store, spec.name, now).await {
+    if let Err(error) = alerts::evaluate_named(&state.db, spec.name, now).await {
         tracing::error!(%error, "alert rule could not be evaluated");
     }
     let notice = lang.tf("alerts.rules.saved", &[("rule", &lang.t(&format!("alerts.rule.{}", spec.name)))]);

@@ -10,9 +10,9 @@ use super::{audit, check_form, daily, forbidden, internal_error, problem, respon
 use crate::domain::AuditAction;
 use crate::{
     auth::Role,
+    db::Revocation,
     domain::now_millis,
-    routes::{merchant::keys::make_key, AppState},
-    store::Revocation,
+    routes::{merchant::api_keys::make_key, AppState},
 };
 use axum::{
     extract::{Path, State},
@@ -46,7 +46,7 @@ async fn body(
 ) -> Result<Markup, Response> {
     let lang = staff.lang;
     let t = |key: &str| lang.t(key);
-    let keys = state.store.api_keys().await.map_err(|error| internal_error(lang, error))?;
+    let keys = state.db.api_keys().await.map_err(|error| internal_error(lang, error))?;
     let default_mode = if state.config.livemode() { "live" } else { "test" };
     let mode = if typed.mode.is_empty() { default_mode } else { typed.mode.as_str() };
     Ok(html! {
@@ -162,7 +162,7 @@ pub async fn create(
     let Some(role) = Role::parse(&form.role) else {
         return page(&state, &staff, Some(Notice::Problem(lang.t("keys.invalid"))), &form, None).await;
     };
-    let (record, secret) = match make_key(&state.store, &form.name, role, livemode, &staff.record.id).await {
+    let (record, secret) = match make_key(&state.db, &form.name, role, livemode, &staff.record.id).await {
         Ok(made) => made,
         Err(error) if error.code == wallet_checkout_contract::ErrorCode::InvalidRequest => {
             return page(&state, &staff, Some(Notice::Problem(lang.t("keys.invalid"))), &form, None).await
@@ -204,7 +204,7 @@ pub async fn revoke(
         return answer;
     }
     let lang = staff.lang;
-    let key = match state.store.api_key(&id).await {
+    let key = match state.db.api_key(&id).await {
         Ok(Some(key)) => key,
         Ok(None) => return problem(&state, Some(&staff), lang, StatusCode::NOT_FOUND, "error.not_found"),
         Err(error) => return internal_error(lang, error),
@@ -223,7 +223,7 @@ pub async fn revoke(
             true,
         );
     }
-    let notice = match state.store.revoke_keeping_an_admin(&id, now_millis()).await {
+    let notice = match state.db.revoke_keeping_an_admin(&id, now_millis()).await {
         Ok(Revocation::Revoked(record)) => {
             if let Err(answer) =
                 audit(&state, &staff, AuditAction::KeyRevoke, &id, serde_json::json!({ "name": record.name }))

@@ -7,7 +7,7 @@ use super::super::{
     layout::{scroll_region, Notice},
 };
 use super::{daily, forbidden, internal_error, respond};
-use crate::{auth::Role, routes::AppState, store::AuditFilter};
+use crate::{auth::Role, db::AuditFilter, routes::AppState};
 use axum::{
     extract::{Query, State},
     response::Response,
@@ -122,7 +122,7 @@ pub async fn show(State(state): State<AppState>, staff: Staff, Query(query): Que
         }
     };
     let mut entries =
-        match state.store.search_audit(&filter, daily::PAGE_SIZE + 1, (page - 1) * daily::PAGE_SIZE).await {
+        match state.db.search_audit(&filter, daily::PAGE_SIZE + 1, (page - 1) * daily::PAGE_SIZE).await {
             Ok(entries) => entries,
             Err(error) => return internal_error(lang, error),
         };

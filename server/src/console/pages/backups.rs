@@ -1,5 +1,5 @@
 //! Backups: the newest backup and its age (everyone), the schedule, the list and "take a backup
-//! now" (admin). Backups themselves are `store::backup` (the command line's `backup` too); on
+//! now" (admin). Backups themselves are `db::backup` (the command line's `backup` too); on
 //! PostgreSQL the page says to use PostgreSQL's own tools instead.
 
 use super::super::{
@@ -11,9 +11,9 @@ use super::{audit, check_form, internal_error, respond};
 use crate::domain::AuditAction;
 use crate::{
     auth::Role,
+    db::{backup_age, Backend},
     domain::{now_millis, rfc3339},
     routes::AppState,
-    store::{backup_age, Backend},
 };
 use axum::{extract::State, http::HeaderMap, response::Response, Form};
 use maud::{html, Markup};
@@ -55,14 +55,14 @@ async fn body(state: &AppState, staff: &Staff) -> Result<Markup, Response> {
     let lang = staff.lang;
     let t = |key: &str| lang.t(key);
     let now = now_millis();
-    let last = state.store.last_backup().await.map_err(|error| internal_error(lang, error))?;
+    let last = state.db.last_backup().await.map_err(|error| internal_error(lang, error))?;
     let admin = staff.may(Role::Admin);
     let list = if admin {
-        state.store.backups(50).await.map_err(|error| internal_error(lang, error))?
+        state.db.backups(50).await.map_err(|error| internal_error(lang, error))?
     } else {
         Vec::new()
     };
-    let postgres = state.store.backend() == Backend::Postgres;
+    let postgres = state.db.backend() == Backend::Postgres;
     let config = &state.config;
     Ok(html! {
         p { (t("backups.intro")) }
@@ -179,11 +179,11 @@ pub async fn take(
         return answer;
     }
     let lang = staff.lang;
-    if state.store.backend() == Backend::Postgres {
+    if state.db.backend() == Backend::Postgres {
         return answer(&state, &staff, Some(Notice::Problem(lang.t("backups.postgres")))).await;
     }
     let config = &state.config;
-    let backup = match state.store.take_backup(&config.backup_dir, config.backup_keep, "manual").await {
+    let backup = match state.db.take_backup(&config.backup_dir, config.backup_keep, "manual").await {
         Ok(backup) => backup,
         Err(error) => {
             tracing::error!(error = %format!("{error:#}"), "backup from the console failed");

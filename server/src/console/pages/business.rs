@@ -9,7 +9,7 @@ use super::super::{
     layout::{scroll_region, svg},
 };
 use super::{internal_error, overview::COLOURS, respond};
-use crate::{domain::now_millis, routes::AppState, store::ProviderTerms};
+use crate::{db::ProviderTerms, domain::now_millis, routes::AppState};
 use axum::{
     extract::{Query, State},
     response::Response,
@@ -76,7 +76,7 @@ async fn render(state: &AppState, lang: Lang, period: Period) -> anyhow::Result<
     let starts = period.starts(today);
     let from = millis_of_date(starts[0]);
     let to = (day_of_date(today) + 1) * DAY_MS;
-    let store = &state.store;
+    let store = &state.db;
     let terms = store.provider_terms().await?;
     let takings = business::takings(
         period,

@@ -6,8 +6,8 @@
 use super::super::{auth::Staff, i18n::Lang, layout::csrf_field};
 use super::respond;
 use crate::{
+    db::EventRecord,
     routes::{merchant::webhooks::delivery_state, AppState},
-    store::EventRecord,
 };
 use axum::response::Response;
 use maud::{html, Markup};

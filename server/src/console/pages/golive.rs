@@ -15,10 +15,10 @@ use crate::domain::AuditAction;
 use crate::{
     auth::Role,
     config::Config,
+    db::{backup_age, Backend, Db},
     domain::now_millis,
     providers::BuildContext,
     routes::AppState,
-    store::{backup_age, Backend, Store},
 };
 use axum::{extract::State, http::HeaderMap, response::Response, Form};
 use maud::{html, Markup};
@@ -33,7 +33,7 @@ const PROVIDER_CHECK_TIMEOUT: Duration = Duration::from_secs(15);
 
 /// Applies the mode chosen in the console to the configuration, before anything reads it: the
 /// server and the command line both call this once the database is open.
-pub async fn apply_mode(store: &Store, config: &mut Config) -> anyhow::Result<()> {
+pub async fn apply_mode(store: &Db, config: &mut Config) -> anyhow::Result<()> {
     match store.console_setting(MODE_SETTING).await?.as_deref() {
         Some("live") => {
             if config.sandbox {
@@ -100,8 +100,8 @@ async fn checklist(state: &AppState, lang: Lang) -> anyhow::Result<Vec<Item>> {
     };
     items.push(Item::new("providers", providers_pass, found));
 
-    let endpoint = state.store.webhook_endpoint().await?.filter(|endpoint| endpoint.enabled != 0);
-    let last = state.store.last_attempted_event().await?;
+    let endpoint = state.db.webhook_endpoint().await?.filter(|endpoint| endpoint.enabled != 0);
+    let last = state.db.last_attempted_event().await?;
     items.push(match (endpoint, last) {
         (None, _) => Item::new("webhook", false, t("golive.found.no_endpoint")),
         (Some(_), None) => Item::new("webhook", false, t("golive.found.no_delivery")),
@@ -113,10 +113,10 @@ async fn checklist(state: &AppState, lang: Lang) -> anyhow::Result<Vec<Item>> {
         }
     });
 
-    items.push(if state.store.backend() == Backend::Postgres {
+    items.push(if state.db.backend() == Backend::Postgres {
         Item { name: "backup", passed: None, found: t("golive.found.backup_postgres") }
     } else {
-        let last = state.store.last_backup().await?;
+        let last = state.db.last_backup().await?;
         match backup_age(last.as_ref(), now_millis()) {
             Some(age) if age <= FRESH_MS => Item::new(
                 "backup",
@@ -133,7 +133,7 @@ async fn checklist(state: &AppState, lang: Lang) -> anyhow::Result<Vec<Item>> {
     });
 
     let demo_keys = state
-        .store
+        .db
         .api_keys()
         .await?
         .into_iter()
@@ -162,7 +162,7 @@ async fn provider_checks(
     state: &AppState,
     lang: Lang,
 ) -> anyhow::Result<Vec<(&'static str, Option<String>)>> {
-    let (_, opened) = credentials::opened(&state.store, &state.vault).await?;
+    let (_, opened) = credentials::opened(&state.db, &state.vault).await?;
     let (merged, incomplete) = credentials::merge(&state.config.providers, &opened);
     let context = BuildContext { public_url: state.config.public_url.clone() };
     let mut checks: Vec<(&'static str, Option<String>)> =
@@ -246,7 +246,7 @@ async fn page(state: &AppState, staff: &Staff, notice: Option<Notice>) -> Respon
         Ok(items) => items,
         Err(error) => return internal_error(staff.lang, error),
     };
-    let chosen = match state.store.console_setting(MODE_SETTING).await {
+    let chosen = match state.db.console_setting(MODE_SETTING).await {
         Ok(chosen) => chosen,
         Err(error) => return internal_error(staff.lang, error),
     };
@@ -300,7 +300,7 @@ pub async fn switch(
             items.iter().map(|item| (item.name.to_owned(), serde_json::json!(item.passed))).collect();
         detail["checklist"] = checklist.into();
     }
-    if let Err(error) = state.store.set_console_setting(MODE_SETTING, mode, now_millis()).await {
+    if let Err(error) = state.db.set_console_setting(MODE_SETTING, mode, now_millis()).await {
         return internal_error(lang, error);
     }
     if let Err(answer) = audit(&state, &staff, AuditAction::GoLiveSwitch, MODE_SETTING, detail).await {

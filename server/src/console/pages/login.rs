@@ -133,12 +133,12 @@ pub async fn sign_in(
     let email = credentials.email.trim().to_lowercase();
     let subject = state.pseudonyms.email(&email);
     let now = now_millis();
-    let attempt = match state.store.admit_sign_in(&subject, now).await {
+    let attempt = match state.db.admit_sign_in(&subject, now).await {
         Ok(Admission::Check { attempt }) => attempt,
         Ok(Admission::Locked) => return locked(),
         Err(error) => return super::internal_error(lang, error),
     };
-    let member = match state.store.staff_by_email(&email).await {
+    let member = match state.db.staff_by_email(&email).await {
         Ok(member) => member.filter(|m| m.disabled_at.is_none()),
         Err(error) => return super::internal_error(lang, error),
     };
@@ -156,7 +156,7 @@ pub async fn sign_in(
         None => None,
     };
     let Some(member) = member else {
-        let locked_now = match state.store.sign_in_failed(&subject, attempt, now_millis()).await {
+        let locked_now = match state.db.sign_in_failed(&subject, attempt, now_millis()).await {
             Ok(locked_now) => locked_now,
             Err(error) => return super::internal_error(lang, error),
         };
@@ -164,9 +164,9 @@ pub async fn sign_in(
         if !locked_now {
             return refuse(StatusCode::UNAUTHORIZED, "login.failed", &[]);
         }
-        if let Ok(Some(member)) = state.store.staff_by_email(&email).await {
+        if let Ok(Some(member)) = state.db.staff_by_email(&email).await {
             let _ = state
-                .store
+                .db
                 .audit(
                     &member.id,
                     &member.name,
@@ -179,21 +179,21 @@ pub async fn sign_in(
         }
         return locked();
     };
-    if let Err(error) = state.store.sign_in_succeeded(&subject).await {
+    if let Err(error) = state.db.sign_in_succeeded(&subject).await {
         return super::internal_error(lang, error);
     }
     let token = auth::new_token();
     let csrf = auth::new_token();
     if let Err(error) =
-        state.store.insert_staff_session(&token, &member.id, &csrf, now, now + auth::LIFETIME_MS).await
+        state.db.insert_staff_session(&token, &member.id, &csrf, now, now + auth::LIFETIME_MS).await
     {
         return super::internal_error(lang, error);
     }
-    if let Err(error) = state.store.note_login(&member.id, now).await {
+    if let Err(error) = state.db.note_login(&member.id, now).await {
         return super::internal_error(lang, error);
     }
     let _ = state
-        .store
+        .db
         .audit(
             &member.id,
             &member.name,
@@ -215,9 +215,9 @@ pub async fn sign_in(
 /// (the step is used up here, atomically, so the same code never signs in twice).
 async fn second_factor(
     state: &AppState,
-    member: &crate::store::StaffRecord,
+    member: &crate::db::StaffRecord,
     code: &str,
-) -> Result<bool, crate::store::StoreError> {
+) -> Result<bool, crate::db::DbError> {
     if member.totp_enabled == 0 {
         return Ok(true);
     }
@@ -226,7 +226,7 @@ async fn second_factor(
         .as_deref()
         .and_then(|sealed| state.vault.open_sealed(&auth::totp_purpose(&member.id), sealed).ok());
     match secret.and_then(|secret| auth::totp_step_now(&secret, &member.email, code)) {
-        Some(step) => state.store.use_totp_step(&member.id, step).await,
+        Some(step) => state.db.use_totp_step(&member.id, step).await,
         None => Ok(false),
     }
 }
@@ -245,11 +245,11 @@ pub async fn sign_out(
     if !auth::form_is_genuine(&staff, &headers, &form.csrf, &state) {
         return super::bad_form(&state, &staff);
     }
-    if let Err(error) = state.store.delete_staff_session(&staff.token).await {
+    if let Err(error) = state.db.delete_staff_session(&staff.token).await {
         return super::internal_error(staff.lang, error);
     }
     let _ = state
-        .store
+        .db
         .audit(
             &staff.record.id,
             &staff.record.name,

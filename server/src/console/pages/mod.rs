@@ -5,12 +5,12 @@
 
 pub mod account;
 pub mod alerts;
+pub mod api_keys;
 pub mod audit;
 pub mod backups;
 pub mod business;
 pub mod daily;
 pub mod golive;
-pub mod keys;
 pub mod login;
 pub mod orders;
 pub mod overview;
@@ -102,7 +102,7 @@ pub async fn audit(
     detail: serde_json::Value,
 ) -> Result<(), Response> {
     state
-        .store
+        .db
         .audit(&staff.record.id, &staff.record.name, action, target, &detail, crate::domain::now_millis())
         .await
         .map_err(|error| internal_error(staff.lang, error))

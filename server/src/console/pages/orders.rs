@@ -17,10 +17,10 @@ use super::{
 use crate::domain::AuditAction;
 use crate::{
     auth::Role,
+    db::{OrderFilter, OrderRecord, OrderSummary, RefundRecord, RefundStatus, SessionRecord},
     domain::{new_id, rfc3339, text::check_readable},
     payments::{PaymentError, RefundInput, RefundOutcome},
     routes::{merchant::refunds::MAX_REASON_CHARS, AppState},
-    store::{OrderFilter, OrderRecord, OrderSummary, RefundRecord, RefundStatus, SessionRecord},
 };
 use axum::{
     extract::{Path, Query, State},
@@ -242,11 +242,10 @@ fn orders_table(state: &AppState, lang: Lang, orders: &[OrderSummary]) -> Markup
 /// `GET /console/orders` (everyone signed in).
 pub async fn list(State(state): State<AppState>, staff: Staff, Query(query): Query<OrdersQuery>) -> Response {
     let lang = staff.lang;
-    let (currencies, wallets) =
-        match (state.store.order_currencies().await, state.store.session_wallets().await) {
-            (Ok(currencies), Ok(wallets)) => (currencies, wallets),
-            (Err(error), _) | (_, Err(error)) => return internal_error(lang, error),
-        };
+    let (currencies, wallets) = match (state.db.order_currencies().await, state.db.session_wallets().await) {
+        (Ok(currencies), Ok(wallets)) => (currencies, wallets),
+        (Err(error), _) | (_, Err(error)) => return internal_error(lang, error),
+    };
     let form = filters_form(&state, lang, &query, &currencies, &wallets);
     let (filter, page) = match query.parse(lang, &currencies) {
         Ok(parsed) => parsed,
@@ -263,7 +262,7 @@ pub async fn list(State(state): State<AppState>, staff: Staff, Query(query): Que
         }
     };
     let mut orders =
-        match state.store.find_orders(&filter, daily::PAGE_SIZE + 1, (page - 1) * daily::PAGE_SIZE).await {
+        match state.db.find_orders(&filter, daily::PAGE_SIZE + 1, (page - 1) * daily::PAGE_SIZE).await {
             Ok(orders) => orders,
             Err(error) => return internal_error(lang, error),
         };
@@ -288,7 +287,7 @@ pub async fn list(State(state): State<AppState>, staff: Staff, Query(query): Que
 /// field neutralised against formulas, as the reports are).
 pub async fn csv(State(state): State<AppState>, staff: Staff, Query(query): Query<OrdersQuery>) -> Response {
     let lang = staff.lang;
-    let currencies = match state.store.order_currencies().await {
+    let currencies = match state.db.order_currencies().await {
         Ok(currencies) => currencies,
         Err(error) => return internal_error(lang, error),
     };
@@ -297,7 +296,7 @@ pub async fn csv(State(state): State<AppState>, staff: Staff, Query(query): Quer
         Err(message) => return (StatusCode::BAD_REQUEST, message).into_response(),
     };
     let limit = crate::routes::merchant::reports::MAX_REPORT_ROWS;
-    let orders = match state.store.find_orders(&filter, limit, 0).await {
+    let orders = match state.db.find_orders(&filter, limit, 0).await {
         Ok(orders) => orders,
         Err(error) => return internal_error(lang, error),
     };
@@ -341,21 +340,21 @@ pub fn to_csv(orders: &[OrderSummary]) -> String {
 /// What an order's page shows.
 struct OrderView {
     order: OrderRecord,
-    sessions: Vec<(SessionRecord, Vec<crate::store::StatusChange>)>,
+    sessions: Vec<(SessionRecord, Vec<crate::db::StatusChange>)>,
     refunds: Vec<RefundRecord>,
-    events: Vec<crate::store::EventRecord>,
+    events: Vec<crate::db::EventRecord>,
 }
 
 impl OrderView {
     async fn load(state: &AppState, id: &OrderId) -> anyhow::Result<Option<Self>> {
-        let Some(order) = state.store.order(id).await? else { return Ok(None) };
+        let Some(order) = state.db.order(id).await? else { return Ok(None) };
         let mut sessions = Vec::new();
-        for session in state.store.sessions_of(id).await? {
-            let history = state.store.history(&session.id).await?;
+        for session in state.db.sessions_of(id).await? {
+            let history = state.db.history(&session.id).await?;
             sessions.push((session, history));
         }
-        let refunds = state.store.refunds_of(id).await?;
-        let events = state.store.events_of_order(id.as_str(), ORDER_EVENTS).await?;
+        let refunds = state.db.refunds_of(id).await?;
+        let events = state.db.events_of_order(id.as_str(), ORDER_EVENTS).await?;
         Ok(Some(Self { order, sessions, refunds, events }))
     }
 
@@ -793,7 +792,7 @@ pub async fn confirm_refund(
             tracing::warn!(order_id = %order_id, code = ?error.code, message = %error.message, "console refund refused");
             Notice::Problem(lang.t("orders.refund_refused"))
         }
-        Err(PaymentError::Store(error)) => return internal_error(lang, error),
+        Err(PaymentError::Db(error)) => return internal_error(lang, error),
     };
     order_page(&state, &staff, &id, Some(notice), &RefundForm::default()).await
 }

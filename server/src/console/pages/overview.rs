@@ -9,9 +9,9 @@ use super::super::{
 };
 use super::respond;
 use crate::{
+    db::{DayTotal, TransactionFilter},
     domain::{now_millis, rfc3339},
     routes::AppState,
-    store::{DayTotal, TransactionFilter},
 };
 use axum::{extract::State, response::Response};
 use maud::{html, Markup};
@@ -36,7 +36,7 @@ async fn render(state: &AppState, lang: Lang) -> anyhow::Result<Markup> {
     let now = now_millis();
     let today = now - now.rem_euclid(DAY_MS);
     let from = today - (CHART_DAYS - 1) * DAY_MS;
-    let totals = state.store.daily_totals(from, today + DAY_MS).await?;
+    let totals = state.db.daily_totals(from, today + DAY_MS).await?;
 
     let mut takings: BTreeMap<&str, (u128, i64, u128)> = BTreeMap::new();
     for total in totals.iter().filter(|t| t.day * DAY_MS == today) {
@@ -46,13 +46,13 @@ async fn render(state: &AppState, lang: Lang) -> anyhow::Result<Markup> {
         entry.2 += total.refunded_minor;
     }
     let latest = state
-        .store
+        .db
         .transactions(&TransactionFilter { limit: LATEST_SESSIONS, ..TransactionFilter::default() })
         .await?;
     let mut histories = Vec::new();
     for row in &latest {
         let id = wallet_checkout_contract::SessionId::parse(row.session_id.as_str())?;
-        histories.push(state.store.history(&id).await?);
+        histories.push(state.db.history(&id).await?);
     }
     let t = |key: &str| lang.t(key);
     Ok(html! {

@@ -17,7 +17,7 @@ const PATH: &str = "/console/staff";
 
 async fn body(state: &AppState, staff: &Staff) -> Result<Markup, Response> {
     let lang = staff.lang;
-    let members = state.store.all_staff().await.map_err(|error| internal_error(lang, error))?;
+    let members = state.db.all_staff().await.map_err(|error| internal_error(lang, error))?;
     let t = |key: &str| lang.t(key);
     Ok(html! {
         p { (t("staff.intro")) }
@@ -134,8 +134,7 @@ pub async fn add(
         role: &form.role,
         locale: lang.tag(),
     };
-    match crate::console::add_staff_member(&state.store, member, (&staff.record.id, &staff.record.name)).await
-    {
+    match crate::console::add_staff_member(&state.db, member, (&staff.record.id, &staff.record.name)).await {
         Ok((_, password)) => {
             let name = form.name.trim();
             again(
@@ -173,7 +172,7 @@ pub async fn update(
     }
     let lang = staff.lang;
     let Some(role) = Role::parse(&form.role) else { return super::bad_form(&state, &staff) };
-    let member = match state.store.staff(&form.id).await {
+    let member = match state.db.staff(&form.id).await {
         Ok(Some(member)) => member,
         Ok(None) => {
             return super::problem(
@@ -190,7 +189,7 @@ pub async fn update(
     let loses_admin =
         member.role == "admin" && member.disabled_at.is_none() && (role != Role::Admin || disabled);
     if loses_admin {
-        match state.store.active_admins().await {
+        match state.db.active_admins().await {
             Ok(admins) if admins <= 1 => {
                 return again(&state, &staff, Notice::Problem(lang.t("staff.last_admin"))).await
             }
@@ -198,7 +197,7 @@ pub async fn update(
             Err(error) => return internal_error(lang, error),
         }
     }
-    if let Err(error) = state.store.update_staff(&member.id, role.as_str(), disabled, now_millis()).await {
+    if let Err(error) = state.db.update_staff(&member.id, role.as_str(), disabled, now_millis()).await {
         return internal_error(lang, error);
     }
     if let Err(answer) = audit(

@@ -15,11 +15,11 @@ use super::{audit, check_form, internal_error, problem};
 use crate::domain::AuditAction;
 use crate::{
     auth::Role,
+    db::{NewMerchantOrder, NewOrder, OrderCreation},
     domain::{new_order_id, now_millis, rfc3339, IdempotencyKey, ReturnUrl},
     payments::{StartPayment, Started},
     providers::{sandbox::Outcome, WalletOffer},
     routes::AppState,
-    store::{NewMerchantOrder, NewOrder, OrderCreation},
 };
 use axum::{
     extract::{Path, State},
@@ -167,7 +167,7 @@ pub async fn start(
         idempotency_key: None,
         request_hash: String::new(),
     };
-    let order = match state.store.create_order(&new).await {
+    let order = match state.db.create_order(&new).await {
         Ok(OrderCreation::Created(order) | OrderCreation::Replayed(order)) => order,
         Err(error) => return internal_error(lang, error),
     };
@@ -230,12 +230,12 @@ pub async fn result(State(state): State<AppState>, staff: Staff, Path(id): Path<
     let t = |key: &str| lang.t(key);
     let not_found = || problem(&state, Some(&staff), lang, StatusCode::NOT_FOUND, "error.not_found");
     let Ok(id) = SessionId::parse(id) else { return not_found() };
-    let session = match state.store.session(&id).await {
+    let session = match state.db.session(&id).await {
         Ok(Some(session)) => session,
         Ok(None) => return not_found(),
         Err(error) => return internal_error(lang, error),
     };
-    let events = match state.store.events(Some(session.id.as_str()), 50).await {
+    let events = match state.db.events(Some(session.id.as_str()), 50).await {
         Ok(mut events) => {
             events.reverse();
             events

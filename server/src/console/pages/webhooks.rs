@@ -51,9 +51,9 @@ async fn body(
 ) -> Result<Markup, Response> {
     let lang = staff.lang;
     let t = |key: &str| lang.t(key);
-    let endpoint = state.store.webhook_endpoint().await.map_err(|error| internal_error(lang, error))?;
+    let endpoint = state.db.webhook_endpoint().await.map_err(|error| internal_error(lang, error))?;
     let mut events = state
-        .store
+        .db
         .events_page(daily::PAGE_SIZE + 1, (page - 1) * daily::PAGE_SIZE)
         .await
         .map_err(|error| internal_error(lang, error))?;
@@ -156,7 +156,7 @@ pub async fn set_endpoint(
         }
     };
     let enabled = form.enabled.is_some();
-    let (endpoint, created) = match webhooks::set_endpoint(&state.store, &state.vault, &url, enabled).await {
+    let (endpoint, created) = match webhooks::set_endpoint(&state.db, &state.vault, &url, enabled).await {
         Ok(set) => set,
         Err(error) => return internal_error(lang, error),
     };
@@ -207,7 +207,7 @@ pub async fn rotate(
             true,
         );
     }
-    let endpoint = match webhooks::rotate_secret(&state.store, &state.vault).await {
+    let endpoint = match webhooks::rotate_secret(&state.db, &state.vault).await {
         Ok(Some(endpoint)) => endpoint,
         Ok(None) => return problem(&state, Some(&staff), lang, StatusCode::NOT_FOUND, "error.not_found"),
         Err(error) => return internal_error(lang, error),
@@ -240,7 +240,7 @@ pub async fn resend(
         return answer;
     }
     let lang = staff.lang;
-    let notice = match state.store.resend_event(&id, now_millis()).await {
+    let notice = match state.db.resend_event(&id, now_millis()).await {
         Ok(true) => {
             if let Err(answer) =
                 audit(&state, &staff, AuditAction::EventResend, &id, serde_json::json!({})).await
@@ -249,7 +249,7 @@ pub async fn resend(
             }
             Notice::Done(lang.tf("webhooks.resent", &[("event", &id)]))
         }
-        Ok(false) => match state.store.event(&id).await {
+        Ok(false) => match state.db.event(&id).await {
             Ok(Some(_)) => Notice::Problem(lang.t("webhooks.not_failed")),
             Ok(None) => return problem(&state, Some(&staff), lang, StatusCode::NOT_FOUND, "error.not_found"),
             Err(error) => return internal_error(lang, error),

@@ -4,10 +4,10 @@ use super::{audit, time, Page};
 use crate::domain::AuditAction;
 use crate::{
     auth::{Caller, Role, LIVE_KEY_PREFIX, TEST_KEY_PREFIX},
+    db::{ApiKeyRecord, Db, NewApiKey, Revocation},
     domain::{new_id, new_secret, now_millis},
     error::{ApiError, JsonBody, PathId},
     routes::AppState,
-    store::{ApiKeyRecord, NewApiKey, Revocation, Store},
 };
 use axum::{extract::State, http::StatusCode, Json};
 use serde::{Deserialize, Serialize};
@@ -62,7 +62,7 @@ pub struct NewKeyView {
 
 /// Makes a key and returns it with its secret. Used by the API and by the `keys create` command.
 pub async fn make_key(
-    store: &Store,
+    store: &Db,
     name: &str,
     role: Role,
     livemode: bool,
@@ -99,7 +99,7 @@ pub async fn create_key(
     let role = Role::parse(&request.role)
         .ok_or_else(|| ApiError::invalid_request("role must be admin, operator or viewer"))?;
     let (record, secret) =
-        make_key(&state.store, &request.name, role, state.config.livemode(), &caller.key.id).await?;
+        make_key(&state.db, &request.name, role, state.config.livemode(), &caller.key.id).await?;
     audit(
         &state,
         &caller,
@@ -117,7 +117,7 @@ pub async fn list_keys(
     caller: Caller,
 ) -> Result<Json<Page<KeyView>>, ApiError> {
     caller.require(Role::Admin)?;
-    let keys = state.store.api_keys().await.map_err(ApiError::internal)?;
+    let keys = state.db.api_keys().await.map_err(ApiError::internal)?;
     Ok(Json(Page { data: keys.into_iter().map(KeyView::from).collect(), has_more: false }))
 }
 
@@ -128,7 +128,7 @@ pub async fn revoke_key(
     PathId(id): PathId<String>,
 ) -> Result<Json<KeyView>, ApiError> {
     caller.require(Role::Admin)?;
-    match state.store.revoke_keeping_an_admin(&id, now_millis()).await.map_err(ApiError::internal)? {
+    match state.db.revoke_keeping_an_admin(&id, now_millis()).await.map_err(ApiError::internal)? {
         Revocation::Revoked(record) => {
             audit(&state, &caller, AuditAction::KeyRevoke, &id, serde_json::json!({ "name": record.name }))
                 .await?;

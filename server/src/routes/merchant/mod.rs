@@ -2,7 +2,7 @@
 //! orders, manages keys and the webhook endpoint, and reads reports. Every change is written to
 //! the audit log with the key that made it.
 
-pub mod keys;
+pub mod api_keys;
 pub mod orders;
 pub mod refunds;
 pub mod reports;
@@ -61,7 +61,7 @@ pub async fn audit(
     detail: serde_json::Value,
 ) -> Result<(), ApiError> {
     state
-        .store
+        .db
         .audit(&caller.key.id, &caller.key.name, action, target, &detail, now_millis())
         .await
         .map_err(ApiError::internal)

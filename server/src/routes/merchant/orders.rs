@@ -4,13 +4,13 @@ use super::{audit, limit, time, Page};
 use crate::domain::AuditAction;
 use crate::{
     auth::{Caller, Role},
+    db::{
+        DbError, NewMerchantOrder, NewOrder, OrderCancel, OrderCreation, OrderRecord, SessionRecord,
+        StatusChange,
+    },
     domain::{new_order_id, now_millis, text::check_readable, IdempotencyKey},
     error::{ApiError, JsonBody, PathId, QueryParams},
     routes::AppState,
-    store::{
-        NewMerchantOrder, NewOrder, OrderCancel, OrderCreation, OrderRecord, SessionRecord, StatusChange,
-        StoreError,
-    },
 };
 use axum::{
     extract::State,
@@ -231,10 +231,10 @@ pub async fn create_order(
         idempotency_key: key,
         request_hash: request_hash(&request),
     };
-    let (order, replayed) = match state.store.create_order(&new).await {
+    let (order, replayed) = match state.db.create_order(&new).await {
         Ok(OrderCreation::Created(order)) => (order, false),
         Ok(OrderCreation::Replayed(order)) => (order, true),
-        Err(StoreError::KeyReused) => {
+        Err(DbError::KeyReused) => {
             return Err(ApiError::new(
                 ErrorCode::IdempotencyConflict,
                 "this Idempotency-Key was used with a different request",
@@ -279,7 +279,7 @@ pub async fn list_orders(
         .map(OrderId::parse)
         .transpose()
         .map_err(|e| ApiError::invalid_request(format!("starting_after {e}")))?;
-    let orders = state.store.orders(limit + 1, after.as_ref()).await.map_err(ApiError::internal)?;
+    let orders = state.db.orders(limit + 1, after.as_ref()).await.map_err(ApiError::internal)?;
     Ok(Json(Page::from_rows(orders, limit, OrderView::from)))
 }
 
@@ -296,18 +296,18 @@ pub async fn get_order(
 
 pub async fn with_sessions(state: &AppState, order: OrderRecord) -> Result<OrderWithSessions, ApiError> {
     let mut sessions = Vec::new();
-    for session in state.store.sessions_of(&order.id).await.map_err(ApiError::internal)? {
+    for session in state.db.sessions_of(&order.id).await.map_err(ApiError::internal)? {
         if session.next_action.is_none() && session.status.as_str() == "pending" {
             continue; // a reservation whose provider call has not finished
         }
-        let history = state.store.history(&session.id).await.map_err(ApiError::internal)?;
+        let history = state.db.history(&session.id).await.map_err(ApiError::internal)?;
         sessions.push(MerchantSession::new(&session, history));
     }
-    let refunds = state.store.refunds_of(&order.id).await.map_err(ApiError::internal)?;
+    let refunds = state.db.refunds_of(&order.id).await.map_err(ApiError::internal)?;
     Ok(OrderWithSessions {
         order: OrderView::from(order),
         sessions,
-        refunds: refunds.iter().map(crate::store::RefundRecord::view).collect(),
+        refunds: refunds.iter().map(crate::db::RefundRecord::view).collect(),
     })
 }
 

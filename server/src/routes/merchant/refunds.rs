@@ -6,11 +6,11 @@ use super::{audit, Page};
 use crate::domain::AuditAction;
 use crate::{
     auth::{Caller, Role},
+    db::RefundRecord,
     domain::{text::check_readable, IdempotencyKey},
     error::{ApiError, JsonBody, PathId},
     payments::{RefundInput, RefundOutcome},
     routes::AppState,
-    store::RefundRecord,
 };
 use axum::{
     extract::State,
@@ -109,7 +109,7 @@ pub async fn list_refunds(
 ) -> Result<Json<Page<serde_json::Value>>, ApiError> {
     caller.require(Role::Operator)?;
     state.find_order(&order_id).await?;
-    let refunds = state.store.refunds_of(&order_id).await.map_err(ApiError::internal)?;
+    let refunds = state.db.refunds_of(&order_id).await.map_err(ApiError::internal)?;
     Ok(Json(Page { data: refunds.iter().map(RefundRecord::view).collect(), has_more: false }))
 }
 
@@ -124,7 +124,7 @@ pub async fn get_refund(
         return Err(ApiError::invalid_request("the id in the path is not a refund id"));
     }
     let refund = state
-        .store
+        .db
         .refund(&id)
         .await
         .map_err(ApiError::internal)?

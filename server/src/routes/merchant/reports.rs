@@ -4,10 +4,10 @@
 use super::{time, MAX_LIMIT};
 use crate::{
     auth::{Caller, Role},
+    db::{DayTotal, TransactionFilter, TransactionRow},
     domain::{now_millis, parse_instant, text::csv_field, UnixMillis},
     error::{ApiError, QueryParams},
     routes::AppState,
-    store::{DayTotal, TransactionFilter, TransactionRow},
 };
 use axum::{
     extract::State,
@@ -114,7 +114,7 @@ pub async fn transactions(
         wallet: query.wallet,
         limit,
     };
-    let rows = state.store.transactions(&filter).await.map_err(ApiError::internal)?;
+    let rows = state.db.transactions(&filter).await.map_err(ApiError::internal)?;
     if csv {
         return Ok((
             [
@@ -216,7 +216,7 @@ pub async fn daily_totals(
 ) -> Result<Json<Totals>, ApiError> {
     caller.require(Role::Viewer)?;
     let (from, to) = range(query.from.as_deref(), query.to.as_deref(), 30)?;
-    let totals = state.store.daily_totals(from, to).await.map_err(ApiError::internal)?;
+    let totals = state.db.daily_totals(from, to).await.map_err(ApiError::internal)?;
     Ok(Json(Totals { data: totals.into_iter().map(total_view).collect::<Result<_, _>>()? }))
 }
 

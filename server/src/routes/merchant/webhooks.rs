@@ -5,10 +5,10 @@ use super::{audit, limit, time, Page};
 use crate::domain::AuditAction;
 use crate::{
     auth::{Caller, Role},
+    db::EventRecord,
     egress::EgressPolicy,
     error::{ApiError, JsonBody, QueryParams},
     routes::AppState,
-    store::EventRecord,
     webhooks::{self, Endpoint},
 };
 use axum::{extract::State, Json};
@@ -77,7 +77,7 @@ pub async fn get_endpoint(
     caller: Caller,
 ) -> Result<Json<EndpointView>, ApiError> {
     caller.require(Role::Admin)?;
-    let endpoint = webhooks::endpoint(&state.store, &state.vault)
+    let endpoint = webhooks::endpoint(&state.db, &state.vault)
         .await
         .map_err(ApiError::internal)?
         .ok_or_else(|| ApiError::not_found("webhook endpoint"))?;
@@ -92,7 +92,7 @@ pub async fn set_endpoint(
 ) -> Result<Json<EndpointView>, ApiError> {
     caller.require(Role::Admin)?;
     let url = check_url(&request.url, state.config.livemode(), &state.egress)?;
-    let (endpoint, created) = webhooks::set_endpoint(&state.store, &state.vault, &url, request.enabled)
+    let (endpoint, created) = webhooks::set_endpoint(&state.db, &state.vault, &url, request.enabled)
         .await
         .map_err(ApiError::internal)?;
     audit(
@@ -111,7 +111,7 @@ pub async fn rotate_secret(
     caller: Caller,
 ) -> Result<Json<EndpointView>, ApiError> {
     caller.require(Role::Admin)?;
-    let endpoint = webhooks::rotate_secret(&state.store, &state.vault)
+    let endpoint = webhooks::rotate_secret(&state.db, &state.vault)
         .await
         .map_err(ApiError::internal)?
         .ok_or_else(|| ApiError::not_found("webhook endpoint"))?;
@@ -193,7 +193,7 @@ pub async fn list_events(
         wallet_checkout_contract::SessionId::parse(session.as_str())
             .map_err(|e| ApiError::invalid_request(format!("session {e}")))?;
     }
-    let events = state.store.events(query.session.as_deref(), limit + 1).await.map_err(ApiError::internal)?;
+    let events = state.db.events(query.session.as_deref(), limit + 1).await.map_err(ApiError::internal)?;
     Ok(Json(Page::from_rows(events, limit, EventView::from)))
 }
 
@@ -220,7 +220,7 @@ pub async fn audit_log(
 ) -> Result<Json<Page<AuditView>>, ApiError> {
     caller.require(Role::Admin)?;
     let limit = limit(query.limit.as_deref())?;
-    let entries = state.store.audit_log(limit + 1).await.map_err(ApiError::internal)?;
+    let entries = state.db.audit_log(limit + 1).await.map_err(ApiError::internal)?;
     Ok(Json(Page::from_rows(entries, limit, |e| AuditView {
         id: e.id,
         at: time(e.at),

@@ -16,7 +16,7 @@ use serde_json::{json, Value};
 use sqlx::{Connection, Executor};
 use std::path::PathBuf;
 use tempfile::TempDir;
-use wallet_checkout_server::{config::Config, startup::Application, store::Store};
+use wallet_checkout_server::{config::Config, db::Db, startup::Application};
 
 /// A database for one test; it lives as long as this value.
 pub struct TestDb {
@@ -100,8 +100,8 @@ pub fn id(value: &Value) -> &str {
 
 impl TestDb {
     /// The store behind the API, for tests that check what the API does not show.
-    pub async fn store(&self) -> Store {
-        Store::connect(&self.url).await.expect("the test database opens")
+    pub async fn store(&self) -> Db {
+        Db::connect(&self.url).await.expect("the test database opens")
     }
 }
 
@@ -148,7 +148,7 @@ impl TestApp {
     /// A new merchant API key with `role` (test mode), made as the command line makes one.
     pub async fn api_key(&self, role: wallet_checkout_server::auth::Role) -> String {
         let store = self.store().await;
-        wallet_checkout_server::routes::merchant::keys::make_key(
+        wallet_checkout_server::routes::merchant::api_keys::make_key(
             &store,
             &format!("{role} key"),
             role,
@@ -179,7 +179,7 @@ impl TestApp {
         format!("{}/api/checkout{}", self.base, path)
     }
 
-    pub async fn store(&self) -> Store {
+    pub async fn store(&self) -> Db {
         self.db.as_ref().expect("a test database").store().await
     }
 

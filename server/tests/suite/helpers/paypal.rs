@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 use std::time::{Duration, Instant};
 use wallet_checkout_mocks::paypal::PayPalMock;
 use wallet_checkout_server::{
-    auth::Role, config::Config, providers::settings::ProviderSettings, routes::merchant::keys::make_key,
+    auth::Role, config::Config, providers::settings::ProviderSettings, routes::merchant::api_keys::make_key,
 };
 
 pub struct PayPal {

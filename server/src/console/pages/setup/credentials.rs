@@ -15,9 +15,9 @@ use crate::{
         layout::{csrf_field, Notice},
         pages::{audit, bad_form, check_form, forbidden, internal_error},
     },
+    db::StoredCredential,
     domain::now_millis,
     routes::AppState,
-    store::StoredCredential,
 };
 use axum::{extract::State, http::HeaderMap, response::Response, Form};
 use maud::{html, Markup};
@@ -143,9 +143,9 @@ async fn body(state: &AppState, staff: &Staff) -> Result<Markup, Response> {
     let lang = staff.lang;
     let t = |key: &str| lang.t(key);
     let fail = |error: anyhow::Error| internal_error(lang, error);
-    let (stored, opened) = credentials::opened(&state.store, &state.vault).await.map_err(fail)?;
+    let (stored, opened) = credentials::opened(&state.db, &state.vault).await.map_err(fail)?;
     let (_, standings) =
-        credentials::build(&state.config, &state.store, &state.vault, None, false).await.map_err(fail)?;
+        credentials::build(&state.config, &state.db, &state.vault, None, false).await.map_err(fail)?;
     Ok(html! {
         p { (t("setup.keys.intro")) }
         p.hint { (t("setup.keys.precedence")) }
@@ -270,7 +270,7 @@ pub async fn save(
             set_at: now,
             set_by: staff.record.name.clone(),
         };
-        if let Err(error) = state.store.set_provider_credential(&credential).await {
+        if let Err(error) = state.db.set_provider_credential(&credential).await {
             return internal_error(lang, error);
         }
         saved.push((field, credential.fingerprint));
@@ -321,7 +321,7 @@ pub async fn remove(
     let Some(field) = form.get("remove").and_then(|name| credentials::find(provider, name)) else {
         return bad_form(&state, &staff);
     };
-    match state.store.remove_provider_credential(provider, field.name).await {
+    match state.db.remove_provider_credential(provider, field.name).await {
         Ok(true) => {}
         Ok(false) => {
             return again(&state, &staff, Some(Notice::Problem(lang.t("setup.keys.already_removed")))).await

@@ -4,8 +4,8 @@
 //! Steps 1 to 4 are here (`providers`, `register`, `keys`, `integrate`); `test` and `golive`
 //! have pages of their own, which show `steps_nav` and call `remember_step` too.
 
+pub mod credentials;
 pub mod integrate;
-pub mod keys;
 pub mod providers;
 pub mod register;
 
@@ -57,7 +57,7 @@ pub fn steps_nav(lang: Lang, current_step: &str) -> Markup {
 /// Remembers that the merchant is on `step`, so that `/console/setup` opens it next time.
 pub async fn remember_step(state: &AppState, step: &str) -> anyhow::Result<()> {
     if STEPS.contains(&step) {
-        state.store.set_console_setting(STEP_SETTING, step, now_millis()).await?;
+        state.db.set_console_setting(STEP_SETTING, step, now_millis()).await?;
     }
     Ok(())
 }
@@ -67,7 +67,7 @@ pub async fn resume(State(state): State<AppState>, staff: Staff) -> Response {
     if !staff.may(Role::Admin) {
         return forbidden(&state, &staff);
     }
-    let step = match state.store.console_setting(STEP_SETTING).await {
+    let step = match state.db.console_setting(STEP_SETTING).await {
         Ok(step) => step.filter(|step| STEPS.contains(&step.as_str())).unwrap_or_else(|| STEPS[0].to_owned()),
         Err(error) => return internal_error(staff.lang, error),
     };

@@ -12,10 +12,10 @@ use crate::{
         layout::{csrf_field, Notice},
         pages::{audit, check_form, forbidden, internal_error},
     },
+    db::ProviderTerms,
     domain::now_millis,
     providers::paypal::settings::DEFAULT_CURRENCIES,
     routes::AppState,
-    store::ProviderTerms,
 };
 use axum::{extract::State, http::HeaderMap, response::Response, Form};
 use maud::{html, Markup};
@@ -223,7 +223,7 @@ fn terms_form(
 async fn body(state: &AppState, staff: &Staff, typed: Option<(&str, Typed<'_>)>) -> Result<Markup, Response> {
     let lang = staff.lang;
     let t = |key: &str| lang.t(key);
-    let recorded = state.store.provider_terms().await.map_err(|error| internal_error(lang, error))?;
+    let recorded = state.db.provider_terms().await.map_err(|error| internal_error(lang, error))?;
     Ok(html! {
         p { (t("setup.providers.intro")) }
         div.setup-grid {
@@ -300,7 +300,7 @@ pub async fn save_terms(
             };
         }
     };
-    if let Err(error) = state.store.set_provider_terms(&terms).await {
+    if let Err(error) = state.db.set_provider_terms(&terms).await {
         return internal_error(lang, error);
     }
     if let Err(answer) = audit(
