@@ -2,49 +2,12 @@
 //! carries. `admin` may do everything (keys and webhook settings included), `operator` creates
 //! and cancels orders and reads everything, `viewer` reads reports.
 
-use crate::{db::ApiKeyRecord, domain::now_millis, error::ApiError, routes::AppState};
+use crate::{db::ApiKeyRecord, domain::Role, error::ApiError, routes::AppState};
 use axum::{
     extract::FromRequestParts,
     http::{header, request::Parts},
 };
-use std::fmt;
 use wallet_checkout_contract::ErrorCode;
-
-/// Secrets of keys start with this, in test mode (`sk_live_` in live mode).
-pub const TEST_KEY_PREFIX: &str = "sk_test_";
-pub const LIVE_KEY_PREFIX: &str = "sk_live_";
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Role {
-    Viewer,
-    Operator,
-    Admin,
-}
-
-impl Role {
-    pub fn parse(name: &str) -> Option<Self> {
-        match name {
-            "viewer" => Some(Role::Viewer),
-            "operator" => Some(Role::Operator),
-            "admin" => Some(Role::Admin),
-            _ => None,
-        }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Viewer => "viewer",
-            Role::Operator => "operator",
-            Role::Admin => "admin",
-        }
-    }
-}
-
-impl fmt::Display for Role {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
 
 /// The key a request was made with.
 #[derive(Debug, Clone)]
@@ -54,6 +17,11 @@ pub struct Caller {
 }
 
 impl Caller {
+    /// The key as the audit log names it.
+    pub fn actor(&self) -> crate::app::Actor {
+        crate::app::Actor::new(&self.key.id, &self.key.name)
+    }
+
     /// Refuses the request unless the key's role is at least `needed`.
     pub fn require(&self, needed: Role) -> Result<(), ApiError> {
         if self.role >= needed {
@@ -90,7 +58,7 @@ impl FromRequestParts<AppState> for Caller {
         }
         let key = state
             .db
-            .authenticate(secret, now_millis())
+            .authenticate(secret, state.now())
             .await
             .map_err(ApiError::internal)?
             .ok_or_else(unauthorized)?;

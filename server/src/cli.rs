@@ -8,8 +8,12 @@
 //! wallet-checkout-server restore FILE [--data-dir DIR]
 //! ```
 
-use crate::domain::AuditAction;
-use crate::{auth::Role, config::Config, db::Db, domain::now_millis, routes::merchant::api_keys::make_key};
+use crate::{
+    app::{api_keys, Actor},
+    config::Config,
+    db::Db,
+    domain::{AuditAction, Clock, Role, SystemClock},
+};
 use anyhow::{bail, Context};
 
 const USAGE: &str = "usage:\n  wallet-checkout-server                      serve (configuration: README)\n  \
@@ -58,19 +62,16 @@ pub async fn run(config: Config, args: &[String]) -> anyhow::Result<()> {
             let name = name.context("--name is required")?;
             let role = Role::parse(role.context("--role is required")?)
                 .context("--role must be admin, operator or viewer")?;
-            let (key, secret) = make_key(&store, name, role, config.livemode(), "cli")
-                .await
-                .map_err(|e| anyhow::anyhow!(e.message))?;
-            store
-                .audit(
-                    "cli",
-                    "command line",
-                    AuditAction::KeyCreate,
-                    &key.id,
-                    &serde_json::json!({ "name": key.name, "role": key.role }),
-                    now_millis(),
-                )
-                .await?;
+            let (key, secret) = api_keys::make_key(
+                &store,
+                name,
+                role,
+                config.livemode(),
+                &Actor::command_line(),
+                SystemClock.now(),
+            )
+            .await
+            .map_err(|error| anyhow::anyhow!("{error}"))?;
             println!("Created {} key {} ({}).", key.role, key.id, key.name);
             println!("Its secret is shown this once; store it safely:\n\n{secret}\n");
         }
@@ -120,15 +121,15 @@ pub async fn run(config: Config, args: &[String]) -> anyhow::Result<()> {
                     other => bail!("unknown option {other}\n{USAGE}"),
                 }
             }
-            let backup = store.take_backup(&dir, keep, "manual").await?;
-            store
+            let now = SystemClock.now();
+            let backup = store.take_backup(&dir, keep, "manual", now).await?;
+            Actor::command_line()
                 .audit(
-                    "cli",
-                    "command line",
+                    &store,
                     AuditAction::BackupTake,
                     &backup.id,
-                    &serde_json::json!({ "path": backup.path, "bytes": backup.bytes }),
-                    now_millis(),
+                    serde_json::json!({ "path": backup.path, "bytes": backup.bytes }),
+                    now,
                 )
                 .await
                 .context("cannot write the audit log")?;
@@ -142,22 +143,14 @@ pub async fn run(config: Config, args: &[String]) -> anyhow::Result<()> {
                 println!("{}  {:<8}  {:<7}  {}…  {}", key.id, key.role, state, key.prefix, key.name);
             }
         }
-        ["keys", "revoke", id] => match store.revoke_api_key(id, now_millis()).await? {
-            Some(key) => {
-                store
-                    .audit(
-                        "cli",
-                        "command line",
-                        AuditAction::KeyRevoke,
-                        id,
-                        &serde_json::json!({ "name": key.name }),
-                        now_millis(),
-                    )
-                    .await?;
-                println!("Revoked {} ({}).", key.id, key.name);
+        ["keys", "revoke", id] => {
+            match api_keys::revoke_key(&store, id, &Actor::command_line(), SystemClock.now()).await {
+                Ok(api_keys::Revoked::Now(key) | api_keys::Revoked::Already(key)) => {
+                    println!("Revoked {} ({}).", key.id, key.name)
+                }
+                Err(error) => bail!("{error}"),
             }
-            None => bail!("no key {id}"),
-        },
+        }
         _ => bail!("{USAGE}"),
     }
     Ok(())
@@ -195,7 +188,7 @@ async fn restore(config: &Config, args: &[&str]) -> anyhow::Result<()> {
 async fn check_providers(config: &Config) -> anyhow::Result<()> {
     let context = crate::providers::BuildContext { public_url: config.public_url.clone() };
     let stored = stored_credentials(config).await;
-    let (merged, incomplete) = crate::console::credentials::merge(&config.providers, &stored);
+    let (merged, incomplete) = crate::app::wallet_setup::merge(&config.providers, &stored);
     let providers = crate::providers::configured(&merged, &context);
     let mut failed = 0;
     for (name, why) in incomplete {
@@ -215,7 +208,7 @@ async fn check_providers(config: &Config) -> anyhow::Result<()> {
             Ok(()) => println!("{name}: OK"),
             Err(reason) => {
                 failed += 1;
-                println!("{name}: FAILED: {}", crate::console::credentials::blot(reason, &stored));
+                println!("{name}: FAILED: {}", crate::app::wallet_setup::blot(reason, &stored));
             }
         }
     }
@@ -228,7 +221,7 @@ async fn check_providers(config: &Config) -> anyhow::Result<()> {
 /// The provider credentials entered in the console (setup step 3), opened, so that the check sees
 /// the providers as the server builds them. None when there is no database yet; a database or key
 /// that cannot be opened is said and the check goes on with the file alone.
-async fn stored_credentials(config: &Config) -> Vec<crate::console::credentials::Opened> {
+async fn stored_credentials(config: &Config) -> Vec<crate::app::wallet_setup::Opened> {
     if config.database_url.starts_with("sqlite:") && !config.data_dir.is_dir() {
         return Vec::new();
     }
@@ -242,7 +235,7 @@ async fn stored_credentials(config: &Config) -> Vec<crate::console::credentials:
             config.secrets_key_file.as_deref(),
             &config.data_dir,
         )?;
-        let (stored, opened) = crate::console::credentials::opened(&store, &vault).await?;
+        let (stored, opened) = crate::app::wallet_setup::opened(&store, &vault).await?;
         if opened.len() < stored.len() {
             println!(
                 "{} of the keys entered in the console do not open with this server's secrets key (secrets_key_file, WC_SECRETS_KEY); they are left out.",

@@ -64,6 +64,17 @@ impl IntoResponse for ApiError {
     }
 }
 
+impl From<crate::app::AppError> for ApiError {
+    fn from(error: crate::app::AppError) -> Self {
+        use crate::app::AppError;
+        match error {
+            AppError::Refused { code, message } => Self::new(code, message),
+            AppError::Db(error) => Self::internal(error),
+            AppError::Internal(cause) => Self::internal(cause),
+        }
+    }
+}
+
 impl From<sqlx::Error> for ApiError {
     fn from(error: sqlx::Error) -> Self {
         Self::internal(error)

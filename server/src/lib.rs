@@ -1,6 +1,7 @@
 //! The wallet-checkout reference backend: the widget-facing contract (`/api/checkout`), a sandbox
 //! wallet with its pay pages, a demo store, and the built widget's static files.
 
+pub mod app;
 pub mod auth;
 pub mod cli;
 pub mod config;
@@ -10,7 +11,6 @@ pub mod domain;
 pub mod egress;
 pub mod error;
 pub mod html;
-pub mod payments;
 pub mod providers;
 pub mod pseudonym;
 pub mod public_url;

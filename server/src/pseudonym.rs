@@ -6,7 +6,7 @@
 
 use crate::{
     db::Db,
-    domain::{now_millis, ClientKey},
+    domain::{ClientKey, UnixMillis},
     vault::Vault,
 };
 use hmac::{Hmac, Mac};
@@ -30,12 +30,11 @@ impl fmt::Debug for Pseudonyms {
 
 impl Pseudonyms {
     /// The key from the database, made and sealed there the first time.
-    pub async fn load(store: &Db, vault: &Vault) -> anyhow::Result<Self> {
+    pub async fn load(store: &Db, vault: &Vault, now: UnixMillis) -> anyhow::Result<Self> {
         let mut fresh = [0u8; 32];
         rand::thread_rng().fill_bytes(&mut fresh);
-        let sealed = store
-            .console_setting_or_insert(KEY_SETTING, &vault.seal(KEY_SETTING, &fresh), now_millis())
-            .await?;
+        let sealed =
+            store.console_setting_or_insert(KEY_SETTING, &vault.seal(KEY_SETTING, &fresh), now).await?;
         let key = vault.open_sealed(KEY_SETTING, &sealed)?;
         let key: [u8; 32] = key.try_into().map_err(|_| anyhow::anyhow!("{KEY_SETTING} is not 32 bytes"))?;
         Ok(Self { key })

@@ -2,13 +2,13 @@
 //! signal, letting in-flight requests finish.
 
 use crate::{
-    auth::Role,
     config::Config,
     db::Db,
+    domain::Role,
     egress::EgressPolicy,
     providers::sandbox::SandboxProvider,
     rate_limit::RateLimiter,
-    routes::{self, merchant::api_keys::make_key, AppState, DemoStore},
+    routes::{self, AppState, DemoStore},
     webhooks::{self, DeliveryPolicy},
 };
 use anyhow::Context;
@@ -50,7 +50,13 @@ pub struct Application {
 }
 
 impl Application {
+    /// The server on the system's clock.
     pub async fn build(config: Config) -> anyhow::Result<Self> {
+        Self::build_with_clock(config, Arc::new(crate::domain::SystemClock)).await
+    }
+
+    /// The server on `clock` (a test's, which the test moves ahead).
+    pub async fn build_with_clock(config: Config, clock: crate::domain::SharedClock) -> anyhow::Result<Self> {
         if config.database_url.starts_with("sqlite:") {
             crate::db::prepare_data_dir(&config.data_dir)?;
         }
@@ -67,9 +73,13 @@ impl Application {
         crate::console::pages::golive::apply_mode(&store, &mut config).await?;
         let store = store.with_livemode(config.livemode());
         store.spawn_listener();
-        let sandbox = config
-            .sandbox
-            .then(|| Arc::new(SandboxProvider::new(store.clone(), &crate::public_url::bound_base(address))));
+        let sandbox = config.sandbox.then(|| {
+            Arc::new(SandboxProvider::new(
+                store.clone(),
+                clock.clone(),
+                &crate::public_url::bound_base(address),
+            ))
+        });
         let vault = Arc::new(crate::vault::Vault::open(
             std::env::var("WC_SECRETS_KEY").ok().as_deref(),
             config.secrets_key_file.as_deref(),
@@ -77,25 +87,25 @@ impl Application {
         )?);
         // The configuration file's providers, with the credentials entered in the console.
         let (providers, _) =
-            crate::console::credentials::build(&config, &store, &vault, sandbox.clone(), true).await?;
+            crate::app::wallet_setup::build(&config, &store, &vault, sandbox.clone(), true).await?;
         let providers = Arc::new(providers);
         let (demo, welcome) = if config.demo_store {
-            let demo = demo_store(&store, &config, address).await?;
-            let welcome = demo_welcome(&store, &config, &demo.api_base).await?;
+            let demo = demo_store(&store, &config, address, clock.now()).await?;
+            let welcome = demo_welcome(&store, &config, &demo.api_base, clock.now()).await?;
             (Some(Arc::new(demo)), Some(welcome))
         } else {
             (None, None)
         };
         let egress = Arc::new(EgressPolicy { allowed: config.webhook_allowed_networks.clone() });
-        let payments = crate::payments::Payments::new(store.clone(), providers.clone(), &config);
+        let app = crate::app::App::new(store.clone(), providers.clone(), clock.clone(), &config);
         webhooks::seal_stored_endpoint(&store, &vault).await?;
-        let pseudonyms = Arc::new(crate::pseudonym::Pseudonyms::load(&store, &vault).await?);
+        let pseudonyms = Arc::new(crate::pseudonym::Pseudonyms::load(&store, &vault, clock.now()).await?);
         let session_counter =
-            crate::console::alerts::SessionCounter::spawn(store.clone(), pseudonyms.clone());
+            crate::app::alerts::SessionCounter::spawn(store.clone(), pseudonyms.clone(), clock.clone());
         let state = AppState {
             db: store,
             providers,
-            payments,
+            app,
             sandbox,
             vault,
             session_counter,
@@ -110,17 +120,13 @@ impl Application {
             egress: egress.clone(),
         };
         spawn_sweeper(state.clone());
-        spawn_housekeeping(state.db.clone());
-        crate::console::alerts::spawn_evaluator(
+        spawn_housekeeping(state.db.clone(), clock.clone());
+        crate::app::alerts::spawn_evaluator(
             state.db.clone(),
             Duration::from_millis(state.config.alert_check_ms),
+            clock.clone(),
         );
-        crate::db::backups::spawn_schedule(
-            state.db.clone(),
-            state.config.backup_dir.clone(),
-            state.config.backup_every_hours,
-            state.config.backup_keep,
-        );
+        crate::app::backups::spawn_schedule(state.db.clone(), state.backup_schedule(), clock.clone());
         webhooks::spawn_worker(
             state.db.clone(),
             state.vault.clone(),
@@ -129,6 +135,7 @@ impl Application {
                 max_attempts: state.config.webhook_max_attempts,
             },
             egress,
+            clock,
         );
         let router = router(state.clone());
         Ok(Self { listener, router, address, state, welcome })
@@ -138,6 +145,12 @@ impl Application {
     /// admin's one-time password (for the terminal, never the log).
     pub fn welcome(&self) -> Option<&str> {
         self.welcome.as_deref()
+    }
+
+    /// What the routes share: the use cases, the database, the clock... (for tests that run a
+    /// sweep or a delivery round at once).
+    pub fn state(&self) -> &AppState {
+        &self.state
     }
 
     /// The address actually bound (useful with port 0).
@@ -164,13 +177,24 @@ impl Application {
 /// The name of the demo store's keys (the go-live checklist wants none left).
 pub const DEMO_KEY_NAME: &str = "demo store";
 
-async fn demo_store(store: &Db, config: &Config, address: SocketAddr) -> anyhow::Result<DemoStore> {
+async fn demo_store(
+    store: &Db,
+    config: &Config,
+    address: SocketAddr,
+    now: crate::domain::UnixMillis,
+) -> anyhow::Result<DemoStore> {
     const NAME: &str = DEMO_KEY_NAME;
-    let now = crate::domain::now_millis();
     store.revoke_stale_api_keys_named(NAME, now - 86_400_000, now).await?;
-    let (_, secret) = make_key(store, NAME, Role::Operator, config.livemode(), "server")
-        .await
-        .map_err(|e| anyhow::anyhow!(e.message))?;
+    let (_, secret) = crate::app::api_keys::make_key(
+        store,
+        NAME,
+        Role::Operator,
+        config.livemode(),
+        &crate::app::Actor::server(),
+        now,
+    )
+    .await
+    .map_err(|error| anyhow::anyhow!("{error}"))?;
     let host = if address.ip().is_unspecified() {
         SocketAddr::from(([127, 0, 0, 1], address.port()))
     } else {
@@ -190,7 +214,12 @@ pub const DEMO_ADMIN_EMAIL: &str = "admin@demo-shop.example";
 /// mode, on the first start (no staff yet), a demo admin is made with a one-time password,
 /// printed here (they choose their own at the first sign-in). Nothing of the kind in live mode,
 /// nor with JSON logs (the terminal is a log there, and a password never goes into one).
-async fn demo_welcome(store: &Db, config: &Config, base: &str) -> anyhow::Result<String> {
+async fn demo_welcome(
+    store: &Db,
+    config: &Config,
+    base: &str,
+    now: crate::domain::UnixMillis,
+) -> anyhow::Result<String> {
     let mut welcome = format!("Demo store: {base}/\nConsole:    {base}/console");
     let terminal = config.log_format == crate::config::LogFormat::Text;
     if !config.demo_admin || !terminal || config.livemode() || !store.all_staff().await?.is_empty() {
@@ -202,7 +231,7 @@ async fn demo_welcome(store: &Db, config: &Config, base: &str) -> anyhow::Result
         role: "admin",
         locale: "en",
     };
-    let (_, password) = crate::console::add_staff_member(store, admin, ("server", "demo"))
+    let (_, password) = crate::console::add_staff_member(store, admin, ("server", "demo"), now)
         .await
         .map_err(|error| anyhow::anyhow!("cannot make the demo admin: {error}"))?;
     welcome.push_str(&format!(
@@ -324,20 +353,27 @@ fn spawn_sweeper(state: AppState) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_millis(SWEEP_INTERVAL_MS));
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        let public_base = crate::public_url::base(&state.config, state.bound, &axum::http::HeaderMap::new());
         loop {
             tick.tick().await;
-            let now = crate::domain::now_millis();
-            if let Some(sandbox) = &state.sandbox {
-                if let Err(error) = sandbox.run_scripts(now).await {
-                    tracing::error!(%error, "sandbox scripts failed");
-                }
-            }
-            if let Err(error) = state.payments.sweep(now, &public_base).await {
-                tracing::error!(?error, "payment sweep failed");
-            }
+            sweep_round(&state).await;
         }
     });
+}
+
+/// One round of the sweep at the clock's time: the sandbox wallet's scripted steps, then the
+/// payments' (expiry, reconciliation, refunds). The background task runs one every half second;
+/// a test that moves the clock runs one at once.
+pub async fn sweep_round(state: &AppState) {
+    let now = state.now();
+    let public_base = crate::public_url::base(&state.config, state.bound, &axum::http::HeaderMap::new());
+    if let Some(sandbox) = &state.sandbox {
+        if let Err(error) = sandbox.run_scripts(now).await {
+            tracing::error!(%error, "sandbox scripts failed");
+        }
+    }
+    if let Err(error) = state.app.sweep(now, &public_base).await {
+        tracing::error!(?error, "payment sweep failed");
+    }
 }
 
 /// How often what counts for nothing any more is deleted.
@@ -345,13 +381,13 @@ const HOUSEKEEPING_INTERVAL: Duration = Duration::from_secs(600);
 
 /// Deletes sign-in attempts that count for nothing any more and staff sessions that have ended,
 /// every ten minutes.
-fn spawn_housekeeping(store: Db) {
+fn spawn_housekeeping(store: Db, clock: crate::domain::SharedClock) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(HOUSEKEEPING_INTERVAL);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tick.tick().await;
-            let now = crate::domain::now_millis();
+            let now = clock.now();
             let forgotten = async {
                 store.forget_sign_in_attempts(now - crate::domain::sign_in::LOCK_MS).await?;
                 store.forget_staff_sessions(now).await

@@ -12,7 +12,7 @@
 
 use crate::{
     db::{Db, WebhookEndpoint},
-    domain::{new_id, new_secret, now_millis, UnixMillis},
+    domain::{new_id, new_secret, SharedClock, UnixMillis},
     egress::{self, EgressPolicy, GuardedResolver},
     vault::Vault,
 };
@@ -162,6 +162,7 @@ pub async fn set_endpoint(
     vault: &Vault,
     url: &url::Url,
     enabled: bool,
+    now: UnixMillis,
 ) -> anyhow::Result<(Endpoint, bool)> {
     let created = store
         .set_webhook_endpoint(
@@ -170,7 +171,7 @@ pub async fn set_endpoint(
             &vault.seal(URL_PURPOSE, url.as_str().as_bytes()),
             enabled,
             &vault.seal(SECRET_PURPOSE, new_secret("whsec_", 32).as_bytes()),
-            now_millis(),
+            now,
         )
         .await?;
     let endpoint = endpoint(store, vault).await?.context("the webhook endpoint vanished")?;
@@ -178,9 +179,9 @@ pub async fn set_endpoint(
 }
 
 /// A new signing secret; `None` when no endpoint is set.
-pub async fn rotate_secret(store: &Db, vault: &Vault) -> anyhow::Result<Option<Endpoint>> {
+pub async fn rotate_secret(store: &Db, vault: &Vault, now: UnixMillis) -> anyhow::Result<Option<Endpoint>> {
     let sealed = vault.seal(SECRET_PURPOSE, new_secret("whsec_", 32).as_bytes());
-    if !store.rotate_webhook_secret(&sealed, now_millis()).await? {
+    if !store.rotate_webhook_secret(&sealed, now).await? {
         return Ok(None);
     }
     endpoint(store, vault).await
@@ -231,28 +232,35 @@ pub fn delivery_client(egress: Arc<EgressPolicy>) -> reqwest::Client {
 
 /// Sends due events every half second, on every instance; leases keep two instances from
 /// sending one event at once.
-pub fn spawn_worker(store: Db, vault: Arc<Vault>, policy: DeliveryPolicy, egress: Arc<EgressPolicy>) {
+pub fn spawn_worker(
+    store: Db,
+    vault: Arc<Vault>,
+    policy: DeliveryPolicy,
+    egress: Arc<EgressPolicy>,
+    clock: SharedClock,
+) {
     let client = delivery_client(egress.clone());
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_millis(500));
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tick.tick().await;
-            if let Err(error) = deliver_due(&store, &vault, &client, policy, &egress).await {
+            if let Err(error) = deliver_due(&store, &vault, &client, policy, &egress, &clock).await {
                 tracing::error!(%error, "webhook delivery round failed");
             }
         }
     });
 }
 
-async fn deliver_due(
+pub async fn deliver_due(
     store: &Db,
     vault: &Vault,
     client: &reqwest::Client,
     policy: DeliveryPolicy,
     egress: &EgressPolicy,
+    clock: &SharedClock,
 ) -> anyhow::Result<()> {
-    let now = now_millis();
+    let now = clock.now();
     let due = store.take_due_events(now, now + LEASE_MS, BATCH).await?;
     if due.is_empty() {
         return Ok(());
@@ -264,7 +272,7 @@ async fn deliver_due(
             continue;
         };
         let failure = deliver(client, egress, endpoint, &event).await.err();
-        let now = now_millis();
+        let now = clock.now();
         match failure {
             None => {
                 store.mark_delivered(&event.id, now).await?;
@@ -293,7 +301,8 @@ async fn deliver(
     let url = url::Url::parse(&endpoint.url)
         .map_err(|_| "delivery failed: the endpoint URL is not valid".to_owned())?;
     egress.check_url(&url).map_err(|refusal| format!("delivery refused: {refusal}"))?;
-    let timestamp = now_millis() / 1000;
+    // The receiver checks this against its own clock.
+    let timestamp = crate::domain::clock::wire_millis() / 1000;
     let outcome = client
         .post(url)
         .header(reqwest::header::CONTENT_TYPE, "application/json")

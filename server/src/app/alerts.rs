@@ -8,7 +8,7 @@
 
 use crate::{
     db::{Db, DbError, NewAlert},
-    domain::{new_id, now_millis, ClientKey, UnixMillis},
+    domain::{new_id, ClientKey, SharedClock, UnixMillis},
     pseudonym::Pseudonyms,
 };
 use std::{collections::BTreeMap, sync::Arc, time::Duration};
@@ -205,13 +205,13 @@ pub fn is_unusual(amount: i64, usual: i64, factor: i64) -> bool {
 }
 
 /// Runs every rule every `every`, on every instance (an alert opens once however many run).
-pub fn spawn_evaluator(store: Db, every: Duration) {
+pub fn spawn_evaluator(store: Db, every: Duration, clock: SharedClock) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(every);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tick.tick().await;
-            if let Err(error) = evaluate(&store, now_millis()).await {
+            if let Err(error) = evaluate(&store, clock.now()).await {
                 tracing::error!(%error, "alert rules could not be evaluated");
             }
         }
@@ -232,12 +232,14 @@ const MOST_WAITING: usize = 10_000;
 #[derive(Debug, Clone)]
 pub struct SessionCounter {
     sender: mpsc::Sender<(ClientKey, UnixMillis)>,
+    clock: SharedClock,
 }
 
 impl SessionCounter {
     /// Starts the task that writes the counts; it ends when the last counter is dropped.
-    pub fn spawn(store: Db, pseudonyms: Arc<Pseudonyms>) -> Self {
+    pub fn spawn(store: Db, pseudonyms: Arc<Pseudonyms>, clock: SharedClock) -> Self {
         let (sender, mut receiver) = mpsc::channel(MOST_WAITING);
+        let now = clock.clone();
         tokio::spawn(async move {
             while let Some(first) = receiver.recv().await {
                 tokio::time::sleep(COUNT_EVERY).await;
@@ -245,17 +247,17 @@ impl SessionCounter {
                 while let Ok(next) = receiver.try_recv() {
                     made.push(next);
                 }
-                if let Err(error) = count_sessions(&store, &pseudonyms, &made).await {
+                if let Err(error) = count_sessions(&store, &pseudonyms, &made, now.now()).await {
                     tracing::error!(%error, sessions = made.len(), "sessions could not be counted for the alert rules");
                 }
             }
         });
-        Self { sender }
+        Self { sender, clock }
     }
 
     /// Counts a session made from `client` (the shopper does not wait for it).
     pub fn made(&self, client: ClientKey) {
-        if self.sender.try_send((client, now_millis())).is_err() {
+        if self.sender.try_send((client, self.clock.now())).is_err() {
             tracing::debug!("a session was not counted for the alert rules: too many waiting");
         }
     }
@@ -266,17 +268,17 @@ async fn count_sessions(
     store: &Db,
     pseudonyms: &Pseudonyms,
     made: &[(ClientKey, UnixMillis)],
+    now: UnixMillis,
 ) -> anyhow::Result<()> {
     let signals: Vec<(String, UnixMillis)> =
         made.iter().map(|&(client, at)| (pseudonyms.client(client), at)).collect();
     store.record_alert_signals("client", &signals).await?;
-    evaluate_named(store, "client_sessions", now_millis()).await?;
+    evaluate_named(store, "client_sessions", now).await?;
     Ok(())
 }
 
 /// After a provider failed to start a payment: counts it and checks that rule.
-pub async fn provider_failed(store: &Db, provider: &str) {
-    let now = now_millis();
+pub async fn provider_failed(store: &Db, provider: &str, now: UnixMillis) {
     let result = async {
         store.record_alert_signal("provider_error", provider, now).await?;
         evaluate_named(store, "provider_errors", now).await

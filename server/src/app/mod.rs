@@ -1,24 +1,74 @@
-//! Every rule of a payment, in one place: create a session (idempotency, reservation, the
-//! provider's call), apply what a provider says (a notification or the answer to a query),
-//! expire, cancel, reconcile, refund. Routes only parse and answer; the store only persists;
-//! providers only speak their wallet's protocol.
+//! The application layer: every use case of the server, written once, over the database and the
+//! wallets, with no HTTP in it. The widget's API, the merchant API, the console, the command line
+//! and the demo shop are thin callers: they parse and answer, and the rules run here.
+//!
+//! Payments: create a session (idempotency, reservation, the provider's call), apply what a
+//! provider says (a notification or the answer to a query), expire, cancel, reconcile, refund.
+//! The database only persists; providers only speak their wallet's protocol.
 
-mod create;
+pub mod alerts;
+pub mod api_keys;
+pub mod backups;
+pub mod business;
+mod error;
 mod refunds;
+mod sessions;
 mod sweep;
+pub mod wallet_setup;
 
-pub use create::{StartPayment, Started};
+pub use error::AppError;
 pub use refunds::{RefundInput, RefundOutcome};
+pub use sessions::{StartPayment, Started};
 
 use crate::{
     db::{Db, DbError, RefundStatus, SessionRecord, Transition},
-    domain::{now_millis, SessionEvent, UnixMillis},
-    error::ApiError,
+    domain::{SessionEvent, SharedClock, UnixMillis},
     providers::{Ack, Notice, PaymentProvider, PaymentRef, PaymentState, Providers},
 };
-use axum::{http::HeaderMap, response::Response};
+use axum::http::HeaderMap;
 use std::sync::Arc;
 use wallet_checkout_contract::{ErrorCode, SessionId, SessionStatus};
+
+/// Who does something the audit log records: an API key, a staff member, the command line or
+/// the server itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor {
+    pub id: String,
+    pub name: String,
+}
+
+impl Actor {
+    pub fn new(id: impl Into<String>, name: impl Into<String>) -> Self {
+        Self { id: id.into(), name: name.into() }
+    }
+
+    /// The command line on the server's machine.
+    pub fn command_line() -> Self {
+        Self::new("cli", "command line")
+    }
+
+    /// The server itself (the demo's key and admin).
+    pub fn server() -> Self {
+        Self::new("server", "server")
+    }
+
+    /// Whether this is the command line, which can always make a new key.
+    pub fn is_command_line(&self) -> bool {
+        self.id == "cli"
+    }
+
+    /// Writes what this actor did to the audit log.
+    pub async fn audit(
+        &self,
+        db: &Db,
+        action: crate::domain::AuditAction,
+        target: &str,
+        detail: serde_json::Value,
+        now: UnixMillis,
+    ) -> Result<(), DbError> {
+        db.audit(&self.id, &self.name, action, target, &detail, now).await
+    }
+}
 
 /// Longest pause between two questions to a provider about a session.
 pub const MAX_CHECK_INTERVAL_MS: i64 = 300_000;
@@ -29,49 +79,29 @@ pub fn check_backoff_ms(attempts: i64, base_ms: i64) -> i64 {
     base_ms.saturating_mul(1_i64 << attempts.clamp(0, 16)).min(MAX_CHECK_INTERVAL_MS)
 }
 
-/// Why a payment step could not be taken, for the routes to answer.
-#[derive(Debug)]
-pub enum PaymentError {
-    Api(ApiError),
-    Db(DbError),
-}
-
-impl From<DbError> for PaymentError {
-    fn from(error: DbError) -> Self {
-        PaymentError::Db(error)
-    }
-}
-
-impl From<ApiError> for PaymentError {
-    fn from(error: ApiError) -> Self {
-        PaymentError::Api(error)
-    }
-}
-
-impl From<PaymentError> for ApiError {
-    fn from(error: PaymentError) -> Self {
-        match error {
-            PaymentError::Api(error) => error,
-            PaymentError::Db(error) => ApiError::internal(error),
-        }
-    }
-}
-
-/// The payment rules over the store and the providers.
+/// The use cases over the database, the wallets and the clock.
 #[derive(Clone)]
-pub struct Payments {
-    db: Db,
+pub struct App {
+    pub db: Db,
     providers: Arc<Providers>,
+    /// What time it is, for every rule.
+    pub clock: SharedClock,
     session_ttl_ms: i64,
     /// The first question to a provider whose notification has not come (`provider_check_ms`).
     check_ms: i64,
 }
 
-impl Payments {
-    pub fn new(store: Db, providers: Arc<Providers>, config: &crate::config::Config) -> Self {
+impl App {
+    pub fn new(
+        db: Db,
+        providers: Arc<Providers>,
+        clock: SharedClock,
+        config: &crate::config::Config,
+    ) -> Self {
         Self {
-            db: store,
+            db,
             providers,
+            clock,
             session_ttl_ms: config.session_ttl_secs as i64 * 1000,
             check_ms: config.provider_check_ms,
         }
@@ -89,15 +119,15 @@ impl Payments {
     }
 
     /// The session as it stands. (Expiry is the sweeper's: it asks the provider first.)
-    pub async fn session(&self, id: &SessionId) -> Result<SessionRecord, PaymentError> {
-        self.db.session(id).await?.ok_or_else(|| ApiError::not_found("session").into())
+    pub async fn session(&self, id: &SessionId) -> Result<SessionRecord, AppError> {
+        self.db.session(id).await?.ok_or_else(|| AppError::not_found("session"))
     }
 
     /// The shopper gave up on a session: it is canceled, and closed at the provider so its code
     /// can no longer be paid. A session already canceled answers as it is.
-    pub async fn cancel_session(&self, id: &SessionId) -> Result<SessionRecord, PaymentError> {
+    pub async fn cancel_session(&self, id: &SessionId) -> Result<SessionRecord, AppError> {
         let session = self.session(id).await?;
-        let session = match self.db.apply(&session.id, SessionEvent::Canceled, now_millis()).await? {
+        let session = match self.db.apply(&session.id, SessionEvent::Canceled, self.clock.now()).await? {
             Transition::Applied(session) => {
                 tracing::info!(session_id = %session.id, "session canceled");
                 self.close_at_provider(&session).await;
@@ -105,11 +135,10 @@ impl Payments {
             }
             Transition::Refused(_, session) if session.status == SessionStatus::Canceled => session,
             Transition::Refused(_, session) => {
-                return Err(ApiError::new(
+                return Err(AppError::refused(
                     ErrorCode::SessionFinal,
                     format!("the session is {} and can no longer be canceled", session.status),
-                )
-                .into())
+                ))
             }
         };
         Ok(session)
@@ -130,8 +159,8 @@ impl Payments {
     pub async fn cancel_order(
         &self,
         id: &wallet_checkout_contract::OrderId,
-    ) -> Result<crate::db::OrderCancel, PaymentError> {
-        let outcome = self.db.cancel_order(id, now_millis()).await?;
+    ) -> Result<crate::db::OrderCancel, AppError> {
+        let outcome = self.db.cancel_order(id, self.clock.now()).await?;
         if let crate::db::OrderCancel::Canceled(_) = &outcome {
             for session in self.db.sessions_of(id).await? {
                 if session.status == SessionStatus::Canceled {
@@ -150,7 +179,7 @@ impl Payments {
         session: &SessionRecord,
         state: PaymentState,
         now: UnixMillis,
-    ) -> Result<SessionRecord, PaymentError> {
+    ) -> Result<SessionRecord, AppError> {
         let event = match state {
             PaymentState::Pending => return Ok(session.clone()),
             PaymentState::Approved => {
@@ -215,13 +244,13 @@ impl Payments {
     /// A provider's notification: verified on its raw body first, applied once, answered exactly
     /// as that provider expects. Nothing changes unless verification passes; the same
     /// notification again changes nothing more.
-    /// Answers the acknowledgement with the response that carries it.
+    /// Answers the acknowledgement the provider is to get.
     pub async fn handle_notification(
         &self,
         provider: &dyn PaymentProvider,
         body: &[u8],
         headers: &HeaderMap,
-    ) -> (Ack, Response) {
+    ) -> Ack {
         let provider_name = provider.name();
         if body.len() > provider.max_notification_bytes() {
             tracing::warn!(
@@ -229,7 +258,7 @@ impl Payments {
                 bytes = body.len(),
                 "notification refused unread: larger than the provider sends"
             );
-            return (Ack::Refused, provider.acknowledge(Ack::Refused));
+            return Ack::Refused;
         }
         let notification = match provider.verify_notification(body, headers).await {
             Ok(notification) => notification,
@@ -239,7 +268,7 @@ impl Payments {
                     crate::providers::Rejection::Unavailable(_) => Ack::RetryLater,
                     _ => Ack::Refused,
                 };
-                return (ack, provider.acknowledge(ack));
+                return ack;
             }
         };
         let ack = match self.apply_notification(provider, &notification).await {
@@ -253,20 +282,20 @@ impl Payments {
                 Ack::RetryLater
             }
         };
-        (ack, provider.acknowledge(ack))
+        ack
     }
 
     async fn apply_notification(
         &self,
         provider: &dyn PaymentProvider,
         notification: &crate::providers::Notification,
-    ) -> Result<Ack, PaymentError> {
+    ) -> Result<Ack, AppError> {
         let name = provider.name();
         if self.db.notification_seen(name, &notification.id).await? {
             tracing::info!(provider = name, notification = %notification.id, "notification seen before; nothing changes");
             return Ok(Ack::Accepted);
         }
-        let now = now_millis();
+        let now = self.clock.now();
         let subject = match &notification.notice {
             Notice::Payment { session_id, state, amount } => {
                 let session = match SessionId::parse(session_id.as_str()) {
@@ -305,7 +334,7 @@ impl Payments {
         refund: &crate::db::RefundRecord,
         state: crate::providers::RefundState,
         now: UnixMillis,
-    ) -> Result<(), PaymentError> {
+    ) -> Result<(), AppError> {
         use crate::providers::RefundState;
         match state {
             RefundState::Pending { provider_refund_id } => {

@@ -2,11 +2,10 @@
 //! was paid), then asked of the provider; its answer, a later notification or the sweep settles
 //! the refund as succeeded or failed.
 
-use super::{payment_ref, PaymentError, Payments};
+use super::{payment_ref, App, AppError};
 use crate::{
     db::{NewRefund, RefundCreation, RefundRecord},
-    domain::{new_id, now_millis},
-    error::ApiError,
+    domain::new_id,
     providers::{ProviderError, RefundRequest, RefundState},
 };
 use wallet_checkout_contract::{Amount, ErrorCode, OrderId, SessionId};
@@ -34,28 +33,27 @@ pub enum RefundOutcome {
     Replayed(RefundRecord),
 }
 
-impl Payments {
-    pub async fn refund(&self, input: RefundInput) -> Result<RefundOutcome, PaymentError> {
-        let order = self.db.order(&input.order_id).await?.ok_or_else(|| ApiError::not_found("order"))?;
+impl App {
+    pub async fn refund(&self, input: RefundInput) -> Result<RefundOutcome, AppError> {
+        let order = self.db.order(&input.order_id).await?.ok_or_else(|| AppError::not_found("order"))?;
         let session_id = match input.session_id.clone().or_else(|| order.paid_session_id.clone()) {
             Some(id) => id,
-            None => return Err(not_refundable("the order has no payment to refund").into()),
+            None => return Err(not_refundable("the order has no payment to refund")),
         };
         let session = self.db.session(&session_id).await?.filter(|s| s.order_id == order.id);
-        let Some(session) = session else { return Err(ApiError::not_found("session of this order").into()) };
+        let Some(session) = session else { return Err(AppError::not_found("session of this order")) };
         if session.paid_at.is_none() {
-            return Err(not_refundable("this session was not paid").into());
+            return Err(not_refundable("this session was not paid"));
         }
         let amount = match input.amount {
             Some(amount) if amount.currency() != session.amount.currency() => {
-                return Err(ApiError::invalid_request(format!(
+                return Err(AppError::invalid(format!(
                     "amount.currency must be the payment's currency, {}",
                     session.amount.currency()
-                ))
-                .into())
+                )))
             }
             Some(amount) if amount.minor_units() == 0 => {
-                return Err(ApiError::invalid_request("amount.minor_units must be more than 0").into())
+                return Err(AppError::invalid("amount.minor_units must be more than 0"))
             }
             Some(amount) => Some(amount),
             // All that is left, counted where the refund is made (two at once leave nothing over).
@@ -70,39 +68,36 @@ impl Payments {
             idempotency_key: input.idempotency_key.clone(),
             request_hash: input.request_hash.clone(),
             created_by: input.created_by.clone(),
-            created_at: now_millis(),
+            created_at: self.clock.now(),
         };
         let refund = match self.db.create_refund(&new).await? {
             RefundCreation::Created(refund) => refund,
             RefundCreation::Replayed(refund) => return Ok(RefundOutcome::Replayed(refund)),
             RefundCreation::KeyReused => {
-                return Err(ApiError::new(
+                return Err(AppError::refused(
                     ErrorCode::IdempotencyConflict,
                     "this Idempotency-Key was used with a different request",
-                )
-                .into())
+                ))
             }
             RefundCreation::TooMuch { left: 0 } => {
-                return Err(not_refundable("nothing is left to refund").into())
+                return Err(not_refundable("nothing is left to refund"))
             }
             RefundCreation::TooMuch { left } => {
-                let left = Amount::new(left, session.amount.currency()).map_err(ApiError::internal)?;
+                let left = Amount::new(left, session.amount.currency()).map_err(AppError::internal)?;
                 return Err(not_refundable(&format!(
                     "more than is left to refund ({} {})",
                     left.currency(),
                     left.to_decimal_string()
-                ))
-                .into());
+                )));
             }
-            RefundCreation::NotPaid => return Err(not_refundable("this session was not paid").into()),
+            RefundCreation::NotPaid => return Err(not_refundable("this session was not paid")),
         };
         tracing::info!(refund_id = %refund.id, session_id = %session.id, amount = %refund.amount.to_decimal_string(), "refund requested");
         let Some(provider) = self.provider_of(&session) else {
-            return Err(ApiError::new(
+            return Err(AppError::refused(
                 ErrorCode::ProviderError,
                 "the payment's wallet provider is not configured",
-            )
-            .into());
+            ));
         };
         let answer = provider
             .refund(&RefundRequest {
@@ -113,7 +108,7 @@ impl Payments {
                 public_base: &input.public_base,
             })
             .await;
-        let now = now_millis();
+        let now = self.clock.now();
         match answer {
             Ok(state) => self.settle_refund(&refund, state, now).await?,
             Err(ProviderError::Retryable(why)) => {
@@ -127,11 +122,11 @@ impl Payments {
             }
         }
         let refund =
-            self.db.refund(&refund.id).await?.ok_or_else(|| ApiError::internal("a refund vanished"))?;
+            self.db.refund(&refund.id).await?.ok_or_else(|| AppError::internal("a refund vanished"))?;
         Ok(RefundOutcome::Created(refund))
     }
 }
 
-fn not_refundable(message: &str) -> ApiError {
-    ApiError::new(ErrorCode::NotRefundable, message)
+fn not_refundable(message: &str) -> AppError {
+    AppError::refused(ErrorCode::NotRefundable, message)
 }

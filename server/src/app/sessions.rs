@@ -2,11 +2,10 @@
 //! provider takes the order's amount; reserved in the store before the provider is called, and
 //! released again if the provider fails, so that nothing is half-created.
 
-use super::{PaymentError, Payments};
+use super::{App, AppError};
 use crate::{
     db::{NewSession, Reservation, SessionRecord},
-    domain::{new_session_id, now_millis, IdempotencyKey, ReturnUrl},
-    error::ApiError,
+    domain::{new_session_id, IdempotencyKey, ReturnUrl},
     providers::{PaymentRequest, ProviderError},
 };
 use std::{net::IpAddr, time::Duration};
@@ -38,30 +37,31 @@ pub enum Started {
     Replayed(SessionRecord),
 }
 
-impl Payments {
-    pub async fn start(&self, start: StartPayment) -> Result<Started, PaymentError> {
+impl App {
+    pub async fn start(&self, start: StartPayment) -> Result<Started, AppError> {
         if let Some(existing) = self.db.session_by_idempotency_key(&start.idempotency_key).await? {
             return self.replay(existing, &start.request_hash).await.map(Started::Replayed);
         }
-        let order = self.db.order(&start.order_id).await?.ok_or_else(|| ApiError::not_found("order"))?;
+        let order = self.db.order(&start.order_id).await?.ok_or_else(|| AppError::not_found("order"))?;
         if order.status != OrderStatus::Open {
-            return Err(
-                ApiError::new(ErrorCode::OrderNotPayable, "the order is already paid or canceled").into()
-            );
+            return Err(AppError::refused(
+                ErrorCode::OrderNotPayable,
+                "the order is already paid or canceled",
+            ));
         }
         let unavailable = || {
-            ApiError::new(
+            AppError::refused(
                 ErrorCode::WalletUnavailable,
                 format!("wallet {} is not offered for this order", start.wallet_id),
             )
         };
         let offer = self.providers.offer(&start.wallet_id).ok_or_else(unavailable)?;
         if !offer.accepts(&order.amount) {
-            return Err(unavailable().into());
+            return Err(unavailable());
         }
         let provider = self.providers.provider_for(&start.wallet_id).ok_or_else(unavailable)?;
 
-        let now = now_millis();
+        let now = self.clock.now();
         let new = NewSession {
             id: new_session_id(),
             order_id: order.id.clone(),
@@ -100,8 +100,8 @@ impl Payments {
                 if let Err(error) = self.db.discard_reservation(&session.id).await {
                     tracing::error!(session_id = %session.id, %error, "could not discard the reservation");
                 }
-                crate::console::alerts::provider_failed(&self.db, provider.name()).await;
-                return Err(provider_error(&error).into());
+                crate::app::alerts::provider_failed(&self.db, provider.name(), self.clock.now()).await;
+                return Err(provider_error(&error));
             }
         };
         let session = self
@@ -112,7 +112,7 @@ impl Payments {
                 provider.name(),
                 &created.refs,
                 now + self.check_ms,
-                now_millis(),
+                self.clock.now(),
             )
             .await?;
         tracing::info!(session_id = %session.id, order_id = %session.order_id, wallet = %session.wallet_id, provider = provider.name(), "session created");
@@ -120,27 +120,21 @@ impl Payments {
     }
 
     /// The answer to a reused idempotency key: the same session, once its creator has finished.
-    async fn replay(
-        &self,
-        existing: SessionRecord,
-        request_hash: &str,
-    ) -> Result<SessionRecord, PaymentError> {
+    async fn replay(&self, existing: SessionRecord, request_hash: &str) -> Result<SessionRecord, AppError> {
         if existing.request_hash != request_hash {
-            return Err(ApiError::new(
+            return Err(AppError::refused(
                 ErrorCode::IdempotencyConflict,
                 "this Idempotency-Key was used with a different request",
-            )
-            .into());
+            ));
         }
         let mut session = existing;
         let mut waited = 0;
         while session.next_action.is_none() {
             if waited >= CONCURRENT_KEY_WAIT_MS {
-                return Err(ApiError::new(
+                return Err(AppError::refused(
                     ErrorCode::IdempotencyKeyInUse,
                     "a request with this Idempotency-Key is still in progress",
-                )
-                .into());
+                ));
             }
             tokio::time::sleep(Duration::from_millis(CONCURRENT_KEY_POLL_MS)).await;
             waited += CONCURRENT_KEY_POLL_MS;
@@ -148,11 +142,10 @@ impl Payments {
                 Some(session) => session,
                 // The first request failed and released the key: the client may retry.
                 None => {
-                    return Err(ApiError::new(
+                    return Err(AppError::refused(
                         ErrorCode::ProviderError,
                         "the wallet provider could not start the payment",
-                    )
-                    .into())
+                    ))
                 }
             };
         }
@@ -162,12 +155,12 @@ impl Payments {
 
 /// The contract's answer for a provider that could not start a payment: what the shopper's widget
 /// can act on (try again, or another wallet), never the provider's own words.
-fn provider_error(error: &ProviderError) -> ApiError {
+fn provider_error(error: &ProviderError) -> AppError {
     let message = match error {
         ProviderError::Retryable(_) => "the wallet provider could not be reached; try again",
         ProviderError::Declined(_) => "the wallet provider declined this payment",
         ProviderError::Misconfigured(_) => "the wallet is not set up correctly at this store",
         ProviderError::InvalidRequest(_) => "the wallet provider refused this payment",
     };
-    ApiError::new(ErrorCode::ProviderError, message)
+    AppError::refused(ErrorCode::ProviderError, message)
 }

@@ -4,7 +4,7 @@
 //! asked about with backoff; pending refunds are followed up. The state machine's compare-and-set
 //! makes each change happen once, however many instances sweep.
 
-use super::{check_backoff_ms, payment_ref, PaymentError, Payments};
+use super::{check_backoff_ms, payment_ref, App, AppError};
 use crate::{
     db::{RefundRecord, SessionRecord},
     domain::{SessionEvent, UnixMillis},
@@ -16,9 +16,9 @@ use wallet_checkout_contract::SessionStatus;
 /// Providers asked at the same time by one sweep.
 const CONCURRENT_CHECKS: usize = 8;
 
-impl Payments {
+impl App {
     /// One sweep at `now`.
-    pub async fn sweep(&self, now: UnixMillis, public_base: &url::Url) -> Result<(), PaymentError> {
+    pub async fn sweep(&self, now: UnixMillis, public_base: &url::Url) -> Result<(), AppError> {
         let sessions = self.db.sessions_to_check(now).await?;
         stream::iter(sessions)
             .for_each_concurrent(CONCURRENT_CHECKS, |session| async move {
@@ -40,7 +40,7 @@ impl Payments {
 
     /// Asks the provider how a session's payment stands, and expires it if its time is up and it
     /// was not paid.
-    async fn check_session(&self, session: &SessionRecord, now: UnixMillis) -> Result<(), PaymentError> {
+    async fn check_session(&self, session: &SessionRecord, now: UnixMillis) -> Result<(), AppError> {
         let due = session.status == SessionStatus::Pending && now >= session.expires_at;
         let Some(provider) = self.provider_of(session) else {
             // No provider answered yet (a reservation), or its provider is no longer configured.
@@ -94,11 +94,7 @@ impl Payments {
 
     /// When the provider cannot be asked at expiry: ask again a few times (`provider_check_ms` apart), then
     /// expire anyway (a payment that arrives later is recorded and flagged).
-    async fn retry_or_give_up(
-        &self,
-        session: &SessionRecord,
-        now: UnixMillis,
-    ) -> Result<GiveUp, PaymentError> {
+    async fn retry_or_give_up(&self, session: &SessionRecord, now: UnixMillis) -> Result<GiveUp, AppError> {
         const EXPIRY_ATTEMPTS: i64 = 3;
         let attempts = session.check_attempts + 1;
         if now - session.expires_at > EXPIRY_ATTEMPTS * self.check_ms {
@@ -115,7 +111,7 @@ impl Payments {
         refund: &RefundRecord,
         now: UnixMillis,
         public_base: &url::Url,
-    ) -> Result<(), PaymentError> {
+    ) -> Result<(), AppError> {
         let session = self.session(&refund.session_id).await?;
         let Some(provider) = self.provider_of(&session) else { return Ok(()) };
         let payment = payment_ref(&session);

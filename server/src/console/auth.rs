@@ -5,12 +5,7 @@
 //! sign-in form (so no other site can sign a browser in to an account of its choosing).
 
 use super::i18n::Lang;
-use crate::{
-    auth::Role,
-    db::StaffRecord,
-    domain::{new_secret, now_millis},
-    routes::AppState,
-};
+use crate::{db::StaffRecord, domain::new_secret, domain::Role, routes::AppState};
 use argon2::{
     password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString},
     Argon2,
@@ -110,9 +105,9 @@ pub fn totp_step(secret: &[u8], account: &str, code: &str, now_secs: u64) -> Opt
         .and_then(|step| i64::try_from(step).ok())
 }
 
-/// The step of `code` now (see [`totp_step`]).
-pub fn totp_step_now(secret: &[u8], account: &str, code: &str) -> Option<i64> {
-    totp_step(secret, account, code, u64::try_from(now_millis() / 1000).unwrap_or(0))
+/// The step of `code` at `now` (see [`totp_step`]).
+pub fn totp_step_at(secret: &[u8], account: &str, code: &str, now: crate::domain::UnixMillis) -> Option<i64> {
+    totp_step(secret, account, code, u64::try_from(now / 1000).unwrap_or(0))
 }
 
 /// A new session, CSRF or sign-in token.
@@ -151,6 +146,11 @@ pub struct Staff {
 }
 
 impl Staff {
+    /// The member as the audit log names them.
+    pub fn actor(&self) -> crate::app::Actor {
+        crate::app::Actor::new(&self.record.id, &self.record.name)
+    }
+
     /// Whether this member's role allows what needs `needed`.
     pub fn may(&self, needed: Role) -> bool {
         self.role >= needed
@@ -210,7 +210,7 @@ impl FromRequestParts<AppState> for Staff {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
         let path = parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/console").to_owned();
         let Some(token) = session_cookie(&parts.headers) else { return Err(to_sign_in(&path)) };
-        let now = now_millis();
+        let now = state.now();
         let session = match state.db.staff_session(&token, IDLE_MS, now).await {
             Ok(Some(session)) => session,
             Ok(None) => return Err(to_sign_in(&path)),

@@ -4,7 +4,7 @@
 //! Content-Security-Policy: styles and the one script come from files.
 
 use super::{auth::Staff, i18n::Lang};
-use crate::auth::Role;
+use crate::domain::Role;
 use maud::{html, Markup, PreEscaped, DOCTYPE};
 
 /// An entry of the navigation: its path, its label's key, and the role it needs.

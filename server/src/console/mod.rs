@@ -4,10 +4,7 @@
 //! maud under the strict Content-Security-Policy, in English or Simplified Chinese (`i18n`), and
 //! every change needs the role it is for and the session's CSRF token.
 
-pub mod alerts;
 pub mod auth;
-pub mod business;
-pub mod credentials;
 pub mod i18n;
 pub mod layout;
 pub mod pages;
@@ -16,7 +13,7 @@ pub mod passwords;
 use crate::domain::AuditAction;
 use crate::{
     db::{Db, NewStaff},
-    domain::{new_id, now_millis},
+    domain::new_id,
     routes::AppState,
 };
 use axum::{
@@ -111,6 +108,7 @@ pub async fn add_staff_member(
     store: &Db,
     member: NewMember<'_>,
     by: (&str, &str),
+    now: crate::domain::UnixMillis,
 ) -> Result<(String, String), AddStaffError> {
     let email = member.email.trim().to_ascii_lowercase();
     let name = member.name.trim();
@@ -120,7 +118,7 @@ pub async fn add_staff_member(
     if !pages::staff::is_email(&email) {
         return Err(AddStaffError::BadEmail);
     }
-    crate::auth::Role::parse(member.role).ok_or(AddStaffError::BadRole)?;
+    crate::domain::Role::parse(member.role).ok_or(AddStaffError::BadRole)?;
     let password = auth::new_one_time_password();
     let hash = {
         let password = password.clone();
@@ -135,7 +133,7 @@ pub async fn add_staff_member(
         role: member.role.to_owned(),
         password_hash: hash,
         locale: member.locale.to_owned(),
-        created_at: now_millis(),
+        created_at: now,
         password_must_change: true,
     };
     if !store.insert_staff(&new).await.map_err(anyhow::Error::from)? {
@@ -148,7 +146,7 @@ pub async fn add_staff_member(
             AuditAction::StaffCreate,
             &new.id,
             &serde_json::json!({ "name": name, "email": email, "role": member.role }),
-            now_millis(),
+            now,
         )
         .await
         .map_err(anyhow::Error::from)?;
@@ -165,7 +163,8 @@ pub async fn create_staff(
     created_by: &str,
 ) -> anyhow::Result<String> {
     let member = NewMember { name, email, role, locale: "en" };
-    match add_staff_member(store, member, (created_by, "command line")).await {
+    let now = crate::domain::Clock::now(&crate::domain::SystemClock);
+    match add_staff_member(store, member, (created_by, "command line"), now).await {
         Ok((_, password)) => Ok(password),
         Err(AddStaffError::BadName) => anyhow::bail!("--name must be 1 to 100 readable characters"),
         Err(AddStaffError::BadEmail) => anyhow::bail!("--email must be an e-mail address"),

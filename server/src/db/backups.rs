@@ -8,7 +8,7 @@
 //! backed up with its own tools (`pg_dump`/`pg_restore`, docs/operations/backups.md).
 
 use super::{Backend, Db, DbError, SQLITE_MIGRATIONS};
-use crate::domain::{new_id, now_millis, UnixMillis};
+use crate::domain::{new_id, UnixMillis};
 use anyhow::{bail, Context};
 use sha2::{Digest, Sha256};
 use sqlx::{Connection, Row};
@@ -29,13 +29,19 @@ database with `pg_restore --no-owner --dbname=\"$DATABASE_URL\" wallet-checkout.
 impl Db {
     /// Takes an online backup into `dir` (made if missing, readable by this user only), writes
     /// its checksum file, records it, and removes all but the newest `keep` backups there.
-    pub async fn take_backup(&self, dir: &Path, keep: usize, kind: &str) -> anyhow::Result<BackupRecord> {
+    pub async fn take_backup(
+        &self,
+        dir: &Path,
+        keep: usize,
+        kind: &str,
+        now: UnixMillis,
+    ) -> anyhow::Result<BackupRecord> {
         if self.backend != Backend::Sqlite {
             bail!("{POSTGRES_ADVICE}");
         }
         crate::db::prepare_data_dir(dir)?;
         let dir = dir.canonicalize().with_context(|| format!("cannot open {}", dir.display()))?;
-        let taken_at = now_millis();
+        let taken_at = now;
         let id = new_id("bkp");
         let stamp = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(taken_at) * 1_000_000)
             .ok()
@@ -249,39 +255,6 @@ async fn check_database(file: &Path) -> anyhow::Result<()> {
         .context("it has no orders table")?;
     connection.close().await?;
     Ok(())
-}
-
-/// Takes a backup now and then as the configuration says: whenever the newest is older than
-/// `every_hours` (checked every minute, so a restart does not postpone it).
-pub fn spawn_schedule(store: Db, dir: PathBuf, every_hours: u64, keep: usize) {
-    if every_hours == 0 {
-        return;
-    }
-    if store.backend() != Backend::Sqlite {
-        tracing::info!("scheduled backups are for the embedded SQLite database; back PostgreSQL up with pg_dump (docs/operations/backups.md)");
-        return;
-    }
-    let every_ms = i64::try_from(every_hours).unwrap_or(i64::MAX / 3_600_000).saturating_mul(3_600_000);
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            tick.tick().await;
-            let due = match store.last_backup().await {
-                Ok(last) => super::backup_age(last.as_ref(), now_millis()).is_none_or(|age| age >= every_ms),
-                Err(error) => {
-                    tracing::error!(%error, "cannot read the last backup");
-                    continue;
-                }
-            };
-            if due {
-                match store.take_backup(&dir, keep, "scheduled").await {
-                    Ok(backup) => tracing::info!(path = %backup.path, "scheduled backup taken"),
-                    Err(error) => tracing::error!(error = %format!("{error:#}"), "scheduled backup failed"),
-                }
-            }
-        }
-    });
 }
 
 /// A backup the server took.

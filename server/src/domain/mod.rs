@@ -2,16 +2,20 @@
 
 mod audit;
 mod client;
+pub mod clock;
 mod idempotency;
 mod return_url;
+pub mod role;
 pub mod session;
 pub mod sign_in;
 pub mod text;
 
 pub use audit::AuditAction;
 pub use client::ClientKey;
+pub use clock::{Clock, SharedClock, SystemClock, TestClock};
 pub use idempotency::{IdempotencyKey, IdempotencyKeyError};
 pub use return_url::{ReturnUrl, ReturnUrlError};
+pub use role::Role;
 pub use session::{decide, is_late_approval, Refusal, SessionEvent};
 
 use rand::{distributions::Alphanumeric, Rng};

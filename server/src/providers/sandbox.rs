@@ -13,7 +13,7 @@ use super::{
 };
 use crate::{
     db::{Db, SandboxPayment},
-    domain::{new_id, now_millis, UnixMillis},
+    domain::{new_id, SharedClock, UnixMillis},
     webhooks,
 };
 use async_trait::async_trait;
@@ -88,6 +88,7 @@ impl Outcome {
 
 pub struct SandboxProvider {
     db: Db,
+    clock: SharedClock,
     /// Where the sandbox sends its notifications: this server's own notification route.
     notify_url: Url,
     /// The signing secret of its notifications, made at every start.
@@ -97,9 +98,10 @@ pub struct SandboxProvider {
 
 impl SandboxProvider {
     /// The sandbox for a server reachable at `server_base` (its own address, not the public one).
-    pub fn new(store: Db, server_base: &Url) -> Self {
+    pub fn new(store: Db, clock: SharedClock, server_base: &Url) -> Self {
         Self {
             db: store,
+            clock,
             notify_url: server_base.join("api/providers/sandbox/notify").expect("a path joins a base URL"),
             secret: crate::domain::new_secret("sbxsec_", 32),
             client: reqwest::Client::builder()
@@ -127,7 +129,7 @@ impl SandboxProvider {
         outcome: Outcome,
         expires_at: UnixMillis,
     ) -> Result<Option<SandboxPayment>, crate::db::DbError> {
-        let now = now_millis();
+        let now = self.clock.now();
         let Some(record) = self.db.sandbox_payment(session_id).await? else { return Ok(None) };
         if now >= record.expires_at && record.status == "pending" && outcome != Outcome::PayAfterExpiry {
             // Like a real wallet's code, this one no longer pays once its time is up.
@@ -234,7 +236,7 @@ impl SandboxProvider {
             "amount": { "minor_units": payment.amount_minor, "currency": payment.currency },
         })
         .to_string();
-        let signature = webhooks::signature_header(&self.secret, now_millis() / 1000, &body);
+        let signature = webhooks::signature_header(&self.secret, self.clock.now() / 1000, &body);
         let sent = self
             .client
             .post(self.notify_url.clone())
@@ -335,7 +337,7 @@ impl PaymentProvider for SandboxProvider {
                 due_at: None,
                 expires_at: request.expires_at,
                 refunded: 0,
-                updated_at: now_millis(),
+                updated_at: self.clock.now(),
             })
             .await
             .map_err(store_error)?;
@@ -366,7 +368,7 @@ impl PaymentProvider for SandboxProvider {
             Some(record) if record.script.as_deref() == Some("pay_late") => Ok(()),
             Some(record) if record.status == "pending" => {
                 self.db
-                    .move_sandbox_payment(id, &["pending"], "closed", None, None, now_millis())
+                    .move_sandbox_payment(id, &["pending"], "closed", None, None, self.clock.now())
                     .await
                     .map_err(store_error)?;
                 Ok(())
@@ -380,7 +382,7 @@ impl PaymentProvider for SandboxProvider {
     async fn refund(&self, refund: &RefundRequest<'_>) -> Result<RefundState, ProviderError> {
         let id = refund.payment.session_id.as_str();
         let minor = refund.amount.minor_units() as i64;
-        if self.db.refund_sandbox_payment(id, minor, now_millis()).await.map_err(store_error)? {
+        if self.db.refund_sandbox_payment(id, minor, self.clock.now()).await.map_err(store_error)? {
             Ok(RefundState::Succeeded { provider_refund_id: Some(format!("sbxr_{}", refund.refund_id)) })
         } else {
             Err(ProviderError::Declined("the sandbox payment is not paid, or less is left to refund".into()))
@@ -398,7 +400,7 @@ impl PaymentProvider for SandboxProvider {
             .ok_or_else(|| Rejection::BadSignature("no signature".into()))?;
         let text =
             std::str::from_utf8(body).map_err(|_| Rejection::BadSignature("the body is not UTF-8".into()))?;
-        webhooks::verify(&self.secret, header, text, now_millis() / 1000)
+        webhooks::verify(&self.secret, header, text, self.clock.now() / 1000)
             .map_err(|error| Rejection::BadSignature(format!("{error:?}")))?;
         let value: serde_json::Value =
             serde_json::from_str(text).map_err(|_| Rejection::Invalid("the body is not JSON".into()))?;

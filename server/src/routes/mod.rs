@@ -13,12 +13,12 @@ pub mod sessions;
 pub mod steps;
 
 use crate::{
+    app::App,
     config::Config,
     db::{Db, OrderRecord, SessionRecord},
     domain::ReturnUrl,
     egress::EgressPolicy,
     error::ApiError,
-    payments::Payments,
     providers::{sandbox::SandboxProvider, Providers},
     rate_limit::RateLimiter,
 };
@@ -39,8 +39,8 @@ pub struct AppState {
     pub bound: SocketAddr,
     /// Where webhooks may be sent.
     pub egress: Arc<EgressPolicy>,
-    /// The payment rules (sessions, notifications, expiry, refunds).
-    pub payments: Payments,
+    /// The use cases (sessions, notifications, expiry, refunds, ...) and the clock.
+    pub app: App,
     /// The sandbox wallet, when it is on (its pay page talks to it).
     pub sandbox: Option<Arc<SandboxProvider>>,
     /// Seals secrets kept at rest (providers' credentials, TOTP secrets).
@@ -54,7 +54,7 @@ pub struct AppState {
     /// Keyed hashes that stand for client and e-mail addresses in counts and logs.
     pub pseudonyms: Arc<crate::pseudonym::Pseudonyms>,
     /// Sessions made per client address, for the alert rules.
-    pub session_counter: crate::console::alerts::SessionCounter,
+    pub session_counter: crate::app::alerts::SessionCounter,
 }
 
 /// The demo store's side of the merchant API: it creates orders over HTTP with its own key, the
@@ -66,6 +66,20 @@ pub struct DemoStore {
 }
 
 impl AppState {
+    /// Where and how often the server backs itself up.
+    pub fn backup_schedule(&self) -> crate::app::backups::Schedule {
+        crate::app::backups::Schedule {
+            dir: self.config.backup_dir.clone(),
+            every_hours: self.config.backup_every_hours,
+            keep: self.config.backup_keep,
+        }
+    }
+
+    /// What time it is, by the server's clock.
+    pub fn now(&self) -> crate::domain::UnixMillis {
+        self.app.clock.now()
+    }
+
     /// The stored order, or the contract's `not_found` error.
     pub async fn find_order(&self, id: &OrderId) -> Result<OrderRecord, ApiError> {
         self.db.order(id).await.map_err(ApiError::internal)?.ok_or_else(|| ApiError::not_found("order"))

@@ -26,7 +26,7 @@ pub async fn notify(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let Some(named) = state.payments.providers().named(&provider) else {
+    let Some(named) = state.app.providers().named(&provider) else {
         return ApiError::not_found("provider").into_response();
     };
     let client = ClientKey::of(state.client_address(&headers, peer));
@@ -38,9 +38,9 @@ pub async fn notify(
         );
         return named.acknowledge(Ack::RetryLater);
     }
-    let (ack, answer) = state.payments.handle_notification(named.as_ref(), &body, &headers).await;
+    let ack = state.app.handle_notification(named.as_ref(), &body, &headers).await;
     if ack == Ack::Refused {
         let _ = state.notification_limiter.check(client, Instant::now());
     }
-    answer
+    named.acknowledge(ack)
 }

@@ -10,7 +10,7 @@
 //! cancels nothing.
 
 use super::AppState;
-use crate::{domain::now_millis, error::ApiError, payments::payment_ref, providers::paypal};
+use crate::{app::payment_ref, error::ApiError, providers::paypal};
 use axum::{
     extract::{Path, Query, State},
     http::{header, StatusCode},
@@ -27,7 +27,7 @@ pub async fn returned(State(state): State<AppState>, Path(id): Path<String>) -> 
         if let Some(provider) = state.providers.named(paypal::NAME) {
             match provider.query(&payment_ref(&session)).await {
                 Ok(verdict) => {
-                    if let Err(error) = state.payments.apply_state(&session, verdict, now_millis()).await {
+                    if let Err(error) = state.app.apply_state(&session, verdict, state.now()).await {
                         tracing::error!(session_id = %session.id, ?error, "the return from PayPal could not be applied");
                     }
                 }
@@ -63,7 +63,7 @@ pub async fn canceled(
         return back_to_store(&session);
     }
     // A session that moved on meanwhile (paid through the webhook, say) keeps its status.
-    if let Err(error) = state.payments.cancel_session(&session.id).await {
+    if let Err(error) = state.app.cancel_session(&session.id).await {
         tracing::info!(session_id = %session.id, error = ?ApiError::from(error).code, "a return from PayPal's cancel link did not cancel the session");
     }
     back_to_store(&session)

@@ -102,7 +102,7 @@ fn not_found() -> Response {
 
 async fn find(state: &AppState, id: &str) -> Result<SessionRecord, Response> {
     let id = SessionId::parse(id).map_err(|_| not_found())?;
-    match state.payments.session(&id).await {
+    match state.app.session(&id).await {
         Ok(session) if session.provider.as_deref() == Some("sandbox") => Ok(session),
         Ok(_) => Err(not_found()),
         Err(error) => {

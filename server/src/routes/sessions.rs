@@ -2,9 +2,9 @@
 
 use super::AppState;
 use crate::{
-    domain::{now_millis, ClientKey, IdempotencyKey, ReturnUrl},
+    app::{StartPayment, Started},
+    domain::{ClientKey, IdempotencyKey, ReturnUrl},
     error::{ApiError, JsonBody, PathId, QueryParams},
-    payments::{StartPayment, Started},
 };
 use axum::{
     extract::{ConnectInfo, State},
@@ -54,14 +54,14 @@ pub async fn create_session(
         client_ip: client,
         public_base: state.public_base(&headers),
     };
-    let (session, replayed) = match state.payments.start(start).await? {
+    let (session, replayed) = match state.app.start(start).await? {
         Started::Created(session) => {
             state.session_counter.made(client_key);
             (session, false)
         }
         Started::Replayed(session) => (session, true),
     };
-    let mut response = (StatusCode::CREATED, Json(session.view(now_millis()))).into_response();
+    let mut response = (StatusCode::CREATED, Json(session.view(state.now()))).into_response();
     if replayed {
         response.headers_mut().insert(REPLAYED_HEADER, HeaderValue::from_static("true"));
     }
@@ -100,8 +100,8 @@ pub async fn get_session(
         })?),
     };
     if wait == 0 {
-        let session = state.payments.session(&id).await?;
-        return Ok(Json(session.view(now_millis())));
+        let session = state.app.session(&id).await?;
+        return Ok(Json(session.view(state.now())));
     }
     let deadline = tokio::time::Instant::now() + Duration::from_secs(wait);
     // Subscribe before reading, so a change between the read and the wait is not missed.
@@ -109,7 +109,7 @@ pub async fn get_session(
     let subscription = notifier.subscribe(id.as_str());
     let mut changed = Box::pin(subscription.changed());
     changed.as_mut().enable();
-    let mut session = state.payments.session(&id).await?;
+    let mut session = state.app.session(&id).await?;
     let known = known.unwrap_or(session.status);
     while session.status == known && !notifier.is_shutting_down() {
         let now = tokio::time::Instant::now();
@@ -119,17 +119,17 @@ pub async fn get_session(
         subscription.wait(changed.as_mut(), deadline - now).await;
         changed.set(subscription.changed());
         changed.as_mut().enable();
-        session = state.payments.session(&id).await?;
+        session = state.app.session(&id).await?;
     }
-    Ok(Json(session.view(now_millis())))
+    Ok(Json(session.view(state.now())))
 }
 
 pub async fn cancel_session(
     State(state): State<AppState>,
     PathId(id): PathId<SessionId>,
 ) -> Result<Json<Session>, ApiError> {
-    let session = state.payments.cancel_session(&id).await?;
-    Ok(Json(session.view(now_millis())))
+    let session = state.app.cancel_session(&id).await?;
+    Ok(Json(session.view(state.now())))
 }
 
 /// Digest of everything in a create request, to tell a retry from a reused key.

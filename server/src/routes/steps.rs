@@ -6,7 +6,7 @@
 use super::AppState;
 use crate::{
     db::StepRecord,
-    domain::{now_millis, ClientKey},
+    domain::ClientKey,
     error::{ApiError, JsonBody},
 };
 use axum::{
@@ -52,7 +52,7 @@ pub async fn report_step(
             return Err(ApiError::invalid_request("wallet_id is required for the step wallet_chosen"))
         }
         (CheckoutStep::WalletChosen, Some(wallet)) => {
-            if state.payments.providers().offer(wallet).is_none() {
+            if state.app.providers().offer(wallet).is_none() {
                 return Err(ApiError::invalid_request(format!("wallet {wallet} is not offered here")));
             }
             wallet.as_str().to_owned()
@@ -76,7 +76,7 @@ pub async fn report_step(
         .to_owned(),
         locale: report.locale,
     };
-    state.db.record_checkout_step(&step, now_millis()).await.map_err(ApiError::internal)?;
+    state.db.record_checkout_step(&step, state.now()).await.map_err(ApiError::internal)?;
     Ok(StatusCode::NO_CONTENT)
 }
 

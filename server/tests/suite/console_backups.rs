@@ -632,7 +632,7 @@ mod on_sqlite {
                 seen
             }
         });
-        store.take_backup(&dir, 2, "manual").await.unwrap();
+        store.take_backup(&dir, 2, "manual", 0).await.unwrap();
         done.store(true, Ordering::SeqCst);
         let readable: Vec<String> =
             watcher.join().unwrap().into_iter().filter(|name| !name.ends_with(".sha256")).collect();

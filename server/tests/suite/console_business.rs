@@ -4,6 +4,7 @@
 //! receiver in this test.
 
 use crate::helpers::id;
+use crate::helpers::make_key;
 use crate::helpers::{paypal, session_body, spawn, spawn_with, ConsoleUser, JsonAnswer, TestApp};
 use axum::{body::Bytes, extract::State, http::HeaderMap, routing::post, Router};
 use serde_json::{json, Value};
@@ -12,10 +13,9 @@ use std::{
     time::{Duration, Instant},
 };
 use wallet_checkout_server::{
-    auth::Role,
-    console::alerts,
+    app::alerts,
     domain::now_millis,
-    routes::merchant::api_keys::make_key,
+    domain::Role,
     webhooks::{self, SIGNATURE_HEADER},
 };
 

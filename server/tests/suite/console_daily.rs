@@ -4,6 +4,7 @@
 //! API keys shown once and revoked after asking; the webhook endpoint and a failed delivery sent
 //! again; the audit log searched; and each role and the CSRF token at every boundary.
 
+use crate::helpers::make_key;
 use crate::helpers::{spawn, spawn_with, ConsoleUser, TestApp};
 use reqwest::Method;
 use serde_json::{json, Value};
@@ -15,7 +16,7 @@ use std::{
     time::{Duration, Instant},
 };
 use wallet_checkout_contract::{OrderId, SessionId};
-use wallet_checkout_server::{auth::Role, routes::merchant::api_keys::make_key};
+use wallet_checkout_server::domain::Role;
 
 async fn api_key(app: &TestApp, role: Role) -> String {
     let store = app.store().await;

@@ -3,11 +3,12 @@
 //! only an admin with the form's token may use it, and once switched the server starts in live
 //! mode at its next start, whatever the configuration file says about the sandbox.
 
+use crate::helpers::make_key;
 use crate::helpers::{spawn_on, spawn_with, ConsoleUser, TestApp};
 use axum::{routing::post, Router};
 use std::time::{Duration, Instant};
 use wallet_checkout_mocks::paypal::PayPalMock;
-use wallet_checkout_server::{auth::Role, config::Config, db::Db, routes::merchant::api_keys::make_key};
+use wallet_checkout_server::{config::Config, db::Db, domain::Role};
 
 /// A webhook receiver on loopback that answers every delivery with `status`.
 async fn receiver(status: u16) -> String {

@@ -192,7 +192,7 @@ async fn credentials_entered_in_the_console_make_paypal_work_and_are_never_shown
     for secret in [mock.client_secret(), mock.client_id(), mock.webhook_id()] {
         assert!(!keys.contains(secret), "the page never shows a stored value");
     }
-    let fingerprint = wallet_checkout_server::console::credentials::fingerprint(mock.client_secret());
+    let fingerprint = wallet_checkout_server::app::wallet_setup::fingerprint(mock.client_secret());
     assert!(keys.contains(&fingerprint), "the secret's fingerprint is shown");
     assert!(keys.contains("admin person"), "and who set it");
     assert!(keys.contains(mock.base()), "the API address is not a secret and is shown");

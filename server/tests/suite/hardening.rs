@@ -4,6 +4,7 @@
 //! to their mode, the rate limit behind a proxy, totals beyond 2^53, cancel against a payment in
 //! flight, caching and secrets at rest, and text that lies about itself.
 
+use crate::helpers::make_key;
 use crate::helpers::{error_code, session_body, spawn, spawn_with, JsonAnswer, TestApp};
 use axum::{body::Bytes, extract::State, http::HeaderMap, routing::post, Router};
 use reqwest::Method;
@@ -13,7 +14,7 @@ use std::{
     time::{Duration, Instant},
 };
 use wallet_checkout_contract::SessionId;
-use wallet_checkout_server::{auth::Role, domain::SessionEvent, routes::merchant::api_keys::make_key};
+use wallet_checkout_server::{domain::Role, domain::SessionEvent};
 
 async fn order_of(app: &TestApp, operator: &str, minor_units: u64, currency: &str) -> Value {
     let body =
@@ -222,7 +223,7 @@ async fn deliveries_to_internal_addresses_are_refused_and_reveal_nothing() {
     for address in [open, closed] {
         // Saved as it was before the rule: without the URL check the API makes.
         let url = url::Url::parse(&format!("http://{address}/hooks")).unwrap();
-        wallet_checkout_server::webhooks::set_endpoint(&store, &vault, &url, true).await.unwrap();
+        wallet_checkout_server::webhooks::set_endpoint(&store, &vault, &url, true, 0).await.unwrap();
         let session = app.new_session("wechat_pay").await;
         let id = session["id"].as_str().unwrap().to_owned();
         wait_for("the attempt", async || {

@@ -3,6 +3,7 @@
 //! and requests that fail; and every answer must be documented for its path, method and status,
 //! carry the documented headers and content type, and have a body its schema accepts.
 
+use crate::helpers::make_key;
 use crate::helpers::{session_body, TestApp};
 use jsonschema::{Draft, Validator};
 use reqwest::{header::HeaderMap, Method, RequestBuilder};
@@ -15,10 +16,9 @@ use std::{
 };
 use wallet_checkout_contract::{Amount, Currency, DeviceKind, OrderId, SessionId, WalletId};
 use wallet_checkout_server::{
-    auth::Role,
     db::{NewSession, Reservation},
+    domain::Role,
     domain::{new_session_id, now_millis, IdempotencyKey, ReturnUrl, SessionEvent},
-    routes::merchant::api_keys::make_key,
 };
 
 const DOCUMENT: &str = include_str!("../../openapi.json");

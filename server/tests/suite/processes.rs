@@ -261,8 +261,8 @@ async fn the_command_line_makes_the_first_admin_key_and_no_secret_reaches_the_lo
         log["data"].as_array().unwrap().iter().rev().map(|e| e["action"].as_str().unwrap()).collect();
     assert_eq!(
         actions,
-        ["key.create", "key.create", "webhook_endpoint.update", "order.create"],
-        "the command line's key too"
+        ["key.create", "key.create", "key.create", "webhook_endpoint.update", "order.create"],
+        "the command line's key, the demo store's key made at start and the operator key"
     );
     tokio::time::sleep(Duration::from_millis(500)).await;
 

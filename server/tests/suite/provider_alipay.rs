@@ -4,6 +4,7 @@
 //! notifications: payments by QR code and by redirect, reconciliation, expiry, cancel, refunds,
 //! a provider that fails, hostile notifications, the settings and `providers check`.
 
+use crate::helpers::make_key;
 use crate::helpers::{
     alipay::{spawn_alipay, AlipayApp},
     error_code, JsonAnswer, TestApp,
@@ -17,9 +18,8 @@ use std::{
 use wallet_checkout_contract::{OrderId, SessionId};
 use wallet_checkout_mocks::alipay::{gateway_time_in, AlipayMock, TradeStatus};
 use wallet_checkout_server::{
-    auth::Role,
+    domain::Role,
     providers::{settings::ProviderSettings, BuildContext},
-    routes::merchant::api_keys::make_key,
 };
 
 /// A `provider_check_ms` long enough that the sweep asks Alipay nothing during a test.

@@ -4,6 +4,7 @@
 //! close on cancel, refunds and their notifications, a provider that is down, hostile
 //! notifications, the settings and `providers check`.
 
+use crate::helpers::make_key;
 use crate::helpers::{error_code, session_body, wechat_pay::spawn_wechat, wechat_pay::WechatApp, JsonAnswer};
 use reqwest::Method;
 use serde_json::{json, Value};
@@ -13,7 +14,7 @@ use std::{
 };
 use wallet_checkout_contract::{OrderId, SessionId};
 use wallet_checkout_mocks::wechat_pay::{KeyChoice, OutgoingNotification, APPID, MCHID};
-use wallet_checkout_server::{auth::Role, routes::merchant::api_keys::make_key};
+use wallet_checkout_server::domain::Role;
 
 fn id(session: &Value) -> String {
     session["id"].as_str().unwrap().to_owned()

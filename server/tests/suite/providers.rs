@@ -49,16 +49,10 @@ async fn a_wallet_is_offered_only_for_the_orders_its_provider_takes() {
     .await;
     let operator = {
         let store = app.store().await;
-        wallet_checkout_server::routes::merchant::api_keys::make_key(
-            &store,
-            "ops",
-            wallet_checkout_server::auth::Role::Operator,
-            true,
-            "test",
-        )
-        .await
-        .unwrap()
-        .1
+        crate::helpers::make_key(&store, "ops", wallet_checkout_server::domain::Role::Operator, true, "test")
+            .await
+            .unwrap()
+            .1
     };
     let create = |currency: &str| {
         app.client

@@ -6,7 +6,7 @@ use crate::helpers::{error_code, spawn, spawn_with, JsonAnswer, TestApp};
 use reqwest::Method;
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
-use wallet_checkout_server::auth::Role;
+use wallet_checkout_server::domain::Role;
 
 /// An order of CNY 129.00 paid with the sandbox's WeChat Pay: (order id, session id).
 async fn paid_order(app: &TestApp, operator: &str) -> (String, String) {

@@ -1,6 +1,7 @@
 //! Webhooks over real HTTP: a receiver in this test checks every signature the way the README
 //! tells merchants to, refuses replays, and can fail on purpose to make the server retry.
 
+use crate::helpers::make_key;
 use crate::helpers::{spawn, spawn_with, JsonAnswer, TestApp};
 use axum::{body::Bytes, extract::State, http::HeaderMap, routing::post, Router};
 use serde_json::{json, Value};
@@ -10,8 +11,7 @@ use std::{
     time::{Duration, Instant},
 };
 use wallet_checkout_server::{
-    auth::Role,
-    routes::merchant::api_keys::make_key,
+    domain::Role,
     webhooks::{self, VerifyError, SIGNATURE_HEADER},
 };
 

@@ -14,7 +14,7 @@ use super::super::{
 };
 use super::{audit, check_form, internal_error, problem, respond};
 use crate::domain::AuditAction;
-use crate::{auth::Role, domain::now_millis, routes::AppState};
+use crate::{domain::Role, routes::AppState};
 use axum::{
     extract::State,
     http::{HeaderMap, StatusCode},
@@ -154,7 +154,7 @@ async fn proves_identity(
         .totp_secret
         .as_deref()
         .and_then(|sealed| state.vault.open_sealed(&auth::totp_purpose(&staff.record.id), sealed).ok());
-    match secret.and_then(|secret| auth::totp_step_now(&secret, &staff.record.email, code)) {
+    match secret.and_then(|secret| auth::totp_step_at(&secret, &staff.record.email, code, state.now())) {
         Some(step) => state
             .db
             .use_totp_step(&staff.record.id, step)
@@ -180,7 +180,7 @@ pub async fn set_language(
         return answer;
     }
     let Some(lang) = Lang::parse(&form.locale) else { return super::bad_form(&state, &staff) };
-    if let Err(error) = state.db.set_staff_locale(&staff.record.id, lang.tag(), now_millis()).await {
+    if let Err(error) = state.db.set_staff_locale(&staff.record.id, lang.tag(), state.now()).await {
         return internal_error(staff.lang, error);
     }
     staff.lang = lang;
@@ -231,7 +231,7 @@ pub async fn set_password(
         Ok(Err(error)) => return internal_error(lang, error),
         Err(Busy) => return busy(&state, &staff),
     };
-    if let Err(error) = state.db.set_staff_password(&staff.record.id, &hash, &staff.token, now_millis()).await
+    if let Err(error) = state.db.set_staff_password(&staff.record.id, &hash, &staff.token, state.now()).await
     {
         return internal_error(lang, error);
     }
@@ -289,7 +289,7 @@ pub async fn start_totp(
     }
     let (secret, encoded) = auth::new_totp_secret();
     let sealed = state.vault.seal(&auth::totp_purpose(&staff.record.id), &secret);
-    if let Err(error) = state.db.set_staff_totp_pending(&staff.record.id, &sealed, now_millis()).await {
+    if let Err(error) = state.db.set_staff_totp_pending(&staff.record.id, &sealed, state.now()).await {
         return internal_error(lang, error);
     }
     let uri = match auth::totp(&secret, &staff.record.email) {
@@ -344,9 +344,9 @@ pub async fn confirm_totp(
         .vault
         .open_sealed(&auth::totp_purpose(&staff.record.id), &pending)
         .ok()
-        .and_then(|secret| auth::totp_step_now(&secret, &staff.record.email, &form.code));
+        .and_then(|secret| auth::totp_step_at(&secret, &staff.record.email, &form.code, state.now()));
     let Some(step) = step else { return wrong(&staff) };
-    match state.db.confirm_staff_totp(&staff.record.id, &pending, step, now_millis()).await {
+    match state.db.confirm_staff_totp(&staff.record.id, &pending, step, state.now()).await {
         Ok(true) => {}
         Ok(false) => return wrong(&staff),
         Err(error) => return internal_error(lang, error),
@@ -390,7 +390,7 @@ pub async fn disable_totp(
         }
         Err(answer) => return answer,
     }
-    if let Err(error) = state.db.remove_staff_totp(&staff.record.id, now_millis()).await {
+    if let Err(error) = state.db.remove_staff_totp(&staff.record.id, state.now()).await {
         return internal_error(lang, error);
     }
     if let Err(answer) =

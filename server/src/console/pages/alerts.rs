@@ -3,14 +3,14 @@
 //! windows (admin).
 
 use super::super::{
-    alerts::{self, RuleSetting, MAX_WINDOW_SECS},
     auth::Staff,
     i18n::Lang,
     layout::{csrf_field, scroll_region, Notice},
 };
 use super::{audit, check_form, forbidden, internal_error, respond};
+use crate::app::alerts::{self, RuleSetting, MAX_WINDOW_SECS};
 use crate::domain::AuditAction;
-use crate::{auth::Role, db::AlertRecord, domain::now_millis, routes::AppState};
+use crate::{db::AlertRecord, domain::Role, routes::AppState};
 use axum::{extract::State, http::HeaderMap, response::Response, Form};
 use maud::{html, Markup};
 use serde::Deserialize;
@@ -175,7 +175,7 @@ pub async fn acknowledge(
         }
         Err(error) => return internal_error(lang, error),
     };
-    let notice = match state.db.acknowledge_alert(&alert.id, &staff.record.name, now_millis()).await {
+    let notice = match state.db.acknowledge_alert(&alert.id, &staff.record.name, state.now()).await {
         Ok(true) => {
             if let Err(answer) = audit(
                 &state,
@@ -310,7 +310,7 @@ pub async fn set_rule(
         Ok(settings) => settings.into_iter().find(|s| s.spec.name == spec.name),
         Err(error) => return internal_error(lang, error),
     };
-    let now = now_millis();
+    let now = state.now();
     if let Err(error) = state.db.set_alert_rule(spec.name, threshold, minutes * 60, now).await {
         return internal_error(lang, error);
     }

@@ -6,13 +6,11 @@ use super::super::{
     auth::Staff,
     layout::{copyable, csrf_field, scroll_region, Notice},
 };
-use super::{audit, check_form, daily, forbidden, internal_error, problem, respond};
-use crate::domain::AuditAction;
+use super::{check_form, daily, forbidden, internal_error, problem, respond};
 use crate::{
-    auth::Role,
-    db::Revocation,
-    domain::now_millis,
-    routes::{merchant::api_keys::make_key, AppState},
+    app::{api_keys, AppError},
+    domain::Role,
+    routes::AppState,
 };
 use axum::{
     extract::{Path, State},
@@ -22,6 +20,7 @@ use axum::{
 };
 use maud::{html, Markup};
 use serde::Deserialize;
+use wallet_checkout_contract::ErrorCode;
 
 const PATH: &str = "/console/keys";
 
@@ -162,24 +161,14 @@ pub async fn create(
     let Some(role) = Role::parse(&form.role) else {
         return page(&state, &staff, Some(Notice::Problem(lang.t("keys.invalid"))), &form, None).await;
     };
-    let (record, secret) = match make_key(&state.db, &form.name, role, livemode, &staff.record.id).await {
+    let made = api_keys::make_key(&state.db, &form.name, role, livemode, &staff.actor(), state.now()).await;
+    let (record, secret) = match made {
         Ok(made) => made,
-        Err(error) if error.code == wallet_checkout_contract::ErrorCode::InvalidRequest => {
+        Err(AppError::Refused { code: ErrorCode::InvalidRequest, .. }) => {
             return page(&state, &staff, Some(Notice::Problem(lang.t("keys.invalid"))), &form, None).await
         }
-        Err(error) => return internal_error(lang, error.message),
+        Err(error) => return internal_error(lang, error),
     };
-    if let Err(answer) = audit(
-        &state,
-        &staff,
-        AuditAction::KeyCreate,
-        &record.id,
-        serde_json::json!({ "name": record.name, "role": record.role, "livemode": livemode }),
-    )
-    .await
-    {
-        return answer;
-    }
     let notice = Notice::Done(lang.tf("keys.created", &[("name", &record.name)]));
     page(&state, &staff, Some(notice), &CreateForm::default(), Some(&secret)).await
 }
@@ -223,21 +212,14 @@ pub async fn revoke(
             true,
         );
     }
-    let notice = match state.db.revoke_keeping_an_admin(&id, now_millis()).await {
-        Ok(Revocation::Revoked(record)) => {
-            if let Err(answer) =
-                audit(&state, &staff, AuditAction::KeyRevoke, &id, serde_json::json!({ "name": record.name }))
-                    .await
-            {
-                return answer;
-            }
+    let notice = match api_keys::revoke_key(&state.db, &id, &staff.actor(), state.now()).await {
+        Ok(api_keys::Revoked::Now(record) | api_keys::Revoked::Already(record)) => {
             Notice::Done(lang.tf("keys.revoked", &[("name", &record.name)]))
         }
-        Ok(Revocation::AlreadyRevoked(record)) => {
-            Notice::Done(lang.tf("keys.revoked", &[("name", &record.name)]))
+        Err(AppError::Refused { code: ErrorCode::Forbidden, .. }) => {
+            Notice::Problem(lang.t("keys.last_admin"))
         }
-        Ok(Revocation::LastAdmin) => Notice::Problem(lang.t("keys.last_admin")),
-        Ok(Revocation::NotFound) => {
+        Err(AppError::Refused { code: ErrorCode::NotFound, .. }) => {
             return problem(&state, Some(&staff), lang, StatusCode::NOT_FOUND, "error.not_found")
         }
         Err(error) => return internal_error(lang, error),

@@ -7,7 +7,7 @@ use super::super::{
     layout::{scroll_region, Notice},
 };
 use super::{daily, forbidden, internal_error, respond};
-use crate::{auth::Role, db::AuditFilter, routes::AppState};
+use crate::{db::AuditFilter, domain::Role, routes::AppState};
 use axum::{
     extract::{Query, State},
     response::Response,

@@ -10,9 +10,9 @@ use super::super::{
 use super::{audit, check_form, internal_error, respond};
 use crate::domain::AuditAction;
 use crate::{
-    auth::Role,
     db::{backup_age, Backend},
-    domain::{now_millis, rfc3339},
+    domain::rfc3339,
+    domain::Role,
     routes::AppState,
 };
 use axum::{extract::State, http::HeaderMap, response::Response, Form};
@@ -54,7 +54,7 @@ fn file_name(path: &str) -> &str {
 async fn body(state: &AppState, staff: &Staff) -> Result<Markup, Response> {
     let lang = staff.lang;
     let t = |key: &str| lang.t(key);
-    let now = now_millis();
+    let now = state.now();
     let last = state.db.last_backup().await.map_err(|error| internal_error(lang, error))?;
     let admin = staff.may(Role::Admin);
     let list = if admin {
@@ -183,13 +183,14 @@ pub async fn take(
         return answer(&state, &staff, Some(Notice::Problem(lang.t("backups.postgres")))).await;
     }
     let config = &state.config;
-    let backup = match state.db.take_backup(&config.backup_dir, config.backup_keep, "manual").await {
-        Ok(backup) => backup,
-        Err(error) => {
-            tracing::error!(error = %format!("{error:#}"), "backup from the console failed");
-            return answer(&state, &staff, Some(Notice::Problem(lang.t("backups.failed")))).await;
-        }
-    };
+    let backup =
+        match state.db.take_backup(&config.backup_dir, config.backup_keep, "manual", state.now()).await {
+            Ok(backup) => backup,
+            Err(error) => {
+                tracing::error!(error = %format!("{error:#}"), "backup from the console failed");
+                return answer(&state, &staff, Some(Notice::Problem(lang.t("backups.failed")))).await;
+            }
+        };
     if let Err(answer) = audit(
         &state,
         &staff,

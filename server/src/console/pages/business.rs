@@ -4,12 +4,14 @@
 //! step and the median time to pay. Charts are drawn here as SVG, each with its numbers in a table.
 
 use super::super::{
-    business::{self, date_of_day, day_of_date, millis_of_date, Path, Paths, Period, Takings, STEPS},
     i18n::Lang,
     layout::{scroll_region, svg},
 };
 use super::{internal_error, overview::COLOURS, respond};
-use crate::{db::ProviderTerms, domain::now_millis, routes::AppState};
+use crate::app::business::{
+    self, date_of_day, day_of_date, millis_of_date, Path, Paths, Period, Takings, STEPS,
+};
+use crate::{db::ProviderTerms, routes::AppState};
 use axum::{
     extract::{Query, State},
     response::Response,
@@ -71,7 +73,7 @@ fn duration(lang: Lang, secs: i64) -> String {
 }
 
 async fn render(state: &AppState, lang: Lang, period: Period) -> anyhow::Result<Markup> {
-    let now = now_millis();
+    let now = state.now();
     let today = date_of_day(now.div_euclid(DAY_MS));
     let starts = period.starts(today);
     let from = millis_of_date(starts[0]);

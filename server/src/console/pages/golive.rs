@@ -6,17 +6,16 @@
 
 use super::super::{
     auth::Staff,
-    credentials,
     i18n::Lang,
     layout::{csrf_field, Notice},
 };
 use super::{audit, backups::FRESH_MS, check_form, internal_error, setup::step_page};
+use crate::app::wallet_setup as credentials;
 use crate::domain::AuditAction;
 use crate::{
-    auth::Role,
     config::Config,
     db::{backup_age, Backend, Db},
-    domain::now_millis,
+    domain::Role,
     providers::BuildContext,
     routes::AppState,
 };
@@ -117,7 +116,7 @@ async fn checklist(state: &AppState, lang: Lang) -> anyhow::Result<Vec<Item>> {
         Item { name: "backup", passed: None, found: t("golive.found.backup_postgres") }
     } else {
         let last = state.db.last_backup().await?;
-        match backup_age(last.as_ref(), now_millis()) {
+        match backup_age(last.as_ref(), state.now()) {
             Some(age) if age <= FRESH_MS => Item::new(
                 "backup",
                 true,
@@ -300,7 +299,7 @@ pub async fn switch(
             items.iter().map(|item| (item.name.to_owned(), serde_json::json!(item.passed))).collect();
         detail["checklist"] = checklist.into();
     }
-    if let Err(error) = state.db.set_console_setting(MODE_SETTING, mode, now_millis()).await {
+    if let Err(error) = state.db.set_console_setting(MODE_SETTING, mode, state.now()).await {
         return internal_error(lang, error);
     }
     if let Err(answer) = audit(&state, &staff, AuditAction::GoLiveSwitch, MODE_SETTING, detail).await {

@@ -13,7 +13,6 @@ use super::super::{
 use crate::domain::AuditAction;
 use crate::{
     domain::{
-        now_millis,
         sign_in::{Admission, LOCK_MS},
         ClientKey,
     },
@@ -132,7 +131,7 @@ pub async fn sign_in(
     let Ok(slot) = state.passwords.slot() else { return busy() };
     let email = credentials.email.trim().to_lowercase();
     let subject = state.pseudonyms.email(&email);
-    let now = now_millis();
+    let now = state.now();
     let attempt = match state.db.admit_sign_in(&subject, now).await {
         Ok(Admission::Check { attempt }) => attempt,
         Ok(Admission::Locked) => return locked(),
@@ -156,7 +155,7 @@ pub async fn sign_in(
         None => None,
     };
     let Some(member) = member else {
-        let locked_now = match state.db.sign_in_failed(&subject, attempt, now_millis()).await {
+        let locked_now = match state.db.sign_in_failed(&subject, attempt, state.now()).await {
             Ok(locked_now) => locked_now,
             Err(error) => return super::internal_error(lang, error),
         };
@@ -225,7 +224,7 @@ async fn second_factor(
         .totp_secret
         .as_deref()
         .and_then(|sealed| state.vault.open_sealed(&auth::totp_purpose(&member.id), sealed).ok());
-    match secret.and_then(|secret| auth::totp_step_now(&secret, &member.email, code)) {
+    match secret.and_then(|secret| auth::totp_step_at(&secret, &member.email, code, state.now())) {
         Some(step) => state.db.use_totp_step(&member.id, step).await,
         None => Ok(false),
     }
@@ -256,7 +255,7 @@ pub async fn sign_out(
             AuditAction::StaffSignOut,
             &staff.record.id,
             &serde_json::json!({}),
-            now_millis(),
+            state.now(),
         )
         .await;
     let mut response = Redirect::to("/console/login?signed_out=1").into_response();

@@ -82,7 +82,7 @@ pub fn check_form(
     staff: &Staff,
     headers: &HeaderMap,
     csrf: &str,
-    role: crate::auth::Role,
+    role: crate::domain::Role,
 ) -> Result<(), Response> {
     if !super::auth::form_is_genuine(staff, headers, csrf, state) {
         return Err(bad_form(state, staff));
@@ -103,7 +103,7 @@ pub async fn audit(
 ) -> Result<(), Response> {
     state
         .db
-        .audit(&staff.record.id, &staff.record.name, action, target, &detail, crate::domain::now_millis())
+        .audit(&staff.record.id, &staff.record.name, action, target, &detail, state.now())
         .await
         .map_err(|error| internal_error(staff.lang, error))
 }

@@ -16,10 +16,10 @@ use super::{
 };
 use crate::domain::AuditAction;
 use crate::{
-    auth::Role,
+    app::{AppError, RefundInput, RefundOutcome},
     db::{OrderFilter, OrderRecord, OrderSummary, RefundRecord, RefundStatus, SessionRecord},
+    domain::Role,
     domain::{new_id, rfc3339, text::check_readable},
-    payments::{PaymentError, RefundInput, RefundOutcome},
     routes::{merchant::refunds::MAX_REASON_CHARS, AppState},
 };
 use axum::{
@@ -762,7 +762,7 @@ pub async fn confirm_refund(
         created_by: staff.record.id.clone(),
         public_base: state.public_base(&headers),
     };
-    let notice = match state.payments.refund(input).await {
+    let notice = match state.app.refund(input).await {
         Ok(RefundOutcome::Created(refund)) => {
             if let Err(answer) = audit(
                 &state,
@@ -778,21 +778,18 @@ pub async fn confirm_refund(
             refund_notice(lang, &refund)
         }
         Ok(RefundOutcome::Replayed(refund)) => refund_notice(lang, &refund),
-        Err(PaymentError::Api(error)) if error.code == ErrorCode::NotRefundable => {
+        Err(AppError::Refused { code: ErrorCode::NotRefundable, .. }) => {
             let left = view.left(session);
             Notice::Problem(lang.tf(
                 "orders.refund_too_much",
                 &[("left", &lang.money(i128::from(left), session.amount.currency().as_str()))],
             ))
         }
-        Err(PaymentError::Api(error)) if error.code == ErrorCode::Internal => {
-            return internal_error(lang, error.message)
-        }
-        Err(PaymentError::Api(error)) => {
-            tracing::warn!(order_id = %order_id, code = ?error.code, message = %error.message, "console refund refused");
+        Err(AppError::Refused { code, message }) => {
+            tracing::warn!(order_id = %order_id, ?code, %message, "console refund refused");
             Notice::Problem(lang.t("orders.refund_refused"))
         }
-        Err(PaymentError::Db(error)) => return internal_error(lang, error),
+        Err(error) => return internal_error(lang, error),
     };
     order_page(&state, &staff, &id, Some(notice), &RefundForm::default()).await
 }

@@ -10,7 +10,7 @@ use super::super::{
 use super::respond;
 use crate::{
     db::{DayTotal, TransactionFilter},
-    domain::{now_millis, rfc3339},
+    domain::rfc3339,
     routes::AppState,
 };
 use axum::{extract::State, response::Response};
@@ -33,7 +33,7 @@ pub async fn show(State(state): State<AppState>, staff: Staff) -> Response {
 }
 
 async fn render(state: &AppState, lang: Lang) -> anyhow::Result<Markup> {
-    let now = now_millis();
+    let now = state.now();
     let today = now - now.rem_euclid(DAY_MS);
     let from = today - (CHART_DAYS - 1) * DAY_MS;
     let totals = state.db.daily_totals(from, today + DAY_MS).await?;

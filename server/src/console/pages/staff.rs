@@ -8,7 +8,7 @@ use super::super::{
 };
 use super::{audit, check_form, forbidden, internal_error, respond};
 use crate::domain::AuditAction;
-use crate::{auth::Role, domain::now_millis, routes::AppState};
+use crate::{domain::Role, routes::AppState};
 use axum::{extract::State, http::HeaderMap, response::Response, Form};
 use maud::{html, Markup};
 use serde::Deserialize;
@@ -134,7 +134,14 @@ pub async fn add(
         role: &form.role,
         locale: lang.tag(),
     };
-    match crate::console::add_staff_member(&state.db, member, (&staff.record.id, &staff.record.name)).await {
+    match crate::console::add_staff_member(
+        &state.db,
+        member,
+        (&staff.record.id, &staff.record.name),
+        state.now(),
+    )
+    .await
+    {
         Ok((_, password)) => {
             let name = form.name.trim();
             again(
@@ -197,7 +204,7 @@ pub async fn update(
             Err(error) => return internal_error(lang, error),
         }
     }
-    if let Err(error) = state.db.update_staff(&member.id, role.as_str(), disabled, now_millis()).await {
+    if let Err(error) = state.db.update_staff(&member.id, role.as_str(), disabled, state.now()).await {
         return internal_error(lang, error);
     }
     if let Err(answer) = audit(

@@ -14,10 +14,10 @@ use super::super::{
 use super::{audit, check_form, internal_error, problem};
 use crate::domain::AuditAction;
 use crate::{
-    auth::Role,
+    app::{StartPayment, Started},
     db::{NewMerchantOrder, NewOrder, OrderCreation},
-    domain::{new_order_id, now_millis, rfc3339, IdempotencyKey, ReturnUrl},
-    payments::{StartPayment, Started},
+    domain::Role,
+    domain::{new_order_id, rfc3339, IdempotencyKey, ReturnUrl},
     providers::{sandbox::Outcome, WalletOffer},
     routes::AppState,
 };
@@ -154,7 +154,7 @@ pub async fn start(
     else {
         return again("testpay.invalid").await;
     };
-    let now = now_millis();
+    let now = state.now();
     let new = NewMerchantOrder {
         order: NewOrder {
             id: new_order_id(),
@@ -180,7 +180,7 @@ pub async fn start(
         return internal_error(lang, "cannot make the test session's return URL or key");
     };
     let started = state
-        .payments
+        .app
         .start(StartPayment {
             order_id: order.id.clone(),
             wallet_id: wallet.clone(),

@@ -10,8 +10,7 @@ use super::super::{
 use super::{audit, check_form, daily, forbidden, internal_error, problem, respond};
 use crate::domain::AuditAction;
 use crate::{
-    auth::Role,
-    domain::now_millis,
+    domain::Role,
     routes::{merchant::webhooks::check_url, AppState},
     webhooks,
 };
@@ -156,10 +155,11 @@ pub async fn set_endpoint(
         }
     };
     let enabled = form.enabled.is_some();
-    let (endpoint, created) = match webhooks::set_endpoint(&state.db, &state.vault, &url, enabled).await {
-        Ok(set) => set,
-        Err(error) => return internal_error(lang, error),
-    };
+    let (endpoint, created) =
+        match webhooks::set_endpoint(&state.db, &state.vault, &url, enabled, state.now()).await {
+            Ok(set) => set,
+            Err(error) => return internal_error(lang, error),
+        };
     if let Err(answer) = audit(
         &state,
         &staff,
@@ -207,7 +207,7 @@ pub async fn rotate(
             true,
         );
     }
-    let endpoint = match webhooks::rotate_secret(&state.db, &state.vault).await {
+    let endpoint = match webhooks::rotate_secret(&state.db, &state.vault, state.now()).await {
         Ok(Some(endpoint)) => endpoint,
         Ok(None) => return problem(&state, Some(&staff), lang, StatusCode::NOT_FOUND, "error.not_found"),
         Err(error) => return internal_error(lang, error),
@@ -240,7 +240,7 @@ pub async fn resend(
         return answer;
     }
     let lang = staff.lang;
-    let notice = match state.db.resend_event(&id, now_millis()).await {
+    let notice = match state.db.resend_event(&id, state.now()).await {
         Ok(true) => {
             if let Err(answer) =
                 audit(&state, &staff, AuditAction::EventResend, &id, serde_json::json!({})).await

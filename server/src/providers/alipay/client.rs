@@ -161,7 +161,7 @@ impl Gateway {
         biz_content: &str,
         extra: &[(&str, &str)],
     ) -> Result<Reply, ProviderError> {
-        let params = self.signed_params(method, biz_content, extra, crate::domain::now_millis());
+        let params = self.signed_params(method, biz_content, extra, crate::domain::clock::wire_millis());
         let mut url = self.url.clone();
         url.query_pairs_mut().extend_pairs(params.iter().filter(|(key, _)| key != "biz_content"));
         let body = url::form_urlencoded::Serializer::new(String::new())

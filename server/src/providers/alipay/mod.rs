@@ -18,7 +18,7 @@ use super::{
     Ack, CreatedPayment, Notice, Notification, PaymentProvider, PaymentRef, PaymentRequest, PaymentState,
     ProviderError, ProviderRefs, RefundRef, RefundRequest, RefundState, Rejection, WalletOffer,
 };
-use crate::domain::now_millis;
+use crate::domain::clock::wire_millis;
 use async_trait::async_trait;
 use axum::{
     http::{header, HeaderMap, StatusCode},
@@ -300,7 +300,7 @@ impl PaymentProvider for AlipayProvider {
     }
 
     async fn create(&self, request: &PaymentRequest<'_>) -> Result<CreatedPayment, ProviderError> {
-        let now = now_millis();
+        let now = wire_millis();
         let notify_url = self.notify_url(request.public_base)?;
         let mut biz = json!({
             "out_trade_no": request.session_id.as_str(),
@@ -436,7 +436,7 @@ impl PaymentProvider for AlipayProvider {
         let sent = get("notify_time")
             .and_then(parse_gateway_time)
             .ok_or_else(|| Rejection::BadSignature("no readable notify_time".into()))?;
-        if (now_millis() - sent).abs() > NOTIFICATION_TOLERANCE_MS {
+        if (wire_millis() - sent).abs() > NOTIFICATION_TOLERANCE_MS {
             return Err(Rejection::BadSignature("notify_time is more than 5 minutes from now".into()));
         }
         if get("app_id") != Some(self.gateway.app_id.as_str()) {

@@ -23,7 +23,7 @@ use super::{
     PaymentRef, PaymentRequest, PaymentState, ProviderError, ProviderRefs, RefundRef, RefundRequest,
     RefundState, Rejection, WalletOffer,
 };
-use crate::domain::{now_millis, parse_instant};
+use crate::domain::{clock::wire_millis, parse_instant};
 use async_trait::async_trait;
 use axum::{
     http::{HeaderMap, StatusCode},
@@ -516,7 +516,7 @@ impl PaymentProvider for PayPalProvider {
         let transmission = Transmission::read(headers)?;
         let sent_at = parse_instant(transmission.time)
             .ok_or_else(|| Rejection::BadSignature("PAYPAL-TRANSMISSION-TIME is not a time".into()))?;
-        if (now_millis() - sent_at).abs() > TRANSMISSION_TOLERANCE_MS {
+        if (wire_millis() - sent_at).abs() > TRANSMISSION_TOLERANCE_MS {
             return Err(Rejection::BadSignature(format!(
                 "the transmission time {} is more than 5 minutes from now",
                 transmission.time

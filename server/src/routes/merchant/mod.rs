@@ -10,7 +10,7 @@ pub mod webhooks;
 
 use crate::{
     auth::Caller,
-    domain::{now_millis, rfc3339, UnixMillis},
+    domain::{rfc3339, UnixMillis},
     error::ApiError,
     routes::AppState,
 };
@@ -62,7 +62,7 @@ pub async fn audit(
 ) -> Result<(), ApiError> {
     state
         .db
-        .audit(&caller.key.id, &caller.key.name, action, target, &detail, now_millis())
+        .audit(&caller.key.id, &caller.key.name, action, target, &detail, state.now())
         .await
         .map_err(ApiError::internal)
 }

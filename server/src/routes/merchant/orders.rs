@@ -3,12 +3,13 @@
 use super::{audit, limit, time, Page};
 use crate::domain::AuditAction;
 use crate::{
-    auth::{Caller, Role},
+    auth::Caller,
     db::{
         DbError, NewMerchantOrder, NewOrder, OrderCancel, OrderCreation, OrderRecord, SessionRecord,
         StatusChange,
     },
-    domain::{new_order_id, now_millis, text::check_readable, IdempotencyKey},
+    domain::Role,
+    domain::{new_order_id, text::check_readable, IdempotencyKey},
     error::{ApiError, JsonBody, PathId, QueryParams},
     routes::AppState,
 };
@@ -117,9 +118,9 @@ pub struct ProviderReferences {
 }
 
 impl MerchantSession {
-    pub fn new(record: &SessionRecord, history: Vec<StatusChange>) -> Self {
+    pub fn new(record: &SessionRecord, history: Vec<StatusChange>, now: crate::domain::UnixMillis) -> Self {
         Self {
-            session: record.view(now_millis()),
+            session: record.view(now),
             flag: record.flag.clone(),
             created_at: time(record.created_at),
             updated_at: time(record.updated_at),
@@ -226,7 +227,7 @@ pub async fn create_order(
             amount: request.amount,
             reference: request.reference.as_deref().map(|r| r.trim().to_owned()),
             metadata: request.metadata.clone(),
-            created_at: now_millis(),
+            created_at: state.now(),
         },
         idempotency_key: key,
         request_hash: request_hash(&request),
@@ -301,7 +302,7 @@ pub async fn with_sessions(state: &AppState, order: OrderRecord) -> Result<Order
             continue; // a reservation whose provider call has not finished
         }
         let history = state.db.history(&session.id).await.map_err(ApiError::internal)?;
-        sessions.push(MerchantSession::new(&session, history));
+        sessions.push(MerchantSession::new(&session, history, state.now()));
     }
     let refunds = state.db.refunds_of(&order.id).await.map_err(ApiError::internal)?;
     Ok(OrderWithSessions {
@@ -318,7 +319,7 @@ pub async fn cancel_order(
     PathId(id): PathId<OrderId>,
 ) -> Result<Json<OrderWithSessions>, ApiError> {
     caller.require(Role::Operator)?;
-    let order = match state.payments.cancel_order(&id).await? {
+    let order = match state.app.cancel_order(&id).await? {
         OrderCancel::NotFound => return Err(ApiError::not_found("order")),
         OrderCancel::Closed(order) if order.status == OrderStatus::Paid => {
             return Err(ApiError::new(

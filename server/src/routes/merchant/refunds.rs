@@ -5,11 +5,12 @@
 use super::{audit, Page};
 use crate::domain::AuditAction;
 use crate::{
-    auth::{Caller, Role},
+    app::{RefundInput, RefundOutcome},
+    auth::Caller,
     db::RefundRecord,
+    domain::Role,
     domain::{text::check_readable, IdempotencyKey},
     error::{ApiError, JsonBody, PathId},
-    payments::{RefundInput, RefundOutcome},
     routes::AppState,
 };
 use axum::{
@@ -80,7 +81,7 @@ pub async fn create_refund(
         created_by: caller.key.id.clone(),
         public_base: state.public_base(&headers),
     };
-    let (refund, replayed) = match state.payments.refund(input).await? {
+    let (refund, replayed) = match state.app.refund(input).await? {
         RefundOutcome::Created(refund) => (refund, false),
         RefundOutcome::Replayed(refund) => (refund, true),
     };

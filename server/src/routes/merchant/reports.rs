@@ -3,9 +3,10 @@
 
 use super::{time, MAX_LIMIT};
 use crate::{
-    auth::{Caller, Role},
+    auth::Caller,
     db::{DayTotal, TransactionFilter, TransactionRow},
-    domain::{now_millis, parse_instant, text::csv_field, UnixMillis},
+    domain::Role,
+    domain::{parse_instant, text::csv_field, UnixMillis},
     error::{ApiError, QueryParams},
     routes::AppState,
 };
@@ -61,11 +62,12 @@ fn range(
     from: Option<&str>,
     to: Option<&str>,
     default_days: i64,
+    now: UnixMillis,
 ) -> Result<(UnixMillis, UnixMillis), ApiError> {
     let to = match to {
         Some(raw) => parse_instant(raw)
             .ok_or_else(|| ApiError::invalid_request("to must be an RFC 3339 time or a date (YYYY-MM-DD)"))?,
-        None => now_millis() + 1,
+        None => now + 1,
     };
     let from = match from {
         Some(raw) => parse_instant(raw).ok_or_else(|| {
@@ -86,7 +88,7 @@ pub async fn transactions(
     QueryParams(query): QueryParams<TransactionsQuery>,
 ) -> Result<Response, ApiError> {
     caller.require(Role::Viewer)?;
-    let (from, to) = range(query.from.as_deref(), query.to.as_deref(), 30)?;
+    let (from, to) = range(query.from.as_deref(), query.to.as_deref(), 30, state.now())?;
     if let Some(status) = &query.status {
         SessionStatus::parse(status)
             .ok_or_else(|| ApiError::invalid_request("status must be a session status"))?;
@@ -215,7 +217,7 @@ pub async fn daily_totals(
     QueryParams(query): QueryParams<TotalsQuery>,
 ) -> Result<Json<Totals>, ApiError> {
     caller.require(Role::Viewer)?;
-    let (from, to) = range(query.from.as_deref(), query.to.as_deref(), 30)?;
+    let (from, to) = range(query.from.as_deref(), query.to.as_deref(), 30, state.now())?;
     let totals = state.db.daily_totals(from, to).await.map_err(ApiError::internal)?;
     Ok(Json(Totals { data: totals.into_iter().map(total_view).collect::<Result<_, _>>()? }))
 }

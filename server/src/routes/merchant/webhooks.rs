@@ -4,8 +4,9 @@
 use super::{audit, limit, time, Page};
 use crate::domain::AuditAction;
 use crate::{
-    auth::{Caller, Role},
+    auth::Caller,
     db::EventRecord,
+    domain::Role,
     egress::EgressPolicy,
     error::{ApiError, JsonBody, QueryParams},
     routes::AppState,
@@ -92,9 +93,10 @@ pub async fn set_endpoint(
 ) -> Result<Json<EndpointView>, ApiError> {
     caller.require(Role::Admin)?;
     let url = check_url(&request.url, state.config.livemode(), &state.egress)?;
-    let (endpoint, created) = webhooks::set_endpoint(&state.db, &state.vault, &url, request.enabled)
-        .await
-        .map_err(ApiError::internal)?;
+    let (endpoint, created) =
+        webhooks::set_endpoint(&state.db, &state.vault, &url, request.enabled, state.now())
+            .await
+            .map_err(ApiError::internal)?;
     audit(
         &state,
         &caller,
@@ -111,7 +113,7 @@ pub async fn rotate_secret(
     caller: Caller,
 ) -> Result<Json<EndpointView>, ApiError> {
     caller.require(Role::Admin)?;
-    let endpoint = webhooks::rotate_secret(&state.db, &state.vault)
+    let endpoint = webhooks::rotate_secret(&state.db, &state.vault, state.now())
         .await
         .map_err(ApiError::internal)?
         .ok_or_else(|| ApiError::not_found("webhook endpoint"))?;

@@ -15,8 +15,11 @@ use reqwest::{redirect::Policy, Client, RequestBuilder, Response};
 use serde_json::{json, Value};
 use sqlx::{Connection, Executor};
 use std::path::PathBuf;
+use std::sync::Arc;
 use tempfile::TempDir;
-use wallet_checkout_server::{config::Config, db::Db, startup::Application};
+use wallet_checkout_server::{
+    config::Config, db::Db, domain::TestClock, routes::AppState, startup::Application,
+};
 
 /// A database for one test; it lives as long as this value.
 pub struct TestDb {
@@ -44,6 +47,20 @@ async fn fresh_postgres_database(server: &str) -> String {
     let mut url = url::Url::parse(server).expect("WC_TEST_POSTGRES is a URL");
     url.set_path(&name);
     url.to_string()
+}
+
+/// Makes a merchant API key as the command line would (audited under `by`), at the system's time.
+pub async fn make_key(
+    db: &wallet_checkout_server::db::Db,
+    name: &str,
+    role: wallet_checkout_server::domain::Role,
+    livemode: bool,
+    by: &str,
+) -> Result<(wallet_checkout_server::db::ApiKeyRecord, String), wallet_checkout_server::app::AppError> {
+    use wallet_checkout_server::domain::Clock;
+    let actor = wallet_checkout_server::app::Actor::new(by, by);
+    let now = wallet_checkout_server::domain::SystemClock.now();
+    wallet_checkout_server::app::api_keys::make_key(db, name, role, livemode, &actor, now).await
 }
 
 /// Whether the suite runs on PostgreSQL (`WC_TEST_POSTGRES` names a server).
@@ -109,6 +126,10 @@ pub struct TestApp {
     pub base: String,
     pub client: Client,
     pub db: Option<TestDb>,
+    /// The server's clock, which the test moves ahead (`advance`).
+    pub clock: Arc<TestClock>,
+    /// What the server's routes share (`None` for a server the test started as a process).
+    pub state: Option<AppState>,
     server: tokio::task::JoinHandle<()>,
 }
 
@@ -135,29 +156,39 @@ pub async fn spawn_on(db: &TestDb, adjust: impl FnOnce(&mut Config)) -> TestApp 
     let mut config = Config::for_tests(db.data_dir.clone());
     config.database_url = db.url.clone();
     adjust(&mut config);
-    let app = Application::build(config).await.expect("the app builds");
+    let clock = TestClock::new();
+    let app = Application::build_with_clock(config, clock.clone()).await.expect("the app builds");
     let base = format!("http://{}", app.address());
+    let state = app.state().clone();
     let server = tokio::spawn(async move {
         app.run_until_stopped().await.expect("the server runs");
     });
     let client = Client::builder().redirect(Policy::none()).build().unwrap();
-    TestApp { base, client, db: None, server }
+    TestApp { base, client, db: None, clock, state: Some(state), server }
 }
 
 impl TestApp {
+    fn server_state(&self) -> &AppState {
+        self.state.as_ref().expect("a server started in the test")
+    }
+
+    /// Moves the server's clock ahead by `by` and runs a sweep at once: what was due in that
+    /// time (an expiry, a question to a wallet, a refund's follow-up) has happened when it
+    /// returns.
+    pub async fn advance(&self, by: std::time::Duration) {
+        self.clock.advance(by);
+        self.sweep().await;
+    }
+
+    /// One round of the sweep, now.
+    pub async fn sweep(&self) {
+        wallet_checkout_server::startup::sweep_round(self.server_state()).await;
+    }
+
     /// A new merchant API key with `role` (test mode), made as the command line makes one.
-    pub async fn api_key(&self, role: wallet_checkout_server::auth::Role) -> String {
+    pub async fn api_key(&self, role: wallet_checkout_server::domain::Role) -> String {
         let store = self.store().await;
-        wallet_checkout_server::routes::merchant::api_keys::make_key(
-            &store,
-            &format!("{role} key"),
-            role,
-            false,
-            "test",
-        )
-        .await
-        .expect("a key")
-        .1
+        make_key(&store, &format!("{role} key"), role, false, "test").await.expect("a key").1
     }
 
     /// A request to the merchant API (`/api/v1{path}`) with `secret`.
@@ -168,7 +199,14 @@ impl TestApp {
     /// A client for a server running elsewhere (a binary the test started) at `base`.
     pub fn at(base: &str) -> TestApp {
         let client = Client::builder().redirect(Policy::none()).build().unwrap();
-        TestApp { base: base.to_owned(), client, db: None, server: tokio::spawn(async {}) }
+        TestApp {
+            base: base.to_owned(),
+            client,
+            db: None,
+            clock: TestClock::new(),
+            state: None,
+            server: tokio::spawn(async {}),
+        }
     }
 
     pub fn url(&self, path: &str) -> String {

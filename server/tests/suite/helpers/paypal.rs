@@ -2,14 +2,13 @@
 //! sandbox wallet off, and what the PayPal tests do again and again: orders, sessions, the
 //! shopper's return, signed webhooks, waiting for a status.
 
+use super::make_key;
 use super::{spawn_with, JsonAnswer, TestApp};
 use reqwest::{Method, RequestBuilder, Response};
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
 use wallet_checkout_mocks::paypal::PayPalMock;
-use wallet_checkout_server::{
-    auth::Role, config::Config, providers::settings::ProviderSettings, routes::merchant::api_keys::make_key,
-};
+use wallet_checkout_server::{config::Config, domain::Role, providers::settings::ProviderSettings};
 
 pub struct PayPal {
     pub app: TestApp,

@@ -1,22 +1,21 @@
 //! Setup step 3: each provider's credentials, entered in the browser (typed, pasted, or a key
 //! file read into the form), or pointed at in the configuration file. Stored sealed
-//! (`console::credentials`) and never shown again: the page shows a fingerprint and who set the
+//! (`app::wallet_setup`) and never shown again: the page shows a fingerprint and who set the
 //! value when. Saving again replaces a value; removing is one button; every change is audited
 //! (names and fingerprints, never a value), and the providers are built again at once.
 
 use super::{provider_name, step_page};
 use crate::domain::AuditAction;
 use crate::{
-    auth::Role,
+    app::wallet_setup::{self as credentials, fields, Field, Kind, Standing},
     console::{
         auth::Staff,
-        credentials::{self, fields, Field, Kind, Standing},
         i18n::Lang,
         layout::{csrf_field, Notice},
         pages::{audit, bad_form, check_form, forbidden, internal_error},
     },
     db::StoredCredential,
-    domain::now_millis,
+    domain::Role,
     routes::AppState,
 };
 use axum::{extract::State, http::HeaderMap, response::Response, Form};
@@ -252,7 +251,7 @@ pub async fn save(
     }
     let mut saved = Vec::new();
     let mut wrong = Vec::new();
-    let now = now_millis();
+    let now = state.now();
     for field in fields(provider) {
         let Some(value) = form.get(field.name).map(|value| value.trim()).filter(|value| !value.is_empty())
         else {

@@ -11,9 +11,8 @@ pub mod register;
 
 use super::{super::auth::Staff, forbidden, internal_error, respond};
 use crate::{
-    auth::Role,
     console::{i18n::Lang, layout::Notice},
-    domain::now_millis,
+    domain::Role,
     routes::AppState,
 };
 use axum::{
@@ -57,7 +56,7 @@ pub fn steps_nav(lang: Lang, current_step: &str) -> Markup {
 /// Remembers that the merchant is on `step`, so that `/console/setup` opens it next time.
 pub async fn remember_step(state: &AppState, step: &str) -> anyhow::Result<()> {
     if STEPS.contains(&step) {
-        state.db.set_console_setting(STEP_SETTING, step, now_millis()).await?;
+        state.db.set_console_setting(STEP_SETTING, step, state.now()).await?;
     }
     Ok(())
 }

@@ -5,7 +5,6 @@
 use super::{provider_name, step_page, PROVIDERS};
 use crate::domain::AuditAction;
 use crate::{
-    auth::Role,
     console::{
         auth::Staff,
         i18n::Lang,
@@ -13,7 +12,7 @@ use crate::{
         pages::{audit, check_form, forbidden, internal_error},
     },
     db::ProviderTerms,
-    domain::now_millis,
+    domain::Role,
     providers::paypal::settings::DEFAULT_CURRENCIES,
     routes::AppState,
 };
@@ -108,7 +107,7 @@ fn percent(rate_bp: i64) -> String {
 }
 
 /// The terms checked: the terms, or the names of the fields that are wrong.
-fn check(form: &TermsForm) -> Result<ProviderTerms, Vec<&'static str>> {
+fn check(form: &TermsForm, now: crate::domain::UnixMillis) -> Result<ProviderTerms, Vec<&'static str>> {
     let mut wrong = Vec::new();
     let currency = Currency::parse(form.currency.trim().to_ascii_uppercase().as_str());
     if currency.is_err() {
@@ -138,7 +137,7 @@ fn check(form: &TermsForm) -> Result<ProviderTerms, Vec<&'static str>> {
         monthly_minor: monthly,
         withdrawal_minor: withdrawal,
         currency: currency.map(|c| c.as_str().to_owned()).unwrap_or_default(),
-        updated_at: now_millis(),
+        updated_at: now,
     })
 }
 
@@ -287,7 +286,7 @@ pub async fn save_terms(
     if !PROVIDERS.contains(&form.provider.as_str()) {
         return crate::console::pages::bad_form(&state, &staff);
     }
-    let terms = match check(&form) {
+    let terms = match check(&form, state.now()) {
         Ok(terms) => terms,
         Err(wrong) => {
             let typed = Typed { form: &form, wrong: &wrong };

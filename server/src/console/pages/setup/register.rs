@@ -3,8 +3,8 @@
 
 use super::{provider_name, step_page, PROVIDERS};
 use crate::{
-    auth::Role,
     console::{auth::Staff, pages::forbidden},
+    domain::Role,
     routes::AppState,
 };
 use axum::{extract::State, response::Response};
