@@ -178,6 +178,35 @@ impl Currency {
         self.point(digits)
     }
 
+    /// A plain decimal amount of this currency (`"129"`, `"129.5"`, `"129.50"`, `".5"`) in minor
+    /// units, exactly (no floating point). Digits past the minor unit must be zeros: `"10.000"` is
+    /// USD 10.00, `"10.005"` is no amount. `None` for anything else (signs, spaces, separators,
+    /// exponents, a trailing point, more than [`MAX_MINOR_UNITS`]). Amounts typed in the console
+    /// and amounts the wallets write (Alipay's yuan, PayPal's `value`) are all read here.
+    pub fn parse_decimal(&self, text: &str) -> Option<u64> {
+        let (whole, fraction) = match text.split_once('.') {
+            Some((_, "")) => return None,
+            Some(parts) => parts,
+            None => (text, ""),
+        };
+        if whole.is_empty() && fraction.is_empty()
+            || !whole.bytes().chain(fraction.bytes()).all(|b| b.is_ascii_digit())
+        {
+            return None;
+        }
+        let exponent = self.exponent() as usize;
+        let (kept, extra) = fraction.split_at(fraction.len().min(exponent));
+        if extra.bytes().any(|b| b != b'0') {
+            return None;
+        }
+        let padding = core::iter::repeat_n(b'0', exponent - kept.len());
+        let mut minor: u64 = 0;
+        for digit in whole.bytes().chain(kept.bytes()).chain(padding) {
+            minor = minor.checked_mul(10)?.checked_add(u64::from(digit - b'0'))?;
+        }
+        (minor <= MAX_MINOR_UNITS).then_some(minor)
+    }
+
     /// Decimal digits, least significant first, with the decimal point where the minor unit
     /// says (written digit by digit rather than with `format!`, which the widget keeps out of its
     /// module).
@@ -203,6 +232,38 @@ mod tests {
 
     fn amount(minor: u64, code: &str) -> Amount {
         Amount::new(minor, Currency::parse(code).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn decimal_amounts_are_read_exactly_by_the_currencys_minor_unit() {
+        let read = |text: &str, code: &str| Currency::parse(code).unwrap().parse_decimal(text);
+        assert_eq!(read("129", "CNY"), Some(12_900));
+        assert_eq!(read("129.5", "CNY"), Some(12_950));
+        assert_eq!(read("0.07", "CNY"), Some(7));
+        assert_eq!(read(".5", "USD"), Some(50));
+        assert_eq!(read("1234", "JPY"), Some(1_234));
+        assert_eq!(read("1.234", "KWD"), Some(1_234));
+        assert_eq!(read("6800", "HUF"), Some(680_000));
+        assert_eq!(read("10.000", "USD"), Some(1_000), "zeros past the minor unit change nothing");
+        assert_eq!(read("12.0", "JPY"), Some(12));
+        assert_eq!(read("9007199254740.99", "USD"), Some(900_719_925_474_099));
+        assert_eq!(read("90071992547409.91", "USD"), Some(MAX_MINOR_UNITS));
+        assert_eq!(read("90071992547409.92", "USD"), None, "more than the largest amount");
+        for bad in [
+            "", ".", "1.", "1.234", "10.005", "-1", "+1", "1,000", "1e3", "12.3.4", "１２", " 1", "1 ",
+            "99999999999999999999999",
+        ] {
+            assert_eq!(read(bad, "CNY"), None, "{bad:?}");
+        }
+        assert_eq!(read("12.5", "JPY"), None);
+        assert_eq!(read("12.", "JPY"), None);
+        // Every amount reads back from its own decimal form.
+        for minor in [0, 1, 99, 100, 12_345, MAX_MINOR_UNITS] {
+            for code in ["JPY", "CNY", "KWD", "CLF"] {
+                let written = amount(minor, code).to_decimal_string();
+                assert_eq!(read(&written, code), Some(minor), "{written} {code}");
+            }
+        }
     }
 
     #[test]

@@ -8,7 +8,7 @@
 
 use crate::{
     db::{Db, DbError, NewAlert},
-    domain::{new_id, ClientKey, SharedClock, UnixMillis},
+    domain::{new_id, ClientKey, Flag, SharedClock, UnixMillis},
     pseudonym::Pseudonyms,
 };
 use std::{collections::BTreeMap, sync::Arc, time::Duration};
@@ -142,7 +142,7 @@ async fn holding(store: &Db, setting: RuleSetting, now: UnixMillis) -> Result<Ve
         "provider_errors" => counted(store.alert_signal_counts("provider_error", since).await?),
         "webhook_failures" => counted(vec![("endpoint".to_owned(), store.failing_deliveries(since).await?)]),
         "late_payment" | "double_payment" => {
-            let flag = if setting.spec.name == "late_payment" { "late_approval" } else { "refund_due" };
+            let flag = if setting.spec.name == "late_payment" { Flag::LateApproval } else { Flag::RefundDue };
             let sessions = store.flagged_sessions(flag, since).await?;
             let count = sessions.len() as i64;
             if count < setting.threshold {

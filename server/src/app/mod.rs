@@ -22,7 +22,7 @@ pub use sessions::{StartPayment, Started};
 
 use crate::{
     db::{Db, DbError, RefundStatus, SessionRecord, Transition},
-    domain::{SessionEvent, SharedClock, UnixMillis},
+    domain::{is_due_to_expire, is_past_expiry, SessionEvent, SharedClock, UnixMillis},
     providers::{Ack, Notice, PaymentProvider, PaymentRef, PaymentState, Providers},
 };
 use axum::http::HeaderMap;
@@ -183,7 +183,7 @@ impl App {
         let event = match state {
             PaymentState::Pending => return Ok(session.clone()),
             PaymentState::Approved => {
-                if session.status != SessionStatus::Pending || now >= session.expires_at {
+                if session.status != SessionStatus::Pending || is_past_expiry(session.expires_at, now) {
                     // Too late to take the money: recorded and flagged, not captured.
                     return Ok(self.transition(session, SessionEvent::Approved, now).await?);
                 }
@@ -220,7 +220,7 @@ impl App {
                 SessionEvent::Declined
             }
             PaymentState::Closed => {
-                if session.status == SessionStatus::Pending && now >= session.expires_at {
+                if is_due_to_expire(session.status, session.expires_at, now) {
                     SessionEvent::ExpiryReached
                 } else {
                     return Ok(session.clone());

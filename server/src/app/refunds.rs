@@ -2,12 +2,17 @@
 //! was paid), then asked of the provider; its answer, a later notification or the sweep settles
 //! the refund as succeeded or failed.
 
-use super::{payment_ref, App, AppError};
+use super::{payment_ref, Actor, App, AppError};
 use crate::{
     db::{NewRefund, RefundCreation, RefundRecord},
-    domain::new_id,
+    domain::{
+        new_id,
+        refund::{self, RefundRefusal},
+        request_hash, AuditAction,
+    },
     providers::{ProviderError, RefundRequest, RefundState},
 };
+use serde_json::json;
 use wallet_checkout_contract::{Amount, ErrorCode, OrderId, SessionId};
 
 /// A refund the merchant asks for.
@@ -19,11 +24,11 @@ pub struct RefundInput {
     pub session_id: Option<SessionId>,
     /// How much; by default all that is left.
     pub amount: Option<Amount>,
+    /// Why, as typed: checked and trimmed here (`domain::refund::check_reason`).
     pub reason: String,
     pub idempotency_key: Option<String>,
-    pub request_hash: String,
-    /// The key (or staff member) asking.
-    pub created_by: String,
+    /// The key or staff member asking: the refund is theirs in the audit log.
+    pub by: Actor,
     pub public_base: url::Url,
 }
 
@@ -34,7 +39,9 @@ pub enum RefundOutcome {
 }
 
 impl App {
+    /// Makes a refund: the merchant API and the console both come here.
     pub async fn refund(&self, input: RefundInput) -> Result<RefundOutcome, AppError> {
+        let reason = refund::check_reason(&input.reason).map_err(refusal)?.to_owned();
         let order = self.db.order(&input.order_id).await?.ok_or_else(|| AppError::not_found("order"))?;
         let session_id = match input.session_id.clone().or_else(|| order.paid_session_id.clone()) {
             Some(id) => id,
@@ -64,10 +71,15 @@ impl App {
             order_id: order.id.clone(),
             session_id: session.id.clone(),
             amount,
-            reason: input.reason.clone(),
+            request_hash: request_hash(&json!({
+                "order": order.id,
+                "amount": input.amount,
+                "reason": reason,
+                "session_id": input.session_id,
+            })),
+            reason,
             idempotency_key: input.idempotency_key.clone(),
-            request_hash: input.request_hash.clone(),
-            created_by: input.created_by.clone(),
+            created_by: input.by.id.clone(),
             created_at: self.clock.now(),
         };
         let refund = match self.db.create_refund(&new).await? {
@@ -79,9 +91,7 @@ impl App {
                     "this Idempotency-Key was used with a different request",
                 ))
             }
-            RefundCreation::TooMuch { left: 0 } => {
-                return Err(not_refundable("nothing is left to refund"))
-            }
+            RefundCreation::TooMuch { left: 0 } => return Err(not_refundable("nothing is left to refund")),
             RefundCreation::TooMuch { left } => {
                 let left = Amount::new(left, session.amount.currency()).map_err(AppError::internal)?;
                 return Err(not_refundable(&format!(
@@ -92,6 +102,16 @@ impl App {
             }
             RefundCreation::NotPaid => return Err(not_refundable("this session was not paid")),
         };
+        input
+            .by
+            .audit(
+                &self.db,
+                AuditAction::RefundCreate,
+                &refund.id,
+                json!({ "order_id": refund.order_id, "session_id": refund.session_id, "amount": refund.amount, "reason": refund.reason }),
+                refund.created_at,
+            )
+            .await?;
         tracing::info!(refund_id = %refund.id, session_id = %session.id, amount = %refund.amount.to_decimal_string(), "refund requested");
         let Some(provider) = self.provider_of(&session) else {
             return Err(AppError::refused(
@@ -124,6 +144,14 @@ impl App {
         let refund =
             self.db.refund(&refund.id).await?.ok_or_else(|| AppError::internal("a refund vanished"))?;
         Ok(RefundOutcome::Created(refund))
+    }
+}
+
+/// A refund the rules refuse, in the contract's words.
+fn refusal(refusal: RefundRefusal) -> AppError {
+    match refusal {
+        RefundRefusal::BadReason(message) => AppError::invalid(message),
+        RefundRefusal::TooMuch { left: _ } => not_refundable("nothing is left to refund"),
     }
 }
 

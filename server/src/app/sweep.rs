@@ -7,7 +7,7 @@
 use super::{check_backoff_ms, payment_ref, App, AppError};
 use crate::{
     db::{RefundRecord, SessionRecord},
-    domain::{SessionEvent, UnixMillis},
+    domain::{is_due_to_expire, SessionEvent, UnixMillis},
     providers::{PaymentState, ProviderError, RefundRef, RefundRequest},
 };
 use futures_util::{stream, StreamExt};
@@ -41,7 +41,7 @@ impl App {
     /// Asks the provider how a session's payment stands, and expires it if its time is up and it
     /// was not paid.
     async fn check_session(&self, session: &SessionRecord, now: UnixMillis) -> Result<(), AppError> {
-        let due = session.status == SessionStatus::Pending && now >= session.expires_at;
+        let due = is_due_to_expire(session.status, session.expires_at, now);
         let Some(provider) = self.provider_of(session) else {
             // No provider answered yet (a reservation), or its provider is no longer configured.
             if due {
@@ -61,7 +61,7 @@ impl App {
             Some(state) => self.apply_state(session, state.clone(), now).await?,
             None => session.clone(),
         };
-        if updated.status == SessionStatus::Pending && now >= updated.expires_at {
+        if is_due_to_expire(updated.status, updated.expires_at, now) {
             let paid_or_in_flight = matches!(
                 state,
                 Some(PaymentState::Succeeded { .. } | PaymentState::Processing | PaymentState::Approved)

@@ -4,7 +4,7 @@
 //! holds, together with its `alert.<rule>` event in the outbox, in one transaction.
 
 use super::{Db, DbError};
-use crate::domain::{rfc3339, UnixMillis};
+use crate::domain::{rfc3339, Flag, UnixMillis};
 
 /// An alert as the console shows it.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -165,12 +165,12 @@ impl Db {
         .await?)
     }
 
-    /// Sessions flagged `flag` (`late_approval`, `refund_due`) and changed since `since`.
-    pub async fn flagged_sessions(&self, flag: &str, since: UnixMillis) -> Result<Vec<SessionFact>, DbError> {
+    /// Sessions flagged `flag` and changed since `since`.
+    pub async fn flagged_sessions(&self, flag: Flag, since: UnixMillis) -> Result<Vec<SessionFact>, DbError> {
         Ok(sqlx::query_as(
             "SELECT id, amount_minor, currency FROM sessions WHERE flag = $1 AND updated_at >= $2 ORDER BY id",
         )
-        .bind(flag)
+        .bind(flag.as_str())
         .bind(since)
         .fetch_all(&self.pool)
         .await?)

@@ -2,17 +2,17 @@
 
 use super::{Db, DbError};
 
-/// What a provider charges: `rate_bp` hundredths of a percent of each payment, plus fixed,
-/// monthly and withdrawal fees in minor units of `currency`.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
-pub struct ProviderTerms {
-    pub provider: String,
-    pub rate_bp: i64,
-    pub fixed_minor: i64,
-    pub monthly_minor: i64,
-    pub withdrawal_minor: i64,
-    pub currency: String,
-    pub updated_at: i64,
+pub use crate::domain::takings::ProviderTerms;
+
+#[derive(sqlx::FromRow)]
+struct TermsRow {
+    provider: String,
+    rate_bp: i64,
+    fixed_minor: i64,
+    monthly_minor: i64,
+    withdrawal_minor: i64,
+    currency: String,
+    updated_at: i64,
 }
 
 impl Db {
@@ -36,10 +36,22 @@ impl Db {
 
     /// Every provider's recorded terms.
     pub async fn provider_terms(&self) -> Result<Vec<ProviderTerms>, DbError> {
-        Ok(sqlx::query_as(
+        let rows: Vec<TermsRow> = sqlx::query_as(
             "SELECT provider, rate_bp, fixed_minor, monthly_minor, withdrawal_minor, currency, updated_at FROM provider_terms ORDER BY provider",
         )
         .fetch_all(&self.pool)
-        .await?)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|row| ProviderTerms {
+                provider: row.provider,
+                rate_bp: row.rate_bp,
+                fixed_minor: row.fixed_minor,
+                monthly_minor: row.monthly_minor,
+                withdrawal_minor: row.withdrawal_minor,
+                currency: row.currency,
+                updated_at: row.updated_at,
+            })
+            .collect())
     }
 }

@@ -5,8 +5,11 @@ use super::{
     rows::{self, OrderRow, SessionRow},
     Db, DbError, NewOrder, OrderRecord, SessionRecord,
 };
-use crate::domain::{IdempotencyKey, SessionEvent, UnixMillis};
-use wallet_checkout_contract::{OrderId, OrderStatus, SessionStatus};
+use crate::domain::{
+    order::{may_cancel, CancelRefusal},
+    IdempotencyKey, SessionEvent, UnixMillis,
+};
+use wallet_checkout_contract::{OrderId, SessionStatus};
 
 /// An order the merchant API creates, with the idempotency key it came with.
 #[derive(Debug, Clone)]
@@ -145,18 +148,20 @@ impl Db {
             return Ok(OrderCancel::NotFound);
         }
         let order = self.order_in(&mut tx, id).await?;
-        if order.status != OrderStatus::Open {
-            tx.rollback().await?;
-            return Ok(OrderCancel::Closed(order));
-        }
         let (in_flight,): (i64,) =
             sqlx::query_as("SELECT COUNT(*) FROM sessions WHERE order_id = $1 AND status = 'processing'")
                 .bind(id.as_str())
                 .fetch_one(&mut *tx)
                 .await?;
-        if in_flight > 0 {
-            tx.rollback().await?;
-            return Ok(OrderCancel::PaymentInProgress(order));
+        match may_cancel(order.status, in_flight) {
+            Ok(()) => {}
+            Err(refusal) => {
+                tx.rollback().await?;
+                return Ok(match refusal {
+                    CancelRefusal::Closed => OrderCancel::Closed(order),
+                    CancelRefusal::PaymentInProgress => OrderCancel::PaymentInProgress(order),
+                });
+            }
         }
         sqlx::query("UPDATE orders SET status = 'canceled', updated_at = $1 WHERE id = $2")
             .bind(now)

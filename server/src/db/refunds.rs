@@ -4,7 +4,7 @@
 //! stays within what was paid: both checked in one transaction that takes the session's row.
 
 use super::{Db, DbError};
-use crate::domain::{rfc3339, UnixMillis};
+use crate::domain::{refund, rfc3339, UnixMillis};
 use wallet_checkout_contract::{Amount, Currency, OrderId, SessionId};
 
 /// Where a refund stands.
@@ -181,12 +181,15 @@ impl Db {
         .bind(new.session_id.as_str())
         .fetch_one(&mut *tx)
         .await?;
-        let left = u64::try_from(paid_minor - taken).unwrap_or(0);
-        let amount = new.amount.map_or(left, |amount| amount.minor_units());
-        if amount == 0 || amount > left {
-            tx.rollback().await?;
-            return Ok(RefundCreation::TooMuch { left });
-        }
+        let left =
+            refund::left_to_refund(u64::try_from(paid_minor).unwrap_or(0), u64::try_from(taken).unwrap_or(0));
+        let amount = match refund::refund_amount(new.amount.map(|amount| amount.minor_units()), left) {
+            Ok(amount) => amount,
+            Err(_) => {
+                tx.rollback().await?;
+                return Ok(RefundCreation::TooMuch { left });
+            }
+        };
         let inserted = sqlx::query(
             "INSERT INTO refunds (id, order_id, session_id, amount_minor, currency, reason, status, idempotency_key, \
              request_hash, created_by, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, 'pending', $7, $8, $9, $10, $10) \

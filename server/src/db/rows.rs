@@ -1,7 +1,7 @@
 //! What the store reads and writes, and the checked conversion from database rows.
 
 use super::DbError;
-use crate::domain::{rfc3339, IdempotencyKey, ProviderRefs, ReturnUrl, UnixMillis};
+use crate::domain::{rfc3339, Flag, IdempotencyKey, ProviderRefs, ReturnUrl, UnixMillis};
 use std::collections::BTreeMap;
 use wallet_checkout_contract::{
     Amount, Currency, DeviceKind, NextAction, OrderId, OrderStatus, Session, SessionId, SessionStatus,
@@ -77,8 +77,8 @@ pub struct SessionRecord {
     pub check_attempts: i64,
     /// How much was given back by succeeded refunds, in minor units.
     pub refunded_minor: u64,
-    /// A note for the merchant, such as `refund_due`.
-    pub flag: Option<String>,
+    /// A note for the merchant: the money goes back, or came too late.
+    pub flag: Option<Flag>,
     pub created_at: UnixMillis,
     pub expires_at: UnixMillis,
     pub updated_at: UnixMillis,
@@ -177,8 +177,12 @@ fn amount(minor: i64, currency: &str) -> Result<Amount, DbError> {
     Amount::new(minor, currency).map_err(|_| corrupt("amount", minor))
 }
 
-fn status(value: &str) -> Result<SessionStatus, DbError> {
+pub(super) fn status(value: &str) -> Result<SessionStatus, DbError> {
     SessionStatus::parse(value).ok_or_else(|| corrupt("session status", value))
+}
+
+pub(super) fn flag(value: Option<&str>) -> Result<Option<Flag>, DbError> {
+    value.map(|text| Flag::parse(text).ok_or_else(|| corrupt("session flag", text))).transpose()
 }
 
 pub(super) fn device_name(device: DeviceKind) -> &'static str {
@@ -259,7 +263,7 @@ impl TryFrom<SessionRow> for SessionRecord {
             check_attempts: row.check_attempts,
             refunded_minor: u64::try_from(row.refunded_minor)
                 .map_err(|_| corrupt("refunded amount", row.refunded_minor))?,
-            flag: row.flag,
+            flag: flag(row.flag.as_deref())?,
             created_at: row.created_at,
             expires_at: row.expires_at,
             updated_at: row.updated_at,

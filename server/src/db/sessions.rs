@@ -9,7 +9,7 @@ use super::{
     TRANSITION_ATTEMPTS,
 };
 use crate::domain::{
-    decide, is_late_approval, IdempotencyKey, ProviderRefs, Refusal, SessionEvent, UnixMillis,
+    decide, is_late_approval, Flag, IdempotencyKey, ProviderRefs, Refusal, SessionEvent, UnixMillis,
 };
 use wallet_checkout_contract::{NextAction, SessionId, SessionStatus};
 
@@ -123,6 +123,7 @@ impl Db {
     /// up: the sweeper's work, oldest first, at most one batch.
     pub async fn sessions_to_check(&self, now: UnixMillis) -> Result<Vec<SessionRecord>, DbError> {
         let rows: Vec<SessionRow> = sqlx::query_as(&format!(
+            // `expires_at <= now`: `domain::is_due_to_expire` in SQL.
             "{} WHERE (status = 'pending' AND expires_at <= $1) \
              OR (status IN ('pending', 'processing') AND next_check_at <= $1) ORDER BY expires_at LIMIT $2",
             rows::SESSION_SELECT
@@ -250,12 +251,14 @@ impl Db {
         let mut session = self.session_in(tx, id).await?;
         if next == SessionStatus::Succeeded && !self.mark_paid(tx, &session, now).await? {
             // The order was paid through another session: this money goes back.
-            sqlx::query("UPDATE sessions SET flag = 'refund_due' WHERE id = $1")
+            let flag = Flag::RefundDue;
+            sqlx::query("UPDATE sessions SET flag = $1 WHERE id = $2")
+                .bind(flag.as_str())
                 .bind(id.as_str())
                 .execute(&mut **tx)
                 .await?;
-            record_change(tx, id, Some(next), next, "refund_due", now).await?;
-            session.flag = Some("refund_due".into());
+            record_change(tx, id, Some(next), next, flag.as_str(), now).await?;
+            session.flag = Some(flag);
             tracing::warn!(session_id = %id, "order already paid; payment flagged for refund");
         }
         self.record_event(tx, &format!("session.{next}"), &session, now).await?;
@@ -284,11 +287,12 @@ impl Db {
         // A confirmation is money that moved: it can be refunded.
         let paid_at = (event == SessionEvent::Confirmed).then_some(now);
         sqlx::query(
-            "UPDATE sessions SET flag = 'late_approval', updated_at = $1, paid_at = COALESCE(paid_at, $3) WHERE id = $2",
+            "UPDATE sessions SET flag = $4, updated_at = $1, paid_at = COALESCE(paid_at, $3) WHERE id = $2",
         )
         .bind(now)
         .bind(current.id.as_str())
         .bind(paid_at)
+        .bind(Flag::LateApproval.as_str())
         .execute(&mut *tx)
         .await?;
         let reason = if event == SessionEvent::Confirmed { "late_confirmation" } else { "late_approval" };

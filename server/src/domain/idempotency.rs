@@ -1,5 +1,7 @@
-//! The `Idempotency-Key` a client sends with `POST /sessions`.
+//! The `Idempotency-Key` a client sends with a create request (a session, an order, a refund),
+//! and the digest that tells a retry of the same request from a reused key.
 
+use sha2::{Digest, Sha256};
 use std::fmt;
 use wallet_checkout_contract::IDEMPOTENCY_KEY_MAX_LEN;
 
@@ -47,9 +49,24 @@ impl IdempotencyKey {
     }
 }
 
+/// The digest of a create request's fields (canonical JSON, keys in order): a retry with the same
+/// key has the same digest, a reused key with a different request does not.
+pub fn request_hash(fields: &serde_json::Value) -> String {
+    Sha256::digest(fields.to_string().as_bytes()).iter().map(|byte| format!("{byte:02x}")).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_request_hash_follows_every_field_and_not_the_order_they_were_written_in() {
+        let one = request_hash(&serde_json::json!({ "amount": 500, "description": "Tea" }));
+        assert_eq!(one, request_hash(&serde_json::json!({ "description": "Tea", "amount": 500 })));
+        assert_ne!(one, request_hash(&serde_json::json!({ "amount": 501, "description": "Tea" })));
+        assert_ne!(one, request_hash(&serde_json::json!({ "amount": 500, "description": "Tea", "x": null })));
+        assert_eq!(one.len(), 64);
+    }
 
     #[test]
     fn keys_are_visible_ascii_of_bounded_length() {

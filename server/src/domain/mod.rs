@@ -4,19 +4,22 @@ mod audit;
 mod client;
 pub mod clock;
 mod idempotency;
+pub mod order;
+pub mod refund;
 mod return_url;
 pub mod role;
 pub mod session;
 pub mod sign_in;
+pub mod takings;
 pub mod text;
 
 pub use audit::AuditAction;
 pub use client::ClientKey;
 pub use clock::{Clock, SharedClock, SystemClock, TestClock};
-pub use idempotency::{IdempotencyKey, IdempotencyKeyError};
+pub use idempotency::{request_hash, IdempotencyKey, IdempotencyKeyError};
 pub use return_url::{ReturnUrl, ReturnUrlError};
 pub use role::Role;
-pub use session::{decide, is_late_approval, Refusal, SessionEvent};
+pub use session::{decide, is_due_to_expire, is_late_approval, is_past_expiry, Flag, Refusal, SessionEvent};
 
 use rand::{distributions::Alphanumeric, Rng};
 use time::{format_description::well_known::Rfc3339, OffsetDateTime};

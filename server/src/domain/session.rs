@@ -32,6 +32,43 @@ impl SessionEvent {
     }
 }
 
+/// A note on a session for the merchant: its money must go back, or it came too late.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Flag {
+    /// A payment for an order another session had already paid: this money goes back.
+    RefundDue,
+    /// The wallet said "paid" after the session had expired, was canceled or had failed.
+    LateApproval,
+}
+
+impl Flag {
+    pub const ALL: [Flag; 2] = [Flag::RefundDue, Flag::LateApproval];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Flag::RefundDue => "refund_due",
+            Flag::LateApproval => "late_approval",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Flag> {
+        Flag::ALL.into_iter().find(|flag| flag.as_str() == text)
+    }
+
+    /// The flag of a payment that succeeded when its order was (`order_paid`) or was not yet
+    /// paid by another session.
+    pub fn of_payment(order_paid_elsewhere: bool) -> Option<Flag> {
+        order_paid_elsewhere.then_some(Flag::RefundDue)
+    }
+}
+
+impl std::fmt::Display for Flag {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// Why an event cannot change the session.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Refusal {
@@ -43,6 +80,18 @@ pub enum Refusal {
     NotYetExpired,
 }
 
+/// Whether a session whose time runs out at `expires_at` is past it at `now`: its last moment
+/// to be paid is the millisecond before. The sweep's query (`db::sessions::sessions_to_check`,
+/// `expires_at <= now`) is this predicate in SQL.
+pub fn is_past_expiry(expires_at: UnixMillis, now: UnixMillis) -> bool {
+    now >= expires_at
+}
+
+/// Whether a session is due to expire: still waiting for the shopper, and past its time.
+pub fn is_due_to_expire(status: SessionStatus, expires_at: UnixMillis, now: UnixMillis) -> bool {
+    status == SessionStatus::Pending && is_past_expiry(expires_at, now)
+}
+
 /// Decides the status that follows `event`, given where the session stands and the time.
 pub fn decide(
     current: SessionStatus,
@@ -50,7 +99,7 @@ pub fn decide(
     now: UnixMillis,
     event: SessionEvent,
 ) -> Result<SessionStatus, Refusal> {
-    let past_expiry = now >= expires_at;
+    let past_expiry = is_past_expiry(expires_at, now);
     let next = match event {
         SessionEvent::Approved => SessionStatus::Processing,
         SessionEvent::Confirmed => SessionStatus::Succeeded,
@@ -91,10 +140,32 @@ mod tests {
     const AFTER: UnixMillis = 10_000;
 
     #[test]
+    fn flags_are_written_and_read_by_one_name() {
+        for flag in Flag::ALL {
+            assert_eq!(Flag::parse(flag.as_str()), Some(flag));
+            assert_eq!(serde_json::to_value(flag).unwrap(), flag.as_str());
+        }
+        assert_eq!(Flag::parse("Refund_due"), None);
+        assert_eq!(Flag::of_payment(true), Some(Flag::RefundDue));
+        assert_eq!(Flag::of_payment(false), None);
+    }
+
+    #[test]
     fn approval_then_confirmation_succeeds() {
         let processing = decide(Pending, EXPIRES, BEFORE, SessionEvent::Approved).unwrap();
         assert_eq!(processing, Processing);
         assert_eq!(decide(processing, EXPIRES, BEFORE, SessionEvent::Confirmed), Ok(Succeeded));
+    }
+
+    #[test]
+    fn a_session_is_past_expiry_from_its_expiry_time_on() {
+        assert!(!is_past_expiry(EXPIRES, BEFORE));
+        assert!(is_past_expiry(EXPIRES, AFTER));
+        assert!(is_due_to_expire(Pending, EXPIRES, AFTER));
+        assert!(!is_due_to_expire(Pending, EXPIRES, BEFORE));
+        for status in [Processing, Succeeded, Failed, Expired, Canceled] {
+            assert!(!is_due_to_expire(status, EXPIRES, AFTER), "{status}");
+        }
     }
 
     #[test]

@@ -13,7 +13,7 @@ use super::{
 };
 use crate::{
     db::{Db, SandboxPayment},
-    domain::{new_id, SharedClock, UnixMillis},
+    domain::{is_past_expiry, new_id, SharedClock, UnixMillis},
     webhooks,
 };
 use async_trait::async_trait;
@@ -131,7 +131,10 @@ impl SandboxProvider {
     ) -> Result<Option<SandboxPayment>, crate::db::DbError> {
         let now = self.clock.now();
         let Some(record) = self.db.sandbox_payment(session_id).await? else { return Ok(None) };
-        if now >= record.expires_at && record.status == "pending" && outcome != Outcome::PayAfterExpiry {
+        if is_past_expiry(record.expires_at, now)
+            && record.status == "pending"
+            && outcome != Outcome::PayAfterExpiry
+        {
             // Like a real wallet's code, this one no longer pays once its time is up.
             if self.db.move_sandbox_payment(session_id, &["pending"], "closed", None, None, now).await? {
                 if let Some(record) = self.db.sandbox_payment(session_id).await? {

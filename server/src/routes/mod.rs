@@ -16,7 +16,7 @@ use crate::{
     app::App,
     config::Config,
     db::{Db, OrderRecord, SessionRecord},
-    domain::ReturnUrl,
+    domain::{IdempotencyKey, ReturnUrl},
     egress::EgressPolicy,
     error::ApiError,
     providers::{sandbox::SandboxProvider, Providers},
@@ -130,6 +130,14 @@ impl AppState {
 }
 
 /// Answer for paths under the API that match no route.
+/// The request's `Idempotency-Key`, if it sent one; a key that is not one is refused.
+pub fn idempotency_key(headers: &HeaderMap) -> Result<Option<IdempotencyKey>, ApiError> {
+    let Some(value) = headers.get(wallet_checkout_contract::IDEMPOTENCY_KEY_HEADER) else { return Ok(None) };
+    IdempotencyKey::parse(value.to_str().unwrap_or("\u{0}"))
+        .map(Some)
+        .map_err(|error| ApiError::invalid_request(error.to_string()))
+}
+
 pub async fn api_not_found() -> ApiError {
     ApiError::not_found("endpoint")
 }

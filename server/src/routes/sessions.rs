@@ -3,7 +3,7 @@
 use super::AppState;
 use crate::{
     app::{StartPayment, Started},
-    domain::{ClientKey, IdempotencyKey, ReturnUrl},
+    domain::{ClientKey, IdempotencyKeyError, ReturnUrl},
     error::{ApiError, JsonBody, PathId, QueryParams},
 };
 use axum::{
@@ -13,11 +13,8 @@ use axum::{
     Json,
 };
 use serde::Deserialize;
-use sha2::{Digest, Sha256};
 use std::{net::SocketAddr, time::Duration};
-use wallet_checkout_contract::{
-    CreateSessionRequest, Session, SessionId, SessionStatus, IDEMPOTENCY_KEY_HEADER,
-};
+use wallet_checkout_contract::{CreateSessionRequest, Session, SessionId, SessionStatus};
 
 /// Header set on a replayed answer to a reused idempotency key.
 const REPLAYED_HEADER: HeaderName = HeaderName::from_static("idempotent-replayed");
@@ -34,9 +31,8 @@ pub async fn create_session(
         tracing::warn!(client = %state.pseudonyms.client(client_key), "session creation rate limited");
         return Err(ApiError::rate_limited(wait));
     }
-    let key =
-        headers.get(IDEMPOTENCY_KEY_HEADER).map(|value| value.to_str().unwrap_or("\u{0}")).unwrap_or("");
-    let key = IdempotencyKey::parse(key).map_err(|e| ApiError::invalid_request(e.to_string()))?;
+    let key = super::idempotency_key(&headers)?
+        .ok_or_else(|| ApiError::invalid_request(IdempotencyKeyError::Missing.to_string()))?;
     let return_url =
         ReturnUrl::parse(&request.return_url).map_err(|e| ApiError::invalid_request(e.to_string()))?;
     if !state.is_store_page(&return_url, &headers) {
@@ -133,19 +129,11 @@ pub async fn cancel_session(
 }
 
 /// Digest of everything in a create request, to tell a retry from a reused key.
-fn request_hash(request: &CreateSessionRequest) -> String {
-    let mut hasher = Sha256::new();
-    for part in [
-        request.order_id.as_str(),
-        request.wallet_id.as_str(),
-        request.return_url.as_str(),
-        match request.device {
-            wallet_checkout_contract::DeviceKind::Desktop => "desktop",
-            wallet_checkout_contract::DeviceKind::Mobile => "mobile",
-        },
-    ] {
-        hasher.update(part.as_bytes());
-        hasher.update([0]);
-    }
-    hasher.finalize().iter().map(|byte| format!("{byte:02x}")).collect()
+pub fn request_hash(request: &CreateSessionRequest) -> String {
+    crate::domain::request_hash(&serde_json::json!({
+        "order_id": request.order_id,
+        "wallet_id": request.wallet_id,
+        "return_url": request.return_url,
+        "device": request.device,
+    }))
 }

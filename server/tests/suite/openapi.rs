@@ -8,7 +8,6 @@ use crate::helpers::{session_body, TestApp};
 use jsonschema::{Draft, Validator};
 use reqwest::{header::HeaderMap, Method, RequestBuilder};
 use serde_json::{json, Value};
-use sha2::{Digest, Sha256};
 use std::{
     collections::{BTreeMap, BTreeSet, HashMap},
     sync::{Arc, Mutex},
@@ -290,12 +289,7 @@ fn session_body_for(order: &str, wallet: &str, device: &str) -> Value {
 
 /// The digest the server keeps of a `POST /api/checkout/sessions` body, to recognise a retry.
 fn session_request_hash(body: &Value) -> String {
-    let mut hasher = Sha256::new();
-    for field in ["order_id", "wallet_id", "return_url", "device"] {
-        hasher.update(body[field].as_str().unwrap().as_bytes());
-        hasher.update([0]);
-    }
-    hasher.finalize().iter().map(|byte| format!("{byte:02x}")).collect()
+    wallet_checkout_server::routes::sessions::request_hash(&serde_json::from_value(body.clone()).unwrap())
 }
 
 async fn wait_until<F, Fut>(what: &str, mut condition: F)

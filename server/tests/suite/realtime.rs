@@ -5,6 +5,7 @@ use crate::helpers::{error_code, spawn, spawn_with, JsonAnswer};
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
 use wallet_checkout_contract::{OrderId, OrderStatus, SessionId};
+use wallet_checkout_server::domain::Flag;
 
 #[tokio::test]
 async fn a_waiting_read_returns_as_soon_as_the_status_changes() {
@@ -106,7 +107,7 @@ async fn a_late_payment_is_recorded_and_flagged_not_turned_into_a_payment() {
     assert_eq!(app.get_session(id).await["status"], json!("expired"));
 
     let stored = store.session(&session_id).await.unwrap().unwrap();
-    assert_eq!(stored.flag.as_deref(), Some("late_approval"));
+    assert_eq!(stored.flag, Some(Flag::LateApproval));
     assert!(stored.paid_at.is_some(), "the money moved: it can be refunded");
     let reasons: Vec<String> =
         store.history(&session_id).await.unwrap().into_iter().map(|c| c.reason).collect();
@@ -133,7 +134,7 @@ async fn an_order_is_paid_once_even_when_two_sessions_are_approved() {
     let other = if paid_by.as_str() == first_id { second_id } else { first_id };
     let other = store.session(&SessionId::parse(other).unwrap()).await.unwrap().unwrap();
     assert_eq!(other.status.as_str(), "succeeded", "the wallet took the money");
-    assert_eq!(other.flag.as_deref(), Some("refund_due"), "and it goes back");
+    assert_eq!(other.flag, Some(Flag::RefundDue), "and it goes back");
     let payer = store.session(&paid_by).await.unwrap().unwrap();
     assert_eq!(payer.flag, None);
 }

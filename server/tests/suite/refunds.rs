@@ -6,6 +6,7 @@ use crate::helpers::{error_code, spawn, spawn_with, JsonAnswer, TestApp};
 use reqwest::Method;
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
+use wallet_checkout_server::domain::Flag;
 use wallet_checkout_server::domain::Role;
 
 /// An order of CNY 129.00 paid with the sandbox's WeChat Pay: (order id, session id).
@@ -237,13 +238,13 @@ async fn a_second_payment_and_a_late_one_are_each_refunded_in_one_call() {
         let id = wallet_checkout_contract::SessionId::parse(id).unwrap();
         async move { store.session(&id).await.unwrap().unwrap().flag }
     };
-    assert_eq!(flag(second).await.as_deref(), Some("refund_due"));
+    assert_eq!(flag(second).await, Some(Flag::RefundDue));
     let started = Instant::now();
     while flag(late).await.is_none() {
         assert!(started.elapsed() < Duration::from_secs(15), "the late payment arrives");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    assert_eq!(flag(late).await.as_deref(), Some("late_approval"));
+    assert_eq!(flag(late).await, Some(Flag::LateApproval));
     for session in [second, late] {
         let refund: Value = app
             .merchant(Method::POST, &format!("/orders/{order}/refunds"), &operator)
@@ -255,6 +256,16 @@ async fn a_second_payment_and_a_late_one_are_each_refunded_in_one_call() {
     }
     // The session that paid the order was not touched.
     assert!(app.get_session(first).await.get("amount_refunded").is_none());
+    // CNY 204.00 came in and 136.00 went back: the takings are the order's 68.00, and the money
+    // that was never takings is not subtracted from them.
+    let totals: Value = app.merchant(Method::GET, "/reports/daily-totals", &operator).json_answer().await;
+    let rows = totals["data"].as_array().unwrap();
+    assert_eq!(rows.len(), 1, "{totals}");
+    assert_eq!(rows[0]["wallet_id"], "wechat_pay");
+    assert_eq!((rows[0]["payments"].as_i64(), rows[0]["refunds"].as_i64()), (Some(1), Some(0)));
+    assert_eq!(rows[0]["amount"]["minor_units"], "6800");
+    assert_eq!(rows[0]["refunded"]["minor_units"], "0");
+    assert_eq!(rows[0]["net"]["minor_units"], "6800");
 }
 
 #[tokio::test]

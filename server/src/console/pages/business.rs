@@ -8,10 +8,11 @@ use super::super::{
     layout::{scroll_region, svg},
 };
 use super::{internal_error, overview::COLOURS, respond};
-use crate::app::business::{
-    self, date_of_day, day_of_date, millis_of_date, Path, Paths, Period, Takings, STEPS,
+use crate::app::business::{self, Path, Paths, STEPS};
+use crate::domain::takings::{
+    self, date_of_day, day_of_date, millis_of_date, Period, ProviderTerms, Takings, DAY_MS,
 };
-use crate::{db::ProviderTerms, routes::AppState};
+use crate::routes::AppState;
 use axum::{
     extract::{Query, State},
     response::Response,
@@ -22,7 +23,6 @@ use std::collections::{BTreeMap, BTreeSet};
 use time::Date;
 
 const PATH: &str = "/console/business";
-const DAY_MS: i64 = 86_400_000;
 
 #[derive(Debug, Deserialize)]
 pub struct BusinessQuery {
@@ -80,12 +80,7 @@ async fn render(state: &AppState, lang: Lang, period: Period) -> anyhow::Result<
     let to = (day_of_date(today) + 1) * DAY_MS;
     let store = &state.db;
     let terms = store.provider_terms().await?;
-    let takings = business::takings(
-        period,
-        &store.takings_per_day(from, to).await?,
-        &store.refunds_per_day(from, to).await?,
-        &terms,
-    );
+    let takings = business::takings_by_period(store, period, from, to).await?;
     let paths =
         business::paths(&store.checkout_steps(from, to).await?, &store.path_sessions(from, to).await?);
     let t = |key: &str| lang.t(key);
@@ -122,7 +117,7 @@ fn takings_section(
     terms: &[ProviderTerms],
 ) -> Markup {
     let t = |key: &str| lang.t(key);
-    let totals = business::totals(takings);
+    let totals = takings::totals(takings);
     let mut currencies: Vec<(&String, u128)> = totals.iter().map(|(c, line)| (c, line.paid)).collect();
     currencies.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
     let unknown_fees = totals.values().any(|line| line.without_terms > 0);

@@ -10,17 +10,16 @@ use super::super::{
     layout::{csrf_field, scroll_region, Notice},
 };
 use super::{
-    audit, check_form,
+    check_form,
     daily::{self, example_amount, parse_day, parse_major_units, parse_page, query_string, wallet_name},
     internal_error, problem, respond,
 };
-use crate::domain::AuditAction;
 use crate::{
     app::{AppError, RefundInput, RefundOutcome},
     db::{OrderFilter, OrderRecord, OrderSummary, RefundRecord, RefundStatus, SessionRecord},
     domain::Role,
-    domain::{new_id, rfc3339, text::check_readable},
-    routes::{merchant::refunds::MAX_REASON_CHARS, AppState},
+    domain::{new_id, refund as refund_rules, rfc3339},
+    routes::AppState,
 };
 use axum::{
     extract::{Path, Query, State},
@@ -30,7 +29,6 @@ use axum::{
 };
 use maud::{html, Markup};
 use serde::Deserialize;
-use sha2::{Digest, Sha256};
 use wallet_checkout_contract::{Amount, Currency, ErrorCode, OrderId, SessionId, WalletId};
 
 const PATH: &str = "/console/orders";
@@ -358,7 +356,7 @@ impl OrderView {
         Ok(Some(Self { order, sessions, refunds, events }))
     }
 
-    /// What is left to refund of a paid session: paid less its refunds that have not failed.
+    /// What is left to refund of a paid session.
     fn left(&self, session: &SessionRecord) -> u64 {
         let taken: u64 = self
             .refunds
@@ -366,7 +364,7 @@ impl OrderView {
             .filter(|r| r.session_id == session.id && r.status != RefundStatus::Failed)
             .map(|r| r.amount.minor_units())
             .sum();
-        session.amount.minor_units().saturating_sub(taken)
+        refund_rules::left_to_refund(session.amount.minor_units(), taken)
     }
 
     /// The paid sessions with something left to refund, the one that paid the order first.
@@ -473,7 +471,7 @@ fn order_body(state: &AppState, staff: &Staff, view: &OrderView, typed: &RefundF
                     input #refund-amount type="text" inputmode="decimal" name="amount" value=(typed.amount) autocomplete="off" aria-describedby="refund-amount-hint";
                     span #refund-amount-hint.hint { (t("orders.refund_amount_hint")) }
                     label for="refund-reason" { (t("orders.refund_reason")) }
-                    input #refund-reason type="text" name="reason" value=(typed.reason) maxlength=(MAX_REASON_CHARS) required autocomplete="off";
+                    input #refund-reason type="text" name="reason" value=(typed.reason) maxlength=(refund_rules::MAX_REASON_CHARS) required autocomplete="off";
                     button.button type="submit" { (t("orders.refund_review")) }
                 }
             }
@@ -589,6 +587,11 @@ struct CheckedRefund {
     reason: String,
 }
 
+/// The form's words for a reason the rules refuse.
+fn bad_reason(lang: Lang) -> String {
+    lang.tf("orders.refund_bad_reason", &[("max", &refund_rules::MAX_REASON_CHARS.to_string())])
+}
+
 /// Checks a refund's fields; `Err` is the message to show with the form.
 fn check_refund(
     lang: Lang,
@@ -619,15 +622,14 @@ fn check_refund(
     if minor == 0 {
         return Err(lang.t("orders.refund_zero"));
     }
-    if minor > left {
+    if refund_rules::refund_amount(Some(minor), left).is_err() {
         return Err(
             lang.tf("orders.refund_too_much", &[("left", &lang.money(i128::from(left), currency.as_str()))])
         );
     }
-    let reason = reason.trim();
-    if reason.is_empty() || reason.chars().count() > MAX_REASON_CHARS || check_readable(reason).is_err() {
-        return Err(lang.tf("orders.refund_bad_reason", &[("max", &MAX_REASON_CHARS.to_string())]));
-    }
+    let Ok(reason) = refund_rules::check_reason(reason) else {
+        return Err(bad_reason(lang));
+    };
     let amount = Amount::new(minor, currency).map_err(|_| lang.t("orders.refund_zero"))?;
     Ok(CheckedRefund { session, amount, reason: reason.to_owned() })
 }
@@ -736,47 +738,24 @@ pub async fn confirm_refund(
     let Some((session, _)) = view.sessions.iter().find(|(s, _)| s.id == session_id) else {
         return problem(&state, Some(&staff), lang, StatusCode::NOT_FOUND, "error.not_found");
     };
-    let reason = form.reason.trim();
-    if reason.is_empty() || reason.chars().count() > MAX_REASON_CHARS || check_readable(reason).is_err() {
-        let message = lang.tf("orders.refund_bad_reason", &[("max", &MAX_REASON_CHARS.to_string())]);
+    let Ok(reason) = refund_rules::check_reason(&form.reason) else {
+        let message = bad_reason(lang);
         return order_page(&state, &staff, &id, Some(Notice::Problem(message)), &RefundForm::default()).await;
-    }
+    };
     let Ok(amount) = Amount::new(minor, session.amount.currency()) else {
         return super::bad_form(&state, &staff);
     };
-    let request_hash: String = Sha256::digest(
-        serde_json::json!({ "order": order_id, "session": session_id, "amount": amount, "reason": reason })
-            .to_string()
-            .as_bytes(),
-    )
-    .iter()
-    .map(|b| format!("{b:02x}"))
-    .collect();
     let input = RefundInput {
         order_id: order_id.clone(),
         session_id: Some(session_id),
         amount: Some(amount),
         reason: reason.to_owned(),
         idempotency_key: Some(form.key.clone()),
-        request_hash,
-        created_by: staff.record.id.clone(),
+        by: staff.actor(),
         public_base: state.public_base(&headers),
     };
     let notice = match state.app.refund(input).await {
-        Ok(RefundOutcome::Created(refund)) => {
-            if let Err(answer) = audit(
-                &state,
-                &staff,
-                AuditAction::RefundCreate,
-                &refund.id,
-                serde_json::json!({ "order_id": refund.order_id, "session_id": refund.session_id, "amount": refund.amount, "reason": refund.reason, "status": refund.status.as_str() }),
-            )
-            .await
-            {
-                return answer;
-            }
-            refund_notice(lang, &refund)
-        }
+        Ok(RefundOutcome::Created(refund)) => refund_notice(lang, &refund),
         Ok(RefundOutcome::Replayed(refund)) => refund_notice(lang, &refund),
         Err(AppError::Refused { code: ErrorCode::NotRefundable, .. }) => {
             let left = view.left(session);

@@ -9,15 +9,18 @@ use super::super::{
 };
 use super::respond;
 use crate::{
-    db::{DayTotal, TransactionFilter},
-    domain::rfc3339,
+    app::business,
+    db::TransactionFilter,
+    domain::{
+        rfc3339,
+        takings::{self, DayTotal, DAY_MS},
+    },
     routes::AppState,
 };
 use axum::{extract::State, response::Response};
 use maud::{html, Markup};
 use std::collections::BTreeMap;
 
-const DAY_MS: i64 = 86_400_000;
 /// Days in the chart.
 pub const CHART_DAYS: i64 = 14;
 /// Sessions in the latest-sessions list.
@@ -36,11 +39,11 @@ async fn render(state: &AppState, lang: Lang) -> anyhow::Result<Markup> {
     let now = state.now();
     let today = now - now.rem_euclid(DAY_MS);
     let from = today - (CHART_DAYS - 1) * DAY_MS;
-    let totals = state.db.daily_totals(from, today + DAY_MS).await?;
+    let totals = business::daily_totals(&state.db, from, today + DAY_MS).await?;
 
-    let mut takings: BTreeMap<&str, (u128, i64, u128)> = BTreeMap::new();
+    let mut today_by_currency: BTreeMap<&str, (u128, i64, u128)> = BTreeMap::new();
     for total in totals.iter().filter(|t| t.day * DAY_MS == today) {
-        let entry = takings.entry(total.currency.as_str()).or_default();
+        let entry = today_by_currency.entry(total.currency.as_str()).or_default();
         entry.0 += total.amount_minor;
         entry.1 += total.payments;
         entry.2 += total.refunded_minor;
@@ -58,10 +61,10 @@ async fn render(state: &AppState, lang: Lang) -> anyhow::Result<Markup> {
     Ok(html! {
         section.card aria-labelledby="today" {
             h2 #today { (t("overview.today")) }
-            @if takings.is_empty() {
+            @if today_by_currency.is_empty() {
                 p.figure data-testid="takings" { (t("overview.none_today")) }
             }
-            @for (currency, (paid, count, refunded)) in &takings {
+            @for (currency, (paid, count, refunded)) in &today_by_currency {
                 p.figure data-testid="takings" {
                     (lang.money(*paid as i128, currency)) " "
                     span.count { (lang.tf("overview.payments", &[("count", &count.to_string())])) }
@@ -70,7 +73,7 @@ async fn render(state: &AppState, lang: Lang) -> anyhow::Result<Markup> {
                         span.count data-testid="refunds" {
                             (lang.tf("overview.refunded_net", &[
                                 ("refunded", &lang.money(*refunded as i128, currency)),
-                                ("net", &lang.money(*paid as i128 - *refunded as i128, currency)),
+                                ("net", &lang.money(takings::net(*paid, 0, *refunded), currency)),
                             ]))
                         }
                     }

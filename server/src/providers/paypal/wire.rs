@@ -33,23 +33,7 @@ pub fn money(amount: &Amount) -> Result<Value, ProviderError> {
 /// 10000 minor units). `None` for anything that is not an exact, non-negative amount.
 pub fn amount_of(money: &Value) -> Option<Amount> {
     let currency = Currency::parse(money.get("currency_code")?.as_str()?).ok()?;
-    let value = money.get("value")?.as_str()?;
-    let (whole, fraction) = value.split_once('.').unwrap_or((value, ""));
-    if whole.is_empty() && fraction.is_empty()
-        || !whole.bytes().all(|b| b.is_ascii_digit())
-        || !fraction.bytes().all(|b| b.is_ascii_digit())
-        || value.ends_with('.')
-    {
-        return None;
-    }
-    let exponent = currency.exponent() as usize;
-    // Digits past the currency's minor unit must be zeros ("10.000" USD is fine, "10.005" is not).
-    let (kept, extra) = fraction.split_at(fraction.len().min(exponent));
-    if extra.bytes().any(|b| b != b'0') {
-        return None;
-    }
-    let digits = format!("{}{kept:0<exponent$}", if whole.is_empty() { "0" } else { whole });
-    let minor = digits.parse::<u64>().ok()?;
+    let minor = currency.parse_decimal(money.get("value")?.as_str()?)?;
     Amount::new(minor, currency).ok()
 }
 

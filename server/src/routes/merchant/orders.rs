@@ -9,7 +9,7 @@ use crate::{
         StatusChange,
     },
     domain::Role,
-    domain::{new_order_id, text::check_readable, IdempotencyKey},
+    domain::{new_order_id, text::check_readable},
     error::{ApiError, JsonBody, PathId, QueryParams},
     routes::AppState,
 };
@@ -20,9 +20,8 @@ use axum::{
     Json,
 };
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
-use wallet_checkout_contract::{Amount, ErrorCode, OrderId, OrderStatus, Session, IDEMPOTENCY_KEY_HEADER};
+use wallet_checkout_contract::{Amount, ErrorCode, OrderId, OrderStatus, Session};
 
 pub const MAX_DESCRIPTION_CHARS: usize = 200;
 pub const MAX_REFERENCE_CHARS: usize = 100;
@@ -95,7 +94,7 @@ impl From<StatusChange> for StatusChangeView {
 pub struct MerchantSession {
     #[serde(flatten)]
     pub session: Session,
-    pub flag: Option<String>,
+    pub flag: Option<crate::domain::Flag>,
     pub created_at: String,
     pub updated_at: String,
     /// When the money moved (`null` if it did not): what a refund can give back.
@@ -121,7 +120,7 @@ impl MerchantSession {
     pub fn new(record: &SessionRecord, history: Vec<StatusChange>, now: crate::domain::UnixMillis) -> Self {
         Self {
             session: record.view(now),
-            flag: record.flag.clone(),
+            flag: record.flag,
             created_at: time(record.created_at),
             updated_at: time(record.updated_at),
             paid_at: record.paid_at.map(time),
@@ -194,13 +193,12 @@ pub fn readable(field: &str, text: &str) -> Result<(), ApiError> {
 }
 
 fn request_hash(request: &CreateOrder) -> String {
-    let canonical = serde_json::json!({
+    crate::domain::request_hash(&serde_json::json!({
         "amount": request.amount,
         "description": request.description,
         "reference": request.reference,
         "metadata": request.metadata,
-    });
-    Sha256::digest(canonical.to_string().as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+    }))
 }
 
 /// `POST /api/v1/orders` (operator): a new order. With an `Idempotency-Key`, the same request
@@ -212,13 +210,7 @@ pub async fn create_order(
     JsonBody(request): JsonBody<CreateOrder>,
 ) -> Result<Response, ApiError> {
     caller.require(Role::Operator)?;
-    let key = match headers.get(IDEMPOTENCY_KEY_HEADER) {
-        None => None,
-        Some(value) => Some(
-            IdempotencyKey::parse(value.to_str().unwrap_or("\u{0}"))
-                .map_err(|e| ApiError::invalid_request(e.to_string()))?,
-        ),
-    };
+    let key = crate::routes::idempotency_key(&headers)?;
     check(&request)?;
     let new = NewMerchantOrder {
         order: NewOrder {

@@ -3,8 +3,10 @@
 
 use super::{time, MAX_LIMIT};
 use crate::{
+    app::business,
     auth::Caller,
-    db::{DayTotal, TransactionFilter, TransactionRow},
+    db::{TransactionFilter, TransactionRow},
+    domain::takings::DayTotal,
     domain::Role,
     domain::{parse_instant, text::csv_field, UnixMillis},
     error::{ApiError, QueryParams},
@@ -218,20 +220,18 @@ pub async fn daily_totals(
 ) -> Result<Json<Totals>, ApiError> {
     caller.require(Role::Viewer)?;
     let (from, to) = range(query.from.as_deref(), query.to.as_deref(), 30, state.now())?;
-    let totals = state.db.daily_totals(from, to).await.map_err(ApiError::internal)?;
+    let totals = business::daily_totals(&state.db, from, to).await.map_err(ApiError::internal)?;
     Ok(Json(Totals { data: totals.into_iter().map(total_view).collect::<Result<_, _>>()? }))
 }
 
 pub fn total_view(total: DayTotal) -> Result<TotalView, ApiError> {
+    let net = total.net();
     Ok(TotalView {
         date: time(total.day * DAY_MS)[..10].to_owned(),
         wallet_id: total.wallet_id,
         payments: total.payments,
         refunds: total.refunds,
-        net: TotalAmount {
-            minor_units: net(total.amount_minor, total.refunded_minor),
-            currency: total.currency.clone(),
-        },
+        net: TotalAmount { minor_units: net.to_string(), currency: total.currency.clone() },
         refunded: TotalAmount {
             minor_units: total.refunded_minor.to_string(),
             currency: total.currency.clone(),
@@ -251,14 +251,5 @@ impl TotalAmount {
             .map(|c| c.decimal_string(digits.parse().unwrap_or_default()))
             .unwrap_or_else(|_| digits.to_owned());
         format!("{sign}{decimal}")
-    }
-}
-
-/// `paid - refunded` as a signed string of digits.
-pub fn net(paid: u128, refunded: u128) -> String {
-    if paid >= refunded {
-        (paid - refunded).to_string()
-    } else {
-        format!("-{}", refunded - paid)
     }
 }

@@ -70,21 +70,7 @@ pub fn parse_fee(text: &str, currency: Currency) -> Option<i64> {
     if text.is_empty() {
         return Some(0);
     }
-    let exponent = currency.exponent() as usize;
-    let (whole, fraction) = text.split_once('.').unwrap_or((text, ""));
-    if whole.is_empty()
-        || whole.len() > 13
-        || fraction.len() > exponent
-        || (text.contains('.') && fraction.is_empty())
-    {
-        return None;
-    }
-    if !whole.bytes().all(|b| b.is_ascii_digit()) || !fraction.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    let scale = 10i64.pow(exponent as u32);
-    let fraction = if exponent == 0 { 0 } else { format!("{fraction:0<exponent$}").parse::<i64>().ok()? };
-    let minor = whole.parse::<i64>().ok()?.checked_mul(scale)?.checked_add(fraction)?;
+    let minor = i64::try_from(currency.parse_decimal(text)?).ok()?;
     (minor <= MAX_FEE_MINOR).then_some(minor)
 }
 
