@@ -2,7 +2,7 @@
 //! carries. `admin` may do everything (keys and webhook settings included), `operator` creates
 //! and cancels orders and reads everything, `viewer` reads reports.
 
-use crate::{db::ApiKeyRecord, domain::Role, error::ApiError, routes::AppState};
+use crate::{db::ApiKeyRecord, domain::Role, error::ApiError, state::AppState};
 use axum::{
     extract::FromRequestParts,
     http::{header, request::Parts},

@@ -3,7 +3,10 @@
 //! `WC_PROVIDERS__PAYPAL__CLIENT_ID` for `[providers.paypal] client_id`), and a default for
 //! everything, so the demo needs none. README: "Configuration" lists every setting.
 
-use crate::providers::settings::{ProviderSettings, Text, TextList};
+use crate::providers::{
+    settings::{Text, TextList},
+    ProviderSettings,
+};
 use anyhow::{bail, Context};
 use axum::http::HeaderValue;
 use serde::Deserialize;

@@ -17,6 +17,7 @@ pub mod public_url;
 pub mod rate_limit;
 pub mod routes;
 pub mod startup;
+pub mod state;
 pub mod telemetry;
 pub mod vault;
 pub mod webhooks;

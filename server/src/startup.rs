@@ -8,7 +8,8 @@ use crate::{
     egress::EgressPolicy,
     providers::sandbox::SandboxProvider,
     rate_limit::RateLimiter,
-    routes::{self, AppState, DemoStore},
+    routes,
+    state::{AppState, DemoStore},
     webhooks::{self, DeliveryPolicy},
 };
 use anyhow::Context;
@@ -111,7 +112,7 @@ impl Application {
             session_counter,
             login_limiter: Arc::new(RateLimiter::new(LOGIN_RATE_PER_MINUTE)),
             notification_limiter: Arc::new(RateLimiter::new(NOTIFICATION_REFUSALS_PER_MINUTE)),
-            passwords: crate::console::passwords::Passwords::for_this_machine(),
+            passwords: crate::app::passwords::Passwords::for_this_machine(),
             pseudonyms,
             session_limiter: Arc::new(RateLimiter::new(config.session_rate_per_minute)),
             demo,
@@ -174,16 +175,13 @@ impl Application {
 
 /// The demo store's operator key, made anew at every start. Keys of earlier starts are revoked
 /// once unused for a day (several instances may share one database, each with its own key).
-/// The name of the demo store's keys (the go-live checklist wants none left).
-pub const DEMO_KEY_NAME: &str = "demo store";
-
 async fn demo_store(
     store: &Db,
     config: &Config,
     address: SocketAddr,
     now: crate::domain::UnixMillis,
 ) -> anyhow::Result<DemoStore> {
-    const NAME: &str = DEMO_KEY_NAME;
+    const NAME: &str = crate::app::api_keys::DEMO_KEY_NAME;
     store.revoke_stale_api_keys_named(NAME, now - 86_400_000, now).await?;
     let (_, secret) = crate::app::api_keys::make_key(
         store,

@@ -150,6 +150,33 @@ fn open_endpoint(vault: &Vault, stored: WebhookEndpoint) -> anyhow::Result<Endpo
     })
 }
 
+/// A webhook URL: absolute http(s), https in live mode (events carry payment data), and not an
+/// internal address (checked again, after resolving the name, at every delivery).
+pub fn check_url(
+    raw: &str,
+    livemode: bool,
+    egress: &crate::egress::EgressPolicy,
+) -> Result<url::Url, String> {
+    let url = url::Url::parse(raw).map_err(|_| "url must be an absolute URL".to_owned())?;
+    let allowed = match url.scheme() {
+        "https" => true,
+        "http" => !livemode,
+        _ => false,
+    };
+    if !allowed || url.host().is_none() || raw.len() > 2048 {
+        return Err(if livemode {
+            "url must be an https URL of at most 2048 characters"
+        } else {
+            "url must be an http or https URL of at most 2048 characters"
+        }
+        .to_owned());
+    }
+    egress.check_url(&url).map_err(|refusal| {
+        format!("url is refused: {refusal} (a receiver on your own network needs its range in webhook_allowed_networks)")
+    })?;
+    Ok(url)
+}
+
 /// The webhook endpoint, if one is set.
 pub async fn endpoint(store: &Db, vault: &Vault) -> anyhow::Result<Option<Endpoint>> {
     store.webhook_endpoint().await?.map(|stored| open_endpoint(vault, stored)).transpose()

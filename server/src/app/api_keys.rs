@@ -15,6 +15,8 @@ pub const TEST_KEY_PREFIX: &str = "sk_test_";
 pub const LIVE_KEY_PREFIX: &str = "sk_live_";
 /// Random characters in a key's secret after its prefix.
 pub const SECRET_CHARS: usize = 32;
+/// The name of the demo store's keys (the go-live checklist wants none left).
+pub const DEMO_KEY_NAME: &str = "demo store";
 /// A key's name is at most this long.
 pub const MAX_NAME_CHARS: usize = 100;
 

@@ -19,8 +19,8 @@ use crate::{
     providers::{
         alipay, paypal,
         sandbox::SandboxProvider,
-        settings::{Environment, ProviderSettings, Secret, Text},
-        wechat_pay, BuildContext, Providers,
+        settings::{Environment, Secret, Text},
+        wechat_pay, BuildContext, ProviderSettings, Providers,
     },
     vault::Vault,
 };
@@ -337,10 +337,15 @@ pub async fn build(
 
 /// Builds the providers again (after a change in the console) and puts them in place of the
 /// running ones; answers how each stands.
-pub async fn reload(state: &crate::routes::AppState) -> anyhow::Result<Vec<(&'static str, Standing)>> {
-    let (providers, standings) =
-        build(&state.config, &state.db, &state.vault, state.sandbox.clone(), false).await?;
-    state.providers.replace_with(providers);
+pub async fn reload(
+    config: &Config,
+    db: &Db,
+    vault: &Vault,
+    sandbox: Option<Arc<SandboxProvider>>,
+    running: &Providers,
+) -> anyhow::Result<Vec<(&'static str, Standing)>> {
+    let (providers, standings) = build(config, db, vault, sandbox, false).await?;
+    running.replace_with(providers);
     Ok(standings)
 }
 

@@ -5,11 +5,7 @@
 //! sign-in form (so no other site can sign a browser in to an account of its choosing).
 
 use super::i18n::Lang;
-use crate::{db::StaffRecord, domain::new_secret, domain::Role, routes::AppState};
-use argon2::{
-    password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString},
-    Argon2,
-};
+use crate::{db::StaffRecord, domain::new_secret, domain::Role, state::AppState};
 use axum::{
     extract::FromRequestParts,
     http::{header, request::Parts, HeaderMap, HeaderValue},
@@ -35,20 +31,6 @@ const TOTP_DIGITS: usize = 6;
 const TOTP_STEP_SECS: u64 = 30;
 /// Characters of a session, CSRF or sign-in token.
 const TOKEN_CHARS: usize = 43;
-
-/// An argon2id hash of a password (PHC string, with its own salt).
-pub fn hash_password(password: &str) -> anyhow::Result<String> {
-    let salt = SaltString::generate(&mut OsRng);
-    Argon2::default()
-        .hash_password(password.as_bytes(), &salt)
-        .map(|hash| hash.to_string())
-        .map_err(|error| anyhow::anyhow!("cannot hash the password: {error}"))
-}
-
-pub fn verify_password(password: &str, hash: &str) -> bool {
-    PasswordHash::new(hash)
-        .is_ok_and(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
-}
 
 /// Whether a new password is acceptable.
 pub fn password_is_acceptable(password: &str) -> bool {
@@ -204,27 +186,36 @@ pub fn to_sign_in(path: &str) -> Response {
     Redirect::to(&format!("/console/login?{}", target.finish())).into_response()
 }
 
-impl FromRequestParts<AppState> for Staff {
-    type Rejection = Response;
+/// Why a request has no signed-in member: it is sent to sign in (or to change its password), or
+/// the database failed (the console's error page, drawn by `pages`).
+#[derive(Debug)]
+pub enum NotSignedIn {
+    Redirect(Response),
+    Failed(String),
+}
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+impl FromRequestParts<AppState> for Staff {
+    type Rejection = NotSignedIn;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, NotSignedIn> {
+        let to_sign_in = |path: &str| NotSignedIn::Redirect(to_sign_in(path));
         let path = parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/console").to_owned();
         let Some(token) = session_cookie(&parts.headers) else { return Err(to_sign_in(&path)) };
         let now = state.now();
         let session = match state.db.staff_session(&token, IDLE_MS, now).await {
             Ok(Some(session)) => session,
             Ok(None) => return Err(to_sign_in(&path)),
-            Err(error) => return Err(super::pages::internal_error(Lang::En, error)),
+            Err(error) => return Err(NotSignedIn::Failed(error.to_string())),
         };
         let record = match state.db.staff(&session.staff_id).await {
             Ok(Some(record)) if record.disabled_at.is_none() => record,
             Ok(_) => return Err(to_sign_in(&path)),
-            Err(error) => return Err(super::pages::internal_error(Lang::En, error)),
+            Err(error) => return Err(NotSignedIn::Failed(error.to_string())),
         };
         // A one-time password opens one page: the one that replaces it (and signing out).
         if record.password_must_change != 0 && !matches!(parts.uri.path(), PASSWORD_PATH | "/console/logout")
         {
-            return Err(Redirect::to(PASSWORD_PATH).into_response());
+            return Err(NotSignedIn::Redirect(Redirect::to(PASSWORD_PATH).into_response()));
         }
         let role = Role::parse(&record.role).unwrap_or(Role::Viewer);
         let lang = Lang::parse(&record.locale).unwrap_or(Lang::En);
@@ -273,13 +264,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn passwords_are_hashed_with_a_salt_and_verified() {
-        let hash = hash_password("correct horse battery").unwrap();
-        assert!(hash.starts_with("$argon2id$"));
-        assert!(verify_password("correct horse battery", &hash));
-        assert!(!verify_password("correct horse batterz", &hash));
-        assert_ne!(hash, hash_password("correct horse battery").unwrap(), "a new salt each time");
-        assert!(!verify_password("x", "not a hash"));
+    fn passwords_must_be_long_enough() {
         assert!(!password_is_acceptable("short"));
         assert!(password_is_acceptable("twelve chars"));
     }

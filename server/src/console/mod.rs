@@ -8,13 +8,12 @@ pub mod auth;
 pub mod i18n;
 pub mod layout;
 pub mod pages;
-pub mod passwords;
 
 use crate::domain::AuditAction;
 use crate::{
     db::{Db, NewStaff},
     domain::new_id,
-    routes::AppState,
+    state::AppState,
 };
 use axum::{
     http::{header, HeaderValue},
@@ -122,7 +121,7 @@ pub async fn add_staff_member(
     let password = auth::new_one_time_password();
     let hash = {
         let password = password.clone();
-        tokio::task::spawn_blocking(move || auth::hash_password(&password))
+        tokio::task::spawn_blocking(move || crate::app::passwords::hash_password(&password))
             .await
             .map_err(anyhow::Error::from)??
     };

@@ -35,7 +35,7 @@ pub use fee_terms::ProviderTerms;
 pub use orders::{NewMerchantOrder, OrderCancel, OrderCreation};
 pub use outbox::{DueEvent, EventRecord};
 pub use refunds::{NewRefund, RefundCreation, RefundRecord, RefundStatus};
-pub use reports::{TransactionFilter, TransactionRow};
+pub use reports::{TransactionFilter, TransactionRow, MAX_REPORT_ROWS};
 pub use rows::{NewOrder, NewSession, OrderRecord, SessionRecord, StatusChange};
 pub use sandbox_payments::SandboxPayment;
 pub use search::{AuditFilter, OrderFilter, OrderSummary};

@@ -20,6 +20,24 @@ pub struct EventRecord {
     pub last_error: Option<String>,
 }
 
+impl EventRecord {
+    /// Where an event's delivery stands: `delivered`, `pending` (tried again later), `failed` (given
+    /// up after attempts) or `skipped` (no endpoint was on).
+    pub fn delivery_state(&self) -> &'static str {
+        if self.delivered_at.is_some() {
+            "delivered"
+        } else if self.gave_up_at.is_some() {
+            if self.attempts == 0 {
+                "skipped"
+            } else {
+                "failed"
+            }
+        } else {
+            "pending"
+        }
+    }
+}
+
 /// An event taken for delivery.
 #[derive(Debug, Clone)]
 pub struct DueEvent {

@@ -4,6 +4,9 @@
 use super::{Db, DbError};
 use crate::domain::UnixMillis;
 
+/// Most rows in one transactions report (JSON or CSV).
+pub const MAX_REPORT_ROWS: i64 = 10_000;
+
 /// Which transactions a report covers.
 #[derive(Debug, Clone, Default)]
 pub struct TransactionFilter {

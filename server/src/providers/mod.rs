@@ -13,12 +13,42 @@ pub mod wechat_pay;
 
 use async_trait::async_trait;
 use axum::{http::HeaderMap, response::Response};
+use serde::Deserialize;
 use std::{net::IpAddr, sync::Arc};
 use url::Url;
 use wallet_checkout_contract::{Amount, DeviceKind, NextAction, SessionId, WalletId, WalletOption};
 
 pub use crate::domain::ProviderRefs;
 use crate::domain::{ReturnUrl, UnixMillis};
+
+/// Every real provider's settings; a provider is on when its table is there.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProviderSettings {
+    /// `[providers.alipay]` (docs/providers/alipay.md).
+    pub alipay: Option<alipay::Settings>,
+    /// `[providers.wechat_pay]` (docs/providers/wechat-pay.md).
+    pub wechat_pay: Option<wechat_pay::Settings>,
+    /// `[providers.paypal]`: PayPal Orders v2 (`docs/providers/paypal.md`).
+    pub paypal: Option<paypal::Settings>,
+}
+
+impl ProviderSettings {
+    /// The `[providers.*]` tables of a TOML text (tests build configurations this way, from what
+    /// a provider mock says about itself).
+    pub fn from_toml(text: &str) -> anyhow::Result<Self> {
+        #[derive(Deserialize)]
+        struct File {
+            #[serde(default)]
+            providers: ProviderSettings,
+        }
+        let file: File =
+            figment::Figment::from(<figment::providers::Toml as figment::providers::Format>::string(text))
+                .extract()
+                .map_err(|error| anyhow::anyhow!("{error}"))?;
+        Ok(file.providers)
+    }
+}
 
 /// What a provider needs to start a payment.
 #[derive(Debug, Clone)]
@@ -270,7 +300,7 @@ pub struct BuildContext {
 /// Every real provider that has a table in the configuration, built from its settings (keys read
 /// from their files and checked), by name. A provider that cannot be built is an error naming why.
 pub fn configured(
-    settings: &settings::ProviderSettings,
+    settings: &ProviderSettings,
     context: &BuildContext,
 ) -> Vec<(&'static str, anyhow::Result<Arc<dyn PaymentProvider>>)> {
     let mut built: Vec<(&'static str, anyhow::Result<Arc<dyn PaymentProvider>>)> = Vec::new();

@@ -1,40 +1,11 @@
-//! The `[providers.*]` tables of the configuration, and the small types their settings share:
-//! texts that may come from the file or the environment, lists, secrets that never print, the
+//! The small types the `[providers.*]` tables' settings share (each provider's table is its own
+//! `Settings`; all of them together are `providers::ProviderSettings`): texts that may come from the file or the environment, lists, secrets that never print, the
 //! provider's environment, and which orders a wallet takes.
 
 use super::WalletOffer;
 use serde::{de, Deserialize, Deserializer};
 use std::fmt;
 use wallet_checkout_contract::{Currency, WalletOption, MAX_MINOR_UNITS};
-
-/// Every real provider's settings; a provider is on when its table is there.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ProviderSettings {
-    /// `[providers.alipay]` (docs/providers/alipay.md).
-    pub alipay: Option<super::alipay::Settings>,
-    /// `[providers.wechat_pay]` (docs/providers/wechat-pay.md).
-    pub wechat_pay: Option<super::wechat_pay::Settings>,
-    /// `[providers.paypal]`: PayPal Orders v2 (`docs/providers/paypal.md`).
-    pub paypal: Option<super::paypal::Settings>,
-}
-
-impl ProviderSettings {
-    /// The `[providers.*]` tables of a TOML text (tests build configurations this way, from what
-    /// a provider mock says about itself).
-    pub fn from_toml(text: &str) -> anyhow::Result<Self> {
-        #[derive(Deserialize)]
-        struct File {
-            #[serde(default)]
-            providers: ProviderSettings,
-        }
-        let file: File =
-            figment::Figment::from(<figment::providers::Toml as figment::providers::Format>::string(text))
-                .extract()
-                .map_err(|error| anyhow::anyhow!("{error}"))?;
-        Ok(file.providers)
-    }
-}
 
 /// A setting's value as text, whether the file wrote it as a string, a number or a boolean
 /// (the environment gives `WC_PROVIDERS__WECHAT_PAY__MCHID=1900009191`, read as a number).

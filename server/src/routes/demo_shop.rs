@@ -1,7 +1,7 @@
 //! The demo store: a product page with a `<wallet-checkout>` element for a fresh order, the way a
 //! merchant's own site would embed the widget.
 
-use super::AppState;
+use crate::state::AppState;
 use crate::{
     error::{ApiError, QueryParams},
     html::{self, escape, page},

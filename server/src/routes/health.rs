@@ -1,6 +1,6 @@
 //! `/healthz`: the process answers. `/readyz`: it can serve requests (the database answers).
 
-use super::AppState;
+use crate::state::AppState;
 use axum::{extract::State, http::StatusCode, Json};
 use serde_json::{json, Value};
 

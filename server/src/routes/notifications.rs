@@ -9,7 +9,7 @@
 //! a wallet does send it again, so a genuine notification is delayed, never lost; and a genuine
 //! notification, which verifies, never spends the budget.
 
-use super::AppState;
+use crate::state::AppState;
 use crate::{domain::ClientKey, error::ApiError, providers::Ack};
 use axum::{
     body::Bytes,

@@ -1,7 +1,7 @@
 //! `GET /orders/{id}`: what the widget shows before the shopper picks a wallet.
 
-use super::AppState;
 use crate::error::{ApiError, PathId};
+use crate::state::AppState;
 use axum::{extract::State, Json};
 use wallet_checkout_contract::{Order, OrderId, OrderResponse};
 

@@ -9,7 +9,7 @@
 //! PayPal's page and the shopper know): a session id alone, which shows in links and QR codes,
 //! cancels nothing.
 
-use super::AppState;
+use crate::state::AppState;
 use crate::{app::payment_ref, error::ApiError, providers::paypal};
 use axum::{
     extract::{Path, Query, State},

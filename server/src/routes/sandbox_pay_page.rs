@@ -3,7 +3,7 @@
 //! server of, over HTTP, as a real wallet does: the payment succeeds, is declined, stays
 //! processing and then fails, or is paid after the session expired.
 
-use super::AppState;
+use crate::state::AppState;
 use crate::{
     db::SessionRecord,
     error::ApiError,

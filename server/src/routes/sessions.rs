@@ -1,6 +1,6 @@
 //! Payment sessions: create (idempotent), read, cancel.
 
-use super::AppState;
+use crate::state::AppState;
 use crate::{
     app::{StartPayment, Started},
     domain::{ClientKey, IdempotencyKeyError, ReturnUrl},

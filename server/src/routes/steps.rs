@@ -3,7 +3,7 @@
 //! order, the step, the wallet, the kind of device and the language; nothing personal. Limited
 //! per client address together with session creation.
 
-use super::AppState;
+use crate::state::AppState;
 use crate::{
     db::StepRecord,
     domain::ClientKey,

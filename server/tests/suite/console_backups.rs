@@ -546,8 +546,7 @@ async fn a_test_payment_at_a_provider_in_test_mode_links_to_its_sandbox_and_live
     // The same provider with live keys: no test payment there.
     let live = crate::helpers::paypal::start_with("", |config| {
         let text = paypal.mock.config_toml().replace("environment = \"sandbox\"", "environment = \"live\"");
-        config.providers =
-            wallet_checkout_server::providers::settings::ProviderSettings::from_toml(&text).unwrap();
+        config.providers = wallet_checkout_server::providers::ProviderSettings::from_toml(&text).unwrap();
     })
     .await;
     let admin = live.app.console_user("admin").await;

@@ -341,7 +341,7 @@ async fn only_admins_open_the_setup_and_every_change_needs_the_session_token() {
 #[tokio::test]
 async fn wechat_pay_keys_pasted_as_pem_in_the_console_create_a_payment_at_the_mock() {
     let (mock, _dir, toml) = crate::helpers::wechat_pay::mock_with_config("").await;
-    let file = wallet_checkout_server::providers::settings::ProviderSettings::from_toml(&toml).unwrap();
+    let file = wallet_checkout_server::providers::ProviderSettings::from_toml(&toml).unwrap();
     let file = file.wechat_pay.unwrap();
     let read = |path: &Option<wallet_checkout_server::providers::settings::Text>| {
         std::fs::read_to_string(path.as_ref().expect("a key file").as_str()).unwrap()
@@ -385,7 +385,7 @@ async fn wechat_pay_keys_pasted_as_pem_in_the_console_create_a_payment_at_the_mo
 async fn a_value_stored_in_the_console_wins_over_the_configuration_file() {
     let mock = PayPalMock::start().await.unwrap();
     let toml = mock.config_toml().replace(mock.client_secret(), "a-stale-secret-from-the-file");
-    let file = wallet_checkout_server::providers::settings::ProviderSettings::from_toml(&toml).unwrap();
+    let file = wallet_checkout_server::providers::ProviderSettings::from_toml(&toml).unwrap();
     let app = spawn_with(|config| {
         config.sandbox = false;
         config.providers = file;

@@ -8,6 +8,7 @@
 mod helpers;
 
 mod api;
+mod architecture;
 mod console;
 mod console_backups;
 mod console_business;

@@ -19,7 +19,7 @@ use wallet_checkout_contract::{OrderId, SessionId};
 use wallet_checkout_mocks::alipay::{gateway_time_in, AlipayMock, TradeStatus};
 use wallet_checkout_server::{
     domain::Role,
-    providers::{settings::ProviderSettings, BuildContext},
+    providers::{BuildContext, ProviderSettings},
 };
 
 /// A `provider_check_ms` long enough that the sweep asks Alipay nothing during a test.

@@ -699,7 +699,7 @@ async fn a_webhook_paypal_cannot_verify_now_is_asked_for_again() {
 #[test]
 fn settings_never_print_the_secret_and_refuse_bad_values() {
     let settings = |extra: &str| {
-        wallet_checkout_server::providers::settings::ProviderSettings::from_toml(&format!(
+        wallet_checkout_server::providers::ProviderSettings::from_toml(&format!(
             "[providers.paypal]\nenvironment = \"live\"\nclient_id = \"AbC\"\nclient_secret = \"s3cr3t-value\"\nwebhook_id = \"4JH86294D6297924G\"\n{extra}"
         ))
     };
@@ -720,14 +720,14 @@ fn settings_never_print_the_secret_and_refuse_bad_values() {
             wallet_checkout_server::providers::configured(&settings, &context).remove(0).1.err().unwrap();
         assert!(format!("{error:#}").contains(named), "{extra}: {error:#}");
     }
-    let bad_id = wallet_checkout_server::providers::settings::ProviderSettings::from_toml(
+    let bad_id = wallet_checkout_server::providers::ProviderSettings::from_toml(
         "[providers.paypal]\nenvironment = \"sandbox\"\nclient_id = \"a\"\nclient_secret = \"b\"\nwebhook_id = \"WH-1\"\n",
     )
     .unwrap();
     assert!(wallet_checkout_server::providers::configured(&bad_id, &context)[0].1.is_err());
     let unknown = settings("colour = \"blue\"\n").unwrap_err();
     assert!(unknown.to_string().contains("colour"), "{unknown}");
-    let production = wallet_checkout_server::providers::settings::ProviderSettings::from_toml(
+    let production = wallet_checkout_server::providers::ProviderSettings::from_toml(
         "[providers.paypal]\nenvironment = \"production\"\nclient_id = \"a\"\nclient_secret = \"b\"\nwebhook_id = \"W1\"\n",
     )
     .unwrap_err();

@@ -561,7 +561,7 @@ async fn a_missing_setting_is_named() {
 #[tokio::test]
 async fn the_provider_and_its_settings_print_no_secret() {
     let (mock, dir, toml) = crate::helpers::wechat_pay::mock_with_config("").await;
-    let settings = wallet_checkout_server::providers::settings::ProviderSettings::from_toml(&toml).unwrap();
+    let settings = wallet_checkout_server::providers::ProviderSettings::from_toml(&toml).unwrap();
     let printed = format!("{settings:?}");
     assert!(printed.contains("1900009191") && !printed.contains(mock.apiv3_key()), "{printed}");
     let provider = wallet_checkout_server::providers::wechat_pay::WechatPayProvider::new(

@@ -5,7 +5,7 @@ use crate::helpers::{error_code, spawn_with, JsonAnswer};
 use serde_json::Value;
 use tempfile::TempDir;
 use wallet_checkout_mocks::alipay::AlipayMock;
-use wallet_checkout_server::{config::Config, providers::settings::ProviderSettings, startup::Application};
+use wallet_checkout_server::{config::Config, providers::ProviderSettings, startup::Application};
 
 async fn alipay(environment: &str) -> (AlipayMock, TempDir, ProviderSettings) {
     let keys = TempDir::new().unwrap();

@@ -10,11 +10,11 @@ use super::super::{
     auth::{self, Staff},
     i18n::Lang,
     layout::{csrf_field, svg, Notice},
-    passwords::Busy,
 };
 use super::{audit, check_form, internal_error, problem, respond};
+use crate::app::passwords::Busy;
 use crate::domain::AuditAction;
-use crate::{domain::Role, routes::AppState};
+use crate::{domain::Role, state::AppState};
 use axum::{
     extract::State,
     http::{HeaderMap, StatusCode},
@@ -126,7 +126,7 @@ fn busy(state: &AppState, staff: &Staff) -> Response {
     let mut response = problem(state, Some(staff), staff.lang, StatusCode::SERVICE_UNAVAILABLE, "login.busy");
     response.headers_mut().insert(
         axum::http::header::RETRY_AFTER,
-        super::super::passwords::BUSY_RETRY_AFTER.as_secs().to_string().parse().expect("digits"),
+        crate::app::passwords::BUSY_RETRY_AFTER.as_secs().to_string().parse().expect("digits"),
     );
     response
 }

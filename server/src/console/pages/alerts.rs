@@ -10,7 +10,7 @@ use super::super::{
 use super::{audit, check_form, forbidden, internal_error, respond};
 use crate::app::alerts::{self, RuleSetting, MAX_WINDOW_SECS};
 use crate::domain::AuditAction;
-use crate::{db::AlertRecord, domain::Role, routes::AppState};
+use crate::{db::AlertRecord, domain::Role, state::AppState};
 use axum::{extract::State, http::HeaderMap, response::Response, Form};
 use maud::{html, Markup};
 use serde::Deserialize;

@@ -10,7 +10,7 @@ use super::{check_form, daily, forbidden, internal_error, problem, respond};
 use crate::{
     app::{api_keys, AppError},
     domain::Role,
-    routes::AppState,
+    state::AppState,
 };
 use axum::{
     extract::{Path, State},

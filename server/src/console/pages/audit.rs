@@ -7,7 +7,7 @@ use super::super::{
     layout::{scroll_region, Notice},
 };
 use super::{daily, forbidden, internal_error, respond};
-use crate::{db::AuditFilter, domain::Role, routes::AppState};
+use crate::{db::AuditFilter, domain::Role, state::AppState};
 use axum::{
     extract::{Query, State},
     response::Response,

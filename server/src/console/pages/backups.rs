@@ -13,7 +13,7 @@ use crate::{
     db::{backup_age, Backend},
     domain::rfc3339,
     domain::Role,
-    routes::AppState,
+    state::AppState,
 };
 use axum::{extract::State, http::HeaderMap, response::Response, Form};
 use maud::{html, Markup};

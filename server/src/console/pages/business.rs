@@ -12,7 +12,7 @@ use crate::app::business::{self, Path, Paths, STEPS};
 use crate::domain::takings::{
     self, date_of_day, day_of_date, millis_of_date, Period, ProviderTerms, Takings, DAY_MS,
 };
-use crate::routes::AppState;
+use crate::state::AppState;
 use axum::{
     extract::{Query, State},
     response::Response,

@@ -5,10 +5,7 @@
 
 use super::super::{auth::Staff, i18n::Lang, layout::csrf_field};
 use super::respond;
-use crate::{
-    db::EventRecord,
-    routes::{merchant::webhooks::delivery_state, AppState},
-};
+use crate::{db::EventRecord, state::AppState};
 use axum::response::Response;
 use maud::{html, Markup};
 use wallet_checkout_contract::Currency;
@@ -152,7 +149,7 @@ pub fn deliveries_table(lang: Lang, staff: Option<&Staff>, events: &[EventRecord
             } }
             tbody {
                 @for event in events {
-                    @let state = delivery_state(event);
+                    @let state = event.delivery_state();
                     tr data-testid="delivery" {
                         td { code { (event.id) } }
                         td { (event.kind) }

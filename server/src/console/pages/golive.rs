@@ -17,7 +17,7 @@ use crate::{
     db::{backup_age, Backend, Db},
     domain::Role,
     providers::BuildContext,
-    routes::AppState,
+    state::AppState,
 };
 use axum::{extract::State, http::HeaderMap, response::Response, Form};
 use maud::{html, Markup};
@@ -136,7 +136,7 @@ async fn checklist(state: &AppState, lang: Lang) -> anyhow::Result<Vec<Item>> {
         .api_keys()
         .await?
         .into_iter()
-        .filter(|key| key.name == crate::startup::DEMO_KEY_NAME && key.revoked_at.is_none())
+        .filter(|key| key.name == crate::app::api_keys::DEMO_KEY_NAME && key.revoked_at.is_none())
         .count();
     items.push(match (config.demo_store, demo_keys) {
         (true, _) => Item::new("demo", false, t("golive.found.demo_store_on")),

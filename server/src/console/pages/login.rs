@@ -8,8 +8,8 @@ use super::super::{
     auth,
     i18n::Lang,
     layout::{page, Frame, Notice},
-    passwords,
 };
+use crate::app::passwords;
 use crate::domain::AuditAction;
 use crate::{
     domain::{
@@ -17,7 +17,7 @@ use crate::{
         ClientKey,
     },
     html,
-    routes::AppState,
+    state::AppState,
 };
 use axum::{
     extract::{ConnectInfo, Query, State},

@@ -20,14 +20,14 @@ pub mod testpay;
 pub mod webhooks;
 
 use super::{
-    auth::Staff,
+    auth::{NotSignedIn, Staff},
     i18n::Lang,
     layout::{page, Frame, Notice},
 };
-use crate::{html, routes::AppState};
+use crate::{html, state::AppState};
 use axum::{
     http::{HeaderMap, StatusCode},
-    response::Response,
+    response::{IntoResponse, Response},
 };
 use maud::{html as markup, Markup};
 
@@ -73,6 +73,15 @@ pub fn internal_error(lang: Lang, cause: impl std::fmt::Display) -> Response {
     let frame = Frame { staff: None, lang, live: false, path: "" };
     let body = markup! { p { (lang.t("error.internal")) } };
     html::response(StatusCode::INTERNAL_SERVER_ERROR, page(&frame, &lang.t("error.title"), None, body))
+}
+
+impl IntoResponse for NotSignedIn {
+    fn into_response(self) -> Response {
+        match self {
+            NotSignedIn::Redirect(answer) => answer,
+            NotSignedIn::Failed(cause) => internal_error(Lang::En, cause),
+        }
+    }
 }
 
 /// Checks a form: the member's role is at least `role`, and the form is genuine (CSRF token,

@@ -19,7 +19,7 @@ use crate::{
     db::{OrderFilter, OrderRecord, OrderSummary, RefundRecord, RefundStatus, SessionRecord},
     domain::Role,
     domain::{new_id, refund as refund_rules, rfc3339},
-    routes::AppState,
+    state::AppState,
 };
 use axum::{
     extract::{Path, Query, State},
@@ -293,7 +293,7 @@ pub async fn csv(State(state): State<AppState>, staff: Staff, Query(query): Quer
         Ok((filter, _)) => filter,
         Err(message) => return (StatusCode::BAD_REQUEST, message).into_response(),
     };
-    let limit = crate::routes::merchant::reports::MAX_REPORT_ROWS;
+    let limit = crate::db::MAX_REPORT_ROWS;
     let orders = match state.db.find_orders(&filter, limit, 0).await {
         Ok(orders) => orders,
         Err(error) => return internal_error(lang, error),

@@ -15,7 +15,7 @@ use crate::{
         rfc3339,
         takings::{self, DayTotal, DAY_MS},
     },
-    routes::AppState,
+    state::AppState,
 };
 use axum::{extract::State, response::Response};
 use maud::{html, Markup};

@@ -8,7 +8,7 @@ use super::super::{
 };
 use super::{audit, check_form, forbidden, internal_error, respond};
 use crate::domain::AuditAction;
-use crate::{domain::Role, routes::AppState};
+use crate::{domain::Role, state::AppState};
 use axum::{extract::State, http::HeaderMap, response::Response, Form};
 use maud::{html, Markup};
 use serde::Deserialize;

@@ -19,7 +19,7 @@ use crate::{
     domain::Role,
     domain::{new_order_id, rfc3339, IdempotencyKey, ReturnUrl},
     providers::{sandbox::Outcome, WalletOffer},
-    routes::AppState,
+    state::AppState,
 };
 use axum::{
     extract::{Path, State},

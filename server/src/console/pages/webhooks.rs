@@ -9,11 +9,7 @@ use super::super::{
 };
 use super::{audit, check_form, daily, forbidden, internal_error, problem, respond};
 use crate::domain::AuditAction;
-use crate::{
-    domain::Role,
-    routes::{merchant::webhooks::check_url, AppState},
-    webhooks,
-};
+use crate::{domain::Role, state::AppState, webhooks};
 use axum::{
     extract::{Path, Query, State},
     http::{HeaderMap, StatusCode},
@@ -147,7 +143,7 @@ pub async fn set_endpoint(
         return answer;
     }
     let lang = staff.lang;
-    let url = match check_url(form.url.trim(), state.config.livemode(), &state.egress) {
+    let url = match webhooks::check_url(form.url.trim(), state.config.livemode(), &state.egress) {
         Ok(url) => url,
         Err(_) => {
             let key = if state.config.livemode() { "webhooks.bad_url_live" } else { "webhooks.bad_url" };

@@ -7,7 +7,7 @@ use crate::{
     db::ApiKeyRecord,
     domain::Role,
     error::{ApiError, JsonBody, PathId},
-    routes::AppState,
+    state::AppState,
 };
 use axum::{extract::State, http::StatusCode, Json};
 use serde::{Deserialize, Serialize};

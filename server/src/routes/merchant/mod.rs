@@ -12,7 +12,7 @@ use crate::{
     auth::Caller,
     domain::{rfc3339, UnixMillis},
     error::ApiError,
-    routes::AppState,
+    state::AppState,
 };
 use serde::Serialize;
 

@@ -11,7 +11,7 @@ use crate::{
     domain::Role,
     domain::{new_order_id, text::check_readable},
     error::{ApiError, JsonBody, PathId, QueryParams},
-    routes::AppState,
+    state::AppState,
 };
 use axum::{
     extract::State,

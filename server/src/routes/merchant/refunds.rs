@@ -9,7 +9,7 @@ use crate::{
     db::RefundRecord,
     domain::Role,
     error::{ApiError, JsonBody, PathId},
-    routes::AppState,
+    state::AppState,
 };
 use axum::{
     extract::State,

@@ -10,7 +10,7 @@ use crate::{
     domain::Role,
     domain::{parse_instant, text::csv_field, UnixMillis},
     error::{ApiError, QueryParams},
-    routes::AppState,
+    state::AppState,
 };
 use axum::{
     extract::State,
@@ -21,9 +21,8 @@ use axum::{
 use serde::{Deserialize, Serialize};
 use wallet_checkout_contract::{Amount, Currency, SessionStatus, WalletId};
 
-/// Rows in one transactions report (JSON or CSV).
-pub const MAX_REPORT_ROWS: i64 = 10_000;
-const DAY_MS: i64 = 86_400_000;
+use crate::db::MAX_REPORT_ROWS;
+use crate::domain::takings::DAY_MS;
 
 #[derive(Debug, Deserialize)]
 pub struct TransactionsQuery {

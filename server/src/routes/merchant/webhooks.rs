@@ -7,14 +7,12 @@ use crate::{
     auth::Caller,
     db::EventRecord,
     domain::Role,
-    egress::EgressPolicy,
     error::{ApiError, JsonBody, QueryParams},
-    routes::AppState,
+    state::AppState,
     webhooks::{self, Endpoint},
 };
 use axum::{extract::State, Json};
 use serde::{Deserialize, Serialize};
-use url::Url;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -49,30 +47,6 @@ fn view(endpoint: Endpoint, show_secret: bool) -> EndpointView {
     }
 }
 
-/// A webhook URL: absolute http(s), https in live mode (events carry payment data), and not an
-/// internal address (checked again, after resolving the name, at every delivery).
-pub fn check_url(raw: &str, livemode: bool, egress: &EgressPolicy) -> Result<Url, ApiError> {
-    let url = Url::parse(raw).map_err(|_| ApiError::invalid_request("url must be an absolute URL"))?;
-    let allowed = match url.scheme() {
-        "https" => true,
-        "http" => !livemode,
-        _ => false,
-    };
-    if !allowed || url.host().is_none() || raw.len() > 2048 {
-        return Err(ApiError::invalid_request(if livemode {
-            "url must be an https URL of at most 2048 characters"
-        } else {
-            "url must be an http or https URL of at most 2048 characters"
-        }));
-    }
-    egress.check_url(&url).map_err(|refusal| {
-        ApiError::invalid_request(format!(
-            "url is refused: {refusal} (a receiver on your own network needs its range in webhook_allowed_networks)"
-        ))
-    })?;
-    Ok(url)
-}
-
 pub async fn get_endpoint(
     State(state): State<AppState>,
     caller: Caller,
@@ -92,7 +66,8 @@ pub async fn set_endpoint(
     JsonBody(request): JsonBody<SetEndpoint>,
 ) -> Result<Json<EndpointView>, ApiError> {
     caller.require(Role::Admin)?;
-    let url = check_url(&request.url, state.config.livemode(), &state.egress)?;
+    let url = webhooks::check_url(&request.url, state.config.livemode(), &state.egress)
+        .map_err(ApiError::invalid_request)?;
     let (endpoint, created) =
         webhooks::set_endpoint(&state.db, &state.vault, &url, request.enabled, state.now())
             .await
@@ -143,25 +118,9 @@ pub struct EventView {
     pub payload: serde_json::Value,
 }
 
-/// Where an event's delivery stands: `delivered`, `pending` (tried again later), `failed` (given
-/// up after attempts) or `skipped` (no endpoint was on).
-pub fn delivery_state(event: &EventRecord) -> &'static str {
-    if event.delivered_at.is_some() {
-        "delivered"
-    } else if event.gave_up_at.is_some() {
-        if event.attempts == 0 {
-            "skipped"
-        } else {
-            "failed"
-        }
-    } else {
-        "pending"
-    }
-}
-
 impl From<EventRecord> for EventView {
     fn from(event: EventRecord) -> Self {
-        let state = delivery_state(&event);
+        let state = event.delivery_state();
         Self {
             id: event.id,
             kind: event.kind,

@@ -6,7 +6,7 @@ use serde_json::{json, Value};
 use std::time::{Duration, Instant};
 use tempfile::TempDir;
 use wallet_checkout_mocks::alipay::AlipayMock;
-use wallet_checkout_server::{config::Config, providers::settings::ProviderSettings};
+use wallet_checkout_server::{config::Config, providers::ProviderSettings};
 
 pub struct AlipayApp {
     pub app: TestApp,

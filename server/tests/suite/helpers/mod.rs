@@ -18,7 +18,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use tempfile::TempDir;
 use wallet_checkout_server::{
-    config::Config, db::Db, domain::TestClock, routes::AppState, startup::Application,
+    config::Config, db::Db, domain::TestClock, startup::Application, state::AppState,
 };
 
 /// A database for one test; it lives as long as this value.

@@ -8,7 +8,7 @@ use reqwest::{Method, RequestBuilder, Response};
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
 use wallet_checkout_mocks::paypal::PayPalMock;
-use wallet_checkout_server::{config::Config, domain::Role, providers::settings::ProviderSettings};
+use wallet_checkout_server::{config::Config, domain::Role, providers::ProviderSettings};
 
 pub struct PayPal {
     pub app: TestApp,

@@ -16,7 +16,7 @@ use crate::{
     },
     db::StoredCredential,
     domain::Role,
-    routes::AppState,
+    state::AppState,
 };
 use axum::{extract::State, http::HeaderMap, response::Response, Form};
 use maud::{html, Markup};
@@ -213,7 +213,7 @@ pub async fn show(State(state): State<AppState>, staff: Staff) -> Response {
 /// After a change: the providers built again, and what the page says about the provider.
 async fn rebuilt(state: &AppState, staff: &Staff, provider: &str, done: String) -> Response {
     let lang = staff.lang;
-    let standings = match credentials::reload(state).await {
+    let standings = match reload(state).await {
         Ok(standings) => standings,
         Err(error) => return internal_error(lang, error),
     };
@@ -290,7 +290,7 @@ pub async fn save(
                 lang.tf("setup.keys.saved_others", &[("count", &saved.len().to_string())])
             );
             // The providers use what was stored.
-            if let Err(error) = credentials::reload(&state).await {
+            if let Err(error) = reload(&state).await {
                 return internal_error(lang, error);
             }
         }
@@ -340,6 +340,11 @@ pub async fn remove(
     }
     let done = lang.tf("setup.keys.removed", &[("field", &label(lang, &field))]);
     rebuilt(&state, &staff, provider, done).await
+}
+
+/// Builds the wallets again from what is stored and puts them in place of the running ones.
+async fn reload(state: &AppState) -> anyhow::Result<Vec<(&'static str, credentials::Standing)>> {
+    credentials::reload(&state.config, &state.db, &state.vault, state.sandbox.clone(), &state.providers).await
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@ use super::{provider_name, step_page};
 use crate::{
     console::{auth::Staff, layout::copyable, pages::forbidden},
     domain::Role,
-    routes::AppState,
+    state::AppState,
 };
 use axum::{extract::State, http::HeaderMap, response::Response};
 use maud::html;

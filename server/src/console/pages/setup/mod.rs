@@ -13,7 +13,7 @@ use super::{super::auth::Staff, forbidden, internal_error, respond};
 use crate::{
     console::{i18n::Lang, layout::Notice},
     domain::Role,
-    routes::AppState,
+    state::AppState,
 };
 use axum::{
     extract::State,

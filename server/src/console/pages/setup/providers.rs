@@ -14,7 +14,7 @@ use crate::{
     db::ProviderTerms,
     domain::Role,
     providers::paypal::settings::DEFAULT_CURRENCIES,
-    routes::AppState,
+    state::AppState,
 };
 use axum::{extract::State, http::HeaderMap, response::Response, Form};
 use maud::{html, Markup};

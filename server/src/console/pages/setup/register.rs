@@ -5,7 +5,7 @@ use super::{provider_name, step_page, PROVIDERS};
 use crate::{
     console::{auth::Staff, pages::forbidden},
     domain::Role,
-    routes::AppState,
+    state::AppState,
 };
 use axum::{extract::State, response::Response};
 use maud::html;

@@ -7,7 +7,10 @@
 //! for an address no account has is checked against a hash all the same, so its cost and answer
 //! are those of a wrong password.
 
-use super::auth;
+use argon2::{
+    password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString},
+    Argon2,
+};
 use std::{
     sync::{mpsc, Arc, LazyLock, Mutex},
     time::Duration,
@@ -16,7 +19,21 @@ use tokio::sync::{oneshot, OwnedSemaphorePermit, Semaphore};
 
 /// A hash to verify against when no account has the e-mail address.
 static DUMMY_HASH: LazyLock<String> =
-    LazyLock::new(|| auth::hash_password("not the password of anyone").unwrap_or_default());
+    LazyLock::new(|| hash_password("not the password of anyone").unwrap_or_default());
+
+/// An argon2id hash of a password (PHC string, with its own salt).
+pub fn hash_password(password: &str) -> anyhow::Result<String> {
+    let salt = SaltString::generate(&mut OsRng);
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|hash| hash.to_string())
+        .map_err(|error| anyhow::anyhow!("cannot hash the password: {error}"))
+}
+
+pub fn verify_password(password: &str, hash: &str) -> bool {
+    PasswordHash::new(hash)
+        .is_ok_and(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
+}
 
 /// How long a caller told "busy" is asked to wait before trying again.
 pub const BUSY_RETRY_AFTER: Duration = Duration::from_secs(2);
@@ -105,7 +122,7 @@ impl Passwords {
     /// A new hash of `password`, in a place of its own.
     pub async fn hash(&self, password: &str) -> Result<anyhow::Result<String>, Busy> {
         let password = password.to_owned();
-        self.slot()?.run(move || auth::hash_password(&password)).await
+        self.slot()?.run(move || hash_password(&password)).await
     }
 }
 
@@ -113,9 +130,9 @@ impl Slot {
     pub async fn verify(self, password: &str, hash: Option<&str>) -> Result<bool, Busy> {
         let (password, hash) = (password.to_owned(), hash.map(str::to_owned));
         self.run(move || match hash {
-            Some(hash) => auth::verify_password(&password, &hash),
+            Some(hash) => verify_password(&password, &hash),
             None => {
-                let _ = auth::verify_password(&password, DUMMY_HASH.as_str());
+                let _ = verify_password(&password, DUMMY_HASH.as_str());
                 false
             }
         })
@@ -154,6 +171,16 @@ fn lower_this_threads_priority() {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn passwords_are_hashed_with_a_salt_and_verified() {
+        let hash = hash_password("correct horse battery").unwrap();
+        assert!(hash.starts_with("$argon2id$"));
+        assert!(verify_password("correct horse battery", &hash));
+        assert!(!verify_password("correct horse batterz", &hash));
+        assert_ne!(hash, hash_password("correct horse battery").unwrap(), "a new salt each time");
+        assert!(!verify_password("x", "not a hash"));
+    }
 
     #[tokio::test]
     async fn callers_past_the_places_are_told_busy_at_once() {
