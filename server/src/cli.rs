@@ -186,7 +186,10 @@ async fn restore(config: &Config, args: &[&str]) -> anyhow::Result<()> {
 /// `providers check`: for each configured provider, its keys parse and match, and one harmless
 /// authenticated call succeeds. Prints OK or the exact reason per provider; fails on any failure.
 async fn check_providers(config: &Config) -> anyhow::Result<()> {
-    let context = crate::providers::BuildContext { public_url: config.public_url.clone() };
+    let context = crate::providers::BuildContext {
+        public_url: config.public_url.clone(),
+        clock: std::sync::Arc::new(SystemClock),
+    };
     let stored = stored_credentials(config).await;
     let (merged, incomplete) = crate::app::wallet_setup::merge(&config.providers, &stored);
     let providers = crate::providers::configured(&merged, &context);

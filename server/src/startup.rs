@@ -88,7 +88,7 @@ impl Application {
         )?);
         // The configuration file's providers, with the credentials entered in the console.
         let (providers, _) =
-            crate::app::wallet_setup::build(&config, &store, &vault, sandbox.clone(), true).await?;
+            crate::app::wallet_setup::build(&config, &store, &vault, sandbox.clone(), &clock, true).await?;
         let providers = Arc::new(providers);
         let (demo, welcome) = if config.demo_store {
             let demo = demo_store(&store, &config, address, clock.now()).await?;

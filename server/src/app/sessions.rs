@@ -14,7 +14,6 @@ use wallet_checkout_contract::{DeviceKind, ErrorCode, OrderId, OrderStatus, Wall
 
 /// How long a request waits for a concurrent request with the same key to finish.
 const CONCURRENT_KEY_WAIT_MS: u64 = 5_000;
-const CONCURRENT_KEY_POLL_MS: u64 = 25;
 
 /// A shopper's request to pay an order with a wallet.
 #[derive(Debug, Clone)]
@@ -127,17 +126,17 @@ impl App {
                 "this Idempotency-Key was used with a different request",
             ));
         }
+        if existing.next_action.is_some() {
+            return Ok(existing);
+        }
+        // Subscribe before reading again, so that the creator's finishing is not missed.
+        let notifier = self.db.notifier().clone();
+        let subscription = notifier.subscribe(existing.id.as_str());
+        let mut changed = Box::pin(subscription.changed());
+        changed.as_mut().enable();
+        let deadline = tokio::time::Instant::now() + Duration::from_millis(CONCURRENT_KEY_WAIT_MS);
         let mut session = existing;
-        let mut waited = 0;
-        while session.next_action.is_none() {
-            if waited >= CONCURRENT_KEY_WAIT_MS {
-                return Err(AppError::refused(
-                    ErrorCode::IdempotencyKeyInUse,
-                    "a request with this Idempotency-Key is still in progress",
-                ));
-            }
-            tokio::time::sleep(Duration::from_millis(CONCURRENT_KEY_POLL_MS)).await;
-            waited += CONCURRENT_KEY_POLL_MS;
+        loop {
             session = match self.db.session(&session.id).await? {
                 Some(session) => session,
                 // The first request failed and released the key: the client may retry.
@@ -148,6 +147,19 @@ impl App {
                     ))
                 }
             };
+            if session.next_action.is_some() {
+                break;
+            }
+            let now = tokio::time::Instant::now();
+            if now >= deadline || notifier.is_shutting_down() {
+                return Err(AppError::refused(
+                    ErrorCode::IdempotencyKeyInUse,
+                    "a request with this Idempotency-Key is still in progress",
+                ));
+            }
+            subscription.wait(changed.as_mut(), deadline - now).await;
+            changed.set(subscription.changed());
+            changed.as_mut().enable();
         }
         Ok(session)
     }

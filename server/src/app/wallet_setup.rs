@@ -16,6 +16,7 @@
 use crate::{
     config::Config,
     db::{Db, StoredCredential},
+    domain::SharedClock,
     providers::{
         alipay, paypal,
         sandbox::SandboxProvider,
@@ -283,11 +284,12 @@ pub async fn build(
     store: &Db,
     vault: &Vault,
     sandbox: Option<Arc<SandboxProvider>>,
+    clock: &SharedClock,
     strict: bool,
 ) -> anyhow::Result<(Providers, Vec<(&'static str, Standing)>)> {
     let (_, values) = opened(store, vault).await?;
     let (merged, incomplete) = merge(&config.providers, &values);
-    let context = BuildContext { public_url: config.public_url.clone() };
+    let context = BuildContext { public_url: config.public_url.clone(), clock: clock.clone() };
     let mut providers = Providers::default();
     let mut standings: Vec<(&'static str, Standing)> =
         PROVIDERS.iter().map(|name| (*name, Standing::Absent)).collect();
@@ -342,9 +344,10 @@ pub async fn reload(
     db: &Db,
     vault: &Vault,
     sandbox: Option<Arc<SandboxProvider>>,
+    clock: &SharedClock,
     running: &Providers,
 ) -> anyhow::Result<Vec<(&'static str, Standing)>> {
-    let (providers, standings) = build(config, db, vault, sandbox, false).await?;
+    let (providers, standings) = build(config, db, vault, sandbox, clock, false).await?;
     running.replace_with(providers);
     Ok(standings)
 }

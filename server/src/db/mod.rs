@@ -160,6 +160,11 @@ fn prepare_sqlite_file(database_url: &str) -> anyhow::Result<()> {
 }
 
 impl Db {
+    /// Sessions a waiting read is held open for on this instance.
+    pub fn waiting_sessions(&self) -> usize {
+        self.notifier.waiting_sessions()
+    }
+
     /// Connects to `database_url` (`sqlite:` or `postgres:`) and brings the schema up to date.
     pub async fn connect(database_url: &str) -> anyhow::Result<Self> {
         install_default_drivers();

@@ -83,7 +83,10 @@ impl Db {
         .await?;
         let session = self.session_in(&mut tx, id).await?;
         self.record_event(&mut tx, "session.created", &session, now).await?;
+        // A request waiting on the same idempotency key reads it now.
+        self.announce(&mut tx, id).await?;
         tx.commit().await?;
+        self.announced(id);
         Ok(session)
     }
 
@@ -146,7 +149,9 @@ impl Db {
             .bind(id.as_str())
             .execute(&mut *tx)
             .await?;
+        self.announce(&mut tx, id).await?;
         tx.commit().await?;
+        self.announced(id);
         Ok(())
     }
 

@@ -295,6 +295,8 @@ pub struct BuildContext {
     /// Where wallets reach this server (`public_url`), for the notification URLs it registers
     /// with each payment. `None` without a configured `public_url`.
     pub public_url: Option<Url>,
+    /// The server's clock, for what a provider schedules itself (renewing PayPal's token).
+    pub clock: crate::domain::SharedClock,
 }
 
 /// Every real provider that has a table in the configuration, built from its settings (keys read

@@ -1,4 +1,5 @@
-//! `/healthz`: the process answers. `/readyz`: it can serve requests (the database answers).
+//! `/healthz`: the process answers. `/readyz`: it can serve requests (the database answers), and
+//! how many sessions have a waiting read held open on this instance.
 
 use crate::state::AppState;
 use axum::{extract::State, http::StatusCode, Json};
@@ -10,7 +11,12 @@ pub async fn healthz() -> Json<Value> {
 
 pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
     match state.db.ping().await {
-        Ok(()) => (StatusCode::OK, Json(json!({ "status": "ready", "database": "ok" }))),
+        Ok(()) => (
+            StatusCode::OK,
+            Json(
+                json!({ "status": "ready", "database": "ok", "waiting_reads": state.db.waiting_sessions() }),
+            ),
+        ),
         Err(error) => {
             tracing::error!(%error, "not ready: the database does not answer");
             (

@@ -274,7 +274,8 @@ async fn expired_session_refuses_approval() {
     let app = spawn_with(|config| config.session_ttl_secs = 1).await;
     let session = app.new_session("wechat_pay").await;
     let id = session["id"].as_str().unwrap();
-    tokio::time::sleep(std::time::Duration::from_millis(1_100)).await;
+    // Past its time, and not yet swept: the wallet no longer pays its code.
+    app.clock.advance(std::time::Duration::from_millis(1_100));
     let page = app.sandbox(id, "approve").await.text().await.unwrap();
     assert!(page.contains("Payment expired"), "{page}");
     let session = app.get_session(id).await;

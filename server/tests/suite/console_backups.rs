@@ -3,7 +3,7 @@
 //! every payment and outbox event committed before the backup began. On PostgreSQL the same test
 //! runs against a dump made and restored with `pg_dump`/`pg_restore`. Then the console's page.
 
-use crate::helpers::{spawn_on, test_db, TestApp, TestDb};
+use crate::helpers::{eventually, spawn_on, test_db, TestApp, TestDb};
 use serde_json::json;
 use sqlx::{Connection, Executor, Row};
 use std::{
@@ -69,9 +69,10 @@ fn start_load(app: &Arc<TestApp>) -> Load {
 
 impl Load {
     async fn wait_for(&self, at_least: usize) {
-        while self.count.load(Ordering::SeqCst) < at_least {
-            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-        }
+        eventually(&format!("{at_least} payments under load"), async || {
+            self.count.load(Ordering::SeqCst) >= at_least
+        })
+        .await;
     }
 
     async fn finish(self) -> usize {
@@ -438,16 +439,15 @@ async fn test_payment_result(
     status: &str,
 ) -> String {
     let wanted = format!("data-testid=\"testpay-status\">{status}<");
-    for _ in 0..200 {
-        let page = app.console_get(admin, location).send().await.unwrap();
-        assert_eq!(page.status(), 200);
-        let page = page.text().await.unwrap();
-        if page.contains(&wanted) {
-            return page;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    panic!("the test payment at {location} never became {status}");
+    let mut page = String::new();
+    eventually(&format!("the test payment at {location} to become {status}"), async || {
+        let answer = app.console_get(admin, location).send().await.unwrap();
+        assert_eq!(answer.status(), 200);
+        page = answer.text().await.unwrap();
+        page.contains(&wanted)
+    })
+    .await;
+    page
 }
 
 #[tokio::test]
@@ -676,12 +676,13 @@ mod on_sqlite {
         .await;
         let store = db.store().await;
         // No backup yet, so one is due at once.
-        let backup = loop {
-            if let Some(backup) = store.last_backup().await.unwrap() {
-                break backup;
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-        };
+        let mut backup = None;
+        eventually("the scheduled backup", async || {
+            backup = store.last_backup().await.unwrap();
+            backup.is_some()
+        })
+        .await;
+        let backup = backup.unwrap();
         assert_eq!(backup.kind, "scheduled");
         assert!(Path::new(&backup.path).starts_with(dir.canonicalize().unwrap()));
         assert!(Path::new(&format!("{}.sha256", backup.path)).is_file());

@@ -5,12 +5,14 @@
 
 use crate::helpers::id;
 use crate::helpers::make_key;
-use crate::helpers::{paypal, session_body, spawn, spawn_with, ConsoleUser, JsonAnswer, TestApp};
+use crate::helpers::{
+    eventually, eventually_within, paypal, session_body, spawn, spawn_with, ConsoleUser, JsonAnswer, TestApp,
+};
 use axum::{body::Bytes, extract::State, http::HeaderMap, routing::post, Router};
 use serde_json::{json, Value};
 use std::{
     sync::{Arc, Mutex},
-    time::{Duration, Instant},
+    time::Duration,
 };
 use wallet_checkout_server::{
     app::alerts,
@@ -72,14 +74,6 @@ fn alert_events(inbox: &Shared, rule: &str) -> Vec<Value> {
     inbox.lock().unwrap().accepted.iter().filter(|event| event["type"] == kind).cloned().collect()
 }
 
-async fn eventually(what: &str, mut done: impl AsyncFnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while !done().await {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
 async fn page(app: &TestApp, member: &ConsoleUser, path: &str) -> (u16, String) {
     let response = app.console_get(member, path).send().await.unwrap();
     (response.status().as_u16(), response.text().await.unwrap())
@@ -112,8 +106,11 @@ async fn wait_for_alert(app: &TestApp, member: &ConsoleUser, rule: &str) {
     eventually(&format!("an alert {rule}"), async || open_alerts(app, member, rule).await >= 1).await;
 }
 
+/// Waits for the signed `alert.<rule>` event: up to 20 s, as a delivery that failed is sent again
+/// only after its backoff (1 s, then 2 s, 4 s, 8 s in the test of failing deliveries).
 async fn wait_for_event(inbox: &Shared, rule: &str) -> Value {
-    eventually(&format!("the webhook alert.{rule}"), async || !alert_events(inbox, rule).is_empty()).await;
+    let what = format!("the webhook alert.{rule}");
+    eventually_within(&what, Duration::from_secs(20), async || !alert_events(inbox, rule).is_empty()).await;
     assert_eq!(inbox.lock().unwrap().refused, 0, "every delivery is signed");
     let event = alert_events(inbox, rule).remove(0);
     assert_documented(&event);
@@ -329,9 +326,12 @@ async fn webhook_deliveries_that_keep_failing_open_an_alert_that_ends_when_they_
     inbox.lock().unwrap().failing = false;
     let event = wait_for_event(&inbox, "webhook_failures").await;
     assert_eq!(event["data"]["alert"]["subject"], "endpoint");
-    // Delivered at last: the condition ends, and the alert stays until acknowledged.
-    eventually("the alert to end", async || page(&app, &admin, "/console/alerts").await.1.contains("Over"))
-        .await;
+    // Delivered at last: the condition ends, and the alert stays until acknowledged (once every
+    // failed event is sent again, after its backoff: 20 s, as for the alert's event).
+    eventually_within("the alert to end", Duration::from_secs(20), async || {
+        page(&app, &admin, "/console/alerts").await.1.contains("Over")
+    })
+    .await;
     assert_eq!(open_alerts(&app, &admin, "webhook_failures").await, 1);
 }
 

@@ -5,7 +5,7 @@
 //! again; the audit log searched; and each role and the CSRF token at every boundary.
 
 use crate::helpers::make_key;
-use crate::helpers::{spawn, spawn_with, ConsoleUser, TestApp};
+use crate::helpers::{eventually_within, spawn, spawn_with, ConsoleUser, TestApp};
 use reqwest::Method;
 use serde_json::{json, Value};
 use std::{
@@ -13,7 +13,7 @@ use std::{
         atomic::{AtomicU16, AtomicUsize, Ordering},
         Arc,
     },
-    time::{Duration, Instant},
+    time::Duration,
 };
 use wallet_checkout_contract::{OrderId, SessionId};
 use wallet_checkout_server::domain::Role;
@@ -528,15 +528,14 @@ async fn the_webhook_endpoint_is_set_with_its_secret_shown_once_and_a_failed_del
     let key = api_key(&app, Role::Operator).await;
     paid_order(&app, &key, "HOOK-1").await;
     let store = app.store().await;
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let failed = loop {
+    let mut failed = None;
+    eventually_within("an event to fail", Duration::from_secs(20), async || {
         let events = store.events(None, 10).await.unwrap();
-        if let Some(event) = events.iter().find(|e| e.gave_up_at.is_some() && e.attempts > 0) {
-            break event.clone();
-        }
-        assert!(Instant::now() < deadline, "an event fails");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
+        failed = events.into_iter().find(|e| e.gave_up_at.is_some() && e.attempts > 0);
+        failed.is_some()
+    })
+    .await;
+    let failed = failed.unwrap();
     let (_, log) = page(&app, &admin, "/console/webhooks").await;
     assert!(log.contains("Your endpoint answered with HTTP status 500."), "in our words");
     assert!(log.contains(&format!("/console/webhooks/events/{}/resend", failed.id)));
@@ -545,11 +544,10 @@ async fn the_webhook_endpoint_is_set_with_its_secret_shown_once_and_a_failed_del
     let (_, resent) =
         post(&app, &admin, &format!("/console/webhooks/events/{}/resend", failed.id), &[]).await;
     assert!(resent.contains("will be sent again"), "{resent}");
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while store.event(&failed.id).await.unwrap().unwrap().delivered_at.is_none() {
-        assert!(Instant::now() < deadline, "the event is delivered again");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    eventually_within("the event to be delivered again", Duration::from_secs(20), async || {
+        store.event(&failed.id).await.unwrap().unwrap().delivered_at.is_some()
+    })
+    .await;
     // A delivered event cannot be sent again.
     let (_, again) = post(&app, &admin, &format!("/console/webhooks/events/{}/resend", failed.id), &[]).await;
     assert!(problem_text(&again).contains("cannot be sent again"));

@@ -4,9 +4,9 @@
 //! mode at its next start, whatever the configuration file says about the sandbox.
 
 use crate::helpers::make_key;
-use crate::helpers::{spawn_on, spawn_with, ConsoleUser, TestApp};
+use crate::helpers::{eventually_within, spawn_on, spawn_with, ConsoleUser, TestApp};
 use axum::{routing::post, Router};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use wallet_checkout_mocks::paypal::PayPalMock;
 use wallet_checkout_server::{config::Config, db::Db, domain::Role};
 
@@ -59,11 +59,10 @@ async fn a_delivery(app: &TestApp, store: &Db, origin: &str) {
     assert_eq!(session.status(), 201);
     let session: serde_json::Value = session.json().await.unwrap();
     app.sandbox(session["id"].as_str().unwrap(), "approve").await;
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while store.last_attempted_event().await.unwrap().is_none() {
-        assert!(Instant::now() < deadline, "a delivery was tried");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    eventually_within("a delivery to be tried", Duration::from_secs(20), async || {
+        store.last_attempted_event().await.unwrap().is_some()
+    })
+    .await;
 }
 
 /// Stops `app` and starts a server on its database and data directory.
@@ -194,11 +193,10 @@ async fn once_every_fact_holds_the_switch_turns_live_mode_on_at_the_next_start()
     assert_eq!(item(&html, "webhook"), "no");
     subscribe(&app, &store, &receiver(200).await).await;
     a_delivery(&app, &store, "https://pay.shop.example").await;
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while item(&golive_page(&app, &admin).await, "webhook") != "yes" {
-        assert!(Instant::now() < deadline, "the delivery was answered");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    eventually_within("the delivery to be answered", Duration::from_secs(20), async || {
+        item(&golive_page(&app, &admin).await, "webhook") == "yes"
+    })
+    .await;
 
     let html = golive_page(&app, &admin).await;
     let backup_item = item(&html, "backup");

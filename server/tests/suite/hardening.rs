@@ -5,13 +5,13 @@
 //! flight, caching and secrets at rest, and text that lies about itself.
 
 use crate::helpers::make_key;
-use crate::helpers::{error_code, session_body, spawn, spawn_with, JsonAnswer, TestApp};
+use crate::helpers::{error_code, eventually, session_body, spawn, spawn_with, JsonAnswer, TestApp};
 use axum::{body::Bytes, extract::State, http::HeaderMap, routing::post, Router};
 use reqwest::Method;
 use serde_json::{json, Value};
 use std::{
     sync::{Arc, Mutex},
-    time::{Duration, Instant},
+    time::Instant,
 };
 use wallet_checkout_contract::SessionId;
 use wallet_checkout_server::{domain::Role, domain::SessionEvent};
@@ -163,17 +163,6 @@ async fn receiver() -> (std::net::SocketAddr, Seen) {
     (address, seen)
 }
 
-async fn wait_for(what: &str, mut done: impl AsyncFnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while Instant::now() < deadline {
-        if done().await {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("timed out waiting for {what}");
-}
-
 /// Regression: an admin (and through `session.created`, any shopper) could make the server send
 /// requests to loopback, private, link-local and metadata addresses in any spelling.
 #[tokio::test]
@@ -226,7 +215,7 @@ async fn deliveries_to_internal_addresses_are_refused_and_reveal_nothing() {
         wallet_checkout_server::webhooks::set_endpoint(&store, &vault, &url, true, 0).await.unwrap();
         let session = app.new_session("wechat_pay").await;
         let id = session["id"].as_str().unwrap().to_owned();
-        wait_for("the attempt", async || {
+        eventually("the attempt", async || {
             store.events(Some(&id), 10).await.unwrap().iter().any(|event| event.last_error.is_some())
         })
         .await;
@@ -261,7 +250,7 @@ async fn a_named_private_network_is_allowed_for_a_receiver_on_the_merchants_own_
         .unwrap();
     assert_eq!(response.status(), 200);
     app.new_session("wechat_pay").await;
-    wait_for("a delivery", async || !seen.lock().unwrap().is_empty()).await;
+    eventually("a delivery", async || !seen.lock().unwrap().is_empty()).await;
 }
 
 // 5. Keys work only in their mode ------------------------------------------------------------------
@@ -498,7 +487,7 @@ async fn credentials_in_a_webhook_url_are_masked_but_still_used() {
     }
     assert_eq!(shown["url"], format!("http://****@{address}/hooks"));
     app.new_session("wechat_pay").await;
-    wait_for("a delivery", async || !seen.lock().unwrap().is_empty()).await;
+    eventually("a delivery", async || !seen.lock().unwrap().is_empty()).await;
     let authorization = seen.lock().unwrap()[0]["authorization"].to_str().unwrap().to_owned();
     assert_eq!(authorization, "Basic c2hvcDpodW50ZXIy", "the receiver still gets its credentials");
 }
@@ -633,7 +622,7 @@ async fn the_webhook_secret_and_the_credentials_in_its_url_are_sealed_at_rest() 
     assert!(url_sealed.starts_with("v1:") && stored.starts_with("v1:"));
     // Deliveries still carry the credentials and the signature made with the current secret.
     app.new_session("wechat_pay").await;
-    wait_for("a delivery", async || !seen.lock().unwrap().is_empty()).await;
+    eventually("a delivery", async || !seen.lock().unwrap().is_empty()).await;
     let headers = seen.lock().unwrap()[0].clone();
     assert_eq!(headers["authorization"], "Basic c2hvcDpodW50ZXIy");
     let signature = headers["wallet-checkout-signature"].to_str().unwrap().to_owned();
@@ -675,7 +664,7 @@ async fn run_server_binary(
         });
     }
     let mut base = String::new();
-    wait_for("the server to listen", async || {
+    eventually("the server to listen", async || {
         let text = printed.lock().unwrap().clone();
         if let Some(rest) = text.split("listening address=").nth(1) {
             base = format!("http://{}", rest.split_whitespace().next().unwrap());
@@ -710,7 +699,7 @@ async fn client_addresses_stay_out_of_the_log() {
                     .await
                     .unwrap();
             }
-            wait_for("the rate limit's line", async || printed.lock().unwrap().contains("rate limited"))
+            eventually("the rate limit's line", async || printed.lock().unwrap().contains("rate limited"))
                 .await;
         })
         .await;

@@ -250,7 +250,7 @@ async fn orders_are_listed_newest_first_in_pages() {
     let mut made = Vec::new();
     for _ in 0..3 {
         made.push(create_order(&app, &operator).await["id"].as_str().unwrap().to_owned());
-        tokio::time::sleep(std::time::Duration::from_millis(3)).await;
+        app.clock.advance(std::time::Duration::from_millis(3));
     }
     let first =
         json_of(app.merchant(Method::GET, "/orders?limit=2", &operator).send().await.unwrap(), 200).await;

@@ -4,7 +4,7 @@
 //! carry the documented headers and content type, and have a body its schema accepts.
 
 use crate::helpers::make_key;
-use crate::helpers::{session_body, TestApp};
+use crate::helpers::{eventually, eventually_within, session_body, TestApp};
 use jsonschema::{Draft, Validator};
 use reqwest::{header::HeaderMap, Method, RequestBuilder};
 use serde_json::{json, Value};
@@ -290,18 +290,6 @@ fn session_body_for(order: &str, wallet: &str, device: &str) -> Value {
 /// The digest the server keeps of a `POST /api/checkout/sessions` body, to recognise a retry.
 fn session_request_hash(body: &Value) -> String {
     wallet_checkout_server::routes::sessions::request_hash(&serde_json::from_value(body.clone()).unwrap())
-}
-
-async fn wait_until<F, Fut>(what: &str, mut condition: F)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while !condition().await {
-        assert!(Instant::now() < deadline, "timed out waiting until {what}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
 }
 
 /// A webhook receiver that accepts everything.
@@ -665,7 +653,11 @@ async fn held_idempotency_key(ctx: &Ctx<'_>) {
 
     let waiting = ctx.send(ctx.checkout_session(key, &body));
     let give_up = async {
-        tokio::time::sleep(Duration::from_millis(500)).await;
+        // Once the second request waits for the first (it is counted with the waiting reads)...
+        eventually("the second request to wait for the first", async || {
+            ctx.expect(ctx.get("/readyz"), 200).await["waiting_reads"].as_u64().unwrap_or(0) > 0
+        })
+        .await;
         store.discard_reservation(&reserved.id).await.unwrap();
     };
     let (answer, ()) = futures::join!(waiting, give_up);
@@ -952,7 +944,7 @@ async fn merchant_api(ctx: &Ctx<'_>, checkout: &Checkout) {
         )
         .await;
     let pending_id = pending_session["id"].as_str().unwrap().to_owned();
-    wait_until("an event failed to be delivered", || async {
+    eventually_within("an event to fail to be delivered", Duration::from_secs(20), async || {
         let page = ctx
             .expect(ctx.get(&format!("/api/v1/events?session={pending_id}")).bearer_auth(operator), 200)
             .await;
@@ -1010,7 +1002,7 @@ async fn merchant_api(ctx: &Ctx<'_>, checkout: &Checkout) {
 
     // Events: delivered, pending and skipped ones.
     app.sandbox(&pending_id, "approve").await;
-    wait_until("an event was delivered", || async {
+    eventually_within("an event to be delivered", Duration::from_secs(20), async || {
         let page = ctx.expect(ctx.get("/api/v1/events?limit=100").bearer_auth(operator), 200).await;
         page["data"].as_array().unwrap().iter().any(|e| e["delivery"]["state"] == json!("delivered"))
     })

@@ -1,7 +1,7 @@
 //! Nothing lost: the real server binary, killed with SIGKILL in the middle of payments or stopped
 //! with SIGTERM while readers wait, and (on PostgreSQL) two instances that behave as one.
 
-use crate::helpers::{session_body, test_db, JsonAnswer, TestDb};
+use crate::helpers::{eventually, session_body, test_db, JsonAnswer, TestDb};
 use nix::{sys::signal, unistd::Pid};
 use reqwest::Client;
 use serde_json::{json, Value};
@@ -100,6 +100,15 @@ impl Process {
     }
 }
 
+/// Waits until `server` holds a waiting read open (its `/readyz` counts them).
+async fn waiting_read_held(client: &Client, server: &Process) {
+    eventually("the waiting read is held", async || {
+        let ready: Value = client.get(server.url("/readyz")).json_answer().await;
+        ready["waiting_reads"].as_u64().unwrap_or(0) > 0
+    })
+    .await;
+}
+
 impl Drop for Process {
     fn drop(&mut self) {
         let _ = self.child.kill();
@@ -145,7 +154,17 @@ async fn sigkill_in_the_middle_of_payments_loses_nothing() {
             tokio::spawn(async move { (id, request.await.map(|r| r.status().as_u16()).ok()) })
         })
         .collect();
-    tokio::time::sleep(Duration::from_millis(40)).await;
+    let store = db.store().await;
+    eventually("an approval is under way", async || {
+        for id in &sessions {
+            let session = store.session(&SessionId::parse(id.as_str()).unwrap()).await.unwrap().unwrap();
+            if session.status.as_str() != "pending" {
+                return true;
+            }
+        }
+        false
+    })
+    .await;
     server.child.kill().unwrap();
     server.child.wait().unwrap();
     let mut confirmed = Vec::new();
@@ -199,7 +218,7 @@ async fn sigterm_answers_waiting_readers_and_lets_requests_finish() {
             (response.status().as_u16(), response.json::<Value>().await.unwrap(), Instant::now())
         })
     };
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    waiting_read_held(&client, &server).await;
     let signalled = Instant::now();
     server.terminate();
     let (status, body, answered) = waiting.await.unwrap();
@@ -264,7 +283,7 @@ async fn the_command_line_makes_the_first_admin_key_and_no_secret_reaches_the_lo
         ["key.create", "key.create", "key.create", "webhook_endpoint.update", "order.create"],
         "the command line's key, the demo store's key made at start and the operator key"
     );
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    eventually("the order's log line", async || server.log().contains("order created")).await;
 
     let lines = server.log();
     assert!(lines.contains("order created"), "the log is being read");
@@ -285,15 +304,17 @@ async fn webhook_events_survive_a_sigkill_and_are_delivered_after_restart() {
     let admin = create_key_with_the_command_line(&db, "Owner", "admin");
     // A receiver that is down at first.
     let up = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let refused = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let received = Arc::new(Mutex::new(Vec::<String>::new()));
     let app = {
-        let (up, received) = (up.clone(), received.clone());
+        let (up, refused, received) = (up.clone(), refused.clone(), received.clone());
         Router::new().route(
             "/hooks",
             post(move |body: String| {
-                let (up, received) = (up.clone(), received.clone());
+                let (up, refused, received) = (up.clone(), refused.clone(), received.clone());
                 async move {
                     if !up.load(std::sync::atomic::Ordering::SeqCst) {
+                        refused.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
                         return axum::http::StatusCode::SERVICE_UNAVAILABLE;
                     }
                     let event: Value = serde_json::from_str(&body).unwrap();
@@ -322,7 +343,7 @@ async fn webhook_events_survive_a_sigkill_and_are_delivered_after_restart() {
         client.post(server.url(&format!("/sandbox/pay/{id}/approve"))).send().await.unwrap();
         sessions.push(id);
     }
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    eventually("a delivery was tried", async || refused.load(std::sync::atomic::Ordering::SeqCst) > 0).await;
     server.child.kill().unwrap();
     server.child.wait().unwrap();
     assert!(received.lock().unwrap().is_empty());
@@ -369,7 +390,10 @@ async fn json_logs_carry_the_session_id_on_every_line_about_a_session() {
     let id = new_session(&client, &server, "logs-1").await;
     client.get(server.api(&format!("/sessions/{id}"))).send().await.unwrap();
     client.post(server.url(&format!("/sandbox/pay/{id}/approve"))).send().await.unwrap();
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    eventually("the approval's log lines", async || {
+        server.log().lines().filter(|line| line.contains(&id)).count() >= 3
+    })
+    .await;
 
     let log = server.log();
     let mut about_the_session = 0;
@@ -405,7 +429,7 @@ mod on_postgres {
                 async move { (request.await.unwrap().json::<Value>().await.unwrap(), Instant::now()) },
             )
         };
-        tokio::time::sleep(Duration::from_millis(300)).await;
+        waiting_read_held(&client, &first).await;
         let approved = Instant::now();
         let answer = client.post(second.url(&format!("/sandbox/pay/{id}/approve"))).send().await.unwrap();
         assert_eq!(answer.status(), 200);

@@ -7,14 +7,11 @@
 use crate::helpers::make_key;
 use crate::helpers::{
     alipay::{spawn_alipay, AlipayApp},
-    error_code, JsonAnswer, TestApp,
+    error_code, eventually, eventually_within, JsonAnswer, TestApp,
 };
 use reqwest::Method;
 use serde_json::{json, Value};
-use std::{
-    process::Command,
-    time::{Duration, Instant},
-};
+use std::{process::Command, time::Duration};
 use wallet_checkout_contract::{OrderId, SessionId};
 use wallet_checkout_mocks::alipay::{gateway_time_in, AlipayMock, TradeStatus};
 use wallet_checkout_server::{
@@ -235,11 +232,7 @@ async fn a_partial_then_a_full_refund_use_our_refund_ids_as_out_request_no() {
 
     // Alipay's refund notifications (TRADE_SUCCESS, then TRADE_CLOSED) are taken and change
     // nothing more; the session stays paid.
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while alipay.mock.sent().len() < 3 {
-        assert!(Instant::now() < deadline, "refund notifications: {:?}", alipay.mock.sent());
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    eventually("the refund notifications", async || alipay.mock.sent().len() >= 3).await;
     assert!(alipay.mock.sent().iter().all(|sent| sent.acknowledged()), "{:?}", alipay.mock.sent());
     let view = alipay.app.get_session(&id).await;
     assert_eq!(view["status"], "succeeded");
@@ -260,8 +253,7 @@ async fn a_refund_alipay_did_not_answer_is_asked_again_with_the_same_out_request
     let pending = refund(&alipay.app, &key, &order, Some(800)).await;
     assert_eq!(pending["status"], "pending");
     let refund_id = pending["id"].as_str().unwrap().to_owned();
-    let deadline = Instant::now() + Duration::from_secs(15);
-    loop {
+    eventually_within("the refund to succeed", Duration::from_secs(15), async || {
         let read: Value = alipay
             .app
             .client
@@ -269,12 +261,9 @@ async fn a_refund_alipay_did_not_answer_is_asked_again_with_the_same_out_request
             .bearer_auth(&key)
             .json_answer()
             .await;
-        if read["status"] == "succeeded" {
-            break;
-        }
-        assert!(Instant::now() < deadline, "the refund stays {}", read["status"]);
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+        read["status"] == "succeeded"
+    })
+    .await;
     assert_eq!(alipay.mock.trade(&id).unwrap().refunds, [(refund_id, 800)], "refunded once");
 }
 
@@ -434,16 +423,15 @@ async fn a_client_whose_notifications_are_refused_is_turned_away_and_genuine_one
     assert_eq!(post(genuine(&second), "203.0.113.10").await.unwrap().status(), 200);
     assert_eq!(alipay.status(&second).await, "succeeded");
     // Alipay sends again: once the client's budget has room, the notification is taken.
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    loop {
+    eventually("the notification to be taken when sent again", async || {
         let answer = post(genuine(&first), "203.0.113.9").await.unwrap();
         if answer.status() == 200 {
-            break;
+            return true;
         }
         assert_eq!(answer.status(), 503);
-        assert!(std::time::Instant::now() < deadline, "the notification was taken when sent again");
-        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
-    }
+        false
+    })
+    .await;
     assert_eq!(alipay.status(&first).await, "succeeded");
 }
 
@@ -453,7 +441,10 @@ fn a_missing_setting_is_named() {
     // The key files may be given inline instead (`*_pem`, as the console stores them): which
     // one is missing is named when the provider is built.
     let settings = ProviderSettings::from_toml(toml).unwrap();
-    let context = BuildContext { public_url: None };
+    let context = BuildContext {
+        public_url: None,
+        clock: std::sync::Arc::new(wallet_checkout_server::domain::SystemClock),
+    };
     let error = wallet_checkout_server::providers::alipay::build(settings.alipay.as_ref().unwrap(), &context)
         .err()
         .expect("no Alipay public key")
@@ -473,7 +464,10 @@ fn a_missing_setting_is_named() {
 async fn keys_are_checked_when_the_provider_is_built() {
     let dir = tempfile::TempDir::new().unwrap();
     let mock = AlipayMock::new("http://127.0.0.1:9/alipay", dir.path()).unwrap();
-    let context = BuildContext { public_url: None };
+    let context = BuildContext {
+        public_url: None,
+        clock: std::sync::Arc::new(wallet_checkout_server::domain::SystemClock),
+    };
     let build = |extra: &str| {
         let settings = ProviderSettings::from_toml(&format!("{}{extra}", mock.config_toml())).unwrap();
         wallet_checkout_server::providers::alipay::build(settings.alipay.as_ref().unwrap(), &context)
@@ -703,7 +697,10 @@ async fn before_the_scan_alipay_has_no_trade_which_is_pending_and_closes_as_done
     let settings = ProviderSettings::from_toml(&alipay.mock.config_toml()).unwrap();
     let provider = wallet_checkout_server::providers::alipay::build(
         settings.alipay.as_ref().unwrap(),
-        &BuildContext { public_url: None },
+        &BuildContext {
+            public_url: None,
+            clock: std::sync::Arc::new(wallet_checkout_server::domain::SystemClock),
+        },
     )
     .unwrap();
     let session_id = SessionId::parse(id.as_str()).unwrap();

@@ -4,8 +4,8 @@
 
 use crate::helpers::id;
 use crate::helpers::{
-    error_code,
-    paypal::{self, eventually, now_rfc3339, with_header, PayPal},
+    error_code, eventually, eventually_within,
+    paypal::{self, now_rfc3339, with_header, PayPal},
     session_body, JsonAnswer,
 };
 use reqwest::Method;
@@ -98,7 +98,10 @@ async fn the_approval_webhook_alone_captures_and_the_capture_webhook_changes_not
     paypal.mock.approve(&paypal.paypal_order(&session)).unwrap();
     paypal.wait_for(id(&session), "succeeded").await;
     // CHECKOUT.ORDER.APPROVED (verified by postback, captured) then PAYMENT.CAPTURE.COMPLETED.
-    eventually("two events delivered", || async { paypal.mock.deliveries().len() >= 2 }).await;
+    eventually_within("two events delivered", Duration::from_secs(15), async || {
+        paypal.mock.deliveries().len() >= 2
+    })
+    .await;
     let deliveries = paypal.mock.deliveries();
     assert!(deliveries.iter().all(|d| d.status == Some(200)), "every event answered 2xx: {deliveries:?}");
     let types: Vec<&str> = deliveries.iter().map(|d| d.event_type.as_str()).collect();
@@ -197,7 +200,10 @@ async fn canceling_on_paypal_cancels_the_session_and_a_later_approval_is_not_cap
 
     // The shopper goes back to PayPal's page anyway and approves: the webhook comes, no capture.
     paypal.mock.approve(&paypal.paypal_order(&session)).unwrap();
-    eventually("the approval delivered", || async { !paypal.mock.deliveries().is_empty() }).await;
+    eventually_within("the approval delivered", Duration::from_secs(15), async || {
+        !paypal.mock.deliveries().is_empty()
+    })
+    .await;
     assert_eq!(paypal.mock.deliveries()[0].status, Some(200));
     assert_eq!(paypal.mock.calls("capture"), 0);
     assert_eq!(paypal.app.get_session(id(&session)).await["status"], "canceled");
@@ -400,7 +406,8 @@ async fn a_partial_then_a_full_refund_of_the_capture() {
     let refunded = || {
         paypal.mock.deliveries().into_iter().filter(|d| d.event_type == "PAYMENT.CAPTURE.REFUNDED").count()
     };
-    eventually("both refund events delivered", || async { refunded() == 2 }).await;
+    eventually_within("both refund events delivered", Duration::from_secs(15), async || refunded() == 2)
+        .await;
     let deliveries = paypal.mock.deliveries();
     assert!(deliveries.iter().all(|d| d.status == Some(200)), "{deliveries:?}");
 }
@@ -417,16 +424,12 @@ async fn a_pending_refund_settles_through_paypal_s_webhook() {
         .await;
     assert_eq!(refund["status"], "pending", "{refund}");
     assert!(paypal.mock.settle_refund(&paypal_refund_id(&paypal, &refund).await, true));
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    loop {
+    eventually("the refund succeeds", async || {
         let now: Value =
             paypal.merchant(Method::GET, &format!("/refunds/{}", id(&refund))).json_answer().await;
-        if now["status"] == "succeeded" {
-            break;
-        }
-        assert!(std::time::Instant::now() < deadline, "{now}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+        now["status"] == "succeeded"
+    })
+    .await;
 }
 
 #[tokio::test]
@@ -442,16 +445,12 @@ async fn a_pending_refund_that_paypal_fails_is_found_by_asking() {
         .await;
     assert_eq!(refund["status"], "pending");
     assert!(paypal.mock.settle_refund(&paypal_refund_id(&paypal, &refund).await, false));
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    loop {
+    eventually("the refund fails", async || {
         let now: Value =
             paypal.merchant(Method::GET, &format!("/refunds/{}", id(&refund))).json_answer().await;
-        if now["status"] == "failed" {
-            break;
-        }
-        assert!(std::time::Instant::now() < deadline, "{now}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+        now["status"] == "failed"
+    })
+    .await;
     assert!(paypal.mock.calls("get_refund") >= 1);
 }
 
@@ -516,8 +515,8 @@ async fn a_token_is_renewed_before_it_expires() {
     let paypal = paypal::start().await;
     paypal.mock.set_token_ttl(Duration::from_secs(2));
     paypal.session().await;
-    // Renewed at half its life when it lives less than ten minutes.
-    tokio::time::sleep(Duration::from_millis(1200)).await;
+    // Renewed at half its life when it lives less than ten minutes (by the server's clock).
+    paypal.app.clock.advance(Duration::from_millis(1_200));
     paypal.session().await;
     assert_eq!(paypal.mock.calls("token"), 2);
     assert_eq!(paypal.mock.calls("create_order"), 2, "no call was refused");
@@ -705,7 +704,10 @@ fn settings_never_print_the_secret_and_refuse_bad_values() {
     };
     let ok = settings("").unwrap();
     assert!(!format!("{ok:?}").contains("s3cr3t-value"));
-    let context = wallet_checkout_server::providers::BuildContext { public_url: None };
+    let context = wallet_checkout_server::providers::BuildContext {
+        public_url: None,
+        clock: std::sync::Arc::new(wallet_checkout_server::domain::SystemClock),
+    };
     let built = wallet_checkout_server::providers::configured(&ok, &context);
     let provider = built[0].1.as_ref().unwrap();
     assert!(provider.livemode(), "environment = live is real money");
@@ -870,17 +872,21 @@ async fn no_secret_or_token_reaches_the_server_log() {
         .await;
     let back = mock.approve(&mock.order_of(id(&session)).unwrap()).unwrap();
     client.get(back).send().await.unwrap();
-    let deadline = std::time::Instant::now() + Duration::from_secs(15);
-    loop {
-        let now: Value =
-            client.get(format!("{base}/api/checkout/sessions/{}", id(&session))).json_answer().await;
-        if now["status"] == "succeeded" && mock.deliveries().len() >= 2 {
-            break;
-        }
-        assert!(std::time::Instant::now() < deadline, "{now}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    eventually_within(
+        "the payment succeeds and both events are delivered",
+        Duration::from_secs(15),
+        async || {
+            let now: Value =
+                client.get(format!("{base}/api/checkout/sessions/{}", id(&session))).json_answer().await;
+            now["status"] == "succeeded" && mock.deliveries().len() >= 2
+        },
+    )
+    .await;
+    eventually("the log lines of the capture and the webhook", async || {
+        let log = log.lock().unwrap();
+        log.contains("PayPal order captured") && log.contains("PayPal webhook verified")
+    })
+    .await;
     let _ = child.kill();
     let _ = child.wait();
 

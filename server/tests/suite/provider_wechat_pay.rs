@@ -5,13 +5,12 @@
 //! notifications, the settings and `providers check`.
 
 use crate::helpers::make_key;
-use crate::helpers::{error_code, session_body, wechat_pay::spawn_wechat, wechat_pay::WechatApp, JsonAnswer};
+use crate::helpers::{
+    error_code, eventually, session_body, wechat_pay::spawn_wechat, wechat_pay::WechatApp, JsonAnswer,
+};
 use reqwest::Method;
 use serde_json::{json, Value};
-use std::{
-    process::Command,
-    time::{Duration, Instant},
-};
+use std::{process::Command, time::Duration};
 use wallet_checkout_contract::{OrderId, SessionId};
 use wallet_checkout_mocks::wechat_pay::{KeyChoice, OutgoingNotification, APPID, MCHID};
 use wallet_checkout_server::domain::Role;
@@ -222,17 +221,13 @@ async fn a_partial_then_a_full_refund_with_our_refund_ids_and_their_notification
     assert_eq!(wechat.mock.refund(&rest_id).unwrap().0["amount"]["refund"], total - 100);
 
     // WeChat Pay accepts refunds as PROCESSING and notifies REFUND.SUCCESS.
-    let deadline = Instant::now() + Duration::from_secs(10);
     for refund_id in [&partial_id, &rest_id] {
-        loop {
+        eventually(&format!("the refund {refund_id} to succeed"), async || {
             let refund: Value =
                 merchant(&wechat, Method::GET, &format!("/refunds/{refund_id}"), &secret).json_answer().await;
-            if refund["status"] == "succeeded" {
-                break;
-            }
-            assert!(Instant::now() < deadline, "the refund did not succeed: {refund}");
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+            refund["status"] == "succeeded"
+        })
+        .await;
         assert_eq!(wechat.mock.refund(refund_id).unwrap().1, "SUCCESS");
     }
     assert_eq!(wechat.mock.last_delivery().map(|d| d.0), Some(204));
@@ -253,16 +248,12 @@ async fn a_refund_that_stays_processing_is_settled_by_the_refund_query() {
     let refund_id = refund["id"].as_str().unwrap().to_owned();
     // Settled at WeChat Pay, but its notification is lost: the sweep's refund query finds it.
     wechat.mock.mark_refund(&refund_id, "SUCCESS");
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
+    eventually("the refund query to settle the refund", async || {
         let read: Value =
             merchant(&wechat, Method::GET, &format!("/refunds/{refund_id}"), &secret).json_answer().await;
-        if read["status"] == "succeeded" {
-            break;
-        }
-        assert!(Instant::now() < deadline, "the refund query did not settle it: {read}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+        read["status"] == "succeeded"
+    })
+    .await;
     assert!(wechat.mock.calls(&format!("GET /v3/refund/domestic/refunds/{refund_id}")) >= 1);
 }
 
@@ -566,7 +557,10 @@ async fn the_provider_and_its_settings_print_no_secret() {
     assert!(printed.contains("1900009191") && !printed.contains(mock.apiv3_key()), "{printed}");
     let provider = wallet_checkout_server::providers::wechat_pay::WechatPayProvider::new(
         settings.wechat_pay.as_ref().unwrap(),
-        &wallet_checkout_server::providers::BuildContext { public_url: None },
+        &wallet_checkout_server::providers::BuildContext {
+            public_url: None,
+            clock: std::sync::Arc::new(wallet_checkout_server::domain::SystemClock),
+        },
     )
     .unwrap();
     let printed = format!("{provider:?}");
@@ -656,20 +650,12 @@ async fn the_servers_log_holds_no_secret_through_a_payment_and_a_forgery() {
     assert_refused(mock.deliver(&forged).await);
 
     // The server writes its log as it goes: wait until it has written about both.
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    let log = loop {
-        let log = server.log.lock().unwrap().clone();
-        if (log.contains(&session_id) && log.contains("notification refused"))
-            || std::time::Instant::now() > deadline
-        {
-            break log;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    };
-    assert!(
-        log.contains(&session_id) && log.contains("notification refused"),
-        "the log is the server's:\n{log}"
-    );
+    let mut log = String::new();
+    eventually("the server's log of the session and the refused notification", async || {
+        log = server.log.lock().unwrap().clone();
+        log.contains(&session_id) && log.contains("notification refused")
+    })
+    .await;
     assert!(!log.contains(mock.apiv3_key()), "the APIv3 key is not logged");
     for line in mock.merchant_private_key_pem().lines().filter(|line| !line.starts_with("-----")) {
         assert!(!log.contains(line), "no line of the private key is logged");

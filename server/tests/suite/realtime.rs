@@ -1,7 +1,7 @@
 //! Status the moment it changes, and correct under concurrency: waiting reads, expiry on time,
 //! late approvals, and an order paid at most once.
 
-use crate::helpers::{error_code, spawn, spawn_with, JsonAnswer};
+use crate::helpers::{error_code, eventually, spawn, spawn_with, JsonAnswer};
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
 use wallet_checkout_contract::{OrderId, OrderStatus, SessionId};
@@ -18,7 +18,12 @@ async fn a_waiting_read_returns_as_soon_as_the_status_changes() {
         let answer: Value = client.get(url).json_answer().await;
         (answer, Instant::now())
     });
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    let ready = app.url("/readyz");
+    eventually("the read is waiting", async || {
+        let ready: Value = app.client.get(&ready).json_answer().await;
+        ready["waiting_reads"].as_u64().unwrap_or(0) > 0
+    })
+    .await;
     let approved_at = Instant::now();
     app.sandbox(&id, "approve").await;
     let (answer, answered_at) = waiting.await.unwrap();
@@ -68,7 +73,8 @@ async fn sessions_expire_on_time_without_anyone_reading_them() {
     let app = spawn_with(|config| config.session_ttl_secs = 1).await;
     let session = app.new_session("alipay").await;
     let id = SessionId::parse(session["id"].as_str().unwrap()).unwrap();
-    tokio::time::sleep(Duration::from_millis(2_000)).await;
+    // Its time runs out, and the sweep (which runs however no one reads) expires it.
+    app.advance(Duration::from_millis(1_100)).await;
     // Straight from the database: no read through the API has happened.
     let store = app.store().await;
     let stored = store.session(&id).await.unwrap().unwrap();
@@ -99,11 +105,10 @@ async fn a_late_payment_is_recorded_and_flagged_not_turned_into_a_payment() {
     assert_eq!(expired["status"], json!("expired"));
     let store = app.store().await;
     let session_id = SessionId::parse(id).unwrap();
-    let started = Instant::now();
-    while store.session(&session_id).await.unwrap().unwrap().flag.is_none() {
-        assert!(started.elapsed() < Duration::from_secs(10), "the late payment arrives");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    eventually("the late payment to arrive", async || {
+        store.session(&session_id).await.unwrap().unwrap().flag.is_some()
+    })
+    .await;
     assert_eq!(app.get_session(id).await["status"], json!("expired"));
 
     let stored = store.session(&session_id).await.unwrap().unwrap();

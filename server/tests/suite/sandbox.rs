@@ -44,7 +44,7 @@ async fn a_code_that_expired_no_longer_pays() {
     let app = spawn_with(|config| config.session_ttl_secs = 1).await;
     let session = app.new_session("wechat_pay").await;
     let id = session["id"].as_str().unwrap();
-    tokio::time::sleep(Duration::from_millis(1_100)).await;
+    app.clock.advance(Duration::from_millis(1_100));
     let page = app.sandbox(id, "approve").await.text().await.unwrap();
     assert!(page.contains("Payment expired"), "{page}");
     let stored = app.store().await.session(&SessionId::parse(id).unwrap()).await.unwrap().unwrap();

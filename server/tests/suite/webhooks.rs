@@ -2,13 +2,12 @@
 //! tells merchants to, refuses replays, and can fail on purpose to make the server retry.
 
 use crate::helpers::make_key;
-use crate::helpers::{spawn, spawn_with, JsonAnswer, TestApp};
+use crate::helpers::{eventually, spawn, spawn_with, JsonAnswer, TestApp};
 use axum::{body::Bytes, extract::State, http::HeaderMap, routing::post, Router};
 use serde_json::{json, Value};
 use std::{
     collections::HashSet,
     sync::{Arc, Mutex},
-    time::{Duration, Instant},
 };
 use wallet_checkout_server::{
     domain::Role,
@@ -76,17 +75,6 @@ async fn subscribe(app: &TestApp, url: &str, inbox: &Shared) -> String {
     admin
 }
 
-async fn wait_for(what: &str, timeout: Duration, mut done: impl FnMut() -> bool) {
-    let deadline = Instant::now() + timeout;
-    while Instant::now() < deadline {
-        if done() {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("timed out waiting for {what}");
-}
-
 fn types(inbox: &Shared) -> Vec<String> {
     inbox.lock().unwrap().accepted.iter().map(|e| e["type"].as_str().unwrap().to_owned()).collect()
 }
@@ -99,7 +87,7 @@ async fn every_status_change_of_a_session_is_delivered_signed() {
     let session = app.new_session("wechat_pay").await;
     let id = session["id"].as_str().unwrap();
     app.sandbox(id, "approve").await;
-    wait_for("two events", Duration::from_secs(10), || types(&inbox).len() == 2).await;
+    eventually("two events", async || types(&inbox).len() == 2).await;
     let mut kinds = types(&inbox);
     kinds.sort();
     assert_eq!(kinds, ["session.created", "session.succeeded"]);
@@ -118,7 +106,7 @@ async fn failed_deliveries_are_retried_until_they_are_received() {
     let (url, inbox) = receiver(3).await;
     let admin = subscribe(&app, &url, &inbox).await;
     let session = app.new_session("alipay").await;
-    wait_for("the created event", Duration::from_secs(10), || types(&inbox) == ["session.created"]).await;
+    eventually("the created event", async || types(&inbox) == ["session.created"]).await;
     assert!(inbox.lock().unwrap().requests >= 4, "three failures, then a success");
     let events: Value = app
         .client
@@ -138,16 +126,15 @@ async fn an_event_no_endpoint_can_receive_is_kept_and_marked_skipped() {
     let (_, admin) = make_key(&store, "admin", Role::Admin, false, "test").await.unwrap();
     let session = app.new_session("paypal").await;
     let url = app.url(&format!("/api/v1/events?session={}", session["id"].as_str().unwrap()));
-    let deadline = Instant::now() + Duration::from_secs(5);
-    loop {
+    eventually("the event to be skipped", async || {
         let events: Value = app.client.get(&url).bearer_auth(&admin).json_answer().await;
         if events["data"][0]["delivery"]["state"] == "skipped" {
             assert_eq!(events["data"][0]["type"], "session.created");
-            break;
+            return true;
         }
-        assert!(Instant::now() < deadline, "not skipped: {events}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+        false
+    })
+    .await;
 }
 
 #[test]
@@ -175,10 +162,8 @@ async fn a_late_approval_reaches_the_merchant_as_an_event() {
     let session = app.new_session("wechat_pay").await;
     // The wallet takes the payment only after the session expired.
     app.sandbox(session["id"].as_str().unwrap(), "pay-after-expiry").await;
-    wait_for("the late approval", Duration::from_secs(10), || {
-        types(&inbox).contains(&"session.late_approval".to_owned())
-    })
-    .await;
+    eventually("the late approval", async || types(&inbox).contains(&"session.late_approval".to_owned()))
+        .await;
     let inbox = inbox.lock().unwrap();
     let late = inbox.accepted.iter().find(|e| e["type"] == "session.late_approval").unwrap();
     assert_eq!(late["data"]["flag"], "late_approval");

@@ -163,7 +163,8 @@ async fn provider_checks(
 ) -> anyhow::Result<Vec<(&'static str, Option<String>)>> {
     let (_, opened) = credentials::opened(&state.db, &state.vault).await?;
     let (merged, incomplete) = credentials::merge(&state.config.providers, &opened);
-    let context = BuildContext { public_url: state.config.public_url.clone() };
+    let context =
+        BuildContext { public_url: state.config.public_url.clone(), clock: state.app.clock.clone() };
     let mut checks: Vec<(&'static str, Option<String>)> =
         incomplete.into_iter().map(|(name, why)| (name, Some(why))).collect();
     for (name, built) in crate::providers::configured(&merged, &context) {

@@ -9,10 +9,13 @@
 //! failed create is answered to the widget at once, as the contract wants.
 
 use super::wire::ApiError;
-use crate::providers::{settings::Secret, ProviderError};
+use crate::{
+    domain::{SharedClock, UnixMillis},
+    providers::{settings::Secret, ProviderError},
+};
 use reqwest::{header, Method, StatusCode};
 use serde_json::Value;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use url::Url;
 
 /// A token is renewed this long before PayPal says it expires (or at half its life if shorter).
@@ -22,7 +25,8 @@ const GET_RETRY_PAUSE_MS: u64 = 200;
 
 struct Token {
     value: String,
-    renew_at: Instant,
+    /// When to fetch a new one, by the server's clock.
+    renew_at: UnixMillis,
 }
 
 /// What went wrong with a call.
@@ -64,6 +68,7 @@ pub struct Client {
     client_id: String,
     client_secret: Secret,
     token: tokio::sync::Mutex<Option<Token>>,
+    clock: SharedClock,
 }
 
 impl std::fmt::Debug for Client {
@@ -81,6 +86,7 @@ impl Client {
         client_id: String,
         client_secret: Secret,
         timeout: Duration,
+        clock: SharedClock,
     ) -> anyhow::Result<Self> {
         let http = reqwest::Client::builder()
             .timeout(timeout)
@@ -89,7 +95,7 @@ impl Client {
             .redirect(reqwest::redirect::Policy::none())
             .user_agent(concat!("wallet-checkout/", env!("CARGO_PKG_VERSION")))
             .build()?;
-        Ok(Self { http, base, client_id, client_secret, token: tokio::sync::Mutex::new(None) })
+        Ok(Self { http, base, client_id, client_secret, token: tokio::sync::Mutex::new(None), clock })
     }
 
     fn url(&self, path: &str) -> String {
@@ -101,7 +107,7 @@ impl Client {
     async fn token(&self, stale: Option<&str>) -> Result<String, CallError> {
         let mut cached = self.token.lock().await;
         if let Some(token) = cached.as_ref() {
-            if Instant::now() < token.renew_at && stale != Some(token.value.as_str()) {
+            if self.clock.now() < token.renew_at && stale != Some(token.value.as_str()) {
                 return Ok(token.value.clone());
             }
         }
@@ -136,7 +142,9 @@ impl Client {
         let margin = RENEW_BEFORE_SECS.min(expires_in / 2);
         Ok(Token {
             value: value.to_owned(),
-            renew_at: Instant::now() + Duration::from_secs(expires_in.saturating_sub(margin)),
+            renew_at: self.clock.now().saturating_add(
+                i64::try_from(expires_in.saturating_sub(margin)).unwrap_or(i64::MAX / 2_000) * 1_000,
+            ),
         })
     }
 

@@ -134,6 +134,7 @@ impl PayPalProvider {
                 settings.client_id.as_str().to_owned(),
                 settings.client_secret.clone(),
                 settings.timeout()?,
+                context.clock.clone(),
             )?,
             environment: settings.environment,
             webhook_id: settings.webhook_id.as_str().to_owned(),

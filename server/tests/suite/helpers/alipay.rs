@@ -1,9 +1,9 @@
 //! A server whose only wallet is Alipay, against the Alipay mock (its gateway, keys and cashier)
 //! served in this process.
 
-use super::{spawn_with, TestApp};
+use super::{eventually_within, spawn_with, TestApp};
 use serde_json::{json, Value};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use tempfile::TempDir;
 use wallet_checkout_mocks::alipay::AlipayMock;
 use wallet_checkout_server::{config::Config, providers::ProviderSettings};
@@ -60,14 +60,8 @@ impl AlipayApp {
 
     /// Waits (at most 15 s) for the session to reach `status`.
     pub async fn wait_for(&self, session_id: &str, status: &str) {
-        let deadline = Instant::now() + Duration::from_secs(15);
-        loop {
-            let now = self.status(session_id).await;
-            if now == status {
-                return;
-            }
-            assert!(Instant::now() < deadline, "session {session_id} is {now}, not {status}");
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        let what = format!("session {session_id} to be {status}");
+        eventually_within(&what, Duration::from_secs(15), async || self.status(session_id).await == status)
+            .await;
     }
 }

@@ -6,7 +6,7 @@ use super::make_key;
 use super::{spawn_with, JsonAnswer, TestApp};
 use reqwest::{Method, RequestBuilder, Response};
 use serde_json::{json, Value};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use wallet_checkout_mocks::paypal::PayPalMock;
 use wallet_checkout_server::{config::Config, domain::Role, providers::ProviderSettings};
 
@@ -83,19 +83,17 @@ impl PayPal {
 
     /// Waits (at most 15 s) until the session has `status`; answers it.
     pub async fn wait_for(&self, session_id: &str, status: &str) -> Value {
-        let deadline = Instant::now() + Duration::from_secs(15);
-        loop {
-            let session = self.app.get_session(session_id).await;
-            if session["status"] == status {
-                return session;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "session {session_id} stayed {} (wanted {status})",
-                session["status"]
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        let mut seen = Value::Null;
+        super::eventually_within(
+            &format!("session {session_id} to be {status}"),
+            Duration::from_secs(15),
+            async || {
+                seen = self.app.get_session(session_id).await;
+                seen["status"] == status
+            },
+        )
+        .await;
+        seen
     }
 
     /// Posts a webhook to the server as PayPal would, with these headers.
@@ -123,15 +121,6 @@ pub fn now_rfc3339(offset_secs: i64) -> String {
     let t = time::OffsetDateTime::now_utc() + time::Duration::seconds(offset_secs);
     let (year, month, day) = (t.year(), u8::from(t.month()), t.day());
     format!("{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z", t.hour(), t.minute(), t.second())
-}
-
-/// Waits (at most 15 s) until `done` holds.
-pub async fn eventually<F: std::future::Future<Output = bool>>(what: &str, mut done: impl FnMut() -> F) {
-    let deadline = Instant::now() + Duration::from_secs(15);
-    while !done().await {
-        assert!(Instant::now() < deadline, "never: {what}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
 }
 
 /// Replaces one header's value.

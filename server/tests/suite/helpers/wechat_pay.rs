@@ -1,9 +1,8 @@
 //! A server whose WeChat Pay provider talks to the WeChat Pay mock (`mocks/src/wechat_pay.rs`),
 //! started in this process with keys made for the test.
 
-use super::{spawn_with, TestApp};
+use super::{eventually, spawn_with, TestApp};
 use serde_json::Value;
-use std::time::{Duration, Instant};
 use tempfile::TempDir;
 use wallet_checkout_mocks::wechat_pay::{self, WechatPayMock};
 use wallet_checkout_server::{config::Config, providers::ProviderSettings};
@@ -55,13 +54,12 @@ impl WechatApp {
 
     /// Waits (at most 10 s) until the session has `status`.
     pub async fn wait_for_status(&self, session_id: &str, status: &str) -> Value {
-        let deadline = Instant::now() + Duration::from_secs(10);
-        loop {
-            let session = self.app.get_session(session_id).await;
-            if session["status"] == status || Instant::now() > deadline {
-                return session;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        let mut session = Value::Null;
+        eventually(&format!("session {session_id} to be {status}"), async || {
+            session = self.app.get_session(session_id).await;
+            session["status"] == status
+        })
+        .await;
+        session
     }
 }

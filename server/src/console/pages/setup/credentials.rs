@@ -144,7 +144,9 @@ async fn body(state: &AppState, staff: &Staff) -> Result<Markup, Response> {
     let fail = |error: anyhow::Error| internal_error(lang, error);
     let (stored, opened) = credentials::opened(&state.db, &state.vault).await.map_err(fail)?;
     let (_, standings) =
-        credentials::build(&state.config, &state.db, &state.vault, None, false).await.map_err(fail)?;
+        credentials::build(&state.config, &state.db, &state.vault, None, &state.app.clock, false)
+            .await
+            .map_err(fail)?;
     Ok(html! {
         p { (t("setup.keys.intro")) }
         p.hint { (t("setup.keys.precedence")) }
@@ -344,7 +346,9 @@ pub async fn remove(
 
 /// Builds the wallets again from what is stored and puts them in place of the running ones.
 async fn reload(state: &AppState) -> anyhow::Result<Vec<(&'static str, credentials::Standing)>> {
-    credentials::reload(&state.config, &state.db, &state.vault, state.sandbox.clone(), &state.providers).await
+    let sandbox = state.sandbox.clone();
+    credentials::reload(&state.config, &state.db, &state.vault, sandbox, &state.app.clock, &state.providers)
+        .await
 }
 
 #[cfg(test)]
