@@ -17,94 +17,22 @@ use crate::{
     config::Config,
     db::{Db, StoredCredential},
     domain::SharedClock,
-    providers::{
-        alipay, paypal,
-        sandbox::SandboxProvider,
-        settings::{Environment, Secret, Text},
-        wechat_pay, BuildContext, ProviderSettings, Providers,
-    },
+    providers::{find_wallet, sandbox::SandboxProvider, BuildContext, ProviderSettings, Providers, WALLETS},
     vault::Vault,
 };
 use sha2::{Digest, Sha256};
 use std::sync::Arc;
 
-/// How a field is entered and whether it may be shown again.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
-    /// `live` or `sandbox`: shown.
-    Environment,
-    /// An API's base URL (a mock, a proxy): shown.
-    Url,
-    /// An id in one line (a merchant id, an app id): typed in the open, never shown again.
-    Id,
-    /// A key or password in one line: typed hidden, never shown again.
-    Secret,
-    /// A key in PEM (a text area, or a file read into it): never shown again.
-    Pem,
-}
+pub use crate::providers::wallet::{Field, Kind};
 
-/// A setting of a provider that the console can store.
-#[derive(Debug, Clone, Copy)]
-pub struct Field {
-    /// The setting's name in `[providers.<provider>]` (and `WC_PROVIDERS__<PROVIDER>__<NAME>`).
-    pub name: &'static str,
-    pub kind: Kind,
-    /// What the file may give instead of this field (a path setting for a PEM).
-    pub file_alternative: Option<&'static str>,
+/// The names of the providers whose credentials the console keeps, in the order of the wallets.
+pub fn providers() -> impl Iterator<Item = &'static str> {
+    WALLETS.iter().map(|wallet| wallet.name)
 }
-
-impl Field {
-    /// Whether the page may show the value (the environment and a URL are not secrets).
-    pub fn shown(&self) -> bool {
-        matches!(self.kind, Kind::Environment | Kind::Url)
-    }
-}
-
-const fn field(name: &'static str, kind: Kind) -> Field {
-    Field { name, kind, file_alternative: None }
-}
-
-const fn pem(name: &'static str, file: &'static str) -> Field {
-    Field { name, kind: Kind::Pem, file_alternative: Some(file) }
-}
-
-/// The providers whose credentials the console keeps, in the order of the wallets.
-pub const PROVIDERS: [&str; 3] = [wechat_pay::NAME, alipay::NAME, paypal::NAME];
 
 /// The fields the console offers for a provider.
 pub fn fields(provider: &str) -> &'static [Field] {
-    const WECHAT_PAY: &[Field] = &[
-        field("environment", Kind::Environment),
-        field("base_url", Kind::Url),
-        field("mchid", Kind::Id),
-        field("appid", Kind::Id),
-        field("merchant_serial_no", Kind::Id),
-        pem("merchant_private_key_pem", "merchant_private_key_file"),
-        field("apiv3_key", Kind::Secret),
-        field("wechatpay_public_key_id", Kind::Id),
-        pem("wechatpay_public_key_pem", "wechatpay_public_key_file"),
-    ];
-    const ALIPAY: &[Field] = &[
-        field("environment", Kind::Environment),
-        field("gateway_url", Kind::Url),
-        field("app_id", Kind::Id),
-        pem("app_private_key_pem", "app_private_key_file"),
-        pem("alipay_public_key_pem", "alipay_public_key_file"),
-        field("seller_id", Kind::Id),
-    ];
-    const PAYPAL: &[Field] = &[
-        field("environment", Kind::Environment),
-        field("base_url", Kind::Url),
-        field("client_id", Kind::Id),
-        field("client_secret", Kind::Secret),
-        field("webhook_id", Kind::Id),
-    ];
-    match provider {
-        wechat_pay::NAME => WECHAT_PAY,
-        alipay::NAME => ALIPAY,
-        paypal::NAME => PAYPAL,
-        _ => &[],
-    }
+    find_wallet(provider).map_or(&[], |wallet| wallet.fields)
 }
 
 /// The field of a provider with this name.
@@ -155,106 +83,22 @@ pub async fn opened(store: &Db, vault: &Vault) -> anyhow::Result<(Vec<StoredCred
     Ok((stored, values))
 }
 
-fn environment(value: &str) -> Environment {
-    if value == "sandbox" {
-        Environment::Sandbox
-    } else {
-        Environment::Live
-    }
-}
-
-fn apply_wechat_pay(settings: &mut wechat_pay::Settings, name: &str, value: String) {
-    match name {
-        "environment" => settings.environment = environment(&value),
-        "base_url" => settings.base_url = Some(Text(value)),
-        "mchid" => settings.mchid = Text(value),
-        "appid" => settings.appid = Text(value),
-        "merchant_serial_no" => settings.merchant_serial_no = Text(value),
-        "merchant_private_key_pem" => settings.merchant_private_key_pem = Some(Secret::new(value)),
-        "apiv3_key" => settings.apiv3_key = Secret::new(value),
-        "wechatpay_public_key_id" => settings.wechatpay_public_key_id = Some(Text(value)),
-        "wechatpay_public_key_pem" => settings.wechatpay_public_key_pem = Some(Text(value)),
-        _ => {}
-    }
-}
-
-fn apply_alipay(settings: &mut alipay::Settings, name: &str, value: String) {
-    match name {
-        "environment" => settings.environment = environment(&value),
-        "gateway_url" => settings.gateway_url = Some(Text(value)),
-        "app_id" => settings.app_id = Text(value),
-        "app_private_key_pem" => settings.app_private_key_pem = Some(Secret::new(value)),
-        "alipay_public_key_pem" => settings.alipay_public_key_pem = Some(Text(value)),
-        "seller_id" => settings.seller_id = Some(Text(value)),
-        _ => {}
-    }
-}
-
-fn apply_paypal(settings: &mut paypal::Settings, name: &str, value: String) {
-    match name {
-        "environment" => settings.environment = environment(&value),
-        "base_url" => settings.base_url = Some(Text(value)),
-        "client_id" => settings.client_id = Text(value),
-        "client_secret" => settings.client_secret = Secret::new(value),
-        "webhook_id" => settings.webhook_id = Text(value),
-        _ => {}
-    }
-}
-
-/// A provider's settings from stored values only (no table in the file): missing required
-/// settings are named.
-fn from_stored<T: serde::de::DeserializeOwned>(values: &[&Opened]) -> Result<T, String> {
-    let map: serde_json::Map<String, serde_json::Value> = values
-        .iter()
-        .map(|opened| (opened.field.clone(), serde_json::Value::String(opened.value.clone())))
-        .collect();
-    serde_json::from_value(serde_json::Value::Object(map)).map_err(|error| {
-        // serde's messages name the missing field (`missing field `mchid``), never a value.
-        let text = error.to_string();
-        match text.split('`').nth(1) {
-            Some(name) if text.starts_with("missing field") => format!("{name} is not set"),
-            _ => "the stored settings cannot be read".to_owned(),
-        }
-    })
-}
-
 /// The configuration's providers merged with the stored values (stored win), and for each
 /// provider that has stored values but cannot be read from them yet, why.
 pub fn merge(file: &ProviderSettings, values: &[Opened]) -> (ProviderSettings, Vec<(&'static str, String)>) {
     let mut merged = file.clone();
     let mut incomplete = Vec::new();
-    let of = |provider: &str| values.iter().filter(|v| v.provider == provider).collect::<Vec<_>>();
-
-    let stored = of(wechat_pay::NAME);
-    if !stored.is_empty() {
-        match merged.wechat_pay.as_mut() {
-            Some(settings) => {
-                stored.iter().for_each(|v| apply_wechat_pay(settings, &v.field, v.value.clone()))
-            }
-            None => match from_stored(&stored) {
-                Ok(settings) => merged.wechat_pay = Some(settings),
-                Err(why) => incomplete.push((wechat_pay::NAME, why)),
-            },
+    for wallet in WALLETS {
+        let stored: Vec<(&str, &str)> = values
+            .iter()
+            .filter(|v| v.provider == wallet.name)
+            .map(|v| (v.field.as_str(), v.value.as_str()))
+            .collect();
+        if stored.is_empty() {
+            continue;
         }
-    }
-    let stored = of(alipay::NAME);
-    if !stored.is_empty() {
-        match merged.alipay.as_mut() {
-            Some(settings) => stored.iter().for_each(|v| apply_alipay(settings, &v.field, v.value.clone())),
-            None => match from_stored(&stored) {
-                Ok(settings) => merged.alipay = Some(settings),
-                Err(why) => incomplete.push((alipay::NAME, why)),
-            },
-        }
-    }
-    let stored = of(paypal::NAME);
-    if !stored.is_empty() {
-        match merged.paypal.as_mut() {
-            Some(settings) => stored.iter().for_each(|v| apply_paypal(settings, &v.field, v.value.clone())),
-            None => match from_stored(&stored) {
-                Ok(settings) => merged.paypal = Some(settings),
-                Err(why) => incomplete.push((paypal::NAME, why)),
-            },
+        if let Err(why) = (wallet.merge)(&mut merged, &stored) {
+            incomplete.push((wallet.name, why));
         }
     }
     (merged, incomplete)
@@ -292,7 +136,7 @@ pub async fn build(
     let context = BuildContext { public_url: config.public_url.clone(), clock: clock.clone() };
     let mut providers = Providers::default();
     let mut standings: Vec<(&'static str, Standing)> =
-        PROVIDERS.iter().map(|name| (*name, Standing::Absent)).collect();
+        WALLETS.iter().map(|wallet| (wallet.name, Standing::Absent)).collect();
     let mut stand = |name: &str, standing: Standing| {
         if let Some(entry) = standings.iter_mut().find(|(known, _)| *known == name) {
             entry.1 = standing;
@@ -355,6 +199,7 @@ pub async fn reload(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::providers::settings::Environment;
 
     fn opened(provider: &str, field: &str, value: &str) -> Opened {
         Opened { provider: provider.into(), field: field.into(), value: value.into() }

@@ -9,6 +9,7 @@ pub mod alipay;
 pub mod paypal;
 pub mod sandbox;
 pub mod settings;
+pub mod wallet;
 pub mod wechat_pay;
 
 use async_trait::async_trait;
@@ -299,24 +300,25 @@ pub struct BuildContext {
     pub clock: crate::domain::SharedClock,
 }
 
+/// The registry: every wallet provider, in the order the wallets are shown. A new wallet is a
+/// folder beside these with its `WALLET`, one line here, and its words (docs/providers/adding-a-wallet.md).
+pub const WALLETS: [&wallet::Wallet; 3] = [&wechat_pay::WALLET, &alipay::WALLET, &paypal::WALLET];
+
+/// The wallet provider with this name.
+pub fn find_wallet(name: &str) -> Option<&'static wallet::Wallet> {
+    WALLETS.iter().copied().find(|wallet| wallet.name == name)
+}
+
 /// Every real provider that has a table in the configuration, built from its settings (keys read
 /// from their files and checked), by name. A provider that cannot be built is an error naming why.
 pub fn configured(
     settings: &ProviderSettings,
     context: &BuildContext,
 ) -> Vec<(&'static str, anyhow::Result<Arc<dyn PaymentProvider>>)> {
-    let mut built: Vec<(&'static str, anyhow::Result<Arc<dyn PaymentProvider>>)> = Vec::new();
-    // In the order the wallets are shown: WeChat Pay, Alipay, PayPal.
-    if let Some(wechat_pay) = &settings.wechat_pay {
-        built.push((wechat_pay::NAME, wechat_pay::build(wechat_pay, context)));
-    }
-    if let Some(alipay) = &settings.alipay {
-        built.push((alipay::NAME, alipay::build(alipay, context)));
-    }
-    if let Some(paypal) = &settings.paypal {
-        built.push((paypal::NAME, paypal::build(paypal, context)));
-    }
-    built
+    WALLETS
+        .iter()
+        .filter_map(|wallet| (wallet.build)(settings, context).map(|built| (wallet.name, built)))
+        .collect()
 }
 
 /// A wallet offered and the provider that offers it.

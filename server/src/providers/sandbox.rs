@@ -29,6 +29,8 @@ use wallet_checkout_contract::{
 
 /// The notification's signature header: `t=<unix seconds>,v1=<hex HMAC-SHA256>` over
 /// `"<t>.<raw body>"`, as the server's own webhooks are signed.
+/// The sandbox's name in routes, logs and the console.
+pub const NAME: &str = "sandbox";
 pub const SIGNATURE_HEADER: &str = "Sandbox-Signature";
 
 /// How long a payment scripted to "stay processing, then fail" stays processing.
@@ -292,7 +294,7 @@ fn store_error(error: crate::db::DbError) -> ProviderError {
 #[async_trait]
 impl PaymentProvider for SandboxProvider {
     fn name(&self) -> &'static str {
-        "sandbox"
+        NAME
     }
 
     fn offers(&self) -> Vec<WalletOffer> {

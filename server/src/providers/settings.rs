@@ -139,6 +139,17 @@ impl<'de> Deserialize<'de> for Environment {
     }
 }
 
+impl Environment {
+    /// The environment a value stored in the console names (`sandbox`; anything else is live).
+    pub fn from_stored(value: &str) -> Environment {
+        if value == "sandbox" {
+            Environment::Sandbox
+        } else {
+            Environment::Live
+        }
+    }
+}
+
 /// Which orders a wallet takes: its currencies and the smallest and largest amount, in minor
 /// units (the settings `currencies`, `min_amount`, `max_amount` of each provider's table).
 pub fn offer(

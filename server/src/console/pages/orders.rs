@@ -395,11 +395,8 @@ pub struct RefundForm {
 
 fn provider_references(lang: Lang, session: &SessionRecord) -> Markup {
     let provider = session.provider.as_deref().unwrap_or("");
-    let transaction_key = match provider {
-        "alipay" => "orders.ref_trade_no",
-        "wechat_pay" => "orders.ref_transaction_id",
-        _ => "orders.ref_transaction",
-    };
+    let transaction_key =
+        crate::providers::find_wallet(provider).map_or("orders.ref_transaction", |w| w.reference_label);
     let references = [
         ("orders.ref_order", session.refs.order_id.as_deref()),
         (transaction_key, session.refs.transaction_id.as_deref()),

@@ -12,6 +12,8 @@ pub mod client;
 pub mod crypto;
 pub mod settings;
 
+use super::wallet;
+
 pub use settings::Settings;
 
 use super::{
@@ -32,6 +34,26 @@ use wallet_checkout_contract::{Amount, Currency, DeviceKind, NextAction, MAX_MIN
 
 /// The provider's name in configuration and routes.
 pub const NAME: &str = "alipay";
+
+/// This provider in the registry of wallets (`providers::WALLETS`).
+pub const WALLET: wallet::Wallet = wallet::Wallet {
+    name: NAME,
+    fields: &[
+        wallet::field("environment", wallet::Kind::Environment),
+        wallet::field("gateway_url", wallet::Kind::Url),
+        wallet::field("app_id", wallet::Kind::Id),
+        wallet::pem("app_private_key_pem", "app_private_key_file"),
+        wallet::pem("alipay_public_key_pem", "alipay_public_key_file"),
+        wallet::field("seller_id", wallet::Kind::Id),
+    ],
+    register_links: &["https://b.alipay.com", "https://open.alipay.com"],
+    register_items: 5,
+    currencies: &["CNY"],
+    fee_currency: "CNY",
+    reference_label: "orders.ref_trade_no",
+    merge: |settings, values| wallet::merge_table(&mut settings.alipay, values, Settings::apply),
+    build: |settings, context| settings.alipay.as_ref().map(|table| build(table, context)),
+};
 /// The largest amount Alipay takes: 100,000,000.00 yuan, in fen.
 pub const MAX_FEN: u64 = 10_000_000_000;
 /// How far a notification's `notify_time` may be from now.

@@ -75,6 +75,19 @@ pub enum DesktopFlow {
 }
 
 impl Settings {
+    /// Sets the field `name` to a value stored in the console.
+    pub fn apply(&mut self, name: &str, value: String) {
+        match name {
+            "environment" => self.environment = Environment::from_stored(&value),
+            "gateway_url" => self.gateway_url = Some(Text(value)),
+            "app_id" => self.app_id = Text(value),
+            "app_private_key_pem" => self.app_private_key_pem = Some(Secret::new(value)),
+            "alipay_public_key_pem" => self.alipay_public_key_pem = Some(Text(value)),
+            "seller_id" => self.seller_id = Some(Text(value)),
+            _ => {}
+        }
+    }
+
     pub fn gateway(&self) -> anyhow::Result<url::Url> {
         let text = match (&self.gateway_url, self.environment) {
             (Some(url), _) if !url.as_str().is_empty() => url.as_str(),

@@ -10,6 +10,8 @@
 
 mod client;
 pub mod settings;
+
+use super::wallet;
 mod wire;
 
 pub use settings::Settings;
@@ -37,6 +39,28 @@ use wallet_checkout_contract::{NextAction, MAX_MINOR_UNITS};
 
 /// The provider's name in configuration, routes and logs.
 pub const NAME: &str = "paypal";
+
+/// This provider in the registry of wallets (`providers::WALLETS`).
+pub const WALLET: wallet::Wallet = wallet::Wallet {
+    name: NAME,
+    fields: &[
+        wallet::field("environment", wallet::Kind::Environment),
+        wallet::field("base_url", wallet::Kind::Url),
+        wallet::field("client_id", wallet::Kind::Id),
+        wallet::field("client_secret", wallet::Kind::Secret),
+        wallet::field("webhook_id", wallet::Kind::Id),
+    ],
+    register_links: &[
+        "https://www.paypal.com/business",
+        "https://developer.paypal.com/dashboard/applications",
+    ],
+    register_items: 4,
+    currencies: &settings::DEFAULT_CURRENCIES,
+    fee_currency: "USD",
+    reference_label: "orders.ref_transaction",
+    merge: |settings, values| wallet::merge_table(&mut settings.paypal, values, Settings::apply),
+    build: |settings, context| settings.paypal.as_ref().map(|table| build(table, context)),
+};
 /// The wallet it offers.
 pub const WALLET_ID: &str = "paypal";
 

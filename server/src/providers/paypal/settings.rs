@@ -51,6 +51,18 @@ pub struct Settings {
 }
 
 impl Settings {
+    /// Sets the field `name` to a value stored in the console.
+    pub fn apply(&mut self, name: &str, value: String) {
+        match name {
+            "environment" => self.environment = Environment::from_stored(&value),
+            "base_url" => self.base_url = Some(Text(value)),
+            "client_id" => self.client_id = Text(value),
+            "client_secret" => self.client_secret = Secret::new(value),
+            "webhook_id" => self.webhook_id = Text(value),
+            _ => {}
+        }
+    }
+
     /// The API's base URL: the configured one, else the environment's, without a trailing `/`.
     pub fn base_url(&self) -> anyhow::Result<url::Url> {
         let raw = match &self.base_url {

@@ -11,6 +11,8 @@ pub mod client;
 pub mod crypto;
 pub mod settings;
 
+use super::wallet;
+
 pub use settings::Settings;
 
 use super::{
@@ -34,6 +36,29 @@ use wallet_checkout_contract::{Amount, Currency, DeviceKind, NextAction, RETURN_
 
 /// The provider's name in configuration and routes; also its wallet's id.
 pub const NAME: &str = "wechat_pay";
+
+/// This provider in the registry of wallets (`providers::WALLETS`).
+pub const WALLET: wallet::Wallet = wallet::Wallet {
+    name: NAME,
+    fields: &[
+        wallet::field("environment", wallet::Kind::Environment),
+        wallet::field("base_url", wallet::Kind::Url),
+        wallet::field("mchid", wallet::Kind::Id),
+        wallet::field("appid", wallet::Kind::Id),
+        wallet::field("merchant_serial_no", wallet::Kind::Id),
+        wallet::pem("merchant_private_key_pem", "merchant_private_key_file"),
+        wallet::field("apiv3_key", wallet::Kind::Secret),
+        wallet::field("wechatpay_public_key_id", wallet::Kind::Id),
+        wallet::pem("wechatpay_public_key_pem", "wechatpay_public_key_file"),
+    ],
+    register_links: &["https://pay.weixin.qq.com"],
+    register_items: 5,
+    currencies: &["CNY"],
+    fee_currency: "CNY",
+    reference_label: "orders.ref_transaction_id",
+    merge: |settings, values| wallet::merge_table(&mut settings.wechat_pay, values, Settings::apply),
+    build: |settings, context| settings.wechat_pay.as_ref().map(|table| build(table, context)),
+};
 /// WeChat Pay's API host.
 pub const LIVE_BASE_URL: &str = "https://api.mch.weixin.qq.com";
 /// The largest `amount.total` (a 32-bit integer of fen).

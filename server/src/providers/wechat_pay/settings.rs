@@ -59,3 +59,21 @@ pub struct Settings {
     /// Largest order, in fen. Default (and most) 2147483647, the largest `amount.total`.
     pub max_amount: Option<Text>,
 }
+
+impl Settings {
+    /// Sets the field `name` to a value stored in the console.
+    pub fn apply(&mut self, name: &str, value: String) {
+        match name {
+            "environment" => self.environment = Environment::from_stored(&value),
+            "base_url" => self.base_url = Some(Text(value)),
+            "mchid" => self.mchid = Text(value),
+            "appid" => self.appid = Text(value),
+            "merchant_serial_no" => self.merchant_serial_no = Text(value),
+            "merchant_private_key_pem" => self.merchant_private_key_pem = Some(Secret::new(value)),
+            "apiv3_key" => self.apiv3_key = Secret::new(value),
+            "wechatpay_public_key_id" => self.wechatpay_public_key_id = Some(Text(value)),
+            "wechatpay_public_key_pem" => self.wechatpay_public_key_pem = Some(Text(value)),
+            _ => {}
+        }
+    }
+}

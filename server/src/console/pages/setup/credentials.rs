@@ -150,7 +150,7 @@ async fn body(state: &AppState, staff: &Staff) -> Result<Markup, Response> {
     Ok(html! {
         p { (t("setup.keys.intro")) }
         p.hint { (t("setup.keys.precedence")) }
-        @for provider in credentials::PROVIDERS {
+        @for provider in credentials::providers() {
             @let standing = standings.iter().find(|(name, _)| *name == provider).map(|(_, s)| s.clone()).unwrap_or(Standing::Absent);
             section.card aria-labelledby=(format!("{provider}-keys")) data-testid=(format!("keys-{provider}")) {
                 h2 id=(format!("{provider}-keys")) { (provider_name(lang, provider)) }
@@ -248,7 +248,7 @@ pub async fn save(
     }
     let lang = staff.lang;
     let provider = form.get("provider").map(String::as_str).unwrap_or_default();
-    if !credentials::PROVIDERS.contains(&provider) {
+    if !credentials::providers().any(|name| name == provider) {
         return bad_form(&state, &staff);
     }
     let mut saved = Vec::new();

@@ -89,7 +89,7 @@ pub async fn show(State(state): State<AppState>, staff: Staff, headers: HeaderMa
             h2 #notify { (t("setup.integrate.notify")) }
             p { (t("setup.integrate.notify_intro")) }
             dl.urls {
-                @for provider in crate::app::wallet_setup::PROVIDERS {
+                @for provider in crate::app::wallet_setup::providers() {
                     @let url = base.join(&format!("api/providers/{provider}/notify")).map(String::from).unwrap_or_default();
                     dt { (provider_name(lang, provider)) }
                     dd data-testid=(format!("notify-{provider}")) {

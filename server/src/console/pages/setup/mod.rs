@@ -27,8 +27,11 @@ pub const STEPS: [&str; 6] = ["providers", "register", "keys", "integrate", "tes
 /// The console setting that remembers the step the merchant was last on.
 pub const STEP_SETTING: &str = "setup.step";
 
-/// The wallet providers the setup speaks of, in the order of the wallets.
-pub const PROVIDERS: [&str; 4] = ["wechat_pay", "alipay", "paypal", "sandbox"];
+/// The wallet providers the setup speaks of, in the order of the wallets: the registry's, then
+/// the sandbox.
+pub fn providers() -> impl Iterator<Item = &'static str> {
+    crate::providers::WALLETS.iter().map(|wallet| wallet.name).chain([crate::providers::sandbox::NAME])
+}
 
 /// The navigation between the six steps: every step a link, the steps before `current_step`
 /// marked done, `current_step` marked as the current one.

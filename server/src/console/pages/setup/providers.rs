@@ -2,7 +2,7 @@
 //! in which currencies, what the merchant will need), and each provider's fee terms as the
 //! merchant agreed them (`provider_terms`), for the fees and net in the reports.
 
-use super::{provider_name, step_page, PROVIDERS};
+use super::{provider_name, providers, step_page};
 use crate::domain::AuditAction;
 use crate::{
     console::{
@@ -13,7 +13,6 @@ use crate::{
     },
     db::ProviderTerms,
     domain::Role,
-    providers::paypal::settings::DEFAULT_CURRENCIES,
     state::AppState,
 };
 use axum::{extract::State, http::HeaderMap, response::Response, Form};
@@ -129,18 +128,14 @@ fn check(form: &TermsForm, now: crate::domain::UnixMillis) -> Result<ProviderTer
 
 /// The currencies a provider's wallet takes, as the console lists them.
 fn currencies(lang: Lang, provider: &str) -> String {
-    match provider {
-        "wechat_pay" | "alipay" => "CNY".to_owned(),
-        "paypal" => DEFAULT_CURRENCIES.join(", "),
-        _ => lang.t("setup.providers.any_currency"),
+    match crate::providers::find_wallet(provider) {
+        Some(wallet) => wallet.currencies.join(", "),
+        None => lang.t("setup.providers.any_currency"),
     }
 }
 
 fn default_currency(provider: &str) -> &'static str {
-    match provider {
-        "paypal" => "USD",
-        _ => "CNY",
-    }
+    crate::providers::find_wallet(provider).map_or("CNY", |wallet| wallet.fee_currency)
 }
 
 /// What was typed, kept when the form comes back with a problem.
@@ -212,7 +207,7 @@ async fn body(state: &AppState, staff: &Staff, typed: Option<(&str, Typed<'_>)>)
     Ok(html! {
         p { (t("setup.providers.intro")) }
         div.setup-grid {
-            @for provider in PROVIDERS {
+            @for provider in providers() {
                 @let terms = recorded.iter().find(|terms| terms.provider == provider);
                 section.card aria-labelledby=(format!("{provider}-title")) data-testid=(format!("provider-{provider}")) {
                     h2 id=(format!("{provider}-title")) { (provider_name(lang, provider)) }
@@ -269,7 +264,7 @@ pub async fn save_terms(
         return answer;
     }
     let lang = staff.lang;
-    if !PROVIDERS.contains(&form.provider.as_str()) {
+    if !providers().any(|name| name == form.provider) {
         return crate::console::pages::bad_form(&state, &staff);
     }
     let terms = match check(&form, state.now()) {

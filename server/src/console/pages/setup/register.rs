@@ -1,7 +1,7 @@
 //! Setup step 2: what to prepare and where to go to register a merchant account at each
 //! provider, as a checklist (the facts are those of `docs/providers/*.md`).
 
-use super::{provider_name, step_page, PROVIDERS};
+use super::{provider_name, providers, step_page};
 use crate::{
     console::{auth::Staff, pages::forbidden},
     domain::Role,
@@ -13,15 +13,11 @@ use maud::html;
 const STEP: &str = "register";
 
 /// How many checklist items each provider has (`setup.register.<provider>.<n>`, from 1), and
-/// the official places to go.
+/// the official places to go (the registry's; the sandbox has two items and nowhere to go).
 fn checklist(provider: &str) -> (usize, &'static [&'static str]) {
-    match provider {
-        "wechat_pay" => (5, &["https://pay.weixin.qq.com"]),
-        "alipay" => (5, &["https://b.alipay.com", "https://open.alipay.com"]),
-        "paypal" => {
-            (4, &["https://www.paypal.com/business", "https://developer.paypal.com/dashboard/applications"])
-        }
-        _ => (2, &[]),
+    match crate::providers::find_wallet(provider) {
+        Some(wallet) => (wallet.register_items, wallet.register_links),
+        None => (2, &[]),
     }
 }
 
@@ -35,7 +31,7 @@ pub async fn show(State(state): State<AppState>, staff: Staff) -> Response {
     let body = html! {
         p { (t("setup.register.intro")) }
         div.setup-grid {
-            @for provider in PROVIDERS {
+            @for provider in providers() {
                 @let (items, links) = checklist(provider);
                 section.card aria-labelledby=(format!("{provider}-register")) data-testid=(format!("register-{provider}")) {
                     h2 id=(format!("{provider}-register")) { (provider_name(lang, provider)) }
