@@ -189,6 +189,28 @@ async fn a_burst_of_sign_ins_gets_no_more_guesses_than_a_sequence() {
     }
 }
 
+/// A lock lifts when its time is up, by the server's clock: a minute before, the right password
+/// is still refused; after, it signs in.
+#[tokio::test]
+async fn a_lock_lifts_when_its_time_is_up() {
+    use wallet_checkout_server::domain::sign_in::{LOCK_AFTER, LOCK_MS};
+    let app = spawn().await;
+    let store = app.store().await;
+    let email = "lift@shop.example";
+    let password = wallet_checkout_server::console::create_staff(&store, "Ana", email, "operator", "test")
+        .await
+        .unwrap();
+    for _ in 0..LOCK_AFTER {
+        assert_eq!(app.sign_in_answer(email, "a wrong guess", "").await.status(), 401);
+    }
+    assert_eq!(app.sign_in_answer(email, &password, "").await.status(), 401, "locked");
+    let lock = std::time::Duration::from_millis(LOCK_MS as u64);
+    app.clock.advance(lock - std::time::Duration::from_secs(60));
+    assert_eq!(app.sign_in_answer(email, &password, "").await.status(), 401, "a minute before the end");
+    app.clock.advance(std::time::Duration::from_secs(61));
+    assert_eq!(app.sign_in_answer(email, &password, "").await.status(), 303, "signed in after the lock");
+}
+
 /// Regression: a lock said "locked" for an address with an account and "failed" for any other,
 /// which told an attacker which addresses have accounts.
 #[tokio::test]
