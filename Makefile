@@ -111,10 +111,12 @@ screenshots: widget server
 	node tests/e2e/screenshots.mjs
 
 ## test-native: unit tests and the server's black-box suite (one binary, tests/suite), on SQLite
-## and again on PostgreSQL; a test that means something on one database only is skipped on the other
+## and again on PostgreSQL; a test that means something on one database only is skipped on the other.
+## The second run names the workspace too, so that it reuses the first run's build (with `-p` alone
+## cargo resolves other features and builds the dependencies again)
 test-native:
 	cargo test --workspace -- --skip ::on_postgres::
-	WC_TEST_POSTGRES=$$(scripts/postgres.sh start) cargo test -p wallet-checkout-server --test suite -- --skip ::on_sqlite::
+	WC_TEST_POSTGRES=$$(scripts/postgres.sh start) cargo test --workspace --test suite -- --skip ::on_sqlite::
 
 test-widget:
 	CHROMEDRIVER=$$(command -v chromedriver) WASM_BINDGEN_TEST_TIMEOUT=180 cargo test --target wasm32-unknown-unknown -p wallet-checkout --test widget

@@ -50,10 +50,6 @@ impl ProviderRefs {
     }
 }
 
-pub fn now_millis() -> UnixMillis {
-    (OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64
-}
-
 /// RFC 3339 form of a stored timestamp, as the contract's `expires_at` wants it.
 pub fn rfc3339(millis: UnixMillis) -> String {
     OffsetDateTime::from_unix_timestamp_nanos(i128::from(millis) * 1_000_000)

@@ -16,7 +16,6 @@ use std::{
 };
 use wallet_checkout_server::{
     app::alerts,
-    domain::now_millis,
     domain::Role,
     webhooks::{self, SIGNATURE_HEADER},
 };
@@ -40,7 +39,7 @@ async fn receive(State(inbox): State<Shared>, headers: HeaderMap, body: Bytes) -
     }
     let body = String::from_utf8(body.to_vec()).unwrap();
     let header = headers.get(SIGNATURE_HEADER).and_then(|v| v.to_str().ok()).unwrap_or_default();
-    let now = now_millis() / 1000;
+    let now = wallet_checkout_server::domain::Clock::now(&wallet_checkout_server::domain::SystemClock) / 1000;
     if webhooks::verify(&inbox.secret, header, &body, now).is_err() {
         inbox.refused += 1;
         return axum::http::StatusCode::BAD_REQUEST;
@@ -169,7 +168,15 @@ async fn declined_payments_over_the_threshold_open_one_alert_sent_signed_and_ack
     let session = app.new_session("wechat_pay").await;
     app.sandbox(id(&session), "decline").await;
     let store = app.store().await;
-    assert_eq!(alerts::evaluate(&store, now_millis()).await.unwrap(), 0);
+    assert_eq!(
+        alerts::evaluate(
+            &store,
+            wallet_checkout_server::domain::Clock::now(&wallet_checkout_server::domain::SystemClock)
+        )
+        .await
+        .unwrap(),
+        0
+    );
     assert_eq!(open_alerts(&app, &viewer, "failed_payments").await, 1);
 
     // A viewer reads it but cannot acknowledge it; a forged form changes nothing.
@@ -200,7 +207,15 @@ async fn declined_payments_over_the_threshold_open_one_alert_sent_signed_and_ack
         "{audit:?}"
     );
     // Acknowledged while the condition still holds: still no second alert.
-    assert_eq!(alerts::evaluate(&store, now_millis()).await.unwrap(), 0);
+    assert_eq!(
+        alerts::evaluate(
+            &store,
+            wallet_checkout_server::domain::Clock::now(&wallet_checkout_server::domain::SystemClock)
+        )
+        .await
+        .unwrap(),
+        0
+    );
     assert_eq!(alert_events(&inbox, "failed_payments").len(), 1);
 }
 
@@ -480,7 +495,9 @@ async fn takings_fees_refunds_and_net_are_exact_in_every_currency_and_period() {
             monthly_minor: 2_000,
             withdrawal_minor: 0,
             currency: "CNY".into(),
-            updated_at: now_millis(),
+            updated_at: wallet_checkout_server::domain::Clock::now(
+                &wallet_checkout_server::domain::SystemClock,
+            ),
         })
         .await
         .unwrap();

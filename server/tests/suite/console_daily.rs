@@ -358,7 +358,9 @@ async fn orders_are_found_by_reference_amount_status_wallet_and_dates_with_the_f
     assert_eq!(rows(&found, "order-row"), 1);
     let (_, found) = page(&app, &viewer, "/console/orders?wallet=alipay").await;
     assert_eq!(rows(&found, "order-row"), 0);
-    let today = &wallet_checkout_server::domain::rfc3339(wallet_checkout_server::domain::now_millis())[..10];
+    let today = &wallet_checkout_server::domain::rfc3339(wallet_checkout_server::domain::Clock::now(
+        &wallet_checkout_server::domain::SystemClock,
+    ))[..10];
     let (_, found) = page(&app, &viewer, &format!("/console/orders?from={today}&to={today}")).await;
     assert_eq!(rows(&found, "order-row"), 2, "the last day is included");
     let (_, found) = page(&app, &viewer, "/console/orders?to=2020-01-01").await;

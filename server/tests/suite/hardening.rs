@@ -389,14 +389,22 @@ async fn an_order_cannot_be_canceled_while_a_payment_is_in_flight() {
     let session_id = SessionId::parse(session["id"].as_str().unwrap()).unwrap();
     let store = app.store().await;
     store
-        .apply(&session_id, SessionEvent::Approved, wallet_checkout_server::domain::now_millis())
+        .apply(
+            &session_id,
+            SessionEvent::Approved,
+            wallet_checkout_server::domain::Clock::now(&wallet_checkout_server::domain::SystemClock),
+        )
         .await
         .unwrap();
     let refused =
         app.merchant(Method::POST, &format!("/orders/{order_id}/cancel"), &operator).send().await.unwrap();
     assert_eq!(error_code(refused, 409).await, "payment_in_progress");
     store
-        .apply(&session_id, SessionEvent::Confirmed, wallet_checkout_server::domain::now_millis())
+        .apply(
+            &session_id,
+            SessionEvent::Confirmed,
+            wallet_checkout_server::domain::Clock::now(&wallet_checkout_server::domain::SystemClock),
+        )
         .await
         .unwrap();
     let paid: Value =
@@ -423,7 +431,11 @@ async fn cancels_racing_approvals_never_leave_a_canceled_order_with_a_payment() 
         let store = store.clone();
         let approve = async move {
             store
-                .apply(&session_id, SessionEvent::Approved, wallet_checkout_server::domain::now_millis())
+                .apply(
+                    &session_id,
+                    SessionEvent::Approved,
+                    wallet_checkout_server::domain::Clock::now(&wallet_checkout_server::domain::SystemClock),
+                )
                 .await
                 .unwrap()
         };

@@ -17,7 +17,7 @@ use wallet_checkout_contract::{Amount, Currency, DeviceKind, OrderId, SessionId,
 use wallet_checkout_server::{
     db::{NewSession, Reservation},
     domain::Role,
-    domain::{new_session_id, now_millis, IdempotencyKey, ReturnUrl, SessionEvent},
+    domain::{new_session_id, IdempotencyKey, ReturnUrl, SessionEvent},
 };
 
 const DOCUMENT: &str = include_str!("../../openapi.json");
@@ -587,7 +587,11 @@ async fn checkout_api(ctx: &Ctx<'_>) -> Checkout {
     // The wallet reports a payment of the canceled session (it was paid before it was closed).
     app.store()
         .await
-        .apply(&SessionId::parse(mobile_id.as_str()).unwrap(), SessionEvent::Confirmed, now_millis())
+        .apply(
+            &SessionId::parse(mobile_id.as_str()).unwrap(),
+            SessionEvent::Confirmed,
+            wallet_checkout_server::domain::Clock::now(&wallet_checkout_server::domain::SystemClock),
+        )
         .await
         .unwrap();
     let alipay_id = alipay["id"].as_str().unwrap();
@@ -605,7 +609,15 @@ async fn checkout_api(ctx: &Ctx<'_>) -> Checkout {
         )
         .await;
     let processing_id = SessionId::parse(processing["id"].as_str().unwrap()).unwrap();
-    app.store().await.apply(&processing_id, SessionEvent::Approved, now_millis()).await.unwrap();
+    app.store()
+        .await
+        .apply(
+            &processing_id,
+            SessionEvent::Approved,
+            wallet_checkout_server::domain::Clock::now(&wallet_checkout_server::domain::SystemClock),
+        )
+        .await
+        .unwrap();
     let answer = ctx.expect(ctx.get(&format!("/api/checkout/sessions/{processing_id}")), 200).await;
     assert_eq!(answer["status"], json!("processing"));
     ctx.error(ctx.post(&format!("/api/checkout/sessions/{processing_id}/cancel")), 409, "session_final")
@@ -623,7 +635,7 @@ async fn held_idempotency_key(ctx: &Ctx<'_>) {
     let amount = &order_view["order"]["amount"];
     let body = session_body_for(&order, "wechat_pay", "desktop");
     let key = "key-held";
-    let now = now_millis();
+    let now = wallet_checkout_server::domain::Clock::now(&wallet_checkout_server::domain::SystemClock);
     let new = NewSession {
         id: new_session_id(),
         order_id: OrderId::parse(order.as_str()).unwrap(),

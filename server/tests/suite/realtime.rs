@@ -151,7 +151,7 @@ async fn a_payment_whose_notification_never_came_is_settled_with_the_wallet() {
     let id = SessionId::parse(session["id"].as_str().unwrap()).unwrap();
     // Approved, paid at the wallet, and then nothing: as if the wallet's notification was lost.
     let store = app.store().await;
-    let now = wallet_checkout_server::domain::now_millis();
+    let now = wallet_checkout_server::domain::Clock::now(&wallet_checkout_server::domain::SystemClock);
     store.apply(&id, wallet_checkout_server::domain::SessionEvent::Approved, now).await.unwrap();
     assert!(store.move_sandbox_payment(id.as_str(), &["pending"], "paid", None, None, now).await.unwrap());
     assert_eq!(app.get_session(id.as_str()).await["status"], json!("processing"));

@@ -67,7 +67,7 @@ async fn a_forged_sandbox_notification_changes_nothing() {
         Some("t=1,v1=00".to_owned()),
         Some(wallet_checkout_server::webhooks::signature_header(
             "guess",
-            wallet_checkout_server::domain::now_millis() / 1000,
+            wallet_checkout_server::domain::Clock::now(&wallet_checkout_server::domain::SystemClock) / 1000,
             &body,
         )),
     ] {
