@@ -14,6 +14,7 @@ use std::{
     sync::{Arc, Mutex},
     time::Duration,
 };
+use wallet_checkout_server::domain::{Clock, SystemClock};
 use wallet_checkout_server::{
     app::alerts,
     domain::Role,
@@ -39,7 +40,7 @@ async fn receive(State(inbox): State<Shared>, headers: HeaderMap, body: Bytes) -
     }
     let body = String::from_utf8(body.to_vec()).unwrap();
     let header = headers.get(SIGNATURE_HEADER).and_then(|v| v.to_str().ok()).unwrap_or_default();
-    let now = wallet_checkout_server::domain::Clock::now(&wallet_checkout_server::domain::SystemClock) / 1000;
+    let now = SystemClock.now() / 1000;
     if webhooks::verify(&inbox.secret, header, &body, now).is_err() {
         inbox.refused += 1;
         return axum::http::StatusCode::BAD_REQUEST;
@@ -168,15 +169,7 @@ async fn declined_payments_over_the_threshold_open_one_alert_sent_signed_and_ack
     let session = app.new_session("wechat_pay").await;
     app.sandbox(id(&session), "decline").await;
     let store = app.store().await;
-    assert_eq!(
-        alerts::evaluate(
-            &store,
-            wallet_checkout_server::domain::Clock::now(&wallet_checkout_server::domain::SystemClock)
-        )
-        .await
-        .unwrap(),
-        0
-    );
+    assert_eq!(alerts::evaluate(&store, SystemClock.now()).await.unwrap(), 0);
     assert_eq!(open_alerts(&app, &viewer, "failed_payments").await, 1);
 
     // A viewer reads it but cannot acknowledge it; a forged form changes nothing.
@@ -207,15 +200,7 @@ async fn declined_payments_over_the_threshold_open_one_alert_sent_signed_and_ack
         "{audit:?}"
     );
     // Acknowledged while the condition still holds: still no second alert.
-    assert_eq!(
-        alerts::evaluate(
-            &store,
-            wallet_checkout_server::domain::Clock::now(&wallet_checkout_server::domain::SystemClock)
-        )
-        .await
-        .unwrap(),
-        0
-    );
+    assert_eq!(alerts::evaluate(&store, SystemClock.now()).await.unwrap(), 0);
     assert_eq!(alert_events(&inbox, "failed_payments").len(), 1);
 }
 

@@ -14,6 +14,7 @@ use std::{
     time::Instant,
 };
 use wallet_checkout_contract::SessionId;
+use wallet_checkout_server::domain::{Clock, SystemClock};
 use wallet_checkout_server::{domain::Role, domain::SessionEvent};
 
 async fn order_of(app: &TestApp, operator: &str, minor_units: u64, currency: &str) -> Value {
@@ -388,25 +389,11 @@ async fn an_order_cannot_be_canceled_while_a_payment_is_in_flight() {
     let session = app.session_for(order_id, "wechat_pay").await;
     let session_id = SessionId::parse(session["id"].as_str().unwrap()).unwrap();
     let store = app.store().await;
-    store
-        .apply(
-            &session_id,
-            SessionEvent::Approved,
-            wallet_checkout_server::domain::Clock::now(&wallet_checkout_server::domain::SystemClock),
-        )
-        .await
-        .unwrap();
+    store.apply(&session_id, SessionEvent::Approved, SystemClock.now()).await.unwrap();
     let refused =
         app.merchant(Method::POST, &format!("/orders/{order_id}/cancel"), &operator).send().await.unwrap();
     assert_eq!(error_code(refused, 409).await, "payment_in_progress");
-    store
-        .apply(
-            &session_id,
-            SessionEvent::Confirmed,
-            wallet_checkout_server::domain::Clock::now(&wallet_checkout_server::domain::SystemClock),
-        )
-        .await
-        .unwrap();
+    store.apply(&session_id, SessionEvent::Confirmed, SystemClock.now()).await.unwrap();
     let paid: Value =
         app.merchant(Method::GET, &format!("/orders/{order_id}"), &operator).json_answer().await;
     assert_eq!(paid["status"], "paid");
@@ -429,16 +416,8 @@ async fn cancels_racing_approvals_never_leave_a_canceled_order_with_a_payment() 
         let session_id = SessionId::parse(session["id"].as_str().unwrap()).unwrap();
         let cancel = app.merchant(Method::POST, &format!("/orders/{order_id}/cancel"), &operator).send();
         let store = store.clone();
-        let approve = async move {
-            store
-                .apply(
-                    &session_id,
-                    SessionEvent::Approved,
-                    wallet_checkout_server::domain::Clock::now(&wallet_checkout_server::domain::SystemClock),
-                )
-                .await
-                .unwrap()
-        };
+        let approve =
+            async move { store.apply(&session_id, SessionEvent::Approved, SystemClock.now()).await.unwrap() };
         let (canceled, _) = tokio::join!(cancel, approve);
         races.push((order_id, canceled.unwrap().status().as_u16()));
     }

@@ -14,6 +14,7 @@ use std::{
     time::{Duration, Instant},
 };
 use wallet_checkout_contract::{Amount, Currency, DeviceKind, OrderId, SessionId, WalletId};
+use wallet_checkout_server::domain::{Clock, SystemClock};
 use wallet_checkout_server::{
     db::{NewSession, Reservation},
     domain::Role,
@@ -587,11 +588,7 @@ async fn checkout_api(ctx: &Ctx<'_>) -> Checkout {
     // The wallet reports a payment of the canceled session (it was paid before it was closed).
     app.store()
         .await
-        .apply(
-            &SessionId::parse(mobile_id.as_str()).unwrap(),
-            SessionEvent::Confirmed,
-            wallet_checkout_server::domain::Clock::now(&wallet_checkout_server::domain::SystemClock),
-        )
+        .apply(&SessionId::parse(mobile_id.as_str()).unwrap(), SessionEvent::Confirmed, SystemClock.now())
         .await
         .unwrap();
     let alipay_id = alipay["id"].as_str().unwrap();
@@ -609,15 +606,7 @@ async fn checkout_api(ctx: &Ctx<'_>) -> Checkout {
         )
         .await;
     let processing_id = SessionId::parse(processing["id"].as_str().unwrap()).unwrap();
-    app.store()
-        .await
-        .apply(
-            &processing_id,
-            SessionEvent::Approved,
-            wallet_checkout_server::domain::Clock::now(&wallet_checkout_server::domain::SystemClock),
-        )
-        .await
-        .unwrap();
+    app.store().await.apply(&processing_id, SessionEvent::Approved, SystemClock.now()).await.unwrap();
     let answer = ctx.expect(ctx.get(&format!("/api/checkout/sessions/{processing_id}")), 200).await;
     assert_eq!(answer["status"], json!("processing"));
     ctx.error(ctx.post(&format!("/api/checkout/sessions/{processing_id}/cancel")), 409, "session_final")
@@ -635,7 +624,7 @@ async fn held_idempotency_key(ctx: &Ctx<'_>) {
     let amount = &order_view["order"]["amount"];
     let body = session_body_for(&order, "wechat_pay", "desktop");
     let key = "key-held";
-    let now = wallet_checkout_server::domain::Clock::now(&wallet_checkout_server::domain::SystemClock);
+    let now = SystemClock.now();
     let new = NewSession {
         id: new_session_id(),
         order_id: OrderId::parse(order.as_str()).unwrap(),

@@ -6,6 +6,7 @@ use serde_json::{json, Value};
 use std::time::{Duration, Instant};
 use wallet_checkout_contract::{OrderId, OrderStatus, SessionId};
 use wallet_checkout_server::domain::Flag;
+use wallet_checkout_server::domain::{Clock, SystemClock};
 
 #[tokio::test]
 async fn a_waiting_read_returns_as_soon_as_the_status_changes() {
@@ -151,7 +152,7 @@ async fn a_payment_whose_notification_never_came_is_settled_with_the_wallet() {
     let id = SessionId::parse(session["id"].as_str().unwrap()).unwrap();
     // Approved, paid at the wallet, and then nothing: as if the wallet's notification was lost.
     let store = app.store().await;
-    let now = wallet_checkout_server::domain::Clock::now(&wallet_checkout_server::domain::SystemClock);
+    let now = SystemClock.now();
     store.apply(&id, wallet_checkout_server::domain::SessionEvent::Approved, now).await.unwrap();
     assert!(store.move_sandbox_payment(id.as_str(), &["pending"], "paid", None, None, now).await.unwrap());
     assert_eq!(app.get_session(id.as_str()).await["status"], json!("processing"));

@@ -6,6 +6,7 @@ use crate::helpers::{spawn, spawn_with, JsonAnswer};
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
 use wallet_checkout_contract::SessionId;
+use wallet_checkout_server::domain::{Clock, SystemClock};
 
 #[tokio::test]
 async fn the_pay_page_offers_every_scripted_outcome() {
@@ -65,11 +66,7 @@ async fn a_forged_sandbox_notification_changes_nothing() {
     for signature in [
         None,
         Some("t=1,v1=00".to_owned()),
-        Some(wallet_checkout_server::webhooks::signature_header(
-            "guess",
-            wallet_checkout_server::domain::Clock::now(&wallet_checkout_server::domain::SystemClock) / 1000,
-            &body,
-        )),
+        Some(wallet_checkout_server::webhooks::signature_header("guess", SystemClock.now() / 1000, &body)),
     ] {
         let mut request = app
             .client

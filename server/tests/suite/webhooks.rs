@@ -9,6 +9,7 @@ use std::{
     collections::HashSet,
     sync::{Arc, Mutex},
 };
+use wallet_checkout_server::domain::{Clock, SystemClock};
 use wallet_checkout_server::{
     domain::Role,
     webhooks::{self, VerifyError, SIGNATURE_HEADER},
@@ -36,8 +37,7 @@ async fn receive(State(inbox): State<Shared>, headers: HeaderMap, body: Bytes) -
     }
     let body = String::from_utf8(body.to_vec()).unwrap();
     let header = headers.get(SIGNATURE_HEADER).and_then(|v| v.to_str().ok()).unwrap_or_default();
-    let now = (wallet_checkout_server::domain::Clock::now(&wallet_checkout_server::domain::SystemClock)
-        / 1000) as i64;
+    let now = (SystemClock.now() / 1000) as i64;
     if let Err(error) = webhooks::verify(&inbox.secret, header, &body, now) {
         inbox.refused.push(format!("{error:?}"));
         return axum::http::StatusCode::BAD_REQUEST;
