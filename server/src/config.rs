@@ -17,7 +17,7 @@ use url::Url;
 pub const DEFAULT_SESSION_TTL_SECS: u64 = 15 * 60;
 
 /// Every setting: its key in the file and its environment variable.
-pub const SETTINGS: [(&str, &str); 24] = [
+pub const SETTINGS: [(&str, &str); 25] = [
     ("bind", "WC_BIND"),
     ("public_url", "WC_PUBLIC_URL"),
     ("data_dir", "WC_DATA_DIR"),
@@ -30,6 +30,7 @@ pub const SETTINGS: [(&str, &str); 24] = [
     ("trust_proxy", "WC_TRUST_PROXY"),
     ("webhook_retry_base_ms", "WC_WEBHOOK_RETRY_BASE_MS"),
     ("webhook_max_attempts", "WC_WEBHOOK_MAX_ATTEMPTS"),
+    ("webhook_timeout_ms", "WC_WEBHOOK_TIMEOUT_MS"),
     ("log_format", "WC_LOG_FORMAT"),
     ("demo_store", "WC_DEMO_STORE"),
     ("demo_admin", "WC_DEMO_ADMIN"),
@@ -86,6 +87,9 @@ pub struct Config {
     pub webhook_retry_base_ms: i64,
     /// `webhook_max_attempts`: attempts before an event is given up. Default 20 (about 12 hours).
     pub webhook_max_attempts: i64,
+    /// `webhook_timeout_ms`: how long one delivery may take. An event whose delivery a stopped
+    /// server left unfinished is sent again by another after twice as long. Default 10000.
+    pub webhook_timeout_ms: i64,
     /// `log_format`: `text` (default) or `json`, one object per line.
     pub log_format: LogFormat,
     /// `demo_store`: serve the demo store (default: when the sandbox is on).
@@ -142,6 +146,7 @@ struct Raw {
     trust_proxy: Option<Text>,
     webhook_retry_base_ms: Option<Text>,
     webhook_max_attempts: Option<Text>,
+    webhook_timeout_ms: Option<Text>,
     log_format: Option<Text>,
     demo_store: Option<Text>,
     demo_admin: Option<Text>,
@@ -178,6 +183,7 @@ impl Source {
             "trust_proxy" => &raw.trust_proxy,
             "webhook_retry_base_ms" => &raw.webhook_retry_base_ms,
             "webhook_max_attempts" => &raw.webhook_max_attempts,
+            "webhook_timeout_ms" => &raw.webhook_timeout_ms,
             "log_format" => &raw.log_format,
             "demo_store" => &raw.demo_store,
             "demo_admin" => &raw.demo_admin,
@@ -334,6 +340,12 @@ impl Config {
                 20,
                 1..=100,
             )?,
+            webhook_timeout_ms: number(
+                "webhook_timeout_ms",
+                source.get("webhook_timeout_ms"),
+                10_000,
+                100..=60_000,
+            )?,
             log_format,
             demo_store: flag("demo_store", source.get("demo_store"), sandbox)?,
             demo_admin: flag("demo_admin", source.get("demo_admin"), true)?,
@@ -381,6 +393,7 @@ impl Config {
             trust_proxy: false,
             webhook_retry_base_ms: 100,
             webhook_max_attempts: 20,
+            webhook_timeout_ms: 10_000,
             log_format: LogFormat::Text,
             demo_store: true,
             demo_admin: false,

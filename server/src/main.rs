@@ -18,11 +18,13 @@ async fn main() -> anyhow::Result<()> {
     telemetry::init(config.log_format);
     let config_format = config.log_format;
     let app = Application::build(config).await?;
-    tracing::info!(address = %app.address(), "wallet-checkout server listening");
+    // The welcome goes out before the line that says the server listens, so that whoever waits
+    // for that line has the welcome too.
     match (app.welcome(), config_format) {
         (Some(welcome), LogFormat::Text) => println!("{welcome}"),
         (Some(welcome), LogFormat::Json) => tracing::info!(%welcome, "demo"),
         (None, _) => {}
     }
+    tracing::info!(address = %app.address(), "wallet-checkout server listening");
     app.run_until_stopped().await
 }

@@ -134,6 +134,7 @@ impl Application {
             DeliveryPolicy {
                 retry_base_ms: state.config.webhook_retry_base_ms,
                 max_attempts: state.config.webhook_max_attempts,
+                timeout_ms: state.config.webhook_timeout_ms,
             },
             egress,
             clock,

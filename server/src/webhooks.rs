@@ -26,10 +26,7 @@ pub const EVENT_ID_HEADER: &str = "Wallet-Checkout-Event-Id";
 
 /// Oldest signature timestamp a receiver should accept, in seconds.
 pub const SIGNATURE_TOLERANCE_SECS: i64 = 300;
-/// How long one delivery may take.
-pub const DELIVERY_TIMEOUT_MS: u64 = 10_000;
-/// How long a worker owns an event it took.
-const LEASE_MS: i64 = 60_000;
+/// Due events read at once; each is leased only as its turn comes.
 const BATCH: i64 = 20;
 /// Longest pause between two attempts.
 const MAX_BACKOFF_MS: i64 = 3_600_000;
@@ -107,6 +104,16 @@ pub struct DeliveryPolicy {
     pub retry_base_ms: i64,
     /// After this many failed attempts the event is given up.
     pub max_attempts: i64,
+    /// How long one delivery may take.
+    pub timeout_ms: i64,
+}
+
+impl DeliveryPolicy {
+    /// How long a worker owns the event it is sending: the attempt and the writing down of its
+    /// outcome. An event whose worker stopped goes to another after that long.
+    pub fn lease_ms(&self) -> i64 {
+        2 * self.timeout_ms
+    }
 }
 
 const URL_PURPOSE: &str = "webhook:url";
@@ -246,9 +253,9 @@ pub fn masked_url(raw: &str) -> String {
 
 /// The client deliveries go through: no redirects, no proxy from the environment, and only
 /// addresses the egress policy allows (names are resolved through it).
-pub fn delivery_client(egress: Arc<EgressPolicy>) -> reqwest::Client {
+pub fn delivery_client(egress: Arc<EgressPolicy>, policy: DeliveryPolicy) -> reqwest::Client {
     reqwest::Client::builder()
-        .timeout(Duration::from_millis(DELIVERY_TIMEOUT_MS))
+        .timeout(Duration::from_millis(policy.timeout_ms.unsigned_abs()))
         .redirect(reqwest::redirect::Policy::none())
         .no_proxy()
         .dns_resolver(Arc::new(GuardedResolver::new(egress)))
@@ -266,7 +273,7 @@ pub fn spawn_worker(
     egress: Arc<EgressPolicy>,
     clock: SharedClock,
 ) {
-    let client = delivery_client(egress.clone());
+    let client = delivery_client(egress.clone(), policy);
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_millis(500));
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -287,13 +294,17 @@ pub async fn deliver_due(
     egress: &EgressPolicy,
     clock: &SharedClock,
 ) -> anyhow::Result<()> {
-    let now = clock.now();
-    let due = store.take_due_events(now, now + LEASE_MS, BATCH).await?;
+    let due = store.due_events(clock.now(), BATCH).await?;
     if due.is_empty() {
         return Ok(());
     }
     let endpoint = endpoint(store, vault).await?.filter(|e| e.enabled);
-    for event in due {
+    for id in due {
+        // One event leased at a time: a worker that stops holds back one event, for one lease.
+        let now = clock.now();
+        let Some(event) = store.lease_event(&id, now, now + policy.lease_ms()).await? else {
+            continue;
+        };
         let Some(endpoint) = &endpoint else {
             store.skip_event(&event.id, now).await?;
             continue;

@@ -88,39 +88,47 @@ impl Db {
             .await?)
     }
 
-    /// Takes up to `limit` events that are due, each under a lease until `lease_until`.
-    pub async fn take_due_events(
-        &self,
-        now: UnixMillis,
-        lease_until: UnixMillis,
-        limit: i64,
-    ) -> Result<Vec<DueEvent>, DbError> {
-        let candidates: Vec<(String, String, i64)> = sqlx::query_as(
-            "SELECT id, payload, attempts FROM events WHERE delivered_at IS NULL AND gave_up_at IS NULL \
-             AND next_attempt_at <= $1 AND (lease_until IS NULL OR lease_until < $1) ORDER BY next_attempt_at, created_at LIMIT $2",
+    /// Up to `limit` events that are due and that no worker holds, oldest first. None is taken:
+    /// [`Db::lease_event`] takes each as its turn comes.
+    pub async fn due_events(&self, now: UnixMillis, limit: i64) -> Result<Vec<String>, DbError> {
+        Ok(sqlx::query_scalar(
+            "SELECT id FROM events WHERE delivered_at IS NULL AND gave_up_at IS NULL \
+             AND next_attempt_at <= $1 AND (lease_until IS NULL OR lease_until < $1) \
+             ORDER BY next_attempt_at, created_at LIMIT $2",
         )
         .bind(now)
         .bind(limit)
         .fetch_all(&self.pool)
-        .await?;
-        let mut taken = Vec::new();
-        for (id, payload, attempts) in candidates {
-            // Compare-and-set: only one worker gets the lease.
-            let won = sqlx::query(
-                "UPDATE events SET lease_until = $1 WHERE id = $2 AND delivered_at IS NULL AND gave_up_at IS NULL \
-                 AND (lease_until IS NULL OR lease_until < $3)",
-            )
-            .bind(lease_until)
-            .bind(&id)
-            .bind(now)
-            .execute(&self.pool)
-            .await?
-            .rows_affected();
-            if won == 1 {
-                taken.push(DueEvent { id, payload, attempts });
-            }
+        .await?)
+    }
+
+    /// Takes the event under a lease until `lease_until` if it is still due and no other worker
+    /// holds it (compare-and-set: one worker wins).
+    pub async fn lease_event(
+        &self,
+        id: &str,
+        now: UnixMillis,
+        lease_until: UnixMillis,
+    ) -> Result<Option<DueEvent>, DbError> {
+        let won = sqlx::query(
+            "UPDATE events SET lease_until = $1 WHERE id = $2 AND delivered_at IS NULL AND gave_up_at IS NULL \
+             AND next_attempt_at <= $3 AND (lease_until IS NULL OR lease_until < $3)",
+        )
+        .bind(lease_until)
+        .bind(id)
+        .bind(now)
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        if won != 1 {
+            return Ok(None);
         }
-        Ok(taken)
+        let (payload, attempts): (String, i64) =
+            sqlx::query_as("SELECT payload, attempts FROM events WHERE id = $1")
+                .bind(id)
+                .fetch_one(&self.pool)
+                .await?;
+        Ok(Some(DueEvent { id: id.to_owned(), payload, attempts }))
     }
 
     pub async fn mark_delivered(&self, id: &str, now: UnixMillis) -> Result<(), DbError> {

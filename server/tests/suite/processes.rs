@@ -29,6 +29,8 @@ fn server_command(db: &TestDb) -> Command {
         // No demo admin: these tests count what is made and read every line as the log.
         .env("WC_DEMO_ADMIN", "false")
         .env("WC_WEBHOOK_RETRY_BASE_MS", "50")
+        // An event the killed server was sending goes to the next after twice this (1 s).
+        .env("WC_WEBHOOK_TIMEOUT_MS", "500")
         // The test store's origin (`session_body`), and webhook receivers on loopback.
         .env("WC_ALLOWED_ORIGINS", "http://127.0.0.1")
         .env("WC_WEBHOOK_ALLOWED_NETWORKS", "127.0.0.0/8")
@@ -353,13 +355,13 @@ async fn webhook_events_survive_a_sigkill_and_are_delivered_after_restart() {
     let store = db.store().await;
     let expected: usize = 5 * 2; // created, succeeded
                                  // Each event failed against the receiver with backoff (doubling from 50 ms) for as long as the
-                                 // first server ran, so its next attempt can be as far off again; and an event the killed server
-                                 // was sending stays leased to it for a minute (`webhooks::LEASE_MS`) before another takes it.
-                                 // The failed deliveries may also open an `alert.webhook_failures` alert, itself an event: wait
-                                 // until everything in the outbox is delivered, then look at the sessions' events.
+                                 // first server ran, so its next attempt can be as far off again; and the event the killed
+                                 // server was sending stays leased to it for twice the delivery timeout before another takes
+                                 // it. The failed deliveries may also open an `alert.webhook_failures` alert, itself an event:
+                                 // wait until everything in the outbox is delivered, then look at the sessions' events.
     crate::helpers::eventually_within(
         "every event delivered after the restart",
-        Duration::from_secs(90),
+        Duration::from_secs(30),
         async || {
             let events = store.events(None, 100).await.unwrap();
             received.lock().unwrap().len() >= expected && events.iter().all(|e| e.delivered_at.is_some())
