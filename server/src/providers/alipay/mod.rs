@@ -8,29 +8,31 @@
 //!
 //! See `docs/providers/alipay.md` for the settings and how to register the app.
 
+mod api;
 pub mod client;
 pub mod crypto;
+mod notification;
 pub mod settings;
+mod wire;
 
 use super::wallet;
 
 pub use settings::Settings;
+pub use wire::{parse_yuan, yuan};
 
 use super::{
-    Ack, CreatedPayment, Notice, Notification, PaymentProvider, PaymentRef, PaymentRequest, PaymentState,
-    ProviderError, ProviderRefs, RefundRef, RefundRequest, RefundState, Rejection, WalletOffer,
+    Ack, CreatedPayment, Notification, PaymentProvider, PaymentRef, PaymentRequest, PaymentState,
+    ProviderError, RefundRef, RefundRequest, RefundState, Rejection, WalletOffer,
 };
-use crate::domain::clock::wire_millis;
 use async_trait::async_trait;
 use axum::{
     http::{header, HeaderMap, StatusCode},
     response::{IntoResponse, Response},
 };
-use client::{gateway_time, parse_gateway_time, Gateway, Reply};
-use serde_json::json;
+use client::Gateway;
 use settings::DesktopFlow;
 use std::sync::Arc;
-use wallet_checkout_contract::{Amount, Currency, DeviceKind, NextAction, MAX_MINOR_UNITS};
+use wallet_checkout_contract::MAX_MINOR_UNITS;
 
 /// The provider's name in configuration and routes.
 pub const NAME: &str = "alipay";
@@ -156,149 +158,6 @@ pub fn build(
     }))
 }
 
-/// Fen as Alipay's yuan with two places (`6800` → `"68.00"`); CNY only.
-pub fn yuan(amount: &Amount) -> Result<String, ProviderError> {
-    if amount.currency().as_str() != "CNY" {
-        return Err(ProviderError::InvalidRequest(format!("Alipay takes CNY, not {}", amount.currency())));
-    }
-    Ok(format!("{}.{:02}", amount.minor_units() / 100, amount.minor_units() % 100))
-}
-
-/// Alipay's yuan (`"68.00"`, `"68.5"`, `"68"`) as a CNY amount, read as the contract reads
-/// decimal amounts; `None` for anything else.
-pub fn parse_yuan(text: &str) -> Option<Amount> {
-    let cny = Currency::parse("CNY").ok()?;
-    Amount::new(cny.parse_decimal(text)?, cny).ok()
-}
-
-/// A subject Alipay takes: no `/`, `=`, `&` (its docs forbid them), at most 256 characters.
-fn subject(description: &str) -> String {
-    let cleaned: String = description
-        .chars()
-        .map(|c| if matches!(c, '/' | '=' | '&') || c.is_control() { ' ' } else { c })
-        .take(256)
-        .collect();
-    let cleaned = cleaned.trim();
-    if cleaned.is_empty() {
-        "Order".to_owned()
-    } else {
-        cleaned.to_owned()
-    }
-}
-
-/// Whole minutes left until `expires_at` (at least 1), as `timeout_express` wants it.
-fn minutes_left(expires_at: i64, now: i64) -> String {
-    format!("{}m", ((expires_at - now + 59_999) / 60_000).max(1))
-}
-
-impl AlipayProvider {
-    fn state_of(&self, reply: &Reply) -> Result<PaymentState, ProviderError> {
-        let status = reply.field("trade_status").unwrap_or("");
-        let refs = ProviderRefs {
-            transaction_id: reply.field("trade_no").map(str::to_owned),
-            ..ProviderRefs::default()
-        };
-        Ok(match status {
-            "WAIT_BUYER_PAY" => PaymentState::Pending,
-            "TRADE_SUCCESS" | "TRADE_FINISHED" => {
-                let paid = reply.field("total_amount").map(|text| {
-                    parse_yuan(text).ok_or_else(|| {
-                        ProviderError::InvalidRequest(format!("Alipay's total_amount {text:?} is not yuan"))
-                    })
-                });
-                PaymentState::Succeeded { refs, paid: paid.transpose()? }
-            }
-            "TRADE_CLOSED" => {
-                // Closed unpaid, or paid and then refunded in full: the two look alike. A trade
-                // that was paid has a payment date; it is reported closed all the same (the
-                // money went back), and the payments layer never un-pays a paid session.
-                if reply.field("send_pay_date").is_some() {
-                    tracing::warn!(trade_no = ?refs.transaction_id, "Alipay trade closed after it was paid: refunded in full");
-                }
-                PaymentState::Closed
-            }
-            other => {
-                return Err(ProviderError::InvalidRequest(format!(
-                    "Alipay trade_status {other:?} is unknown"
-                )))
-            }
-        })
-    }
-
-    fn notify_url(&self, public_base: &url::Url) -> Result<String, ProviderError> {
-        public_base
-            .join(&format!("api/providers/{NAME}/notify"))
-            .map(|url| url.to_string())
-            .map_err(|e| ProviderError::Misconfigured(format!("cannot build the notification URL: {e}")))
-    }
-
-    async fn refund_query(&self, refund: &RefundRef<'_>) -> Result<Option<RefundState>, ProviderError> {
-        let biz = json!({
-            "out_trade_no": refund.payment.session_id.as_str(),
-            "out_request_no": refund.refund_id,
-        })
-        .to_string();
-        let reply = self.gateway.call_idempotent("alipay.trade.fastpay.refund.query", &biz).await?;
-        if !reply.ok() {
-            return match reply.sub_code.as_deref() {
-                Some("ACQ.TRADE_NOT_EXIST") => Ok(None),
-                _ => Err(reply.error()),
-            };
-        }
-        // Alipay: the refund succeeded when data comes back and refund_status is empty or
-        // REFUND_SUCCESS; no data means no refund was made.
-        if reply.field("refund_amount").is_none() && reply.field("out_request_no").is_none() {
-            return Ok(None);
-        }
-        Ok(Some(match reply.field("refund_status") {
-            None | Some("REFUND_SUCCESS") => {
-                RefundState::Succeeded { provider_refund_id: Some(refund.refund_id.to_owned()) }
-            }
-            Some(_) => RefundState::Pending { provider_refund_id: Some(refund.refund_id.to_owned()) },
-        }))
-    }
-
-    async fn ask_refund(
-        &self,
-        refund_id: &str,
-        payment: &PaymentRef<'_>,
-        amount: &Amount,
-        reason: &str,
-    ) -> Result<RefundState, ProviderError> {
-        if amount.currency() != payment.amount.currency() {
-            return Err(ProviderError::InvalidRequest("the refund's currency is not the payment's".into()));
-        }
-        let mut biz = json!({
-            "out_trade_no": payment.session_id.as_str(),
-            "refund_amount": yuan(amount)?,
-            "out_request_no": refund_id,
-        });
-        let reason: String = reason.chars().take(256).collect();
-        if !reason.trim().is_empty() {
-            biz["refund_reason"] = json!(reason);
-        }
-        let reply = self.gateway.call("alipay.trade.refund", &biz.to_string(), &[]).await?;
-        if !reply.ok() {
-            return Err(reply.error());
-        }
-        if reply.field("fund_change") == Some("Y") {
-            return Ok(RefundState::Succeeded { provider_refund_id: Some(refund_id.to_owned()) });
-        }
-        // `fund_change=N`: a repeat of a refund made before, or not settled yet. Alipay says to
-        // ask the refund query.
-        let query = RefundRef {
-            refund_id,
-            provider_refund_id: Some(refund_id),
-            payment: payment.clone(),
-            amount: *amount,
-        };
-        Ok(match self.refund_query(&query).await {
-            Ok(Some(state)) => state,
-            Ok(None) | Err(_) => RefundState::Pending { provider_refund_id: Some(refund_id.to_owned()) },
-        })
-    }
-}
-
 #[async_trait]
 impl PaymentProvider for AlipayProvider {
     fn name(&self) -> &'static str {
@@ -314,85 +173,15 @@ impl PaymentProvider for AlipayProvider {
     }
 
     async fn create(&self, request: &PaymentRequest<'_>) -> Result<CreatedPayment, ProviderError> {
-        let now = wire_millis();
-        let notify_url = self.notify_url(request.public_base)?;
-        let mut biz = json!({
-            "out_trade_no": request.session_id.as_str(),
-            "total_amount": yuan(&request.amount)?,
-            "subject": subject(request.description),
-            "timeout_express": minutes_left(request.expires_at, now),
-            "time_expire": gateway_time(request.expires_at),
-        });
-        if let Some(seller_id) = &self.seller_id {
-            biz["seller_id"] = json!(seller_id);
-        }
-        let return_url = request.return_url.as_str();
-        let page = |method: &str, product_code: &str, biz: &mut serde_json::Value| {
-            biz["product_code"] = json!(product_code);
-            let extra = [("notify_url", notify_url.as_str()), ("return_url", return_url)];
-            self.gateway.page_url(method, &biz.to_string(), &extra, now).to_string()
-        };
-        let next_action = match (request.device, self.desktop) {
-            (DeviceKind::Mobile, _) => {
-                biz["quit_url"] = json!(return_url);
-                NextAction::Redirect { url: page("alipay.trade.wap.pay", "QUICK_WAP_WAY", &mut biz) }
-            }
-            (_, DesktopFlow::PagePay) => NextAction::Redirect {
-                url: page("alipay.trade.page.pay", "FAST_INSTANT_TRADE_PAY", &mut biz),
-            },
-            (_, DesktopFlow::Precreate) => {
-                // The QR code's own validity counts from now (the trade's from the scan).
-                biz["qr_code_timeout_express"] = biz["timeout_express"].clone();
-                let reply = self
-                    .gateway
-                    .call("alipay.trade.precreate", &biz.to_string(), &[("notify_url", notify_url.as_str())])
-                    .await?;
-                if !reply.ok() {
-                    return Err(reply.error());
-                }
-                if reply.field("out_trade_no").is_some_and(|no| no != request.session_id.as_str()) {
-                    return Err(ProviderError::InvalidRequest(
-                        "Alipay answered about another out_trade_no".into(),
-                    ));
-                }
-                let qr_code = reply
-                    .field("qr_code")
-                    .ok_or_else(|| ProviderError::InvalidRequest("Alipay's answer has no qr_code".into()))?;
-                NextAction::Qr { payload: qr_code.to_owned() }
-            }
-        };
-        Ok(CreatedPayment { next_action, refs: ProviderRefs::default() })
+        self.create_trade(request).await
     }
 
     async fn query(&self, payment: &PaymentRef<'_>) -> Result<PaymentState, ProviderError> {
-        let biz = json!({ "out_trade_no": payment.session_id.as_str() }).to_string();
-        let reply = self.gateway.call_idempotent("alipay.trade.query", &biz).await?;
-        if reply.ok() {
-            return self.state_of(&reply);
-        }
-        match reply.sub_code.as_deref() {
-            // The trade exists only once the shopper scanned the code (or opened the cashier).
-            Some("ACQ.TRADE_NOT_EXIST") => Ok(PaymentState::Pending),
-            _ => Err(reply.error()),
-        }
+        self.query_trade(payment).await
     }
 
     async fn close(&self, payment: &PaymentRef<'_>) -> Result<(), ProviderError> {
-        let biz = json!({ "out_trade_no": payment.session_id.as_str() }).to_string();
-        let reply = self.gateway.call_idempotent("alipay.trade.close", &biz).await?;
-        if reply.ok() {
-            return Ok(());
-        }
-        match reply.sub_code.as_deref() {
-            Some("ACQ.TRADE_NOT_EXIST") => {
-                // Not scanned yet: there is no trade to close. The code's own validity
-                // (`qr_code_timeout_express`, `time_expire`) ends with the session, and a payment
-                // made in between is recorded and flagged for a refund by the payments layer.
-                tracing::info!(session_id = %payment.session_id, "Alipay has no trade to close yet (the code was not scanned)");
-                Ok(())
-            }
-            _ => Err(reply.error()),
-        }
+        self.close_trade(payment).await
     }
 
     async fn refund(&self, refund: &RefundRequest<'_>) -> Result<RefundState, ProviderError> {
@@ -417,95 +206,7 @@ impl PaymentProvider for AlipayProvider {
         body: &[u8],
         _headers: &HeaderMap,
     ) -> Result<Notification, Rejection> {
-        let text =
-            std::str::from_utf8(body).map_err(|_| Rejection::BadSignature("the body is not UTF-8".into()))?;
-        let mut params: Vec<(String, String)> = Vec::new();
-        let mut seen = std::collections::HashSet::new();
-        for (key, value) in url::form_urlencoded::parse(text.as_bytes()) {
-            if params.len() == MAX_NOTIFICATION_PARAMS {
-                return Err(Rejection::Invalid(format!("more than {MAX_NOTIFICATION_PARAMS} parameters")));
-            }
-            if !seen.insert(key.clone()) {
-                return Err(Rejection::BadSignature(format!("parameter {key} appears twice")));
-            }
-            params.push((key.into_owned(), value.into_owned()));
-        }
-        let get = |name: &str| {
-            params
-                .iter()
-                .find(|(key, _)| key == name)
-                .map(|(_, value)| value.as_str())
-                .filter(|v| !v.is_empty())
-        };
-        let sign = get("sign").ok_or_else(|| Rejection::BadSignature("no sign".into()))?;
-        if get("sign_type").is_some_and(|kind| kind != "RSA2") {
-            return Err(Rejection::BadSignature("sign_type is not RSA2".into()));
-        }
-        let content = crypto::notification_content(params.iter().map(|(k, v)| (k.as_str(), v.as_str())));
-        if !crypto::verify(self.gateway.alipay_key(), &content, sign) {
-            return Err(Rejection::BadSignature(
-                "the signature does not verify with Alipay's public key".into(),
-            ));
-        }
-        let sent = get("notify_time")
-            .and_then(parse_gateway_time)
-            .ok_or_else(|| Rejection::BadSignature("no readable notify_time".into()))?;
-        if (wire_millis() - sent).abs() > NOTIFICATION_TOLERANCE_MS {
-            return Err(Rejection::BadSignature("notify_time is more than 5 minutes from now".into()));
-        }
-        if get("app_id") != Some(self.gateway.app_id.as_str()) {
-            return Err(Rejection::Invalid(format!("app_id {:?} is not this app's", get("app_id"))));
-        }
-        if let Some(seller_id) = &self.seller_id {
-            if get("seller_id") != Some(seller_id.as_str()) {
-                return Err(Rejection::Invalid(format!(
-                    "seller_id {:?} is not the merchant's",
-                    get("seller_id")
-                )));
-            }
-        }
-        let id = get("notify_id").ok_or_else(|| Rejection::Invalid("no notify_id".into()))?.to_owned();
-        if get("notify_type").is_some_and(|kind| kind != "trade_status_sync") {
-            // Verified, about something this server does not act on.
-            return Ok(Notification { id, notice: Notice::Ignored });
-        }
-        let out_trade_no =
-            get("out_trade_no").ok_or_else(|| Rejection::Invalid("no out_trade_no".into()))?.to_owned();
-        // A refund's notification names it (`out_biz_no`, our `out_request_no`) with the amount
-        // refunded so far; a payment's may carry `refund_fee=0.00`.
-        let refunded = get("refund_fee").and_then(parse_yuan).is_some_and(|fee| fee.minor_units() > 0);
-        if let (Some(refund_id), true) = (get("out_biz_no"), refunded) {
-            return Ok(Notification {
-                id,
-                notice: Notice::Refund {
-                    refund_id: refund_id.to_owned(),
-                    state: RefundState::Succeeded { provider_refund_id: Some(refund_id.to_owned()) },
-                },
-            });
-        }
-        let amount = get("total_amount")
-            .map(|text| {
-                parse_yuan(text)
-                    .ok_or_else(|| Rejection::Invalid(format!("total_amount {text:?} is not yuan")))
-            })
-            .transpose()?
-            .ok_or_else(|| Rejection::Invalid("no total_amount".into()))?;
-        let state = match get("trade_status") {
-            Some("WAIT_BUYER_PAY") => PaymentState::Pending,
-            Some("TRADE_SUCCESS" | "TRADE_FINISHED") => PaymentState::Succeeded {
-                refs: ProviderRefs {
-                    transaction_id: get("trade_no").map(str::to_owned),
-                    ..ProviderRefs::default()
-                },
-                paid: Some(amount),
-            },
-            Some("TRADE_CLOSED") => PaymentState::Closed,
-            other => return Err(Rejection::Invalid(format!("trade_status {other:?} is unknown"))),
-        };
-        Ok(Notification {
-            id,
-            notice: Notice::Payment { session_id: out_trade_no, state, amount: Some(amount) },
-        })
+        self.read_notification(body)
     }
 
     fn acknowledge(&self, ack: Ack) -> Response {
@@ -518,51 +219,6 @@ impl PaymentProvider for AlipayProvider {
     }
 
     async fn self_check(&self) -> Result<(), ProviderError> {
-        // A query for a trade that cannot exist: Alipay checks the app's signature and answers
-        // ACQ.TRADE_NOT_EXIST, signed with its key, which is verified here.
-        let probe = crate::domain::new_id("wc_check");
-        let biz = json!({ "out_trade_no": probe }).to_string();
-        let reply = self.gateway.call("alipay.trade.query", &biz, &[]).await?;
-        match (reply.ok(), reply.sub_code.as_deref()) {
-            (true, _) | (false, Some("ACQ.TRADE_NOT_EXIST")) => Ok(()),
-            _ => Err(match reply.error() {
-                ProviderError::Misconfigured(why) => ProviderError::Misconfigured(format!(
-                    "Alipay refused the app ({why}): check app_id and that the app's public key uploaded to Alipay matches app_private_key_file"
-                )),
-                other => other,
-            }),
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn cny(fen: u64) -> Amount {
-        Amount::new(fen, Currency::parse("CNY").unwrap()).unwrap()
-    }
-
-    #[test]
-    fn amounts_are_yuan_with_two_places() {
-        assert_eq!(yuan(&cny(6800)).unwrap(), "68.00");
-        assert_eq!(yuan(&cny(1)).unwrap(), "0.01");
-        assert_eq!(yuan(&cny(123_456)).unwrap(), "1234.56");
-        assert!(yuan(&Amount::new(100, Currency::parse("USD").unwrap()).unwrap()).is_err());
-        assert_eq!(parse_yuan("68.00"), Some(cny(6800)));
-        assert_eq!(parse_yuan("68.5"), Some(cny(6850)));
-        assert_eq!(parse_yuan("68"), Some(cny(6800)));
-        for bad in ["", "68.", "68.001", "-1.00", "1e3", "6 8.00", "68,00"] {
-            assert_eq!(parse_yuan(bad), None, "{bad:?}");
-        }
-    }
-
-    #[test]
-    fn subjects_and_timeouts_fit_alipay() {
-        assert_eq!(subject("Tea & cups / 2 = set"), "Tea   cups   2   set");
-        assert_eq!(subject("  "), "Order");
-        assert_eq!(minutes_left(15 * 60_000, 0), "15m");
-        assert_eq!(minutes_left(15 * 60_000 + 1, 0), "16m");
-        assert_eq!(minutes_left(0, 10), "1m");
+        self.check_app().await
     }
 }
