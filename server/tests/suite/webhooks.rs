@@ -37,7 +37,7 @@ async fn receive(State(inbox): State<Shared>, headers: HeaderMap, body: Bytes) -
     }
     let body = String::from_utf8(body.to_vec()).unwrap();
     let header = headers.get(SIGNATURE_HEADER).and_then(|v| v.to_str().ok()).unwrap_or_default();
-    let now = (SystemClock.now() / 1000) as i64;
+    let now = SystemClock.now() / 1000;
     if let Err(error) = webhooks::verify(&inbox.secret, header, &body, now) {
         inbox.refused.push(format!("{error:?}"));
         return axum::http::StatusCode::BAD_REQUEST;
