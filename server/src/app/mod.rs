@@ -11,6 +11,7 @@ pub mod api_keys;
 pub mod backups;
 pub mod business;
 mod error;
+pub mod golive;
 pub mod passwords;
 mod refunds;
 mod sessions;

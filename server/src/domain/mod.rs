@@ -3,6 +3,7 @@
 mod audit;
 mod client;
 pub mod clock;
+pub mod golive;
 mod idempotency;
 pub mod order;
 pub mod refund;

@@ -22,7 +22,7 @@ use serde::Deserialize;
 const PATH: &str = "/console/backups";
 
 /// A backup older than this is stale (the go-live checklist wants one from the last day).
-pub const FRESH_MS: i64 = 24 * 3_600_000;
+pub const FRESH_MS: i64 = crate::domain::golive::BACKUP_FRESH_MS;
 
 /// How long ago, in words: "just now", "5 minutes ago", "3 hours ago", "2 days ago".
 pub fn age(lang: Lang, millis: i64) -> String {
