@@ -4,7 +4,7 @@
 //! holds, together with its `alert.<rule>` event in the outbox, in one transaction.
 
 use super::{Db, DbError};
-use crate::domain::{rfc3339, Flag, UnixMillis};
+use crate::domain::{AlertView, EventData, Flag, UnixMillis};
 
 /// An alert as the console shows it.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -246,42 +246,21 @@ impl Db {
             tx.rollback().await?;
             return Ok(false);
         }
-        let event_id = crate::domain::new_event_id();
-        let kind = format!("alert.{}", alert.rule);
-        let amount = match (alert.amount_minor, &alert.currency) {
-            (Some(minor_units), Some(currency)) => {
-                serde_json::json!({ "minor_units": minor_units, "currency": currency })
-            }
-            _ => serde_json::Value::Null,
+        let view = AlertView {
+            id,
+            rule: &alert.rule,
+            subject: &alert.subject,
+            observed: alert.observed,
+            threshold: alert.threshold,
+            window_secs: alert.window_secs,
+            session_id: alert.session_id.as_deref(),
+            amount_minor: alert.amount_minor,
+            currency: alert.currency.as_deref(),
+            opened_at: now,
         };
-        let payload = serde_json::json!({
-            "id": event_id,
-            "type": kind,
-            "created_at": rfc3339(now),
-            "livemode": self.livemode,
-            "data": { "alert": {
-                "id": id,
-                "rule": alert.rule,
-                "subject": alert.subject,
-                "observed": alert.observed,
-                "threshold": alert.threshold,
-                "window_secs": alert.window_secs,
-                "session_id": alert.session_id,
-                "amount": amount,
-                "opened_at": rfc3339(now),
-            } },
-        })
-        .to_string();
-        sqlx::query(
-            "INSERT INTO events (id, type, session_id, payload, created_at, next_attempt_at) VALUES ($1, $2, $3, $4, $5, $5)",
-        )
-        .bind(&event_id)
-        .bind(&kind)
-        .bind(alert.session_id.as_deref().unwrap_or(id))
-        .bind(payload)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
+        let kind = format!("alert.{}", alert.rule);
+        let session_id = alert.session_id.as_deref().unwrap_or(id);
+        self.insert_event(&mut tx, &kind, session_id, None, &EventData::Alert(view), now).await?;
         tx.commit().await?;
         Ok(true)
     }

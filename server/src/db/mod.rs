@@ -45,7 +45,7 @@ pub use webhook_endpoint::WebhookEndpoint;
 
 use crate::{
     db::notifier::{Notifier, CHANNEL},
-    domain::{rfc3339, Refusal, UnixMillis},
+    domain::{EventData, Refusal, UnixMillis},
 };
 use anyhow::{bail, Context};
 use sqlx::{
@@ -304,26 +304,8 @@ impl Db {
         session: &SessionRecord,
         now: UnixMillis,
     ) -> Result<(), sqlx::Error> {
-        let id = crate::domain::new_event_id();
-        let payload = serde_json::json!({
-            "id": id,
-            "type": kind,
-            "created_at": rfc3339(now),
-            "livemode": self.livemode,
-            "data": { "session": session.view(now), "flag": session.flag },
-        })
-        .to_string();
-        sqlx::query(
-            "INSERT INTO events (id, type, session_id, payload, created_at, next_attempt_at) VALUES ($1, $2, $3, $4, $5, $5)",
-        )
-        .bind(&id)
-        .bind(kind)
-        .bind(session.id.as_str())
-        .bind(payload)
-        .bind(now)
-        .execute(&mut **tx)
-        .await?;
-        Ok(())
+        let data = EventData::Session { session: session.view(now), flag: session.flag };
+        self.insert_event(tx, kind, session.id.as_str(), None, &data, now).await
     }
 }
 

@@ -3,7 +3,7 @@
 //! instances never send one event at the same time), and records each attempt.
 
 use super::{Db, DbError};
-use crate::domain::UnixMillis;
+use crate::domain::{event, new_event_id, EventData, UnixMillis};
 
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct EventRecord {
@@ -51,6 +51,34 @@ pub(super) const EVENT_SELECT: &str =
      next_attempt_at, last_error FROM events";
 
 impl Db {
+    /// Writes an event into the outbox, in the transaction of the change it tells of, so that a
+    /// change and its webhook are committed together or not at all. Its body is the domain's
+    /// (`event::payload`); `session_id` and `refund_id` are the columns the event is found by.
+    pub(super) async fn insert_event(
+        &self,
+        tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+        kind: &str,
+        session_id: &str,
+        refund_id: Option<&str>,
+        data: &EventData<'_>,
+        now: UnixMillis,
+    ) -> Result<(), sqlx::Error> {
+        let id = new_event_id();
+        let payload = event::payload(&id, kind, now, self.livemode, data);
+        sqlx::query(
+            "INSERT INTO events (id, type, session_id, refund_id, payload, created_at, next_attempt_at) VALUES ($1, $2, $3, $4, $5, $6, $6)",
+        )
+        .bind(&id)
+        .bind(kind)
+        .bind(session_id)
+        .bind(refund_id)
+        .bind(payload)
+        .bind(now)
+        .execute(&mut **tx)
+        .await?;
+        Ok(())
+    }
+
     /// Events newest first, optionally of one session.
     pub async fn events(&self, session: Option<&str>, limit: i64) -> Result<Vec<EventRecord>, DbError> {
         Ok(match session {

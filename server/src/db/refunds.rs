@@ -4,7 +4,7 @@
 //! stays within what was paid: both checked in one transaction that takes the session's row.
 
 use super::{Db, DbError};
-use crate::domain::{refund, rfc3339, UnixMillis};
+use crate::domain::{refund, rfc3339, EventData, UnixMillis};
 use wallet_checkout_contract::{Amount, Currency, OrderId, SessionId};
 
 /// Where a refund stands.
@@ -330,26 +330,7 @@ impl Db {
         refund: &RefundRecord,
         now: UnixMillis,
     ) -> Result<(), sqlx::Error> {
-        let id = crate::domain::new_event_id();
-        let payload = serde_json::json!({
-            "id": id,
-            "type": kind,
-            "created_at": rfc3339(now),
-            "livemode": self.livemode,
-            "data": { "refund": refund.view() },
-        })
-        .to_string();
-        sqlx::query(
-            "INSERT INTO events (id, type, session_id, refund_id, payload, created_at, next_attempt_at) VALUES ($1, $2, $3, $4, $5, $6, $6)",
-        )
-        .bind(&id)
-        .bind(kind)
-        .bind(refund.session_id.as_str())
-        .bind(&refund.id)
-        .bind(payload)
-        .bind(now)
-        .execute(&mut **tx)
-        .await?;
-        Ok(())
+        let data = EventData::Refund(refund.view());
+        self.insert_event(tx, kind, refund.session_id.as_str(), Some(&refund.id), &data, now).await
     }
 }

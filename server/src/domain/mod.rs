@@ -3,6 +3,7 @@
 mod audit;
 mod client;
 pub mod clock;
+pub mod event;
 pub mod golive;
 mod idempotency;
 pub mod order;
@@ -17,6 +18,7 @@ pub mod text;
 pub use audit::AuditAction;
 pub use client::ClientKey;
 pub use clock::{Clock, SharedClock, SystemClock, TestClock};
+pub use event::{AlertView, EventData};
 pub use idempotency::{request_hash, IdempotencyKey, IdempotencyKeyError};
 pub use return_url::{ReturnUrl, ReturnUrlError};
 pub use role::Role;
