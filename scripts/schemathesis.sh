@@ -7,7 +7,11 @@
 #   scripts/schemathesis.sh            needs target/release/wallet-checkout-server (make server)
 #
 # Settings (environment): SERVER_BIN (default target/release/wallet-checkout-server),
-# SCHEMATHESIS_EXAMPLES (test cases per operation; default 800, about 1.5 minutes on 2 cores),
+# SCHEMATHESIS_EXAMPLES (generated cases per operation in the fuzzing phase; default 300, about a
+# minute on 2 cores: the coverage phase before it already tries every boundary the document
+# names), SCHEMATHESIS_STATEFUL_EXAMPLES (the stateful phase's, which follows the document's links
+# from one operation to the next; default 800, under a minute); e.g. `SCHEMATHESIS_EXAMPLES=2000`
+# for a deeper run,
 # SCHEMATHESIS_SEED (default 20261126), SCHEMATHESIS_REPORT_DIR (a JUnit report there; default none).
 set -euo pipefail
 
@@ -15,7 +19,8 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 VERSION=4.32.5
 VENV="$ROOT/target/schemathesis-venv"
 SERVER=${SERVER_BIN:-"$ROOT/target/release/wallet-checkout-server"}
-EXAMPLES=${SCHEMATHESIS_EXAMPLES:-800}
+EXAMPLES=${SCHEMATHESIS_EXAMPLES:-300}
+STATEFUL_EXAMPLES=${SCHEMATHESIS_STATEFUL_EXAMPLES:-800}
 SEED=${SCHEMATHESIS_SEED:-20261126}
 REPORT_DIR=${SCHEMATHESIS_REPORT_DIR:-}
 
@@ -110,30 +115,37 @@ include-operation-id = "getSession"
 parameters = { "query.wait" = 0 }
 TOML
 
-REPORT_ARGS=()
-if [ -n "$REPORT_DIR" ]; then
-  mkdir -p "$REPORT_DIR"
-  REPORT_ARGS=(--report junit --report-junit-path "$(cd "$REPORT_DIR" && pwd)/schemathesis.xml")
-fi
-
 # Run from the temporary directory, so that no configuration file or example database of the
 # caller's directory takes part and nothing is written into the repository. One worker: the
 # seed then fixes the generated cases, and CPython 3.11's `ast` is not safe to use from two threads, which
 # Hypothesis does when two workers describe strategies at once (a `SystemError` of the tool).
+# Two runs, as the stateful phase takes its number of cases from `--max-examples` alone: the
+# examples, coverage and fuzzing phases, then the stateful phase with its own figure.
 status=0
-(
-  cd "$WORK"
-  "$VENV/bin/schemathesis" --config-file "$WORK/schemathesis.toml" run "$BASE/openapi.json" \
-    --header "Authorization: Bearer $SECRET" \
-    --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance \
-    --max-examples "$EXAMPLES" \
-    --seed "$SEED" \
-    --generation-database none \
-    --workers 1 \
-    --request-timeout 40 \
-    --no-color \
-    "${REPORT_ARGS[@]}"
-) || status=$?
+run_schemathesis() {
+  local name=$1 phases=$2 examples=$3
+  local report_args=()
+  if [ -n "$REPORT_DIR" ]; then
+    mkdir -p "$REPORT_DIR"
+    report_args=(--report junit --report-junit-path "$(cd "$REPORT_DIR" && pwd)/schemathesis-$name.xml")
+  fi
+  (
+    cd "$WORK"
+    "$VENV/bin/schemathesis" --config-file "$WORK/schemathesis.toml" run "$BASE/openapi.json" \
+      --header "Authorization: Bearer $SECRET" \
+      --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance \
+      --phases "$phases" \
+      --max-examples "$examples" \
+      --seed "$SEED" \
+      --generation-database none \
+      --workers 1 \
+      --request-timeout 40 \
+      --no-color \
+      "${report_args[@]}"
+  ) || status=$?
+}
+run_schemathesis cases examples,coverage,fuzzing "$EXAMPLES"
+run_schemathesis stateful stateful "$STATEFUL_EXAMPLES"
 
 if grep -q 'panicked' "$WORK/server.out" "$WORK/server.err"; then
   echo "schemathesis.sh: the server panicked:" >&2
