@@ -24,7 +24,7 @@ pub use sessions::{StartPayment, Started};
 
 use crate::{
     db::{Db, DbError, RefundStatus, SessionRecord, Transition},
-    domain::{is_due_to_expire, is_past_expiry, SessionEvent, SharedClock, UnixMillis},
+    domain::{is_approval_past_expiry, is_past_expiry, SessionEvent, SharedClock, UnixMillis},
     providers::{Ack, Notice, PaymentProvider, PaymentRef, PaymentState, Providers},
 };
 use axum::http::HeaderMap;
@@ -221,13 +221,8 @@ impl App {
                 tracing::info!(session_id = %session.id, %reason, "the wallet declined the payment");
                 SessionEvent::Declined
             }
-            PaymentState::Closed => {
-                if is_due_to_expire(session.status, session.expires_at, now) {
-                    SessionEvent::ExpiryReached
-                } else {
-                    return Ok(session.clone());
-                }
-            }
+            // Closed at the wallet: whether the session expires is the sweep's to decide.
+            PaymentState::Closed => return Ok(session.clone()),
         };
         Ok(self.transition(session, event, now).await?)
     }
@@ -239,6 +234,14 @@ impl App {
         now: UnixMillis,
     ) -> Result<SessionRecord, DbError> {
         Ok(match self.db.apply(&session.id, event, now).await? {
+            Transition::Refused(refusal, current) if is_approval_past_expiry(event, refusal) => {
+                // Approved after its time was up, before the sweep came to it: it expires now,
+                // as the sweep would have it, and the approval is then recorded as a late one.
+                let expired = self.expire(&current, now).await?;
+                match self.db.apply(&expired.id, event, now).await? {
+                    Transition::Applied(session) | Transition::Refused(_, session) => session,
+                }
+            }
             Transition::Applied(session) | Transition::Refused(_, session) => session,
         })
     }

@@ -6,7 +6,7 @@
 
 use super::{check_backoff_ms, payment_ref, App, AppError};
 use crate::{
-    db::{RefundRecord, SessionRecord},
+    db::{DbError, RefundRecord, SessionRecord, Transition},
     domain::{is_due_to_expire, SessionEvent, UnixMillis},
     providers::{PaymentState, ProviderError, RefundRef, RefundRequest},
 };
@@ -38,6 +38,22 @@ impl App {
         Ok(())
     }
 
+    /// Expires a session whose time is up: the one place a session expires (from the sweep, and
+    /// for an approval that came after the time was up, before the sweep came to it).
+    pub(super) async fn expire(
+        &self,
+        session: &SessionRecord,
+        now: UnixMillis,
+    ) -> Result<SessionRecord, DbError> {
+        Ok(match self.db.apply(&session.id, SessionEvent::ExpiryReached, now).await? {
+            Transition::Applied(expired) => {
+                tracing::info!(session_id = %expired.id, "session expired");
+                expired
+            }
+            Transition::Refused(_, current) => current,
+        })
+    }
+
     /// Asks the provider how a session's payment stands, and expires it if its time is up and it
     /// was not paid.
     async fn check_session(&self, session: &SessionRecord, now: UnixMillis) -> Result<(), AppError> {
@@ -45,7 +61,7 @@ impl App {
         let Some(provider) = self.provider_of(session) else {
             // No provider answered yet (a reservation), or its provider is no longer configured.
             if due {
-                self.transition(session, SessionEvent::ExpiryReached, now).await?;
+                self.expire(session, now).await?;
             }
             self.db.schedule_check(&session.id, None, session.check_attempts).await?;
             return Ok(());
@@ -71,14 +87,13 @@ impl App {
                 return Ok(());
             }
             if !paid_or_in_flight {
-                if let Err(error) = provider.close(&payment_ref(session)).await {
-                    tracing::warn!(session_id = %session.id, %error, "the wallet provider could not close the payment; a late payment will be flagged");
+                // Closed at the wallet already, or closed now, so that the code cannot be paid.
+                if !matches!(state, Some(PaymentState::Closed)) {
+                    if let Err(error) = provider.close(&payment_ref(session)).await {
+                        tracing::warn!(session_id = %session.id, %error, "the wallet provider could not close the payment; a late payment will be flagged");
+                    }
                 }
-                if let crate::db::Transition::Applied(expired) =
-                    self.db.apply(&session.id, SessionEvent::ExpiryReached, now).await?
-                {
-                    tracing::info!(session_id = %expired.id, "session expired");
-                }
+                self.expire(session, now).await?;
                 self.db.schedule_check(&session.id, None, session.check_attempts).await?;
                 return Ok(());
             }

@@ -271,8 +271,8 @@ impl Db {
         Ok(Some(session))
     }
 
-    /// An approval that came too late: the session expires if its time is up, and the approval is
-    /// written to its history and flagged for the merchant instead of turning into a payment.
+    /// An approval for a session that is over: written to its history and flagged for the merchant
+    /// instead of turning into a payment.
     async fn refuse_late_approval(
         &self,
         current: SessionRecord,
@@ -280,14 +280,6 @@ impl Db {
         event: SessionEvent,
         now: UnixMillis,
     ) -> Result<Transition, DbError> {
-        let current = match refusal {
-            Refusal::Expired => {
-                match Box::pin(self.apply(&current.id, SessionEvent::ExpiryReached, now)).await? {
-                    Transition::Applied(session) | Transition::Refused(_, session) => session,
-                }
-            }
-            _ => current,
-        };
         let mut tx = self.pool.begin().await?;
         // A confirmation is money that moved: it can be refunded.
         let paid_at = (event == SessionEvent::Confirmed).then_some(now);

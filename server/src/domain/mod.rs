@@ -22,7 +22,10 @@ pub use event::{AlertView, EventData};
 pub use idempotency::{request_hash, IdempotencyKey, IdempotencyKeyError};
 pub use return_url::{ReturnUrl, ReturnUrlError};
 pub use role::Role;
-pub use session::{decide, is_due_to_expire, is_late_approval, is_past_expiry, Flag, Refusal, SessionEvent};
+pub use session::{
+    decide, is_approval_past_expiry, is_due_to_expire, is_late_approval, is_past_expiry, Flag, Refusal,
+    SessionEvent,
+};
 
 use rand::{distributions::Alphanumeric, Rng};
 use time::{format_description::well_known::Rfc3339, OffsetDateTime};

@@ -117,17 +117,22 @@ pub fn decide(
     }
 }
 
-/// Whether a refused event is the wallet saying "paid" for a session that can no longer be paid:
-/// the merchant must hear of it (the money may have moved), though the status does not change.
+/// Whether a refused event is the wallet saying "paid" for a session that is over (expired,
+/// canceled or failed): the merchant must hear of it (the money may have moved), though the status
+/// does not change.
 pub fn is_late_approval(event: SessionEvent, refusal: Refusal) -> bool {
     matches!(event, SessionEvent::Approved | SessionEvent::Confirmed)
         && matches!(
             refusal,
-            Refusal::Expired
-                | Refusal::NotAllowed(
-                    SessionStatus::Expired | SessionStatus::Canceled | SessionStatus::Failed
-                )
+            Refusal::NotAllowed(SessionStatus::Expired | SessionStatus::Canceled | SessionStatus::Failed)
         )
+}
+
+/// Whether a refused event is an approval that came after the session's time was up, before the
+/// sweep expired it: the session expires first (as the sweep would have it), and the approval is
+/// then a late one.
+pub fn is_approval_past_expiry(event: SessionEvent, refusal: Refusal) -> bool {
+    event == SessionEvent::Approved && refusal == Refusal::Expired
 }
 
 #[cfg(test)]
@@ -211,10 +216,23 @@ mod tests {
 
     #[test]
     fn approvals_refused_for_a_dead_session_are_late_approvals() {
-        assert!(is_late_approval(SessionEvent::Approved, Refusal::Expired));
         assert!(is_late_approval(SessionEvent::Approved, Refusal::NotAllowed(Canceled)));
         assert!(is_late_approval(SessionEvent::Confirmed, Refusal::NotAllowed(Expired)));
+        assert!(is_late_approval(SessionEvent::Approved, Refusal::NotAllowed(Failed)));
         assert!(!is_late_approval(SessionEvent::Approved, Refusal::NotAllowed(Succeeded)));
-        assert!(!is_late_approval(SessionEvent::Declined, Refusal::Expired));
+        assert!(!is_late_approval(SessionEvent::Declined, Refusal::NotAllowed(Expired)));
+        // Still pending past its time: it expires first, then the approval is a late one.
+        assert!(!is_late_approval(SessionEvent::Approved, Refusal::Expired));
+    }
+
+    #[test]
+    fn an_approval_past_the_time_expires_the_session_first() {
+        let refusal = decide(Pending, EXPIRES, AFTER, SessionEvent::Approved).unwrap_err();
+        assert!(is_approval_past_expiry(SessionEvent::Approved, refusal));
+        let expired = decide(Pending, EXPIRES, AFTER, SessionEvent::ExpiryReached).unwrap();
+        let then = decide(expired, EXPIRES, AFTER, SessionEvent::Approved).unwrap_err();
+        assert!(is_late_approval(SessionEvent::Approved, then));
+        assert!(!is_approval_past_expiry(SessionEvent::Confirmed, Refusal::Expired));
+        assert!(!is_approval_past_expiry(SessionEvent::Approved, Refusal::NotAllowed(Expired)));
     }
 }

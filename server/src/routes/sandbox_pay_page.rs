@@ -44,7 +44,7 @@ pub async fn pay_page(State(state): State<AppState>, Path(id): Path<String>) -> 
             buttons = buttons(&session),
         )
     } else {
-        outcome_body(&session)
+        outcome_body(&session, session.status)
     };
     html::response(StatusCode::OK, page("Sandbox wallet", STYLESHEET, "", &body))
 }
@@ -78,11 +78,13 @@ pub async fn decide(State(state): State<AppState>, Path((id, outcome)): Path<(St
         Err(response) => return response,
     };
     let Some(sandbox) = state.sandbox.as_ref() else { return not_found() };
-    match sandbox.decide(session.id.as_str(), outcome, session.expires_at).await {
-        Ok(Some(_)) => {}
+    // A code past its time is closed by the wallet, which says so at once; the session expires
+    // when the sweep comes to it.
+    let closed = match sandbox.decide(session.id.as_str(), outcome, session.expires_at).await {
+        Ok(Some(payment)) => payment.status == "closed",
         Ok(None) => return not_found(),
         Err(error) => return ApiError::internal(error).into_response(),
-    }
+    };
     let session = match find(&state, &id).await {
         Ok(session) => session,
         Err(response) => return response,
@@ -92,7 +94,8 @@ pub async fn decide(State(state): State<AppState>, Path((id, outcome)): Path<(St
         let back = session.return_url.with_param(RETURN_SESSION_PARAM, session.id.as_str());
         return (StatusCode::SEE_OTHER, [(header::LOCATION, back)]).into_response();
     }
-    html::response(StatusCode::OK, page("Sandbox wallet", STYLESHEET, "", &outcome_body(&session)))
+    let shown = if closed && !session.status.is_final() { SessionStatus::Expired } else { session.status };
+    html::response(StatusCode::OK, page("Sandbox wallet", STYLESHEET, "", &outcome_body(&session, shown)))
 }
 
 fn not_found() -> Response {
@@ -124,8 +127,10 @@ fn display_amount(session: &SessionRecord) -> String {
     format!("{} {}", session.amount.currency(), session.amount.to_decimal_string())
 }
 
-fn outcome_body(session: &SessionRecord) -> String {
-    let (title, text) = match session.status {
+/// The page after a decision: what the payment came to (`status`, the session's or the wallet's
+/// own when it closed an expired code).
+fn outcome_body(session: &SessionRecord, status: SessionStatus) -> String {
+    let (title, text) = match status {
         SessionStatus::Succeeded => ("Payment approved", "You can close this page and return to the store."),
         SessionStatus::Processing => {
             ("Payment processing", "The wallet is confirming the payment. You can return to the store.")
@@ -140,20 +145,18 @@ fn outcome_body(session: &SessionRecord) -> String {
             "The sandbox wallet will pay once the session has expired, as a late payment.",
         ),
     };
-    let back =
-        if matches!(session.next_action, Some(NextAction::Redirect { .. })) || session.status.is_final() {
-            format!(
-                "<p><a class=\"sbx__back\" href=\"{}\">Return to the store</a></p>",
-                escape(&session.return_url.with_param(RETURN_SESSION_PARAM, session.id.as_str()))
-            )
-        } else {
-            String::new()
-        };
+    let back = if matches!(session.next_action, Some(NextAction::Redirect { .. })) || status.is_final() {
+        format!(
+            "<p><a class=\"sbx__back\" href=\"{}\">Return to the store</a></p>",
+            escape(&session.return_url.with_param(RETURN_SESSION_PARAM, session.id.as_str()))
+        )
+    } else {
+        String::new()
+    };
     format!(
         "<main class=\"sbx\">\n<p class=\"sbx__badge\">Sandbox wallet: no real money moves</p>\n\
          <h1 class=\"sbx__result sbx__result--{status}\" data-testid=\"result\">{title}</h1>\n\
          <p class=\"sbx__amount\">{amount}</p>\n<p>{text}</p>\n{back}\n</main>",
-        status = session.status,
         amount = escape(&display_amount(session)),
     )
 }

@@ -278,6 +278,8 @@ async fn expired_session_refuses_approval() {
     app.clock.advance(std::time::Duration::from_millis(1_100));
     let page = app.sandbox(id, "approve").await.text().await.unwrap();
     assert!(page.contains("Payment expired"), "{page}");
+    // The wallet closed the code; the sweep expires the session.
+    app.sweep().await;
     let session = app.get_session(id).await;
     assert_eq!(session["status"], json!("expired"));
     assert_eq!(session["expires_in_secs"], json!(0));
