@@ -8,7 +8,7 @@ use crate::providers::{
     ProviderSettings,
 };
 use anyhow::{bail, Context};
-use axum::http::HeaderValue;
+use http::HeaderValue;
 use serde::Deserialize;
 use std::{net::SocketAddr, path::PathBuf};
 use url::Url;

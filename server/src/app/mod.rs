@@ -27,7 +27,7 @@ use crate::{
     domain::{is_approval_past_expiry, is_past_expiry, SessionEvent, SharedClock, UnixMillis},
     providers::{Ack, Notice, PaymentProvider, PaymentRef, PaymentState, Providers},
 };
-use axum::http::HeaderMap;
+use http::HeaderMap;
 use std::sync::Arc;
 use wallet_checkout_contract::{ErrorCode, SessionId, SessionStatus};
 

@@ -13,7 +13,7 @@ pub mod wallet;
 pub mod wechat_pay;
 
 use async_trait::async_trait;
-use axum::{http::HeaderMap, response::Response};
+use http::{HeaderMap, StatusCode};
 use serde::Deserialize;
 use std::{net::IpAddr, sync::Arc};
 use url::Url;
@@ -243,6 +243,33 @@ pub enum Ack {
     RetryLater,
 }
 
+/// A provider's answer to a notification, in plain terms: the status, the `Content-Type` and the
+/// body, byte for byte. The notification route sends it as it is (`routes/notifications.rs`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reply {
+    pub status: StatusCode,
+    /// The `Content-Type` header; `None`: no such header.
+    pub content_type: Option<&'static str>,
+    pub body: String,
+}
+
+impl Reply {
+    /// A status with no body and no `Content-Type`.
+    pub fn empty(status: StatusCode) -> Self {
+        Reply { status, content_type: None, body: String::new() }
+    }
+
+    /// Plain text (`text/plain; charset=utf-8`).
+    pub fn text(status: StatusCode, body: &str) -> Self {
+        Reply { status, content_type: Some("text/plain; charset=utf-8"), body: body.to_owned() }
+    }
+
+    /// Compact JSON (`application/json`).
+    pub fn json(status: StatusCode, value: &serde_json::Value) -> Self {
+        Reply { status, content_type: Some("application/json"), body: value.to_string() }
+    }
+}
+
 #[async_trait]
 pub trait PaymentProvider: Send + Sync {
     /// The provider's name in configuration, routes and logs (`wechat_pay`, `alipay`, `paypal`,
@@ -282,8 +309,8 @@ pub trait PaymentProvider: Send + Sync {
     /// linear in the body's size.
     async fn verify_notification(&self, body: &[u8], headers: &HeaderMap) -> Result<Notification, Rejection>;
 
-    /// The exact answer the provider expects (status code and body).
-    fn acknowledge(&self, ack: Ack) -> Response;
+    /// The exact answer the provider expects (status code, content type and body).
+    fn acknowledge(&self, ack: Ack) -> Reply;
 
     /// One harmless authenticated call to the provider, to prove the credentials work
     /// (`wallet-checkout-server providers check`). Keys are checked when the provider is built.

@@ -9,7 +9,7 @@
 
 use super::{
     Ack, CreatedPayment, Notice, Notification, PaymentProvider, PaymentRef, PaymentRequest, PaymentState,
-    ProviderError, ProviderRefs, RefundRef, RefundRequest, RefundState, Rejection, WalletOffer,
+    ProviderError, ProviderRefs, RefundRef, RefundRequest, RefundState, Rejection, Reply, WalletOffer,
 };
 use crate::{
     db::{Db, SandboxPayment},
@@ -17,10 +17,7 @@ use crate::{
     webhooks,
 };
 use async_trait::async_trait;
-use axum::{
-    http::{HeaderMap, StatusCode},
-    response::{IntoResponse, Response},
-};
+use http::{HeaderMap, StatusCode};
 use std::time::Duration;
 use url::Url;
 use wallet_checkout_contract::{
@@ -435,11 +432,11 @@ impl PaymentProvider for SandboxProvider {
         self.db.ping().await.map_err(store_error)
     }
 
-    fn acknowledge(&self, ack: Ack) -> Response {
+    fn acknowledge(&self, ack: Ack) -> Reply {
         match ack {
-            Ack::Accepted => StatusCode::NO_CONTENT.into_response(),
-            Ack::Refused => (StatusCode::BAD_REQUEST, "refused").into_response(),
-            Ack::RetryLater => (StatusCode::SERVICE_UNAVAILABLE, "try again").into_response(),
+            Ack::Accepted => Reply::empty(StatusCode::NO_CONTENT),
+            Ack::Refused => Reply::text(StatusCode::BAD_REQUEST, "refused"),
+            Ack::RetryLater => Reply::text(StatusCode::SERVICE_UNAVAILABLE, "try again"),
         }
     }
 }

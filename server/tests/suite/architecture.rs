@@ -2,7 +2,8 @@
 //! `crate::`/`super::` path in `server/src` is resolved to the file it names, and no file may
 //! reach a layer above its own, nor import a file that imports it back (directly or round a
 //! longer loop). A module using its own submodules is not an import. Tests (`mod tests`) are
-//! left out: they may reach anything.
+//! left out: they may reach anything. A file in a layer whose `axum` column says `no` does not
+//! name `axum` anywhere in its code, its unit tests included.
 
 use std::{
     collections::{BTreeMap, BTreeSet},
@@ -11,8 +12,17 @@ use std::{
 
 type Module = Vec<String>;
 
-/// The layers from the top, each with its top-level modules, read from docs/architecture.md.
-fn layers() -> Vec<(String, Vec<String>)> {
+/// A layer of docs/architecture.md's table.
+struct Layer {
+    name: String,
+    /// Its top-level modules.
+    modules: Vec<String>,
+    /// Whether its files may name `axum` (the `axum` column: `yes` or `no`).
+    axum: bool,
+}
+
+/// The layers from the top, read from docs/architecture.md.
+fn layers() -> Vec<Layer> {
     let doc = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/architecture.md"))
         .expect("docs/architecture.md");
     let table = doc
@@ -26,7 +36,12 @@ fn layers() -> Vec<(String, Vec<String>)> {
         .map(|line| {
             let cells: Vec<&str> = line.split('|').map(str::trim).collect();
             let modules = cells[2].split(',').map(|name| name.trim().trim_matches('`').to_owned()).collect();
-            (cells[1].to_owned(), modules)
+            let axum = match cells[3] {
+                "yes" => true,
+                "no" => false,
+                other => panic!("the axum column of layer {} says {other:?}, not yes or no", cells[1]),
+            };
+            Layer { name: cells[1].to_owned(), modules, axum }
         })
         .collect()
 }
@@ -238,35 +253,71 @@ fn name(module: &Module) -> String {
     }
 }
 
+/// The index in `layers` of the layer a module is in.
+fn layer_of(layers: &[Layer], module: &Module) -> usize {
+    let top = module.first().map_or("lib", String::as_str);
+    layers
+        .iter()
+        .position(|layer| layer.modules.iter().any(|m| m == top))
+        .unwrap_or_else(|| panic!("{top} is in no layer of docs/architecture.md"))
+}
+
+/// Whether `word` stands in `code` as a name of its own (not part of a longer one).
+fn names(code: &str, word: &str) -> bool {
+    let is_name = |c: char| c.is_alphanumeric() || c == '_';
+    code.match_indices(word).any(|(at, _)| {
+        code[..at].chars().next_back().is_none_or(|c| !is_name(c))
+            && code[at + word.len()..].chars().next().is_none_or(|c| !is_name(c))
+    })
+}
+
 #[test]
 fn no_file_reaches_a_layer_above_its_own() {
     let layers = layers();
-    assert!(layers.len() >= 5, "the table has the server's layers: {layers:?}");
-    let layer_of = |module: &Module| -> usize {
-        let top = module.first().map_or("lib", String::as_str);
-        layers
-            .iter()
-            .position(|(_, modules)| modules.iter().any(|m| m == top))
-            .unwrap_or_else(|| panic!("{top} is in no layer of docs/architecture.md"))
-    };
+    let layer_names: Vec<&str> = layers.iter().map(|layer| layer.name.as_str()).collect();
+    assert!(layers.len() >= 5, "the table has the server's layers: {layer_names:?}");
     let (edges, files) = imports();
     assert!(files.len() > 100, "the whole of server/src is read ({} files)", files.len());
     let mut wrong = Vec::new();
     for (from, targets) in &edges {
         for to in targets {
-            let (above, below) = (layer_of(to), layer_of(from));
+            let (above, below) = (layer_of(&layers, to), layer_of(&layers, from));
             if above < below {
                 wrong.push(format!(
                     "{} ({}) imports {} ({})",
                     name(from),
-                    layers[below].0,
+                    layers[below].name,
                     name(to),
-                    layers[above].0
+                    layers[above].name
                 ));
             }
         }
     }
     assert!(wrong.is_empty(), "imports that run back up:\n{}", wrong.join("\n"));
+}
+
+#[test]
+fn no_file_names_axum_where_its_layer_may_not() {
+    let layers = layers();
+    assert!(
+        layers.iter().any(|layer| layer.axum) && layers.iter().any(|layer| !layer.axum),
+        "the table says which layers may name axum"
+    );
+    let (_, files) = imports();
+    let wrong: Vec<String> = files
+        .iter()
+        .filter(|(module, _)| !layers[layer_of(&layers, module)].axum)
+        .filter(|(_, path)| {
+            names(&without_literals(&std::fs::read_to_string(path).expect("a source file")), "axum")
+        })
+        .map(|(module, _)| format!("{} ({})", name(module), layers[layer_of(&layers, module)].name))
+        .collect();
+    assert!(
+        wrong.is_empty(),
+        "files that name axum in a layer that may not (use the http crate's types, or move the web code \
+         to routes/):\n{}",
+        wrong.join("\n")
+    );
 }
 
 #[test]
@@ -313,4 +364,7 @@ fn the_reader_finds_what_it_should() {
         resolve(&from, &["super".into(), "super".into(), "auth".into()]),
         Some(vec!["console".into(), "auth".into()])
     );
+    assert!(names(&without_literals("use axum::http::HeaderMap;"), "axum"));
+    assert!(names(&without_literals("fn f() -> axum::Json<()> {}"), "axum"));
+    assert!(!names(&without_literals("// axum\nlet s = \"axum\"; let axum_like = 1; use maxum;"), "axum"));
 }

@@ -22,14 +22,11 @@ pub use wire::{parse_yuan, yuan};
 
 use super::{
     Ack, CreatedPayment, Notification, PaymentProvider, PaymentRef, PaymentRequest, PaymentState,
-    ProviderError, RefundRef, RefundRequest, RefundState, Rejection, WalletOffer,
+    ProviderError, RefundRef, RefundRequest, RefundState, Rejection, Reply, WalletOffer,
 };
 use async_trait::async_trait;
-use axum::{
-    http::{header, HeaderMap, StatusCode},
-    response::{IntoResponse, Response},
-};
 use client::Gateway;
+use http::{HeaderMap, StatusCode};
 use settings::DesktopFlow;
 use std::sync::Arc;
 use wallet_checkout_contract::MAX_MINOR_UNITS;
@@ -209,12 +206,11 @@ impl PaymentProvider for AlipayProvider {
         self.read_notification(body)
     }
 
-    fn acknowledge(&self, ack: Ack) -> Response {
-        let plain = [(header::CONTENT_TYPE, "text/plain; charset=utf-8")];
+    fn acknowledge(&self, ack: Ack) -> Reply {
         match ack {
-            Ack::Accepted => (StatusCode::OK, plain, ACK_SUCCESS).into_response(),
-            Ack::Refused => (StatusCode::BAD_REQUEST, plain, ACK_FAILURE).into_response(),
-            Ack::RetryLater => (StatusCode::SERVICE_UNAVAILABLE, plain, ACK_FAILURE).into_response(),
+            Ack::Accepted => Reply::text(StatusCode::OK, ACK_SUCCESS),
+            Ack::Refused => Reply::text(StatusCode::BAD_REQUEST, ACK_FAILURE),
+            Ack::RetryLater => Reply::text(StatusCode::SERVICE_UNAVAILABLE, ACK_FAILURE),
         }
     }
 

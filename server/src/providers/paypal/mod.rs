@@ -22,14 +22,11 @@ pub use settings::Settings;
 use self::client::Client;
 use super::{
     settings::Environment, Ack, BuildContext, CreatedPayment, Notification, PaymentProvider, PaymentRef,
-    PaymentRequest, PaymentState, ProviderError, RefundRef, RefundRequest, RefundState, Rejection,
+    PaymentRequest, PaymentState, ProviderError, RefundRef, RefundRequest, RefundState, Rejection, Reply,
     WalletOffer,
 };
 use async_trait::async_trait;
-use axum::{
-    http::{HeaderMap, StatusCode},
-    response::{IntoResponse, Response},
-};
+use http::{HeaderMap, StatusCode};
 use std::sync::Arc;
 use url::Url;
 use wallet_checkout_contract::MAX_MINOR_UNITS;
@@ -195,11 +192,11 @@ impl PaymentProvider for PayPalProvider {
 
     /// PayPal counts any `2xx` as delivered and sends anything else again (up to 25 times over 3
     /// days).
-    fn acknowledge(&self, ack: Ack) -> Response {
+    fn acknowledge(&self, ack: Ack) -> Reply {
         match ack {
-            Ack::Accepted => StatusCode::OK.into_response(),
-            Ack::Refused => (StatusCode::BAD_REQUEST, "refused").into_response(),
-            Ack::RetryLater => (StatusCode::SERVICE_UNAVAILABLE, "try again later").into_response(),
+            Ack::Accepted => Reply::empty(StatusCode::OK),
+            Ack::Refused => Reply::text(StatusCode::BAD_REQUEST, "refused"),
+            Ack::RetryLater => Reply::text(StatusCode::SERVICE_UNAVAILABLE, "try again later"),
         }
     }
 

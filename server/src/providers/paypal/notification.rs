@@ -12,7 +12,7 @@ use crate::{
     domain::{clock::wire_millis, parse_instant},
     providers::{Notice, Notification, PaymentState, ProviderRefs, Rejection},
 };
-use axum::http::HeaderMap;
+use http::HeaderMap;
 use serde_json::Value;
 
 impl PayPalProvider {

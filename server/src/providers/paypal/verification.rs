@@ -3,7 +3,7 @@
 
 use super::{client::CallError, PayPalProvider};
 use crate::providers::Rejection;
-use axum::http::HeaderMap;
+use http::HeaderMap;
 use reqwest::Method;
 use serde_json::Value;
 

@@ -10,7 +10,7 @@ use crate::providers::{
     CreatedPayment, PaymentRef, PaymentRequest, PaymentState, ProviderError, ProviderRefs, RefundRef,
     RefundRequest, RefundState,
 };
-use axum::http::StatusCode;
+use http::StatusCode;
 use reqwest::Method;
 use serde::Deserialize;
 use serde_json::json;

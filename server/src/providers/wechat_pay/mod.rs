@@ -20,16 +20,13 @@ pub use settings::Settings;
 
 use super::{
     Ack, BuildContext, CreatedPayment, Notification, PaymentProvider, PaymentRef, PaymentRequest,
-    PaymentState, ProviderError, RefundRef, RefundRequest, RefundState, Rejection, WalletOffer,
+    PaymentState, ProviderError, RefundRef, RefundRequest, RefundState, Rejection, Reply, WalletOffer,
 };
 use crate::providers::settings::{Environment, Text};
 use async_trait::async_trait;
-use axum::{
-    http::{HeaderMap, StatusCode},
-    response::{IntoResponse, Response},
-};
 use client::Client;
 use crypto::WechatPayKeys;
+use http::{HeaderMap, StatusCode};
 use serde_json::json;
 use std::{sync::Arc, time::Duration};
 use url::Url;
@@ -313,21 +310,19 @@ impl PaymentProvider for WechatPayProvider {
         self.read_notification(body, headers)
     }
 
-    fn acknowledge(&self, ack: Ack) -> Response {
+    fn acknowledge(&self, ack: Ack) -> Reply {
         // Received: 200 or 204 with no body. Not received: 4XX or 5XX with
         // {"code": "FAIL", "message": ...}; WeChat Pay sends it again later.
         match ack {
-            Ack::Accepted => StatusCode::NO_CONTENT.into_response(),
-            Ack::Refused => (
+            Ack::Accepted => Reply::empty(StatusCode::NO_CONTENT),
+            Ack::Refused => Reply::json(
                 StatusCode::BAD_REQUEST,
-                axum::Json(json!({ "code": "FAIL", "message": "notification refused" })),
-            )
-                .into_response(),
-            Ack::RetryLater => (
+                &json!({ "code": "FAIL", "message": "notification refused" }),
+            ),
+            Ack::RetryLater => Reply::json(
                 StatusCode::INTERNAL_SERVER_ERROR,
-                axum::Json(json!({ "code": "FAIL", "message": "try again later" })),
-            )
-                .into_response(),
+                &json!({ "code": "FAIL", "message": "try again later" }),
+            ),
         }
     }
 

@@ -8,7 +8,7 @@ use super::{
     WechatPayProvider,
 };
 use crate::providers::{Notice, Notification, Rejection};
-use axum::http::HeaderMap;
+use http::HeaderMap;
 use serde::Deserialize;
 
 impl WechatPayProvider {
