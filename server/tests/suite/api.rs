@@ -271,11 +271,11 @@ async fn paid_session_cannot_be_canceled() {
 
 #[tokio::test]
 async fn expired_session_refuses_approval() {
-    let app = spawn_with(|config| config.session_ttl_secs = 1).await;
+    let app = spawn().await;
     let session = app.new_session("wechat_pay").await;
     let id = session["id"].as_str().unwrap();
     // Past its time, and not yet swept: the wallet no longer pays its code.
-    app.clock.advance(std::time::Duration::from_millis(1_100));
+    app.clock.advance(app.session_ttl() + std::time::Duration::from_secs(1));
     let page = app.sandbox(id, "approve").await.text().await.unwrap();
     assert!(page.contains("Payment expired"), "{page}");
     // The wallet closed the code; the sweep expires the session.

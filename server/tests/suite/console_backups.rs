@@ -567,7 +567,7 @@ async fn a_test_payment_at_a_provider_in_test_mode_links_to_its_sandbox_and_live
 
 #[tokio::test]
 async fn a_test_payment_left_unpaid_expires_and_shows_its_event() {
-    let app = crate::helpers::spawn_with(|config| config.session_ttl_secs = 1).await;
+    let app = crate::helpers::spawn().await;
     let admin = app.console_user("admin").await;
     let form = app.console_get(&admin, "/console/setup/test").send().await.unwrap().text().await.unwrap();
     assert!(form.contains("value=\"expire\""), "the outcome is offered");
@@ -578,6 +578,7 @@ async fn a_test_payment_left_unpaid_expires_and_shows_its_event() {
         .unwrap();
     assert_eq!(made.status(), 303);
     let location = made.headers()["location"].to_str().unwrap().to_owned();
+    app.advance_past_session_ttl().await;
     let page = test_payment_result(&app, &admin, &location, "expired").await;
     assert!(page.contains("<code>session.expired</code>"), "{page}");
     let audit = app.store().await.audit_log(5).await.unwrap();

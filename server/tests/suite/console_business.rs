@@ -289,7 +289,7 @@ async fn sessions_made_at_once_are_each_counted_for_their_address() {
 
 #[tokio::test]
 async fn a_payment_after_expiry_and_a_second_payment_of_an_order_each_open_an_alert() {
-    let app = spawn_with(|config| config.session_ttl_secs = 2).await;
+    let app = spawn().await;
     let inbox = receiver(&app).await;
     let viewer = app.console_user("viewer").await;
     let late = app.new_session("wechat_pay").await;
@@ -299,6 +299,8 @@ async fn a_payment_after_expiry_and_a_second_payment_of_an_order_each_open_an_al
     let second = app.session_for(&order, "alipay").await;
     app.sandbox(id(&first), "approve").await;
     app.sandbox(id(&second), "approve").await;
+    // The late session expires, and the wallet pays it a second later.
+    app.advance_to_late_payment(id(&late)).await;
 
     let event = wait_for_event(&inbox, "double_payment").await;
     assert_eq!(event["data"]["alert"]["session_id"], id(&second));

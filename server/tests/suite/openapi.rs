@@ -400,11 +400,7 @@ async fn every_documented_operation_answers_as_documented() {
     merchant_api(&ctx, &checkout).await;
     unknown_paths_and_methods(&ctx).await;
     {
-        let limited = crate::helpers::spawn_with(|config| {
-            config.session_rate_per_minute = 1;
-            config.session_ttl_secs = 1;
-        })
-        .await;
+        let limited = crate::helpers::spawn_with(|config| config.session_rate_per_minute = 1).await;
         expiry_and_rate_limit(&Ctx::new(&limited, &spec)).await;
     }
 
@@ -1235,15 +1231,19 @@ async fn expiry_and_rate_limit(ctx: &Ctx<'_>) {
     let order = ctx.app.new_order().await;
     let body = session_body_for(&order, "wechat_pay", "desktop");
     let session = ctx.expect(ctx.checkout_session("key-1", &body), 201).await;
-    assert_eq!(session["expires_in_secs"], json!(1));
+    assert_eq!(session["expires_in_secs"], json!(ctx.app.session_ttl().as_secs()));
     let limited = ctx.error(ctx.checkout_session("key-2", &body), 429, "rate_limited").await;
     assert!(limited.headers["retry-after"].to_str().unwrap().parse::<u64>().unwrap() >= 1);
     let step = json!({ "order_id": order, "step": "shown", "device": "desktop", "locale": "en" });
     ctx.error(ctx.post("/api/checkout/steps").json(&step), 429, "rate_limited").await;
     // Expiry is decided by the sweep, after asking the wallet: a waiting read hears it.
     let id = session["id"].as_str().unwrap();
-    let expired =
-        ctx.expect(ctx.get(&format!("/api/checkout/sessions/{id}?wait=10&status=pending")), 200).await;
+    let read = ctx.expect(ctx.get(&format!("/api/checkout/sessions/{id}?wait=10&status=pending")), 200);
+    let expire = async {
+        ctx.app.until_a_read_waits().await;
+        ctx.app.advance_past_session_ttl().await;
+    };
+    let (expired, ()) = futures::join!(read, expire);
     assert_eq!(expired["status"], json!("expired"));
     assert_eq!(expired["expires_in_secs"], json!(0));
     ctx.error(ctx.post(&format!("/api/checkout/sessions/{id}/cancel")), 409, "session_final").await;

@@ -125,11 +125,7 @@ async fn without_return_or_webhook_the_reconciliation_captures() {
 async fn a_capture_whose_answer_was_lost_is_found_paid_at_expiry_not_expired() {
     // The capture call times out, PayPal captures anyway; nothing more is asked until the
     // session's time is up (provider_check_ms is long), when PayPal says it is paid.
-    let paypal = paypal::start_with("timeout_ms = 300\n", |config| {
-        config.session_ttl_secs = 3;
-        config.provider_check_ms = 60_000;
-    })
-    .await;
+    let paypal = paypal::start_with("timeout_ms = 300\n", |config| config.provider_check_ms = 60_000).await;
     paypal.mock.set_webhook_events(&[]);
     let (order, session) = paypal.session().await;
     paypal.mock.slow_next(Some("capture"), Duration::from_millis(900));
@@ -137,8 +133,8 @@ async fn a_capture_whose_answer_was_lost_is_found_paid_at_expiry_not_expired() {
     assert_eq!(back.status(), 303, "the shopper goes back to the store anyway");
     assert_eq!(paypal.app.get_session(id(&session)).await["status"], "pending");
 
-    let paid = paypal.wait_for(id(&session), "succeeded").await;
-    assert_eq!(paid["status"], "succeeded");
+    paypal.app.advance_past_session_ttl().await;
+    assert_eq!(paypal.app.get_session(id(&session)).await["status"], "succeeded");
     let seen = merchant_session(&paypal, &order).await;
     assert!(seen["flag"].is_null(), "{seen}");
     let reasons: Vec<&str> =
@@ -149,16 +145,13 @@ async fn a_capture_whose_answer_was_lost_is_found_paid_at_expiry_not_expired() {
 
 #[tokio::test]
 async fn an_approval_found_only_after_expiry_is_never_captured() {
-    let paypal = paypal::start_with("", |config| {
-        config.session_ttl_secs = 1;
-        config.provider_check_ms = 60_000;
-    })
-    .await;
+    let paypal = paypal::start_with("", |config| config.provider_check_ms = 60_000).await;
     paypal.mock.set_webhook_events(&[]);
     let (order, session) = paypal.session().await;
     // Approved at PayPal, but the server hears of it only when the session's time is up.
     let back = paypal.mock.approve(&paypal.paypal_order(&session)).unwrap();
-    paypal.wait_for(id(&session), "expired").await;
+    paypal.app.advance_past_session_ttl().await;
+    assert_eq!(paypal.app.get_session(id(&session)).await["status"], "expired");
     // The shopper's return comes late too, and PayPal's approval webhook.
     assert_eq!(paypal.app.client.get(back).send().await.unwrap().status(), 303);
     let approved = paypal.mock.event(

@@ -152,28 +152,23 @@ async fn without_a_notification_the_query_finds_the_payment() {
 
 #[tokio::test]
 async fn a_payment_found_at_expiry_succeeds_and_is_not_closed() {
-    // No question before expiry (the first check is due long after): the sweep's expiry step is
-    // the one that asks, and WeChat Pay says paid.
-    let wechat = spawn_wechat("", |config| {
-        config.session_ttl_secs = 1;
-        config.provider_check_ms = 60_000;
-    })
-    .await;
+    // No question before expiry (the first check is due a minute after the session is made, and
+    // the clock jumps past its expiry at once): the sweep's expiry step is the one that asks, and
+    // WeChat Pay says paid.
+    let wechat = spawn_wechat("", |config| config.provider_check_ms = 60_000).await;
     let session_id = id(&wechat.session("desktop").await);
     assert!(wechat.mock.pay_silently(&session_id));
-    assert_eq!(wechat.wait_for_status(&session_id, "succeeded").await["status"], "succeeded");
+    wechat.app.advance_past_session_ttl().await;
+    assert_eq!(wechat.app.get_session(&session_id).await["status"], "succeeded");
     assert_eq!(wechat.mock.calls(&format!("POST /v3/pay/transactions/out-trade-no/{session_id}/close")), 0);
 }
 
 #[tokio::test]
 async fn an_unpaid_order_is_closed_at_wechat_pay_when_it_expires() {
-    let wechat = spawn_wechat("", |config| {
-        config.session_ttl_secs = 1;
-        config.provider_check_ms = 60_000;
-    })
-    .await;
+    let wechat = spawn_wechat("", |config| config.provider_check_ms = 60_000).await;
     let session_id = id(&wechat.session("desktop").await);
-    assert_eq!(wechat.wait_for_status(&session_id, "expired").await["status"], "expired");
+    wechat.app.advance_past_session_ttl().await;
+    assert_eq!(wechat.app.get_session(&session_id).await["status"], "expired");
     assert_eq!(wechat.mock.calls(&format!("POST /v3/pay/transactions/out-trade-no/{session_id}/close")), 1);
     assert_eq!(wechat.mock.trade_state(&session_id), Some("CLOSED"));
     assert!(!wechat.mock.pay_silently(&session_id), "a closed order's code no longer pays");

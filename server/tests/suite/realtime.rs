@@ -1,7 +1,7 @@
 //! Status the moment it changes, and correct under concurrency: waiting reads, expiry on time,
 //! late approvals, and an order paid at most once.
 
-use crate::helpers::{error_code, eventually, spawn, spawn_with, JsonAnswer};
+use crate::helpers::{error_code, eventually, spawn, JsonAnswer};
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
 use wallet_checkout_contract::{OrderId, OrderStatus, SessionId};
@@ -71,11 +71,11 @@ async fn bad_wait_parameters_get_the_error_body() {
 
 #[tokio::test]
 async fn sessions_expire_on_time_without_anyone_reading_them() {
-    let app = spawn_with(|config| config.session_ttl_secs = 1).await;
+    let app = spawn().await;
     let session = app.new_session("alipay").await;
     let id = SessionId::parse(session["id"].as_str().unwrap()).unwrap();
     // Its time runs out, and the sweep (which runs however no one reads) expires it.
-    app.advance(Duration::from_millis(1_100)).await;
+    app.advance_past_session_ttl().await;
     // Straight from the database: no read through the API has happened.
     let store = app.store().await;
     let stored = store.session(&id).await.unwrap().unwrap();
@@ -86,23 +86,40 @@ async fn sessions_expire_on_time_without_anyone_reading_them() {
 
 #[tokio::test]
 async fn a_waiting_read_hears_the_expiry() {
-    let app = spawn_with(|config| config.session_ttl_secs = 2).await;
+    let app = spawn().await;
     let session = app.new_session("wechat_pay").await;
     let id = session["id"].as_str().unwrap();
-    let started = Instant::now();
-    let answer: Value = app.client.get(app.api(&format!("/sessions/{id}?wait=25"))).json_answer().await;
+    let read = async {
+        let answer: Value = app.client.get(app.api(&format!("/sessions/{id}?wait=25"))).json_answer().await;
+        (answer, Instant::now())
+    };
+    // The session's time runs out while the read waits.
+    let expire = async {
+        app.until_a_read_waits().await;
+        let expired_at = Instant::now();
+        app.advance_past_session_ttl().await;
+        expired_at
+    };
+    let ((answer, answered_at), expired_at) = tokio::join!(read, expire);
     assert_eq!(answer["status"], json!("expired"));
-    assert!(started.elapsed() < Duration::from_secs(5), "{:?}", started.elapsed());
+    let latency = answered_at.saturating_duration_since(expired_at);
+    assert!(latency < Duration::from_secs(2), "answered {latency:?} after the time ran out");
 }
 
 #[tokio::test]
 async fn a_late_payment_is_recorded_and_flagged_not_turned_into_a_payment() {
-    let app = spawn_with(|config| config.session_ttl_secs = 1).await;
+    let app = spawn().await;
     let session = app.new_session("wechat_pay").await;
     let id = session["id"].as_str().unwrap();
     let page = app.sandbox(id, "pay-after-expiry").await.text().await.unwrap();
     assert!(page.contains("Payment scheduled"), "{page}");
-    let expired: Value = app.client.get(app.api(&format!("/sessions/{id}?wait=10"))).json_answer().await;
+    // The session's time runs out while a read waits, and the wallet pays a second later.
+    let read = app.client.get(app.api(&format!("/sessions/{id}?wait=10"))).json_answer();
+    let expire_and_pay = async {
+        app.until_a_read_waits().await;
+        app.advance_to_late_payment(id).await;
+    };
+    let (expired, ()) = tokio::join!(read, expire_and_pay);
     assert_eq!(expired["status"], json!("expired"));
     let store = app.store().await;
     let session_id = SessionId::parse(id).unwrap();

@@ -2,7 +2,7 @@
 //! signed notification (a forged one changes nothing), refuses to be paid once its code expired,
 //! and carries out the scripted outcomes a merchant tests with.
 
-use crate::helpers::{spawn, spawn_with, JsonAnswer};
+use crate::helpers::{spawn, JsonAnswer};
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
 use wallet_checkout_contract::SessionId;
@@ -42,10 +42,10 @@ async fn approved_then_failed_while_processing() {
 
 #[tokio::test]
 async fn a_code_that_expired_no_longer_pays() {
-    let app = spawn_with(|config| config.session_ttl_secs = 1).await;
+    let app = spawn().await;
     let session = app.new_session("wechat_pay").await;
     let id = session["id"].as_str().unwrap();
-    app.clock.advance(Duration::from_millis(1_100));
+    app.clock.advance(app.session_ttl() + Duration::from_secs(1));
     let page = app.sandbox(id, "approve").await.text().await.unwrap();
     assert!(page.contains("Payment expired"), "{page}");
     let stored = app.store().await.session(&SessionId::parse(id).unwrap()).await.unwrap().unwrap();

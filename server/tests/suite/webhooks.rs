@@ -157,12 +157,14 @@ fn a_receiver_refuses_tampered_bodies_and_replayed_signatures() {
 
 #[tokio::test]
 async fn a_late_approval_reaches_the_merchant_as_an_event() {
-    let app = spawn_with(|config| config.session_ttl_secs = 1).await;
+    let app = spawn().await;
     let (url, inbox) = receiver(0).await;
     subscribe(&app, &url, &inbox).await;
     let session = app.new_session("wechat_pay").await;
+    let id = session["id"].as_str().unwrap();
     // The wallet takes the payment only after the session expired.
-    app.sandbox(session["id"].as_str().unwrap(), "pay-after-expiry").await;
+    app.sandbox(id, "pay-after-expiry").await;
+    app.advance_to_late_payment(id).await;
     eventually("the late approval", async || types(&inbox).contains(&"session.late_approval".to_owned()))
         .await;
     let inbox = inbox.lock().unwrap();

@@ -185,6 +185,50 @@ impl TestApp {
         wallet_checkout_server::startup::sweep_round(self.server_state()).await;
     }
 
+    /// How long a session can be paid on this server (its `session_ttl_secs`).
+    pub fn session_ttl(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(self.server_state().config.session_ttl_secs)
+    }
+
+    /// Moves the server's clock a second past the sessions' time to live and runs a sweep: every
+    /// session made before, unless it was paid, has expired when it returns.
+    pub async fn advance_past_session_ttl(&self) {
+        self.advance(self.session_ttl() + std::time::Duration::from_secs(1)).await;
+    }
+
+    /// Moves the server's clock to the moment the session `id` expires, and no further, and runs
+    /// a sweep: the session has expired when it returns, and what is due only after its expiry
+    /// (the sandbox's payment scripted for a second later) has not happened yet.
+    pub async fn advance_to_expiry(&self, id: &str) {
+        use wallet_checkout_server::domain::Clock;
+        let id = wallet_checkout_contract::SessionId::parse(id).expect("a session id");
+        let session =
+            self.server_state().db.session(&id).await.expect("the store answers").expect("the session");
+        let left = session.expires_at - self.clock.now();
+        self.advance(std::time::Duration::from_millis(u64::try_from(left).unwrap_or(0))).await;
+    }
+
+    /// For a session the sandbox wallet is to pay after its expiry (`pay-after-expiry`): moves
+    /// the server's clock to its expiry, which the sweep carries out, and then to the moment the
+    /// wallet pays, which the next sweep carries out (the wallet notifies the server before it
+    /// returns).
+    pub async fn advance_to_late_payment(&self, id: &str) {
+        use wallet_checkout_server::providers::sandbox::PAY_LATE_AFTER_EXPIRY_MS;
+        self.advance_to_expiry(id).await;
+        self.advance(std::time::Duration::from_millis(PAY_LATE_AFTER_EXPIRY_MS.unsigned_abs())).await;
+    }
+
+    /// Waits until a read of a session is held waiting for a change (`/readyz` counts them), so
+    /// that what the test does next happens while the read waits.
+    pub async fn until_a_read_waits(&self) {
+        let ready = self.url("/readyz");
+        eventually("a read to be waiting", async || {
+            let ready: Value = self.client.get(&ready).json_answer().await;
+            ready["waiting_reads"].as_u64().unwrap_or(0) > 0
+        })
+        .await;
+    }
+
     /// A new merchant API key with `role` (test mode), made as the command line makes one.
     pub async fn api_key(&self, role: wallet_checkout_server::domain::Role) -> String {
         let store = self.store().await;
