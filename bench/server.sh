@@ -2,11 +2,11 @@
 # `make bench` (throughput part): session reads and session creations per second on one server,
 # with wrk from Debian on the same 2-core machine (so wrk and the server share the cores), on the
 # embedded SQLite and on PostgreSQL.
-#   bench/server.sh [SECONDS]     (default 10 s per run)
+#   bench/server.sh [SECONDS]     (default 10 s per run; SERVER_BIN: another build of the server)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SECONDS_PER_RUN=${1:-10}
-SERVER=target/release/wallet-checkout-server
+SERVER=${SERVER_BIN:-target/release/wallet-checkout-server}
 command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk" >&2; exit 2; }
 
 run() {
