@@ -100,7 +100,7 @@ bench: widget server
 	scripts/setup.sh bench
 	node bench/widget.mjs 15
 	node bench/latency.mjs 50
-	node bench/latency.mjs 50 $$(scripts/postgres.sh start)
+	node bench/latency.mjs 50 $$(scripts/postgres.sh fresh)
 	node bench/waits.mjs 10000
 	node bench/flood.mjs 10
 	bench/server.sh 10

@@ -38,12 +38,10 @@ run() {
   rm -rf "$data_dir"
 }
 
-pg=$(scripts/postgres.sh start)
-database="wc_bench_$(date +%s)"
-psql -q "$pg" -c "CREATE DATABASE $database"
+pg=$(scripts/postgres.sh fresh)
 echo "## Throughput (bench/server.sh $SECONDS_PER_RUN), $(date -u +%F)"
 echo
 echo "| database | session reads/s (wrk -t1 -c64) | session creations/s (wrk -t1 -c32) |"
 echo "|---|---:|---:|"
 run "SQLite (embedded)" ""
-run "PostgreSQL 15 (loopback)" "${pg%/*}/$database"
+run "PostgreSQL 15 (loopback)" "$pg"

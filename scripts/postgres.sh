@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # A throwaway PostgreSQL on loopback for tests and benchmarks (Debian's package).
 #   scripts/postgres.sh start   installs the server if missing, starts it, prints its URL
+#   scripts/postgres.sh fresh   the same, then makes a new empty database and prints its URL (a
+#                               server's data directory and its database belong together: a run
+#                               with a new data directory needs a new database)
 #   scripts/postgres.sh stop
 # Data lives in $WC_PG_DIR (default /tmp/wallet-checkout-pg); port $WC_PG_PORT (default 54329).
 set -euo pipefail
@@ -43,6 +46,14 @@ start() {
   echo "$URL"
 }
 
+fresh() {
+  local url name
+  url=$(start)
+  name="wc_$(date +%s%N)"
+  psql -q "$url" -c "CREATE DATABASE $name" >&2
+  echo "${url%/*}/$name"
+}
+
 stop() {
   local bin
   bin=$(bin_dir)
@@ -51,6 +62,7 @@ stop() {
 
 case "${1:-start}" in
   start) start ;;
+  fresh) fresh ;;
   stop) stop ;;
-  *) echo "usage: $0 start|stop" >&2; exit 2 ;;
+  *) echo "usage: $0 start|fresh|stop" >&2; exit 2 ;;
 esac
