@@ -52,11 +52,13 @@ demo: setup widget server
 	@echo "Serving the demo at http://$(ADDR)/ (Ctrl-C stops it)"
 	WC_BIND=$(ADDR) $(SERVER)
 
-## test: install what the tests need, then run every test
+## test: install what the tests need, then run every test. The four kinds of tests run side by
+## side (each on its own servers, ports and data; the end-to-end tests and schemathesis mostly
+## wait on the network), each one's output printed whole when it ends
 test:
 	scripts/setup.sh test
 	$(MAKE) widget server
-	$(MAKE) test-native test-widget test-e2e test-schemathesis
+	$(MAKE) --jobs=4 --output-sync=target test-native test-widget test-e2e test-schemathesis
 
 setup:
 	scripts/setup.sh build
