@@ -145,9 +145,32 @@ pub fn csv_field(value: &str) -> String {
     }
 }
 
+/// `text` cut to at most `max` bytes of UTF-8, on a character boundary: a wallet's field limit in
+/// bytes (WeChat Pay) or in US-ASCII characters (PayPal, where a byte limit is safe whatever the
+/// script).
+pub fn truncate_bytes(text: &str, max: usize) -> &str {
+    if text.len() <= max {
+        return text;
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn texts_are_cut_in_bytes_on_character_boundaries() {
+        assert_eq!(truncate_bytes("abc", 127), "abc");
+        assert_eq!(truncate_bytes("茶茶", 4), "茶");
+        assert_eq!(truncate_bytes("茶茶", 6), "茶茶");
+        assert_eq!(truncate_bytes(&"a".repeat(200), 127).len(), 127);
+        assert_eq!(truncate_bytes("茶", 2), "");
+    }
 
     #[test]
     fn csv_fields_are_quoted_for_every_locale_and_never_formulas() {

@@ -9,6 +9,7 @@ use super::{
     wire::{self, link, order_state, refund_state},
     PayPalProvider, EVENT_TYPES,
 };
+use crate::domain::text::truncate_bytes;
 use crate::providers::{
     CreatedPayment, PaymentProvider, PaymentRef, PaymentRequest, PaymentState, ProviderError, ProviderRefs,
     RefundRef, RefundState,
@@ -65,7 +66,7 @@ impl PayPalProvider {
             "invoice_id": session,
             "amount": wire::money(&request.amount)?,
         });
-        let description = wire::truncate(request.description.trim(), 127);
+        let description = truncate_bytes(request.description.trim(), 127);
         if !description.is_empty() {
             unit["description"] = description.into();
         }
@@ -239,7 +240,7 @@ impl PayPalProvider {
         })?;
         let capture_id = path_safe(capture_id)?;
         let mut body = json!({ "amount": wire::money(amount)?, "custom_id": refund_id });
-        let note = wire::truncate(reason.trim(), 255);
+        let note = truncate_bytes(reason.trim(), 255);
         if !note.is_empty() {
             body["note_to_payer"] = note.into();
         }

@@ -216,19 +216,6 @@ pub fn session_of_unit(unit: &Value) -> Option<String> {
     text("custom_id").or_else(|| text("reference_id")).map(str::to_owned)
 }
 
-/// Cuts a text to at most `max` bytes of UTF-8 on a character boundary (PayPal counts its limits
-/// in US-ASCII characters: a byte limit is safe whatever the script).
-pub fn truncate(text: &str, max: usize) -> &str {
-    if text.len() <= max {
-        return text;
-    }
-    let mut end = max;
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    &text[..end]
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -315,13 +302,6 @@ mod tests {
             ApiError::from_body(409, &Value::Null).into_provider_error(),
             ProviderError::Retryable(_)
         ));
-    }
-
-    #[test]
-    fn texts_are_cut_on_character_boundaries() {
-        assert_eq!(truncate("abc", 127), "abc");
-        assert_eq!(truncate("茶茶", 4), "茶");
-        assert_eq!(truncate(&"a".repeat(200), 127).len(), 127);
     }
 
     #[test]

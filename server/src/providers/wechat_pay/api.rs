@@ -6,6 +6,7 @@ use super::{
     wire::{RefundAnswer, Transaction},
     WechatPayProvider, MAX_TOTAL_FEN, NAME,
 };
+use crate::domain::text::truncate_bytes;
 use crate::providers::{
     CreatedPayment, PaymentRef, PaymentRequest, PaymentState, ProviderError, ProviderRefs, RefundRef,
     RefundRequest, RefundState,
@@ -144,8 +145,12 @@ impl WechatPayProvider {
         if !answer.status.is_success() {
             return Err(answer.error());
         }
-        let answer: RefundAnswer = answer.json()?;
-        if answer.out_refund_no != refund.refund_id {
+        Self::refund_answered(answer.json()?, refund.refund_id)
+    }
+
+    /// The state of the refund WeChat Pay answered about, if it is the one asked about.
+    fn refund_answered(answer: RefundAnswer, refund_id: &str) -> Result<RefundState, ProviderError> {
+        if answer.out_refund_no != refund_id {
             return Err(ProviderError::InvalidRequest(format!(
                 "WeChat Pay answered about out_refund_no {:?}",
                 answer.out_refund_no
@@ -161,14 +166,7 @@ impl WechatPayProvider {
         if !answer.status.is_success() {
             return Err(answer.error());
         }
-        let answer: RefundAnswer = answer.json()?;
-        if answer.out_refund_no != refund.refund_id {
-            return Err(ProviderError::InvalidRequest(format!(
-                "WeChat Pay answered about out_refund_no {:?}",
-                answer.out_refund_no
-            )));
-        }
-        Ok(Self::refund_state(&answer))
+        Self::refund_answered(answer.json()?, refund.refund_id)
     }
 
     /// One harmless authenticated call, which proves the keys work both ways
@@ -212,17 +210,6 @@ impl WechatPayProvider {
 /// they are, anything else percent-encoded.
 fn path_segment(value: &str) -> String {
     url::form_urlencoded::byte_serialize(value.as_bytes()).collect::<String>().replace('+', "%20")
-}
-
-fn truncate_bytes(text: &str, max: usize) -> &str {
-    if text.len() <= max {
-        return text;
-    }
-    let mut end = max;
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    &text[..end]
 }
 
 /// RFC 3339 in China's time (`2018-06-08T10:34:56+08:00`), as WeChat Pay's examples write it.

@@ -201,13 +201,7 @@ impl Client {
                 ))
             })?
             .to_vec();
-        let value = |name: &str| headers.get(name).and_then(|value| value.to_str().ok());
-        let signed = SignedHeaders {
-            timestamp: value("Wechatpay-Timestamp"),
-            nonce: value("Wechatpay-Nonce"),
-            signature: value("Wechatpay-Signature"),
-            serial: value("Wechatpay-Serial"),
-        };
+        let signed = SignedHeaders::from_headers(&headers);
         let transient = status.is_server_error() || status == StatusCode::TOO_MANY_REQUESTS;
         let verified = if signed.is_signed() {
             match self.keys.verify(&signed, &body, time::OffsetDateTime::now_utc().unix_timestamp()) {

@@ -175,7 +175,20 @@ pub struct SignedHeaders<'a> {
     pub serial: Option<&'a str>,
 }
 
-impl SignedHeaders<'_> {
+impl<'a> SignedHeaders<'a> {
+    /// The `Wechatpay-*` headers as an answer or a notification carries them.
+    pub fn from_headers(headers: &'a http::HeaderMap) -> Self {
+        fn value<'h>(headers: &'h http::HeaderMap, name: &str) -> Option<&'h str> {
+            headers.get(name).and_then(|value| value.to_str().ok())
+        }
+        Self {
+            timestamp: value(headers, "Wechatpay-Timestamp"),
+            nonce: value(headers, "Wechatpay-Nonce"),
+            signature: value(headers, "Wechatpay-Signature"),
+            serial: value(headers, "Wechatpay-Serial"),
+        }
+    }
+
     pub fn is_signed(&self) -> bool {
         self.signature.is_some()
     }

@@ -18,13 +18,7 @@ impl WechatPayProvider {
         body: &[u8],
         headers: &HeaderMap,
     ) -> Result<Notification, Rejection> {
-        let value = |name: &str| headers.get(name).and_then(|value| value.to_str().ok());
-        let signed = SignedHeaders {
-            timestamp: value("Wechatpay-Timestamp"),
-            nonce: value("Wechatpay-Nonce"),
-            signature: value("Wechatpay-Signature"),
-            serial: value("Wechatpay-Serial"),
-        };
+        let signed = SignedHeaders::from_headers(headers);
         self.client
             .keys()
             .verify(&signed, body, time::OffsetDateTime::now_utc().unix_timestamp())
