@@ -102,8 +102,28 @@ async fn set_rule(app: &TestApp, admin: &ConsoleUser, rule: &str, threshold: &st
     response.text().await.unwrap()
 }
 
+/// Waits for an alert of `rule` that the server opens by itself (the sessions' counter, a
+/// provider's failure).
 async fn wait_for_alert(app: &TestApp, member: &ConsoleUser, rule: &str) {
     eventually(&format!("an alert {rule}"), async || open_alerts(app, member, rule).await >= 1).await;
+}
+
+/// A server whose evaluator runs its rules only at start: the test runs a round when it means to
+/// (`TestApp::evaluate_alerts`).
+async fn spawn_evaluated_by_the_test(
+    adjust: impl FnOnce(&mut wallet_checkout_server::config::Config),
+) -> TestApp {
+    spawn_with(|config| {
+        config.alert_check_ms = 3_600_000;
+        adjust(config);
+    })
+    .await
+}
+
+/// Runs one round of the rules and expects an open alert of `rule`.
+async fn alert_opens(app: &TestApp, member: &ConsoleUser, rule: &str) {
+    app.evaluate_alerts().await;
+    assert!(open_alerts(app, member, rule).await >= 1, "an alert {rule}");
 }
 
 /// Waits for the signed `alert.<rule>` event: up to 20 s, as a delivery that failed is sent again
@@ -143,7 +163,7 @@ async fn order(app: &TestApp, key: &str, minor_units: u64, currency: &str) -> St
 
 #[tokio::test]
 async fn declined_payments_over_the_threshold_open_one_alert_sent_signed_and_acknowledged_under_a_name() {
-    let app = spawn().await;
+    let app = spawn_evaluated_by_the_test(|_| {}).await;
     let inbox = receiver(&app).await;
     let admin = app.console_user("admin").await;
     let operator = app.console_user("operator").await;
@@ -155,7 +175,7 @@ async fn declined_payments_over_the_threshold_open_one_alert_sent_signed_and_ack
         let session = app.new_session("wechat_pay").await;
         assert_eq!(app.sandbox(id(&session), "decline").await.status(), 200);
     }
-    wait_for_alert(&app, &viewer, "failed_payments").await;
+    alert_opens(&app, &viewer, "failed_payments").await;
     let event = wait_for_event(&inbox, "failed_payments").await;
     let alert = &event["data"]["alert"];
     assert_eq!(alert["rule"], "failed_payments");
@@ -206,7 +226,7 @@ async fn declined_payments_over_the_threshold_open_one_alert_sent_signed_and_ack
 
 #[tokio::test]
 async fn an_amount_far_outside_the_shops_usual_range_opens_an_alert() {
-    let app = spawn().await;
+    let app = spawn_evaluated_by_the_test(|_| {}).await;
     let inbox = receiver(&app).await;
     let admin = app.console_user("admin").await;
     set_rule(&app, &admin, "unusual_amount", "5", "60").await;
@@ -221,7 +241,7 @@ async fn an_amount_far_outside_the_shops_usual_range_opens_an_alert() {
     let unusual = order(&app, &key, 50_000, "CNY").await;
     let session = app.session_for(&unusual, "alipay").await;
 
-    wait_for_alert(&app, &admin, "unusual_amount").await;
+    alert_opens(&app, &admin, "unusual_amount").await;
     let event = wait_for_event(&inbox, "unusual_amount").await;
     let alert = &event["data"]["alert"];
     assert_eq!(alert["session_id"], id(&session));
@@ -289,7 +309,7 @@ async fn sessions_made_at_once_are_each_counted_for_their_address() {
 
 #[tokio::test]
 async fn a_payment_after_expiry_and_a_second_payment_of_an_order_each_open_an_alert() {
-    let app = spawn().await;
+    let app = spawn_evaluated_by_the_test(|_| {}).await;
     let inbox = receiver(&app).await;
     let viewer = app.console_user("viewer").await;
     let late = app.new_session("wechat_pay").await;
@@ -301,6 +321,8 @@ async fn a_payment_after_expiry_and_a_second_payment_of_an_order_each_open_an_al
     app.sandbox(id(&second), "approve").await;
     // The late session expires, and the wallet pays it a second later.
     app.advance_to_late_payment(id(&late)).await;
+    alert_opens(&app, &viewer, "late_payment").await;
+    alert_opens(&app, &viewer, "double_payment").await;
 
     let event = wait_for_event(&inbox, "double_payment").await;
     assert_eq!(event["data"]["alert"]["session_id"], id(&second));
@@ -315,13 +337,18 @@ async fn a_payment_after_expiry_and_a_second_payment_of_an_order_each_open_an_al
 
 #[tokio::test]
 async fn webhook_deliveries_that_keep_failing_open_an_alert_that_ends_when_they_arrive() {
-    let app = spawn_with(|config| config.webhook_retry_base_ms = 1_000).await;
+    let app = spawn_evaluated_by_the_test(|config| config.webhook_retry_base_ms = 1_000).await;
     let inbox = receiver(&app).await;
     inbox.lock().unwrap().failing = true;
     let admin = app.console_user("admin").await;
     set_rule(&app, &admin, "webhook_failures", "1", "60").await;
     app.new_session("wechat_pay").await;
-    wait_for_alert(&app, &admin, "webhook_failures").await;
+    // The deliveries fail over real HTTP; each round of the rules then counts those that did.
+    eventually("an alert webhook_failures", async || {
+        app.evaluate_alerts().await;
+        open_alerts(&app, &admin, "webhook_failures").await >= 1
+    })
+    .await;
     let (_, html) = page(&app, &admin, "/console/alerts").await;
     assert!(html.contains("Still happening"), "{html}");
 
@@ -331,6 +358,7 @@ async fn webhook_deliveries_that_keep_failing_open_an_alert_that_ends_when_they_
     // Delivered at last: the condition ends, and the alert stays until acknowledged (once every
     // failed event is sent again, after its backoff: 20 s, as for the alert's event).
     eventually_within("the alert to end", Duration::from_secs(20), async || {
+        app.evaluate_alerts().await;
         page(&app, &admin, "/console/alerts").await.1.contains("Over")
     })
     .await;

@@ -112,13 +112,27 @@ async fn the_approval_webhook_alone_captures_and_the_capture_webhook_changes_not
 
 #[tokio::test]
 async fn without_return_or_webhook_the_reconciliation_captures() {
-    let paypal = paypal::start_with("", |config| config.provider_check_ms = 200).await;
+    // provider_check_ms is a minute (start): PayPal is asked a minute after the session is made,
+    // then two minutes after that, by the server's clock.
+    let paypal = paypal::start().await;
     paypal.mock.set_webhook_events(&[]);
     let (_, session) = paypal.session().await;
+    let half = Duration::from_secs(30);
+    paypal.app.advance(half).await;
+    assert_eq!(paypal.mock.calls("get_order"), 0, "not asked before provider_check_ms");
+    paypal.app.advance(half).await;
+    let asked = paypal.mock.calls("get_order");
+    assert!(asked >= 1, "the sweep asked PayPal after provider_check_ms");
+    assert_eq!(paypal.app.get_session(id(&session)).await["status"], "pending");
+
     paypal.mock.approve(&paypal.paypal_order(&session)).unwrap();
+    paypal.app.advance(2 * half).await;
+    assert_eq!(paypal.mock.calls("get_order"), asked, "the next question waits twice as long");
+    paypal.app.advance(2 * half).await;
+    // The background sweep may be the one asking at that moment: its capture is awaited.
     paypal.wait_for(id(&session), "succeeded").await;
     assert_eq!(paypal.mock.calls("capture"), 1);
-    assert!(paypal.mock.calls("get_order") >= 1, "the sweep asked PayPal");
+    assert!(paypal.mock.calls("get_order") > asked, "the sweep asked PayPal again");
 }
 
 #[tokio::test]
@@ -427,7 +441,8 @@ async fn a_pending_refund_settles_through_paypal_s_webhook() {
 
 #[tokio::test]
 async fn a_pending_refund_that_paypal_fails_is_found_by_asking() {
-    let paypal = paypal::start_with("", |config| config.provider_check_ms = 200).await;
+    // provider_check_ms is a minute (start): PayPal is asked about the refund once it has passed.
+    let paypal = paypal::start().await;
     paypal.mock.set_webhook_events(&[]);
     let (order, _) = paid(&paypal).await;
     paypal.mock.set_refund_outcome(RefundOutcome::Pending);
@@ -438,6 +453,10 @@ async fn a_pending_refund_that_paypal_fails_is_found_by_asking() {
         .await;
     assert_eq!(refund["status"], "pending");
     assert!(paypal.mock.settle_refund(&paypal_refund_id(&paypal, &refund).await, false));
+    paypal.app.advance(Duration::from_secs(30)).await;
+    assert_eq!(paypal.mock.calls("get_refund"), 0, "not asked before provider_check_ms");
+    paypal.app.advance(Duration::from_secs(30)).await;
+    // The background sweep may be the one asking at that moment: its answer is awaited.
     eventually("the refund fails", async || {
         let now: Value =
             paypal.merchant(Method::GET, &format!("/refunds/{}", id(&refund))).json_answer().await;

@@ -185,6 +185,15 @@ impl TestApp {
         wallet_checkout_server::startup::sweep_round(self.server_state()).await;
     }
 
+    /// One round of the alert rules, now, at the server's clock (what the evaluator does every
+    /// `alert_check_ms`): how many alerts it opened.
+    pub async fn evaluate_alerts(&self) -> usize {
+        let state = self.server_state();
+        wallet_checkout_server::app::alerts::evaluate(&state.db, state.now())
+            .await
+            .expect("the alert rules run")
+    }
+
     /// How long a session can be paid on this server (its `session_ttl_secs`).
     pub fn session_ttl(&self) -> std::time::Duration {
         std::time::Duration::from_secs(self.server_state().config.session_ttl_secs)
