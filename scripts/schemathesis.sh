@@ -120,9 +120,7 @@ TOML
 # seed then fixes the generated cases, and CPython 3.11's `ast` is not safe to use from two threads, which
 # Hypothesis does when two workers describe strategies at once (a `SystemError` of the tool).
 # Two runs, as the stateful phase takes its number of cases from `--max-examples` alone: the
-# examples, coverage and fuzzing phases, and the stateful phase with its own figure. They run at
-# once, as two processes (each single-threaded, so the above holds) against the one server, which
-# serves many clients anyway; each one's output is printed whole when both are done.
+# examples, coverage and fuzzing phases, then the stateful phase with its own figure.
 status=0
 run_schemathesis() {
   local name=$1 phases=$2 examples=$3
@@ -131,26 +129,23 @@ run_schemathesis() {
     mkdir -p "$REPORT_DIR"
     report_args=(--report junit --report-junit-path "$(cd "$REPORT_DIR" && pwd)/schemathesis-$name.xml")
   fi
-  cd "$WORK"
-  exec "$VENV/bin/schemathesis" --config-file "$WORK/schemathesis.toml" run "$BASE/openapi.json" \
-    --header "Authorization: Bearer $SECRET" \
-    --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance \
-    --phases "$phases" \
-    --max-examples "$examples" \
-    --seed "$SEED" \
-    --generation-database none \
-    --workers 1 \
-    --request-timeout 40 \
-    --no-color \
-    "${report_args[@]}" >"$WORK/$name.log" 2>&1
+  (
+    cd "$WORK"
+    "$VENV/bin/schemathesis" --config-file "$WORK/schemathesis.toml" run "$BASE/openapi.json" \
+      --header "Authorization: Bearer $SECRET" \
+      --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance \
+      --phases "$phases" \
+      --max-examples "$examples" \
+      --seed "$SEED" \
+      --generation-database none \
+      --workers 1 \
+      --request-timeout 40 \
+      --no-color \
+      "${report_args[@]}"
+  ) || status=$?
 }
-(run_schemathesis cases examples,coverage,fuzzing "$EXAMPLES") &
-cases=$!
-(run_schemathesis stateful stateful "$STATEFUL_EXAMPLES") &
-stateful=$!
-wait "$cases" || status=$?
-wait "$stateful" || status=$?
-cat "$WORK/cases.log" "$WORK/stateful.log"
+run_schemathesis cases examples,coverage,fuzzing "$EXAMPLES"
+run_schemathesis stateful stateful "$STATEFUL_EXAMPLES"
 
 if grep -q 'panicked' "$WORK/server.out" "$WORK/server.err"; then
   echo "schemathesis.sh: the server panicked:" >&2
