@@ -18,6 +18,7 @@
 //! The control side (`/control/...`, and the methods of [`AlipayMock`]) pays, fails or slows the
 //! next call, refuses the next one with a code, and counts calls.
 
+use crate::{KeyRole, Keys};
 use axum::{
     body::Bytes,
     extract::{Path as UrlPath, Query, State},
@@ -157,10 +158,6 @@ pub struct AlipayMock {
     shared: Arc<Shared>,
 }
 
-fn rsa_key() -> anyhow::Result<RsaPrivateKey> {
-    Ok(RsaPrivateKey::new(&mut rand::thread_rng(), 2048)?)
-}
-
 /// Alipay's string to sign: non-empty values but those in `skip`, sorted by key, `k=v&...`.
 pub fn content_to_sign(params: &[(String, String)], skip: &[&str]) -> String {
     let mut pairs: Vec<&(String, String)> =
@@ -217,8 +214,13 @@ impl AlipayMock {
     /// A mock reached at `base` (`http://host:port/alipay`); writes the app's key pair (as the
     /// merchant makes it) and Alipay's public key into `dir`.
     pub fn new(base: &str, dir: &Path) -> anyhow::Result<Self> {
-        let app_key = rsa_key()?;
-        let alipay_key = rsa_key()?;
+        Self::with_keys(base, dir, Keys::Shared)
+    }
+
+    /// A mock whose key pairs are `keys` (`Keys::Own`: another app, and another Alipay).
+    pub fn with_keys(base: &str, dir: &Path, keys: Keys) -> anyhow::Result<Self> {
+        let app_key = keys.rsa(KeyRole::AlipayApp);
+        let alipay_key = keys.rsa(KeyRole::Alipay);
         std::fs::create_dir_all(dir)?;
         let files = KeyFiles {
             app_private_key: dir.join("alipay-app-private-key.pem"),

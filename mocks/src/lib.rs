@@ -1,6 +1,6 @@
 //! Stand-ins for the wallet providers, for the reference server's tests: each speaks its
 //! provider's wire format and cryptography as documented (signatures, encryption, error bodies),
-//! with keys made when it starts (nothing secret is ever committed), so the server's adapters are
+//! with keys made by the process that runs it (nothing secret is ever committed), so the server's adapters are
 //! proven against the protocol rather than against themselves. Each also has a control side the
 //! tests use to play the shopper (pay, decline) and to break things on purpose (fail, time out).
 //!
@@ -12,7 +12,8 @@ pub mod paypal;
 pub mod wechat_pay;
 
 use axum::Router;
-use std::path::Path;
+use rsa::RsaPrivateKey;
+use std::{path::Path, sync::OnceLock};
 
 /// A mock as the binary serves it: its routes (below `/<name>`) and the configuration table the
 /// server needs to use it.
@@ -34,4 +35,76 @@ pub async fn all(base: &str, dir: &Path) -> anyhow::Result<Vec<Served>> {
     served.push(Served { name: "paypal", router: paypal.router(), config_toml: paypal.config_toml() });
     served.push(wechat_pay::served(base, dir).await?);
     Ok(served)
+}
+
+/// Which key of which wallet: every mock in a process has the same key for a role, and no two
+/// roles share one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum KeyRole {
+    WechatPayMerchant,
+    WechatPayPlatform,
+    WechatPayPublicKey,
+    /// Signs the forgeries a WeChat Pay test sends.
+    WechatPayStranger,
+    AlipayApp,
+    Alipay,
+    PayPalWebhook,
+}
+
+const KEY_ROLES: usize = 7;
+
+/// Where a mock's RSA keys come from. Nothing is read from disk or committed: each process makes
+/// its own.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Keys {
+    /// The process's key for each role, made the first time it is asked for and kept for every
+    /// mock started after that: making one takes a few hundred milliseconds, and a test run starts
+    /// dozens of mocks.
+    #[default]
+    Shared,
+    /// Keys of its own, made now: for a mock that stands for another merchant, another app or
+    /// another signer than the mocks before it.
+    Own,
+}
+
+impl Keys {
+    /// The RSA-2048 key of `role`.
+    pub(crate) fn rsa(self, role: KeyRole) -> RsaPrivateKey {
+        static SHARED: [OnceLock<RsaPrivateKey>; KEY_ROLES] = [const { OnceLock::new() }; KEY_ROLES];
+        match self {
+            Keys::Shared => SHARED[role as usize].get_or_init(new_rsa_key).clone(),
+            Keys::Own => new_rsa_key(),
+        }
+    }
+}
+
+fn new_rsa_key() -> RsaPrivateKey {
+    RsaPrivateKey::new(&mut rand::thread_rng(), 2048).expect("an RSA key")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_role_has_its_own_shared_key_and_own_keys_are_new() {
+        let roles = [
+            KeyRole::WechatPayMerchant,
+            KeyRole::WechatPayPlatform,
+            KeyRole::WechatPayPublicKey,
+            KeyRole::WechatPayStranger,
+            KeyRole::AlipayApp,
+            KeyRole::Alipay,
+            KeyRole::PayPalWebhook,
+        ];
+        assert_eq!(roles.len(), KEY_ROLES);
+        let keys: Vec<RsaPrivateKey> = roles.iter().map(|&role| Keys::Shared.rsa(role)).collect();
+        for (i, key) in keys.iter().enumerate() {
+            assert_eq!(Keys::Shared.rsa(roles[i]), *key, "{:?} is kept", roles[i]);
+            for other in &keys[i + 1..] {
+                assert_ne!(key, other, "{:?} has a key of its own", roles[i]);
+            }
+        }
+        assert_ne!(Keys::Own.rsa(KeyRole::Alipay), keys[5], "an own key is new");
+    }
 }

@@ -16,6 +16,7 @@
 //! refusal), counts calls, and makes hostile notifications for the tests. `/cgi-bin/...` is the
 //! H5 payment page a mobile shopper is sent to.
 
+use crate::{KeyRole, Keys};
 use aes_gcm::{
     aead::{Aead, KeyInit, Payload},
     Aes256Gcm, Nonce,
@@ -187,10 +188,6 @@ fn digits(length: usize) -> String {
     (0..length).map(|_| char::from(b'0' + rng.gen_range(0..10u8))).collect()
 }
 
-fn new_key() -> RsaPrivateKey {
-    RsaPrivateKey::new(&mut rand::thread_rng(), 2048).expect("an RSA key")
-}
-
 fn now_secs() -> i64 {
     time::OffsetDateTime::now_utc().unix_timestamp()
 }
@@ -253,14 +250,19 @@ fn is_out_no(value: &str, max: usize, extra: &str) -> bool {
 impl WechatPayMock {
     /// A mock reached at `base` (its own routes below it, such as `http://127.0.0.1:9000/wechat_pay`).
     pub fn new(base: &str) -> anyhow::Result<Self> {
-        let merchant_key = new_key();
+        Self::with_keys(base, Keys::Shared)
+    }
+
+    /// A mock whose keys are `keys` (`Keys::Own`: another merchant, and another WeChat Pay).
+    pub fn with_keys(base: &str, keys: Keys) -> anyhow::Result<Self> {
+        let merchant_key = keys.rsa(KeyRole::WechatPayMerchant);
         let merchant_serial = serial_hex();
         let merchant_certificate = certificate(
             &merchant_key,
             &merchant_serial,
             &format!("CN={MCHID},OU=Mock Merchant,O=Tenpay.com,C=CN"),
         )?;
-        let platform_key = new_key();
+        let platform_key = keys.rsa(KeyRole::WechatPayPlatform);
         let platform_serial = serial_hex();
         let platform_certificate = certificate(
             &platform_key,
@@ -276,11 +278,11 @@ impl WechatPayMock {
                 merchant_key,
                 merchant_certificate,
                 public_key_id: format!("PUB_KEY_ID_0119{}", digits(28)),
-                public_key: new_key(),
+                public_key: keys.rsa(KeyRole::WechatPayPublicKey),
                 platform_serial,
                 platform_key,
                 platform_certificate,
-                stranger_key: new_key(),
+                stranger_key: keys.rsa(KeyRole::WechatPayStranger),
                 state: Mutex::new(Mock {
                     orders: HashMap::new(),
                     refunds: HashMap::new(),

@@ -16,6 +16,7 @@ mod api;
 mod page;
 mod webhook;
 
+use crate::Keys;
 use axum::{
     routing::{get, post, put},
     Router,
@@ -180,8 +181,13 @@ pub(crate) struct Refund {
 impl PayPalMock {
     /// A mock whose API (and approval page) is reached at `base`.
     pub fn new(base: &str) -> anyhow::Result<Self> {
+        Self::with_keys(base, Keys::Shared)
+    }
+
+    /// A mock whose webhook signing key is `keys` (`Keys::Own`: another signer).
+    pub fn with_keys(base: &str, keys: Keys) -> anyhow::Result<Self> {
         let base = base.trim_end_matches('/').to_owned();
-        let (key, cert_pem) = webhook::key_and_certificate()?;
+        let (key, cert_pem) = webhook::key_and_certificate(keys)?;
         let cert_url = format!("{base}/v1/notifications/certs/CERT-360caa42-fca2a594-{}", random_hex(8));
         Ok(Self {
             state: Arc::new(State {

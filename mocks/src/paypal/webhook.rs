@@ -41,7 +41,7 @@ pub fn crc32(bytes: &[u8]) -> u32 {
 }
 
 /// The signing key and its self-signed certificate (PEM), made at start.
-pub(super) fn key_and_certificate() -> anyhow::Result<(RsaPrivateKey, String)> {
+pub(super) fn key_and_certificate(keys: crate::Keys) -> anyhow::Result<(RsaPrivateKey, String)> {
     use std::str::FromStr;
     use x509_cert::{
         builder::{Builder, CertificateBuilder, Profile},
@@ -51,7 +51,7 @@ pub(super) fn key_and_certificate() -> anyhow::Result<(RsaPrivateKey, String)> {
         spki::SubjectPublicKeyInfoOwned,
         time::Validity,
     };
-    let key = RsaPrivateKey::new(&mut rand::thread_rng(), 2048)?;
+    let key = keys.rsa(crate::KeyRole::PayPalWebhook);
     let signer = SigningKey::<Sha256>::new(key.clone());
     let subject = Name::from_str("CN=messageverificationcerts.sandbox.paypal.com,O=PayPal Mock,C=US")?;
     let public_key = SubjectPublicKeyInfoOwned::from_key(key.to_public_key())?;

@@ -33,11 +33,16 @@ impl Clock for SystemClock {
 }
 
 /// A clock that runs with the system's but can be moved ahead by a test: what is due in 15
-/// minutes is due after `advance(15 minutes)`, at once.
+/// minutes is due after `advance(15 minutes)`, at once. A test that counts what happens within a
+/// window (a rate limit's minute) can also `hold` it, so that only `advance` moves it.
 #[derive(Debug, Default)]
 pub struct TestClock {
     ahead_ms: AtomicI64,
+    /// The reading it stopped at (`advance` still moves it), or `NOT_HELD`.
+    held_at: AtomicI64,
 }
+
+const NOT_HELD: UnixMillis = 0;
 
 impl TestClock {
     pub fn new() -> Arc<Self> {
@@ -49,11 +54,20 @@ impl TestClock {
         let by = i64::try_from(by.as_millis()).unwrap_or(i64::MAX);
         self.ahead_ms.fetch_add(by, Ordering::SeqCst);
     }
+
+    /// Stops the clock where it is: from now on only [`Self::advance`] moves it.
+    pub fn hold(&self) {
+        let _ = self.held_at.compare_exchange(NOT_HELD, system_millis(), Ordering::SeqCst, Ordering::SeqCst);
+    }
 }
 
 impl Clock for TestClock {
     fn now(&self) -> UnixMillis {
-        system_millis() + self.ahead_ms.load(Ordering::SeqCst)
+        let base = match self.held_at.load(Ordering::SeqCst) {
+            NOT_HELD => system_millis(),
+            held => held,
+        };
+        base + self.ahead_ms.load(Ordering::SeqCst)
     }
 }
 
@@ -80,5 +94,20 @@ mod tests {
         assert!(clock.now() >= before && clock.now() < before + 60_000);
         clock.advance(Duration::from_secs(15 * 60));
         assert!(clock.now() >= before + 15 * 60_000);
+    }
+
+    #[test]
+    fn a_held_test_clock_moves_only_when_told() {
+        let clock = TestClock::new();
+        clock.advance(Duration::from_secs(60));
+        clock.hold();
+        let held = clock.now();
+        let system_then = SystemClock.now();
+        while SystemClock.now() < system_then + 2 {
+            std::hint::spin_loop();
+        }
+        assert_eq!(clock.now(), held, "the system's time moved on, the held clock did not");
+        clock.advance(Duration::from_millis(1_500));
+        assert_eq!(clock.now(), held + 1_500);
     }
 }

@@ -21,7 +21,7 @@ use axum::{
     http::{header, HeaderMap, HeaderValue},
     response::{IntoResponse, Response},
 };
-use std::{net::SocketAddr, time::Instant};
+use std::net::SocketAddr;
 
 pub async fn notify(
     State(state): State<AppState>,
@@ -34,7 +34,7 @@ pub async fn notify(
         return ApiError::not_found("provider").into_response();
     };
     let client = ClientKey::of(state.client_address(&headers, peer));
-    if state.notification_limiter.peek(client, Instant::now()).is_err() {
+    if state.notification_limiter.peek(client, state.now()).is_err() {
         tracing::warn!(
             provider,
             client = %state.pseudonyms.client(client),
@@ -44,7 +44,7 @@ pub async fn notify(
     }
     let ack = state.app.handle_notification(named.as_ref(), &body, &headers).await;
     if ack == Ack::Refused {
-        let _ = state.notification_limiter.check(client, Instant::now());
+        let _ = state.notification_limiter.check(client, state.now());
     }
     named.acknowledge(ack).into_response()
 }

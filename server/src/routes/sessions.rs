@@ -27,7 +27,7 @@ pub async fn create_session(
 ) -> Result<Response, ApiError> {
     let client = state.client_address(&headers, peer);
     let client_key = ClientKey::of(client);
-    if let Err(wait) = state.session_limiter.check(client_key, std::time::Instant::now()) {
+    if let Err(wait) = state.session_limiter.check(client_key, state.now()) {
         tracing::warn!(client = %state.pseudonyms.client(client_key), "session creation rate limited");
         return Err(ApiError::rate_limited(wait));
     }

@@ -37,7 +37,7 @@ pub async fn report_step(
     JsonBody(report): JsonBody<StepReport>,
 ) -> Result<StatusCode, ApiError> {
     let client = ClientKey::of(state.client_address(&headers, peer));
-    if let Err(wait) = state.session_limiter.check(client, std::time::Instant::now()) {
+    if let Err(wait) = state.session_limiter.check(client, state.now()) {
         return Err(ApiError::rate_limited(wait));
     }
     if !is_locale(&report.locale) {

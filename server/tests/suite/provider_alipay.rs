@@ -13,7 +13,10 @@ use reqwest::Method;
 use serde_json::{json, Value};
 use std::{process::Command, time::Duration};
 use wallet_checkout_contract::{OrderId, SessionId};
-use wallet_checkout_mocks::alipay::{gateway_time_in, AlipayMock, TradeStatus};
+use wallet_checkout_mocks::{
+    alipay::{gateway_time_in, AlipayMock, TradeStatus},
+    Keys,
+};
 use wallet_checkout_server::{
     domain::Role,
     providers::{BuildContext, ProviderSettings},
@@ -316,7 +319,8 @@ async fn hostile_notifications_are_answered_failure_and_change_nothing() {
     let amount = format!("total_amount={}", yuan(mock.trade(&id).unwrap().total_fen));
     assert!(genuine.contains(&amount));
     let other_key =
-        AlipayMock::new("http://127.0.0.1:9", alipay.keys.path().join("other").as_path()).unwrap();
+        AlipayMock::with_keys("http://127.0.0.1:9", alipay.keys.path().join("other").as_path(), Keys::Own)
+            .unwrap();
     let hostile: Vec<(&str, String)> = vec![
         ("signed with another key", other_key.signed_form(&mock.notification_params(&id, None).unwrap())),
         ("no signature", genuine.split("&sign=").next().unwrap().to_owned()),
@@ -408,6 +412,9 @@ async fn a_client_whose_notifications_are_refused_is_turned_away_and_genuine_one
             .body(body)
             .send()
     };
+    // The budget is counted on the server's clock, held still here: however long the refusals
+    // take, no token comes back until the test moves the clock.
+    alipay.app.clock.hold();
     let budget = wallet_checkout_server::startup::NOTIFICATION_REFUSALS_PER_MINUTE;
     let forged = genuine(&first).replace("&sign=", "&sign=AAAA");
     for _ in 0..budget {
@@ -420,16 +427,12 @@ async fn a_client_whose_notifications_are_refused_is_turned_away_and_genuine_one
     // Another client is not held back by it.
     assert_eq!(post(genuine(&second), "203.0.113.10").await.unwrap().status(), 200);
     assert_eq!(alipay.status(&second).await, "succeeded");
-    // Alipay sends again: once the client's budget has room, the notification is taken.
-    eventually("the notification to be taken when sent again", async || {
-        let answer = post(genuine(&first), "203.0.113.9").await.unwrap();
-        if answer.status() == 200 {
-            return true;
-        }
-        assert_eq!(answer.status(), 503);
-        false
-    })
-    .await;
+    // Alipay sends again: once the client's budget has a token again (one a second at 60 a
+    // minute), the notification is taken.
+    alipay.app.clock.advance(Duration::from_millis(900));
+    assert_eq!(post(genuine(&first), "203.0.113.9").await.unwrap().status(), 503, "not yet");
+    alipay.app.clock.advance(Duration::from_millis(100));
+    assert_eq!(post(genuine(&first), "203.0.113.9").await.unwrap().status(), 200, "a second later");
     assert_eq!(alipay.status(&first).await, "succeeded");
 }
 
@@ -488,7 +491,8 @@ async fn keys_are_checked_when_the_provider_is_built() {
         .unwrap()
         .to_string();
     assert!(error.contains("alipay_public_key_file holds the app's own public key"), "{error}");
-    let other = AlipayMock::new("http://127.0.0.1:9/alipay", &dir.path().join("other")).unwrap();
+    let other =
+        AlipayMock::with_keys("http://127.0.0.1:9/alipay", &dir.path().join("other"), Keys::Own).unwrap();
     let mismatched = format!(
         "[providers.alipay]\napp_id = \"1\"\napp_private_key_file = {:?}\napp_public_key_file = {:?}\nalipay_public_key_file = {:?}\n",
         files.app_private_key, other.key_files().app_public_key, files.alipay_public_key
@@ -557,7 +561,7 @@ async fn providers_check_says_ok_against_alipay_and_why_it_fails_otherwise() {
     assert!(mock.calls("alipay.trade.query") >= 1);
 
     // The app key Alipay does not know: the gateway refuses the signature.
-    let other = AlipayMock::new("http://127.0.0.1:9", &dir.path().join("other")).unwrap();
+    let other = AlipayMock::with_keys("http://127.0.0.1:9", &dir.path().join("other"), Keys::Own).unwrap();
     let wrong_app_key = mock.config_toml().replace(
         &format!("{:?}", mock.key_files().app_private_key.display().to_string()),
         &format!("{:?}", other.key_files().app_private_key.display().to_string()),

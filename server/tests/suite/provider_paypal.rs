@@ -11,7 +11,10 @@ use crate::helpers::{
 use reqwest::Method;
 use serde_json::{json, Value};
 use std::time::Duration;
-use wallet_checkout_mocks::paypal::{CaptureOutcome, PayPalMock, RefundOutcome};
+use wallet_checkout_mocks::{
+    paypal::{CaptureOutcome, PayPalMock, RefundOutcome},
+    Keys,
+};
 
 /// PayPal's id of one of our refunds (kept by the server, not shown by the API).
 async fn paypal_refund_id(paypal: &PayPal, refund: &Value) -> String {
@@ -599,7 +602,7 @@ async fn approved_event(paypal: &PayPal) -> (Value, String, Vec<(String, String)
 async fn hostile_webhooks_are_refused_and_change_nothing() {
     let paypal = paypal::start_with("", |config| config.provider_check_ms = 60_000).await;
     let (session, body, headers) = approved_event(&paypal).await;
-    let other_key = PayPalMock::new("http://127.0.0.1:9").unwrap();
+    let other_key = PayPalMock::with_keys("http://127.0.0.1:9", Keys::Own).unwrap();
 
     let tampered = body.replacen("12.50", "0.01", 1);
     assert_ne!(tampered, body);

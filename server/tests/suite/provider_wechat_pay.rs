@@ -12,7 +12,10 @@ use reqwest::Method;
 use serde_json::{json, Value};
 use std::{process::Command, time::Duration};
 use wallet_checkout_contract::{OrderId, SessionId};
-use wallet_checkout_mocks::wechat_pay::{KeyChoice, OutgoingNotification, APPID, MCHID};
+use wallet_checkout_mocks::{
+    wechat_pay::{KeyChoice, OutgoingNotification, APPID, MCHID},
+    Keys,
+};
 use wallet_checkout_server::domain::Role;
 
 fn id(session: &Value) -> String {
@@ -462,7 +465,8 @@ async fn providers_check_fails_with_the_reason_when_wechat_pay_refuses() {
     std::fs::write(&file, &toml).unwrap();
 
     // Another merchant key than the one WeChat Pay has: 401 SIGN_ERROR.
-    let other = wallet_checkout_mocks::wechat_pay::WechatPayMock::new("http://127.0.0.1:9").unwrap();
+    let other =
+        wallet_checkout_mocks::wechat_pay::WechatPayMock::with_keys("http://127.0.0.1:9", Keys::Own).unwrap();
     let other_key = dir.path().join("other_key.pem");
     std::fs::write(&other_key, other.merchant_private_key_pem()).unwrap();
     let without_cert =

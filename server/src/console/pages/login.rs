@@ -114,7 +114,7 @@ pub async fn sign_in(
         return refuse(StatusCode::FORBIDDEN, "login.expired", &[]);
     }
     let client = ClientKey::of(state.client_address(&headers, peer));
-    if state.login_limiter.check(client, std::time::Instant::now()).is_err() {
+    if state.login_limiter.check(client, state.now()).is_err() {
         tracing::warn!(client = %state.pseudonyms.client(client), "console sign-ins rate limited");
         return locked();
     }
