@@ -207,6 +207,11 @@ impl Db {
         })
     }
 
+    /// Closes every connection, waiting for those in use to be given back.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
     /// Marks the events this store writes as live (real money) or test.
     pub fn with_livemode(mut self, livemode: bool) -> Self {
         self.livemode = livemode;
