@@ -41,7 +41,8 @@ export async function startServer(env = {}) {
     child.stdout.on('data', onData);
     child.stderr.on('data', onData);
     child.on('exit', (code) => reject(new Error(`server exited with ${code}:\n${log}`)));
-    setTimeout(() => reject(new Error(`server did not start:\n${log}`)), 20_000);
+    // Unreferenced: a pending deadline must not keep the test file's process alive once it started.
+    setTimeout(() => reject(new Error(`server did not start:\n${log}`)), 20_000).unref();
   });
   return {
     base,
@@ -81,7 +82,7 @@ export async function startMocks({ base } = {}) {
     });
     child.stderr.on('data', (chunk) => { out += chunk; });
     child.on('exit', (code) => reject(new Error(`provider mocks exited with ${code}:\n${out}`)));
-    setTimeout(() => reject(new Error(`provider mocks did not start:\n${out}`)), 20_000);
+    setTimeout(() => reject(new Error(`provider mocks did not start:\n${out}`)), 20_000).unref();
   });
   return {
     ...info,
