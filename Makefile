@@ -45,20 +45,23 @@ else
 $(error WIDGET_TOOLCHAIN must be nightly or stable)
 endif
 
-.PHONY: demo test setup widget server bench size test-native test-widget test-e2e test-schemathesis screenshots
+# A bundle step that fails leaves no integrity.json behind, so the next `make widget` makes it again.
+.DELETE_ON_ERROR:
+
+.PHONY: demo test setup widget server bench size test-native test-native-sqlite test-native-postgres test-widget test-e2e test-schemathesis screenshots
 
 ## demo: build the widget and the server, then serve the demo store at http://$(ADDR)
 demo: setup widget server
 	@echo "Serving the demo at http://$(ADDR)/ (Ctrl-C stops it)"
 	WC_BIND=$(ADDR) $(SERVER)
 
-## test: install what the tests need, then run every test. The four kinds of tests run side by
-## side (each on its own servers, ports and data; the end-to-end tests and schemathesis mostly
-## wait on the network), each one's output printed whole when it ends
+## test: install what the tests need, then run every test. The five runs (the native tests on
+## SQLite, the suite on PostgreSQL, the widget's, the end-to-end tests, schemathesis) go side by
+## side, each on its own servers, ports and data, each one's output printed whole when it ends
 test:
 	scripts/setup.sh test
 	$(MAKE) widget server
-	$(MAKE) --jobs=4 --output-sync=target test-native test-widget test-e2e test-schemathesis
+	$(MAKE) --jobs=5 --output-sync=target test-native-sqlite test-native-postgres test-widget test-e2e test-schemathesis
 
 setup:
 	scripts/setup.sh build
@@ -70,6 +73,11 @@ setup:
 widget:
 	RUSTFLAGS="$(WIDGET_RUSTFLAGS)" $(WIDGET_CARGO) build --profile wasm-release \
 		--target wasm32-unknown-unknown --bin wallet-checkout
+	$(MAKE) --no-print-directory $(DIST)/integrity.json
+
+# The bundle is made again only when the module or one of its other inputs changed (a fresh
+# wasm-opt pass alone takes seconds).
+$(DIST)/integrity.json: $(WASM) $(wildcard js/*.js locales/*.json scripts/*.mjs) tools/package-lock.json Makefile
 	rm -rf $(BINDGEN_OUT)
 	wasm-bindgen --target web --no-typescript --remove-name-section --remove-producers-section \
 		--out-dir $(BINDGEN_OUT) --out-name wallet-checkout-core $(WASM)
@@ -113,11 +121,16 @@ screenshots: widget server
 	node tests/e2e/screenshots.mjs
 
 ## test-native: unit tests and the server's black-box suite (one binary, tests/suite), on SQLite
-## and again on PostgreSQL; a test that means something on one database only is skipped on the other.
-## The second run names the workspace too, so that it reuses the first run's build (with `-p` alone
-## cargo resolves other features and builds the dependencies again)
-test-native:
+## and, side by side, on PostgreSQL; a test that means something on one database only is skipped on
+## the other. The PostgreSQL run names the workspace too, so that it reuses the SQLite run's build
+## (with `-p` alone cargo resolves other features and builds the dependencies again); whichever
+## starts second waits for the other's build
+test-native: test-native-sqlite test-native-postgres
+
+test-native-sqlite:
 	cargo test --workspace -- --skip ::on_postgres::
+
+test-native-postgres:
 	WC_TEST_POSTGRES=$$(scripts/postgres.sh start) cargo test --workspace --test suite -- --skip ::on_sqlite::
 
 test-widget:
