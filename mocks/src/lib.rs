@@ -1,8 +1,9 @@
 //! Stand-ins for the wallet providers, for the reference server's tests: each speaks its
 //! provider's wire format and cryptography as documented (signatures, encryption, error bodies),
-//! with keys made by the process that runs it (nothing secret is ever committed), so the server's adapters are
-//! proven against the protocol rather than against themselves. Each also has a control side the
-//! tests use to play the shopper (pay, decline) and to break things on purpose (fail, time out).
+//! with keys made by the process that runs it ([`Keys`]; nothing secret is ever committed), so the
+//! server's adapters are proven against the protocol rather than against themselves. Each also has
+//! a control side the tests use to play the shopper (pay, decline) and to break things on purpose
+//! (fail, time out).
 //!
 //! The `provider-mocks` binary serves every mock on one port, under `/<provider>/`, and writes a
 //! configuration file for the server pointing at them, for the end-to-end tests.

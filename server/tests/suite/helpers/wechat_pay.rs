@@ -1,5 +1,5 @@
 //! A server whose WeChat Pay provider talks to the WeChat Pay mock (`mocks/src/wechat_pay.rs`),
-//! started in this process with keys made for the test.
+//! started in this process with the keys the process made (`wallet_checkout_mocks::Keys`).
 
 use super::{eventually, spawn_with, TestApp};
 use serde_json::Value;
