@@ -1,6 +1,6 @@
 // The merchant's console in the browser: the set-up its test files share, staff members made with
-// the server's command line, signed in through the sign-in page, and axe-core run over whole
-// console pages.
+// the server's command line, signed in through the sign-in page, the language chosen on the
+// account page, and whole console pages checked with axe-core on a desktop's and a phone's screen.
 import { execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
@@ -11,6 +11,9 @@ const ROOT = resolve(import.meta.dirname, '../../..');
 const SERVER_BIN = resolve(process.env.SERVER_BIN ?? join(ROOT, 'target/release/wallet-checkout-server'));
 const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
 const WCAG_22_AA = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'];
+
+/** The screens every console page is checked on: a desktop's and a phone's (390 px wide). */
+export const SCREENS = [{ width: 1280, height: 900 }, { width: 390, height: 844 }];
 
 let made = 0;
 
@@ -100,6 +103,35 @@ export async function signIn(page, base, member, { code = '' } = {}) {
     await page.waitForURL((url) => url.pathname === '/console');
     member.password = chosen;
   }
+}
+
+/** Chooses `lang` on the account page of the console at `base`; resolves once the console speaks it. */
+export async function setLanguage(page, base, lang) {
+  await page.goto(`${base}/console/account`);
+  await page.locator('#locale').selectOption(lang);
+  await page.getByRole('button', { name: /^(Save language|保存语言)$/ }).click();
+  await page.locator(`html[lang="${lang}"]`).waitFor();
+}
+
+/**
+ * The page as it is now, checked on each of the `SCREENS`: axe-core's violations (see
+ * `axeViolations`) and any sideways scrolling. The page is resized, not loaded again: the console
+ * follows the screen's width with CSS alone (its one script copies and confirms), so a resized
+ * page is laid out as one loaded at that size, and a state reached once is checked on both
+ * screens. Resolves to the problems, as strings that say where; the page keeps its own size.
+ */
+export async function screenProblems(page, state) {
+  const own = page.viewportSize();
+  const found = [];
+  for (const screen of SCREENS) {
+    await page.setViewportSize(screen);
+    const where = `${state} ${screen.width}`;
+    found.push(...(await axeViolations(page, where)));
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    if (overflow > 1) found.push(`${where}: ${overflow}px wider than the screen`);
+  }
+  if (own) await page.setViewportSize(own);
+  return found;
 }
 
 /**
