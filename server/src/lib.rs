@@ -9,6 +9,7 @@ pub mod console;
 pub mod db;
 pub mod domain;
 pub mod egress;
+pub mod embed;
 pub mod error;
 pub mod html;
 pub mod providers;

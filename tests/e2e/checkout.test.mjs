@@ -159,6 +159,22 @@ test('a reload in the middle of a payment shows the same QR code again', async (
   assert.equal((await eventsOfType('session-created')).length, 0, 'no second session');
 });
 
+test('the demo store embeds the widget as the snippet says: the module preloaded by the page, fetched once, and the loader by its versioned name', async () => {
+  const embed = await (await fetch(`${server.base}/wallet-checkout/embed.json`)).json();
+  const widgetFiles = [];
+  page.on('request', (request) => {
+    const path = new URL(request.url()).pathname;
+    if (path.startsWith('/wallet-checkout/')) widgetFiles.push(path.slice('/wallet-checkout/'.length));
+  });
+  await openStore();
+  const [preload] = embed.links;
+  assert.equal(await page.locator(`head link[rel="preload"][href="/wallet-checkout/${preload.href}"][integrity="${preload.integrity}"]`).count(), 1);
+  assert.equal(await page.locator(`head script[src="/wallet-checkout/${embed.script.src}"][integrity="${embed.script.integrity}"]`).count(), 1);
+  assert.deepEqual(widgetFiles.sort(), [preload.href, embed.script.src].sort(), 'the two files of the snippet, each once, and nothing else');
+  const initiator = await page.evaluate((name) => performance.getEntriesByType('resource').filter((entry) => entry.name.endsWith(name)).map((entry) => entry.initiatorType), preload.href);
+  assert.deepEqual(initiator, ['link'], 'the module is fetched by the page, not after the loader ran');
+});
+
 test('the widget files are served compressed, with the right types and cache lifetimes', async () => {
   const integrity = await (await fetch(`${server.base}/wallet-checkout/integrity.json`)).json();
   const files = Object.keys(integrity);

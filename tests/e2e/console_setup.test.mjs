@@ -115,12 +115,18 @@ test('an admin records fee terms, enters keys that the providers use at once, an
   await page.getByTestId('problem').waitFor();
   assert.ok(!(await paypalIsReal()), 'PayPal is out of use without its secret');
 
-  // Step 4: the snippet with its hash, and a copy button that copies it.
+  // Step 4: the snippet of the widget this server serves (the build's preload and versioned
+  // loader, with their hashes, under this server's address), and a copy button that copies it.
   await page.getByRole('link', { name: 'Next: Integrate' }).click();
   const snippet = await page.locator('#snippet').textContent();
-  assert.match(snippet, /<script type="module" src="http:\/\/127\.0\.0\.1:\d+\/wallet-checkout\/wallet-checkout\.js"\s+integrity="sha384-[A-Za-z0-9+/=]+" crossorigin="anonymous"><\/script>/);
-  const integrity = JSON.parse(readFileSync(new URL('../../dist/wallet-checkout/integrity.json', import.meta.url), 'utf8'))['wallet-checkout.js'];
-  assert.ok(snippet.includes(integrity), 'the hash of the widget this server serves');
+  const embed = JSON.parse(readFileSync(new URL('../../dist/wallet-checkout/embed.json', import.meta.url), 'utf8'));
+  const [preload] = embed.links;
+  const widget = `${suite.server.base}/wallet-checkout`;
+  assert.equal(snippet.trim(), [
+    `<link rel="preload" href="${widget}/${preload.href}" as="fetch" crossorigin="anonymous" integrity="${preload.integrity}">`,
+    `<script type="module" src="${widget}/${embed.script.src}" integrity="${embed.script.integrity}" crossorigin="anonymous"></script>`,
+    `<wallet-checkout endpoint="${suite.server.base}/api/checkout" order="ORDER_ID"></wallet-checkout>`,
+  ].join('\n'));
   await page.context().grantPermissions(['clipboard-read', 'clipboard-write'], { origin: suite.server.base });
   await page.getByTestId('snippet').getByRole('button', { name: 'Copy' }).click();
   assert.equal(await page.evaluate(() => navigator.clipboard.readText()), snippet.trim());

@@ -3,6 +3,7 @@
 
 use crate::state::AppState;
 use crate::{
+    embed,
     error::{ApiError, QueryParams},
     html::{self, escape, page},
 };
@@ -111,8 +112,10 @@ pub async fn order_page(
             "<main class=\"store\"><h1>Order not found</h1><p><a href=\"/\">Start a new order</a></p></main>";
         return html::response(StatusCode::NOT_FOUND, page("Tea House", "/static/store.css", "", body));
     };
-    let head = "<script type=\"module\" src=\"/wallet-checkout/wallet-checkout.js\"></script>\n\
-                <script type=\"module\" src=\"/static/store.js\"></script>\n";
+    // The snippet a merchant is given (the console's integrate step): the browser fetches the
+    // module and the loader as it reads the page.
+    let widget = embed::head_tags(&state.config.widget_dir, "/wallet-checkout/");
+    let head = format!("{}\n<script type=\"module\" src=\"/static/store.js\"></script>\n", widget.html);
     let body = format!(
         "<header class=\"store__header\"><a class=\"store__brand\" href=\"/\">Tea House</a>\
          <span class=\"store__note\">Demo store: payments go to the sandbox wallet</span></header>\n\
@@ -127,7 +130,7 @@ pub async fn order_page(
         id = escape(order.id.as_str()),
         extra = widget_attributes(&query),
     );
-    html::response(StatusCode::OK, page("Tea House: checkout", "/static/store.css", head, &body))
+    html::response(StatusCode::OK, page("Tea House: checkout", "/static/store.css", &head, &body))
 }
 
 /// Extra widget attributes from the page's query: a language tag and a theme, checked.

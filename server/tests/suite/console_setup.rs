@@ -267,9 +267,16 @@ async fn a_value_that_does_not_fit_is_named_and_the_others_are_saved() {
 #[tokio::test]
 async fn the_integrate_step_gives_this_servers_snippet_with_its_hash_and_the_notification_urls() {
     let widget = tempfile::TempDir::new().unwrap();
+    let module_hash = format!("sha384-{}", "M".repeat(64));
+    let loader_hash = format!("sha384-{}", "L".repeat(64));
     std::fs::write(
-        widget.path().join("integrity.json"),
-        r#"{"wallet-checkout.js": "sha384-TESTHASHoftheloader"}"#,
+        widget.path().join("embed.json"),
+        format!(
+            r#"{{"links": [{{"rel": "preload", "href": "wallet-checkout.0123456789ab.wasm", "as": "fetch",
+                "crossorigin": "anonymous", "integrity": "{module_hash}"}}],
+              "script": {{"type": "module", "src": "wallet-checkout.ba9876543210.js",
+                "integrity": "{loader_hash}", "crossorigin": "anonymous"}}}}"#
+        ),
     )
     .unwrap();
     let dir = widget.path().to_path_buf();
@@ -282,12 +289,22 @@ async fn the_integrate_step_gives_this_servers_snippet_with_its_hash_and_the_not
     let admin = app.console_user("admin").await;
     let html = page(&app, &admin, "/console/setup/integrate").await;
     assert!(
-        html.contains("src=&quot;https://pay.shop.example/wallet-checkout/wallet-checkout.js&quot;"),
-        "{html}"
+        html.contains(&format!(
+            "&lt;link rel=&quot;preload&quot; \
+             href=&quot;https://pay.shop.example/wallet-checkout/wallet-checkout.0123456789ab.wasm&quot; \
+             as=&quot;fetch&quot; crossorigin=&quot;anonymous&quot; integrity=&quot;{module_hash}&quot;&gt;"
+        )),
+        "the module's preload, with its hash: {html}"
     );
     assert!(
-        html.contains("integrity=&quot;sha384-TESTHASHoftheloader&quot; crossorigin=&quot;anonymous&quot;")
+        html.contains(&format!(
+            "&lt;script type=&quot;module&quot; \
+             src=&quot;https://pay.shop.example/wallet-checkout/wallet-checkout.ba9876543210.js&quot; \
+             integrity=&quot;{loader_hash}&quot; crossorigin=&quot;anonymous&quot;&gt;&lt;/script&gt;"
+        )),
+        "the versioned loader, with its hash"
     );
+    assert!(!html.contains("no integrity hash"), "no warning of a missing build");
     assert!(html.contains("endpoint=&quot;https://pay.shop.example/api/checkout&quot;"));
     for provider in ["wechat_pay", "alipay", "paypal"] {
         let url = format!("https://pay.shop.example/api/providers/{provider}/notify");

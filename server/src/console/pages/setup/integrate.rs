@@ -1,39 +1,24 @@
 //! Setup step 4: what the store's pages and each provider need to know about this server: the
-//! exact embed snippet (the script with its Subresource Integrity hash from the built widget's
-//! `integrity.json`, the element, the checkout endpoint), the store origins allowed to call the
-//! checkout API, and the notification URLs for each provider, each with a copy button.
+//! exact embed snippet (the widget's tags from the build, with their Subresource Integrity hashes,
+//! and the element with the checkout endpoint), the store origins allowed to call the checkout
+//! API, and the notification URLs for each provider, each with a copy button.
 
 use super::{provider_name, step_page};
 use crate::{
     console::{auth::Staff, layout::copyable, pages::forbidden},
     domain::Role,
+    embed,
     state::AppState,
 };
 use axum::{extract::State, http::HeaderMap, response::Response};
 use maud::html;
-use url::Url;
 
 const STEP: &str = "integrate";
 
-/// The SRI hash of the widget's loader, from the built widget's `integrity.json`.
-pub fn loader_integrity(widget_dir: &std::path::Path) -> Option<String> {
-    let text = std::fs::read_to_string(widget_dir.join("integrity.json")).ok()?;
-    let hashes: std::collections::HashMap<String, String> = serde_json::from_str(&text).ok()?;
-    hashes.get("wallet-checkout.js").filter(|hash| hash.starts_with("sha384-")).cloned()
-}
-
-/// The snippet a store page embeds: the script (with its hash when the widget is built) and the
-/// element.
-pub fn snippet(base: &Url, integrity: Option<&str>) -> String {
-    let script = base.join("wallet-checkout/wallet-checkout.js").map(String::from).unwrap_or_default();
-    let endpoint = base.join("api/checkout").map(String::from).unwrap_or_default();
-    let script = match integrity {
-        Some(hash) => format!(
-            "<script type=\"module\" src=\"{script}\"\n        integrity=\"{hash}\" crossorigin=\"anonymous\"></script>"
-        ),
-        None => format!("<script type=\"module\" src=\"{script}\"></script>"),
-    };
-    format!("{script}\n<wallet-checkout endpoint=\"{endpoint}\" order=\"ORDER_ID\"></wallet-checkout>")
+/// The snippet a store page embeds: the widget's `<head>` tags (see [`embed`]) and the element
+/// with the checkout `endpoint`.
+fn snippet(tags: &embed::HeadTags, endpoint: &str) -> String {
+    format!("{}\n<wallet-checkout endpoint=\"{endpoint}\" order=\"ORDER_ID\"></wallet-checkout>", tags.html)
 }
 
 /// `GET /console/setup/integrate`.
@@ -46,7 +31,8 @@ pub async fn show(State(state): State<AppState>, staff: Staff, headers: HeaderMa
     let base = crate::public_url::base(&state.config, state.bound, &headers);
     let configured = state.config.public_url.is_some();
     let https = base.scheme() == "https";
-    let integrity = loader_integrity(&state.config.widget_dir);
+    let widget_base = base.join("wallet-checkout/").map(String::from).unwrap_or_default();
+    let tags = embed::head_tags(&state.config.widget_dir, &widget_base);
     let endpoint = base.join("api/checkout").map(String::from).unwrap_or_default();
     let origins: Vec<String> = state
         .config
@@ -64,8 +50,8 @@ pub async fn show(State(state): State<AppState>, staff: Staff, headers: HeaderMa
         section.card aria-labelledby="embed" {
             h2 #embed { (t("setup.integrate.embed")) }
             p { (t("setup.integrate.embed_intro")) }
-            div.snippet data-testid="snippet" { (copyable(lang, "snippet", &snippet(&base, integrity.as_deref()))) }
-            @if integrity.is_none() {
+            div.snippet data-testid="snippet" { (copyable(lang, "snippet", &snippet(&tags, &endpoint))) }
+            @if !tags.from_build {
                 p.hint { (t("setup.integrate.no_integrity")) }
             }
             h3 { (t("setup.integrate.endpoint")) }
@@ -108,11 +94,15 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_snippet_names_this_server_and_the_hash() {
-        let base = Url::parse("https://pay.shop.example/").unwrap();
-        let text = snippet(&base, Some("sha384-abc"));
-        assert!(text.contains("src=\"https://pay.shop.example/wallet-checkout/wallet-checkout.js\""));
-        assert!(text.contains("integrity=\"sha384-abc\" crossorigin=\"anonymous\""));
-        assert!(text.contains("endpoint=\"https://pay.shop.example/api/checkout\""));
+    fn the_snippet_is_the_widgets_tags_then_the_element_with_the_endpoint() {
+        let tags = embed::HeadTags {
+            html: "<script type=\"module\" src=\"x.js\"></script>".into(),
+            from_build: true,
+        };
+        assert_eq!(
+            snippet(&tags, "https://pay.shop.example/api/checkout"),
+            "<script type=\"module\" src=\"x.js\"></script>\n\
+             <wallet-checkout endpoint=\"https://pay.shop.example/api/checkout\" order=\"ORDER_ID\"></wallet-checkout>"
+        );
     }
 }
