@@ -521,8 +521,10 @@ async fn removing_the_widget_stops_tracking() {
     widget.wait_for("the QR code", |w| w.find("[data-testid=qr]").is_some()).await;
     // The backend answers at once, so the widget reads the session every 50 ms (`quick`) ...
     let reading = backend.count("GET /sessions/ses_1");
-    sleep(Duration::from_millis(500)).await;
-    assert!(backend.count("GET /sessions/ses_1") >= reading + 3, "the widget reads while it is mounted");
+    wait_until("the widget reads while it is mounted", || {
+        backend.count("GET /sessions/ses_1") >= reading + 3
+    })
+    .await;
     // ... and not once in ten of those intervals after it is removed.
     widget.widget.take();
     let before = backend.calls().len();
