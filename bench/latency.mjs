@@ -12,7 +12,7 @@ function percentile(values, p) {
 }
 
 const server = await startServer({ RUST_LOG: 'warn,wallet_checkout_server=info', ...(DATABASE_URL ? { DATABASE_URL } : {}) });
-const browser = await launchBrowser();
+const browser = await launchBrowser({ full: true });
 try {
   const context = await browser.newContext({ locale: 'en-US' });
   const page = await context.newPage();

@@ -114,7 +114,7 @@ const pages = await startPages(
   },
   { proxyTo: server.base },
 );
-const browser = await launchBrowser();
+const browser = await launchBrowser({ full: true });
 try {
   const floor = await navigations(browser, `${pages.base}/floor`, { throttled: true });
   const widget = await navigations(browser, `${pages.base}/widget`, { throttled: true });

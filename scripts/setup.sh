@@ -45,10 +45,13 @@ setup_build() {
 
 setup_test() {
   setup_build
-  if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
-    step "installing Chromium and ChromeDriver (Debian packages)"
+  # The end-to-end tests run in Chromium's headless shell, the widget tests (through ChromeDriver)
+  # and the benchmarks in the whole browser.
+  if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null \
+    || ! command -v chromium-headless-shell >/dev/null; then
+    step "installing Chromium, its headless shell and ChromeDriver (Debian packages)"
     as_root apt-get update -qq
-    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-headless-shell chromium-driver >/dev/null
   fi
   step "installing the browser tests' npm packages"
   (cd tests/e2e && npm ci --no-audit --no-fund --loglevel=error)
