@@ -121,7 +121,8 @@ screenshots: widget server
 	node tests/e2e/screenshots.mjs
 
 ## test-native: unit tests and the server's black-box suite (one binary, tests/suite), on SQLite
-## and, side by side, on PostgreSQL; a test that means something on one database only is skipped on
+## and, side by side, on PostgreSQL (a server of the run's own, deleted when it ends: see
+## scripts/postgres.sh run); a test that means something on one database only is skipped on
 ## the other. The PostgreSQL run names the workspace too, so that it reuses the SQLite run's build
 ## (with `-p` alone cargo resolves other features and builds the dependencies again); whichever
 ## starts second waits for the other's build
@@ -131,7 +132,7 @@ test-native-sqlite:
 	cargo test --workspace -- --skip ::on_postgres::
 
 test-native-postgres:
-	WC_TEST_POSTGRES=$$(scripts/postgres.sh start) cargo test --workspace --test suite -- --skip ::on_sqlite::
+	scripts/postgres.sh run cargo test --workspace --test suite -- --skip ::on_sqlite::
 
 test-widget:
 	CHROMEDRIVER=$$(command -v chromedriver) WASM_BINDGEN_TEST_TIMEOUT=180 cargo test --target wasm32-unknown-unknown -p wallet-checkout --test widget
