@@ -179,6 +179,10 @@ impl Db {
         let pool = AnyPoolOptions::new()
             .max_connections(if backend == Backend::Sqlite { 8 } else { 32 })
             .acquire_timeout(Duration::from_secs(10))
+            // A pooled connection is pinged before each use only where it can have gone away (a
+            // PostgreSQL server restarted or a connection cut). An embedded SQLite file cannot,
+            // and its ping is a round trip to the connection's worker thread for every query.
+            .test_before_acquire(backend == Backend::Postgres)
             .after_connect(move |conn, _| {
                 Box::pin(async move {
                     if backend == Backend::Sqlite {
