@@ -4,11 +4,11 @@
 
 use super::{App, AppError};
 use crate::{
-    db::{NewSession, Reservation, SessionRecord},
+    db::{NewSession, OrderRecord, Reservation, SessionRecord},
     domain::{new_session_id, IdempotencyKey, ReturnUrl},
-    providers::{PaymentRequest, ProviderError},
+    providers::{PaymentProvider, PaymentRequest, ProviderError},
 };
-use std::{net::IpAddr, time::Duration};
+use std::{net::IpAddr, sync::Arc, time::Duration};
 use url::Url;
 use wallet_checkout_contract::{DeviceKind, ErrorCode, OrderId, OrderStatus, WalletId};
 
@@ -38,27 +38,18 @@ pub enum Started {
 
 impl App {
     pub async fn start(&self, start: StartPayment) -> Result<Started, AppError> {
-        if let Some(existing) = self.db.session_by_idempotency_key(&start.idempotency_key).await? {
-            return self.replay(existing, &start.request_hash).await.map(Started::Replayed);
-        }
-        let order = self.db.order(&start.order_id).await?.ok_or_else(|| AppError::not_found("order"))?;
-        if order.status != OrderStatus::Open {
-            return Err(AppError::refused(
-                ErrorCode::OrderNotPayable,
-                "the order is already paid or canceled",
-            ));
-        }
-        let unavailable = || {
-            AppError::refused(
-                ErrorCode::WalletUnavailable,
-                format!("wallet {} is not offered for this order", start.wallet_id),
-            )
+        // A new key, the common case, costs no lookup of its own: the reservation's unique key
+        // settles a reuse. A request refused before that is first checked against the key, so a
+        // retry of one that was accepted gets the same answer, whatever has changed since.
+        let (order, provider) = match self.payable(&start).await {
+            Ok(payable) => payable,
+            Err(refusal) => {
+                return match self.db.session_by_idempotency_key(&start.idempotency_key).await? {
+                    Some(existing) => self.replay(existing, &start.request_hash).await.map(Started::Replayed),
+                    None => Err(refusal),
+                };
+            }
         };
-        let offer = self.providers.offer(&start.wallet_id).ok_or_else(unavailable)?;
-        if !offer.accepts(&order.amount) {
-            return Err(unavailable());
-        }
-        let provider = self.providers.provider_for(&start.wallet_id).ok_or_else(unavailable)?;
 
         let now = self.clock.now();
         let new = NewSession {
@@ -116,6 +107,32 @@ impl App {
             .await?;
         tracing::info!(session_id = %session.id, order_id = %session.order_id, wallet = %session.wallet_id, provider = provider.name(), "session created");
         Ok(Started::Created(session))
+    }
+
+    /// The order, if it is open, and the provider of the wallet chosen, if it takes the order's amount.
+    async fn payable(
+        &self,
+        start: &StartPayment,
+    ) -> Result<(OrderRecord, Arc<dyn PaymentProvider>), AppError> {
+        let order = self.db.order(&start.order_id).await?.ok_or_else(|| AppError::not_found("order"))?;
+        if order.status != OrderStatus::Open {
+            return Err(AppError::refused(
+                ErrorCode::OrderNotPayable,
+                "the order is already paid or canceled",
+            ));
+        }
+        let unavailable = || {
+            AppError::refused(
+                ErrorCode::WalletUnavailable,
+                format!("wallet {} is not offered for this order", start.wallet_id),
+            )
+        };
+        let offer = self.providers.offer(&start.wallet_id).ok_or_else(unavailable)?;
+        if !offer.accepts(&order.amount) {
+            return Err(unavailable());
+        }
+        let provider = self.providers.provider_for(&start.wallet_id).ok_or_else(unavailable)?;
+        Ok((order, provider))
     }
 
     /// The answer to a reused idempotency key: the same session, once its creator has finished.

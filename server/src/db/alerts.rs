@@ -74,7 +74,7 @@ impl Db {
         .bind(threshold)
         .bind(window_secs)
         .bind(now)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(())
     }
@@ -92,7 +92,7 @@ impl Db {
         .bind(name)
         .bind(value)
         .bind(now)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         self.console_setting(name).await?.ok_or_else(|| DbError::Corrupt(format!("setting {name} vanished")))
     }
@@ -109,7 +109,7 @@ impl Db {
             .bind(kind)
             .bind(subject)
             .bind(at)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         Ok(())
     }
@@ -120,7 +120,7 @@ impl Db {
         kind: &str,
         signals: &[(String, UnixMillis)],
     ) -> Result<(), DbError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.writer.begin().await?;
         for (subject, at) in signals {
             sqlx::query("INSERT INTO alert_signals (kind, subject, at) VALUES ($1, $2, $3)")
                 .bind(kind)
@@ -135,7 +135,7 @@ impl Db {
 
     /// Signals older than `before` are of no more use.
     pub async fn forget_alert_signals(&self, before: UnixMillis) -> Result<(), DbError> {
-        sqlx::query("DELETE FROM alert_signals WHERE at < $1").bind(before).execute(&self.pool).await?;
+        sqlx::query("DELETE FROM alert_signals WHERE at < $1").bind(before).execute(&self.writer).await?;
         Ok(())
     }
 
@@ -222,7 +222,7 @@ impl Db {
     /// `alert.<rule>` event goes into the outbox in the same transaction. Answers whether it was
     /// opened.
     pub async fn open_alert(&self, alert: &NewAlert, id: &str, now: UnixMillis) -> Result<bool, DbError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.writer.begin().await?;
         let opened = sqlx::query(
             "INSERT INTO alerts (id, rule, subject, open_key, observed, threshold, window_secs, session_id, amount_minor, \
              currency, opened_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (open_key) DO NOTHING",
@@ -278,7 +278,7 @@ impl Db {
                 sqlx::query("UPDATE alerts SET open_key = NULL, ended_at = $1 WHERE id = $2")
                     .bind(now)
                     .bind(id)
-                    .execute(&self.pool)
+                    .execute(&self.writer)
                     .await?;
             }
         }
@@ -320,7 +320,7 @@ impl Db {
         .bind(now)
         .bind(by)
         .bind(id)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?
         .rows_affected()
             == 1)

@@ -65,7 +65,7 @@ impl Db {
         .bind(key.created_at)
         .bind(&key.created_by)
         .bind(i64::from(key.livemode))
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         self.api_key(&key.id).await?.ok_or_else(|| DbError::Corrupt("inserted key vanished".into()))
     }
@@ -90,7 +90,7 @@ impl Db {
                 .bind(now)
                 .bind(&key.id)
                 .bind(now - 60_000)
-                .execute(&self.pool)
+                .execute(&self.writer)
                 .await?;
         }
         Ok(key)
@@ -118,7 +118,7 @@ impl Db {
     }
 
     async fn try_revoke_keeping_an_admin(&self, id: &str, now: UnixMillis) -> Result<Revocation, DbError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.writer.begin().await?;
         if self.backend == super::Backend::Postgres {
             sqlx::query("SET TRANSACTION ISOLATION LEVEL SERIALIZABLE").execute(&mut *tx).await?;
         }
@@ -159,7 +159,7 @@ impl Db {
         sqlx::query("UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
             .bind(now)
             .bind(id)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         self.api_key(id).await
     }
@@ -178,7 +178,7 @@ impl Db {
         .bind(now)
         .bind(name)
         .bind(unused_since)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?
         .rows_affected())
     }

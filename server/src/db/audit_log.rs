@@ -31,7 +31,7 @@ impl Db {
             .bind(action.as_str())
             .bind(target)
             .bind(detail.to_string())
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         Ok(())
     }

@@ -104,7 +104,7 @@ impl Db {
 
     /// Forgets the record of a backup file that was removed.
     pub async fn forget_backup(&self, path: &str) -> Result<(), DbError> {
-        sqlx::query("DELETE FROM backups WHERE path = $1").bind(path).execute(&self.pool).await?;
+        sqlx::query("DELETE FROM backups WHERE path = $1").bind(path).execute(&self.writer).await?;
         Ok(())
     }
 }
@@ -280,7 +280,7 @@ impl Db {
         .bind(backup.bytes)
         .bind(&backup.sha256)
         .bind(&backup.kind)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(())
     }

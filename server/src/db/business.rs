@@ -142,7 +142,7 @@ impl Db {
         .bind(&step.device)
         .bind(&step.locale)
         .bind(at)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(())
     }

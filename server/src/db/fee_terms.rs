@@ -29,7 +29,7 @@ impl Db {
         .bind(terms.withdrawal_minor)
         .bind(&terms.currency)
         .bind(terms.updated_at)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(())
     }

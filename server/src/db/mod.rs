@@ -104,7 +104,10 @@ pub enum Transition {
 
 #[derive(Clone)]
 pub struct Db {
+    /// Reads, and on PostgreSQL writes too.
     pool: AnyPool,
+    /// Writes: on SQLite a pool of one connection, on PostgreSQL `pool` itself.
+    writer: AnyPool,
     backend: Backend,
     database_url: String,
     notifier: Arc<Notifier>,
@@ -159,6 +162,33 @@ fn prepare_sqlite_file(database_url: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// A pool of at most `max_connections` to `database_url`.
+async fn open_pool(backend: Backend, database_url: &str, max_connections: u32) -> anyhow::Result<AnyPool> {
+    AnyPoolOptions::new()
+        .max_connections(max_connections)
+        .acquire_timeout(Duration::from_secs(10))
+        // A pooled connection is pinged before each use only where it can have gone away (a
+        // PostgreSQL server restarted or a connection cut). An embedded SQLite file cannot,
+        // and its ping is a round trip to the connection's worker thread for every query.
+        .test_before_acquire(backend == Backend::Postgres)
+        .after_connect(move |conn, _| {
+            Box::pin(async move {
+                if backend == Backend::Sqlite {
+                    // WAL lets readers run beside the single writer; the busy timeout makes
+                    // writers queue instead of failing.
+                    conn.execute(
+                        "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON;",
+                    )
+                    .await?;
+                }
+                Ok(())
+            })
+        })
+        .connect(database_url)
+        .await
+        .context("cannot open the database")
+}
+
 impl Db {
     /// Sessions a waiting read is held open for on this instance.
     pub fn waiting_sessions(&self) -> usize {
@@ -176,27 +206,14 @@ impl Db {
         } else {
             bail!("unsupported DATABASE_URL scheme (expected sqlite: or postgres:)");
         };
-        let pool = AnyPoolOptions::new()
-            .max_connections(if backend == Backend::Sqlite { 8 } else { 32 })
-            .acquire_timeout(Duration::from_secs(10))
-            // A pooled connection is pinged before each use only where it can have gone away (a
-            // PostgreSQL server restarted or a connection cut). An embedded SQLite file cannot,
-            // and its ping is a round trip to the connection's worker thread for every query.
-            .test_before_acquire(backend == Backend::Postgres)
-            .after_connect(move |conn, _| {
-                Box::pin(async move {
-                    if backend == Backend::Sqlite {
-                        // WAL lets readers run beside the single writer; the busy timeout makes
-                        // writers queue instead of failing.
-                        conn.execute("PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON;")
-                            .await?;
-                    }
-                    Ok(())
-                })
-            })
-            .connect(database_url)
-            .await
-            .context("cannot open the database")?;
+        let pool = open_pool(backend, database_url, if backend == Backend::Sqlite { 8 } else { 32 }).await?;
+        // SQLite has one writer at a time. Writers that meet a busy file wait in SQLite's busy
+        // handler, which sleeps and tries again (1, 2, 5, 10 ms, ...); queued on one connection of
+        // their own they are woken in turn the moment the writer before them commits.
+        let writer = match backend {
+            Backend::Sqlite => open_pool(backend, database_url, 1).await?,
+            Backend::Postgres => pool.clone(),
+        };
         let migrations = match backend {
             Backend::Sqlite => &SQLITE_MIGRATIONS,
             Backend::Postgres => &POSTGRES_MIGRATIONS,
@@ -204,6 +221,7 @@ impl Db {
         migrations.run(&pool).await.context("cannot migrate the database")?;
         Ok(Self {
             pool,
+            writer,
             backend,
             database_url: database_url.to_owned(),
             notifier: Arc::new(Notifier::default()),
@@ -213,6 +231,7 @@ impl Db {
 
     /// Closes every connection, waiting for those in use to be given back.
     pub async fn close(&self) {
+        self.writer.close().await;
         self.pool.close().await;
     }
 

@@ -32,7 +32,7 @@ impl Db {
         .bind(id)
         .bind(now)
         .bind(subject)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(())
     }

@@ -73,7 +73,7 @@ impl Db {
         .bind(new.idempotency_key.as_ref().map(IdempotencyKey::as_str))
         .bind(&new.request_hash)
         .bind(order.created_at)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?
         .rows_affected();
         if inserted == 1 {
@@ -142,7 +142,7 @@ impl Db {
     /// the order's row (as an approval does, see `apply`): a payment in flight (a `processing`
     /// session) refuses the cancel, and a payment that lands first wins.
     pub async fn cancel_order(&self, id: &OrderId, now: UnixMillis) -> Result<OrderCancel, DbError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.writer.begin().await?;
         if lock_order(&mut tx, id).await? == 0 {
             tx.rollback().await?;
             return Ok(OrderCancel::NotFound);

@@ -145,7 +145,7 @@ impl Db {
         .bind(lease_until)
         .bind(id)
         .bind(now)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?
         .rows_affected();
         if won != 1 {
@@ -163,7 +163,7 @@ impl Db {
         sqlx::query("UPDATE events SET delivered_at = $1, attempts = attempts + 1, lease_until = NULL, last_error = NULL WHERE id = $2")
             .bind(now)
             .bind(id)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         Ok(())
     }
@@ -185,7 +185,7 @@ impl Db {
                 .bind(next)
                 .bind(error)
                 .bind(id)
-                .execute(&self.pool)
+                .execute(&self.writer)
                 .await?;
             }
             None => {
@@ -195,7 +195,7 @@ impl Db {
                 .bind(now)
                 .bind(error)
                 .bind(id)
-                .execute(&self.pool)
+                .execute(&self.writer)
                 .await?;
             }
         }
@@ -207,7 +207,7 @@ impl Db {
         sqlx::query("UPDATE events SET gave_up_at = $1, lease_until = NULL, last_error = 'no webhook endpoint is enabled' WHERE id = $2")
             .bind(now)
             .bind(id)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         Ok(())
     }

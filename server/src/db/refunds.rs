@@ -159,7 +159,7 @@ impl Db {
                 return Ok(RefundCreation::Replayed(RefundRecord::try_from(existing)?));
             }
         }
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.writer.begin().await?;
         // Takes the session's row first (a write, for SQLite's lock), so two refunds of one
         // session are checked one after the other.
         sqlx::query("UPDATE sessions SET updated_at = updated_at WHERE id = $1")
@@ -272,7 +272,7 @@ impl Db {
         .bind(provider_refund_id)
         .bind(next_check_at)
         .bind(id)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(())
     }
@@ -287,7 +287,7 @@ impl Db {
         failure_reason: Option<&str>,
         now: UnixMillis,
     ) -> Result<Option<RefundRecord>, DbError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.writer.begin().await?;
         let changed = sqlx::query(
             "UPDATE refunds SET status = $1, provider_refund_id = COALESCE($2, provider_refund_id), failure_reason = $3, \
              updated_at = $4, next_check_at = NULL WHERE id = $5 AND status = 'pending'",

@@ -8,10 +8,18 @@ use wallet_checkout_contract::{
     WalletId,
 };
 
-pub(super) const SESSION_SELECT: &str = "SELECT id, order_id, wallet_id, status, amount_minor, currency, \
-     return_url, device, request_hash, action_type, action_value, provider, provider_order_id, \
-     provider_transaction_id, provider_capture_id, paid_at, next_check_at, check_attempts, refunded_minor, flag, created_at, \
-     expires_at, updated_at FROM sessions";
+/// A session's columns, as `SessionRow` reads them.
+macro_rules! session_columns {
+    () => {
+        "id, order_id, wallet_id, status, amount_minor, currency, return_url, device, request_hash, \
+         action_type, action_value, provider, provider_order_id, provider_transaction_id, \
+         provider_capture_id, paid_at, next_check_at, check_attempts, refunded_minor, flag, created_at, \
+         expires_at, updated_at"
+    };
+}
+pub(super) use session_columns;
+
+pub(super) const SESSION_SELECT: &str = concat!("SELECT ", session_columns!(), " FROM sessions");
 
 #[derive(Debug, Clone)]
 pub struct NewOrder {

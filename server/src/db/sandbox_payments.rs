@@ -42,7 +42,7 @@ impl Db {
         .bind(payment.expires_at)
         .bind(payment.refunded)
         .bind(payment.updated_at)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(())
     }
@@ -75,7 +75,7 @@ impl Db {
             .bind(now)
             .bind(session_id)
             .bind(status)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?
             .rows_affected();
             if changed > 0 {
@@ -98,7 +98,7 @@ impl Db {
         .bind(minor)
         .bind(now)
         .bind(session_id)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?
         .rows_affected()
             == 1)

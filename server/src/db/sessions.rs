@@ -17,13 +17,14 @@ impl Db {
     /// Creates the session unless its idempotency key was used before, in which case the
     /// earlier session is returned. The unique key in the table settles races.
     pub async fn reserve_session(&self, new: &NewSession) -> Result<Reservation, DbError> {
-        let mut tx = self.pool.begin().await?;
-        let inserted = sqlx::query(
+        let mut tx = self.writer.begin().await?;
+        let inserted: Option<SessionRow> = sqlx::query_as(concat!(
             "INSERT INTO sessions (id, order_id, wallet_id, status, amount_minor, currency, return_url, \
              device, idempotency_key, request_hash, created_at, expires_at, updated_at) \
              VALUES ($1, $2, $3, 'pending', $4, $5, $6, $7, $8, $9, $10, $11, $10) \
-             ON CONFLICT (idempotency_key) DO NOTHING",
-        )
+             ON CONFLICT (idempotency_key) DO NOTHING RETURNING ",
+            rows::session_columns!()
+        ))
         .bind(new.id.as_str())
         .bind(new.order_id.as_str())
         .bind(new.wallet_id.as_str())
@@ -35,14 +36,12 @@ impl Db {
         .bind(&new.request_hash)
         .bind(new.created_at)
         .bind(new.expires_at)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        if inserted == 1 {
+        .fetch_optional(&mut *tx)
+        .await?;
+        if let Some(row) = inserted {
             record_change(&mut tx, &new.id, None, SessionStatus::Pending, "created", new.created_at).await?;
             tx.commit().await?;
-            let session = self.session(&new.id).await?.ok_or(DbError::SessionNotFound)?;
-            return Ok(Reservation::Reserved(session));
+            return Ok(Reservation::Reserved(SessionRecord::try_from(row)?));
         }
         tx.rollback().await?;
         let existing = self
@@ -65,11 +64,13 @@ impl Db {
         now: UnixMillis,
     ) -> Result<SessionRecord, DbError> {
         let (kind, value) = rows::action_columns(action);
-        let mut tx = self.pool.begin().await?;
-        sqlx::query(
+        let mut tx = self.writer.begin().await?;
+        let row: SessionRow = sqlx::query_as(concat!(
             "UPDATE sessions SET action_type = $1, action_value = $2, provider = $3, provider_order_id = $4, \
-             provider_transaction_id = $5, provider_capture_id = $6, next_check_at = $7, updated_at = $8 WHERE id = $9",
-        )
+             provider_transaction_id = $5, provider_capture_id = $6, next_check_at = $7, updated_at = $8 \
+             WHERE id = $9 RETURNING ",
+            rows::session_columns!()
+        ))
         .bind(kind)
         .bind(value)
         .bind(provider)
@@ -79,9 +80,9 @@ impl Db {
         .bind(next_check_at)
         .bind(now)
         .bind(id.as_str())
-        .execute(&mut *tx)
+        .fetch_one(&mut *tx)
         .await?;
-        let session = self.session_in(&mut tx, id).await?;
+        let session = SessionRecord::try_from(row)?;
         self.record_event(&mut tx, "session.created", &session, now).await?;
         // A request waiting on the same idempotency key reads it now.
         self.announce(&mut tx, id).await?;
@@ -101,7 +102,7 @@ impl Db {
         .bind(refs.transaction_id.as_deref())
         .bind(refs.capture_id.as_deref())
         .bind(id.as_str())
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(())
     }
@@ -117,7 +118,7 @@ impl Db {
             .bind(next_check_at)
             .bind(attempts)
             .bind(id.as_str())
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         Ok(())
     }
@@ -140,7 +141,7 @@ impl Db {
 
     /// Removes a reserved session whose provider call failed, so the key can be retried.
     pub async fn discard_reservation(&self, id: &SessionId) -> Result<(), DbError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.writer.begin().await?;
         sqlx::query("DELETE FROM session_events WHERE session_id = $1")
             .bind(id.as_str())
             .execute(&mut *tx)
@@ -208,7 +209,7 @@ impl Db {
                 }
                 Err(refusal) => return Ok(Transition::Refused(refusal, current)),
             };
-            let mut tx = self.pool.begin().await?;
+            let mut tx = self.writer.begin().await?;
             if event == SessionEvent::Approved || next == SessionStatus::Succeeded {
                 lock_order(&mut tx, &current.order_id).await?;
             }
@@ -280,7 +281,7 @@ impl Db {
         event: SessionEvent,
         now: UnixMillis,
     ) -> Result<Transition, DbError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.writer.begin().await?;
         // A confirmation is money that moved: it can be refunded.
         let paid_at = (event == SessionEvent::Confirmed).then_some(now);
         sqlx::query(

@@ -78,7 +78,7 @@ impl Db {
         .bind(&new.locale)
         .bind(new.created_at)
         .bind(i64::from(new.password_must_change))
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?
         .rows_affected();
         Ok(inserted == 1)
@@ -159,7 +159,7 @@ impl Db {
                 .bind(next.failures)
                 .bind(next.locked_until)
                 .bind(next.last_at)
-                .execute(&self.pool)
+                .execute(&self.writer)
                 .await?
                 .rows_affected(),
                 (Some(version), Some(next)) => sqlx::query(
@@ -171,14 +171,14 @@ impl Db {
                 .bind(next.last_at)
                 .bind(subject)
                 .bind(version)
-                .execute(&self.pool)
+                .execute(&self.writer)
                 .await?
                 .rows_affected(),
                 (Some(version), None) => {
                     sqlx::query("DELETE FROM sign_in_attempts WHERE subject = $1 AND version = $2")
                         .bind(subject)
                         .bind(version)
-                        .execute(&self.pool)
+                        .execute(&self.writer)
                         .await?
                         .rows_affected()
                 }
@@ -198,7 +198,7 @@ impl Db {
             "DELETE FROM sign_in_attempts WHERE last_at < $1 AND (locked_until IS NULL OR locked_until < $1)",
         )
         .bind(before)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?
         .rows_affected())
     }
@@ -208,7 +208,7 @@ impl Db {
         sqlx::query("UPDATE staff SET last_login_at = $1 WHERE id = $2")
             .bind(now)
             .bind(id)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         Ok(())
     }
@@ -222,7 +222,7 @@ impl Db {
         keep_token: &str,
         now: UnixMillis,
     ) -> Result<(), DbError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.writer.begin().await?;
         sqlx::query(
             "UPDATE staff SET password_hash = $1, password_must_change = 0, updated_at = $2 WHERE id = $3",
         )
@@ -248,7 +248,7 @@ impl Db {
         )
         .bind(step)
         .bind(id)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?
         .rows_affected();
         Ok(used == 1)
@@ -265,7 +265,7 @@ impl Db {
             .bind(sealed)
             .bind(now)
             .bind(id)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         Ok(())
     }
@@ -287,7 +287,7 @@ impl Db {
         .bind(now)
         .bind(id)
         .bind(pending)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?
         .rows_affected();
         Ok(done == 1)
@@ -301,7 +301,7 @@ impl Db {
         )
         .bind(now)
         .bind(id)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(())
     }
@@ -311,7 +311,7 @@ impl Db {
             .bind(locale)
             .bind(now)
             .bind(id)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         Ok(())
     }
@@ -324,7 +324,7 @@ impl Db {
         disabled: bool,
         now: UnixMillis,
     ) -> Result<(), DbError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.writer.begin().await?;
         sqlx::query(
             "UPDATE staff SET role = $1, disabled_at = CASE WHEN $2 = 1 THEN COALESCE(disabled_at, $3) ELSE NULL END, \
              updated_at = $3 WHERE id = $4",
@@ -369,7 +369,7 @@ impl Db {
         .bind(csrf_token)
         .bind(now)
         .bind(expires_at)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(())
     }
@@ -395,7 +395,7 @@ impl Db {
             sqlx::query("UPDATE staff_sessions SET last_seen_at = $1 WHERE token_hash = $2")
                 .bind(now)
                 .bind(&digest)
-                .execute(&self.pool)
+                .execute(&self.writer)
                 .await?;
         }
         Ok(session)
@@ -405,7 +405,7 @@ impl Db {
     pub async fn forget_staff_sessions(&self, now: UnixMillis) -> Result<u64, DbError> {
         Ok(sqlx::query("DELETE FROM staff_sessions WHERE expires_at <= $1")
             .bind(now)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?
             .rows_affected())
     }
@@ -413,7 +413,7 @@ impl Db {
     pub async fn delete_staff_session(&self, token: &str) -> Result<(), DbError> {
         sqlx::query("DELETE FROM staff_sessions WHERE token_hash = $1")
             .bind(secret_digest(token))
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         Ok(())
     }
@@ -435,7 +435,7 @@ impl Db {
         .bind(name)
         .bind(value)
         .bind(now)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(())
     }

@@ -32,7 +32,7 @@ impl Db {
         .bind(&credential.fingerprint)
         .bind(credential.set_at)
         .bind(&credential.set_by)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(())
     }
@@ -42,7 +42,7 @@ impl Db {
         let done = sqlx::query("DELETE FROM provider_credentials WHERE provider = $1 AND field = $2")
             .bind(provider)
             .bind(field)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         Ok(done.rows_affected() > 0)
     }

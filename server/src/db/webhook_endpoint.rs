@@ -37,7 +37,7 @@ impl Db {
         sealed_secret: &str,
         now: UnixMillis,
     ) -> Result<bool, DbError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.writer.begin().await?;
         let updated = sqlx::query(
             "UPDATE webhook_endpoints SET url = $1, url_sealed = $2, enabled = $3, updated_at = $4",
         )
@@ -70,7 +70,7 @@ impl Db {
         Ok(sqlx::query("UPDATE webhook_endpoints SET secret = $1, updated_at = $2")
             .bind(sealed_secret)
             .bind(now)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?
             .rows_affected()
             > 0)
@@ -90,7 +90,7 @@ impl Db {
         .bind(sealed_url)
         .bind(sealed_secret)
         .bind(id)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(())
     }
