@@ -103,7 +103,7 @@ impl Application {
         let pseudonyms = Arc::new(crate::pseudonym::Pseudonyms::load(&store, &vault, clock.now()).await?);
         let session_counter =
             crate::app::alerts::SessionCounter::spawn(store.clone(), pseudonyms.clone(), clock.clone());
-        let state = AppState {
+        let state = AppState::new(crate::state::Shared {
             db: store,
             providers,
             app,
@@ -119,7 +119,7 @@ impl Application {
             config: Arc::new(config),
             bound: address,
             egress: egress.clone(),
-        };
+        });
         spawn_sweeper(state.clone());
         spawn_housekeeping(state.db.clone(), clock.clone());
         crate::app::alerts::spawn_evaluator(

@@ -16,8 +16,26 @@ use std::{net::SocketAddr, sync::Arc};
 use url::Url;
 use wallet_checkout_contract::{OrderId, SessionId};
 
+/// What every request handler shares. Axum copies the state for each handler call and each
+/// `State` extractor, so it is one `Arc`: a copy is one count, not one for each of its parts.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+impl AppState {
+    pub fn new(shared: Shared) -> Self {
+        Self(Arc::new(shared))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+pub struct Shared {
     pub db: Db,
     pub providers: Arc<Providers>,
     pub config: Arc<Config>,

@@ -14,6 +14,9 @@ use wallet_checkout_contract::{DeviceKind, ErrorCode, OrderId, OrderStatus, Wall
 
 /// How long a request waits for a concurrent request with the same key to finish.
 const CONCURRENT_KEY_WAIT_MS: u64 = 5_000;
+/// How often a request waiting on a concurrent one with the same key reads the session again:
+/// the creator's instance announces its end to its own waiters only.
+const REPLAY_LOOK_MS: u64 = 100;
 
 /// A shopper's request to pay an order with a wallet.
 #[derive(Debug, Clone)]
@@ -174,7 +177,9 @@ impl App {
                     "a request with this Idempotency-Key is still in progress",
                 ));
             }
-            subscription.wait(changed.as_mut(), deadline - now).await;
+            subscription
+                .wait(changed.as_mut(), (deadline - now).min(Duration::from_millis(REPLAY_LOOK_MS)))
+                .await;
             changed.set(subscription.changed());
             changed.as_mut().enable();
         }

@@ -84,10 +84,12 @@ impl Db {
         .await?;
         let session = SessionRecord::try_from(row)?;
         self.record_event(&mut tx, "session.created", &session, now).await?;
-        // A request waiting on the same idempotency key reads it now.
-        self.announce(&mut tx, id).await?;
         tx.commit().await?;
-        self.announced(id);
+        // A request waiting on the same idempotency key on this instance reads it now; one on
+        // another instance reads it at its next look (`app::sessions`, `REPLAY_LOOK_MS`). No
+        // PostgreSQL NOTIFY here: a transaction that notifies holds a database-wide lock from
+        // its commit's start to its end, so every creation's commit would wait for the others'.
+        self.notifier.publish(id.as_str());
         Ok(session)
     }
 
