@@ -178,3 +178,62 @@ test('the setup is usable by keyboard: the steps and the forms are reached with 
   const current = page.locator('[aria-current="step"]');
   assert.equal(await current.getAttribute('href'), '/console/setup/register');
 });
+
+test('an admin adds a location and its counters, renames one and retires another, free of axe violations in both languages', async () => {
+  const admin = createStaff(suite.server, 'admin', 'Counter Admin');
+  const { page, problems } = await newPage();
+  await signIn(page, suite.server.base, admin);
+  await page.getByRole('navigation').getByRole('link', { name: 'Counters' }).click();
+  await page.getByRole('heading', { name: 'Locations and counters' }).waitFor();
+  const found = [];
+
+  const location = `Nanjing Road ${process.pid}`;
+  const adding = page.getByRole('region', { name: 'Add a location' });
+  // The browser itself refuses a shop number the wallets would not take.
+  await adding.getByLabel('Name of the location').fill(location);
+  await adding.getByLabel('WeChat Pay shop number').fill('shop 1');
+  assert.equal(await adding.getByLabel('WeChat Pay shop number').evaluate((input) => input.validity.patternMismatch), true);
+  await adding.getByLabel('WeChat Pay shop number').fill('SZ_0012');
+  await adding.getByRole('button', { name: 'Add the location' }).click();
+  assert.equal(await page.getByTestId('notice').textContent(), 'The location is added.');
+  // A second location of the same name is refused by the server.
+  await adding.getByLabel('Name of the location').fill(location);
+  await adding.getByRole('button', { name: 'Add the location' }).click();
+  assert.equal(await page.getByTestId('problem').textContent(), 'That name is taken here already. Nothing was changed.');
+  found.push(...(await screenProblems(page, 'a refused name')));
+
+  const card = page.getByTestId('location').filter({ hasText: location });
+  for (const [name, device] of [['Till 1', 'POS-01'], ['Till 2', '']]) {
+    await card.getByLabel('Name of the counter').last().fill(name);
+    await card.getByLabel('Device number').last().fill(device);
+    await card.getByRole('button', { name: `Add a counter at ${location}` }).click();
+    assert.equal(await page.getByTestId('notice').textContent(), 'The counter is added.');
+  }
+  const rows = card.getByTestId('counters').locator('tbody tr');
+  assert.deepEqual(await rows.locator('td:first-child').allTextContents(), ['Till 1', 'Till 2']);
+
+  // Rename Till 2 by keyboard: open its details, then the form's fields and button.
+  const till2 = rows.filter({ hasText: 'Till 2' });
+  await till2.getByText('Change or retire Till 2').focus();
+  await page.keyboard.press('Enter');
+  found.push(...(await screenProblems(page, 'a counter opened for change')));
+  await till2.getByLabel('Name of the counter').fill('Express');
+  await till2.getByLabel('Device number').fill('POS-02');
+  await till2.getByLabel('Device number').press('Enter');
+  assert.equal(await page.getByTestId('notice').textContent(), 'Saved.');
+  assert.deepEqual(await rows.locator('td:first-child').allTextContents(), ['Express', 'Till 1']);
+
+  const till1 = rows.filter({ hasText: 'Till 1' });
+  await till1.getByText('Change or retire Till 1').click();
+  await till1.getByRole('button', { name: 'Retire Till 1' }).click();
+  assert.equal(await page.getByTestId('notice').textContent(), 'The counter is retired.');
+  assert.deepEqual(await rows.locator('td:first-child').allTextContents(), ['Express']);
+  found.push(...(await screenProblems(page, 'a location with a counter')));
+
+  await setLanguage(page, suite.server.base, 'zh-CN');
+  await page.goto(`${suite.server.base}/console/counters`);
+  await page.getByRole('heading', { name: '门店与收银台' }).waitFor();
+  found.push(...(await screenProblems(page, 'zh-CN')));
+  assert.deepEqual(found, []);
+  assert.deepEqual(problems, []);
+});

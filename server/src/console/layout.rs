@@ -25,6 +25,7 @@ pub const NAV: &[NavItem] = &[
     NavItem { path: "/console/webhooks", label: "nav.webhooks", role: Role::Admin },
     NavItem { path: "/console/backups", label: "backups.nav", role: Role::Viewer },
     NavItem { path: "/console/audit", label: "nav.audit", role: Role::Admin },
+    NavItem { path: "/console/counters", label: "nav.counters", role: Role::Admin },
     NavItem { path: "/console/staff", label: "nav.staff", role: Role::Admin },
     NavItem { path: "/console/account", label: "nav.account", role: Role::Viewer },
 ];

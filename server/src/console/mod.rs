@@ -26,8 +26,8 @@ use tower_http::set_header::SetResponseHeaderLayer;
 /// The console's routes.
 pub fn router() -> Router<AppState> {
     use pages::{
-        account, alerts, api_keys, audit, backups, business, golive, login, orders, overview, setup, staff,
-        testpay, webhooks,
+        account, alerts, api_keys, audit, backups, business, counters, golive, login, orders, overview,
+        setup, staff, testpay, webhooks,
     };
     Router::new()
         .route("/console", get(overview::show))
@@ -41,6 +41,11 @@ pub fn router() -> Router<AppState> {
         .route("/console/account/totp/disable", post(account::disable_totp))
         .route("/console/staff", get(staff::show).post(staff::add))
         .route("/console/staff/update", post(staff::update))
+        .route("/console/counters", get(counters::show).post(counters::add_counter))
+        .route("/console/counters/update", post(counters::update_counter))
+        .route("/console/counters/retire", post(counters::retire_counter))
+        .route("/console/counters/locations", post(counters::add_location))
+        .route("/console/counters/locations/update", post(counters::update_location))
         .route("/console/setup", get(setup::resume))
         .route("/console/setup/providers", get(setup::providers::show).post(setup::providers::save_terms))
         .route("/console/setup/register", get(setup::register::show))

@@ -22,6 +22,11 @@ pub enum AuditAction {
     SetupCredentialsSet,
     SetupCredentialsRemove,
     GoLiveSwitch,
+    LocationCreate,
+    LocationUpdate,
+    CounterCreate,
+    CounterUpdate,
+    CounterRetire,
     StaffCreate,
     StaffUpdate,
     StaffSignIn,
@@ -35,7 +40,7 @@ pub enum AuditAction {
 
 impl AuditAction {
     /// Every action, in the order the API documents them.
-    pub const ALL: [AuditAction; 25] = [
+    pub const ALL: [AuditAction; 30] = [
         AuditAction::OrderCreate,
         AuditAction::OrderCancel,
         AuditAction::RefundCreate,
@@ -52,6 +57,11 @@ impl AuditAction {
         AuditAction::SetupCredentialsSet,
         AuditAction::SetupCredentialsRemove,
         AuditAction::GoLiveSwitch,
+        AuditAction::LocationCreate,
+        AuditAction::LocationUpdate,
+        AuditAction::CounterCreate,
+        AuditAction::CounterUpdate,
+        AuditAction::CounterRetire,
         AuditAction::StaffCreate,
         AuditAction::StaffUpdate,
         AuditAction::StaffSignIn,
@@ -82,6 +92,11 @@ impl AuditAction {
             AuditAction::SetupCredentialsSet => "setup.credentials.set",
             AuditAction::SetupCredentialsRemove => "setup.credentials.remove",
             AuditAction::GoLiveSwitch => "golive.switch",
+            AuditAction::LocationCreate => "location.create",
+            AuditAction::LocationUpdate => "location.update",
+            AuditAction::CounterCreate => "counter.create",
+            AuditAction::CounterUpdate => "counter.update",
+            AuditAction::CounterRetire => "counter.retire",
             AuditAction::StaffCreate => "staff.create",
             AuditAction::StaffUpdate => "staff.update",
             AuditAction::StaffSignIn => "staff.sign_in",

@@ -3,6 +3,7 @@
 mod audit;
 mod client;
 pub mod clock;
+pub mod counter;
 pub mod event;
 pub mod golive;
 mod idempotency;

@@ -12,6 +12,7 @@ mod architecture;
 mod console;
 mod console_backups;
 mod console_business;
+mod console_counters;
 mod console_daily;
 mod console_golive;
 mod console_setup;

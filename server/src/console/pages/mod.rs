@@ -9,6 +9,7 @@ pub mod api_keys;
 pub mod audit;
 pub mod backups;
 pub mod business;
+pub mod counters;
 pub mod daily;
 pub mod golive;
 pub mod login;
