@@ -16,6 +16,10 @@
 //! refusal), counts calls, and makes hostile notifications for the tests. `/cgi-bin/...` is the
 //! H5 payment page a mobile shopper is sent to.
 
+mod codepay;
+
+pub use codepay::{foreign_payment_code, is_payment_code, new_payment_code, CodeScript};
+
 use crate::{KeyRole, Keys};
 use aes_gcm::{
     aead::{Aead, KeyInit, Payload},
@@ -109,6 +113,10 @@ struct Order {
     /// The order body as the server sent it.
     request: Value,
     time_expire: Option<i64>,
+    /// A code payment's decision still to come.
+    pending: Option<codepay::Pending>,
+    /// A paid code payment reversed: its money went back to the shopper.
+    money_returned: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -154,6 +162,9 @@ struct Mock {
     refund_mode: RefundMode,
     notifications_sent: u32,
     last_delivery: Option<(u16, String)>,
+    /// What each payment code does when charged, and the codes used (each once).
+    codes: HashMap<String, CodeScript>,
+    used_codes: std::collections::HashSet<String>,
 }
 
 struct Inner {
@@ -293,6 +304,8 @@ impl WechatPayMock {
                     refund_mode: RefundMode::SucceedLater,
                     notifications_sent: 0,
                     last_delivery: None,
+                    codes: HashMap::new(),
+                    used_codes: std::collections::HashSet::new(),
                 }),
                 http: reqwest::Client::builder()
                     .timeout(Duration::from_secs(10))
@@ -440,8 +453,12 @@ impl WechatPayMock {
         self.state().orders.get(out_trade_no).and_then(|order| order.code_url.clone())
     }
 
+    /// The `trade_state` of an order as the merchant's next query would see it.
     pub fn trade_state(&self, out_trade_no: &str) -> Option<&'static str> {
-        self.state().orders.get(out_trade_no).map(|order| order.trade_state)
+        let mut state = self.state();
+        let order = state.orders.get_mut(out_trade_no)?;
+        codepay::decide(order);
+        Some(order.trade_state)
     }
 
     pub fn transaction_id(&self, out_trade_no: &str) -> Option<String> {
@@ -711,6 +728,11 @@ impl WechatPayMock {
             serde_json::from_slice(body)
                 .map_err(|_| error(StatusCode::BAD_REQUEST, "PARAM_ERROR", "请求体不是JSON"))
         };
+        if method == Method::POST && path == "/v3/pay/transactions/codepay" {
+            // Its own statuses: 200 paid, 202 the shopper confirming.
+            let (status, value) = json().and_then(|b| self.codepay(b)).unwrap_or_else(|refusal| refusal);
+            return (status, Some(value));
+        }
         let result = match (method.as_str(), path.split('/').collect::<Vec<_>>().as_slice()) {
             ("POST", ["", "v3", "pay", "transactions", kind @ ("native" | "h5")]) => {
                 json().and_then(|b| self.create(kind, b))
@@ -718,6 +740,9 @@ impl WechatPayMock {
             ("GET", ["", "v3", "pay", "transactions", "out-trade-no", no]) => self.query(no, query),
             ("POST", ["", "v3", "pay", "transactions", "out-trade-no", no, "close"]) => {
                 json().and_then(|b| self.close(no, &b)).map(|_| Value::Null)
+            }
+            ("POST", ["", "v3", "pay", "transactions", "out-trade-no", no, "reverse"]) => {
+                json().and_then(|b| self.reverse(no, &b))
             }
             ("POST", ["", "v3", "refund", "domestic", "refunds"]) => {
                 json().and_then(|b| self.create_refund(b))
@@ -813,6 +838,8 @@ impl WechatPayMock {
             prepay_id: format!("wx{}", random(30)),
             request: body,
             time_expire,
+            pending: None,
+            money_returned: false,
         };
         let answer = self.created(&order);
         state.orders.insert(out_trade_no, order);
@@ -841,11 +868,12 @@ impl WechatPayMock {
             Some(_) => return Err(error(StatusCode::BAD_REQUEST, "MCH_NOT_EXISTS", "商户号不存在")),
             None => return Err(error(StatusCode::BAD_REQUEST, "PARAM_ERROR", "缺少参数 mchid")),
         }
-        let state = self.state();
+        let mut state = self.state();
         let order = state
             .orders
-            .get(out_trade_no)
+            .get_mut(out_trade_no)
             .ok_or_else(|| error(StatusCode::NOT_FOUND, "ORDER_NOT_EXIST", "订单不存在"))?;
+        codepay::decide(order);
         Ok(transaction_json(order))
     }
 
@@ -858,6 +886,14 @@ impl WechatPayMock {
             .orders
             .get_mut(out_trade_no)
             .ok_or_else(|| error(StatusCode::NOT_FOUND, "ORDER_NOT_EXIST", "订单不存在"))?;
+        if order.trade_type == "MICROPAY" {
+            // Error 268449641: a code payment is undone by reverse only.
+            return Err(error(
+                StatusCode::BAD_REQUEST,
+                "INVALID_REQUEST",
+                "当前交易不允许进行普通关单（只能撤销）",
+            ));
+        }
         match order.trade_state {
             "SUCCESS" | "REFUND" => Err(error(StatusCode::BAD_REQUEST, "ORDERPAID", "订单已支付")),
             _ => {
@@ -982,6 +1018,9 @@ fn transaction_json(order: &Order) -> Value {
             "SUCCESS" => "支付成功",
             "REFUND" => "转入退款",
             "CLOSED" => "已关闭",
+            "USERPAYING" => "需要用户输入支付密码",
+            "PAYERROR" => "支付失败",
+            "REVOKED" => "已撤销",
             _ => "未支付",
         },
         "attach": "",

@@ -89,6 +89,37 @@ pub struct PaymentRef<'a> {
     pub refs: &'a ProviderRefs,
 }
 
+/// A payment by the code on the shopper's phone, scanned at a counter (WeChat Pay's 付款码支付,
+/// Alipay's 条码支付). Each code tried is a session of its own: its id is the payment's number at
+/// the wallet, new for every code (docs/providers/counter-flows.md).
+#[derive(Debug, Clone)]
+pub struct CodePayment<'a> {
+    pub session_id: &'a SessionId,
+    pub amount: Amount,
+    pub description: &'a str,
+    /// The scanned code.
+    pub auth_code: &'a str,
+    /// The shop's number at the wallet (WeChat Pay's `store_info`, Alipay's `store_id`).
+    pub store_id: &'a str,
+    /// The till's number at the wallet (`device_id`, Alipay's `terminal_id`).
+    pub device_id: Option<&'a str>,
+    /// The till's address (`device_ip`).
+    pub device_ip: std::net::IpAddr,
+}
+
+/// What a wallet answered to a charged code. An answer that never came, or that says nothing
+/// certain (a server error, a timeout), is `Err(ProviderError::Retryable)`: the payment is then
+/// settled by `query`, never by charging the code again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CodeAnswer {
+    /// Paid.
+    Paid { refs: ProviderRefs, paid: Option<Amount> },
+    /// The shopper is confirming in the app (a password): ask again, until the wallet's deadline.
+    Confirming,
+    /// Declined: the wallet's code and its words, for the cashier (another code, another wallet).
+    Declined { code: String, message: String },
+}
+
 /// How a payment stands at the provider.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PaymentState {
@@ -289,6 +320,20 @@ pub trait PaymentProvider: Send + Sync {
 
     /// Closes an unpaid payment so that it can no longer be paid.
     async fn close(&self, payment: &PaymentRef<'_>) -> Result<(), ProviderError>;
+
+    /// Charges a payment code scanned at a counter. Wallets without the flow refuse.
+    async fn charge_code(&self, payment: &CodePayment<'_>) -> Result<CodeAnswer, ProviderError> {
+        let _ = payment;
+        Err(ProviderError::InvalidRequest(format!("{} takes no scanned payment codes", self.name())))
+    }
+
+    /// Undoes a code payment (WeChat Pay's reverse, Alipay's cancel): unpaid, it can no longer be
+    /// paid; paid, the money goes back to the shopper. `Err(Retryable)` while the shopper is still
+    /// confirming: ask again, then undo again.
+    async fn reverse(&self, payment: &PaymentRef<'_>) -> Result<(), ProviderError> {
+        let _ = payment;
+        Err(ProviderError::InvalidRequest(format!("{} takes no scanned payment codes", self.name())))
+    }
 
     /// Captures an approved payment (wallets that need it); others never see `Approved`.
     async fn capture(&self, payment: &PaymentRef<'_>) -> Result<PaymentState, ProviderError> {

@@ -24,6 +24,7 @@ mod processes;
 mod provider_alipay;
 mod provider_paypal;
 mod provider_wechat_pay;
+mod provider_wechat_pay_codepay;
 mod providers;
 mod realtime;
 mod refunds;

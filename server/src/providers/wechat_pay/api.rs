@@ -194,11 +194,11 @@ impl WechatPayProvider {
         Ok(url.to_string())
     }
 
-    fn order_path(out_trade_no: &str) -> String {
+    pub(super) fn order_path(out_trade_no: &str) -> String {
         format!("v3/pay/transactions/out-trade-no/{}", path_segment(out_trade_no))
     }
 
-    fn total(amount: &Amount) -> Result<i64, ProviderError> {
+    pub(super) fn total(amount: &Amount) -> Result<i64, ProviderError> {
         if amount.minor_units() > MAX_TOTAL_FEN {
             return Err(ProviderError::InvalidRequest("the amount is more than WeChat Pay takes".into()));
         }

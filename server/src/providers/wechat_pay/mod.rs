@@ -9,6 +9,7 @@
 
 mod api;
 pub mod client;
+mod codepay;
 pub mod crypto;
 mod notification;
 pub mod settings;
@@ -19,8 +20,9 @@ use super::wallet;
 pub use settings::Settings;
 
 use super::{
-    Ack, BuildContext, CreatedPayment, Notification, PaymentProvider, PaymentRef, PaymentRequest,
-    PaymentState, ProviderError, RefundRef, RefundRequest, RefundState, Rejection, Reply, WalletOffer,
+    Ack, BuildContext, CodeAnswer, CodePayment, CreatedPayment, Notification, PaymentProvider, PaymentRef,
+    PaymentRequest, PaymentState, ProviderError, RefundRef, RefundRequest, RefundState, Rejection, Reply,
+    WalletOffer,
 };
 use crate::providers::settings::{Environment, Text};
 use async_trait::async_trait;
@@ -291,6 +293,14 @@ impl PaymentProvider for WechatPayProvider {
 
     async fn close(&self, payment: &PaymentRef<'_>) -> Result<(), ProviderError> {
         self.close_order(payment).await
+    }
+
+    async fn charge_code(&self, payment: &CodePayment<'_>) -> Result<CodeAnswer, ProviderError> {
+        self.codepay(payment).await
+    }
+
+    async fn reverse(&self, payment: &PaymentRef<'_>) -> Result<(), ProviderError> {
+        self.reverse_order(payment).await
     }
 
     async fn refund(&self, refund: &RefundRequest<'_>) -> Result<RefundState, ProviderError> {

@@ -57,9 +57,11 @@ pub(super) struct Transaction {
     appid: String,
     #[serde(default)]
     mchid: String,
+    /// Absent from a code payment's "the shopper is confirming" answer, as all but `trade_state`.
+    #[serde(default)]
     pub(super) out_trade_no: String,
     transaction_id: Option<String>,
-    trade_state: String,
+    pub(super) trade_state: String,
     trade_state_desc: Option<String>,
     amount: Option<TransactionAmount>,
 }
