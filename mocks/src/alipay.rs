@@ -18,6 +18,10 @@
 //! The control side (`/control/...`, and the methods of [`AlipayMock`]) pays, fails or slows the
 //! next call, refuses the next one with a code, and counts calls.
 
+mod barcode;
+
+pub use barcode::{is_payment_code, new_payment_code, CodeScript};
+
 use crate::{KeyRole, Keys};
 use axum::{
     body::Bytes,
@@ -130,6 +134,12 @@ struct Inner {
     refuse_next: Option<(String, String, String)>,
     calls: HashMap<String, u32>,
     sent: Vec<Sent>,
+    /// What each payment code does when charged, the codes used (each once), the code payments
+    /// still to be decided (when, and whether they pay), and those given back by a cancel.
+    codes: HashMap<String, CodeScript>,
+    used_codes: std::collections::HashSet<String>,
+    pending: HashMap<String, (Option<std::time::Instant>, bool)>,
+    money_returned: std::collections::HashSet<String>,
 }
 
 struct Shared {
@@ -322,7 +332,9 @@ impl AlipayMock {
     }
 
     pub fn trade(&self, out_trade_no: &str) -> Option<Trade> {
-        self.lock().trades.get(out_trade_no).cloned()
+        let mut inner = self.lock();
+        barcode::decide(&mut inner, out_trade_no);
+        inner.trades.get(out_trade_no).cloned()
     }
 
     /// Every notification sent so far.
@@ -717,11 +729,14 @@ impl AlipayMock {
                     ],
                 )
             }
+            "alipay.trade.pay" => self.trade_pay(&method, &biz),
+            "alipay.trade.cancel" => self.trade_cancel(&method, &biz),
             "alipay.trade.query" | "alipay.trade.close" => {
                 let Some(out_trade_no) = text("out_trade_no") else {
                     return self.business_error(&method, "ACQ.INVALID_PARAMETER", "参数无效");
                 };
                 let mut inner = self.lock();
+                barcode::decide(&mut inner, &out_trade_no);
                 let Some(trade) = inner.trades.get_mut(&out_trade_no) else {
                     return self.business_error(&method, "ACQ.TRADE_NOT_EXIST", "交易不存在");
                 };

@@ -22,6 +22,7 @@ mod openapi;
 mod persistence;
 mod processes;
 mod provider_alipay;
+mod provider_alipay_barcode;
 mod provider_paypal;
 mod provider_wechat_pay;
 mod provider_wechat_pay_codepay;

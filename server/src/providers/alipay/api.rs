@@ -15,7 +15,7 @@ use serde_json::json;
 use wallet_checkout_contract::{Amount, DeviceKind, NextAction};
 
 /// A subject Alipay takes: no `/`, `=`, `&` (its docs forbid them), at most 256 characters.
-fn subject(description: &str) -> String {
+pub(super) fn subject(description: &str) -> String {
     let cleaned: String = description
         .chars()
         .map(|c| if matches!(c, '/' | '=' | '&') || c.is_control() { ' ' } else { c })

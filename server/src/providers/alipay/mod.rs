@@ -9,6 +9,7 @@
 //! See `docs/providers/alipay.md` for the settings and how to register the app.
 
 mod api;
+mod barcode;
 pub mod client;
 pub mod crypto;
 mod notification;
@@ -21,8 +22,8 @@ pub use settings::Settings;
 pub use wire::{parse_yuan, yuan};
 
 use super::{
-    Ack, CreatedPayment, Notification, PaymentProvider, PaymentRef, PaymentRequest, PaymentState,
-    ProviderError, RefundRef, RefundRequest, RefundState, Rejection, Reply, WalletOffer,
+    Ack, CodeAnswer, CodePayment, CreatedPayment, Notification, PaymentProvider, PaymentRef, PaymentRequest,
+    PaymentState, ProviderError, RefundRef, RefundRequest, RefundState, Rejection, Reply, WalletOffer,
 };
 use async_trait::async_trait;
 use client::Gateway;
@@ -179,6 +180,14 @@ impl PaymentProvider for AlipayProvider {
 
     async fn close(&self, payment: &PaymentRef<'_>) -> Result<(), ProviderError> {
         self.close_trade(payment).await
+    }
+
+    async fn charge_code(&self, payment: &CodePayment<'_>) -> Result<CodeAnswer, ProviderError> {
+        self.trade_pay(payment).await
+    }
+
+    async fn reverse(&self, payment: &PaymentRef<'_>) -> Result<(), ProviderError> {
+        self.cancel_trade(payment).await
     }
 
     async fn refund(&self, refund: &RefundRequest<'_>) -> Result<RefundState, ProviderError> {
