@@ -20,7 +20,8 @@
 
 mod barcode;
 
-pub use barcode::{is_payment_code, new_payment_code, CodeScript};
+pub use crate::CodeScript;
+pub use barcode::{is_payment_code, new_payment_code};
 
 use crate::{KeyRole, Keys};
 use axum::{
@@ -184,6 +185,11 @@ fn rsa2_verify(key: &RsaPublicKey, content: &str, sign: &str) -> bool {
     let Ok(bytes) = STANDARD.decode(sign) else { return false };
     let Ok(signature) = Signature::try_from(bytes.as_slice()) else { return false };
     VerifyingKey::<Sha256>::new(key.clone()).verify(content.as_bytes(), &signature).is_ok()
+}
+
+/// A trade number as Alipay gives them (20 digits).
+fn new_trade_no() -> String {
+    format!("2026{}", rand::thread_rng().gen_range(10u64.pow(15)..10u64.pow(16)))
 }
 
 fn yuan(fen: u64) -> String {
@@ -701,10 +707,7 @@ impl AlipayMock {
                     out_trade_no.clone(),
                     Trade {
                         out_trade_no: out_trade_no.clone(),
-                        trade_no: format!(
-                            "2026{}",
-                            rand::thread_rng().gen_range(10u64.pow(15)..10u64.pow(16))
-                        ),
+                        trade_no: new_trade_no(),
                         total_fen,
                         subject,
                         method: method.clone(),
@@ -911,7 +914,7 @@ impl AlipayMock {
         let mut inner = self.lock();
         let trade = inner.trades.entry(out_trade_no.clone()).or_insert_with(|| Trade {
             out_trade_no: out_trade_no.clone(),
-            trade_no: format!("2026{}", rand::thread_rng().gen_range(10u64.pow(15)..10u64.pow(16))),
+            trade_no: new_trade_no(),
             total_fen,
             subject,
             method: method.clone(),

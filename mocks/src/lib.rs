@@ -14,7 +14,24 @@ pub mod wechat_pay;
 
 use axum::Router;
 use rsa::RsaPrivateKey;
+use std::time::Duration;
 use std::{path::Path, sync::OnceLock};
+
+/// What a payment code on a shopper's phone does when a merchant charges it at a counter (WeChat
+/// Pay's 付款码支付, Alipay's 条码支付); a code nobody scripted pays at once.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CodeScript {
+    /// Paid at once (a small, password-free payment).
+    PaysAtOnce,
+    /// The shopper confirms in the app (a password): undecided for `after`, then paid, or
+    /// declined when `pays` is false.
+    Confirms { after: Duration, pays: bool },
+    /// The shopper never confirms: undecided until the merchant undoes the payment.
+    NeverDecides,
+    /// Declined at once with the wallet's reason (WeChat Pay's `NOT_ENOUGH`, Alipay's
+    /// `ACQ.BUYER_BALANCE_NOT_ENOUGH`, ...).
+    Declines(String),
+}
 
 /// A mock as the binary serves it: its routes (below `/<name>`) and the configuration table the
 /// server needs to use it.

@@ -18,7 +18,8 @@
 
 mod codepay;
 
-pub use codepay::{foreign_payment_code, is_payment_code, new_payment_code, CodeScript};
+pub use crate::CodeScript;
+pub use codepay::{is_payment_code, new_payment_code};
 
 use crate::{KeyRole, Keys};
 use aes_gcm::{
@@ -251,6 +252,28 @@ fn serial_hex() -> String {
 
 fn error(status: StatusCode, code: &str, message: &str) -> (StatusCode, Value) {
     (status, json!({ "code": code, "message": message }))
+}
+
+/// An order's `appid`, `mchid`, `description` and `out_trade_no`, checked as WeChat Pay does.
+fn merchant_fields(body: &Value) -> Result<(String, String, String, String), (StatusCode, Value)> {
+    let bad = |message: &str| error(StatusCode::BAD_REQUEST, "PARAM_ERROR", message);
+    let text =
+        |name: &str| body[name].as_str().map(str::to_owned).ok_or_else(|| bad(&format!("缺少参数 {name}")));
+    let (appid, mchid, description, out_trade_no) =
+        (text("appid")?, text("mchid")?, text("description")?, text("out_trade_no")?);
+    if mchid != MCHID {
+        return Err(error(StatusCode::BAD_REQUEST, "MCH_NOT_EXISTS", "商户号不存在"));
+    }
+    if appid != APPID {
+        return Err(error(StatusCode::BAD_REQUEST, "APPID_MCHID_NOT_MATCH", "appid和mch_id不匹配"));
+    }
+    if description.is_empty() || description.len() > 127 {
+        return Err(bad("description 长度不符合要求"));
+    }
+    if !is_out_no(&out_trade_no, 32, "") {
+        return Err(bad("out_trade_no 格式错误"));
+    }
+    Ok((appid, mchid, description, out_trade_no))
 }
 
 fn is_out_no(value: &str, max: usize, extra: &str) -> bool {
@@ -762,25 +785,8 @@ impl WechatPayMock {
         let text = |name: &str| {
             body[name].as_str().map(str::to_owned).ok_or_else(|| bad(&format!("缺少参数 {name}")))
         };
-        let (appid, mchid, description, out_trade_no, notify_url) = (
-            text("appid")?,
-            text("mchid")?,
-            text("description")?,
-            text("out_trade_no")?,
-            text("notify_url")?,
-        );
-        if mchid != MCHID {
-            return Err(error(StatusCode::BAD_REQUEST, "MCH_NOT_EXISTS", "商户号不存在"));
-        }
-        if appid != APPID {
-            return Err(error(StatusCode::BAD_REQUEST, "APPID_MCHID_NOT_MATCH", "appid和mch_id不匹配"));
-        }
-        if description.is_empty() || description.len() > 127 {
-            return Err(bad("description 长度不符合要求"));
-        }
-        if !is_out_no(&out_trade_no, 32, "") {
-            return Err(bad("out_trade_no 格式错误"));
-        }
+        let (appid, mchid, description, out_trade_no) = merchant_fields(&body)?;
+        let notify_url = text("notify_url")?;
         let notify = url::Url::parse(&notify_url).map_err(|_| bad("notify_url 格式错误"))?;
         if notify.query().is_some() || !matches!(notify.scheme(), "http" | "https") || notify_url.len() > 255
         {

@@ -5,28 +5,15 @@
 //! `alipay.trade.cancel` closes an unpaid trade (`action: close`) or gives a paid one back
 //! (`action: refund`), and for a trade it does not know answers `10000` without `action`.
 //!
-//! What each code does is the test's to say ([`CodeScript`], [`AlipayMock::script_code`]); a code
+//! What each code does is the test's to say ([`crate::CodeScript`], [`AlipayMock::script_code`]); a code
 //! nobody scripted pays at once.
 
-use super::{gateway_now, parse_yuan, yuan, AlipayMock, Inner, Trade, TradeStatus};
+use super::{gateway_now, new_trade_no, parse_yuan, yuan, AlipayMock, Inner, Trade, TradeStatus};
+use crate::CodeScript;
 use axum::response::Response;
 use rand::Rng;
 use serde_json::Value;
-use std::time::{Duration, Instant};
-
-/// What a payment code does when a merchant charges it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum CodeScript {
-    /// Paid at once.
-    PaysAtOnce,
-    /// The shopper confirms in the app: `10003` and `WAIT_BUYER_PAY` for `after`, then paid, or
-    /// closed unpaid when `pays` is false.
-    Confirms { after: Duration, pays: bool },
-    /// The shopper never confirms: the trade waits until the merchant cancels it.
-    NeverDecides,
-    /// Declined at once with this `sub_code` (`ACQ.BUYER_BALANCE_NOT_ENOUGH`, ...).
-    Declines(String),
-}
+use std::time::Instant;
 
 /// An Alipay payment code: 16 to 24 digits beginning 25 to 30.
 pub fn is_payment_code(code: &str) -> bool {
@@ -111,7 +98,7 @@ impl AlipayMock {
         }
         let mut trade = Trade {
             out_trade_no: out_trade_no.clone(),
-            trade_no: format!("2026{}", rand::thread_rng().gen_range(10u64.pow(15)..10u64.pow(16))),
+            trade_no: new_trade_no(),
             total_fen,
             subject,
             method: method.to_owned(),

@@ -5,28 +5,16 @@
 //! a code is used once; an order is undone with *reverse* (never *close*), which is refused while
 //! the shopper is still confirming and, on a paid order, gives the money back.
 //!
-//! What each code does is the test's to say ([`CodeScript`], [`WechatPayMock::script_code`]);
+//! What each code does is the test's to say ([`crate::CodeScript`], [`WechatPayMock::script_code`]);
 //! a code nobody scripted pays at once.
 
-use super::{china_now, digits, error, is_out_no, transaction_json, Order, WechatPayMock, APPID, MCHID};
+use super::{
+    china_now, digits, error, merchant_fields, transaction_json, Order, WechatPayMock, APPID, MCHID,
+};
+use crate::CodeScript;
 use axum::http::StatusCode;
-use rand::Rng;
 use serde_json::{json, Value};
-use std::time::{Duration, Instant};
-
-/// What a payment code does when a merchant charges it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum CodeScript {
-    /// Paid at once (a small, password-free payment).
-    PaysAtOnce,
-    /// The shopper confirms in the app (a password): `USERPAYING` for `after`, then paid, or
-    /// declined (`PAYERROR`) when `pays` is false. A reverse before then is refused.
-    Confirms { after: Duration, pays: bool },
-    /// The shopper never confirms: `USERPAYING` until the merchant reverses the order.
-    NeverDecides,
-    /// Declined at once with this code (`NOT_ENOUGH`, `AUTH_CODE_INVALID`, ...), HTTP 403.
-    Declines(String),
-}
+use std::time::Instant;
 
 /// A code payment's decision still to come: when, and whether it pays.
 #[derive(Debug, Clone, Copy)]
@@ -79,23 +67,7 @@ impl WechatPayMock {
         if let Some(extra) = body.as_object().and_then(|o| o.keys().find(|k| !FIELDS.contains(&k.as_str()))) {
             return Err(bad(&format!("参数中含有非法的额外参数: {extra}")));
         }
-        let text = |name: &str| {
-            body[name].as_str().map(str::to_owned).ok_or_else(|| bad(&format!("缺少参数 {name}")))
-        };
-        let (appid, mchid, description, out_trade_no) =
-            (text("appid")?, text("mchid")?, text("description")?, text("out_trade_no")?);
-        if mchid != MCHID {
-            return Err(error(StatusCode::BAD_REQUEST, "MCH_NOT_EXISTS", "商户号不存在"));
-        }
-        if appid != APPID {
-            return Err(error(StatusCode::BAD_REQUEST, "APPID_MCHID_NOT_MATCH", "appid和mch_id不匹配"));
-        }
-        if description.is_empty() || description.len() > 127 {
-            return Err(bad("description 长度不符合要求"));
-        }
-        if !is_out_no(&out_trade_no, 32, "") {
-            return Err(bad("out_trade_no 格式错误"));
-        }
+        let (appid, mchid, description, out_trade_no) = merchant_fields(&body)?;
         let auth_code =
             body["payer"]["auth_code"].as_str().ok_or_else(|| bad("缺少参数 payer.auth_code"))?.to_owned();
         let total = body["amount"]["total"]
@@ -236,10 +208,4 @@ fn decline_message(code: &str) -> String {
         "TRADE_ERROR" => "交易错误".into(),
         other => other.to_owned(),
     }
-}
-
-/// A random payment code of another wallet's shape (Alipay: 16 to 24 digits beginning 25 to 30).
-pub fn foreign_payment_code() -> String {
-    let first = rand::thread_rng().gen_range(25..=30);
-    format!("{first}{}", digits(16))
 }

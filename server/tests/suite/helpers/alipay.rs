@@ -65,11 +65,3 @@ impl AlipayApp {
             .await;
     }
 }
-
-impl AlipayApp {
-    /// The server's Alipay provider, to call as the payments layer does.
-    pub fn provider(&self) -> std::sync::Arc<dyn wallet_checkout_server::providers::PaymentProvider> {
-        let wallet = wallet_checkout_contract::WalletId::parse("alipay").expect("a wallet id");
-        self.app.server_state().providers.provider_for(&wallet).expect("the Alipay provider")
-    }
-}

@@ -7,6 +7,7 @@
 #![allow(dead_code)]
 
 pub mod alipay;
+pub mod codes;
 pub mod paypal;
 pub mod wechat_pay;
 
@@ -205,6 +206,15 @@ pub async fn spawn_on(db: &TestDb, adjust: impl FnOnce(&mut Config)) -> TestApp 
 impl TestApp {
     fn server_state(&self) -> &AppState {
         self.state.as_ref().expect("a server started in the test")
+    }
+
+    /// The server's provider of `wallet`, to call as the payments layer does.
+    pub fn provider(
+        &self,
+        wallet: &str,
+    ) -> std::sync::Arc<dyn wallet_checkout_server::providers::PaymentProvider> {
+        let wallet = wallet_checkout_contract::WalletId::parse(wallet).expect("a wallet id");
+        self.server_state().providers.provider_for(&wallet).expect("the wallet's provider")
     }
 
     /// Moves the server's clock ahead by `by` and runs a sweep at once: what was due in that

@@ -63,11 +63,3 @@ impl WechatApp {
         session
     }
 }
-
-impl WechatApp {
-    /// The server's WeChat Pay provider, to call as the payments layer does.
-    pub fn provider(&self) -> std::sync::Arc<dyn wallet_checkout_server::providers::PaymentProvider> {
-        let wallet = wallet_checkout_contract::WalletId::parse("wechat_pay").expect("a wallet id");
-        self.app.server_state().providers.provider_for(&wallet).expect("the WeChat Pay provider")
-    }
-}
