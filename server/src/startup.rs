@@ -311,9 +311,42 @@ pub fn router(state: AppState) -> Router {
             .route("/sandbox/pay/{id}/{outcome}", post(routes::sandbox_pay_page::decide));
     }
     let https = state.config.public_url.as_ref().is_some_and(|url| url.scheme() == "https");
+    let trust_proxy = state.config.trust_proxy;
     app.layer(middleware::from_fn(move |request, next| security_headers(request, next, https)))
         .layer(TraceLayer::new_for_http().make_span_with(request_span))
+        .layer(middleware::from_fn(move |request, next| request_id(request, next, trust_proxy)))
         .with_state(state)
+}
+
+/// The header that names a request: in every log line written while serving it, and on its answer.
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// A request's id, as its span and its answer carry it.
+#[derive(Clone)]
+struct RequestId(HeaderValue);
+
+/// Names each request: a new id, or behind a trusted proxy the one the proxy gave it (so the
+/// proxy's log and this one meet), if it is 1 to 64 of `A-Z a-z 0-9 - _ .`. Sent back as
+/// `X-Request-Id`.
+async fn request_id(
+    mut request: axum::extract::Request,
+    next: middleware::Next,
+    trust_proxy: bool,
+) -> axum::response::Response {
+    let given = request.headers().get(&REQUEST_ID).filter(|value| {
+        let bytes = value.as_bytes();
+        trust_proxy
+            && (1..=64).contains(&bytes.len())
+            && bytes.iter().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+    });
+    let id = match given {
+        Some(value) => value.clone(),
+        None => HeaderValue::from_str(&crate::domain::new_id("req")).expect("an id is a header value"),
+    };
+    request.extensions_mut().insert(RequestId(id.clone()));
+    let mut response = next.run(request).await;
+    response.headers_mut().insert(REQUEST_ID, id);
+    response
 }
 
 /// Headers every answer carries: no MIME sniffing, no referrer, no framing; HSTS over https.
@@ -335,14 +368,18 @@ async fn security_headers(
     response
 }
 
-/// The span of a request: method and path, and the session id when the path names one, so every
-/// line logged while serving it is about that session. Query strings are left out.
+/// The span of a request: its id, method and path, and the session id when the path names one, so
+/// every line logged while serving it is about that request and that session. Query strings are
+/// left out.
 fn request_span(request: &axum::http::Request<axum::body::Body>) -> tracing::Span {
     let path = request.uri().path();
+    let id = request.extensions().get::<RequestId>().and_then(|id| id.0.to_str().ok()).unwrap_or_default();
     let session = path.split('/').find(|part| part.starts_with("ses_") && part.len() <= 64);
     match session {
-        Some(session_id) => tracing::info_span!("request", method = %request.method(), path, session_id),
-        None => tracing::info_span!("request", method = %request.method(), path),
+        Some(session_id) => {
+            tracing::info_span!("request", request_id = id, method = %request.method(), path, session_id)
+        }
+        None => tracing::info_span!("request", request_id = id, method = %request.method(), path),
     }
 }
 
@@ -409,7 +446,7 @@ fn cors_layer(origins: &[HeaderValue]) -> Option<CorsLayer> {
             .allow_origin(AllowOrigin::list(origins.iter().cloned()))
             .allow_methods([Method::GET, Method::POST])
             .allow_headers([header::CONTENT_TYPE, header::ACCEPT, HeaderName::from_static("idempotency-key")])
-            .expose_headers([HeaderName::from_static("idempotent-replayed"), header::RETRY_AFTER])
+            .expose_headers([HeaderName::from_static("idempotent-replayed"), header::RETRY_AFTER, REQUEST_ID])
             .max_age(Duration::from_secs(600)),
     )
 }

@@ -854,3 +854,36 @@ mod on_sqlite {
         drop(app);
     }
 }
+
+#[tokio::test]
+async fn every_answer_names_its_request_and_only_a_trusted_proxy_may_name_it() {
+    let id_of = |response: &reqwest::Response| {
+        response.headers().get("x-request-id").map(|v| v.to_str().unwrap().to_owned()).expect("an id")
+    };
+    let app = spawn().await;
+    let first = app.client.get(app.url("/healthz")).send().await.unwrap();
+    let second = app.client.get(app.url("/api/checkout/orders/ord_none")).send().await.unwrap();
+    assert_eq!(second.status(), 404, "errors are named too");
+    let (first, second) = (id_of(&first), id_of(&second));
+    assert!(first.starts_with("req_") && second.starts_with("req_") && first != second, "{first} {second}");
+    // Without a trusted proxy, a client cannot choose the id its lines are logged under.
+    let chosen = app.client.get(app.url("/healthz")).header("x-request-id", "chosen-1").send().await.unwrap();
+    assert!(id_of(&chosen).starts_with("req_"));
+
+    let proxied = spawn_with(|config| config.trust_proxy = true).await;
+    let given = proxied
+        .client
+        .get(proxied.url("/healthz"))
+        .header("x-request-id", "edge-7f3a.9")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(id_of(&given), "edge-7f3a.9", "the proxy's id, so both logs meet");
+    for bad in ["", "has space", "line\u{7f}", &"x".repeat(65)] {
+        let answer = proxied.client.get(proxied.url("/healthz")).header("x-request-id", bad).send().await;
+        // A value a header cannot hold is refused by the client itself; any other gets a new id.
+        if let Ok(answer) = answer {
+            assert!(id_of(&answer).starts_with("req_"), "{bad:?}");
+        }
+    }
+}

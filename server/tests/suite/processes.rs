@@ -383,7 +383,7 @@ async fn webhook_events_survive_a_sigkill_and_are_delivered_after_restart() {
 }
 
 #[tokio::test]
-async fn json_logs_carry_the_session_id_on_every_line_about_a_session() {
+async fn json_logs_carry_the_session_id_on_every_line_about_a_session_and_the_request_id() {
     let db = test_db().await;
     let mut command = server_command(&db);
     command.env("WC_LOG_FORMAT", "json").env("RUST_LOG", "info");
@@ -391,11 +391,20 @@ async fn json_logs_carry_the_session_id_on_every_line_about_a_session() {
     let client = client();
     let id = new_session(&client, &server, "logs-1").await;
     client.get(server.api(&format!("/sessions/{id}"))).send().await.unwrap();
-    client.post(server.url(&format!("/sandbox/pay/{id}/approve"))).send().await.unwrap();
+    let approved = client.post(server.url(&format!("/sandbox/pay/{id}/approve"))).send().await.unwrap();
+    let request_id = approved.headers()["x-request-id"].to_str().unwrap().to_owned();
     eventually("the approval's log lines", async || {
         server.log().lines().filter(|line| line.contains(&id)).count() >= 3
     })
     .await;
+    // The lines written while serving the approval name that request, as its answer did.
+    let named = server
+        .log()
+        .lines()
+        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+        .filter(|entry| entry["span"]["request_id"] == json!(request_id))
+        .count();
+    assert!(named >= 1, "no line names the request {request_id}");
 
     let log = server.log();
     let mut about_the_session = 0;
