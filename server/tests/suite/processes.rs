@@ -421,6 +421,133 @@ async fn json_logs_carry_the_session_id_on_every_line_about_a_session_and_the_re
     assert!(about_the_session >= 3, "{about_the_session} lines about the session:\n{log}");
 }
 
+/// Runs the server's command line against the database `command` names; answers its output.
+fn server_cli(command: &Command, args: &[&str]) -> String {
+    let mut cli = Command::new(env!("CARGO_BIN_EXE_wallet-checkout-server"));
+    cli.args(args).envs(command.get_envs().filter_map(|(k, v)| Some((k, v?))));
+    let output = cli.output().expect("the command line runs");
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    String::from_utf8(output.stdout).unwrap()
+}
+
+#[tokio::test]
+async fn a_whole_runs_log_names_no_client_address_no_secret_and_no_e_mail_address() {
+    const CLIENT: &str = "203.0.113.77";
+    const EMAIL: &str = "owner@shop.example";
+    let db = test_db().await;
+    let mut command = server_command(&db);
+    command.env("WC_LOG_FORMAT", "json").env("WC_TRUST_PROXY", "true").env("WC_SESSION_RATE_PER_MINUTE", "3");
+    let key_output = server_cli(&command, &["keys", "create", "--name", "till", "--role", "operator"]);
+    let secret = key_output.split_whitespace().find(|word| word.starts_with("sk_test_")).unwrap().to_owned();
+    let staff_output =
+        server_cli(&command, &["staff", "create", "--name", "Owner", "--email", EMAIL, "--role", "admin"]);
+    let password = staff_output.trim().lines().last().unwrap().trim().to_owned();
+    let server = Process::start_with(command);
+    let client = client();
+    let from = |request: reqwest::RequestBuilder| request.header("x-forwarded-for", CLIENT);
+
+    // A merchant's order and payment, a refund, a session refused by the rate limit, a wrong
+    // key, wrong sign-ins, a notification nobody signed.
+    let order: Value = from(client.post(server.url("/api/v1/orders")))
+        .bearer_auth(&secret)
+        .header("Idempotency-Key", "log-order")
+        .json(&json!({ "amount": { "minor_units": 2350, "currency": "CNY" }, "description": "Tea" }))
+        .json_answer()
+        .await;
+    let order_id = order["id"].as_str().unwrap().to_owned();
+    let mut created = Vec::new();
+    for attempt in 0..5 {
+        let answer = from(client.post(server.api("/sessions")))
+            .header("Idempotency-Key", format!("log-{attempt}"))
+            .json(&session_body(&order_id, "wechat_pay"))
+            .send()
+            .await
+            .unwrap();
+        created.push(answer.status().as_u16());
+    }
+    assert!(created.contains(&429), "the rate limit was met: {created:?}");
+    let session_id = {
+        let answer: Value = from(client.get(server.url(&format!("/api/v1/orders/{order_id}"))))
+            .bearer_auth(&secret)
+            .json_answer()
+            .await;
+        answer["sessions"][0]["id"].as_str().unwrap().to_owned()
+    };
+    let approved =
+        from(client.post(server.url(&format!("/sandbox/pay/{session_id}/approve")))).send().await.unwrap();
+    assert_eq!(approved.status(), 200);
+    let refund = from(client.post(server.url(&format!("/api/v1/orders/{order_id}/refunds"))))
+        .bearer_auth(&secret)
+        .header("Idempotency-Key", "log-refund")
+        .json(&json!({ "amount": { "minor_units": 100, "currency": "CNY" }, "reason": "Chipped cup" }))
+        .send()
+        .await
+        .unwrap();
+    assert!(refund.status().is_success(), "{}", refund.text().await.unwrap());
+    let wrong_key = from(client.get(server.url("/api/v1/orders")))
+        .bearer_auth("sk_test_wrongwrongwrong")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong_key.status(), 401);
+    for guess in ["guess-1", "guess-2"] {
+        // As the console's own form signs in: its cookie and token first.
+        let page = from(client.get(server.url("/console/login"))).send().await.unwrap();
+        let cookie = page.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_owned();
+        let html = page.text().await.unwrap();
+        let token = html
+            .split("name=\"sign_in_token\" value=\"")
+            .nth(1)
+            .unwrap()
+            .split('"')
+            .next()
+            .unwrap()
+            .to_owned();
+        let answer = from(client.post(server.url("/console/login")))
+            .header("cookie", cookie)
+            .form(&[
+                ("sign_in_token", token.as_str()),
+                ("email", EMAIL),
+                ("password", guess),
+                ("next", "/console"),
+            ])
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            answer.contains("not right") || answer.contains("wrong") || answer.contains("incorrect"),
+            "refused: {answer}"
+        );
+    }
+    from(client.post(server.url("/api/providers/wechat_pay/notify")))
+        .body("{\"id\":\"forged\"}")
+        .send()
+        .await
+        .unwrap();
+
+    eventually("the refund's log lines", async || server.log().contains("refund")).await;
+    let log = server.log();
+    assert!(log.contains(&session_id) && log.contains(&order_id), "the run is in the log:\n{log}");
+    assert!(log.contains("sign-in"), "the failed sign-ins are in the log:\n{log}");
+    for (what, text) in [
+        ("the client's address", CLIENT),
+        ("the API key", secret.as_str()),
+        ("the wrong key", "sk_test_wrongwrongwrong"),
+        ("the one-time password", password.as_str()),
+        ("a guessed password", "guess-1"),
+        ("the e-mail address", EMAIL),
+    ] {
+        assert!(
+            !log.contains(text),
+            "{what} is in the log:\n{}",
+            log.lines().filter(|l| l.contains(text)).collect::<Vec<_>>().join("\n")
+        );
+    }
+}
+
 /// Tests of what only PostgreSQL has (several instances on one database); skipped on SQLite
 /// (`make test` passes `--skip ::on_postgres::` there).
 mod on_postgres {
