@@ -143,11 +143,18 @@ pub fn prepare_data_dir(dir: &std::path::Path) -> anyhow::Result<()> {
 
 /// The database file of a `sqlite://<path>?...` URL, created empty and readable by this user only
 /// (0600) before SQLite opens it; SQLite gives its `-wal` and `-shm` files the same permissions.
+/// A database in memory is refused: each pooled connection would have one of its own, empty, and
+/// everything would be gone at the next start.
 fn prepare_sqlite_file(database_url: &str) -> anyhow::Result<()> {
-    let Some(rest) = database_url.strip_prefix("sqlite://") else { return Ok(()) };
-    let path = rest.split('?').next().unwrap_or_default();
-    if path.is_empty() || path.starts_with(':') {
-        return Ok(()); // in memory
+    let rest = database_url.strip_prefix("sqlite://").or_else(|| database_url.strip_prefix("sqlite:"));
+    let (path, query) = rest.unwrap_or_default().split_once('?').unwrap_or((rest.unwrap_or_default(), ""));
+    let in_memory =
+        path.is_empty() || path.starts_with(':') || query.split('&').any(|pair| pair == "mode=memory");
+    if in_memory {
+        bail!("DATABASE_URL names a SQLite database in memory: name a file (sqlite://<path>?mode=rwc)");
+    }
+    if database_url.starts_with("sqlite:") && !database_url.starts_with("sqlite://") {
+        return Ok(());
     }
     #[cfg(unix)]
     {
@@ -358,4 +365,23 @@ async fn record_change(
     .execute(&mut **tx)
     .await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::prepare_sqlite_file;
+
+    #[test]
+    fn a_database_in_memory_is_refused_with_what_to_give_instead() {
+        for url in
+            ["sqlite::memory:", "sqlite://:memory:", "sqlite://", "sqlite://db?mode=memory&cache=shared"]
+        {
+            let error = prepare_sqlite_file(url).expect_err(url).to_string();
+            assert!(error.contains("in memory") && error.contains("sqlite://<path>"), "{url}: {error}");
+        }
+        let dir = tempfile::TempDir::new().unwrap();
+        let file = dir.path().join("wallet-checkout.db");
+        prepare_sqlite_file(&format!("sqlite://{}?mode=rwc", file.display())).unwrap();
+        assert!(file.exists());
+    }
 }
